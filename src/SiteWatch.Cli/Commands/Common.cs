@@ -1,0 +1,67 @@
+using System.ComponentModel;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SiteWatch.Core.Catalog;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace SiteWatch.Cli.Commands;
+
+/// <summary>Options every workspace command takes.</summary>
+public class WorkspaceSettings : CommandSettings
+{
+    [CommandOption("-w|--workspace <DIR>")]
+    [Description("Workspace directory (default: $SITEWATCH_WORKSPACE, else the current directory).")]
+    public string? Workspace { get; init; }
+
+    [CommandOption("--json")]
+    [Description("Write machine-readable JSON to stdout instead of tables.")]
+    public bool Json { get; init; }
+
+    public Workspace OpenWorkspace() => Core.Catalog.Workspace.Open(Core.Catalog.Workspace.ResolveDirectory(Workspace));
+}
+
+/// <summary>Console output: tables for people, JSON for machines, progress bars only on a terminal.</summary>
+internal static class Output
+{
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static void WriteJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Json));
+
+    public static bool Interactive => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    /// <summary>Runs work with a progress bar per task on a terminal, silently otherwise (and always under --json).</summary>
+    public static T WithProgress<T>(bool quiet, string title, Func<IProgress<double>, T> work)
+    {
+        if (quiet || !Interactive)
+        {
+            return work(new Progress<double>(_ => { }));
+        }
+        return AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(Markup.Escape(title), maxValue: 1.0);
+                var result = work(new SyncProgress(p => task.Value = p));
+                task.Value = 1.0;
+                return result;
+            });
+    }
+
+    public static string Date(DateTime utc) => utc.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Reports synchronously on the calling thread (System.Progress posts to the thread pool).</summary>
+    private sealed class SyncProgress(Action<double> report) : IProgress<double>
+    {
+        public void Report(double value) => report(value);
+    }
+}

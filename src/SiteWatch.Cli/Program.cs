@@ -1,0 +1,3 @@
+using SiteWatch.Cli;
+
+return SiteWatchApp.Run(args);

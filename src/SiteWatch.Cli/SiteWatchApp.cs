@@ -1,0 +1,78 @@
+using SiteWatch.Cli.Commands;
+using SiteWatch.Core;
+using SiteWatch.Gdal;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace SiteWatch.Cli;
+
+/// <summary>The `sitewatch` command tree. Exit codes: 0 success, 1 failure, 2 usage error.</summary>
+public static class SiteWatchApp
+{
+    public const int Success = 0;
+    public const int Failure = 1;
+    public const int Usage = 2;
+
+    public static int Run(string[] args)
+    {
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("sitewatch");
+            config.PropagateExceptions();
+            config.AddCommand<InitCommand>("init")
+                .WithDescription("Create a workspace: a SQLite catalog plus an imagery store.")
+                .WithExample("init", "./plant");
+            config.AddBranch("site", site =>
+            {
+                site.SetDescription("Sites under watch: an area of interest and its analysis grid.");
+                site.AddCommand<SiteAddCommand>("add").WithDescription("Add a site from a GeoJSON AOI (WGS84).")
+                    .WithExample("site", "add", "hamhung", "--aoi", "aoi.geojson", "--gsd", "1");
+                site.AddCommand<SiteListCommand>("list").WithDescription("List sites.");
+                site.AddCommand<SiteShowCommand>("show").WithDescription("Show one site with its grid and scenes.");
+            });
+            config.AddBranch("scene", scene =>
+            {
+                scene.SetDescription("Scenes: georeferenced images of a site, stored on its grid as COGs.");
+                scene.AddCommand<SceneAddCommand>("add").WithDescription("Ingest raster files into a site (clip, reproject, store as COG).")
+                    .WithExample("scene", "add", "2024-05.tif", "2024-06.tif", "--site", "hamhung");
+                scene.AddCommand<SceneListCommand>("list").WithDescription("List a site's scenes in time order.");
+                scene.AddCommand<SceneShowCommand>("show").WithDescription("Show one scene.");
+            });
+            config.AddCommand<InfoCommand>("info")
+                .WithDescription("Describe any raster GDAL reads: size, bands, types, nodata, georeference, CRS.")
+                .WithExample("info", "scene.tif", "--json");
+        });
+
+        try
+        {
+            return app.Run(args);
+        }
+        catch (CommandAppException e)
+        {
+            // Parse and configuration errors: the user typed something we cannot run.
+            Error(e.Message);
+            AnsiConsole.Console.Profile.Out.Writer.Flush();
+            Console.Error.WriteLine("Run 'sitewatch --help' (or 'sitewatch COMMAND --help') for usage.");
+            return Usage;
+        }
+        catch (SiteWatchException e)
+        {
+            Error(e.Message);
+            return Failure;
+        }
+        catch (GdalException e)
+        {
+            Error(e.Message);
+            return Failure;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            Error(e.Message);
+            return Failure;
+        }
+    }
+
+    /// <summary>One line on stderr, so JSON on stdout stays parseable.</summary>
+    public static void Error(string message) => Console.Error.WriteLine($"error: {message.ReplaceLineEndings(" ")}");
+}

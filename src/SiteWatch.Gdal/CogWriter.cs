@@ -1,0 +1,82 @@
+namespace SiteWatch.Gdal;
+
+/// <summary>
+/// Writes a Cloud Optimized GeoTIFF window by window. The COG driver can only copy a finished raster, so pixels go to
+/// a staging raster first (in memory when small, else a tiled temporary GeoTIFF beside the target, so memory stays
+/// bounded), and <see cref="Commit"/> copies it to the target atomically (written under a temporary name, then renamed).
+/// Disposing without committing leaves nothing behind.
+/// </summary>
+public sealed class CogWriter : IDisposable
+{
+    /// <summary>Rasters up to this size are staged in memory.</summary>
+    public const long InMemoryLimitBytes = 256L << 20;
+
+    private readonly string _stagingPath;
+    private readonly CogOptions _options;
+    private bool _committed;
+
+    public CogWriter(string path, RasterProfile profile, CogOptions? options = null)
+    {
+        TargetPath = System.IO.Path.GetFullPath(path);
+        _options = options ?? new CogOptions();
+        var directory = System.IO.Path.GetDirectoryName(TargetPath)!;
+        Directory.CreateDirectory(directory);
+        if (profile.SizeInBytes <= InMemoryLimitBytes)
+        {
+            _stagingPath = "";
+            Raster = RasterDataset.CreateInMemory(profile);
+        }
+        else
+        {
+            _stagingPath = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(TargetPath)}.{Guid.NewGuid():N}.staging.tif");
+            Raster = RasterDataset.Create(_stagingPath, profile);
+        }
+    }
+
+    public string TargetPath { get; }
+
+    /// <summary>The staging raster to write windows and metadata into.</summary>
+    public RasterDataset Raster { get; }
+
+    /// <summary>Copies the staged raster to the target COG; the target appears complete or not at all.</summary>
+    public void Commit(IProgress<double>? progress = null, CancellationToken cancel = default)
+    {
+        if (_committed)
+        {
+            throw new InvalidOperationException("This COG has already been written.");
+        }
+        var partial = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(TargetPath)!, $".{System.IO.Path.GetFileName(TargetPath)}.{Guid.NewGuid():N}.partial.tif");
+        try
+        {
+            Raster.Flush();
+            Raster.CopyToCog(partial, _options, progress, cancel);
+            File.Move(partial, TargetPath, overwrite: true);
+            _committed = true;
+        }
+        finally
+        {
+            TryDelete(partial);
+        }
+    }
+
+    public void Dispose()
+    {
+        Raster.Dispose();
+        if (_stagingPath.Length > 0)
+        {
+            TryDelete(_stagingPath);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Best effort: a leftover staging file is hidden (dot-prefixed) and swept by the workspace.
+        }
+    }
+}

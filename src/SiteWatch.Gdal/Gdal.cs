@@ -1,0 +1,85 @@
+using System.Runtime.InteropServices;
+using SiteWatch.Gdal.Native;
+
+namespace SiteWatch.Gdal;
+
+/// <summary>Process-wide GDAL set-up: drivers registered once, errors captured instead of printed.</summary>
+public static class GdalEnvironment
+{
+    private static readonly Lock s_gate = new();
+    private static bool s_ready;
+
+    /// <summary>Registers drivers and routes GDAL's messages to its per-thread last-error slot (read by <see cref="GdalException"/>).</summary>
+    public static void EnsureInitialized()
+    {
+        if (Volatile.Read(ref s_ready))
+        {
+            return;
+        }
+        lock (s_gate)
+        {
+            if (s_ready)
+            {
+                return;
+            }
+            // CPLQuietErrorHandler still records the last error per thread; it only stops GDAL writing to stderr.
+            var quiet = NativeLibrary.GetExport(GdalNative.LibraryHandle, "CPLQuietErrorHandler");
+            GdalNative.CPLSetErrorHandler(quiet);
+            // Side-car .aux.xml files would appear next to users' source files when statistics are computed; we never want them.
+            GdalNative.CPLSetConfigOption("GDAL_PAM_ENABLED", "NO");
+            GdalNative.CPLSetConfigOption("GTIFF_REPORT_COMPD_CS", "YES");
+            GdalNative.GDALAllRegister();
+            Volatile.Write(ref s_ready, true);
+        }
+    }
+
+    /// <summary>GDAL's release name, e.g. "3.6.2".</summary>
+    public static string Version
+    {
+        get
+        {
+            EnsureInitialized();
+            return GdalNative.Utf8(GdalNative.GDALVersionInfo("RELEASE_NAME")) ?? "unknown";
+        }
+    }
+
+    /// <summary>Sets a GDAL configuration option (e.g. GDAL_CACHEMAX) for the process.</summary>
+    public static void SetConfigOption(string key, string? value)
+    {
+        EnsureInitialized();
+        GdalNative.CPLSetConfigOption(key, value);
+    }
+}
+
+/// <summary>An error reported by GDAL, carrying GDAL's own message.</summary>
+public class GdalException : Exception
+{
+    public GdalException(string message) : base(message) { }
+    public GdalException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary>GDAL's CPLErrorNum for the failure (0 when GDAL gave none).</summary>
+    public int GdalErrorNumber { get; init; }
+
+    /// <summary>The text GDAL itself reported, without our context.</summary>
+    public string? GdalMessage { get; init; }
+
+    internal static void Reset() => GdalNative.CPLErrorReset();
+
+    /// <summary>Builds an exception from GDAL's last error on this thread, prefixed with what we were doing.</summary>
+    internal static GdalException FromLastError(string context)
+    {
+        var message = GdalNative.Utf8(GdalNative.CPLGetLastErrorMsg());
+        var number = GdalNative.CPLGetLastErrorNo();
+        var text = string.IsNullOrWhiteSpace(message) ? context : $"{context}: {message.Trim()}";
+        return new GdalException(text) { GdalErrorNumber = number, GdalMessage = message };
+    }
+
+    /// <summary>Throws when a CPLErr return value is CE_Failure or CE_Fatal.</summary>
+    internal static void ThrowIfFailed(int cplErr, string context)
+    {
+        if (cplErr >= 3)
+        {
+            throw FromLastError(context);
+        }
+    }
+}

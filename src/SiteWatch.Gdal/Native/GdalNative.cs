@@ -1,0 +1,173 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace SiteWatch.Gdal.Native;
+
+/// <summary>
+/// P/Invoke declarations for the parts of GDAL's C API that SiteWatch uses.
+/// Raw handles appear only here and in the SafeHandle types; everything public goes through them.
+/// </summary>
+internal static unsafe partial class GdalNative
+{
+    internal const string Lib = "gdal";
+
+    // Debian ships libgdal.so.32 (GDAL 3.6); newer distributions bump the soname. No dev symlink is required.
+    private static readonly string[] Candidates =
+    [
+        "libgdal.so.32", "libgdal.so.33", "libgdal.so.34", "libgdal.so.35", "libgdal.so.36", "libgdal.so.37",
+        "libgdal.so.31", "libgdal.so.30", "libgdal.so", "libgdal.dylib", "gdal.dll",
+    ];
+
+    private static nint s_library;
+
+    // Runs before the first P/Invoke of this class, so the resolver is in place when "gdal" is first bound.
+    static GdalNative() => NativeLibrary.SetDllImportResolver(typeof(GdalNative).Assembly, Resolve);
+
+    private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? path)
+    {
+        if (name != Lib)
+        {
+            return 0;
+        }
+        if (s_library != 0)
+        {
+            return s_library;
+        }
+        foreach (var candidate in Candidates)
+        {
+            if (NativeLibrary.TryLoad(candidate, assembly, path, out var handle))
+            {
+                s_library = handle;
+                return handle;
+            }
+        }
+        throw new DllNotFoundException(
+            "GDAL's shared library was not found (tried " + string.Join(", ", Candidates) +
+            "). Install it with: apt-get install -y libgdal32 gdal-bin");
+    }
+
+    internal static nint LibraryHandle
+    {
+        get
+        {
+            if (s_library == 0)
+            {
+                Resolve(Lib, typeof(GdalNative).Assembly, null);
+            }
+            return s_library;
+        }
+    }
+
+    // ---- driver manager, errors, config ----
+    [LibraryImport(Lib)] internal static partial void GDALAllRegister();
+    [LibraryImport(Lib)] internal static partial nint GDALVersionInfo([MarshalAs(UnmanagedType.LPUTF8Str)] string request);
+    [LibraryImport(Lib)] internal static partial void CPLErrorReset();
+    [LibraryImport(Lib)] internal static partial int CPLGetLastErrorType();
+    [LibraryImport(Lib)] internal static partial int CPLGetLastErrorNo();
+    [LibraryImport(Lib)] internal static partial nint CPLGetLastErrorMsg();
+    [LibraryImport(Lib)] internal static partial nint CPLSetErrorHandler(nint handler);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial void CPLSetConfigOption(string key, string? value);
+    [LibraryImport(Lib)] internal static partial void VSIFree(nint ptr);
+    [LibraryImport(Lib)] internal static partial void CSLDestroy(nint list);
+
+    // ---- drivers and datasets ----
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint GDALGetDriverByName(string name);
+    [LibraryImport(Lib)] internal static partial nint GDALGetDriverShortName(nint driver);
+    [LibraryImport(Lib)] internal static partial nint GDALGetDatasetDriver(DatasetHandle dataset);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint GDALOpenEx(string path, uint flags, nint allowedDrivers, nint openOptions, nint siblingFiles);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint GDALCreate(nint driver, string path, int xSize, int ySize, int bands, int type, nint options);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint GDALCreateCopy(nint driver, string path, DatasetHandle source, int strict, nint options, nint progress, nint progressArg);
+    [LibraryImport(Lib)] internal static partial void GDALClose(nint dataset);
+    [LibraryImport(Lib)] internal static partial void GDALFlushCache(DatasetHandle dataset);
+    [LibraryImport(Lib)] internal static partial int GDALGetRasterXSize(DatasetHandle dataset);
+    [LibraryImport(Lib)] internal static partial int GDALGetRasterYSize(DatasetHandle dataset);
+    [LibraryImport(Lib)] internal static partial int GDALGetRasterCount(DatasetHandle dataset);
+    [LibraryImport(Lib)] internal static partial nint GDALGetRasterBand(DatasetHandle dataset, int band);
+    [LibraryImport(Lib)] internal static partial int GDALGetGeoTransform(DatasetHandle dataset, double* transform);
+    [LibraryImport(Lib)] internal static partial int GDALSetGeoTransform(DatasetHandle dataset, double* transform);
+    [LibraryImport(Lib)] internal static partial nint GDALGetProjectionRef(DatasetHandle dataset);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial int GDALSetProjection(DatasetHandle dataset, string wkt);
+    [LibraryImport(Lib)] internal static partial nint GDALGetFileList(DatasetHandle dataset);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int GDALBuildOverviews(DatasetHandle dataset, string resampling, int overviewCount, int* overviews, int bandCount, int* bands, nint progress, nint progressArg);
+
+    // ---- metadata (datasets and bands are both GDALMajorObjectH) ----
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint GDALGetMetadataItem(nint obj, string name, string? domain);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial int GDALSetMetadataItem(nint obj, string name, string value, string? domain);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint GDALGetMetadata(nint obj, string? domain);
+    [LibraryImport(Lib)] internal static partial nint GDALGetDescription(nint obj);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial void GDALSetDescription(nint obj, string description);
+
+    // ---- bands ----
+    [LibraryImport(Lib)] internal static partial int GDALGetRasterDataType(nint band);
+    [LibraryImport(Lib)] internal static partial void GDALGetBlockSize(nint band, int* xBlock, int* yBlock);
+    [LibraryImport(Lib)] internal static partial double GDALGetRasterNoDataValue(nint band, int* hasValue);
+    [LibraryImport(Lib)] internal static partial int GDALSetRasterNoDataValue(nint band, double value);
+    [LibraryImport(Lib)] internal static partial int GDALGetOverviewCount(nint band);
+    [LibraryImport(Lib)] internal static partial int GDALGetRasterColorInterpretation(nint band);
+    [LibraryImport(Lib)]
+    internal static partial int GDALRasterIO(nint band, int rwFlag, int xOff, int yOff, int xSize, int ySize,
+        void* data, int bufXSize, int bufYSize, int bufType, int pixelSpace, int lineSpace);
+    [LibraryImport(Lib)] internal static partial int GDALGetDataTypeSizeBytes(int type);
+
+    // ---- utilities (gdal_utils.h): the same code paths as gdalwarp / gdal_translate ----
+    [LibraryImport(Lib)] internal static partial nint GDALWarpAppOptionsNew(nint argv, nint binaryOptions);
+    [LibraryImport(Lib)] internal static partial void GDALWarpAppOptionsFree(nint options);
+    [LibraryImport(Lib)] internal static partial void GDALWarpAppOptionsSetProgress(nint options, nint progress, nint progressArg);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint GDALWarp(string destination, nint destinationDataset, int sourceCount, nint* sources, nint options, int* usageError);
+    [LibraryImport(Lib)] internal static partial nint GDALTranslateOptionsNew(nint argv, nint binaryOptions);
+    [LibraryImport(Lib)] internal static partial void GDALTranslateOptionsFree(nint options);
+    [LibraryImport(Lib)] internal static partial void GDALTranslateOptionsSetProgress(nint options, nint progress, nint progressArg);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint GDALTranslate(string destination, DatasetHandle source, nint options, int* usageError);
+
+    // ---- spatial references and coordinate transformation ----
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint OSRNewSpatialReference(string? wkt);
+    [LibraryImport(Lib)] internal static partial void OSRDestroySpatialReference(nint srs);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial int OSRSetFromUserInput(SpatialReferenceHandle srs, string definition);
+    [LibraryImport(Lib)] internal static partial int OSRImportFromEPSG(SpatialReferenceHandle srs, int code);
+    [LibraryImport(Lib)] internal static partial int OSRExportToWkt(SpatialReferenceHandle srs, nint* wkt);
+    [LibraryImport(Lib)] internal static partial int OSRExportToProj4(SpatialReferenceHandle srs, nint* proj4);
+    [LibraryImport(Lib)] internal static partial int OSRAutoIdentifyEPSG(SpatialReferenceHandle srs);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint OSRGetAuthorityCode(SpatialReferenceHandle srs, string? targetKey);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint OSRGetAuthorityName(SpatialReferenceHandle srs, string? targetKey);
+    [LibraryImport(Lib)] internal static partial nint OSRFindMatches(SpatialReferenceHandle srs, nint options, int* entries, int** confidences);
+    [LibraryImport(Lib)] internal static partial void OSRFreeSRSArray(nint list);
+    [LibraryImport(Lib)] internal static partial nint OSRClone(nint srs);
+    [LibraryImport(Lib)] internal static partial void OSRSetAxisMappingStrategy(SpatialReferenceHandle srs, int strategy);
+    [LibraryImport(Lib)] internal static partial int OSRIsSame(SpatialReferenceHandle a, SpatialReferenceHandle b);
+    [LibraryImport(Lib)] internal static partial int OSRIsProjected(SpatialReferenceHandle srs);
+    [LibraryImport(Lib)] internal static partial int OSRIsGeographic(SpatialReferenceHandle srs);
+    [LibraryImport(Lib)] internal static partial int OSRGetUTMZone(SpatialReferenceHandle srs, int* north);
+    [LibraryImport(Lib)] internal static partial double OSRGetLinearUnits(SpatialReferenceHandle srs, nint* name);
+    [LibraryImport(Lib)] internal static partial nint OSRGetName(SpatialReferenceHandle srs);
+    [LibraryImport(Lib)] internal static partial nint OCTNewCoordinateTransformation(SpatialReferenceHandle source, SpatialReferenceHandle target);
+    [LibraryImport(Lib)] internal static partial void OCTDestroyCoordinateTransformation(nint transform);
+    [LibraryImport(Lib)] internal static partial int OCTTransform(CoordinateTransformationHandle transform, int count, double* x, double* y, double* z);
+
+    internal static string? Utf8(nint ptr) => ptr == 0 ? null : Marshal.PtrToStringUTF8(ptr);
+
+    /// <summary>Reads a GDAL string list (NULL-terminated char**) without freeing it.</summary>
+    internal static List<string> ReadStringList(nint list)
+    {
+        var result = new List<string>();
+        if (list == 0)
+        {
+            return result;
+        }
+        for (var i = 0; ; i++)
+        {
+            var item = Marshal.ReadIntPtr(list, i * IntPtr.Size);
+            if (item == 0)
+            {
+                break;
+            }
+            result.Add(Marshal.PtrToStringUTF8(item) ?? "");
+        }
+        return result;
+    }
+}

@@ -1,0 +1,79 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace SiteWatch.Gdal.Native;
+
+/// <summary>A GDALDatasetH; closing it flushes pending writes.</summary>
+internal sealed class DatasetHandle : SafeHandleZeroOrMinusOneIsInvalid
+{
+    public DatasetHandle() : base(true) { }
+    internal DatasetHandle(nint handle) : base(true) => SetHandle(handle);
+
+    protected override bool ReleaseHandle()
+    {
+        GdalNative.GDALClose(handle);
+        return true;
+    }
+}
+
+/// <summary>An OGRSpatialReferenceH owned by us.</summary>
+internal sealed class SpatialReferenceHandle : SafeHandleZeroOrMinusOneIsInvalid
+{
+    public SpatialReferenceHandle() : base(true) { }
+    internal SpatialReferenceHandle(nint handle) : base(true) => SetHandle(handle);
+
+    protected override bool ReleaseHandle()
+    {
+        GdalNative.OSRDestroySpatialReference(handle);
+        return true;
+    }
+}
+
+/// <summary>An OGRCoordinateTransformationH.</summary>
+internal sealed class CoordinateTransformationHandle : SafeHandleZeroOrMinusOneIsInvalid
+{
+    public CoordinateTransformationHandle() : base(true) { }
+    internal CoordinateTransformationHandle(nint handle) : base(true) => SetHandle(handle);
+
+    protected override bool ReleaseHandle()
+    {
+        GdalNative.OCTDestroyCoordinateTransformation(handle);
+        return true;
+    }
+}
+
+/// <summary>A NULL-terminated array of UTF-8 strings (GDAL's CSL "char **") allocated on the native heap for one call.</summary>
+internal sealed unsafe class Utf8StringArray : IDisposable
+{
+    private readonly nint[] _items;
+    private nint _array;
+
+    public Utf8StringArray(IReadOnlyCollection<string>? strings)
+    {
+        strings ??= [];
+        _items = new nint[strings.Count];
+        _array = System.Runtime.InteropServices.Marshal.AllocHGlobal((strings.Count + 1) * sizeof(nint));
+        var i = 0;
+        foreach (var s in strings)
+        {
+            _items[i] = System.Runtime.InteropServices.Marshal.StringToCoTaskMemUTF8(s);
+            ((nint*)_array)[i] = _items[i];
+            i++;
+        }
+        ((nint*)_array)[strings.Count] = 0;
+    }
+
+    public nint Pointer => _array;
+
+    public void Dispose()
+    {
+        foreach (var item in _items)
+        {
+            System.Runtime.InteropServices.Marshal.ZeroFreeCoTaskMemUTF8(item);
+        }
+        if (_array != 0)
+        {
+            System.Runtime.InteropServices.Marshal.FreeHGlobal(_array);
+            _array = 0;
+        }
+    }
+}

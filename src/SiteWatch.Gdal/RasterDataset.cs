@@ -1,0 +1,457 @@
+using System.Runtime.InteropServices;
+using SiteWatch.Gdal.Native;
+
+namespace SiteWatch.Gdal;
+
+/// <summary>What a new raster looks like: size, bands, pixel type, georeference.</summary>
+public sealed record RasterProfile(int Width, int Height, int BandCount, RasterDataType DataType)
+{
+    public GeoTransform? GeoTransform { get; init; }
+    /// <summary>Any definition <see cref="SpatialReference.FromUserInput"/> accepts, or WKT.</summary>
+    public string? Crs { get; init; }
+    public double? NoData { get; init; }
+    public IReadOnlyList<string>? BandDescriptions { get; init; }
+
+    /// <summary>Uncompressed size of all bands.</summary>
+    public long SizeInBytes => (long)Width * Height * BandCount * DataType.SizeInBytes();
+}
+
+/// <summary>
+/// A raster opened through GDAL, read and written window by window (bands are numbered from 1, as in GDAL and rasterio).
+/// Not thread-safe: GDAL datasets may be used by one thread at a time.
+/// </summary>
+public sealed unsafe class RasterDataset : IDisposable
+{
+    /// <summary>Largest pixel count per band we accept from a file header; larger claims are corrupt or hostile.</summary>
+    public const long MaxPixelsPerBand = 1L << 36;
+    /// <summary>Largest band count we accept from a file header.</summary>
+    public const int MaxBands = 10_000;
+
+    private const uint OpenRaster = 0x02;
+    private const uint OpenUpdate = 0x01;
+    private const uint OpenVerboseError = 0x40;
+
+    internal DatasetHandle Handle { get; }
+
+    /// <summary>The path or name the dataset was opened or created with.</summary>
+    public string Path { get; }
+
+    internal RasterDataset(DatasetHandle handle, string path)
+    {
+        Handle = handle;
+        Path = path;
+        Width = GdalNative.GDALGetRasterXSize(handle);
+        Height = GdalNative.GDALGetRasterYSize(handle);
+        BandCount = GdalNative.GDALGetRasterCount(handle);
+    }
+
+    public int Width { get; }
+    public int Height { get; }
+    public int BandCount { get; }
+
+    /// <summary>Opens any raster GDAL reads. Throws <see cref="GdalException"/> naming the file and the reason.</summary>
+    public static RasterDataset Open(string path, bool update = false)
+    {
+        GdalEnvironment.EnsureInitialized();
+        if (!File.Exists(path) && !path.StartsWith("/vsi", StringComparison.Ordinal))
+        {
+            throw new GdalException($"{path}: file not found");
+        }
+        GdalException.Reset();
+        var raw = GdalNative.GDALOpenEx(path, OpenRaster | OpenVerboseError | (update ? OpenUpdate : 0), 0, 0, 0);
+        if (raw == 0)
+        {
+            var last = GdalException.FromLastError(path);
+            throw last.GdalMessage is null || last.GdalMessage.Contains("not recognized as", StringComparison.Ordinal)
+                ? new GdalException($"{path}: not a raster format GDAL can read") { GdalMessage = last.GdalMessage }
+                : last;
+        }
+        var dataset = new RasterDataset(new DatasetHandle(raw), path);
+        try
+        {
+            dataset.Validate();
+        }
+        catch
+        {
+            dataset.Dispose();
+            throw;
+        }
+        return dataset;
+    }
+
+    private void Validate()
+    {
+        if (BandCount <= 0)
+        {
+            throw new GdalException($"{Path}: holds no raster bands");
+        }
+        if (BandCount > MaxBands)
+        {
+            throw new GdalException($"{Path}: header declares {BandCount} bands, more than the {MaxBands} allowed; the file is corrupt or hostile");
+        }
+        if (Width <= 0 || Height <= 0 || (long)Width * Height > MaxPixelsPerBand)
+        {
+            throw new GdalException($"{Path}: header declares {Width} x {Height} pixels, beyond the limit of {MaxPixelsPerBand:N0} pixels per band; the file is corrupt or hostile");
+        }
+        for (var b = 1; b <= BandCount; b++)
+        {
+            if (DataTypeOf(b) is RasterDataType.Unknown || (int)DataTypeOf(b) is >= 8 and <= 11)
+            {
+                throw new GdalException($"{Path}: band {b} has a complex or unknown pixel type, which SiteWatch does not handle");
+            }
+        }
+    }
+
+    /// <summary>Creates a raster with GDAL's GTiff driver (tiled, DEFLATE-compressed by default) or any other creatable driver.</summary>
+    public static RasterDataset Create(string path, RasterProfile profile, string driver = "GTiff", IReadOnlyCollection<string>? creationOptions = null)
+    {
+        GdalEnvironment.EnsureInitialized();
+        if (profile.Width <= 0 || profile.Height <= 0 || profile.BandCount <= 0)
+        {
+            throw new ArgumentException($"Cannot create a {profile.Width} x {profile.Height} raster with {profile.BandCount} bands.");
+        }
+        var driverHandle = GdalNative.GDALGetDriverByName(driver);
+        if (driverHandle == 0)
+        {
+            throw new GdalException($"GDAL has no '{driver}' driver");
+        }
+        creationOptions ??= driver == "GTiff" ? DefaultGeoTiffOptions(profile) : [];
+        using var options = new Utf8StringArray(creationOptions);
+        GdalException.Reset();
+        var raw = GdalNative.GDALCreate(driverHandle, path, profile.Width, profile.Height, profile.BandCount, (int)profile.DataType, options.Pointer);
+        if (raw == 0)
+        {
+            throw GdalException.FromLastError($"{path}: could not create raster");
+        }
+        var dataset = new RasterDataset(new DatasetHandle(raw), path);
+        try
+        {
+            dataset.ApplyProfile(profile);
+        }
+        catch
+        {
+            dataset.Dispose();
+            throw;
+        }
+        return dataset;
+    }
+
+    /// <summary>An in-memory raster (GDAL MEM driver).</summary>
+    public static RasterDataset CreateInMemory(RasterProfile profile) => Create("", profile, "MEM", []);
+
+    /// <summary>GTiff creation options for block-wise work: 512 x 512 tiles, DEFLATE with a predictor, BigTIFF when needed.</summary>
+    public static IReadOnlyCollection<string> DefaultGeoTiffOptions(RasterProfile profile) =>
+    [
+        "TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=DEFLATE",
+        profile.DataType is RasterDataType.Float32 or RasterDataType.Float64 ? "PREDICTOR=3" : "PREDICTOR=2",
+        "BIGTIFF=IF_SAFER", profile.BandCount > 1 ? "INTERLEAVE=PIXEL" : "INTERLEAVE=BAND",
+    ];
+
+    private void ApplyProfile(RasterProfile profile)
+    {
+        if (profile.GeoTransform is { } gt)
+        {
+            GeoTransform = gt;
+        }
+        if (profile.Crs is { } crs)
+        {
+            using var srs = SpatialReference.FromUserInput(crs);
+            SetCrs(srs);
+        }
+        for (var b = 1; b <= BandCount; b++)
+        {
+            if (profile.NoData is { } nodata)
+            {
+                GdalException.ThrowIfFailed(GdalNative.GDALSetRasterNoDataValue(BandHandle(b), nodata), $"{Path}: could not set nodata");
+            }
+            if (profile.BandDescriptions is { } names && b <= names.Count)
+            {
+                SetBandDescription(b, names[b - 1]);
+            }
+        }
+    }
+
+    public string Driver => GdalNative.Utf8(GdalNative.GDALGetDriverShortName(GdalNative.GDALGetDatasetDriver(Handle))) ?? "";
+
+    /// <summary>Every file the dataset is made of (e.g. the .hdr of an ENVI raster).</summary>
+    public IReadOnlyList<string> Files
+    {
+        get
+        {
+            var list = GdalNative.GDALGetFileList(Handle);
+            try
+            {
+                return GdalNative.ReadStringList(list);
+            }
+            finally
+            {
+                GdalNative.CSLDestroy(list);
+            }
+        }
+    }
+
+    /// <summary>The pixel type of band 1 (the usual case: all bands share one type).</summary>
+    public RasterDataType DataType => DataTypeOf(1);
+
+    public RasterDataType DataTypeOf(int band) => (RasterDataType)GdalNative.GDALGetRasterDataType(BandHandle(band));
+
+    /// <summary>Band 1's nodata value, if any.</summary>
+    public double? NoData => NoDataOf(1);
+
+    public double? NoDataOf(int band)
+    {
+        int has;
+        var value = GdalNative.GDALGetRasterNoDataValue(BandHandle(band), &has);
+        return has != 0 ? value : null;
+    }
+
+    public (int Width, int Height) BlockSize
+    {
+        get
+        {
+            int x, y;
+            GdalNative.GDALGetBlockSize(BandHandle(1), &x, &y);
+            return (x, y);
+        }
+    }
+
+    public int OverviewCount => GdalNative.GDALGetOverviewCount(BandHandle(1));
+
+    /// <summary>The geotransform, or null when the raster carries no georeference.</summary>
+    public GeoTransform? GeoTransform
+    {
+        get
+        {
+            var values = stackalloc double[6];
+            if (GdalNative.GDALGetGeoTransform(Handle, values) != 0)
+            {
+                return null;
+            }
+            var gt = Gdal.GeoTransform.FromArray(new ReadOnlySpan<double>(values, 6));
+            // GDAL reports the identity transform for rasters it has no georeference for.
+            return gt == new GeoTransform(0, 1, 0, 0, 0, 1) ? null : gt;
+        }
+        set
+        {
+            if (value is not { } gt)
+            {
+                throw new ArgumentNullException(nameof(value));
+            }
+            var values = stackalloc double[6];
+            gt.ToArray().CopyTo(new Span<double>(values, 6));
+            GdalException.Reset();
+            GdalException.ThrowIfFailed(GdalNative.GDALSetGeoTransform(Handle, values), $"{Path}: could not set the geotransform");
+        }
+    }
+
+    /// <summary>The CRS as WKT, or null when none is set.</summary>
+    public string? CrsWkt
+    {
+        get
+        {
+            var wkt = GdalNative.Utf8(GdalNative.GDALGetProjectionRef(Handle));
+            return string.IsNullOrWhiteSpace(wkt) ? null : wkt;
+        }
+    }
+
+    /// <summary>The CRS (caller disposes), or null when none is set.</summary>
+    public SpatialReference? OpenCrs() => CrsWkt is { } wkt ? SpatialReference.FromUserInput(wkt) : null;
+
+    public void SetCrs(SpatialReference crs)
+    {
+        GdalException.Reset();
+        GdalException.ThrowIfFailed(GdalNative.GDALSetProjection(Handle, crs.Wkt), $"{Path}: could not set the coordinate reference system");
+    }
+
+    /// <summary>Map extent of the whole raster (north-up rasters; rotated ones give the bounding box of their corners).</summary>
+    public MapExtent Bounds
+    {
+        get
+        {
+            var gt = GeoTransform ?? throw new GdalException($"{Path}: has no georeference");
+            Span<(double X, double Y)> corners = [gt.PixelToMap(0, 0), gt.PixelToMap(Width, 0), gt.PixelToMap(0, Height), gt.PixelToMap(Width, Height)];
+            double minX = double.MaxValue, minY = double.MaxValue, maxX = double.MinValue, maxY = double.MinValue;
+            foreach (var (x, y) in corners)
+            {
+                minX = Math.Min(minX, x); maxX = Math.Max(maxX, x);
+                minY = Math.Min(minY, y); maxY = Math.Max(maxY, y);
+            }
+            return new MapExtent(minX, minY, maxX, maxY);
+        }
+    }
+
+    public string? BandDescription(int band)
+    {
+        var text = GdalNative.Utf8(GdalNative.GDALGetDescription(BandHandle(band)));
+        return string.IsNullOrEmpty(text) ? null : text;
+    }
+
+    public void SetBandDescription(int band, string description) => GdalNative.GDALSetDescription(BandHandle(band), description);
+
+    /// <summary>A metadata item of the dataset (band 0) or of a band, in the default or a named domain (e.g. "ENVI").</summary>
+    public string? GetMetadataItem(string name, string? domain = null, int band = 0) =>
+        GdalNative.Utf8(GdalNative.GDALGetMetadataItem(MajorObject(band), name, domain));
+
+    public void SetMetadataItem(string name, string value, string? domain = null, int band = 0)
+    {
+        GdalException.Reset();
+        GdalException.ThrowIfFailed(GdalNative.GDALSetMetadataItem(MajorObject(band), name, value, domain), $"{Path}: could not set metadata {name}");
+    }
+
+    /// <summary>All KEY=VALUE metadata of a domain.</summary>
+    public IReadOnlyDictionary<string, string> GetMetadata(string? domain = null, int band = 0)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var item in GdalNative.ReadStringList(GdalNative.GDALGetMetadata(MajorObject(band), domain)))
+        {
+            var eq = item.IndexOf('=');
+            if (eq > 0)
+            {
+                result[item[..eq]] = item[(eq + 1)..];
+            }
+        }
+        return result;
+    }
+
+    private nint MajorObject(int band) => band == 0 ? Handle.DangerousGetHandle() : BandHandle(band);
+
+    private nint BandHandle(int band)
+    {
+        if (band < 1 || band > BandCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(band), $"{Path}: band {band} does not exist (the raster has {BandCount})");
+        }
+        return GdalNative.GDALGetRasterBand(Handle, band);
+    }
+
+    private void CheckWindow(RasterWindow w)
+    {
+        if (w.Width <= 0 || w.Height <= 0 || w.Column < 0 || w.Row < 0 || w.Column + w.Width > Width || w.Row + w.Height > Height)
+        {
+            throw new ArgumentOutOfRangeException(nameof(w), $"{Path}: window {w} lies outside the {Width} x {Height} raster");
+        }
+    }
+
+    /// <summary>Reads a window of one band into a buffer of at least window.Width * window.Height pixels, converting to T.</summary>
+    public void Read<T>(int band, RasterWindow window, Span<T> buffer) where T : unmanaged
+    {
+        CheckWindow(window);
+        if (buffer.Length < window.PixelCount)
+        {
+            throw new ArgumentException($"Buffer of {buffer.Length} pixels is smaller than window {window}.");
+        }
+        var bandHandle = BandHandle(band);
+        GdalException.Reset();
+        fixed (T* p = buffer)
+        {
+            var err = GdalNative.GDALRasterIO(bandHandle, 0, window.Column, window.Row, window.Width, window.Height, p,
+                window.Width, window.Height, (int)RasterDataTypes.Of<T>(), 0, 0);
+            GdalException.ThrowIfFailed(err, $"{Path}: could not read band {band} window {window}");
+        }
+    }
+
+    public T[] Read<T>(int band, RasterWindow window) where T : unmanaged
+    {
+        var data = new T[window.PixelCount];
+        Read<T>(band, window, data);
+        return data;
+    }
+
+    /// <summary>Writes a window of one band from a buffer of window.Width * window.Height pixels, converting from T.</summary>
+    public void Write<T>(int band, RasterWindow window, ReadOnlySpan<T> data) where T : unmanaged
+    {
+        CheckWindow(window);
+        if (data.Length < window.PixelCount)
+        {
+            throw new ArgumentException($"Buffer of {data.Length} pixels is smaller than window {window}.");
+        }
+        var bandHandle = BandHandle(band);
+        GdalException.Reset();
+        fixed (T* p = data)
+        {
+            var err = GdalNative.GDALRasterIO(bandHandle, 1, window.Column, window.Row, window.Width, window.Height, p,
+                window.Width, window.Height, (int)RasterDataTypes.Of<T>(), 0, 0);
+            GdalException.ThrowIfFailed(err, $"{Path}: could not write band {band} window {window}");
+        }
+    }
+
+    /// <summary>
+    /// Windows covering the raster, aligned to its natural blocks (grouped so each window is at least ~256 pixels a side,
+    /// which keeps strip-organised files from being read one line at a time).
+    /// </summary>
+    public IEnumerable<RasterWindow> BlockWindows(int minimumSide = 256)
+    {
+        var (bw, bh) = BlockSize;
+        bw = Math.Max(1, bw);
+        bh = Math.Max(1, bh);
+        var w = bw * Math.Max(1, (int)Math.Ceiling(minimumSide / (double)bw));
+        var h = bh * Math.Max(1, (int)Math.Ceiling(minimumSide / (double)bh));
+        return RasterWindow.Tile(Width, Height, Math.Min(w, Width), Math.Min(h, Height));
+    }
+
+    /// <summary>Writes pending changes to disk.</summary>
+    public void Flush()
+    {
+        GdalException.Reset();
+        GdalNative.GDALFlushCache(Handle);
+        if (GdalNative.CPLGetLastErrorType() >= 3)
+        {
+            throw GdalException.FromLastError($"{Path}: could not write pending data");
+        }
+    }
+
+    /// <summary>
+    /// Copies this raster to a Cloud Optimized GeoTIFF (tiled, compressed, with overviews). The COG driver only
+    /// supports CreateCopy, so writers build their raster elsewhere (MEM or a temporary GTiff) and copy it here.
+    /// </summary>
+    public void CopyToCog(string path, CogOptions? options = null, IProgress<double>? progress = null, CancellationToken cancel = default)
+    {
+        options ??= new CogOptions();
+        CopyTo(path, "COG", options.ToCreationOptions(DataType), progress, cancel);
+    }
+
+    /// <summary>CreateCopy into any driver GDAL has.</summary>
+    public void CopyTo(string path, string driver, IReadOnlyCollection<string> creationOptions, IProgress<double>? progress = null, CancellationToken cancel = default)
+    {
+        var driverHandle = GdalNative.GDALGetDriverByName(driver);
+        if (driverHandle == 0)
+        {
+            throw new GdalException($"GDAL has no '{driver}' driver");
+        }
+        using var options = new Utf8StringArray(creationOptions);
+        using var nativeProgress = new NativeProgress(progress, cancel);
+        GdalException.Reset();
+        var raw = GdalNative.GDALCreateCopy(driverHandle, path, Handle, 0, options.Pointer, nativeProgress.Function, nativeProgress.Argument);
+        if (raw == 0)
+        {
+            cancel.ThrowIfCancellationRequested();
+            throw GdalException.FromLastError($"{path}: could not write {driver}");
+        }
+        GdalException.Reset();
+        GdalNative.GDALClose(raw);
+        if (GdalNative.CPLGetLastErrorType() >= 3)
+        {
+            throw GdalException.FromLastError($"{path}: could not finish writing {driver}");
+        }
+    }
+
+    public void Dispose() => Handle.Dispose();
+}
+
+/// <summary>How Cloud Optimized GeoTIFFs are written.</summary>
+public sealed record CogOptions
+{
+    public string Compression { get; init; } = "DEFLATE";
+    public int BlockSize { get; init; } = 512;
+    /// <summary>Resampling for overviews: AVERAGE suits imagery, NEAREST masks and classes.</summary>
+    public string OverviewResampling { get; init; } = "AVERAGE";
+    public bool Overviews { get; init; } = true;
+
+    public IReadOnlyCollection<string> ToCreationOptions(RasterDataType type) =>
+    [
+        $"COMPRESS={Compression}", $"BLOCKSIZE={BlockSize}", $"OVERVIEW_RESAMPLING={OverviewResampling}",
+        $"RESAMPLING={OverviewResampling}", Overviews ? "OVERVIEWS=AUTO" : "OVERVIEWS=NONE",
+        type is RasterDataType.Float32 or RasterDataType.Float64 ? "PREDICTOR=FLOATING_POINT" : "PREDICTOR=YES",
+        "BIGTIFF=IF_SAFER", "NUM_THREADS=ALL_CPUS",
+    ];
+}

@@ -1,0 +1,207 @@
+using SiteWatch.Gdal;
+
+namespace SiteWatch.Tests.Gdal;
+
+public class RasterIoTests
+{
+    public static TheoryData<RasterDataType> PixelTypes => [RasterDataType.Byte, RasterDataType.UInt16, RasterDataType.Int16, RasterDataType.Float32];
+
+    [Theory]
+    [MemberData(nameof(PixelTypes))]
+    public void Windows_written_block_by_block_read_back_exactly(RasterDataType type)
+    {
+        using var dir = new TempDir();
+        var path = dir.File($"rt-{type}.tif");
+        const int width = 700, height = 530; // not multiples of the 512 block: edge windows are partial
+        var profile = new RasterProfile(width, height, 2, type) { GeoTransform = GeoTransform.NorthUp(500_000, 4_400_000, 2), Crs = "EPSG:32652", NoData = 7 };
+        using (var raster = RasterDataset.Create(path, profile))
+        {
+            foreach (var w in raster.BlockWindows())
+            {
+                for (var b = 1; b <= 2; b++)
+                {
+                    raster.Write<double>(b, w, Pattern(w, b, type));
+                }
+            }
+        }
+        using var reopened = RasterDataset.Open(path);
+        Assert.Equal((width, height, 2, type), (reopened.Width, reopened.Height, reopened.BandCount, reopened.DataType));
+        Assert.Equal(7, reopened.NoData);
+        Assert.Equal(32652, reopened.OpenCrs()!.Epsg);
+        Assert.Equal(GeoTransform.NorthUp(500_000, 4_400_000, 2), reopened.GeoTransform);
+        // Read with windows that straddle block edges, in the file's own type.
+        var window = new RasterWindow(450, 300, 250, 230);
+        for (var b = 1; b <= 2; b++)
+        {
+            var expected = Pattern(window, b, type);
+            var actual = ReadAs(reopened, b, window, type);
+            Assert.Equal(expected, actual);
+        }
+    }
+
+    private static double[] ReadAs(RasterDataset r, int band, RasterWindow w, RasterDataType type) => type switch
+    {
+        RasterDataType.Byte => r.Read<byte>(band, w).Select(v => (double)v).ToArray(),
+        RasterDataType.UInt16 => r.Read<ushort>(band, w).Select(v => (double)v).ToArray(),
+        RasterDataType.Int16 => r.Read<short>(band, w).Select(v => (double)v).ToArray(),
+        RasterDataType.Float32 => r.Read<float>(band, w).Select(v => (double)v).ToArray(),
+        _ => throw new NotSupportedException(),
+    };
+
+    /// <summary>Values that use each type's range (negative for signed, fractions for float) and differ per pixel and band.</summary>
+    private static double[] Pattern(RasterWindow w, int band, RasterDataType type)
+    {
+        var values = new double[w.PixelCount];
+        for (var r = 0; r < w.Height; r++)
+        {
+            for (var c = 0; c < w.Width; c++)
+            {
+                var x = w.Column + c;
+                var y = w.Row + r;
+                values[r * w.Width + c] = type switch
+                {
+                    RasterDataType.Byte => (x * 3 + y * 5 + band * 17) % 256,
+                    RasterDataType.UInt16 => (x * 97 + y * 31 + band * 1000) % 65536,
+                    RasterDataType.Int16 => (x * 97 + y * 31 + band * 1000) % 65536 - 32768,
+                    _ => (float)((x - 350) * 0.25 + (y - 260) * 0.125 + band * 0.5),
+                };
+            }
+        }
+        return values;
+    }
+
+    [Fact]
+    public void Cog_is_tiled_compressed_with_overviews_and_keeps_pixels()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("scene.cog.tif");
+        var profile = new RasterProfile(1300, 1100, 4, RasterDataType.UInt16) { GeoTransform = GeoTransform.NorthUp(543_000, 4_420_000, 0.5), Crs = "EPSG:32652" };
+        var data = new ushort[1300 * 1100];
+        for (var i = 0; i < data.Length; i++)
+        {
+            data[i] = (ushort)(i % 5003);
+        }
+        using (var writer = new CogWriter(path, profile))
+        {
+            for (var b = 1; b <= 4; b++)
+            {
+                writer.Raster.Write<ushort>(b, new RasterWindow(0, 0, 1300, 1100), data);
+            }
+            writer.Commit();
+        }
+        using var cog = RasterDataset.Open(path);
+        Assert.Equal("COG", cog.GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE"));
+        Assert.Equal("DEFLATE", cog.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE"));
+        Assert.Equal((512, 512), cog.BlockSize);
+        Assert.True(cog.OverviewCount >= 1, "a 1300 x 1100 COG should have overviews");
+        Assert.Equal(data, cog.Read<ushort>(3, new RasterWindow(0, 0, 1300, 1100)));
+        Assert.Single(Directory.GetFiles(dir.Path)); // no staging or partial files left behind
+    }
+
+    [Fact]
+    public void Uncommitted_cog_writer_leaves_nothing()
+    {
+        using var dir = new TempDir();
+        var profile = new RasterProfile(9000, 8000, 2, RasterDataType.UInt16); // over the in-memory limit: stages on disk
+        using (var writer = new CogWriter(dir.File("never.tif"), profile))
+        {
+            writer.Raster.Write<ushort>(1, new RasterWindow(0, 0, 10, 10), new ushort[100]);
+        }
+        Assert.Empty(Directory.GetFiles(dir.Path));
+    }
+
+    [Fact]
+    public void Opens_envi_png_with_world_file_and_jpeg2000()
+    {
+        using var dir = new TempDir();
+        var source = Rasters.WriteUtmScene(dir.File("src.tif"), 64, 48);
+        using var src = RasterDataset.Open(source);
+        var expected = src.Read<ushort>(2, new RasterWindow(0, 0, 64, 48));
+
+        src.CopyTo(dir.File("scene.envi"), "ENVI", []);
+        using (var envi = RasterDataset.Open(dir.File("scene.envi")))
+        {
+            Assert.Equal("ENVI", envi.Driver);
+            Assert.Contains(envi.Files, f => f.EndsWith(".hdr", StringComparison.Ordinal));
+            Assert.Equal(32652, envi.OpenCrs()!.Epsg);
+            Assert.Equal(expected, envi.Read<ushort>(2, new RasterWindow(0, 0, 64, 48)));
+        }
+
+        src.CopyTo(dir.File("scene.png"), "PNG", ["WORLDFILE=YES"]);
+        Assert.True(File.Exists(dir.File("scene.wld")));
+        using (var png = RasterDataset.Open(dir.File("scene.png")))
+        {
+            Assert.Equal("PNG", png.Driver);
+            Assert.Equal(src.GeoTransform, png.GeoTransform);
+            Assert.Equal(expected, png.Read<ushort>(2, new RasterWindow(0, 0, 64, 48)));
+        }
+
+        src.CopyTo(dir.File("scene.jp2"), "JP2OpenJPEG", ["QUALITY=100", "REVERSIBLE=YES"]);
+        using (var jp2 = RasterDataset.Open(dir.File("scene.jp2")))
+        {
+            Assert.Equal("JP2OpenJPEG", jp2.Driver);
+            Assert.Equal(expected, jp2.Read<ushort>(2, new RasterWindow(0, 0, 64, 48)));
+        }
+    }
+
+    [Fact]
+    public void Errors_carry_gdals_own_message_and_the_file()
+    {
+        using var dir = new TempDir();
+        var text = dir.File("notes.txt");
+        File.WriteAllText(text, "this is not an image");
+        var e = Assert.Throws<GdalException>(() => RasterDataset.Open(text));
+        Assert.Contains(text, e.Message);
+        Assert.Contains("not a raster", e.Message);
+
+        var source = Rasters.WriteUtmScene(dir.File("ok.tif"), 32, 32);
+        using var raster = RasterDataset.Open(source);
+        var outside = Assert.Throws<ArgumentOutOfRangeException>(() => raster.Read<ushort>(1, new RasterWindow(20, 20, 20, 20)));
+        Assert.Contains("outside", outside.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => raster.Read<ushort>(9, new RasterWindow(0, 0, 1, 1)));
+
+        var gdal = Assert.Throws<GdalException>(() => raster.CopyTo(dir.File("no/such/dir/x.tif"), "GTiff", []));
+        Assert.False(string.IsNullOrWhiteSpace(gdal.GdalMessage));
+        Assert.Contains("no/such/dir/x.tif", gdal.Message);
+    }
+
+    [Fact]
+    public void Header_claiming_a_million_by_a_million_pixels_is_refused()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("hostile.tif");
+        File.WriteAllBytes(path, HostileTiff(1_000_000, 1_000_000));
+        var e = Assert.Throws<GdalException>(() => RasterDataset.Open(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("1000000 x 1000000", e.Message);
+    }
+
+    /// <summary>A minimal little-endian TIFF whose header claims the given size with one tiny strip.</summary>
+    internal static byte[] HostileTiff(uint width, uint height)
+    {
+        using var ms = new MemoryStream();
+        using var w = new BinaryWriter(ms);
+        w.Write("II"u8.ToArray());
+        w.Write((ushort)42);
+        w.Write(8u);
+        (ushort Tag, ushort Type, uint Value)[] entries =
+        [
+            (256, 4, width), (257, 4, height), (258, 3, 8), (259, 3, 1), (262, 3, 1),
+            (273, 4, 200), (277, 3, 1), (278, 4, height), (279, 4, 16),
+        ];
+        w.Write((ushort)entries.Length);
+        foreach (var (tag, type, value) in entries)
+        {
+            w.Write(tag);
+            w.Write(type);
+            w.Write(1u);
+            w.Write(value);
+        }
+        w.Write(0u);
+        while (ms.Length < 216)
+        {
+            w.Write((byte)0);
+        }
+        return ms.ToArray();
+    }
+}
