@@ -15,11 +15,17 @@ public static class SiteWatchApp
 
     public static int Run(string[] args)
     {
+        if (Console.IsOutputRedirected)
+        {
+            // Logs and pipes have no width; Spectre's 80-column default would wrap every table.
+            AnsiConsole.Profile.Width = 160;
+        }
         var app = new CommandApp();
         app.Configure(config =>
         {
             config.SetApplicationName("sitewatch");
             config.PropagateExceptions();
+            config.UseStrictParsing();
             config.AddCommand<InitCommand>("init")
                 .WithDescription("Create a workspace: a SQLite catalog plus an imagery store.")
                 .WithExample("init", "./plant");
@@ -42,6 +48,9 @@ public static class SiteWatchApp
             config.AddCommand<InfoCommand>("info")
                 .WithDescription("Describe any raster GDAL reads: size, bands, types, nodata, georeference, CRS.")
                 .WithExample("info", "scene.tif", "--json");
+            config.AddCommand<DemoCommand>("demo")
+                .WithDescription("Generate the built-in demo site (a synthetic plant near Hamhung) and ingest it into a workspace.")
+                .WithExample("demo", "--out", "./demo-output");
         });
 
         try

@@ -389,6 +389,27 @@ public sealed unsafe class RasterDataset : IDisposable
         return RasterWindow.Tile(Width, Height, Math.Min(w, Width), Math.Min(h, Height));
     }
 
+    /// <summary>
+    /// Builds overviews (reduced-resolution copies) at the given decimation factors, e.g. 2, 4, 8; inside a GeoTIFF
+    /// opened for update, else in a side-car .ovr file.
+    /// </summary>
+    public void BuildOverviews(IReadOnlyList<int> factors, string resampling = "AVERAGE", IProgress<double>? progress = null, CancellationToken cancel = default)
+    {
+        if (factors.Count == 0 || factors.Any(f => f < 2))
+        {
+            throw new ArgumentException("Overview factors must be 2 or more.", nameof(factors));
+        }
+        var levels = factors.ToArray();
+        using var nativeProgress = new NativeProgress(progress, cancel);
+        GdalException.Reset();
+        fixed (int* p = levels)
+        {
+            var err = GdalNative.GDALBuildOverviews(Handle, resampling, levels.Length, p, 0, null, nativeProgress.Function, nativeProgress.Argument);
+            cancel.ThrowIfCancellationRequested();
+            GdalException.ThrowIfFailed(err, $"{Path}: could not build overviews");
+        }
+    }
+
     /// <summary>Writes pending changes to disk.</summary>
     public void Flush()
     {

@@ -107,23 +107,16 @@ internal static unsafe partial class GdalNative
     [LibraryImport(Lib)] internal static partial double GDALGetRasterNoDataValue(nint band, int* hasValue);
     [LibraryImport(Lib)] internal static partial int GDALSetRasterNoDataValue(nint band, double value);
     [LibraryImport(Lib)] internal static partial int GDALGetOverviewCount(nint band);
-    [LibraryImport(Lib)] internal static partial int GDALGetRasterColorInterpretation(nint band);
     [LibraryImport(Lib)]
     internal static partial int GDALRasterIO(nint band, int rwFlag, int xOff, int yOff, int xSize, int ySize,
         void* data, int bufXSize, int bufYSize, int bufType, int pixelSpace, int lineSpace);
-    [LibraryImport(Lib)] internal static partial int GDALGetDataTypeSizeBytes(int type);
 
-    // ---- utilities (gdal_utils.h): the same code paths as gdalwarp / gdal_translate ----
+    // ---- utilities (gdal_utils.h): the same code path as gdalwarp ----
     [LibraryImport(Lib)] internal static partial nint GDALWarpAppOptionsNew(nint argv, nint binaryOptions);
     [LibraryImport(Lib)] internal static partial void GDALWarpAppOptionsFree(nint options);
     [LibraryImport(Lib)] internal static partial void GDALWarpAppOptionsSetProgress(nint options, nint progress, nint progressArg);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial nint GDALWarp(string destination, nint destinationDataset, int sourceCount, nint* sources, nint options, int* usageError);
-    [LibraryImport(Lib)] internal static partial nint GDALTranslateOptionsNew(nint argv, nint binaryOptions);
-    [LibraryImport(Lib)] internal static partial void GDALTranslateOptionsFree(nint options);
-    [LibraryImport(Lib)] internal static partial void GDALTranslateOptionsSetProgress(nint options, nint progress, nint progressArg);
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial nint GDALTranslate(string destination, DatasetHandle source, nint options, int* usageError);
 
     // ---- spatial references and coordinate transformation ----
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint OSRNewSpatialReference(string? wkt);
@@ -131,7 +124,6 @@ internal static unsafe partial class GdalNative
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial int OSRSetFromUserInput(SpatialReferenceHandle srs, string definition);
     [LibraryImport(Lib)] internal static partial int OSRImportFromEPSG(SpatialReferenceHandle srs, int code);
     [LibraryImport(Lib)] internal static partial int OSRExportToWkt(SpatialReferenceHandle srs, nint* wkt);
-    [LibraryImport(Lib)] internal static partial int OSRExportToProj4(SpatialReferenceHandle srs, nint* proj4);
     [LibraryImport(Lib)] internal static partial int OSRAutoIdentifyEPSG(SpatialReferenceHandle srs);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint OSRGetAuthorityCode(SpatialReferenceHandle srs, string? targetKey);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint OSRGetAuthorityName(SpatialReferenceHandle srs, string? targetKey);
@@ -142,7 +134,6 @@ internal static unsafe partial class GdalNative
     [LibraryImport(Lib)] internal static partial int OSRIsSame(SpatialReferenceHandle a, SpatialReferenceHandle b);
     [LibraryImport(Lib)] internal static partial int OSRIsProjected(SpatialReferenceHandle srs);
     [LibraryImport(Lib)] internal static partial int OSRIsGeographic(SpatialReferenceHandle srs);
-    [LibraryImport(Lib)] internal static partial int OSRGetUTMZone(SpatialReferenceHandle srs, int* north);
     [LibraryImport(Lib)] internal static partial double OSRGetLinearUnits(SpatialReferenceHandle srs, nint* name);
     [LibraryImport(Lib)] internal static partial nint OSRGetName(SpatialReferenceHandle srs);
     [LibraryImport(Lib)] internal static partial nint OCTNewCoordinateTransformation(SpatialReferenceHandle source, SpatialReferenceHandle target);

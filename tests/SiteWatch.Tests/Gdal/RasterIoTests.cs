@@ -99,6 +99,20 @@ public class RasterIoTests
     }
 
     [Fact]
+    public void Geotiff_gets_internal_overviews_at_the_requested_factors()
+    {
+        using var dir = new TempDir();
+        var path = Rasters.WriteUtmScene(dir.File("ovr.tif"), 256, 256);
+        using (var raster = RasterDataset.Open(path, update: true))
+        {
+            raster.BuildOverviews([2, 4]);
+        }
+        using var reopened = RasterDataset.Open(path);
+        Assert.Equal(2, reopened.OverviewCount);
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.ovr")); // internal to the GeoTIFF
+    }
+
+    [Fact]
     public void Uncommitted_cog_writer_leaves_nothing()
     {
         using var dir = new TempDir();

@@ -1,0 +1,152 @@
+using System.ComponentModel;
+using System.Globalization;
+using SiteWatch.Core.Demo;
+using SiteWatch.Core.Workflows;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace SiteWatch.Cli.Commands;
+
+public sealed class DemoCommand : Command<DemoCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("-o|--out <DIR>")]
+        [Description("Where to write scenes, ground truth and the demo workspace.")]
+        [DefaultValue("demo-output")]
+        public string Out { get; init; } = "demo-output";
+
+        [CommandOption("--seed <N>")]
+        [Description("Random seed of the synthetic site (same seed, same scenes).")]
+        [DefaultValue(42)]
+        public int Seed { get; init; } = 42;
+
+        [CommandOption("--json")]
+        [Description("Write the summary as JSON.")]
+        public bool Json { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var options = new DemoOptions(settings.Out, settings.Seed);
+        DemoResult result;
+        if (settings.Json || !Output.Interactive)
+        {
+            if (!settings.Json)
+            {
+                AnsiConsole.MarkupLine("Rendering the synthetic plant time series and ingesting it ...");
+            }
+            result = DemoWorkflow.Run(options, null, cancellationToken);
+        }
+        else
+        {
+            result = AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+                .Start(ctx =>
+                {
+                    var tasks = new Dictionary<string, ProgressTask>();
+                    return DemoWorkflow.Run(options, new Reporter(stage =>
+                    {
+                        if (!tasks.TryGetValue(stage.Stage, out var task))
+                        {
+                            task = tasks[stage.Stage] = ctx.AddTask(stage.Stage, maxValue: 1.0);
+                        }
+                        task.Value = stage.Fraction;
+                    }), cancellationToken);
+                });
+        }
+
+        var plan = result.Plan;
+        var dates = plan.Acquisitions.Select(a => DateOnly.FromDateTime(a.AcquiredUtc)).ToArray();
+        var hall = plan.Objects.Single(o => o.Class == TruthClasses.AssemblyHall);
+        var building = plan.Objects.Single(o => o.Class == TruthClasses.NewAssemblyBuilding);
+        var crane = plan.Objects.Single(o => o.Class == TruthClasses.BridgeCrane);
+        var ratio = building.AreaSquareMetres / hall.AreaSquareMetres;
+
+        if (settings.Json)
+        {
+            Output.WriteJson(new
+            {
+                output = result.OutputDirectory,
+                workspace = result.WorkspaceDirectory,
+                scenes_directory = result.ScenesDirectory,
+                aoi = result.AoiPath,
+                ground_truth = result.GroundTruthPath,
+                site = Views.Site(result.Site, result.Scenes),
+                truth = new
+                {
+                    assembly_hall_m2 = Math.Round(hall.AreaSquareMetres, 1),
+                    new_building_m2 = Math.Round(building.AreaSquareMetres, 1),
+                    new_building_to_hall_ratio = Math.Round(ratio, 4),
+                    crane_removed_on = crane.RemovedOn,
+                    per_date = dates.Select(d => new
+                    {
+                        date = d,
+                        new_building_stage = building.StageOn(d),
+                        worker_housing = plan.CountOn(TruthClasses.WorkerHousing, d),
+                        crane_present = crane.IsPresentOn(d),
+                        material_piles = plan.CountOn(TruthClasses.MaterialPile, d),
+                        vehicles = plan.CountOn(TruthClasses.Vehicle, d),
+                        freight_cars = plan.CountOn(TruthClasses.FreightCar, d),
+                    }).ToArray(),
+                },
+            });
+            return 0;
+        }
+
+        var c = result.Site.Aoi.Centroid;
+        AnsiConsole.Write(new Rule($"[bold]SiteWatch demo[/]: site [bold]{Markup.Escape(result.Site.Name)}[/]").LeftJustified());
+        AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"Synthetic industrial plant near Hamhung ({c.Y:0.####}N {c.X:0.####}E), grid EPSG:{result.Site.CrsEpsg} at {result.Site.Gsd:0.##} m, seed {settings.Seed}");
+
+        var scenes = new Table().Title("Scenes in the catalog").AddColumns("Id", "Acquired (UTC)", "Sensor", "Delivered as", "Sun elev.", "True shift (px)", "Cloud %", "Valid");
+        for (var i = 0; i < result.Scenes.Count; i++)
+        {
+            var s = result.Scenes[i];
+            var a = plan.Acquisitions.FirstOrDefault(x => x.AcquiredUtc == s.AcquiredUtc) ?? plan.Acquisitions[i];
+            scenes.AddRow(
+                s.Id.ToString(CultureInfo.InvariantCulture), Output.Date(s.AcquiredUtc), Markup.Escape(s.Sensor),
+                Markup.Escape(Path.GetFileName(s.SourcePath) + (s.AcquiredFrom == "STAC item" ? " + STAC" : "")),
+                a.SunElevationDeg.ToString("0.0°", CultureInfo.InvariantCulture),
+                FormattableString.Invariant($"{a.ShiftXPixels:+0.00;-0.00}, {a.ShiftYPixels:+0.00;-0.00}"),
+                s.CloudCoverPercent?.ToString("0.#", CultureInfo.InvariantCulture) ?? "-",
+                s.ValidFraction.ToString("P0", CultureInfo.InvariantCulture));
+        }
+        AnsiConsole.Write(scenes);
+
+        var truth = new Table().Title("Ground truth per date").AddColumns("Date", "New building", "Housing blocks", "Crane", "Material piles", "Vehicles", "Freight cars");
+        foreach (var d in dates)
+        {
+            truth.AddRow(
+                d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                building.StageOn(d) ?? "-",
+                plan.CountOn(TruthClasses.WorkerHousing, d).ToString(CultureInfo.InvariantCulture),
+                crane.IsPresentOn(d) ? "present" : "[yellow]removed[/]",
+                plan.CountOn(TruthClasses.MaterialPile, d).ToString(CultureInfo.InvariantCulture),
+                plan.CountOn(TruthClasses.Vehicle, d).ToString(CultureInfo.InvariantCulture),
+                plan.CountOn(TruthClasses.FreightCar, d).ToString(CultureInfo.InvariantCulture));
+        }
+        AnsiConsole.Write(truth);
+        AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"New assembly building: {building.AreaSquareMetres:N0} m² = [bold]{ratio:P1}[/] of the existing hall ({hall.AreaSquareMetres:N0} m²).");
+        if (crane.RemovedOn is { } removed)
+        {
+            var before = dates.Last(d => d < removed);
+            var after = dates.First(d => d >= removed);
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"Bridge crane in front of the tunnel entrance: present on {before:yyyy-MM-dd}, gone on {after:yyyy-MM-dd} (removed {removed:yyyy-MM-dd}).");
+        }
+        AnsiConsole.WriteLine();
+        AnsiConsole.MarkupLineInterpolated($"Outputs in [bold]{result.OutputDirectory}[/]:");
+        AnsiConsole.MarkupLineInterpolated($"  scenes as delivered  {result.ScenesDirectory}");
+        AnsiConsole.MarkupLineInterpolated($"  ground truth         {result.GroundTruthPath}");
+        AnsiConsole.MarkupLineInterpolated($"  AOI                  {result.AoiPath}");
+        AnsiConsole.MarkupLineInterpolated($"  workspace            {result.WorkspaceDirectory}  (try: sitewatch scene list --site {result.Site.Name} -w {result.WorkspaceDirectory})");
+        return 0;
+    }
+
+    private sealed class Reporter(Action<(string Stage, double Fraction)> report) : IProgress<(string Stage, double Fraction)>
+    {
+        public void Report((string Stage, double Fraction) value) => report(value);
+    }
+}

@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text.Json;
+using SiteWatch.Core.Catalog;
+using SiteWatch.Core.Demo;
+using SiteWatch.Core.Geo;
+using SiteWatch.Core.Ingest;
+using SiteWatch.Gdal;
+
+namespace SiteWatch.Core.Workflows;
+
+public sealed record DemoOptions(string OutputDirectory, int Seed = 42);
+
+/// <summary>What the demo produced, for the CLI to print.</summary>
+public sealed record DemoResult(string OutputDirectory, string WorkspaceDirectory, string ScenesDirectory, string AoiPath, string GroundTruthPath,
+    DemoPlan Plan, Site Site, IReadOnlyList<Scene> Scenes);
+
+/// <summary>
+/// The built-in demo: renders the synthetic plant time series as the files a provider would deliver (GeoTIFFs, one in
+/// WGS84, one described by a STAC item), writes the ground truth beside them, and ingests everything into a fresh workspace.
+/// </summary>
+public static class DemoWorkflow
+{
+    public const string SiteName = "hamhung-plant";
+    private const string Marker = ".sitewatch-demo";
+
+    /// <summary>Index of the scene delivered in geographic coordinates (EPSG:4326), as some providers do.</summary>
+    private const int GeographicScene = 2;
+
+    public static DemoResult Run(DemoOptions options, IProgress<(string Stage, double Fraction)>? progress = null, CancellationToken cancel = default)
+    {
+        var output = Path.GetFullPath(options.OutputDirectory);
+        var scenesDir = Path.Combine(output, "scenes");
+        var truthDir = Path.Combine(output, "truth");
+        var workspaceDir = Path.Combine(output, "workspace");
+        PrepareOutput(output, workspaceDir);
+        Directory.CreateDirectory(scenesDir);
+        Directory.CreateDirectory(truthDir);
+
+        var plan = PlantScenario.Build(options.Seed);
+        using var utm = SpatialReference.FromEpsg(DemoPlan.Epsg);
+        using var wgs84 = SpatialReference.Wgs84();
+        using var toWgs84 = new CoordinateTransform(utm, wgs84);
+
+        var aoiPath = Path.Combine(output, "aoi.geojson");
+        var aoi = GeometryProjection.Transform(plan.AoiUtm, toWgs84, 4326);
+        File.WriteAllText(aoiPath, JsonSerializer.Serialize(new
+        {
+            type = "Feature",
+            properties = new { name = SiteName, description = "Fence line of the synthetic plant near Hamhung" },
+            geometry = GeoJsonText.ToElement(aoi),
+        }));
+        var truthPath = Path.Combine(truthDir, "ground_truth.geojson");
+        File.WriteAllText(truthPath, GroundTruthWriter.ToGeoJson(plan, (x, y) => toWgs84.Transform(x, y)));
+
+        var files = new List<string>();
+        for (var i = 0; i < plan.Acquisitions.Count; i++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            progress?.Report(("Rendering scenes", i / (double)plan.Acquisitions.Count));
+            files.Add(WriteScene(plan, i, scenesDir, truthDir));
+        }
+        progress?.Report(("Rendering scenes", 1));
+
+        using var workspace = Workspace.Init(workspaceDir);
+        File.WriteAllText(Path.Combine(workspaceDir, Marker), "created by 'sitewatch demo'; the demo may delete and recreate this workspace\n");
+        var site = SiteSetup.AddSite(workspace, SiteName, aoiPath, plan.Gsd, null, ["demo", "industrial", "construction"],
+            "Synthetic plant modelled on reported expansion: new assembly building, worker housing, crane removed from a tunnel entrance.");
+        var ingestor = new SceneIngestor(workspace);
+        for (var i = 0; i < files.Count; i++)
+        {
+            var index = i;
+            ingestor.Ingest(site.Name, files[i], new IngestOptions { Resampling = Resampling.Cubic },
+                new SyncProgress(p => progress?.Report(("Ingesting scenes", (index + p) / files.Count))), cancel);
+        }
+        progress?.Report(("Ingesting scenes", 1));
+        site = workspace.Catalog.GetSite(site.Name);
+        return new DemoResult(output, workspaceDir, scenesDir, aoiPath, truthPath, plan, site, workspace.Catalog.ListScenes(site.Id));
+    }
+
+    /// <summary>The demo owns its workspace folder; it never deletes a folder it did not create.</summary>
+    private static void PrepareOutput(string output, string workspaceDir)
+    {
+        Directory.CreateDirectory(output);
+        if (!Directory.Exists(workspaceDir))
+        {
+            return;
+        }
+        if (!File.Exists(Path.Combine(workspaceDir, Marker)))
+        {
+            throw new SiteWatchException($"{workspaceDir}: exists and was not created by the demo; choose another --out");
+        }
+        Directory.Delete(workspaceDir, recursive: true);
+    }
+
+    private static string WriteScene(DemoPlan plan, int index, string scenesDir, string truthDir)
+    {
+        var acquisition = plan.Acquisitions[index];
+        var rendered = DemoRenderer.Render(plan, index);
+        var date = acquisition.AcquiredUtc.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var profile = new RasterProfile(rendered.Width, rendered.Height, 4, RasterDataType.UInt16)
+        {
+            GeoTransform = GeoTransform.FromArray(plan.GeoTransform),
+            Crs = $"EPSG:{DemoPlan.Epsg}",
+            NoData = 0,
+            BandDescriptions = plan.BandNames,
+        };
+        var path = Path.Combine(scenesDir, $"plant_{date}.tif");
+        using (var raster = index == GeographicScene ? RasterDataset.CreateInMemory(profile) : RasterDataset.Create(path, profile))
+        {
+            var all = new RasterWindow(0, 0, rendered.Width, rendered.Height);
+            for (var b = 0; b < 4; b++)
+            {
+                raster.Write<ushort>(b + 1, all, rendered.Bands[b]);
+                raster.SetMetadataItem("CENTRAL_WAVELENGTH_UM", plan.BandWavelengthsMicrometres[b].ToString("R", CultureInfo.InvariantCulture), "IMAGERY", b + 1);
+            }
+            if (acquisition.CloudCoverPercent is null)
+            {
+                raster.SetMetadataItem("TIFFTAG_DATETIME", acquisition.AcquiredUtc.ToString("yyyy:MM:dd HH:mm:ss", CultureInfo.InvariantCulture));
+                raster.SetMetadataItem("SENSOR", acquisition.Sensor);
+            }
+            else
+            {
+                WriteStacItem(path, acquisition, plan);
+            }
+            if (index == GeographicScene)
+            {
+                using var geographic = Warper.Warp(raster, path, new WarpTarget { Crs = "EPSG:4326", Resampling = Resampling.Cubic, NoData = 0 },
+                    creationOptions: RasterDataset.DefaultGeoTiffOptions(profile));
+                geographic.SetMetadataItem("TIFFTAG_DATETIME", acquisition.AcquiredUtc.ToString("yyyy:MM:dd HH:mm:ss", CultureInfo.InvariantCulture));
+                geographic.SetMetadataItem("SENSOR", acquisition.Sensor);
+            }
+        }
+        if (rendered.CloudMask is { } mask)
+        {
+            using var cloud = RasterDataset.Create(Path.Combine(truthDir, $"cloud_mask_{date}.tif"),
+                new RasterProfile(rendered.Width, rendered.Height, 1, RasterDataType.Byte) { GeoTransform = profile.GeoTransform, Crs = profile.Crs });
+            cloud.Write<byte>(1, new RasterWindow(0, 0, rendered.Width, rendered.Height), mask);
+        }
+        return path;
+    }
+
+    /// <summary>A STAC item beside the scene: how the clouded scene arrives, with its cloud cover.</summary>
+    private static void WriteStacItem(string path, DemoAcquisition acquisition, DemoPlan plan)
+    {
+        var item = new Dictionary<string, object?>
+        {
+            ["type"] = "Feature",
+            ["stac_version"] = "1.0.0",
+            ["stac_extensions"] = new[] { "https://stac-extensions.github.io/eo/v1.1.0/schema.json" },
+            ["id"] = Path.GetFileNameWithoutExtension(path),
+            ["properties"] = new Dictionary<string, object?>
+            {
+                ["datetime"] = acquisition.AcquiredUtc.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+                ["platform"] = acquisition.Sensor,
+                ["eo:cloud_cover"] = Math.Round(acquisition.CloudCoverPercent ?? 0, 1),
+                ["view:sun_elevation"] = Math.Round(acquisition.SunElevationDeg, 2),
+                ["view:sun_azimuth"] = Math.Round(acquisition.SunAzimuthDeg, 2),
+            },
+            ["geometry"] = null,
+            ["assets"] = new Dictionary<string, object?>
+            {
+                ["image"] = new Dictionary<string, object?>
+                {
+                    ["href"] = "./" + Path.GetFileName(path),
+                    ["type"] = "image/tiff; application=geotiff",
+                    ["eo:bands"] = plan.BandNames.Select((name, i) => new { name, common_name = name, center_wavelength = plan.BandWavelengthsMicrometres[i] }).ToArray(),
+                },
+            },
+        };
+        File.WriteAllText(Path.ChangeExtension(path, ".json"), JsonSerializer.Serialize(item, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    private sealed class SyncProgress(Action<double> report) : IProgress<double>
+    {
+        public void Report(double value) => report(value);
+    }
+}
