@@ -45,6 +45,12 @@ public static class SiteWatchApp
                 scene.AddCommand<SceneListCommand>("list").WithDescription("List a site's scenes in time order.");
                 scene.AddCommand<SceneShowCommand>("show").WithDescription("Show one scene.");
             });
+            config.AddBranch("klv", klv =>
+            {
+                klv.SetDescription("MISB KLV metadata (ST 0601 with nested ST 0102 / 0903 sets) from drone video.");
+                klv.AddCommand<KlvDumpCommand>("dump").WithDescription("Decode every KLV packet of an MPEG-TS file or raw KLV file, with times, values and units.")
+                    .WithExample("klv", "dump", "flight.ts", "--json");
+            });
             config.AddCommand<InfoCommand>("info")
                 .WithDescription("Describe any raster GDAL reads: size, bands, types, nodata, georeference, CRS.")
                 .WithExample("info", "scene.tif", "--json");

@@ -1,0 +1,484 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace SiteWatch.Video.Klv;
+
+/// <summary>
+/// The generic, table-driven decoder. It never throws on malformed bytes: every problem becomes a
+/// <see cref="KlvProblem"/> with its byte offset, and bytes it cannot interpret are kept as raw items.
+/// </summary>
+public static class KlvDecoder
+{
+    /// <summary>Nested sets deeper than this are kept raw (guards against hostile recursion such as amend-in-amend).</summary>
+    public const int MaxDepth = 12;
+
+    /// <summary>Decodes one packet (key, BER length, value) into a new <see cref="KlvPacket"/>.</summary>
+    public static KlvPacket Decode(ReadOnlyMemory<byte> packet, KlvRegistry? registry = null)
+    {
+        var result = new KlvPacket();
+        Decode(packet, result, registry);
+        return result;
+    }
+
+    /// <summary>
+    /// Decodes one packet into <paramref name="into"/>, reusing its storage; numeric items cause no
+    /// allocation. Items of the previous packet are invalidated.
+    /// </summary>
+    public static void Decode(ReadOnlyMemory<byte> packet, KlvPacket into, KlvRegistry? registry = null)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        into.Reset(packet);
+        var span = packet.Span;
+        ref var problems = ref into.ProblemList;
+        if (span.Length < 16)
+        {
+            Report(ref problems, KlvProblemKind.Truncated, 0, 0, $"Packet of {span.Length} bytes is shorter than a 16-byte key");
+            return;
+        }
+
+        var key = new KlvKey(BinaryPrimitives.ReadUInt64BigEndian(span), BinaryPrimitives.ReadUInt64BigEndian(span[8..]));
+        var n = Ber.TryReadLength(span[16..], out var declared);
+        if (n <= 0)
+        {
+            into.SetHeader(key, (registry ?? KlvRegistry.Default).Find(key), 16, -1);
+            Report(ref problems, n == 0 ? KlvProblemKind.Truncated : KlvProblemKind.BadLength, 16, 0,
+                n == 0 ? "Packet ends inside its BER length" : $"Invalid BER length byte 0x{span[16]:X2}");
+            return;
+        }
+
+        var valueOffset = 16 + n;
+        var available = span.Length - valueOffset;
+        var valueLength = declared;
+        if (declared > available)
+        {
+            Report(ref problems, KlvProblemKind.Truncated, valueOffset + available, 0,
+                $"Length says {declared} value bytes but only {available} present");
+            valueLength = available;
+        }
+        else if (declared < available)
+        {
+            Report(ref problems, KlvProblemKind.ExtraBytes, valueOffset + declared, 0,
+                $"{available - declared} bytes after the packet's declared end");
+        }
+
+        var schema = (registry ?? KlvRegistry.Default).Find(key);
+        into.SetHeader(key, schema, valueOffset, declared);
+        if (schema is null)
+        {
+            return;
+        }
+
+        var set = into.RentSet(schema);
+        var value = packet.Slice(valueOffset, valueLength);
+        set.Reset(schema, value, valueOffset);
+        // 0x03 in UL byte 5 means one-byte tags; everything else MISB uses is BER-OID.
+        DecodeItems(set, schema, value, valueOffset, ref problems, 0, key.RegistryDesignator == 0x03);
+
+        if (schema.Checksum != KlvChecksumKind.None)
+        {
+            VerifyChecksum(into, set, schema, span, ref problems);
+        }
+    }
+
+    /// <summary>Decodes a bare local set (no key or length) such as a nested set's value.</summary>
+    public static KlvLocalSet DecodeSet(KlvSchema schema, ReadOnlyMemory<byte> value)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        var set = new KlvLocalSet(schema);
+        set.Reset(schema, value, 0);
+        List<KlvProblem>? problems = null;
+        DecodeItems(set, schema, value, 0, ref problems, 0, false);
+        set.Problems = (IReadOnlyList<KlvProblem>?)problems ?? [];
+        return set;
+    }
+
+    private static void VerifyChecksum(KlvPacket packet, KlvLocalSet set, KlvSchema schema, ReadOnlySpan<byte> span, ref List<KlvProblem>? problems)
+    {
+        var items = set.AsSpan();
+        for (var i = items.Length - 1; i >= 0; i--)
+        {
+            ref readonly var item = ref items[i];
+            if (item.Tag != schema.ChecksumTag)
+            {
+                continue;
+            }
+
+            if (item.Length != 2)
+            {
+                break;
+            }
+
+            var received = BinaryPrimitives.ReadUInt16BigEndian(item.Value.Span);
+            // The checksum covers the key through the checksum item's own tag and length bytes.
+            var computed = KlvChecksum.Compute(schema.Checksum, span[..item.ValueOffset]);
+            var ok = received == computed;
+            packet.SetChecksum(ok ? KlvChecksumStatus.Valid : KlvChecksumStatus.Invalid, received, computed);
+            if (!ok)
+            {
+                Report(ref problems, KlvProblemKind.ChecksumMismatch, item.Offset, item.Tag,
+                    $"Checksum 0x{received:X4} in packet, 0x{computed:X4} computed");
+            }
+            else if (i != items.Length - 1)
+            {
+                Report(ref problems, KlvProblemKind.ExtraBytes, items[i + 1].Offset, 0, "Items after the checksum are not covered by it");
+            }
+
+            return;
+        }
+
+        packet.SetChecksum(KlvChecksumStatus.Missing, null, KlvChecksum.Compute(schema.Checksum, span));
+        Report(ref problems, KlvProblemKind.ChecksumMissing, span.Length, schema.ChecksumTag, "Packet does not end with its checksum item");
+    }
+
+    internal static void DecodeItems(KlvLocalSet set, KlvSchema schema, ReadOnlyMemory<byte> memory, int baseOffset, ref List<KlvProblem>? problems, int depth, bool oneByteTags)
+    {
+        var span = memory.Span;
+        var pos = 0;
+        while (pos < span.Length)
+        {
+            var start = pos;
+            ulong tag;
+            int length;
+            // Fast path: one-byte tag and one-byte length, which is nearly every item in practice.
+            if (pos + 1 < span.Length && (span[pos] < 0x80 || oneByteTags) && span[pos + 1] < 0x80)
+            {
+                tag = span[pos];
+                length = span[pos + 1];
+                pos += 2;
+            }
+            else
+            {
+                var header = ReadItemHeader(span, pos, oneByteTags);
+                if (header.Next < 0)
+                {
+                    ReportBadHeader(set, span.Length, start, baseOffset, header, ref problems);
+                    return;
+                }
+
+                (tag, length, pos) = (header.Tag, header.Length, header.Next);
+            }
+
+            if (length > span.Length - pos)
+            {
+                AddTruncated(set, span.Length, start, pos, (int)tag, length, baseOffset, ref problems);
+                return;
+            }
+
+            var traits = schema[tag];
+            ref var slot = ref set.AddSlot();
+            if (traits is null)
+            {
+                slot = new KlvItem(set, (int)tag, KlvValueKind.Unknown, baseOffset + start, pos - start, pos, length, 0);
+            }
+            else
+            {
+                DecodeValue(set, traits, span.Slice(pos, length), pos, baseOffset + start, pos - start, ref problems, depth, ref slot);
+            }
+
+            pos += length;
+        }
+    }
+
+    private readonly record struct ItemHeader(ulong Tag, int Length, int Next, KlvProblemKind Problem);
+
+    /// <summary>General tag/length parse; Next &lt; 0 means the header is unreadable (Problem says why).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ItemHeader ReadItemHeader(ReadOnlySpan<byte> span, int pos, bool oneByteTags)
+    {
+        ulong tag = span[pos];
+        if (tag < 0x80 || oneByteTags)
+        {
+            pos++;
+        }
+        else
+        {
+            var tn = Ber.TryReadOid(span[pos..], out tag);
+            if (tn <= 0 || tag > int.MaxValue)
+            {
+                return new ItemHeader(0, 0, -1, KlvProblemKind.BadItem);
+            }
+
+            pos += tn;
+        }
+
+        var ln = Ber.TryReadLength(span[pos..], out var length);
+        if (ln <= 0)
+        {
+            // Length carries the position of the unreadable length bytes.
+            return new ItemHeader(tag, pos, -1, ln == 0 ? KlvProblemKind.Truncated : KlvProblemKind.BadLength);
+        }
+
+        return new ItemHeader(tag, length, pos + ln, default);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ReportBadHeader(KlvLocalSet set, int setLength, int start, int baseOffset, ItemHeader header, ref List<KlvProblem>? problems)
+    {
+        string reason;
+        if (header.Problem == KlvProblemKind.BadItem)
+        {
+            reason = "Unreadable tag";
+            Report(ref problems, KlvProblemKind.BadItem, baseOffset + start, 0, reason + "; rest of set kept raw");
+        }
+        else
+        {
+            reason = "Unreadable item length";
+            Report(ref problems, header.Problem, baseOffset + header.Length, (int)header.Tag, reason + "; rest of set kept raw");
+        }
+
+        // Keep the undecodable rest (tag 0 = not an item of the standard) rather than dropping it.
+        set.AddSlot() = KlvItem.WithObject(set, 0, KlvValueKind.Invalid, baseOffset + start, 0, start, setLength - start, reason);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddTruncated(KlvLocalSet set, int setLength, int start, int pos, int tag, int length, int baseOffset, ref List<KlvProblem>? problems)
+    {
+        Report(ref problems, KlvProblemKind.Truncated, baseOffset + pos, tag,
+            $"Item length {length} runs {length - (setLength - pos)} bytes past the end of its set");
+        set.AddSlot() = KlvItem.WithObject(set, tag, KlvValueKind.Invalid, baseOffset + start, pos - start, pos, setLength - pos, "Truncated");
+    }
+
+    /// <summary>
+    /// Decodes one value into <paramref name="slot"/>. The common numeric and text formats at their standard
+    /// lengths are handled here with a single construction site (a small stack frame matters at millions of
+    /// items per second); everything else goes to <see cref="DecodeValueSlow"/>.
+    /// </summary>
+    private static void DecodeValue(KlvLocalSet set, KlvTagTraits t, ReadOnlySpan<byte> v, int pos, int offset, int header, ref List<KlvProblem>? problems, int depth, ref KlvItem slot)
+    {
+        var len = v.Length;
+        KlvValueKind kind;
+        long bits = 0;
+        if (len == 0)
+        {
+            kind = KlvValueKind.Empty;
+        }
+        else
+        {
+            switch (t.Format)
+            {
+                case KlvFormat.UIntMapped when len == t.Length:
+                    bits = BitConverter.DoubleToInt64Bits(KlvPrimitives.ReadUInt(v) * t.Scale + t.Offset);
+                    kind = KlvValueKind.Double;
+                    break;
+                case KlvFormat.IntMapped when len == t.Length:
+                    var raw = KlvPrimitives.ReadInt(v);
+                    // The most negative value is the "out of range / error" sentinel.
+                    kind = raw == long.MinValue >> (64 - 8 * len) ? KlvValueKind.OutOfRange : KlvValueKind.Double;
+                    bits = BitConverter.DoubleToInt64Bits(raw * t.Scale);
+                    break;
+                case KlvFormat.Imapb when len <= 8:
+                    var value = t.GetImapb(len).Decode(KlvPrimitives.ReadUInt(v), out var special);
+                    (kind, bits) = special == ImapbSpecial.None
+                        ? (KlvValueKind.Double, BitConverter.DoubleToInt64Bits(value))
+                        : (KlvValueKind.Special, (long)special);
+                    break;
+                case KlvFormat.UInt or KlvFormat.Enum or KlvFormat.Flags or KlvFormat.Timestamp when len <= t.MaxLength:
+                    bits = (long)KlvPrimitives.ReadUInt(v);
+                    kind = t.IntegerKind;
+                    break;
+                case KlvFormat.Int when len <= t.MaxLength:
+                    bits = KlvPrimitives.ReadInt(v);
+                    kind = KlvValueKind.Int64;
+                    break;
+                case KlvFormat.Utf8 when t.MaxLength == 0 || len <= t.MaxLength:
+                    kind = KlvValueKind.String;
+                    break;
+                case KlvFormat.Bytes:
+                    kind = KlvValueKind.Bytes;
+                    break;
+                default:
+                    slot = DecodeValueSlow(set, t, v, pos, offset, header, ref problems, depth);
+                    return;
+            }
+        }
+
+        slot = new KlvItem(set, t.Tag, kind, offset, header, pos, len, bits);
+    }
+
+    /// <summary>Every format and length, with problems reported. <paramref name="pos"/> is the value's start in <paramref name="set"/>'s bytes.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static KlvItem DecodeValueSlow(KlvLocalSet set, KlvTagTraits t, ReadOnlySpan<byte> v, int pos, int offset, int header, ref List<KlvProblem>? problems, int depth)
+    {
+        var len = v.Length;
+        KlvItem Make(KlvValueKind kind, long bits = 0) => new(set, t.Tag, kind, offset, header, pos, len, bits);
+        KlvItem Real(double d) => KlvItem.Number(set, t.Tag, KlvValueKind.Double, offset, header, pos, len, d);
+        KlvItem Invalid(string reason, ref List<KlvProblem>? problems)
+        {
+            Report(ref problems, KlvProblemKind.BadValue, offset, t.Tag, $"{t.Name}: {reason}; kept raw");
+            return KlvItem.WithObject(set, t.Tag, KlvValueKind.Invalid, offset, header, pos, len, reason);
+        }
+
+        if (len == 0)
+        {
+            return Make(KlvValueKind.Empty);
+        }
+
+        switch (t.Format)
+        {
+            case KlvFormat.UIntMapped:
+                if (len > 8)
+                {
+                    return Invalid($"{len} bytes is too long for a mapped integer", ref problems);
+                }
+
+                LengthMismatch(t, len, offset, ref problems);
+                return Real(KlvPrimitives.ReadUInt(v) * ((t.Max - t.Min) / (Math.Pow(2, 8 * len) - 1)) + t.Min);
+
+            case KlvFormat.IntMapped:
+            {
+                if (len > 8)
+                {
+                    return Invalid($"{len} bytes is too long for a mapped integer", ref problems);
+                }
+
+                LengthMismatch(t, len, offset, ref problems);
+                var raw = KlvPrimitives.ReadInt(v);
+                return raw == long.MinValue >> (64 - 8 * len)
+                    ? KlvItem.Number(set, t.Tag, KlvValueKind.OutOfRange, offset, header, pos, len, double.NaN)
+                    : Real(raw * (t.Max / (Math.Pow(2, 8 * len - 1) - 1)));
+            }
+
+            case KlvFormat.UInt:
+            case KlvFormat.Enum:
+            case KlvFormat.Flags:
+            case KlvFormat.Timestamp:
+            case KlvFormat.Int:
+            case KlvFormat.Imapb:
+                if (len > 8)
+                {
+                    return Invalid($"{len} bytes is too long for an integer", ref problems);
+                }
+
+                LengthMismatch(t, len, offset, ref problems);
+                return t.Format == KlvFormat.Int ? Make(KlvValueKind.Int64, KlvPrimitives.ReadInt(v)) : Make(t.IntegerKind, (long)KlvPrimitives.ReadUInt(v));
+
+            case KlvFormat.Float:
+                return len switch
+                {
+                    4 => Real(BinaryPrimitives.ReadSingleBigEndian(v)),
+                    8 => Real(BinaryPrimitives.ReadDoubleBigEndian(v)),
+                    _ => Invalid($"A float must be 4 or 8 bytes, not {len}", ref problems),
+                };
+
+            case KlvFormat.BerOid:
+            {
+                var n = Ber.TryReadOid(v, out var id);
+                return n == len ? Make(KlvValueKind.UInt64, (long)id) : Invalid("Not a single BER-OID value", ref problems);
+            }
+
+            case KlvFormat.Utf8:
+                LengthMismatch(t, len, offset, ref problems);
+                return Make(KlvValueKind.String);
+
+            case KlvFormat.Utf16BE:
+                return (len & 1) == 0 ? Make(KlvValueKind.String) : Invalid("UTF-16 text with an odd byte count", ref problems);
+
+            case KlvFormat.Uuid:
+                if (len != 16)
+                {
+                    LengthMismatch(t, len, offset, ref problems);
+                }
+
+                return Make(KlvValueKind.Bytes);
+
+            case KlvFormat.Bytes:
+                return Make(KlvValueKind.Bytes);
+
+            case KlvFormat.Set:
+            case KlvFormat.Series:
+            case KlvFormat.IdSeries:
+                if (depth + 1 > MaxDepth)
+                {
+                    Report(ref problems, KlvProblemKind.TooDeep, offset, t.Tag, $"Nesting deeper than {MaxDepth}; kept raw");
+                    return Make(KlvValueKind.Raw);
+                }
+
+                var nested = DecodeNested(t, set.Bytes.Slice(pos, len), offset + header, ref problems, depth, out var error);
+                return nested is null ? Invalid(error!, ref problems) : KlvItem.WithObject(set, t.Tag, nested is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, nested);
+
+            case KlvFormat.Custom:
+                try
+                {
+                    return KlvItem.WithObject(set, t.Tag, KlvValueKind.Struct, offset, header, pos, len, t.Custom!(v));
+                }
+                catch (KlvFormatException e)
+                {
+                    return Invalid(e.Message, ref problems);
+                }
+
+            default:
+                return Make(KlvValueKind.Raw);
+        }
+    }
+
+    /// <summary>Decodes a nested set or series; null (with <paramref name="error"/>) when a series element is unreadable.</summary>
+    private static object? DecodeNested(KlvTagTraits t, ReadOnlyMemory<byte> memory, int valueOffset, ref List<KlvProblem>? problems, int depth, out string? error)
+    {
+        var schema = t.NestedSchema!;
+        error = null;
+        if (t.Format == KlvFormat.Set)
+        {
+            var set = new KlvLocalSet(schema, 8);
+            set.Reset(schema, memory, valueOffset);
+            DecodeItems(set, schema, memory, valueOffset, ref problems, depth + 1, false);
+            return set;
+        }
+
+        // Series: each element is a BER length followed by (for IdSeries) a BER-OID id, then a local set.
+        var entries = new List<KlvSeriesEntry>();
+        var span = memory.Span;
+        var pos = 0;
+        while (pos < span.Length)
+        {
+            var ln = Ber.TryReadLength(span[pos..], out var elementLength);
+            if (ln <= 0 || elementLength > span.Length - pos - ln)
+            {
+                error = $"Series element at value byte {pos} has a bad length";
+                return null;
+            }
+
+            pos += ln;
+            var elementStart = pos;
+            ulong? id = null;
+            if (t.Format == KlvFormat.IdSeries)
+            {
+                var idn = Ber.TryReadOid(span.Slice(pos, elementLength), out var idValue);
+                if (idn <= 0)
+                {
+                    error = $"Series element at value byte {pos} has a bad id";
+                    return null;
+                }
+
+                id = idValue;
+                pos += idn;
+            }
+
+            var body = memory[pos..(elementStart + elementLength)];
+            var set = new KlvLocalSet(schema, 8);
+            set.Reset(schema, body, valueOffset + pos);
+            DecodeItems(set, schema, body, valueOffset + pos, ref problems, depth + 1, false);
+            entries.Add(new KlvSeriesEntry(id, set));
+            pos = elementStart + elementLength;
+        }
+
+        return new KlvSeries(entries);
+    }
+
+    /// <summary>Records a length that differs from the standard's (the value is still decoded).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void LengthMismatch(KlvTagTraits t, int len, int offset, ref List<KlvProblem>? problems)
+    {
+        var fixedLength = t.Format is KlvFormat.UIntMapped or KlvFormat.IntMapped;
+        if (fixedLength ? len == t.Length : (t.MaxLength == 0 || len <= t.MaxLength))
+        {
+            return;
+        }
+
+        Report(ref problems, KlvProblemKind.LengthMismatch, offset, t.Tag,
+            $"{t.Name}: {len} bytes, standard says {(fixedLength ? "" : "at most ")}{(fixedLength ? t.Length : t.MaxLength).ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static void Report(ref List<KlvProblem>? problems, KlvProblemKind kind, long offset, int tag, string message) =>
+        (problems ??= []).Add(new KlvProblem(kind, offset, tag, message));
+}

@@ -1,0 +1,180 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace SiteWatch.Video.Klv;
+
+/// <summary>
+/// One decoded tag-length-value item. Numbers are decoded straight into the struct (no allocation);
+/// text is produced only when <see cref="AsString"/> is called; nested sets, series and structs are objects.
+/// </summary>
+public readonly struct KlvItem
+{
+    // One reference only (the owning set): the value bytes, the traits and any nested object are reached
+    // through it. Storing items into the set's array then costs a single GC write barrier.
+    private readonly KlvLocalSet? _owner;
+    private readonly long _bits; // integer value, IEEE bits of a double, ST 1201 special kind, or object index
+    private readonly int _tag;
+    private readonly int _offset;
+    private readonly int _valueStart;
+    private readonly int _length;
+    private readonly KlvValueKind _kind;
+    private readonly byte _headerLength;
+
+    internal KlvItem(KlvLocalSet owner, int tag, KlvValueKind kind, int offset, int headerLength, int valueStart, int length, long bits)
+    {
+        _owner = owner;
+        _tag = tag;
+        _kind = kind;
+        _offset = offset;
+        _headerLength = (byte)Math.Min(headerLength, 255);
+        _valueStart = valueStart;
+        _length = length;
+        _bits = bits;
+    }
+
+    internal static KlvItem Number(KlvLocalSet owner, int tag, KlvValueKind kind, int offset, int headerLength, int valueStart, int length, double value) =>
+        new(owner, tag, kind, offset, headerLength, valueStart, length, BitConverter.DoubleToInt64Bits(value));
+
+    internal static KlvItem WithObject(KlvLocalSet owner, int tag, KlvValueKind kind, int offset, int headerLength, int valueStart, int length, object? value) =>
+        new(owner, tag, kind, offset, headerLength, valueStart, length, owner.AddObject(value));
+
+    public int Tag => _tag;
+
+    /// <summary>Table row for the tag, or null if the tag is not in the table.</summary>
+    public KlvTagTraits? Traits => _kind == KlvValueKind.Unknown ? null : _owner?.Schema[(ulong)_tag];
+
+    public KlvValueKind Kind => _kind;
+
+    /// <summary>Offset of the item's tag byte from the first byte of the packet.</summary>
+    public int Offset => _offset;
+
+    /// <summary>Offset of the item's value from the first byte of the packet.</summary>
+    public int ValueOffset => _offset + _headerLength;
+
+    /// <summary>The value bytes as they were received.</summary>
+    public ReadOnlyMemory<byte> Value => _owner is null ? default : _owner.Bytes.Slice(_valueStart, _length);
+
+    public int Length => _length;
+
+    public string Name => Traits?.Name ?? "Unknown";
+
+    public string? Units => Traits?.Units;
+
+    /// <summary>True when the value is a number (<see cref="AsDouble"/> is meaningful).</summary>
+    public bool IsNumber => _kind is KlvValueKind.Double or KlvValueKind.Int64 or KlvValueKind.UInt64 or KlvValueKind.Enum
+        or KlvValueKind.Flags or KlvValueKind.Timestamp;
+
+    /// <summary>Numeric value as a double: mapped/IMAPB/float values, integers converted; NaN for anything else.</summary>
+    public double AsDouble()
+    {
+        switch (_kind)
+        {
+            case KlvValueKind.Double:
+                return BitConverter.Int64BitsToDouble(_bits);
+            case KlvValueKind.Int64:
+                return _bits;
+            case KlvValueKind.UInt64:
+            case KlvValueKind.Enum:
+            case KlvValueKind.Flags:
+            case KlvValueKind.Timestamp:
+                return (ulong)_bits;
+            case KlvValueKind.Special:
+                return (ImapbSpecial)_bits switch
+                {
+                    ImapbSpecial.PositiveInfinity => double.PositiveInfinity,
+                    ImapbSpecial.NegativeInfinity => double.NegativeInfinity,
+                    _ => double.NaN,
+                };
+            default:
+                return double.NaN;
+        }
+    }
+
+    /// <summary>Integer value (unsigned values reinterpreted); doubles truncated; 0 for non-numbers.</summary>
+    public long AsInt64() => _kind switch
+    {
+        KlvValueKind.Double => (long)BitConverter.Int64BitsToDouble(_bits),
+        KlvValueKind.Int64 or KlvValueKind.UInt64 or KlvValueKind.Enum or KlvValueKind.Flags or KlvValueKind.Timestamp => _bits,
+        _ => 0,
+    };
+
+    public ulong AsUInt64() => (ulong)AsInt64();
+
+    /// <summary>Label of an enum value, or null.</summary>
+    public string? Label => _kind == KlvValueKind.Enum ? Traits?.GetLabel(_bits) : null;
+
+    /// <summary>Names of set bits for a flags value (allocates).</summary>
+    public IReadOnlyList<string> FlagNames()
+    {
+        if (_kind != KlvValueKind.Flags)
+        {
+            return [];
+        }
+
+        var names = new List<string>();
+        var bits = (ulong)_bits;
+        for (var i = 0; i < 64 && bits >> i != 0; i++)
+        {
+            if (((bits >> i) & 1) != 0)
+            {
+                names.Add(Traits?.GetLabel(i) ?? $"Bit {i}");
+            }
+        }
+
+        return names;
+    }
+
+    /// <summary>Timestamp as UTC; null if not a timestamp or beyond DateTime's range.</summary>
+    public DateTime? AsDateTime()
+    {
+        if (_kind != KlvValueKind.Timestamp)
+        {
+            return null;
+        }
+
+        var us = (ulong)_bits;
+        var maxMicros = (ulong)((DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks) / 10);
+        return us <= maxMicros ? DateTime.UnixEpoch.AddTicks((long)us * 10) : null;
+    }
+
+    /// <summary>Which ST 1201 special value this is, for <see cref="KlvValueKind.Special"/>.</summary>
+    public ImapbSpecial Special => _kind == KlvValueKind.Special ? (ImapbSpecial)_bits : ImapbSpecial.None;
+
+    /// <summary>Decodes text values (allocates); null for non-text kinds.</summary>
+    public string? AsString()
+    {
+        if (_kind != KlvValueKind.String)
+        {
+            return null;
+        }
+
+        var bytes = Value.Span;
+        return Traits?.Format == KlvFormat.Utf16BE ? Encoding.BigEndianUnicode.GetString(bytes) : Encoding.UTF8.GetString(bytes);
+    }
+
+    private object? Object => _kind is KlvValueKind.Set or KlvValueKind.Series or KlvValueKind.Struct or KlvValueKind.Invalid
+        ? _owner!.GetObject((int)_bits)
+        : null;
+
+    public KlvLocalSet? AsSet() => Object as KlvLocalSet;
+
+    public KlvSeries? AsSeries() => Object as KlvSeries;
+
+    /// <summary>Structured value of a custom-format tag: a <see cref="KlvStruct"/>, a list or a scalar.</summary>
+    public object? AsStructured() => _kind == KlvValueKind.Struct ? Object : null;
+
+    /// <summary>Problem message for <see cref="KlvValueKind.Invalid"/> items.</summary>
+    public string? InvalidReason => _kind == KlvValueKind.Invalid ? Object as string : null;
+
+    /// <summary>Quantisation step of this value at its received length.</summary>
+    public double Resolution => Traits?.Resolution(Length) ?? 0;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public override string ToString() => _kind switch
+    {
+        KlvValueKind.String => $"{Tag} {Name} = \"{AsString()}\"",
+        KlvValueKind.Double or KlvValueKind.Int64 or KlvValueKind.UInt64 or KlvValueKind.Timestamp or KlvValueKind.Enum or KlvValueKind.Flags
+            => $"{Tag} {Name} = {AsDouble().ToString(System.Globalization.CultureInfo.InvariantCulture)} {Units}".TrimEnd(),
+        _ => $"{Tag} {Name} [{_kind}, {Length} bytes]",
+    };
+}

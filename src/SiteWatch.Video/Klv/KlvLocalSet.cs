@@ -1,0 +1,110 @@
+using System.Collections;
+
+namespace SiteWatch.Video.Klv;
+
+/// <summary>
+/// A decoded local set: its items in packet order. Instances can be reused with
+/// <see cref="KlvDecoder.Decode(ReadOnlyMemory{byte}, KlvPacket, KlvRegistry?)"/> so a steady stream decodes without allocating.
+/// </summary>
+public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
+{
+    private KlvItem[] _items;
+    private int _count;
+    private List<object?>? _objects;
+
+    internal KlvLocalSet(KlvSchema schema, int capacity = 16)
+    {
+        Schema = schema;
+        _items = new KlvItem[capacity];
+    }
+
+    public KlvSchema Schema { get; private set; }
+
+    /// <summary>The set's value bytes (for a packet: everything after the key and length).</summary>
+    public ReadOnlyMemory<byte> Bytes { get; private set; }
+
+    /// <summary>Where <see cref="Bytes"/> starts, counted from the first byte of the enclosing packet.</summary>
+    public int Offset { get; private set; }
+
+    /// <summary>Problems found while decoding this set on its own (<see cref="KlvDecoder.DecodeSet"/>); a packet's problems are on <see cref="KlvPacket.Problems"/>.</summary>
+    public IReadOnlyList<KlvProblem> Problems { get; internal set; } = [];
+
+    public int Count => _count;
+
+    public KlvItem this[int index] => (uint)index < (uint)_count ? _items[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+    internal void Reset(KlvSchema schema, ReadOnlyMemory<byte> bytes, int offset)
+    {
+        Schema = schema;
+        Bytes = bytes;
+        Offset = offset;
+        // Drop references held by the previous packet's items (nested sets, strings) without reallocating.
+        if (_count > 0)
+        {
+            Array.Clear(_items, 0, _count);
+        }
+
+        _count = 0;
+        _objects?.Clear();
+        Problems = [];
+    }
+
+    /// <summary>Keeps a nested set, series, struct or problem text for an item; returns its index.</summary>
+    internal int AddObject(object? value)
+    {
+        _objects ??= new List<object?>(4);
+        _objects.Add(value);
+        return _objects.Count - 1;
+    }
+
+    internal object? GetObject(int index) => _objects is not null && (uint)index < (uint)_objects.Count ? _objects[index] : null;
+
+    internal void Add(in KlvItem item) => AddSlot() = item;
+
+    /// <summary>Reserves the next item and returns it by reference, so decoders write items in place.</summary>
+    internal ref KlvItem AddSlot()
+    {
+        if (_count == _items.Length)
+        {
+            Array.Resize(ref _items, _items.Length * 2);
+        }
+
+        return ref _items[_count++];
+    }
+
+    /// <summary>First item with <paramref name="tag"/>.</summary>
+    public bool TryGetItem(int tag, out KlvItem item)
+    {
+        for (var i = 0; i < _count; i++)
+        {
+            if (_items[i].Tag == tag)
+            {
+                item = _items[i];
+                return true;
+            }
+        }
+
+        item = default;
+        return false;
+    }
+
+    /// <summary>Numeric value of the first item with <paramref name="tag"/>, or NaN if absent or not a number.</summary>
+    public double GetDouble(int tag) => TryGetItem(tag, out var item) ? item.AsDouble() : double.NaN;
+
+    /// <summary>Text of the first item with <paramref name="tag"/>, or null.</summary>
+    public string? GetString(int tag) => TryGetItem(tag, out var item) ? item.AsString() : null;
+
+    public ReadOnlySpan<KlvItem> AsSpan() => _items.AsSpan(0, _count);
+
+    public IEnumerator<KlvItem> GetEnumerator()
+    {
+        for (var i = 0; i < _count; i++)
+        {
+            yield return _items[i];
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public override string ToString() => $"{Schema.Name} ({_count} items)";
+}
