@@ -45,6 +45,21 @@ public static class SiteWatchApp
                 scene.AddCommand<SceneListCommand>("list").WithDescription("List a site's scenes in time order.");
                 scene.AddCommand<SceneShowCommand>("show").WithDescription("Show one scene.");
             });
+            config.AddBranch<ChangeMethodSettings>("change", change =>
+            {
+                change.SetDescription("Change detection: on a site's scenes (--site, --before/--after or --series), or on two files (detect).");
+                change.SetDefaultCommand<ChangeSiteCommand>();
+                change.AddCommand<ChangeDetectCommand>("detect").WithDescription("Detect change between two rasters on one grid; no workspace needed.")
+                    .WithExample("change", "detect", "2000TM", "2003TM", "--out", "taizhou-change");
+                change.AddExample("change", "--site", "hamhung", "--before", "2024-03-14", "--after", "2024-10-15");
+                change.AddExample("change", "--site", "hamhung", "--series", "--method", "irmad");
+            });
+            config.AddBranch("eval", eval =>
+            {
+                eval.SetDescription("Accuracy of results against references.");
+                eval.AddCommand<EvalChangeCommand>("change").WithDescription("Overall accuracy, kappa, precision, recall, F1 and IoU of a change mask.")
+                    .WithExample("eval", "change", "--predicted", "change_mask.tif", "--reference", "change.bmp", "--unchanged", "unchanged.bmp");
+            });
             config.AddBranch("klv", klv =>
             {
                 klv.SetDescription("MISB KLV metadata (ST 0601 with nested ST 0102 / 0903 sets) from drone video.");

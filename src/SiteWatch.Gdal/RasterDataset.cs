@@ -357,6 +357,27 @@ public sealed unsafe class RasterDataset : IDisposable
         return data;
     }
 
+    /// <summary>
+    /// Reads a window of one band scaled to bufferWidth x bufferHeight pixels (nearest sampling, from overviews when
+    /// the file has them): how previews of large scenes are made without reading every pixel.
+    /// </summary>
+    public void ReadDecimated<T>(int band, RasterWindow window, int bufferWidth, int bufferHeight, Span<T> buffer) where T : unmanaged
+    {
+        CheckWindow(window);
+        if (bufferWidth <= 0 || bufferHeight <= 0 || buffer.Length < (long)bufferWidth * bufferHeight)
+        {
+            throw new ArgumentException($"Buffer of {buffer.Length} pixels cannot hold {bufferWidth} x {bufferHeight}.");
+        }
+        var bandHandle = BandHandle(band);
+        GdalException.Reset();
+        fixed (T* p = buffer)
+        {
+            var err = GdalNative.GDALRasterIO(bandHandle, 0, window.Column, window.Row, window.Width, window.Height, p,
+                bufferWidth, bufferHeight, (int)RasterDataTypes.Of<T>(), 0, 0);
+            GdalException.ThrowIfFailed(err, $"{Path}: could not read band {band} window {window}");
+        }
+    }
+
     /// <summary>Writes a window of one band from a buffer of window.Width * window.Height pixels, converting from T.</summary>
     public void Write<T>(int band, RasterWindow window, ReadOnlySpan<T> data) where T : unmanaged
     {

@@ -73,6 +73,22 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
                 aoi = result.AoiPath,
                 ground_truth = result.GroundTruthPath,
                 site = Views.Site(result.Site, result.Scenes),
+                change = new
+                {
+                    runs = result.Change.Series.Append(result.Change.Overall).Select(r => new
+                    {
+                        before = DateOnly.FromDateTime(r.Run.Before.AcquiredUtc),
+                        after = DateOnly.FromDateTime(r.Run.After.AcquiredUtc),
+                        directory = r.Run.Directory,
+                        summary = r.Run.Summary,
+                        truth_mask = r.TruthMaskPath,
+                        accuracy = new { precision = r.Accuracy.Precision, recall = r.Accuracy.Recall, f1 = r.Accuracy.F1, kappa = r.Accuracy.Kappa, iou = r.Accuracy.IoU },
+                    }).ToArray(),
+                    new_building_m2 = result.Change.NewBuildingOutline?.Area,
+                    new_building_to_hall_ratio = result.Change.NewBuildingRatio,
+                    new_building_iou_with_truth = result.Change.NewBuildingIoU,
+                    crane_removal = result.Change.CraneRemoval is { } removal ? new { area_m2 = removal.AreaSquareMetres, lat = removal.CentroidLat, lon = removal.CentroidLon } : null,
+                },
                 truth = new
                 {
                     assembly_hall_m2 = Math.Round(hall.AreaSquareMetres, 1),
@@ -136,13 +152,53 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                 $"Bridge crane in front of the tunnel entrance: present on {before:yyyy-MM-dd}, gone on {after:yyyy-MM-dd} (removed {removed:yyyy-MM-dd}).");
         }
+        PrintChange(result.Change);
         AnsiConsole.WriteLine();
         AnsiConsole.MarkupLineInterpolated($"Outputs in [bold]{result.OutputDirectory}[/]:");
         AnsiConsole.MarkupLineInterpolated($"  scenes as delivered  {result.ScenesDirectory}");
         AnsiConsole.MarkupLineInterpolated($"  ground truth         {result.GroundTruthPath}");
         AnsiConsole.MarkupLineInterpolated($"  AOI                  {result.AoiPath}");
+        AnsiConsole.MarkupLineInterpolated($"  change runs          {Path.Combine(result.WorkspaceDirectory, "changes")}  (quicklook.png, changes.geojson, change_mask.tif per pair)");
         AnsiConsole.MarkupLineInterpolated($"  workspace            {result.WorkspaceDirectory}  (try: sitewatch scene list --site {result.Site.Name} -w {result.WorkspaceDirectory})");
         return 0;
+    }
+
+    private static void PrintChange(DemoChangeReport change)
+    {
+        var table = new Table().Title("Change detection (IR-MAD, co-registered) against the ground truth")
+            .AddColumns("Before", "After", "Shift fixed (px)", "Appeared", "Removed", "Altered", "Truth objects +/-/~", "Precision", "Recall", "F1", "Kappa");
+        foreach (var r in change.Series.Append(change.Overall))
+        {
+            var s = r.Run.Summary;
+            string Kind(string kind) => s.TryGetProperty(kind, out var k) ? FormattableString.Invariant($"{k.GetProperty("count").GetInt32()}: {k.GetProperty("area_m2").GetDouble():N0} m²") : "-";
+            var shift = s.TryGetProperty("registration", out var reg)
+                ? FormattableString.Invariant($"{reg.GetProperty("shift_px")[0].GetDouble():+0.00;-0.00}, {reg.GetProperty("shift_px")[1].GetDouble():+0.00;-0.00}")
+                : "-";
+            var a = r.Accuracy;
+            table.AddRow(r.Run.Before.AcquiredUtc.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), r.Run.After.AcquiredUtc.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                shift, Kind("appeared"), Kind("removed"), Kind("altered"), $"{r.TruthAppeared}/{r.TruthRemoved}/{r.TruthAltered}",
+                a.Precision.ToString("0.00", CultureInfo.InvariantCulture), a.Recall.ToString("0.00", CultureInfo.InvariantCulture),
+                a.F1.ToString("0.00", CultureInfo.InvariantCulture), a.Kappa.ToString("0.00", CultureInfo.InvariantCulture));
+        }
+        AnsiConsole.Write(table);
+        if (change.NewBuildingOutline is { } outline)
+        {
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"Measured new assembly building (largest new structure {change.Overall.Run.Before.AcquiredUtc:yyyy-MM-dd} -> {change.Overall.Run.After.AcquiredUtc:yyyy-MM-dd}, outline of its pieces): {outline.Area:N0} m² = [bold]{change.NewBuildingRatio:P1}[/] of the hall ({change.HallAreaSquareMetres:N0} m², analyst's outline); truth {change.TruthRatio:P1}, footprint IoU with truth {change.NewBuildingIoU:0.00}");
+        }
+        else
+        {
+            AnsiConsole.MarkupLine("[yellow]No new structure was found from the first scene to the last.[/]");
+        }
+        if (change.CraneRemoval is { } c && change.CranePair is { } p)
+        {
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"Crane removal detected between {p.Run.Before.AcquiredUtc:yyyy-MM-dd} and {p.Run.After.AcquiredUtc:yyyy-MM-dd}: removed object {c.Id}, {c.AreaSquareMetres:N0} m² at {c.CentroidLat:0.00000}N {c.CentroidLon:0.00000}E");
+        }
+        else
+        {
+            AnsiConsole.MarkupLine("[yellow]The crane's removal was not detected.[/]");
+        }
     }
 
     private sealed class Reporter(Action<(string Stage, double Fraction)> report) : IProgress<(string Stage, double Fraction)>

@@ -54,3 +54,20 @@ public sealed record Scene
 
 /// <summary>The grid parameters a site's first scene fixes.</summary>
 public sealed record SiteGridFix(double Gsd, double AnchorX, double AnchorY);
+
+/// <summary>A change detection run between two scenes of a site, with its outputs' folder (relative to the workspace).</summary>
+public sealed record ChangeRunRecord
+{
+    public required long Id { get; init; }
+    public required long SiteId { get; init; }
+    public required long BeforeSceneId { get; init; }
+    public required long AfterSceneId { get; init; }
+    public required string Method { get; init; }
+    /// <summary>Canonical JSON of every parameter that shapes the result.</summary>
+    public required string Parameters { get; init; }
+    public required string ParametersSha256 { get; init; }
+    public required string Directory { get; init; }
+    /// <summary>The run's summary JSON (as written to summary.json).</summary>
+    public required string Summary { get; init; }
+    public required DateTime CreatedUtc { get; init; }
+}

@@ -9,7 +9,7 @@ namespace SiteWatch.Core.Catalog;
 /// <summary>The embedded SQLite catalog of sites and scenes.</summary>
 public sealed class SiteCatalog : IDisposable
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
     private readonly SqliteConnection _connection;
 
     private SiteCatalog(SqliteConnection connection, string path)
@@ -57,6 +57,34 @@ public sealed class SiteCatalog : IDisposable
             return;
         }
         using var tx = _connection.BeginTransaction();
+        if (version < 1)
+        {
+            CreateVersion1(tx);
+        }
+        if (version < 2)
+        {
+            Execute("""
+                CREATE TABLE change_runs (
+                    id INTEGER PRIMARY KEY,
+                    site_id INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+                    before_scene_id INTEGER NOT NULL REFERENCES scenes(id) ON DELETE CASCADE,
+                    after_scene_id INTEGER NOT NULL REFERENCES scenes(id) ON DELETE CASCADE,
+                    method TEXT NOT NULL,
+                    parameters TEXT NOT NULL,
+                    parameters_sha256 TEXT NOT NULL,
+                    directory TEXT NOT NULL,
+                    summary TEXT NOT NULL,
+                    created_utc TEXT NOT NULL,
+                    UNIQUE (before_scene_id, after_scene_id, parameters_sha256)
+                );
+                """, tx);
+        }
+        Execute($"PRAGMA user_version = {SchemaVersion}", tx);
+        tx.Commit();
+    }
+
+    private void CreateVersion1(SqliteTransaction tx)
+    {
         Execute("""
             CREATE TABLE IF NOT EXISTS sites (
                 id INTEGER PRIMARY KEY,
@@ -92,8 +120,6 @@ public sealed class SiteCatalog : IDisposable
             );
             CREATE INDEX IF NOT EXISTS scenes_by_site_time ON scenes(site_id, acquired_utc);
             """, tx);
-        Execute($"PRAGMA user_version = {SchemaVersion}", tx);
-        tx.Commit();
     }
 
     public Site AddSite(string name, Geometry aoiWgs84, int crsEpsg, double? gsd, IReadOnlyList<string> tags, string? notes)
@@ -173,6 +199,83 @@ public sealed class SiteCatalog : IDisposable
         command.Parameters.AddWithValue("$id", id);
         return ReadAll(command, ReadScene).FirstOrDefault() ?? throw new SiteWatchException($"no scene with id {id}");
     }
+
+    /// <summary>A finished change run for this pair and parameters, if any (re-running with the same inputs reuses it).</summary>
+    public ChangeRunRecord? FindChangeRun(long beforeSceneId, long afterSceneId, string parametersSha256)
+    {
+        using var command = Command("SELECT * FROM change_runs WHERE before_scene_id = $b AND after_scene_id = $a AND parameters_sha256 = $p");
+        command.Parameters.AddWithValue("$b", beforeSceneId);
+        command.Parameters.AddWithValue("$a", afterSceneId);
+        command.Parameters.AddWithValue("$p", parametersSha256);
+        return ReadAll(command, ReadChangeRun).FirstOrDefault();
+    }
+
+    public IReadOnlyList<ChangeRunRecord> ListChangeRuns(long siteId)
+    {
+        using var command = Command("SELECT * FROM change_runs WHERE site_id = $s ORDER BY id");
+        command.Parameters.AddWithValue("$s", siteId);
+        return ReadAll(command, ReadChangeRun);
+    }
+
+    /// <summary>
+    /// Records a change run whose outputs were written to a staging folder, moving the folder into place in the same
+    /// step: the row and the folder both exist afterwards, or neither does.
+    /// </summary>
+    public ChangeRunRecord CommitChangeRun(ChangeRunRecord draft, string stagedDirectory, string finalDirectory)
+    {
+        using var tx = _connection.BeginTransaction();
+        var moved = false;
+        try
+        {
+            using var insert = Command("""
+                INSERT INTO change_runs (site_id, before_scene_id, after_scene_id, method, parameters, parameters_sha256, directory, summary, created_utc)
+                VALUES ($site, $b, $a, $method, $params, $sha, $dir, $summary, $created) RETURNING id
+                """, tx);
+            insert.Parameters.AddWithValue("$site", draft.SiteId);
+            insert.Parameters.AddWithValue("$b", draft.BeforeSceneId);
+            insert.Parameters.AddWithValue("$a", draft.AfterSceneId);
+            insert.Parameters.AddWithValue("$method", draft.Method);
+            insert.Parameters.AddWithValue("$params", draft.Parameters);
+            insert.Parameters.AddWithValue("$sha", draft.ParametersSha256);
+            insert.Parameters.AddWithValue("$dir", draft.Directory);
+            insert.Parameters.AddWithValue("$summary", draft.Summary);
+            insert.Parameters.AddWithValue("$created", Iso(draft.CreatedUtc));
+            var id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture);
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(finalDirectory)!);
+            Directory.Move(stagedDirectory, finalDirectory);
+            moved = true;
+            Run(() => { tx.Commit(); return 0; });
+            return draft with { Id = id };
+        }
+        catch
+        {
+            if (moved)
+            {
+                try
+                {
+                    Directory.Delete(finalDirectory, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
+            }
+            throw;
+        }
+    }
+
+    private ChangeRunRecord ReadChangeRun(SqliteDataReader r) => new()
+    {
+        Id = r.GetInt64(r.GetOrdinal("id")),
+        SiteId = r.GetInt64(r.GetOrdinal("site_id")),
+        BeforeSceneId = r.GetInt64(r.GetOrdinal("before_scene_id")),
+        AfterSceneId = r.GetInt64(r.GetOrdinal("after_scene_id")),
+        Method = r.GetString(r.GetOrdinal("method")),
+        Parameters = r.GetString(r.GetOrdinal("parameters")),
+        ParametersSha256 = r.GetString(r.GetOrdinal("parameters_sha256")),
+        Directory = r.GetString(r.GetOrdinal("directory")),
+        Summary = r.GetString(r.GetOrdinal("summary")),
+        CreatedUtc = ParseIso(r.GetString(r.GetOrdinal("created_utc"))),
+    };
 
     /// <summary>
     /// Records a scene and moves its staged file into the imagery store in one step: the row and the file both

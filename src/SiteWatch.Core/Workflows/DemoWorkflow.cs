@@ -12,7 +12,7 @@ public sealed record DemoOptions(string OutputDirectory, int Seed = 42);
 
 /// <summary>What the demo produced, for the CLI to print.</summary>
 public sealed record DemoResult(string OutputDirectory, string WorkspaceDirectory, string ScenesDirectory, string AoiPath, string GroundTruthPath,
-    DemoPlan Plan, Site Site, IReadOnlyList<Scene> Scenes);
+    DemoPlan Plan, Site Site, IReadOnlyList<Scene> Scenes, DemoChangeReport Change);
 
 /// <summary>
 /// The built-in demo: renders the synthetic plant time series as the files a provider would deliver (GeoTIFFs, one in
@@ -74,7 +74,9 @@ public static class DemoWorkflow
         }
         progress?.Report(("Ingesting scenes", 1));
         site = workspace.Catalog.GetSite(site.Name);
-        return new DemoResult(output, workspaceDir, scenesDir, aoiPath, truthPath, plan, site, workspace.Catalog.ListScenes(site.Id));
+        var change = DemoChangeAnalysis.Run(workspace, site, plan, truthDir, new SiteChangeOptions(),
+            new SyncProgress(p => progress?.Report(("Detecting change", p))), cancel);
+        return new DemoResult(output, workspaceDir, scenesDir, aoiPath, truthPath, plan, site, workspace.Catalog.ListScenes(site.Id), change);
     }
 
     /// <summary>The demo owns its workspace folder; it never deletes a folder it did not create.</summary>

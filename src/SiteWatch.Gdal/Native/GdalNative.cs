@@ -140,6 +140,23 @@ internal static unsafe partial class GdalNative
     [LibraryImport(Lib)] internal static partial void OCTDestroyCoordinateTransformation(nint transform);
     [LibraryImport(Lib)] internal static partial int OCTTransform(CoordinateTransformationHandle transform, int count, double* x, double* y, double* z);
 
+    // ---- OGR, for polygonising rasters into an in-memory layer ----
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint OGRGetDriverByName(string name);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint OGR_Dr_CreateDataSource(nint driver, string name, nint options);
+    [LibraryImport(Lib)] internal static partial void OGR_DS_Destroy(nint dataSource);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint OGR_DS_CreateLayer(nint dataSource, string name, nint srs, int geometryType, nint options);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint OGR_Fld_Create(string name, int type);
+    [LibraryImport(Lib)] internal static partial void OGR_Fld_Destroy(nint field);
+    [LibraryImport(Lib)] internal static partial int OGR_L_CreateField(nint layer, nint field, int approxOk);
+    [LibraryImport(Lib)] internal static partial void OGR_L_ResetReading(nint layer);
+    [LibraryImport(Lib)] internal static partial nint OGR_L_GetNextFeature(nint layer);
+    [LibraryImport(Lib)] internal static partial void OGR_F_Destroy(nint feature);
+    [LibraryImport(Lib)] internal static partial int OGR_F_GetFieldAsInteger(nint feature, int index);
+    [LibraryImport(Lib)] internal static partial nint OGR_F_GetGeometryRef(nint feature);
+    [LibraryImport(Lib)] internal static partial int OGR_G_WkbSize(nint geometry);
+    [LibraryImport(Lib)] internal static partial int OGR_G_ExportToWkb(nint geometry, int byteOrder, byte* buffer);
+    [LibraryImport(Lib)] internal static partial int GDALPolygonize(nint band, nint maskBand, nint layer, int fieldIndex, nint options, nint progress, nint progressArg);
+
     internal static string? Utf8(nint ptr) => ptr == 0 ? null : Marshal.PtrToStringUTF8(ptr);
 
     /// <summary>Reads a GDAL string list (NULL-terminated char**) without freeing it.</summary>

@@ -1,0 +1,336 @@
+using System.Globalization;
+using SiteWatch.Gdal;
+
+namespace SiteWatch.Core.Change;
+
+/// <summary>
+/// Runs a change method over a <see cref="RasterPair"/> and writes two GeoTIFFs on the pair's grid, window by window:
+/// the magnitude raster (Float32, nodata NaN; band 1 is what is thresholded, see <see cref="ChangeDetectionResult.MagnitudeBands"/>)
+/// and the change mask (Byte: 1 changed, 0 unchanged, 255 nodata). Memory is bounded by the block size, not the scene.
+/// </summary>
+public static class ChangeDetector
+{
+    public const byte MaskChanged = 1;
+    public const byte MaskUnchanged = 0;
+    public const byte MaskNoData = 255;
+
+    public static IReadOnlyList<string> MorphologyNames { get; } = ["area", "openclose", "none"];
+
+    /// <summary>
+    /// Detects change. Passes: the method's fitting passes (one for CVA and MAD, one per iteration for IR-MAD, three for
+    /// PCA-KMeans), one transform pass writing the magnitude, one or two histogram passes over band 1 (Otsu, k-means),
+    /// one mask pass (threshold, then the clean-up with a halo). Both outputs are written under temporary names beside
+    /// their targets and renamed at the end: they appear complete or not at all. Bad input throws
+    /// <see cref="SiteWatchException"/>; cancellation throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public static ChangeDetectionResult Detect(RasterPair pair, ChangeDetectionOptions options, string magnitudePath, string maskPath,
+        IProgress<double>? progress = null, CancellationToken cancel = default)
+    {
+        options = options with { Morphology = options.Morphology.Trim().ToLowerInvariant() };
+        Validate(options);
+        if (Path.GetFullPath(magnitudePath) == Path.GetFullPath(maskPath))
+        {
+            throw new SiteWatchException($"{maskPath}: the mask and the magnitude raster must be different files");
+        }
+        var method = ChangeMethods.Create(options.Method);
+        var thresholdName = ChangeThresholds.Normalise(options.Threshold);
+        var resolved = thresholdName == "auto" ? method.DefaultThreshold : thresholdName;
+        if (resolved is "chi2" or "otsu-chi2" && method is not MadMethod)
+        {
+            throw new SiteWatchException($"the {resolved} threshold needs a chi-square statistic; use it with --method mad or irmad, not {method.Name}");
+        }
+
+        string? magnitudeTemp = null, maskTemp = null;
+        var moved = new List<string>();
+        try
+        {
+            method.Fit(pair, options, new ProgressSlice(progress, 0, 0.6).OrNull, cancel);
+            magnitudeTemp = TempPathBeside(magnitudePath);
+            maskTemp = TempPathBeside(maskPath);
+            var bandCount = options.ExtraBands ? method.OutputBands.Count : 1;
+            var bandNames = method.OutputBands.Take(bandCount).ToArray();
+            using var magnitude = RasterDataset.Create(magnitudeTemp, pair.Profile(bandCount, RasterDataType.Float32, double.NaN) with { BandDescriptions = bandNames });
+            var stats = WriteMagnitude(pair, method, magnitude, bandCount, options, new ProgressSlice(progress, 0.6, 0.2), cancel);
+            RequireValidPixels(stats.Count, 1, pair);
+
+            var threshold = resolved == "otsu-chi2"
+                ? Math.Max(method.NativeThreshold("chi2", options)!.Value, HistogramThreshold("otsu", method, magnitude, pair, stats, options, new ProgressSlice(progress, 0.8, 0.1), cancel))
+                : method.NativeThreshold(resolved, options) ?? HistogramThreshold(resolved, method, magnitude, pair, stats, options, new ProgressSlice(progress, 0.8, 0.1), cancel);
+
+            long changed, changedRaw;
+            using (var mask = RasterDataset.Create(maskTemp, pair.Profile(1, RasterDataType.Byte, MaskNoData) with { BandDescriptions = ["change"] }))
+            {
+                (changed, changedRaw) = WriteMask(pair, magnitude, mask, threshold, options, new ProgressSlice(progress, 0.9, 0.1), cancel);
+                mask.SetMetadataItem("CHANGE_METHOD", method.Name);
+                mask.SetMetadataItem("CHANGE_THRESHOLD", threshold.ToString("R", CultureInfo.InvariantCulture));
+                mask.SetMetadataItem("CHANGE_THRESHOLD_METHOD", resolved);
+                mask.Flush();
+            }
+
+            var result = method.Describe(new ChangeDetectionResult
+            {
+                Method = method.Name,
+                ThresholdMethod = resolved,
+                Threshold = threshold,
+                ChangedPixels = changed,
+                ChangedPixelsBeforeMorphology = changedRaw,
+                ValidPixels = stats.Count,
+                TotalPixels = (long)pair.Width * pair.Height,
+                MagnitudeBands = bandNames,
+                MagnitudeMin = stats.Min,
+                MagnitudeMax = stats.Max,
+                MagnitudeMean = stats.Sum / stats.Count,
+            });
+            magnitude.SetMetadataItem("CHANGE_METHOD", method.Name);
+            magnitude.SetMetadataItem("CHANGE_THRESHOLD", threshold.ToString("R", CultureInfo.InvariantCulture));
+            magnitude.SetMetadataItem("CHANGE_THRESHOLD_METHOD", resolved);
+            if (result.CanonicalCorrelations.Count > 0)
+            {
+                magnitude.SetMetadataItem("CANONICAL_CORRELATIONS", string.Join(",", result.CanonicalCorrelations.Select(r => r.ToString("G6", CultureInfo.InvariantCulture))));
+                magnitude.SetMetadataItem("IRMAD_ITERATIONS", result.Iterations.ToString(CultureInfo.InvariantCulture));
+            }
+            magnitude.Flush();
+            magnitude.Dispose();
+
+            MoveInto(magnitudeTemp, magnitudePath);
+            moved.Add(magnitudePath);
+            MoveInto(maskTemp, maskPath);
+            moved.Add(maskPath);
+            progress?.Report(1);
+            return result;
+        }
+        catch (GdalException e)
+        {
+            Cleanup(magnitudeTemp, maskTemp, moved);
+            throw new SiteWatchException(e.Message, e);
+        }
+        catch
+        {
+            Cleanup(magnitudeTemp, maskTemp, moved);
+            throw;
+        }
+    }
+
+    private static void Validate(ChangeDetectionOptions options)
+    {
+        if (options.BlockSize < 16)
+        {
+            throw new SiteWatchException($"the block size must be at least 16 pixels, not {options.BlockSize}");
+        }
+        if (!(options.Significance is > 0 and < 1))
+        {
+            throw new SiteWatchException($"the significance level must lie strictly between 0 and 1, not {options.Significance.ToString(CultureInfo.InvariantCulture)}");
+        }
+        if (!(options.ConvergenceTolerance > 0))
+        {
+            throw new SiteWatchException("the convergence tolerance must be positive");
+        }
+        if (!MorphologyNames.Contains(options.Morphology))
+        {
+            throw new SiteWatchException($"unknown mask clean-up '{options.Morphology}'; use one of {string.Join(", ", MorphologyNames)}");
+        }
+        if (options.MinRegionPixels is < 1 or > 1000)
+        {
+            throw new SiteWatchException($"the smallest region must be 1 to 1000 pixels, not {options.MinRegionPixels}");
+        }
+        if (options.KMeansSampleSize < 100)
+        {
+            throw new SiteWatchException($"the k-means sample must hold at least 100 pixels, not {options.KMeansSampleSize}");
+        }
+    }
+
+    /// <summary>Clear errors for scenes with no, or too few, usable pixels.</summary>
+    internal static void RequireValidPixels(long count, long minimum, RasterPair pair)
+    {
+        if (count == 0)
+        {
+            throw new SiteWatchException($"{pair.After.Path}: no pixel holds valid data in both scenes (all nodata, NaN or masked, e.g. fully clouded); nothing to compare");
+        }
+        if (count < minimum)
+        {
+            throw new SiteWatchException($"{pair.After.Path}: only {count} pixels hold valid data in both scenes; at least {minimum} are needed to estimate the change statistics");
+        }
+    }
+
+    private readonly record struct MagnitudeStats(long Count, double Min, double Max, double Sum);
+
+    private static MagnitudeStats WriteMagnitude(RasterPair pair, IChangeMethod method, RasterDataset magnitude, int bandCount, ChangeDetectionOptions options, ProgressSlice progress, CancellationToken cancel)
+    {
+        var side = Math.Min(options.BlockSize, Math.Max(pair.Width, pair.Height));
+        var output = new float[method.OutputBands.Count * side * side];
+        long count = 0;
+        double min = double.PositiveInfinity, max = double.NegativeInfinity, sum = 0;
+        foreach (var block in PairBlocks.Read(pair, options.BlockSize, method.Halo, progress.Callback, cancel))
+        {
+            var n = (int)block.Core.PixelCount;
+            method.Transform(block, output);
+            for (var b = 0; b < bandCount; b++)
+            {
+                magnitude.Write<float>(b + 1, block.Core, output.AsSpan(b * n, n));
+            }
+            foreach (var v in output.AsSpan(0, n))
+            {
+                if (float.IsFinite(v))
+                {
+                    count++;
+                    sum += v;
+                    min = Math.Min(min, v);
+                    max = Math.Max(max, v);
+                }
+            }
+        }
+        return new MagnitudeStats(count, min, max, sum);
+    }
+
+    private static double HistogramThreshold(string name, IChangeMethod method, RasterDataset magnitude, RasterPair pair, MagnitudeStats stats, ChangeDetectionOptions options, ProgressSlice progress, CancellationToken cancel)
+    {
+        if (name is not ("otsu" or "kmeans"))
+        {
+            throw new SiteWatchException($"the {name} threshold does not apply to {method.Name}");
+        }
+        var squared = method.MagnitudeIsSquared;
+        var histogram = Histogram(magnitude, pair, squared ? stats with { Min = Math.Sqrt(Math.Max(0, stats.Min)), Max = Math.Sqrt(Math.Max(0, stats.Max)) } : stats,
+            squared, options, progress, cancel);
+        var t = name == "otsu" ? ChangeThresholds.Otsu(histogram) : ChangeThresholds.KMeans(histogram);
+        return squared ? t * t : t;
+    }
+
+    /// <summary>
+    /// Histogram of band 1 read back from the magnitude raster: first over [min, max]; when the top 0.1 % stretch far
+    /// beyond the rest (the chi-square has a long tail), a second pass over [min, 99.9th percentile] with the tail in
+    /// the last bin, so the bins stay fine where the threshold can fall.
+    /// </summary>
+    private static MagnitudeHistogram Histogram(RasterDataset magnitude, RasterPair pair, MagnitudeStats stats, bool squareRoot, ChangeDetectionOptions options, ProgressSlice progress, CancellationToken cancel)
+    {
+        var histogram = FillHistogram(magnitude, pair, new MagnitudeHistogram(stats.Min, stats.Max), squareRoot, options, progress.Sub(0, 0.5), cancel);
+        var q = histogram.Quantile(0.999);
+        if (q - stats.Min < 0.25 * (stats.Max - stats.Min))
+        {
+            histogram = FillHistogram(magnitude, pair, new MagnitudeHistogram(stats.Min, q), squareRoot, options, progress.Sub(0.5, 0.5), cancel);
+        }
+        return histogram;
+    }
+
+    private static MagnitudeHistogram FillHistogram(RasterDataset magnitude, RasterPair pair, MagnitudeHistogram histogram, bool squareRoot, ChangeDetectionOptions options, ProgressSlice progress, CancellationToken cancel)
+    {
+        var side = Math.Min(options.BlockSize, Math.Max(pair.Width, pair.Height));
+        var buffer = new float[side * side];
+        var total = PairBlocks.WindowCount(pair, options.BlockSize);
+        var done = 0;
+        foreach (var window in pair.Windows(options.BlockSize))
+        {
+            cancel.ThrowIfCancellationRequested();
+            var span = buffer.AsSpan(0, (int)window.PixelCount);
+            magnitude.Read<float>(1, window, span);
+            if (squareRoot)
+            {
+                foreach (ref var v in span)
+                {
+                    v = MathF.Sqrt(MathF.Max(0, v));
+                }
+            }
+            histogram.AddValid(span);
+            progress.Report(++done / (double)total);
+        }
+        return histogram;
+    }
+
+    private static (long Changed, long ChangedRaw) WriteMask(RasterPair pair, RasterDataset magnitude, RasterDataset mask, double threshold, ChangeDetectionOptions options, ProgressSlice progress, CancellationToken cancel)
+    {
+        var halo = options.Morphology switch
+        {
+            "openclose" => BinaryMorphology.HaloOpenClose,
+            "area" => BinaryMorphology.HaloArea(options.MinRegionPixels),
+            _ => 0,
+        };
+        var side = Math.Min(options.BlockSize, Math.Max(pair.Width, pair.Height)) + 2 * halo;
+        var values = new float[side * side];
+        var binary = new byte[side * side];
+        var valid = new byte[side * side];
+        var scratch = new byte[side * side];
+        var queue = options.Morphology == "area" ? new int[side * side] : [];
+        var output = new byte[side * side];
+        long changed = 0, changedRaw = 0;
+        var total = PairBlocks.WindowCount(pair, options.BlockSize);
+        var done = 0;
+        foreach (var core in pair.Windows(options.BlockSize))
+        {
+            cancel.ThrowIfCancellationRequested();
+            var c0 = Math.Max(0, core.Column - halo);
+            var r0 = Math.Max(0, core.Row - halo);
+            var padded = new RasterWindow(c0, r0, Math.Min(pair.Width, core.Column + core.Width + halo) - c0, Math.Min(pair.Height, core.Row + core.Height + halo) - r0);
+            var n = (int)padded.PixelCount;
+            magnitude.Read<float>(1, padded, values.AsSpan(0, n));
+            for (var i = 0; i < n; i++)
+            {
+                var v = values[i];
+                valid[i] = float.IsFinite(v) ? (byte)1 : (byte)0;
+                binary[i] = valid[i] == 1 && v > threshold ? (byte)1 : (byte)0;
+            }
+            // Count the raw decision over the core only, before clean-up.
+            var dr = core.Row - padded.Row;
+            var dc = core.Column - padded.Column;
+            for (var r = 0; r < core.Height; r++)
+            {
+                var start = (r + dr) * padded.Width + dc;
+                changedRaw += core.Width - binary.AsSpan(start, core.Width).Count((byte)0);
+            }
+            if (options.Morphology == "openclose")
+            {
+                BinaryMorphology.OpenClose(binary.AsSpan(0, n), valid.AsSpan(0, n), padded.Width, padded.Height, scratch);
+            }
+            else if (options.Morphology == "area")
+            {
+                BinaryMorphology.AreaOpenClose(binary.AsSpan(0, n), valid.AsSpan(0, n), padded.Width, padded.Height, options.MinRegionPixels, queue, scratch);
+            }
+            for (var r = 0; r < core.Height; r++)
+            {
+                for (var c = 0; c < core.Width; c++)
+                {
+                    var i = (r + dr) * padded.Width + c + dc;
+                    var o = r * core.Width + c;
+                    output[o] = valid[i] == 0 ? MaskNoData : binary[i];
+                    changed += output[o] == MaskChanged ? 1 : 0;
+                }
+            }
+            mask.Write<byte>(1, core, output.AsSpan(0, (int)core.PixelCount));
+            progress.Report(++done / (double)total);
+        }
+        return (changed, changedRaw);
+    }
+
+    internal static string TempPathBeside(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(directory);
+        return Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.partial.tif");
+    }
+
+    internal static void MoveInto(string temp, string path)
+    {
+        try
+        {
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SiteWatchException($"{path}: cannot write ({e.Message})", e);
+        }
+    }
+
+    private static void Cleanup(string? magnitudeTemp, string? maskTemp, List<string> moved)
+    {
+        foreach (var path in moved.Append(magnitudeTemp).Append(maskTemp).OfType<string>())
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Best effort: a leftover is a dot-file beside the output.
+            }
+        }
+    }
+}

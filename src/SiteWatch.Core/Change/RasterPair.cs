@@ -1,0 +1,167 @@
+using SiteWatch.Gdal;
+
+namespace SiteWatch.Core.Change;
+
+/// <summary>
+/// Two co-gridded rasters (same size and geotransform), read window by window as float band planes together with a
+/// validity mask, so every change method streams over scenes of any size in bounded memory.
+/// </summary>
+public sealed class RasterPair : IDisposable
+{
+    private readonly bool _owns;
+    private readonly int[] _beforeBands;
+    private readonly int[] _afterBands;
+
+    /// <param name="beforeBands">1-based bands of BEFORE to use, in order (default: all).</param>
+    /// <param name="afterBands">The matching bands of AFTER (default: the same numbers).</param>
+    public RasterPair(RasterDataset before, RasterDataset after, IReadOnlyList<int>? beforeBands = null, IReadOnlyList<int>? afterBands = null, bool ownsRasters = false)
+    {
+        Before = before;
+        After = after;
+        _owns = ownsRasters;
+        if (before.Width != after.Width || before.Height != after.Height)
+        {
+            throw new SiteWatchException($"{after.Path}: is {after.Width} x {after.Height} pixels but {before.Path} is {before.Width} x {before.Height}; the two scenes must share one grid (ingest both into one site, or co-register first)");
+        }
+        if (before.GeoTransform is { } gb && after.GeoTransform is { } ga && !SameGrid(gb, ga))
+        {
+            throw new SiteWatchException($"{after.Path}: its geotransform differs from {before.Path}'s; the two scenes must share one grid");
+        }
+        if (beforeBands is null && afterBands is null && before.BandCount != after.BandCount)
+        {
+            throw new SiteWatchException($"{after.Path}: has {after.BandCount} bands but {before.Path} has {before.BandCount}; give a band mapping (e.g. --bands 1,2,3,4)");
+        }
+        _beforeBands = (beforeBands ?? Enumerable.Range(1, before.BandCount).ToArray()).ToArray();
+        _afterBands = (afterBands ?? _beforeBands).ToArray();
+        if (_beforeBands.Length != _afterBands.Length || _beforeBands.Length == 0)
+        {
+            throw new SiteWatchException("the band mapping must name as many bands of each scene, at least one");
+        }
+        foreach (var (raster, bands) in new[] { (before, _beforeBands), (after, _afterBands) })
+        {
+            foreach (var b in bands)
+            {
+                if (b < 1 || b > raster.BandCount)
+                {
+                    throw new SiteWatchException($"{raster.Path}: has no band {b} (it has {raster.BandCount})");
+                }
+            }
+        }
+        BeforeNoData = before.NoData;
+        AfterNoData = after.NoData;
+    }
+
+    public static RasterPair Open(string beforePath, string afterPath, IReadOnlyList<int>? beforeBands = null, IReadOnlyList<int>? afterBands = null)
+    {
+        RasterDataset? before = null;
+        RasterDataset? after = null;
+        try
+        {
+            before = RasterDataset.Open(beforePath);
+            after = RasterDataset.Open(afterPath);
+            return new RasterPair(before, after, beforeBands, afterBands, ownsRasters: true);
+        }
+        catch (GdalException e)
+        {
+            before?.Dispose();
+            after?.Dispose();
+            throw new SiteWatchException(e.Message, e);
+        }
+        catch
+        {
+            before?.Dispose();
+            after?.Dispose();
+            throw;
+        }
+    }
+
+    private static bool SameGrid(GeoTransform a, GeoTransform b)
+    {
+        var tolerance = Math.Abs(a.PixelWidth) * 1e-3;
+        return Math.Abs(a.OriginX - b.OriginX) < tolerance && Math.Abs(a.OriginY - b.OriginY) < tolerance
+            && Math.Abs(a.PixelWidth - b.PixelWidth) < tolerance * 1e-2 && Math.Abs(a.PixelHeight - b.PixelHeight) < tolerance * 1e-2;
+    }
+
+    public RasterDataset Before { get; }
+    public RasterDataset After { get; }
+    public int Width => Before.Width;
+    public int Height => Before.Height;
+    public int BandCount => _beforeBands.Length;
+    public double? BeforeNoData { get; }
+    public double? AfterNoData { get; }
+
+    /// <summary>The band number (1-based) of BEFORE at a position of the pair's band order.</summary>
+    public int BeforeBand(int position) => _beforeBands[position];
+
+    /// <summary>The band number (1-based) of AFTER at a position of the pair's band order.</summary>
+    public int AfterBand(int position) => _afterBands[position];
+
+    /// <summary>Optional extra mask (e.g. clouds): a byte raster on the same grid, non-zero = exclude.</summary>
+    public RasterDataset? ExclusionMask { get; init; }
+
+    /// <summary>Windows of at most blockSize x blockSize covering the grid, row by row.</summary>
+    public IEnumerable<RasterWindow> Windows(int blockSize = 512) => RasterWindow.Tile(Width, Height, blockSize, blockSize);
+
+    /// <summary>
+    /// Reads one window: band-sequential planes (plane b at [b * n, (b + 1) * n), n = window pixels) for both dates,
+    /// and valid[i] = 1 where every used band of both dates holds data (not nodata, not NaN, not excluded).
+    /// Buffers must hold at least BandCount * n floats and n bytes.
+    /// </summary>
+    public void Read(RasterWindow window, Span<float> before, Span<float> after, Span<byte> valid)
+    {
+        var n = (int)window.PixelCount;
+        valid[..n].Fill(1);
+        for (var b = 0; b < BandCount; b++)
+        {
+            var bp = before.Slice(b * n, n);
+            var ap = after.Slice(b * n, n);
+            Before.Read<float>(_beforeBands[b], window, bp);
+            After.Read<float>(_afterBands[b], window, ap);
+            MarkInvalid(bp, BeforeNoData, valid);
+            MarkInvalid(ap, AfterNoData, valid);
+        }
+        if (ExclusionMask is { } mask)
+        {
+            var m = new byte[n];
+            mask.Read<byte>(1, window, m);
+            for (var i = 0; i < n; i++)
+            {
+                if (m[i] != 0)
+                {
+                    valid[i] = 0;
+                }
+            }
+        }
+    }
+
+    private static void MarkInvalid(ReadOnlySpan<float> plane, double? nodata, Span<byte> valid)
+    {
+        var nd = nodata is { } v ? (float)v : float.NaN;
+        var hasNoData = nodata is not null && !double.IsNaN(nodata.Value);
+        for (var i = 0; i < plane.Length; i++)
+        {
+            var x = plane[i];
+            if (float.IsNaN(x) || (hasNoData && x == nd))
+            {
+                valid[i] = 0;
+            }
+        }
+    }
+
+    /// <summary>A raster profile on this pair's grid (CRS and geotransform of BEFORE).</summary>
+    public RasterProfile Profile(int bands, RasterDataType type, double? noData) => new(Width, Height, bands, type)
+    {
+        GeoTransform = Before.GeoTransform,
+        Crs = Before.CrsWkt,
+        NoData = noData,
+    };
+
+    public void Dispose()
+    {
+        if (_owns)
+        {
+            Before.Dispose();
+            After.Dispose();
+        }
+    }
+}

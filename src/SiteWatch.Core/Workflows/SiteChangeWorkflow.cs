@@ -1,0 +1,230 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using SiteWatch.Core.Catalog;
+using SiteWatch.Core.Change;
+using SiteWatch.Core.Ingest;
+using SiteWatch.Core.Registration;
+using SiteWatch.Gdal;
+
+namespace SiteWatch.Core.Workflows;
+
+public sealed record SiteChangeOptions
+{
+    public ChangeDetectionOptions Detection { get; init; } = new();
+    public double? MinAreaSquareMetres { get; init; }
+    /// <summary>Co-register AFTER onto BEFORE before comparing (scenes of one site share a grid, not always their content's position).</summary>
+    public bool CoRegister { get; init; } = true;
+    /// <summary>
+    /// Normalise AFTER's radiometry onto BEFORE's with IR-MAD no-change pixels first. Only for methods that need it:
+    /// MAD and IR-MAD are invariant to per-band linear changes already.
+    /// </summary>
+    public bool Normalise { get; init; } = true;
+}
+
+/// <summary>One change run of a site, from the catalog (reused) or computed now.</summary>
+public sealed record SiteChangeResult(Site Site, Scene Before, Scene After, ChangeRunRecord Record, bool Reused, IReadOnlyList<ChangeObject>? Objects, string Directory)
+{
+    public JsonElement Summary => JsonDocument.Parse(Record.Summary).RootElement.Clone();
+}
+
+/// <summary>
+/// Change detection between scenes of a site: co-registration, radiometric normalisation where the method needs it,
+/// detection, change objects; outputs stored under changes/ and recorded in the catalog. Re-running with the same
+/// scenes and parameters reuses the stored run.
+/// </summary>
+public static class SiteChangeWorkflow
+{
+    private const int PipelineVersion = 1;
+
+    public static SiteChangeResult Run(Workspace workspace, string siteName, string beforeDate, string afterDate, SiteChangeOptions options,
+        IProgress<double>? progress = null, CancellationToken cancel = default)
+    {
+        var site = workspace.Catalog.GetSite(siteName);
+        var scenes = workspace.Catalog.ListScenes(site.Id);
+        var before = FindScene(site, scenes, beforeDate, "--before");
+        var after = FindScene(site, scenes, afterDate, "--after");
+        if (before.Id == after.Id)
+        {
+            throw new SiteWatchException($"--before and --after name the same scene ({before.AcquiredUtc:yyyy-MM-dd}) of site {site.Name}");
+        }
+        return RunPair(workspace, site, before, after, options, progress, cancel);
+    }
+
+    /// <summary>Every consecutive pair of the site's scenes, in time order.</summary>
+    public static IReadOnlyList<SiteChangeResult> RunSeries(Workspace workspace, string siteName, SiteChangeOptions options,
+        IProgress<(int Pair, int Pairs, double Fraction)>? progress = null, CancellationToken cancel = default)
+    {
+        var site = workspace.Catalog.GetSite(siteName);
+        var scenes = workspace.Catalog.ListScenes(site.Id);
+        if (scenes.Count < 2)
+        {
+            throw new SiteWatchException($"site {site.Name} has {scenes.Count} scene(s); a series needs at least two");
+        }
+        var results = new List<SiteChangeResult>();
+        for (var i = 1; i < scenes.Count; i++)
+        {
+            var pair = i;
+            results.Add(RunPair(workspace, site, scenes[i - 1], scenes[i], options,
+                new Progress(p => progress?.Report((pair, scenes.Count - 1, p))), cancel));
+        }
+        return results;
+    }
+
+    private static Scene FindScene(Site site, IReadOnlyList<Scene> scenes, string date, string option)
+    {
+        if (!DateOnly.TryParse(date, CultureInfo.InvariantCulture, out var day))
+        {
+            throw new SiteWatchException($"{option} '{date}' is not a date (YYYY-MM-DD)");
+        }
+        return scenes.FirstOrDefault(s => DateOnly.FromDateTime(s.AcquiredUtc) == day) ?? throw new SiteWatchException(
+            $"site {site.Name} has no scene acquired on {day:yyyy-MM-dd} ({option}); its scenes: " +
+            (scenes.Count == 0 ? "none" : string.Join(", ", scenes.Select(s => s.AcquiredUtc.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)))));
+    }
+
+    public static SiteChangeResult RunPair(Workspace workspace, Site site, Scene before, Scene after, SiteChangeOptions options,
+        IProgress<double>? progress = null, CancellationToken cancel = default)
+    {
+        var method = ChangeMethods.Create(options.Detection.Method).Name;
+        var normalise = options.Normalise && method is not ("mad" or "irmad");
+        var parameters = JsonSerializer.Serialize(new
+        {
+            pipeline = PipelineVersion,
+            method,
+            threshold = options.Detection.Threshold,
+            significance = options.Detection.Significance,
+            morphology = options.Detection.Morphology,
+            min_region_pixels = options.Detection.MinRegionPixels,
+            min_area_m2 = options.MinAreaSquareMetres,
+            coregister = options.CoRegister,
+            normalise,
+        });
+        var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(parameters)));
+        if (workspace.Catalog.FindChangeRun(before.Id, after.Id, sha) is { } existing && Directory.Exists(Path.Combine(workspace.Root, existing.Directory)))
+        {
+            progress?.Report(1);
+            return new SiteChangeResult(site, before, after, existing, Reused: true, null, Path.Combine(workspace.Root, existing.Directory));
+        }
+        workspace.EnsureWritable();
+        if (before.Bands.Count != after.Bands.Count)
+        {
+            throw new SiteWatchException($"scenes {before.Id} and {after.Id} of site {site.Name} have {before.Bands.Count} and {after.Bands.Count} bands; compare files with 'change detect --bands' instead");
+        }
+
+        var staging = workspace.NewStagingPath("");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            IReadOnlyList<ChangeObject> objects;
+            using (var beforeRaster = RasterDataset.Open(Path.Combine(workspace.Root, before.File)))
+            {
+                var extra = new Dictionary<string, object?>
+                {
+                    ["site"] = site.Name,
+                    ["before_scene"] = before.Id,
+                    ["after_scene"] = after.Id,
+                };
+                var afterPath = Path.Combine(workspace.Root, after.File);
+                if (options.CoRegister)
+                {
+                    using var afterRaster = RasterDataset.Open(afterPath);
+                    var registration = CoRegistration.Estimate(beforeRaster, afterRaster, new CoRegistrationOptions(), cancel);
+                    extra["registration"] = new
+                    {
+                        model = registration.Model.ToString(),
+                        shift_px = new[] { Math.Round(registration.ShiftX, 3), Math.Round(registration.ShiftY, 3) },
+                        rotation_deg = Math.Round(registration.RotationDegrees, 5),
+                        tie_points = registration.TiePoints,
+                        inliers = registration.Inliers,
+                        rmse_px = Finite(registration.RmsePixels, 4),
+                        rmse_m = Finite(registration.RmseMetres, 4),
+                        reliable = registration.Reliable,
+                        warning = registration.Warning,
+                    };
+                    progress?.Report(0.15);
+                    if (registration.Reliable)
+                    {
+                        var registered = Path.Combine(staging, "after_registered.tif");
+                        CoRegistration.Resample(beforeRaster, afterRaster, registration, registered, cancel: cancel);
+                        afterPath = registered;
+                    }
+                }
+                if (normalise)
+                {
+                    NormalisationResult fit;
+                    using (var afterForFit = RasterDataset.Open(afterPath))
+                    using (var pairForFit = new RasterPair(beforeRaster, afterForFit))
+                    {
+                        fit = RadiometricNormalisation.Fit(pairForFit, cancel: cancel);
+                    }
+                    var normalised = Path.Combine(staging, "after_normalised.tif");
+                    using (var source = RasterDataset.Open(afterPath))
+                    {
+                        RadiometricNormalisation.Apply(source, fit, normalised, cancel: cancel);
+                    }
+                    extra["normalisation"] = fit.Bands.Select(b => new { band = b.Band, gain = Math.Round(b.Gain, 5), offset = Math.Round(b.Offset, 3), correlation = Math.Round(b.Correlation, 4), pixels = b.Count }).ToArray();
+                    afterPath = normalised;
+                }
+                progress?.Report(0.3);
+                using var afterFinal = RasterDataset.Open(afterPath);
+                using var pair = new RasterPair(beforeRaster, afterFinal);
+                var spectral = SpectralBands.Identify(before.Bands.Select(b => (string?)b.Name).ToArray(), before.Bands.Select(b => b.WavelengthMicrometres).ToArray());
+                var outcome = ChangePipeline.Run(pair, spectral, new ChangeRunOptions
+                {
+                    Detection = options.Detection,
+                    MinAreaSquareMetres = options.MinAreaSquareMetres,
+                    BeforeLabel = before.AcquiredUtc.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                    AfterLabel = after.AcquiredUtc.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                    Title = $"{site.Name}: {method} change {before.AcquiredUtc:yyyy-MM-dd} -> {after.AcquiredUtc:yyyy-MM-dd}",
+                }, staging, extra, new Progress(p => progress?.Report(0.3 + 0.68 * p)), cancel);
+                objects = outcome.Objects;
+                var record = new ChangeRunRecord
+                {
+                    Id = 0,
+                    SiteId = site.Id,
+                    BeforeSceneId = before.Id,
+                    AfterSceneId = after.Id,
+                    Method = method,
+                    Parameters = parameters,
+                    ParametersSha256 = sha,
+                    Directory = Path.Combine("changes", SceneIngestor.Slug(site.Name),
+                        $"{before.AcquiredUtc:yyyyMMdd}_{after.AcquiredUtc:yyyyMMdd}_{method}_{sha[..8]}"),
+                    Summary = outcome.Summary.GetRawText(),
+                    CreatedUtc = DateTime.UtcNow,
+                };
+                // Rasters in the staging folder are closed by the usings above before the folder moves.
+                pair.Dispose();
+                afterFinal.Dispose();
+                beforeRaster.Dispose();
+                var final = Path.Combine(workspace.Root, record.Directory);
+                if (Directory.Exists(final))
+                {
+                    // Outputs of a run whose catalog row was lost (crash between move and commit): replaced.
+                    Directory.Delete(final, recursive: true);
+                }
+                var committed = workspace.Catalog.CommitChangeRun(record, staging, final);
+                progress?.Report(1);
+                return new SiteChangeResult(site, before, after, committed, Reused: false, objects, final);
+            }
+        }
+        catch (GdalException e)
+        {
+            throw new SiteWatchException(e.Message, e);
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+    }
+
+    private static double? Finite(double value, int digits) => double.IsFinite(value) ? Math.Round(value, digits) : null;
+
+    private sealed class Progress(Action<double> report) : IProgress<double>
+    {
+        public void Report(double value) => report(value);
+    }
+}

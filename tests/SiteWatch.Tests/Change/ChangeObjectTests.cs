@@ -1,0 +1,147 @@
+using NetTopologySuite.Geometries;
+using SiteWatch.Core;
+using SiteWatch.Core.Change;
+using SiteWatch.Core.Geo;
+using SiteWatch.Gdal;
+
+namespace SiteWatch.Tests.Change;
+
+public class ChangeObjectTests
+{
+    /// <summary>
+    /// Two dates of textured ground (UTM 52N, 1 m): a bright 30 x 20 m roof appears in AFTER, a bright 12 x 12 m
+    /// structure present in BEFORE is gone in AFTER, and AFTER is radiometrically different (gain and offset).
+    /// </summary>
+    internal static (string Before, string After) WritePair(TempDir dir)
+    {
+        const int size = 200;
+        string Write(string name, bool after)
+        {
+            var profile = new RasterProfile(size, size, 4, RasterDataType.UInt16)
+            {
+                GeoTransform = GeoTransform.NorthUp(371_000, 4_421_000, 1),
+                Crs = "EPSG:32652",
+                NoData = 0,
+                BandDescriptions = ["blue", "green", "red", "nir"],
+            };
+            var path = dir.File(name);
+            using var raster = RasterDataset.Create(path, profile);
+            var random = new Random(after ? 2 : 1);
+            var data = new ushort[size * size];
+            for (var b = 0; b < 4; b++)
+            {
+                for (var r = 0; r < size; r++)
+                {
+                    for (var c = 0; c < size; c++)
+                    {
+                        // Soil with texture; NIR a little higher.
+                        double v = 1200 + 150 * b + 120 * Math.Sin(c / 7.0) * Math.Cos(r / 9.0) + random.Next(-40, 41);
+                        var newRoof = after && c is >= 120 and < 150 && r is >= 60 and < 80;
+                        var oldTower = !after && c is >= 40 and < 52 && r is >= 130 and < 142;
+                        if (newRoof || oldTower)
+                        {
+                            v = 5200 + 100 * b + random.Next(-40, 41);
+                        }
+                        if (after)
+                        {
+                            v = 1.1 * v + 80; // a different sun and sensor: MAD must not call this change
+                        }
+                        data[r * size + c] = (ushort)Math.Clamp(v, 1, 60000);
+                    }
+                }
+                raster.Write<ushort>(b + 1, new RasterWindow(0, 0, size, size), data);
+            }
+            return path;
+        }
+        return (Write("before.tif", false), Write("after.tif", true));
+    }
+
+    [Fact]
+    public void Appeared_and_removed_objects_are_found_measured_and_told_apart()
+    {
+        using var dir = new TempDir();
+        var (before, after) = WritePair(dir);
+        using var pair = RasterPair.Open(before, after);
+        var bands = SpectralBands.Identify(["blue", "green", "red", "nir"], [null, null, null, null]);
+        var outcome = ChangePipeline.Run(pair, bands, new ChangeRunOptions(), dir.File("out"));
+
+        var roof = Assert.Single(outcome.Objects, o => o.Kind == ChangeKind.Appeared);
+        Assert.InRange(roof.AreaSquareMetres, 30 * 20 * 0.85, 30 * 20 * 1.15);
+        Assert.Equal(2 * (30 + 20), roof.PerimeterMetres, 8.0);
+        Assert.False(roof.Shadow);
+        Assert.True(roof.BrightnessAfter > 2 * roof.BrightnessBefore);
+        var tower = Assert.Single(outcome.Objects, o => o.Kind == ChangeKind.Removed);
+        Assert.InRange(tower.AreaSquareMetres, 144 * 0.8, 144 * 1.2);
+        // The roof's centre, back in lon/lat, lies where it was drawn.
+        using var wgs84 = SpatialReference.Wgs84();
+        using var utm = SpatialReference.FromEpsg(32652);
+        using var toUtm = new CoordinateTransform(wgs84, utm);
+        var (x, y) = toUtm.Transform(roof.CentroidLon, roof.CentroidLat);
+        Assert.Equal(371_000 + 135, x, 1.0);
+        Assert.Equal(4_421_000 - 70, y, 1.0);
+        Assert.All(outcome.Objects, o => Assert.InRange(o.Confidence, 0, 1));
+
+        foreach (var file in new[] { "change_magnitude.tif", "change_mask.tif", "changes.geojson", "quicklook.png", "summary.json" })
+        {
+            Assert.True(File.Exists(Path.Combine(dir.File("out"), file)), file);
+        }
+        var geojson = AoiReader.GeoJsonOptions;
+        var collection = System.Text.Json.JsonSerializer.Deserialize<NetTopologySuite.Features.FeatureCollection>(File.ReadAllText(outcome.Files.Objects), geojson)!;
+        Assert.Equal(outcome.Objects.Count, collection.Count);
+        Assert.Equal("appeared", collection.Single(f => Convert.ToInt64(f.Attributes["id"], System.Globalization.CultureInfo.InvariantCulture) == roof.Id).Attributes["kind"]);
+        using var png = SkiaSharp.SKBitmap.Decode(outcome.Files.Quicklook);
+        Assert.True(png.Width > 3 * 200 && png.Height > 200);
+    }
+
+    [Fact]
+    public void Polygonizer_outlines_regions_on_pixel_edges()
+    {
+        var profile = new RasterProfile(50, 40, 1, RasterDataType.Byte) { GeoTransform = GeoTransform.NorthUp(1000, 2000, 2), Crs = "EPSG:32652" };
+        using var raster = RasterDataset.CreateInMemory(profile);
+        var data = new byte[50 * 40];
+        for (var r = 5; r < 15; r++)
+        {
+            for (var c = 10; c < 30; c++)
+            {
+                data[r * 50 + c] = 1;
+            }
+        }
+        data[30 * 50 + 40] = 1;
+        data[31 * 50 + 41] = 1; // diagonal neighbour: one region when 8-connected
+        raster.Write<byte>(1, new RasterWindow(0, 0, 50, 40), data);
+        var regions = Polygonizer.Polygonize(raster);
+        Assert.Equal(2, regions.Count);
+        var reader = new NetTopologySuite.IO.WKBReader();
+        var areas = regions.Select(r => reader.Read(r.Wkb).Area).Order().ToArray();
+        Assert.Equal(2 * 4.0, areas[0], 6);
+        Assert.Equal(20 * 10 * 4.0, areas[1], 6);
+        Assert.Equal(3, Polygonizer.Polygonize(raster, eightConnected: false).Count);
+    }
+
+    [Fact]
+    public void Footprint_ratio_and_distances_are_in_ground_metres()
+    {
+        var f = new GeometryFactory(new PrecisionModel(), 32652);
+        var hall = f.ToGeometry(new Envelope(0, 180, 0, 90));
+        var building = f.ToGeometry(new Envelope(300, 444, 0, 72));
+        Assert.Equal(0.64, Measurements.FootprintRatio(building, hall), 9);
+        Assert.Equal(120, Measurements.DistanceMetres(hall, building), 9);
+
+        // The same building in lon/lat is measured in its UTM zone.
+        var wgs = GeometryProjection.Transform(f.ToGeometry(new Envelope(371_000, 371_144, 4_421_000, 4_421_072)), 32652, 4326);
+        Assert.Equal(144 * 72, Measurements.AreaSquareMetres(wgs), 1.0);
+    }
+
+    [Fact]
+    public void Pairs_on_different_grids_or_bands_are_refused()
+    {
+        using var dir = new TempDir();
+        var a = Rasters.WriteUtmScene(dir.File("a.tif"), 100, 100);
+        var b = Rasters.WriteUtmScene(dir.File("b.tif"), 120, 100);
+        var e = Assert.Throws<SiteWatchException>(() => RasterPair.Open(a, b));
+        Assert.Contains("share one grid", e.Message);
+        var c = Rasters.WriteUtmScene(dir.File("c.tif"), 100, 100, originX: 543_010);
+        Assert.Contains("geotransform", Assert.Throws<SiteWatchException>(() => RasterPair.Open(a, c)).Message);
+        Assert.Contains("no band 7", Assert.Throws<SiteWatchException>(() => RasterPair.Open(a, a, [1, 7])).Message);
+    }
+}

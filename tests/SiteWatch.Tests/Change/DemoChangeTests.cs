@@ -1,0 +1,32 @@
+using SiteWatch.Core.Workflows;
+
+namespace SiteWatch.Tests.Change;
+
+/// <summary>The whole demo, end to end: render, ingest, co-register, detect change, measure, score against the truth.</summary>
+public class DemoChangeTests
+{
+    /// <summary>Stated tolerance of the new building's measured footprint ratio against the truth (percentage points).</summary>
+    private const double RatioTolerance = 0.03;
+
+    [Fact]
+    public void Demo_finds_the_new_building_at_its_true_size_and_the_crane_removal()
+    {
+        using var dir = new TempDir();
+        var result = DemoWorkflow.Run(new DemoOptions(dir.File("demo")));
+
+        Assert.Equal(result.Plan.Acquisitions.Count, result.Scenes.Count);
+        var change = result.Change;
+        Assert.Equal(result.Scenes.Count - 1, change.Series.Count);
+        Assert.NotNull(change.NewBuildingRatio);
+        Assert.InRange(change.NewBuildingRatio!.Value, 0.60, 0.70);
+        Assert.InRange(change.NewBuildingRatio!.Value, change.TruthRatio - RatioTolerance, change.TruthRatio + RatioTolerance);
+        Assert.True(change.NewBuildingIoU > 0.8, $"new building footprint IoU {change.NewBuildingIoU}");
+
+        Assert.NotNull(change.CraneRemoval);
+        Assert.Equal(Core.Change.ChangeKind.Removed, change.CraneRemoval!.Kind);
+
+        // From the first scene to the last, what is flagged is nearly all real change.
+        Assert.True(change.Overall.Accuracy.Precision > 0.9, change.Overall.Accuracy.ToString());
+        Assert.All(change.Series.Append(change.Overall), r => Assert.True(r.Run.Summary.GetProperty("registration").GetProperty("reliable").GetBoolean()));
+    }
+}
