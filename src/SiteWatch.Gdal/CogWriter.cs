@@ -29,7 +29,9 @@ public sealed class CogWriter : IDisposable
         else
         {
             _stagingPath = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(TargetPath)}.{Guid.NewGuid():N}.staging.tif");
-            Raster = RasterDataset.Create(_stagingPath, profile);
+            // The staging file is read once and deleted: compressing it would only be paid for twice.
+            Raster = RasterDataset.Create(_stagingPath, profile, creationOptions:
+                ["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=NONE", "BIGTIFF=IF_SAFER", profile.BandCount > 1 ? "INTERLEAVE=PIXEL" : "INTERLEAVE=BAND"]);
         }
     }
 

@@ -28,6 +28,12 @@ public static class GdalEnvironment
             // Side-car .aux.xml files would appear next to users' source files when statistics are computed; we never want them.
             GdalNative.CPLSetConfigOption("GDAL_PAM_ENABLED", "NO");
             GdalNative.CPLSetConfigOption("GTIFF_REPORT_COMPD_CS", "YES");
+            // GDAL's block cache defaults to 5 % of RAM; block-by-block work needs far less, and memory should stay
+            // bounded whatever the machine. GDAL_CACHEMAX in the environment still wins.
+            if (Environment.GetEnvironmentVariable("GDAL_CACHEMAX") is null)
+            {
+                GdalNative.CPLSetConfigOption("GDAL_CACHEMAX", "256");
+            }
             GdalNative.GDALAllRegister();
             Volatile.Write(ref s_ready, true);
         }

@@ -252,7 +252,7 @@ public sealed class ChangeSiteCommand : Command<ChangeSiteCommand.Settings>
         var results = settings.Series
             ? Output.WithProgress(settings.Json, $"Change series ({settings.Method})", progress =>
                 Core.Workflows.SiteChangeWorkflow.RunSeries(workspace, settings.Site!, options,
-                    new Relay<(int Pair, int Pairs, double Fraction)>(p => progress.Report((p.Pair - 1 + p.Fraction) / p.Pairs)), cancellationToken))
+                    new SyncProgress<(int Pair, int Pairs, double Fraction)>(p => progress.Report((p.Pair - 1 + p.Fraction) / p.Pairs)), cancellationToken))
             : [Output.WithProgress(settings.Json, $"Change {settings.Before} -> {settings.After} ({settings.Method})", progress =>
                 Core.Workflows.SiteChangeWorkflow.Run(workspace, settings.Site!, settings.Before!, settings.After!, options, progress, cancellationToken))];
         if (settings.Json)
@@ -291,11 +291,6 @@ public sealed class ChangeSiteCommand : Command<ChangeSiteCommand.Settings>
             AnsiConsole.MarkupLineInterpolated($"  {r.Before.AcquiredUtc:yyyy-MM-dd} -> {r.After.AcquiredUtc:yyyy-MM-dd}: {r.Directory}");
         }
         return 0;
-    }
-
-    private sealed class Relay<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }
 

@@ -51,17 +51,11 @@ internal static class Output
             .Start(ctx =>
             {
                 var task = ctx.AddTask(Markup.Escape(title), maxValue: 1.0);
-                var result = work(new SyncProgress(p => task.Value = p));
+                var result = work(new Core.SyncProgress<double>(p => task.Value = p));
                 task.Value = 1.0;
                 return result;
             });
     }
 
     public static string Date(DateTime utc) => utc.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>Reports synchronously on the calling thread (System.Progress posts to the thread pool).</summary>
-    private sealed class SyncProgress(Action<double> report) : IProgress<double>
-    {
-        public void Report(double value) => report(value);
-    }
 }

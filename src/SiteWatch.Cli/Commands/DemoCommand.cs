@@ -45,7 +45,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
                 .Start(ctx =>
                 {
                     var tasks = new Dictionary<string, ProgressTask>();
-                    return DemoWorkflow.Run(options, new Reporter(stage =>
+                    return DemoWorkflow.Run(options, new Core.SyncProgress<(string Stage, double Fraction)>(stage =>
                     {
                         if (!tasks.TryGetValue(stage.Stage, out var task))
                         {
@@ -199,10 +199,5 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         {
             AnsiConsole.MarkupLine("[yellow]The crane's removal was not detected.[/]");
         }
-    }
-
-    private sealed class Reporter(Action<(string Stage, double Fraction)> report) : IProgress<(string Stage, double Fraction)>
-    {
-        public void Report((string Stage, double Fraction) value) => report(value);
     }
 }

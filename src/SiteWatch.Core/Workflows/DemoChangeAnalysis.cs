@@ -47,7 +47,7 @@ public static class DemoChangeAnalysis
             var (before, after) = pairs[i];
             var index = i;
             var run = SiteChangeWorkflow.RunPair(workspace, site, before, after, options,
-                new Relay(p => progress?.Report((index + p) / pairs.Count)), cancel);
+                new SyncProgress<double>(p => progress?.Report((index + p) / pairs.Count)), cancel);
             reports.Add(Score(run, plan, truthDirectory));
         }
         var overall = reports[^1];
@@ -127,10 +127,5 @@ public static class DemoChangeAnalysis
         }
         using var truth = RasterDataset.Create(path, new RasterProfile(template.Width, template.Height, 1, RasterDataType.Byte) { GeoTransform = gt, Crs = template.CrsWkt });
         truth.Write<byte>(1, new RasterWindow(0, 0, template.Width, template.Height), data);
-    }
-
-    private sealed class Relay(Action<double> report) : IProgress<double>
-    {
-        public void Report(double value) => report(value);
     }
 }

@@ -70,12 +70,12 @@ public static class DemoWorkflow
         {
             var index = i;
             ingestor.Ingest(site.Name, files[i], new IngestOptions { Resampling = Resampling.Cubic },
-                new SyncProgress(p => progress?.Report(("Ingesting scenes", (index + p) / files.Count))), cancel);
+                new SyncProgress<double>(p => progress?.Report(("Ingesting scenes", (index + p) / files.Count))), cancel);
         }
         progress?.Report(("Ingesting scenes", 1));
         site = workspace.Catalog.GetSite(site.Name);
         var change = DemoChangeAnalysis.Run(workspace, site, plan, truthDir, new SiteChangeOptions(),
-            new SyncProgress(p => progress?.Report(("Detecting change", p))), cancel);
+            new SyncProgress<double>(p => progress?.Report(("Detecting change", p))), cancel);
         return new DemoResult(output, workspaceDir, scenesDir, aoiPath, truthPath, plan, site, workspace.Catalog.ListScenes(site.Id), change);
     }
 
@@ -170,10 +170,5 @@ public static class DemoWorkflow
             },
         };
         File.WriteAllText(Path.ChangeExtension(path, ".json"), JsonSerializer.Serialize(item, new JsonSerializerOptions { WriteIndented = true }));
-    }
-
-    private sealed class SyncProgress(Action<double> report) : IProgress<double>
-    {
-        public void Report(double value) => report(value);
     }
 }

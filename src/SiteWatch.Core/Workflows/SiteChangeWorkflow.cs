@@ -67,7 +67,7 @@ public static class SiteChangeWorkflow
         {
             var pair = i;
             results.Add(RunPair(workspace, site, scenes[i - 1], scenes[i], options,
-                new Progress(p => progress?.Report((pair, scenes.Count - 1, p))), cancel));
+                new SyncProgress<double>(p => progress?.Report((pair, scenes.Count - 1, p))), cancel));
         }
         return results;
     }
@@ -177,7 +177,7 @@ public static class SiteChangeWorkflow
                     BeforeLabel = before.AcquiredUtc.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
                     AfterLabel = after.AcquiredUtc.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
                     Title = $"{site.Name}: {method} change {before.AcquiredUtc:yyyy-MM-dd} -> {after.AcquiredUtc:yyyy-MM-dd}",
-                }, staging, extra, new Progress(p => progress?.Report(0.3 + 0.68 * p)), cancel);
+                }, staging, extra, new SyncProgress<double>(p => progress?.Report(0.3 + 0.68 * p)), cancel);
                 objects = outcome.Objects;
                 var record = new ChangeRunRecord
                 {
@@ -222,9 +222,4 @@ public static class SiteChangeWorkflow
     }
 
     private static double? Finite(double value, int digits) => double.IsFinite(value) ? Math.Round(value, digits) : null;
-
-    private sealed class Progress(Action<double> report) : IProgress<double>
-    {
-        public void Report(double value) => report(value);
-    }
 }
