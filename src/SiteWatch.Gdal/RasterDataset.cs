@@ -139,13 +139,17 @@ public sealed unsafe class RasterDataset : IDisposable
     /// <summary>An in-memory raster (GDAL MEM driver).</summary>
     public static RasterDataset CreateInMemory(RasterProfile profile) => Create("", profile, "MEM", []);
 
-    /// <summary>GTiff creation options for block-wise work: 512 x 512 tiles, DEFLATE with a predictor, BigTIFF when needed.</summary>
+    /// <summary>
+    /// GTiff creation options for block-wise work: 512 x 512 tiles, BigTIFF when needed, and compression with a
+    /// predictor: DEFLATE for integer imagery (compresses well, read everywhere); ZSTD level 1 for floating-point
+    /// products, whose noisy mantissas DEFLATE shrinks by under 10 % at four times ZSTD's cost (bench/mad-vs-otb.sh).
+    /// </summary>
     public static IReadOnlyCollection<string> DefaultGeoTiffOptions(RasterProfile profile) =>
-    [
-        "TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=DEFLATE",
-        profile.DataType is RasterDataType.Float32 or RasterDataType.Float64 ? "PREDICTOR=3" : "PREDICTOR=2",
-        "BIGTIFF=IF_SAFER", profile.BandCount > 1 ? "INTERLEAVE=PIXEL" : "INTERLEAVE=BAND",
-    ];
+        profile.DataType is RasterDataType.Float32 or RasterDataType.Float64
+            ? ["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=ZSTD", "ZSTD_LEVEL=1", "PREDICTOR=3", "BIGTIFF=IF_SAFER",
+               profile.BandCount > 1 ? "INTERLEAVE=PIXEL" : "INTERLEAVE=BAND"]
+            : ["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=DEFLATE", "PREDICTOR=2", "BIGTIFF=IF_SAFER",
+               profile.BandCount > 1 ? "INTERLEAVE=PIXEL" : "INTERLEAVE=BAND"];
 
     private void ApplyProfile(RasterProfile profile)
     {
