@@ -221,31 +221,45 @@ public sealed class SiteCatalog : IDisposable
     /// Records a change run whose outputs were written to a staging folder, moving the folder into place in the same
     /// step: the row and the folder both exist afterwards, or neither does.
     /// </summary>
-    public ChangeRunRecord CommitChangeRun(ChangeRunRecord draft, string stagedDirectory, string finalDirectory)
+    public ChangeRunRecord CommitChangeRun(ChangeRunRecord draft, string stagedDirectory, string finalDirectory) => CommitWithMove(tx =>
+    {
+        using var insert = Command("""
+            INSERT INTO change_runs (site_id, before_scene_id, after_scene_id, method, parameters, parameters_sha256, directory, summary, created_utc)
+            VALUES ($site, $b, $a, $method, $params, $sha, $dir, $summary, $created) RETURNING id
+            """, tx);
+        insert.Parameters.AddWithValue("$site", draft.SiteId);
+        insert.Parameters.AddWithValue("$b", draft.BeforeSceneId);
+        insert.Parameters.AddWithValue("$a", draft.AfterSceneId);
+        insert.Parameters.AddWithValue("$method", draft.Method);
+        insert.Parameters.AddWithValue("$params", draft.Parameters);
+        insert.Parameters.AddWithValue("$sha", draft.ParametersSha256);
+        insert.Parameters.AddWithValue("$dir", draft.Directory);
+        insert.Parameters.AddWithValue("$summary", draft.Summary);
+        insert.Parameters.AddWithValue("$created", Iso(draft.CreatedUtc));
+        return draft with { Id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture) };
+    },
+    move: () =>
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(finalDirectory)!);
+        Directory.Move(stagedDirectory, finalDirectory);
+    },
+    undoMove: () => Directory.Delete(finalDirectory, recursive: true));
+
+    /// <summary>
+    /// Inserts rows and moves their files into place as one step: the rows are committed only after the move, and a
+    /// failed commit undoes the move, so rows and files exist together or not at all.
+    /// </summary>
+    private T CommitWithMove<T>(Func<SqliteTransaction, T> insert, Action move, Action undoMove)
     {
         using var tx = _connection.BeginTransaction();
         var moved = false;
         try
         {
-            using var insert = Command("""
-                INSERT INTO change_runs (site_id, before_scene_id, after_scene_id, method, parameters, parameters_sha256, directory, summary, created_utc)
-                VALUES ($site, $b, $a, $method, $params, $sha, $dir, $summary, $created) RETURNING id
-                """, tx);
-            insert.Parameters.AddWithValue("$site", draft.SiteId);
-            insert.Parameters.AddWithValue("$b", draft.BeforeSceneId);
-            insert.Parameters.AddWithValue("$a", draft.AfterSceneId);
-            insert.Parameters.AddWithValue("$method", draft.Method);
-            insert.Parameters.AddWithValue("$params", draft.Parameters);
-            insert.Parameters.AddWithValue("$sha", draft.ParametersSha256);
-            insert.Parameters.AddWithValue("$dir", draft.Directory);
-            insert.Parameters.AddWithValue("$summary", draft.Summary);
-            insert.Parameters.AddWithValue("$created", Iso(draft.CreatedUtc));
-            var id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture);
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(finalDirectory)!);
-            Directory.Move(stagedDirectory, finalDirectory);
+            var result = insert(tx);
+            move();
             moved = true;
             Run(() => { tx.Commit(); return 0; });
-            return draft with { Id = id };
+            return result;
         }
         catch
         {
@@ -253,10 +267,11 @@ public sealed class SiteCatalog : IDisposable
             {
                 try
                 {
-                    Directory.Delete(finalDirectory, recursive: true);
+                    undoMove();
                 }
                 catch (IOException)
                 {
+                    // Best effort: an orphaned file without a row is harmless and can be swept.
                 }
             }
             throw;
@@ -281,76 +296,52 @@ public sealed class SiteCatalog : IDisposable
     /// Records a scene and moves its staged file into the imagery store in one step: the row and the file both
     /// exist afterwards, or neither does. Sets the site's GSD when the scene fixed it.
     /// </summary>
-    public Scene CommitScene(Scene draft, string stagedFile, string finalFile, SiteGridFix? fixGrid)
+    public Scene CommitScene(Scene draft, string stagedFile, string finalFile, SiteGridFix? fixGrid) => CommitWithMove(tx =>
     {
-        using var tx = _connection.BeginTransaction();
-        var moved = false;
-        try
+        if (fixGrid is { } fix)
         {
-            if (fixGrid is { } fix)
+            // The first scene fixes the grid; the NOT EXISTS guard stops a concurrent first ingest from refixing it.
+            using var update = Command(
+                "UPDATE sites SET gsd = $gsd, anchor_x = $ax, anchor_y = $ay " +
+                "WHERE id = $id AND NOT EXISTS (SELECT 1 FROM scenes WHERE site_id = $id)", tx);
+            update.Parameters.AddWithValue("$gsd", fix.Gsd);
+            update.Parameters.AddWithValue("$ax", fix.AnchorX);
+            update.Parameters.AddWithValue("$ay", fix.AnchorY);
+            update.Parameters.AddWithValue("$id", draft.SiteId);
+            if (Run(update.ExecuteNonQuery) != 1)
             {
-                // The first scene fixes the grid; the NOT EXISTS guard stops a concurrent first ingest from refixing it.
-                using var update = Command(
-                    "UPDATE sites SET gsd = $gsd, anchor_x = $ax, anchor_y = $ay " +
-                    "WHERE id = $id AND NOT EXISTS (SELECT 1 FROM scenes WHERE site_id = $id)", tx);
-                update.Parameters.AddWithValue("$gsd", fix.Gsd);
-                update.Parameters.AddWithValue("$ax", fix.AnchorX);
-                update.Parameters.AddWithValue("$ay", fix.AnchorY);
-                update.Parameters.AddWithValue("$id", draft.SiteId);
-                if (Run(update.ExecuteNonQuery) != 1)
-                {
-                    throw new SiteWatchException($"site {draft.SiteId}: another scene fixed the grid meanwhile; run the command again");
-                }
+                throw new SiteWatchException($"site {draft.SiteId}: another scene fixed the grid meanwhile; run the command again");
             }
-            using var insert = Command("""
-                INSERT INTO scenes (site_id, acquired_utc, acquired_from, sensor, bands, cloud_cover, source_path, source_sha256,
-                                    file, width, height, data_type, nodata, valid_fraction, ingested_utc)
-                VALUES ($site, $acquired, $from, $sensor, $bands, $cloud, $source, $sha, $file, $w, $h, $type, $nodata, $valid, $ingested)
-                RETURNING id
-                """, tx);
-            insert.Parameters.AddWithValue("$site", draft.SiteId);
-            insert.Parameters.AddWithValue("$acquired", Iso(draft.AcquiredUtc));
-            insert.Parameters.AddWithValue("$from", draft.AcquiredFrom);
-            insert.Parameters.AddWithValue("$sensor", draft.Sensor);
-            insert.Parameters.AddWithValue("$bands", JsonSerializer.Serialize(draft.Bands));
-            insert.Parameters.AddWithValue("$cloud", (object?)draft.CloudCoverPercent ?? DBNull.Value);
-            insert.Parameters.AddWithValue("$source", draft.SourcePath);
-            insert.Parameters.AddWithValue("$sha", draft.SourceSha256);
-            insert.Parameters.AddWithValue("$file", draft.File);
-            insert.Parameters.AddWithValue("$w", draft.Width);
-            insert.Parameters.AddWithValue("$h", draft.Height);
-            insert.Parameters.AddWithValue("$type", draft.DataType);
-            insert.Parameters.AddWithValue("$nodata", (object?)draft.NoData ?? DBNull.Value);
-            insert.Parameters.AddWithValue("$valid", draft.ValidFraction);
-            insert.Parameters.AddWithValue("$ingested", Iso(draft.IngestedUtc));
-            var id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture);
-
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(finalFile)!);
-            File.Move(stagedFile, finalFile, overwrite: false);
-            moved = true;
-            Run(() => { tx.Commit(); return 0; });
-            return draft with { Id = id };
         }
-        catch
-        {
-            if (moved)
-            {
-                TryDelete(finalFile);
-            }
-            throw;
-        }
-    }
-
-    private static void TryDelete(string path)
+        using var insert = Command("""
+            INSERT INTO scenes (site_id, acquired_utc, acquired_from, sensor, bands, cloud_cover, source_path, source_sha256,
+                                file, width, height, data_type, nodata, valid_fraction, ingested_utc)
+            VALUES ($site, $acquired, $from, $sensor, $bands, $cloud, $source, $sha, $file, $w, $h, $type, $nodata, $valid, $ingested)
+            RETURNING id
+            """, tx);
+        insert.Parameters.AddWithValue("$site", draft.SiteId);
+        insert.Parameters.AddWithValue("$acquired", Iso(draft.AcquiredUtc));
+        insert.Parameters.AddWithValue("$from", draft.AcquiredFrom);
+        insert.Parameters.AddWithValue("$sensor", draft.Sensor);
+        insert.Parameters.AddWithValue("$bands", JsonSerializer.Serialize(draft.Bands));
+        insert.Parameters.AddWithValue("$cloud", (object?)draft.CloudCoverPercent ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$source", draft.SourcePath);
+        insert.Parameters.AddWithValue("$sha", draft.SourceSha256);
+        insert.Parameters.AddWithValue("$file", draft.File);
+        insert.Parameters.AddWithValue("$w", draft.Width);
+        insert.Parameters.AddWithValue("$h", draft.Height);
+        insert.Parameters.AddWithValue("$type", draft.DataType);
+        insert.Parameters.AddWithValue("$nodata", (object?)draft.NoData ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$valid", draft.ValidFraction);
+        insert.Parameters.AddWithValue("$ingested", Iso(draft.IngestedUtc));
+        return draft with { Id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture) };
+    },
+    move: () =>
     {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-        }
-    }
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(finalFile)!);
+        File.Move(stagedFile, finalFile, overwrite: false);
+    },
+    undoMove: () => File.Delete(finalFile));
 
     private Site ReadSite(SqliteDataReader r) => new()
     {

@@ -151,25 +151,36 @@ internal sealed class SceneReader
         {
             cancel.ThrowIfCancellationRequested();
             reduced.Read<float>(_bands[b], window, band);
-            var nd = reduced.NoDataOf(_bands[b]);
-            var hasNoData = nd is { } v && !double.IsNaN(v);
-            var ndf = hasNoData ? (float)nd!.Value : 0f;
-            for (var i = 0; i < n; i++)
-            {
-                var x = band[i];
-                if (float.IsNaN(x) || (hasNoData && x == ndf))
-                {
-                    valid[i] = 0;
-                }
-                mean[i] += x;
-            }
+            Accumulate(band, reduced.NoDataOf(_bands[b]), mean, valid);
         }
-        var scale = 1f / _bands.Length;
-        for (var i = 0; i < n; i++)
-        {
-            mean[i] = valid[i] != 0 ? mean[i] * scale : 0;
-        }
+        FinishMean(mean.AsSpan(0, n), valid, _bands.Length);
         return (mean, valid, dw, dh);
+    }
+
+    /// <summary>Adds one band to the running sum and clears validity where the band holds nodata or NaN.</summary>
+    private static void Accumulate(ReadOnlySpan<float> band, double? noData, Span<float> sum, Span<byte> valid)
+    {
+        var hasNoData = noData is { } v && !double.IsNaN(v);
+        var ndf = hasNoData ? (float)noData!.Value : 0f;
+        for (var i = 0; i < band.Length; i++)
+        {
+            var x = band[i];
+            if (float.IsNaN(x) || (hasNoData && x == ndf))
+            {
+                valid[i] = 0;
+            }
+            sum[i] += x;
+        }
+    }
+
+    /// <summary>Turns band sums into means, zero where a pixel is invalid.</summary>
+    private static void FinishMean(Span<float> sum, ReadOnlySpan<byte> valid, int bands)
+    {
+        var scale = 1f / bands;
+        for (var i = 0; i < sum.Length; i++)
+        {
+            sum[i] = valid[i] != 0 ? sum[i] * scale : 0;
+        }
     }
 
     private void ReadInside(RasterWindow window, float[] mean, byte[] valid)
@@ -185,24 +196,9 @@ internal sealed class SceneReader
         for (var b = 0; b < _bands.Length; b++)
         {
             _raster.Read<float>(_bands[b], window, band);
-            var nd = _noData[b];
-            var hasNoData = nd is { } v && !double.IsNaN(v);
-            var ndf = hasNoData ? (float)nd!.Value : 0f;
-            for (var i = 0; i < n; i++)
-            {
-                var x = band[i];
-                if (float.IsNaN(x) || (hasNoData && x == ndf))
-                {
-                    valid[i] = 0;
-                }
-                mean[i] += x;
-            }
+            Accumulate(band, _noData[b], mean, valid);
         }
-        var scale = 1f / _bands.Length;
-        for (var i = 0; i < n; i++)
-        {
-            mean[i] = valid[i] != 0 ? mean[i] * scale : 0;
-        }
+        FinishMean(mean.AsSpan(0, n), valid, _bands.Length);
         if (_mask is { } mask)
         {
             if (_maskBuffer.Length < n)
