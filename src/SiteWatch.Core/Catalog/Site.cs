@@ -47,6 +47,8 @@ public sealed record Scene
     public required int Height { get; init; }
     public required string DataType { get; init; }
     public double? NoData { get; init; }
+    /// <summary>Path of the stored cloud mask on the site grid (non-zero = cloud or its shadow), relative to the workspace; null when the scene came without one.</summary>
+    public string? CloudMaskFile { get; init; }
     /// <summary>Fraction of the stored grid holding valid (non-nodata) pixels, 0..1.</summary>
     public required double ValidFraction { get; init; }
     public required DateTime IngestedUtc { get; init; }

@@ -9,7 +9,7 @@ namespace SiteWatch.Core.Catalog;
 /// <summary>The embedded SQLite catalog of sites and scenes.</summary>
 public sealed class SiteCatalog : IDisposable
 {
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3;
     private readonly SqliteConnection _connection;
 
     private SiteCatalog(SqliteConnection connection, string path)
@@ -78,6 +78,10 @@ public sealed class SiteCatalog : IDisposable
                     UNIQUE (before_scene_id, after_scene_id, parameters_sha256)
                 );
                 """, tx);
+        }
+        if (version < 3)
+        {
+            Execute("ALTER TABLE scenes ADD COLUMN cloud_mask_file TEXT", tx);
         }
         Execute($"PRAGMA user_version = {SchemaVersion}", tx);
         tx.Commit();
@@ -296,7 +300,7 @@ public sealed class SiteCatalog : IDisposable
     /// Records a scene and moves its staged file into the imagery store in one step: the row and the file both
     /// exist afterwards, or neither does. Sets the site's GSD when the scene fixed it.
     /// </summary>
-    public Scene CommitScene(Scene draft, string stagedFile, string finalFile, SiteGridFix? fixGrid) => CommitWithMove(tx =>
+    public Scene CommitScene(Scene draft, string stagedFile, string finalFile, SiteGridFix? fixGrid, (string Staged, string Final)? cloudMask = null) => CommitWithMove(tx =>
     {
         if (fixGrid is { } fix)
         {
@@ -315,8 +319,8 @@ public sealed class SiteCatalog : IDisposable
         }
         using var insert = Command("""
             INSERT INTO scenes (site_id, acquired_utc, acquired_from, sensor, bands, cloud_cover, source_path, source_sha256,
-                                file, width, height, data_type, nodata, valid_fraction, ingested_utc)
-            VALUES ($site, $acquired, $from, $sensor, $bands, $cloud, $source, $sha, $file, $w, $h, $type, $nodata, $valid, $ingested)
+                                file, width, height, data_type, nodata, valid_fraction, ingested_utc, cloud_mask_file)
+            VALUES ($site, $acquired, $from, $sensor, $bands, $cloud, $source, $sha, $file, $w, $h, $type, $nodata, $valid, $ingested, $mask)
             RETURNING id
             """, tx);
         insert.Parameters.AddWithValue("$site", draft.SiteId);
@@ -334,14 +338,26 @@ public sealed class SiteCatalog : IDisposable
         insert.Parameters.AddWithValue("$nodata", (object?)draft.NoData ?? DBNull.Value);
         insert.Parameters.AddWithValue("$valid", draft.ValidFraction);
         insert.Parameters.AddWithValue("$ingested", Iso(draft.IngestedUtc));
+        insert.Parameters.AddWithValue("$mask", (object?)draft.CloudMaskFile ?? DBNull.Value);
         return draft with { Id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture) };
     },
     move: () =>
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(finalFile)!);
         File.Move(stagedFile, finalFile, overwrite: false);
+        if (cloudMask is { } m)
+        {
+            File.Move(m.Staged, m.Final, overwrite: false);
+        }
     },
-    undoMove: () => File.Delete(finalFile));
+    undoMove: () =>
+    {
+        File.Delete(finalFile);
+        if (cloudMask is { } m)
+        {
+            File.Delete(m.Final);
+        }
+    });
 
     private Site ReadSite(SqliteDataReader r) => new()
     {
@@ -374,6 +390,7 @@ public sealed class SiteCatalog : IDisposable
         DataType = r.GetString(r.GetOrdinal("data_type")),
         NoData = r.IsDBNull(r.GetOrdinal("nodata")) ? null : r.GetDouble(r.GetOrdinal("nodata")),
         ValidFraction = r.GetDouble(r.GetOrdinal("valid_fraction")),
+        CloudMaskFile = r.IsDBNull(r.GetOrdinal("cloud_mask_file")) ? null : r.GetString(r.GetOrdinal("cloud_mask_file")),
         IngestedUtc = ParseIso(r.GetString(r.GetOrdinal("ingested_utc"))),
     };
 

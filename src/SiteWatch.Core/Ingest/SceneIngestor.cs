@@ -53,6 +53,7 @@ public sealed class SceneIngestor(Workspace workspace)
         CheckOverlap(raster, sourceCrs, siteCrs, site, fullPath);
 
         var staged = workspace.NewStagingPath(".tif");
+        var stagedMask = metadata.CloudMaskPath is null ? null : workspace.NewStagingPath(".tif");
         try
         {
             var nodata = raster.NoData ?? (raster.DataType is RasterDataType.Float32 or RasterDataType.Float64 ? double.NaN : 0);
@@ -73,6 +74,10 @@ public sealed class SceneIngestor(Workspace workspace)
                 }
                 warped.SetMetadataItem("ACQUISITIONDATETIME", SiteCatalog.Iso(acquired), "IMAGERY");
                 warped.CopyToCog(staged, new CogOptions(), new Progress<double>(p => progress?.Report(0.9 * p)), cancel);
+            }
+            if (metadata.CloudMaskPath is { } maskPath)
+            {
+                WriteCloudMask(maskPath, grid, site.CrsEpsg, stagedMask!, cancel);
             }
             var (width, height, valid) = MeasureValid(staged);
             if (valid == 0)
@@ -98,8 +103,13 @@ public sealed class SceneIngestor(Workspace workspace)
                 ValidFraction = valid,
                 IngestedUtc = DateTime.UtcNow,
             };
+            if (stagedMask is not null)
+            {
+                draft = draft with { CloudMaskFile = Path.ChangeExtension(draft.File, null) + "_cloudmask.tif" };
+            }
             var scene = workspace.Catalog.CommitScene(draft, staged, Path.Combine(workspace.Root, draft.File),
-                firstScene ? new SiteGridFix(gsd, anchorX, anchorY) : null);
+                firstScene ? new SiteGridFix(gsd, anchorX, anchorY) : null,
+                stagedMask is null ? null : (stagedMask, Path.Combine(workspace.Root, draft.CloudMaskFile!)));
             progress?.Report(1);
             return new IngestResult(scene, AlreadyPresent: false);
         }
@@ -109,11 +119,29 @@ public sealed class SceneIngestor(Workspace workspace)
         }
         finally
         {
-            if (File.Exists(staged))
+            foreach (var leftover in new[] { staged, stagedMask })
             {
-                File.Delete(staged);
+                if (leftover is not null && File.Exists(leftover))
+                {
+                    File.Delete(leftover);
+                }
             }
         }
+    }
+
+    /// <summary>The provider's cloud mask, warped (nearest) onto the site grid: non-zero = cloud or cloud shadow.</summary>
+    private static void WriteCloudMask(string maskPath, SiteGrid grid, int epsg, string output, CancellationToken cancel)
+    {
+        using var mask = OpenScene(maskPath);
+        using var warped = Warper.Warp(mask, "", new WarpTarget
+        {
+            Crs = $"EPSG:{epsg}",
+            Resolution = grid.Gsd,
+            Extent = grid.Extent,
+            Resampling = Resampling.Nearest,
+            NoData = 0,
+        }, "VRT", cancel: cancel);
+        warped.CopyToCog(output, new CogOptions { OverviewResampling = "NEAREST" }, cancel: cancel);
     }
 
     private static RasterDataset OpenScene(string path)

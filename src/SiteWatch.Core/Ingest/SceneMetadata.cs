@@ -7,7 +7,9 @@ using SiteWatch.Gdal;
 namespace SiteWatch.Core.Ingest;
 
 /// <summary>What a scene says about itself: acquisition time, sensor, bands, cloud cover.</summary>
-public sealed record SceneMetadata(DateTime? AcquiredUtc, string? AcquiredFrom, string? Sensor, IReadOnlyList<SceneBand> Bands, double? CloudCoverPercent);
+/// <param name="CloudMaskPath">A provider's cloud mask for the scene (non-zero = cloud or cloud shadow), from its STAC item.</param>
+public sealed record SceneMetadata(DateTime? AcquiredUtc, string? AcquiredFrom, string? Sensor, IReadOnlyList<SceneBand> Bands, double? CloudCoverPercent,
+    string? CloudMaskPath = null);
 
 /// <summary>
 /// Reads scene metadata from, in order of trust: a STAC item JSON next to the file, GDAL's IMAGERY domain, TIFF tags,
@@ -65,7 +67,7 @@ public static partial class SceneMetadataReader
         {
             cloud = c;
         }
-        return new SceneMetadata(acquired, from, string.IsNullOrWhiteSpace(sensor) ? null : sensor.Trim(), ReadBands(raster, stac, envi), cloud);
+        return new SceneMetadata(acquired, from, string.IsNullOrWhiteSpace(sensor) ? null : sensor.Trim(), ReadBands(raster, stac, envi), cloud, stac?.CloudMask);
     }
 
     private static IReadOnlyList<SceneBand> ReadBands(RasterDataset raster, StacInfo? stac, IReadOnlyDictionary<string, string> envi)
@@ -103,7 +105,7 @@ public static partial class SceneMetadataReader
             .Where(double.IsFinite).ToList();
 
     private sealed record StacBand(string? Name, double? Wavelength);
-    private sealed record StacInfo(DateTime? Acquired, string? Sensor, double? CloudCover, IReadOnlyList<StacBand>? Bands);
+    private sealed record StacInfo(DateTime? Acquired, string? Sensor, double? CloudCover, IReadOnlyList<StacBand>? Bands, string? CloudMask);
 
     /// <summary>A STAC item is looked for as FILE.json or as the file name with its extension replaced by .json.</summary>
     private static StacInfo? ReadStac(string path)
@@ -137,12 +139,33 @@ public static partial class SceneMetadataReader
                 sensor = sensor is null ? instruments[0].GetString() : $"{sensor} {instruments[0].GetString()}";
             }
             double? cloud = props.TryGetProperty("eo:cloud_cover", out var cc) && cc.ValueKind == JsonValueKind.Number ? cc.GetDouble() : null;
-            return new StacInfo(acquired, sensor, cloud, ReadStacBands(root, props, Path.GetFileName(path)));
+            return new StacInfo(acquired, sensor, cloud, ReadStacBands(root, props, Path.GetFileName(path)), ReadCloudMask(root, file));
         }
         catch (JsonException e)
         {
             throw new SiteWatchException($"{file}: invalid STAC item JSON: {e.Message.Split('\n')[0]}");
         }
+    }
+
+    /// <summary>An asset whose roles name clouds (as Planet's UDM or a cloud-mask product does), resolved next to the item.</summary>
+    private static string? ReadCloudMask(JsonElement root, string itemPath)
+    {
+        if (!root.TryGetProperty("assets", out var assets) || assets.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+        foreach (var asset in assets.EnumerateObject())
+        {
+            var roles = asset.Value.TryGetProperty("roles", out var r) && r.ValueKind == JsonValueKind.Array
+                ? r.EnumerateArray().Select(x => x.GetString() ?? "").ToArray()
+                : [];
+            if (roles.Any(role => role.StartsWith("cloud", StringComparison.OrdinalIgnoreCase)) && String(asset.Value, "href") is { } href)
+            {
+                var resolved = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(itemPath))!, href));
+                return File.Exists(resolved) ? resolved : throw new SiteWatchException($"{itemPath}: its cloud mask asset {href} does not exist");
+            }
+        }
+        return null;
     }
 
     private static List<StacBand>? ReadStacBands(JsonElement root, JsonElement props, string fileName)

@@ -122,7 +122,7 @@ public static class DemoWorkflow
             }
             else
             {
-                WriteStacItem(path, acquisition, plan);
+                WriteStacItem(path, acquisition, plan, rendered.CloudMask is null ? null : Path.GetFileName(CloudMaskPath(path)));
             }
             if (index == GeographicScene)
             {
@@ -134,15 +134,21 @@ public static class DemoWorkflow
         }
         if (rendered.CloudMask is { } mask)
         {
-            using var cloud = RasterDataset.Create(Path.Combine(truthDir, $"cloud_mask_{date}.tif"),
-                new RasterProfile(rendered.Width, rendered.Height, 1, RasterDataType.Byte) { GeoTransform = profile.GeoTransform, Crs = profile.Crs });
-            cloud.Write<byte>(1, new RasterWindow(0, 0, rendered.Width, rendered.Height), mask);
+            // The truth, and the provider's cloud mask delivered with the scene (as Planet's UDM is): the same here.
+            foreach (var maskPath in new[] { Path.Combine(truthDir, $"cloud_mask_{date}.tif"), CloudMaskPath(path) })
+            {
+                using var cloud = RasterDataset.Create(maskPath,
+                    new RasterProfile(rendered.Width, rendered.Height, 1, RasterDataType.Byte) { GeoTransform = profile.GeoTransform, Crs = profile.Crs });
+                cloud.Write<byte>(1, new RasterWindow(0, 0, rendered.Width, rendered.Height), mask);
+            }
         }
         return path;
     }
 
+    private static string CloudMaskPath(string scenePath) => Path.ChangeExtension(scenePath, null) + "_cloudmask.tif";
+
     /// <summary>A STAC item beside the scene: how the clouded scene arrives, with its cloud cover.</summary>
-    private static void WriteStacItem(string path, DemoAcquisition acquisition, DemoPlan plan)
+    private static void WriteStacItem(string path, DemoAcquisition acquisition, DemoPlan plan, string? cloudMaskFile)
     {
         var item = new Dictionary<string, object?>
         {
@@ -169,6 +175,16 @@ public static class DemoWorkflow
                 },
             },
         };
+        if (cloudMaskFile is not null)
+        {
+            ((Dictionary<string, object?>)item["assets"]!)["cloud_mask"] = new Dictionary<string, object?>
+            {
+                ["href"] = "./" + cloudMaskFile,
+                ["type"] = "image/tiff; application=geotiff",
+                ["roles"] = new[] { "cloud", "cloud-shadow" },
+                ["description"] = "1 = cloud or cloud shadow",
+            };
+        }
         File.WriteAllText(Path.ChangeExtension(path, ".json"), JsonSerializer.Serialize(item, new JsonSerializerOptions { WriteIndented = true }));
     }
 }

@@ -126,10 +126,18 @@ public static class SiteChangeWorkflow
                     ["after_scene"] = after.Id,
                 };
                 var afterPath = Path.Combine(workspace.Root, after.File);
+                string? beforeMask = before.CloudMaskFile is { } bm ? Path.Combine(workspace.Root, bm) : null;
+                string? afterMask = after.CloudMaskFile is { } am ? Path.Combine(workspace.Root, am) : null;
+                var exclusionPath = beforeMask is null && afterMask is null ? null : Path.Combine(staging, "excluded_clouds.tif");
+                if (exclusionPath is not null)
+                {
+                    extra["excluded_cloud_pixels"] = WriteExclusionMask(beforeRaster, beforeMask, afterMask, exclusionPath, cancel);
+                }
                 if (options.CoRegister)
                 {
                     using var afterRaster = RasterDataset.Open(afterPath);
-                    var registration = CoRegistration.Estimate(beforeRaster, afterRaster, new CoRegistrationOptions(), cancel);
+                    var registration = CoRegistration.Estimate(beforeRaster, afterRaster,
+                        new CoRegistrationOptions { ExclusionMaskPath = afterMask, ReferenceExclusionMaskPath = beforeMask }, cancel);
                     extra["registration"] = new
                     {
                         model = registration.Model.ToString(),
@@ -168,7 +176,8 @@ public static class SiteChangeWorkflow
                 }
                 progress?.Report(0.3);
                 using var afterFinal = RasterDataset.Open(afterPath);
-                using var pair = new RasterPair(beforeRaster, afterFinal);
+                using var exclusion = exclusionPath is null ? null : RasterDataset.Open(exclusionPath);
+                using var pair = new RasterPair(beforeRaster, afterFinal) { ExclusionMask = exclusion };
                 var spectral = SpectralBands.Identify(before.Bands.Select(b => (string?)b.Name).ToArray(), before.Bands.Select(b => b.WavelengthMicrometres).ToArray());
                 var outcome = ChangePipeline.Run(pair, spectral, new ChangeRunOptions
                 {
@@ -195,6 +204,7 @@ public static class SiteChangeWorkflow
                 };
                 // Rasters in the staging folder are closed by the usings above before the folder moves.
                 pair.Dispose();
+                exclusion?.Dispose();
                 afterFinal.Dispose();
                 beforeRaster.Dispose();
                 var final = Path.Combine(workspace.Root, record.Directory);
@@ -219,6 +229,68 @@ public static class SiteChangeWorkflow
                 Directory.Delete(staging, recursive: true);
             }
         }
+    }
+
+    /// <summary>Cloud pixels of either date, grown by a few pixels (soft cloud edges, residual misregistration), left out of the comparison.</summary>
+    private static long WriteExclusionMask(RasterDataset grid, string? beforeMask, string? afterMask, string output, CancellationToken cancel)
+    {
+        const int grow = 4;
+        using var a = beforeMask is null ? null : RasterDataset.Open(beforeMask);
+        using var b = afterMask is null ? null : RasterDataset.Open(afterMask);
+        using var mask = RasterDataset.Create(output, new RasterProfile(grid.Width, grid.Height, 1, RasterDataType.Byte) { GeoTransform = grid.GeoTransform, Crs = grid.CrsWkt });
+        long excluded = 0;
+        foreach (var core in RasterWindow.Tile(grid.Width, grid.Height, 512, 512))
+        {
+            cancel.ThrowIfCancellationRequested();
+            // Read with a halo so growing the mask is exact across block edges.
+            var c0 = Math.Max(0, core.Column - grow);
+            var r0 = Math.Max(0, core.Row - grow);
+            var padded = new RasterWindow(c0, r0, Math.Min(grid.Width, core.Column + core.Width + grow) - c0, Math.Min(grid.Height, core.Row + core.Height + grow) - r0);
+            var cloud = new byte[padded.PixelCount];
+            foreach (var source in new[] { a, b })
+            {
+                if (source is null)
+                {
+                    continue;
+                }
+                var values = source.Read<byte>(1, padded);
+                for (var i = 0; i < values.Length; i++)
+                {
+                    cloud[i] |= values[i] != 0 ? (byte)1 : (byte)0;
+                }
+            }
+            var output2 = new byte[core.PixelCount];
+            for (var r = 0; r < core.Height; r++)
+            {
+                for (var c = 0; c < core.Width; c++)
+                {
+                    var pr = core.Row + r - padded.Row;
+                    var pc = core.Column + c - padded.Column;
+                    var hit = false;
+                    for (var dr = -grow; dr <= grow && !hit; dr++)
+                    {
+                        var rr = pr + dr;
+                        if (rr < 0 || rr >= padded.Height)
+                        {
+                            continue;
+                        }
+                        for (var dc = -grow; dc <= grow; dc++)
+                        {
+                            var cc = pc + dc;
+                            if (cc >= 0 && cc < padded.Width && cloud[rr * padded.Width + cc] != 0)
+                            {
+                                hit = true;
+                                break;
+                            }
+                        }
+                    }
+                    output2[r * core.Width + c] = hit ? (byte)1 : (byte)0;
+                    excluded += hit ? 1 : 0;
+                }
+            }
+            mask.Write<byte>(1, core, output2);
+        }
+        return excluded;
     }
 
     private static double? Finite(double value, int digits) => double.IsFinite(value) ? Math.Round(value, digits) : null;

@@ -151,6 +151,19 @@ public class BadInputTests
     }
 
     [Fact]
+    public void Stac_item_naming_a_missing_cloud_mask()
+    {
+        using var f = new Fixture();
+        var path = Rasters.WriteUtmScene(f.Dir.File("stac.tif"), 600, 500, dateTag: null);
+        File.WriteAllText(f.Dir.File("stac.json"), """
+            {"type":"Feature","stac_version":"1.0.0","id":"x","properties":{"datetime":"2024-07-01T02:00:00Z"},"geometry":null,
+             "assets":{"udm":{"href":"./stac_udm.tif","roles":["cloud"]}}}
+            """);
+        var e = f.IngestFails(path);
+        Assert.Contains("stac_udm.tif does not exist", e.Message);
+    }
+
+    [Fact]
     public void Read_only_workspace()
     {
         using var f = new Fixture();

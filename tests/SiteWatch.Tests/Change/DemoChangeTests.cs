@@ -28,5 +28,15 @@ public class DemoChangeTests
         // From the first scene to the last, what is flagged is nearly all real change.
         Assert.True(change.Overall.Accuracy.Precision > 0.9, change.Overall.Accuracy.ToString());
         Assert.All(change.Series.Append(change.Overall), r => Assert.True(r.Run.Summary.GetProperty("registration").GetProperty("reliable").GetBoolean()));
+
+        // The clouded scene arrives with its provider cloud mask (a STAC asset): stored on the grid, and its clouds are
+        // left out of the comparisons that involve it instead of being reported as change.
+        var clouded = Assert.Single(result.Scenes, s => s.CloudMaskFile is not null);
+        Assert.True(File.Exists(Path.Combine(result.WorkspaceDirectory, clouded.CloudMaskFile!)));
+        var cloudyPairs = change.Series.Where(r => r.Run.After.Id == clouded.Id || r.Run.Before.Id == clouded.Id).ToList();
+        Assert.Equal(2, cloudyPairs.Count);
+        Assert.All(cloudyPairs, r => Assert.True(r.Run.Summary.GetProperty("excluded_cloud_pixels").GetInt64() > 10_000));
+        var intoCloud = cloudyPairs.Single(r => r.Run.After.Id == clouded.Id);
+        Assert.True(intoCloud.Accuracy.Precision > 0.4, $"pair into the clouded scene: {intoCloud.Accuracy}");
     }
 }
