@@ -174,7 +174,8 @@ public sealed class SceneShowCommand : Command<SceneShowCommand.Settings>
         grid.AddRow("Sensor", Markup.Escape(scene.Sensor));
         grid.AddRow("Bands", Markup.Escape(string.Join(", ", scene.Bands.Select(b =>
             b.WavelengthMicrometres is { } w ? FormattableString.Invariant($"{b.Name} ({w:0.###} µm)") : b.Name))));
-        grid.AddRow("Cloud cover", scene.CloudCoverPercent is { } c ? FormattableString.Invariant($"{c:0.#} %") : "unknown");
+        grid.AddRow("Cloud cover", (scene.CloudCoverPercent is { } c ? FormattableString.Invariant($"{c:0.#} %") : "unknown")
+            + (scene.CloudMaskFile is { } m ? Markup.Escape($", mask {m}") : ""));
         grid.AddRow("Stored", Markup.Escape($"{scene.File} ({scene.Width} x {scene.Height} {scene.DataType}, {scene.ValidFraction:P1} valid)"));
         grid.AddRow("Source", Markup.Escape($"{scene.SourcePath} (sha256 {scene.SourceSha256[..16]}...)"));
         AnsiConsole.Write(grid);

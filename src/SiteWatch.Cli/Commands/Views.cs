@@ -38,6 +38,7 @@ internal static class Views
         nodata = s.NoData,
         valid_fraction = Math.Round(s.ValidFraction, 4),
         file = s.File,
+        cloud_mask_file = s.CloudMaskFile,
         source_path = s.SourcePath,
         source_sha256 = s.SourceSha256,
         ingested_utc = s.IngestedUtc,
