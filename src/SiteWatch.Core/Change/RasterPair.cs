@@ -11,6 +11,7 @@ public sealed class RasterPair : IDisposable
     private readonly bool _owns;
     private readonly int[] _beforeBands;
     private readonly int[] _afterBands;
+    private byte[] _maskBuffer = [];
 
     /// <param name="beforeBands">1-based bands of BEFORE to use, in order (default: all).</param>
     /// <param name="afterBands">The matching bands of AFTER (default: the same numbers).</param>
@@ -122,7 +123,11 @@ public sealed class RasterPair : IDisposable
         }
         if (ExclusionMask is { } mask)
         {
-            var m = new byte[n];
+            if (_maskBuffer.Length < n)
+            {
+                _maskBuffer = new byte[n];
+            }
+            var m = _maskBuffer.AsSpan(0, n);
             mask.Read<byte>(1, window, m);
             for (var i = 0; i < n; i++)
             {

@@ -9,10 +9,14 @@ public sealed record SpectralBands(int? Blue, int? Green, int? Red, int? Nir, in
     public bool HasNdvi => Red is not null && Nir is not null;
 
     /// <summary>The visible bands, or every band when none is known.</summary>
-    public IReadOnlyList<int> Visible =>
-        new[] { Blue, Green, Red }.Where(b => b is not null).Select(b => b!.Value).DefaultIfEmpty(-1).First() < 0
-            ? Enumerable.Range(0, BandCount).ToArray()
-            : new[] { Blue, Green, Red }.Where(b => b is not null).Select(b => b!.Value).ToArray();
+    public IReadOnlyList<int> Visible
+    {
+        get
+        {
+            var known = new[] { Blue, Green, Red }.OfType<int>().ToArray();
+            return known.Length > 0 ? known : Enumerable.Range(0, BandCount).ToArray();
+        }
+    }
 
     /// <summary>Red, green, blue positions for a picture; falls back to the first three bands (or one grey band).</summary>
     public (int R, int G, int B) TrueColour =>

@@ -25,9 +25,9 @@ public sealed record IngestResult(Scene Scene, bool AlreadyPresent);
 /// </summary>
 public sealed class SceneIngestor(Workspace workspace)
 {
-    public IngestResult Ingest(string sitePath, string sourcePath, IngestOptions options, IProgress<double>? progress = null, CancellationToken cancel = default)
+    public IngestResult Ingest(string siteName, string sourcePath, IngestOptions options, IProgress<double>? progress = null, CancellationToken cancel = default)
     {
-        var site = workspace.Catalog.GetSite(sitePath);
+        var site = workspace.Catalog.GetSite(siteName);
         var fullPath = Path.GetFullPath(sourcePath);
         using var raster = OpenScene(fullPath);
         var hash = HashFiles(raster, fullPath);
