@@ -1,0 +1,135 @@
+using System.Globalization;
+using SiteWatch.Core.Detection.Onnx;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SiteWatch.TrainDetector;
+
+/// <summary>
+/// Writes the trained <see cref="DetectorNet"/> as ONNX in the Ultralytics YOLOv8 "detect" export layout, so the
+/// product loads it through the same path as any YOLO model: input "images" [1, 3, T, T] (RGB, 0..1), output
+/// "output0" [1, 4 + classes, cells] with rows cx, cy, w, h (input pixels) then per-class probabilities.
+/// Batch normalisation is folded into the convolutions; the box decoding (exp of log distances, cell centres,
+/// edges to centre and size) is part of the graph.
+/// </summary>
+internal static class OnnxExport
+{
+    public static void Write(DetectorNet net, int tile, string path, IReadOnlyDictionary<string, string>? extraMetadata = null)
+    {
+        var g = new OnnxGraphBuilder("sitewatch-objects");
+        g.AddInput("images", [1, 3, tile, tile]);
+        string x = "images";
+        x = ConvBnRelu(g, net.S1, x);
+        x = ConvBnRelu(g, net.S2, x);
+        string c4 = ConvBnRelu(g, net.S3, x);
+        x = ConvBnRelu(g, net.S4, c4);
+        string c8 = ConvBnRelu(g, net.S5, x);
+        x = ConvBnRelu(g, net.S6, c8);
+        string c16 = ConvBnRelu(g, net.S7, x);
+        g.AddInitializer("up_scales", [4], [1f, 1f, 2f, 2f]);
+        string p8 = ConvBnRelu(g, net.U1, ConcatUpsampled(g, c16, c8, "u1"));
+        string p4 = ConvBnRelu(g, net.U2, ConcatUpsampled(g, p8, c4, "u2"));
+        string h = ConvBnRelu(g, net.Head, p4);
+
+        int grid = tile / DetectorNet.OutputStride, cells = grid * grid, classes = net.Classes;
+        Conv1x1(g, net.ClassHead, h, "cls_logits");
+        g.AddNode("Sigmoid", ["cls_logits"], ["cls_prob"]);
+        g.AddInitializer("cls_shape", [3], [1L, classes, cells]);
+        g.AddNode("Reshape", ["cls_prob", "cls_shape"], ["cls"]);
+
+        Conv1x1(g, net.BoxHead, h, "box_log");
+        g.AddInitializer("clip_min", [], [-6f]);
+        g.AddInitializer("clip_max", [], [8f]);
+        g.AddNode("Clip", ["box_log", "clip_min", "clip_max"], ["box_log_clipped"]);
+        g.AddNode("Exp", ["box_log_clipped"], ["box_dist"]);
+        g.AddInitializer("box_shape", [3], [1L, 4, cells]);
+        g.AddNode("Reshape", ["box_dist", "box_shape"], ["ltrb"]);
+        // [cx - ax, cy - ay, w, h] = M · [l, t, r, b] (distances in cells), then + cell centres.
+        float s = DetectorNet.OutputStride;
+        g.AddInitializer("ltrb_to_xywh", [4, 4], [-s / 2, 0, s / 2, 0, 0, -s / 2, 0, s / 2, s, 0, s, 0, 0, s, 0, s]);
+        g.AddNode("MatMul", ["ltrb_to_xywh", "ltrb"], ["xywh_rel"]);
+        var anchors = new float[4 * cells];
+        for (int n = 0; n < cells; n++)
+        {
+            anchors[n] = (n % grid + 0.5f) * s;
+            anchors[cells + n] = (n / grid + 0.5f) * s;
+        }
+        g.AddInitializer("cell_centres", [1, 4, cells], anchors);
+        g.AddNode("Add", ["xywh_rel", "cell_centres"], ["xywh"]);
+        g.AddNode("Concat", ["xywh", "cls"], ["output0"], OnnxAttribute.Int("axis", 1));
+        g.AddOutput("output0", [1, 4 + classes, cells]);
+
+        var names = string.Join(", ", TrainingScenes.ClassNames.Select((n, i) => $"{i}: '{n}'"));
+        var metadata = new Dictionary<string, string>
+        {
+            ["names"] = "{" + names + "}",
+            ["imgsz"] = $"[{tile}, {tile}]",
+            ["task"] = "detect",
+            ["stride"] = DetectorNet.OutputStride.ToString(CultureInfo.InvariantCulture),
+            ["description"] = "SiteWatch default object detector, trained on synthetic demo scenes only (see its model card).",
+        };
+        foreach (var (k, v) in extraMetadata ?? new Dictionary<string, string>())
+        {
+            metadata[k] = v;
+        }
+        File.WriteAllBytes(path, g.ToModelBytes(17, metadata, "SiteWatch.TrainDetector"));
+    }
+
+    private static string ConcatUpsampled(OnnxGraphBuilder g, string coarse, string fine, string name)
+    {
+        g.AddNode("Resize", [coarse, "", "up_scales"], [name + "_up"],
+            OnnxAttribute.String("mode", "nearest"),
+            OnnxAttribute.String("coordinate_transformation_mode", "asymmetric"),
+            OnnxAttribute.String("nearest_mode", "floor"));
+        g.AddNode("Concat", [name + "_up", fine], [name + "_in"], OnnxAttribute.Int("axis", 1));
+        return name + "_in";
+    }
+
+    private static string ConvBnRelu(OnnxGraphBuilder g, ConvBn block, string input)
+    {
+        string name = block.GetName();
+        var (weight, bias) = FoldBatchNorm(block.Conv, block.Norm);
+        long outC = block.Conv.weight!.shape[0], inC = block.Conv.weight.shape[1];
+        g.AddInitializer(name + ".w", [outC, inC, 3, 3], weight);
+        g.AddInitializer(name + ".b", [outC], bias);
+        long d = block.Dilation;
+        g.AddNode("Conv", [input, name + ".w", name + ".b"], [name + "_conv"],
+            OnnxAttribute.Ints("kernel_shape", 3, 3),
+            OnnxAttribute.Ints("strides", block.Stride, block.Stride),
+            OnnxAttribute.Ints("pads", d, d, d, d),
+            OnnxAttribute.Ints("dilations", d, d));
+        g.AddNode("Relu", [name + "_conv"], [name]);
+        return name;
+    }
+
+    private static void Conv1x1(OnnxGraphBuilder g, Conv2d conv, string input, string output)
+    {
+        long outC = conv.weight!.shape[0], inC = conv.weight.shape[1];
+        g.AddInitializer(output + ".w", [outC, inC, 1, 1], Floats(conv.weight));
+        g.AddInitializer(output + ".b", [outC], Floats(conv.bias!));
+        g.AddNode("Conv", [input, output + ".w", output + ".b"], [output], OnnxAttribute.Ints("kernel_shape", 1, 1));
+    }
+
+    private static (float[] Weight, float[] Bias) FoldBatchNorm(Conv2d conv, BatchNorm2d norm)
+    {
+        var w = Floats(conv.weight!);
+        var gamma = Floats(norm.weight!);
+        var beta = Floats(norm.bias!);
+        var mean = Floats(norm.running_mean!);
+        var variance = Floats(norm.running_var!);
+        int outC = gamma.Length, per = w.Length / outC;
+        var bias = new float[outC];
+        for (int o = 0; o < outC; o++)
+        {
+            float scale = gamma[o] / MathF.Sqrt(variance[o] + 1e-5f);
+            for (int k = 0; k < per; k++)
+            {
+                w[o * per + k] *= scale;
+            }
+            bias[o] = beta[o] - mean[o] * scale;
+        }
+        return (w, bias);
+    }
+
+    private static float[] Floats(Tensor t) => t.detach().cpu().contiguous().data<float>().ToArray();
+}
