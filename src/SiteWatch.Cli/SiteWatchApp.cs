@@ -59,6 +59,8 @@ public static class SiteWatchApp
                 eval.SetDescription("Accuracy of results against references.");
                 eval.AddCommand<EvalChangeCommand>("change").WithDescription("Overall accuracy, kappa, precision, recall, F1 and IoU of a change mask.")
                     .WithExample("eval", "change", "--predicted", "change_mask.tif", "--reference", "change.bmp", "--unchanged", "unchanged.bmp");
+                eval.AddCommand<EvalDetectCommand>("detect").WithDescription("Precision, recall and F1 per class of detections against reference objects.")
+                    .WithExample("eval", "detect", "--predicted", "detections.geojson", "--truth", "ground_truth.geojson", "--date", "2024-06-14");
             });
             config.AddBranch("klv", klv =>
             {
