@@ -161,38 +161,51 @@ public static class SceneObjectDetector
     }
 
     /// <summary>
-    /// Merges the detections of overlapping tiles. First per-class NMS removes the duplicates two tiles report of
-    /// one whole object. Then, within a class, a detection cut by a tile edge that mostly lies inside another
-    /// (intersection over the smaller above <paramref name="seamOverlap"/>) is the same object seen partly: an uncut
-    /// one wins; two cut ones are joined (their enclosing box for axis-aligned detections, the larger for rotated).
+    /// Merges the detections of overlapping tiles in one greedy pass per class, uncut detections first, best score
+    /// first: a later detection overlapping a kept one by more than <paramref name="iouThreshold"/> (IoU) is a
+    /// duplicate of the same object seen by two tiles; a later detection cut by a tile edge that mostly lies inside a
+    /// kept one (intersection over the smaller above <paramref name="seamOverlap"/>) is the same object seen partly.
+    /// An uncut detection absorbs it; two cut ones are joined (their enclosing box for axis-aligned detections, the
+    /// larger for rotated ones).
     /// </summary>
     internal static List<PixelDetection> MergeAcrossSeams(IReadOnlyList<SeamCandidate> candidates, double iouThreshold, double seamOverlap)
     {
-        var cut = candidates.Where(c => c.CutByEdge).Select(c => c.Detection).ToHashSet(ReferenceEqualityComparer.Instance);
-        var survivors = BoxOverlap.NonMaximumSuppression(candidates.Select(c => c.Detection), iouThreshold);
-        var ordered = survivors.OrderBy(d => cut.Contains(d)).ThenByDescending(d => d.Score).ToList();
-        var isCut = ordered.Select(d => cut.Contains(d)).ToArray();
-        var gone = new bool[ordered.Count];
-        for (var i = 0; i < ordered.Count; i++)
+        var merged = new List<PixelDetection>();
+        foreach (var group in candidates.GroupBy(c => c.Detection.ClassId))
         {
-            if (gone[i])
+            var ordered = group.OrderBy(c => c.CutByEdge).ThenByDescending(c => c.Detection.Score).ToList();
+            var kept = ordered.Select(c => c.Detection).ToArray();
+            var gone = new bool[ordered.Count];
+            for (var i = 0; i < ordered.Count; i++)
             {
-                continue;
-            }
-            for (var j = i + 1; j < ordered.Count; j++)
-            {
-                if (gone[j] || !isCut[j] || ordered[j].ClassId != ordered[i].ClassId || BoxOverlap.IoSmaller(ordered[i], ordered[j]) <= seamOverlap)
+                if (gone[i])
                 {
                     continue;
                 }
-                if (isCut[i])
+                for (var j = i + 1; j < ordered.Count; j++)
                 {
-                    ordered[i] = Join(ordered[i], ordered[j]);
+                    if (gone[j])
+                    {
+                        continue;
+                    }
+                    var other = ordered[j].Detection;
+                    if (ordered[j].CutByEdge && BoxOverlap.IoSmaller(kept[i], other) > seamOverlap)
+                    {
+                        if (ordered[i].CutByEdge)
+                        {
+                            kept[i] = Join(kept[i], other);
+                        }
+                        gone[j] = true;
+                    }
+                    else if (BoxOverlap.IoU(kept[i], other) > iouThreshold)
+                    {
+                        gone[j] = true;
+                    }
                 }
-                gone[j] = true;
+                merged.Add(kept[i]);
             }
         }
-        return [.. ordered.Where((_, i) => !gone[i]).OrderByDescending(d => d.Score)];
+        return [.. merged.OrderByDescending(d => d.Score)];
     }
 
     private static PixelDetection Join(PixelDetection a, PixelDetection b)
