@@ -115,6 +115,16 @@ public static class SceneObjectDetector
             tiles.Count, allTiles - tiles.Count, scanned / 1e6, inference, total.Elapsed.TotalSeconds);
     }
 
+    /// <summary>A WGS84 area of interest (as <see cref="AoiReader"/> reads it) in the CRS of a raster, for <see cref="SceneDetectionOptions.Aoi"/>.</summary>
+    public static Geometry AoiInRasterCrs(string rasterPath, Geometry wgs84Aoi)
+    {
+        using var raster = RasterDataset.Open(rasterPath);
+        using var crs = raster.OpenCrs() ?? throw new SiteWatchException($"{rasterPath}: has no coordinate reference system; the AOI cannot be placed on it");
+        using var wgs84 = SpatialReference.Wgs84();
+        using var transform = new CoordinateTransform(wgs84, crs);
+        return GeometryProjection.Transform(wgs84Aoi, transform, crs.Epsg ?? 0);
+    }
+
     /// <summary>
     /// Tile windows covering a width x height raster: steps of (1 - overlap) x tile, the last tile of each row and
     /// column moved back to end at the raster's edge; a raster smaller than a tile is one (padded) tile.
