@@ -62,6 +62,13 @@ public static class SiteWatchApp
                 eval.AddCommand<EvalDetectCommand>("detect").WithDescription("Precision, recall and F1 per class of detections against reference objects.")
                     .WithExample("eval", "detect", "--predicted", "detections.geojson", "--truth", "ground_truth.geojson", "--date", "2024-06-14");
             });
+            config.AddBranch("detect", detect =>
+            {
+                detect.SetDescription("Object detection (ONNX YOLO / YOLO-OBB models) over whole scenes, tiled.");
+                detect.AddCommand<DetectFileCommand>("file").WithDescription("Detect objects in one georeferenced raster; no workspace needed.")
+                    .WithExample("detect", "file", "scene.tif", "--model", "yolo11n-obb.onnx", "--out", "detections.geojson")
+                    .WithExample("detect", "file", "scene.tif", "--aoi", "aoi.geojson", "--score", "0.4", "--json");
+            });
             config.AddBranch("klv", klv =>
             {
                 klv.SetDescription("MISB KLV metadata (ST 0601 with nested ST 0102 / 0903 sets) from drone video.");
