@@ -54,6 +54,13 @@ public static class SiteWatchApp
                 change.AddExample("change", "--site", "hamhung", "--before", "2024-03-14", "--after", "2024-10-15");
                 change.AddExample("change", "--site", "hamhung", "--series", "--method", "irmad");
             });
+            config.AddBranch("detect", detect =>
+            {
+                detect.SetDescription("Object detection (YOLO / YOLO-OBB ONNX models) on a site's scenes; counts per class are stored per scene and model.");
+                detect.SetDefaultCommand<DetectSiteCommand>();
+                detect.AddExample("detect", "--site", "hamhung");
+                detect.AddExample("detect", "--site", "hamhung", "--model", "dota-yolo11n-obb.onnx", "--score", "0.3", "--json");
+            });
             config.AddCommand<ActivityCommand>("activity")
                 .WithDescription("A site's activity per date: object counts per class, change areas, and an activity index against a trailing baseline.")
                 .WithExample("activity", "--site", "hamhung", "--png", "activity.png")
