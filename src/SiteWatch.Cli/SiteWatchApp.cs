@@ -54,6 +54,33 @@ public static class SiteWatchApp
                 change.AddExample("change", "--site", "hamhung", "--before", "2024-03-14", "--after", "2024-10-15");
                 change.AddExample("change", "--site", "hamhung", "--series", "--method", "irmad");
             });
+            config.AddBranch("detect", detect =>
+            {
+                detect.SetDescription("Object detection (YOLO / YOLO-OBB ONNX models) on a site's scenes; counts per class are stored per scene and model.");
+                detect.SetDefaultCommand<DetectSiteCommand>();
+                detect.AddExample("detect", "--site", "hamhung");
+                detect.AddExample("detect", "--site", "hamhung", "--model", "dota-yolo11n-obb.onnx", "--score", "0.3", "--json");
+            });
+            config.AddCommand<ActivityCommand>("activity")
+                .WithDescription("A site's activity per date: object counts per class, change areas, and an activity index against a trailing baseline.")
+                .WithExample("activity", "--site", "hamhung", "--png", "activity.png")
+                .WithExample("activity", "--site", "hamhung", "--baseline", "4", "--json");
+            config.AddBranch<AlertsSettings>("alerts", alerts =>
+            {
+                alerts.SetDescription("Alert rules per site, the alerts they raise (with evidence), and their webhook deliveries.");
+                alerts.SetDefaultCommand<AlertsListCommand>();
+                alerts.AddCommand<AlertsListCommand>("list").WithDescription("List a site's alerts with their delivery state.")
+                    .WithExample("alerts", "list", "--site", "hamhung", "--json");
+                alerts.AddCommand<AlertsRulesCommand>("rules").WithDescription("Validate and store a site's rules file (or show the stored rules).")
+                    .WithExample("alerts", "rules", "--site", "hamhung", "--file", "rules.json");
+                alerts.AddCommand<AlertsCheckCommand>("check").WithDescription("Evaluate the rules over every date; store new alerts with evidence and chips; deliver.")
+                    .WithExample("alerts", "check", "--site", "hamhung");
+                alerts.AddCommand<AlertsDeliverCommand>("deliver").WithDescription("Send pending webhook deliveries that are due (retried with backoff, never dropped).")
+                    .WithExample("alerts", "deliver", "--site", "hamhung");
+                alerts.AddCommand<AlertsAckCommand>("ack").WithDescription("Mark an alert as seen.")
+                    .WithExample("alerts", "ack", "12", "--site", "hamhung");
+                alerts.AddExample("alerts", "--site", "hamhung");
+            });
             config.AddBranch("eval", eval =>
             {
                 eval.SetDescription("Accuracy of results against references.");

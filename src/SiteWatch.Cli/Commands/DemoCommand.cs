@@ -89,6 +89,10 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
                     new_building_iou_with_truth = result.Change.NewBuildingIoU,
                     crane_removal = result.Change.CraneRemoval is { } removal ? new { area_m2 = removal.AreaSquareMetres, lat = removal.CentroidLat, lon = removal.CentroidLon } : null,
                 },
+                activity = ActivityCommand.ActivityView(result.Activity.Timeline, result.Activity.PlotPath),
+                detection_note = result.Activity.DetectionNote,
+                alert_rules = result.Activity.RulesPath,
+                alerts = result.Activity.Alerts.Raised.OrderBy(a => a.ObservedUtc).Select(a => AlertsListCommand.AlertView(a, [])).ToArray(),
                 truth = new
                 {
                     assembly_hall_m2 = Math.Round(hall.AreaSquareMetres, 1),
@@ -153,14 +157,33 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
                 $"Bridge crane in front of the tunnel entrance: present on {before:yyyy-MM-dd}, gone on {after:yyyy-MM-dd} (removed {removed:yyyy-MM-dd}).");
         }
         PrintChange(result.Change);
+        PrintActivity(result.Activity);
         AnsiConsole.WriteLine();
         AnsiConsole.MarkupLineInterpolated($"Outputs in [bold]{result.OutputDirectory}[/]:");
         AnsiConsole.MarkupLineInterpolated($"  scenes as delivered  {result.ScenesDirectory}");
         AnsiConsole.MarkupLineInterpolated($"  ground truth         {result.GroundTruthPath}");
         AnsiConsole.MarkupLineInterpolated($"  AOI                  {result.AoiPath}");
         AnsiConsole.MarkupLineInterpolated($"  change runs          {Path.Combine(result.WorkspaceDirectory, "changes")}  (quicklook.png, changes.geojson, change_mask.tif per pair)");
+        AnsiConsole.MarkupLineInterpolated($"  activity plot        {result.Activity.PlotPath}");
+        AnsiConsole.MarkupLineInterpolated($"  alert rules          {result.Activity.RulesPath}  (try: sitewatch alerts --site {result.Site.Name} -w {result.WorkspaceDirectory})");
         AnsiConsole.MarkupLineInterpolated($"  workspace            {result.WorkspaceDirectory}  (try: sitewatch scene list --site {result.Site.Name} -w {result.WorkspaceDirectory})");
         return 0;
+    }
+
+    private static void PrintActivity(DemoActivityReport activity)
+    {
+        if (activity.DetectionNote is { } note)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[yellow]note:[/] {note}");
+        }
+        ActivityCommand.Print(activity.Timeline);
+        var raised = activity.Alerts.Raised.OrderBy(a => a.ObservedUtc).ToList();
+        var table = new Table().Title($"Alerts raised ({raised.Count})").AddColumns("Observed", "Severity", "Rule", "Message");
+        foreach (var a in raised)
+        {
+            table.AddRow(a.ObservedUtc.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), a.Severity, Markup.Escape(a.RuleName), Markup.Escape(a.Message));
+        }
+        AnsiConsole.Write(table);
     }
 
     private static void PrintChange(DemoChangeReport change)

@@ -7,9 +7,9 @@ using SiteWatch.Core.Geo;
 namespace SiteWatch.Core.Catalog;
 
 /// <summary>The embedded SQLite catalog of sites and scenes.</summary>
-public sealed class SiteCatalog : IDisposable
+public sealed partial class SiteCatalog : IDisposable
 {
-    private const int SchemaVersion = 3;
+    private const int SchemaVersion = 4;
     private readonly SqliteConnection _connection;
 
     private SiteCatalog(SqliteConnection connection, string path)
@@ -82,6 +82,10 @@ public sealed class SiteCatalog : IDisposable
         if (version < 3)
         {
             Execute("ALTER TABLE scenes ADD COLUMN cloud_mask_file TEXT", tx);
+        }
+        if (version < 4)
+        {
+            CreateVersion4(tx);
         }
         Execute($"PRAGMA user_version = {SchemaVersion}", tx);
         tx.Commit();

@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
+using SiteWatch.Core.Activity;
+using SiteWatch.Core.Alerts;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Demo;
+using SiteWatch.Core.Detection;
 using SiteWatch.Core.Geo;
 using SiteWatch.Core.Ingest;
 using SiteWatch.Gdal;
@@ -12,7 +15,11 @@ public sealed record DemoOptions(string OutputDirectory, int Seed = 42);
 
 /// <summary>What the demo produced, for the CLI to print.</summary>
 public sealed record DemoResult(string OutputDirectory, string WorkspaceDirectory, string ScenesDirectory, string AoiPath, string GroundTruthPath,
-    DemoPlan Plan, Site Site, IReadOnlyList<Scene> Scenes, DemoChangeReport Change);
+    DemoPlan Plan, Site Site, IReadOnlyList<Scene> Scenes, DemoChangeReport Change, DemoActivityReport Activity);
+
+/// <summary>The demo's objects and alerts: detections (when the default model ships), the activity timeline and the alerts raised.</summary>
+/// <param name="DetectionNote">Why detection was skipped, or null when it ran.</param>
+public sealed record DemoActivityReport(SiteDetectionResult? Detection, string? DetectionNote, ActivityTimeline Timeline, string PlotPath, string RulesPath, AlertCheckResult Alerts);
 
 /// <summary>
 /// The built-in demo: renders the synthetic plant time series as the files a provider would deliver (GeoTIFFs, one in
@@ -76,7 +83,58 @@ public static class DemoWorkflow
         site = workspace.Catalog.GetSite(site.Name);
         var change = DemoChangeAnalysis.Run(workspace, site, plan, truthDir, new SiteChangeOptions(),
             new SyncProgress<double>(p => progress?.Report(("Detecting change", p))), cancel);
-        return new DemoResult(output, workspaceDir, scenesDir, aoiPath, truthPath, plan, site, workspace.Catalog.ListScenes(site.Id), change);
+        var activity = RunActivity(workspace, site, plan, output, progress, cancel);
+        return new DemoResult(output, workspaceDir, scenesDir, aoiPath, truthPath, plan, site, workspace.Catalog.ListScenes(site.Id), change, activity);
+    }
+
+    /// <summary>Counts objects with the shipped detector (when this build has one), plots the activity and checks the demo's alert rules.</summary>
+    private static DemoActivityReport RunActivity(Workspace workspace, Site site, DemoPlan plan, string output,
+        IProgress<(string Stage, double Fraction)>? progress, CancellationToken cancel)
+    {
+        SiteDetectionResult? detection = null;
+        string? note = null;
+        if (DetectorModel.DefaultModelPath is null)
+        {
+            note = $"object detection skipped: this build has no default detector ({DetectorModel.DefaultModelFileName}); counts and count alerts need one (or 'sitewatch detect --model PATH')";
+        }
+        else
+        {
+            detection = SiteDetectionWorkflow.Run(workspace, site.Name, new SiteDetectionOptions(),
+                new SyncProgress<(int Scene, int Scenes, double Fraction)>(p => progress?.Report(("Detecting objects", (p.Scene + p.Fraction) / p.Scenes))), cancel);
+        }
+        var timeline = ActivityTimeline.Build(workspace.Catalog, site, new ActivityOptions());
+        var plot = Path.Combine(output, "activity.png");
+        ActivityPlot.Write(plot, timeline);
+        var rules = Path.Combine(output, "alert-rules.json");
+        File.WriteAllText(rules, DemoRules(plan));
+        AlertWorkflow.StoreRules(workspace, site.Name, rules);
+        var alerts = AlertWorkflow.Check(workspace, site.Name, DateTime.UtcNow, null,
+            new SyncProgress<double>(p => progress?.Report(("Checking alert rules", p))), cancel);
+        return new DemoActivityReport(detection, note, timeline, plot, rules, alerts);
+    }
+
+    /// <summary>
+    /// The rules an analyst watching the plant would write: growing freight-car and vehicle counts, a new building,
+    /// the crane in front of the tunnel (by class where detections exist, and by its place, drawn from the truth as an
+    /// analyst would draw it on the map).
+    /// </summary>
+    private static string DemoRules(DemoPlan plan)
+    {
+        var crane = plan.Objects.Single(o => o.Class == TruthClasses.BridgeCrane);
+        var zone = GeometryProjection.Transform(crane.FootprintUtm.Buffer(10).Envelope, DemoPlan.Epsg, 4326);
+        return $$"""
+            // Alert rules of the demo site (written by 'sitewatch demo'); see 'sitewatch alerts rules --help'.
+            {
+              "rules": [
+                {"name": "freight cars piling up", "kind": "count_above_baseline", "class": "freight_car", "k": 2, "baseline": 3, "min_count": 5},
+                {"name": "more vehicles", "kind": "count_above_baseline", "class": "vehicle", "k": 2, "baseline": 3, "min_count": 5},
+                {"name": "new structure", "kind": "new_structure", "min_area_m2": 2000, "severity": "critical"},
+                // The crane in front of the tunnel entrance: a removed object on it, or no crane detected any more.
+                {"name": "crane removed", "kind": "object_removed", "class": "crane", "min_area_m2": 50, "severity": "critical",
+                 "zone": {{GeoJsonText.Write(zone)}}}
+              ]
+            }
+            """;
     }
 
     /// <summary>The demo owns its workspace folder; it never deletes a folder it did not create.</summary>

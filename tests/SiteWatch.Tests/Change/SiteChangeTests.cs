@@ -12,7 +12,7 @@ public class SiteChangeTests
         {"type":"Polygon","coordinates":[[[127.4907,39.9278],[127.4923,39.9278],[127.4923,39.9290],[127.4907,39.9290],[127.4907,39.9278]]]}
         """;
 
-    private static (Workspace Workspace, Site Site) Ingested(TempDir dir)
+    internal static (Workspace Workspace, Site Site) Ingested(TempDir dir)
     {
         var (before, after) = ChangeObjectTests.WritePair(dir);
         using (var b = SiteWatch.Gdal.RasterDataset.Open(before, update: true))

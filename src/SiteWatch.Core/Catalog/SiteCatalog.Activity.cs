@@ -1,0 +1,341 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace SiteWatch.Core.Catalog;
+
+/// <summary>Object detections per scene, alert rules, alerts and their webhook deliveries (schema v4).</summary>
+public sealed partial class SiteCatalog
+{
+    private void CreateVersion4(SqliteTransaction tx)
+    {
+        Execute("""
+            CREATE TABLE detection_runs (
+                id INTEGER PRIMARY KEY,
+                site_id INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+                scene_id INTEGER NOT NULL REFERENCES scenes(id) ON DELETE CASCADE,
+                model_sha256 TEXT NOT NULL,
+                model_name TEXT NOT NULL,
+                parameters TEXT NOT NULL,
+                parameters_sha256 TEXT NOT NULL,
+                counts TEXT NOT NULL,
+                detections_file TEXT NOT NULL,
+                created_utc TEXT NOT NULL,
+                UNIQUE (scene_id, parameters_sha256)
+            );
+            CREATE TABLE alert_rules (
+                site_id INTEGER PRIMARY KEY REFERENCES sites(id) ON DELETE CASCADE,
+                rules_json TEXT NOT NULL,
+                source_path TEXT NOT NULL,
+                stored_utc TEXT NOT NULL
+            );
+            CREATE TABLE alerts (
+                id INTEGER PRIMARY KEY,
+                site_id INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+                source TEXT NOT NULL CHECK (source IN ('scene', 'video')),
+                rule_name TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                raised_utc TEXT NOT NULL,
+                observed_utc TEXT NOT NULL,
+                severity TEXT NOT NULL,
+                message TEXT NOT NULL,
+                evidence TEXT NOT NULL,
+                geometry_geojson TEXT,
+                acknowledged INTEGER NOT NULL DEFAULT 0,
+                alert_key TEXT NOT NULL,
+                UNIQUE (site_id, alert_key)
+            );
+            CREATE INDEX alerts_by_site_time ON alerts(site_id, observed_utc);
+            CREATE TABLE alert_deliveries (
+                id INTEGER PRIMARY KEY,
+                alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+                target_url TEXT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                max_attempts INTEGER NOT NULL,
+                next_attempt_utc TEXT NOT NULL,
+                last_error TEXT,
+                delivered_utc TEXT,
+                UNIQUE (alert_id, target_url)
+            );
+            CREATE INDEX deliveries_due ON alert_deliveries(state, next_attempt_utc);
+            """, tx);
+    }
+
+    /// <summary>A scene's stored detections for this model and parameters, if any (re-running reuses them).</summary>
+    public DetectionRunRecord? FindDetectionRun(long sceneId, string parametersSha256)
+    {
+        using var command = Command("SELECT * FROM detection_runs WHERE scene_id = $s AND parameters_sha256 = $p");
+        command.Parameters.AddWithValue("$s", sceneId);
+        command.Parameters.AddWithValue("$p", parametersSha256);
+        return ReadAll(command, ReadDetectionRun).FirstOrDefault();
+    }
+
+    /// <summary>Every detection run of a site, oldest first.</summary>
+    public IReadOnlyList<DetectionRunRecord> ListDetectionRuns(long siteId)
+    {
+        using var command = Command("SELECT * FROM detection_runs WHERE site_id = $s ORDER BY created_utc, id");
+        command.Parameters.AddWithValue("$s", siteId);
+        return ReadAll(command, ReadDetectionRun);
+    }
+
+    /// <summary>
+    /// Records a scene's detections and moves their staged GeoJSON into place in one step; a run of the same scene,
+    /// model and parameters (--force) is replaced, its old file removed once the new one is committed.
+    /// </summary>
+    public DetectionRunRecord CommitDetectionRun(DetectionRunRecord draft, string stagedFile, string finalFile)
+    {
+        var replaced = FindDetectionRun(draft.SceneId, draft.ParametersSha256);
+        var committed = CommitWithMove(tx =>
+        {
+            using (var delete = Command("DELETE FROM detection_runs WHERE scene_id = $s AND parameters_sha256 = $p", tx))
+            {
+                delete.Parameters.AddWithValue("$s", draft.SceneId);
+                delete.Parameters.AddWithValue("$p", draft.ParametersSha256);
+                Run(delete.ExecuteNonQuery);
+            }
+            using var insert = Command("""
+                INSERT INTO detection_runs (site_id, scene_id, model_sha256, model_name, parameters, parameters_sha256, counts, detections_file, created_utc)
+                VALUES ($site, $scene, $model, $name, $params, $sha, $counts, $file, $created) RETURNING id
+                """, tx);
+            insert.Parameters.AddWithValue("$site", draft.SiteId);
+            insert.Parameters.AddWithValue("$scene", draft.SceneId);
+            insert.Parameters.AddWithValue("$model", draft.ModelSha256);
+            insert.Parameters.AddWithValue("$name", draft.ModelName);
+            insert.Parameters.AddWithValue("$params", draft.Parameters);
+            insert.Parameters.AddWithValue("$sha", draft.ParametersSha256);
+            insert.Parameters.AddWithValue("$counts", JsonSerializer.Serialize(draft.Counts));
+            insert.Parameters.AddWithValue("$file", draft.DetectionsFile);
+            insert.Parameters.AddWithValue("$created", Iso(draft.CreatedUtc));
+            return draft with { Id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture) };
+        },
+        move: () =>
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(finalFile)!);
+            File.Move(stagedFile, finalFile, overwrite: false);
+        },
+        undoMove: () => File.Delete(finalFile));
+        if (replaced is not null && replaced.DetectionsFile != draft.DetectionsFile)
+        {
+            TryDelete(System.IO.Path.Combine(WorkspaceRoot, replaced.DetectionsFile));
+        }
+        return committed;
+    }
+
+    private DetectionRunRecord ReadDetectionRun(SqliteDataReader r) => new()
+    {
+        Id = r.GetInt64(r.GetOrdinal("id")),
+        SiteId = r.GetInt64(r.GetOrdinal("site_id")),
+        SceneId = r.GetInt64(r.GetOrdinal("scene_id")),
+        ModelSha256 = r.GetString(r.GetOrdinal("model_sha256")),
+        ModelName = r.GetString(r.GetOrdinal("model_name")),
+        Parameters = r.GetString(r.GetOrdinal("parameters")),
+        ParametersSha256 = r.GetString(r.GetOrdinal("parameters_sha256")),
+        Counts = JsonSerializer.Deserialize<Dictionary<string, int>>(r.GetString(r.GetOrdinal("counts"))) ?? [],
+        DetectionsFile = r.GetString(r.GetOrdinal("detections_file")),
+        CreatedUtc = ParseIso(r.GetString(r.GetOrdinal("created_utc"))),
+    };
+
+    /// <summary>Stores (or replaces) a site's alert rules file, as written.</summary>
+    public void SaveAlertRules(long siteId, string json, string sourcePath)
+    {
+        using var command = Command("""
+            INSERT INTO alert_rules (site_id, rules_json, source_path, stored_utc) VALUES ($s, $json, $path, $now)
+            ON CONFLICT (site_id) DO UPDATE SET rules_json = excluded.rules_json, source_path = excluded.source_path, stored_utc = excluded.stored_utc
+            """);
+        command.Parameters.AddWithValue("$s", siteId);
+        command.Parameters.AddWithValue("$json", json);
+        command.Parameters.AddWithValue("$path", sourcePath);
+        command.Parameters.AddWithValue("$now", Iso(DateTime.UtcNow));
+        Run(command.ExecuteNonQuery);
+    }
+
+    public StoredAlertRules? TryGetAlertRules(long siteId)
+    {
+        using var command = Command("SELECT * FROM alert_rules WHERE site_id = $s");
+        command.Parameters.AddWithValue("$s", siteId);
+        return ReadAll(command, r => new StoredAlertRules(
+            r.GetInt64(r.GetOrdinal("site_id")), r.GetString(r.GetOrdinal("rules_json")),
+            r.GetString(r.GetOrdinal("source_path")), ParseIso(r.GetString(r.GetOrdinal("stored_utc"))))).FirstOrDefault();
+    }
+
+    public bool AlertExists(long siteId, string key)
+    {
+        using var command = Command("SELECT 1 FROM alerts WHERE site_id = $s AND alert_key = $k");
+        command.Parameters.AddWithValue("$s", siteId);
+        command.Parameters.AddWithValue("$k", key);
+        return Run(command.ExecuteScalar) is not null;
+    }
+
+    /// <summary>
+    /// Records an alert, its deliveries (the outbox: written in the same transaction, so an alert is never stored
+    /// without them) and moves its staged chip into place in the same step. Returns null, changing nothing, when the
+    /// same alert (site and key) is already stored.
+    /// </summary>
+    public AlertRecord? CommitAlert(AlertRecord draft, IReadOnlyList<DeliveryTarget> targets, (string Staged, string Final)? chip = null)
+    {
+        if (AlertExists(draft.SiteId, draft.Key))
+        {
+            return null;
+        }
+        return CommitWithMove(tx =>
+        {
+            using var insert = Command("""
+                INSERT INTO alerts (site_id, source, rule_name, kind, raised_utc, observed_utc, severity, message, evidence, geometry_geojson, acknowledged, alert_key)
+                VALUES ($site, $source, $rule, $kind, $raised, $observed, $severity, $message, $evidence, $geometry, $ack, $key) RETURNING id
+                """, tx);
+            insert.Parameters.AddWithValue("$site", draft.SiteId);
+            insert.Parameters.AddWithValue("$source", draft.Source);
+            insert.Parameters.AddWithValue("$rule", draft.RuleName);
+            insert.Parameters.AddWithValue("$kind", draft.Kind);
+            insert.Parameters.AddWithValue("$raised", Iso(draft.RaisedUtc));
+            insert.Parameters.AddWithValue("$observed", Iso(draft.ObservedUtc));
+            insert.Parameters.AddWithValue("$severity", draft.Severity);
+            insert.Parameters.AddWithValue("$message", draft.Message);
+            insert.Parameters.AddWithValue("$evidence", draft.Evidence);
+            insert.Parameters.AddWithValue("$geometry", (object?)draft.GeometryGeoJson ?? DBNull.Value);
+            insert.Parameters.AddWithValue("$ack", draft.Acknowledged ? 1 : 0);
+            insert.Parameters.AddWithValue("$key", draft.Key);
+            var id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture);
+            foreach (var target in targets.DistinctBy(t => t.Url))
+            {
+                using var delivery = Command("""
+                    INSERT INTO alert_deliveries (alert_id, target_url, state, attempts, max_attempts, next_attempt_utc)
+                    VALUES ($alert, $url, 'pending', 0, $max, $next)
+                    """, tx);
+                delivery.Parameters.AddWithValue("$alert", id);
+                delivery.Parameters.AddWithValue("$url", target.Url);
+                delivery.Parameters.AddWithValue("$max", target.MaxAttempts);
+                delivery.Parameters.AddWithValue("$next", Iso(draft.RaisedUtc));
+                Run(delivery.ExecuteNonQuery);
+            }
+            return draft with { Id = id };
+        },
+        move: () =>
+        {
+            if (chip is { } c)
+            {
+                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(c.Final)!);
+                File.Move(c.Staged, c.Final, overwrite: true);
+            }
+        },
+        undoMove: () =>
+        {
+            if (chip is { } c)
+            {
+                File.Delete(c.Final);
+            }
+        });
+    }
+
+    /// <summary>A site's alerts, newest observation first.</summary>
+    public IReadOnlyList<AlertRecord> ListAlerts(long siteId)
+    {
+        using var command = Command("SELECT * FROM alerts WHERE site_id = $s ORDER BY observed_utc DESC, id DESC");
+        command.Parameters.AddWithValue("$s", siteId);
+        return ReadAll(command, ReadAlert);
+    }
+
+    public AlertRecord GetAlert(long id)
+    {
+        using var command = Command("SELECT * FROM alerts WHERE id = $id");
+        command.Parameters.AddWithValue("$id", id);
+        return ReadAll(command, ReadAlert).FirstOrDefault() ?? throw new SiteWatchException($"no alert with id {id}");
+    }
+
+    /// <summary>Marks an alert as seen by an analyst; it stays stored.</summary>
+    public void AcknowledgeAlert(long siteId, long id)
+    {
+        using var command = Command("UPDATE alerts SET acknowledged = 1 WHERE id = $id AND site_id = $s");
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$s", siteId);
+        if (Run(command.ExecuteNonQuery) != 1)
+        {
+            throw new SiteWatchException($"no alert with id {id} at site {siteId}");
+        }
+    }
+
+    private AlertRecord ReadAlert(SqliteDataReader r) => new()
+    {
+        Id = r.GetInt64(r.GetOrdinal("id")),
+        SiteId = r.GetInt64(r.GetOrdinal("site_id")),
+        Source = r.GetString(r.GetOrdinal("source")),
+        RuleName = r.GetString(r.GetOrdinal("rule_name")),
+        Kind = r.GetString(r.GetOrdinal("kind")),
+        RaisedUtc = ParseIso(r.GetString(r.GetOrdinal("raised_utc"))),
+        ObservedUtc = ParseIso(r.GetString(r.GetOrdinal("observed_utc"))),
+        Severity = r.GetString(r.GetOrdinal("severity")),
+        Message = r.GetString(r.GetOrdinal("message")),
+        Evidence = r.GetString(r.GetOrdinal("evidence")),
+        GeometryGeoJson = r.IsDBNull(r.GetOrdinal("geometry_geojson")) ? null : r.GetString(r.GetOrdinal("geometry_geojson")),
+        Acknowledged = r.GetInt64(r.GetOrdinal("acknowledged")) != 0,
+        Key = r.GetString(r.GetOrdinal("alert_key")),
+    };
+
+    /// <summary>Every delivery of a site's alerts, oldest alert first.</summary>
+    public IReadOnlyList<AlertDeliveryRecord> ListDeliveries(long siteId)
+    {
+        using var command = Command("""
+            SELECT d.* FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id
+            WHERE a.site_id = $s ORDER BY d.alert_id, d.id
+            """);
+        command.Parameters.AddWithValue("$s", siteId);
+        return ReadAll(command, ReadDelivery);
+    }
+
+    /// <summary>Pending deliveries of a site whose next attempt is due at <paramref name="nowUtc"/>.</summary>
+    public IReadOnlyList<AlertDeliveryRecord> DueDeliveries(long siteId, DateTime nowUtc)
+    {
+        using var command = Command("""
+            SELECT d.* FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id
+            WHERE a.site_id = $s AND d.state = 'pending' AND d.next_attempt_utc <= $now ORDER BY d.next_attempt_utc, d.id
+            """);
+        command.Parameters.AddWithValue("$s", siteId);
+        command.Parameters.AddWithValue("$now", Iso(nowUtc));
+        return ReadAll(command, ReadDelivery);
+    }
+
+    /// <summary>Records the outcome of one delivery attempt (the row is updated, never deleted).</summary>
+    public void RecordDeliveryAttempt(AlertDeliveryRecord updated)
+    {
+        using var command = Command("""
+            UPDATE alert_deliveries SET state = $state, attempts = $attempts, next_attempt_utc = $next, last_error = $error, delivered_utc = $delivered
+            WHERE id = $id
+            """);
+        command.Parameters.AddWithValue("$id", updated.Id);
+        command.Parameters.AddWithValue("$state", updated.State);
+        command.Parameters.AddWithValue("$attempts", updated.Attempts);
+        command.Parameters.AddWithValue("$next", Iso(updated.NextAttemptUtc));
+        command.Parameters.AddWithValue("$error", (object?)updated.LastError ?? DBNull.Value);
+        command.Parameters.AddWithValue("$delivered", updated.DeliveredUtc is { } d ? Iso(d) : DBNull.Value);
+        Run(command.ExecuteNonQuery);
+    }
+
+    private AlertDeliveryRecord ReadDelivery(SqliteDataReader r) => new()
+    {
+        Id = r.GetInt64(r.GetOrdinal("id")),
+        AlertId = r.GetInt64(r.GetOrdinal("alert_id")),
+        TargetUrl = r.GetString(r.GetOrdinal("target_url")),
+        State = r.GetString(r.GetOrdinal("state")),
+        Attempts = r.GetInt32(r.GetOrdinal("attempts")),
+        MaxAttempts = r.GetInt32(r.GetOrdinal("max_attempts")),
+        NextAttemptUtc = ParseIso(r.GetString(r.GetOrdinal("next_attempt_utc"))),
+        LastError = r.IsDBNull(r.GetOrdinal("last_error")) ? null : r.GetString(r.GetOrdinal("last_error")),
+        DeliveredUtc = r.IsDBNull(r.GetOrdinal("delivered_utc")) ? null : ParseIso(r.GetString(r.GetOrdinal("delivered_utc"))),
+    };
+
+    /// <summary>The workspace folder holding this catalog: stored file paths are relative to it.</summary>
+    private string WorkspaceRoot => System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
+
+    private static void TryDelete(string file)
+    {
+        try
+        {
+            File.Delete(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // An orphaned file without a row is harmless.
+        }
+    }
+}

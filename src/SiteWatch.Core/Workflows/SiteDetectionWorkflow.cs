@@ -1,0 +1,164 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using SiteWatch.Core.Catalog;
+using SiteWatch.Core.Detection;
+using SiteWatch.Core.Geo;
+using SiteWatch.Core.Ingest;
+using SiteWatch.Gdal;
+
+namespace SiteWatch.Core.Workflows;
+
+public sealed record SiteDetectionOptions
+{
+    /// <summary>The ONNX model; null: the detector shipped with SiteWatch.</summary>
+    public string? ModelPath { get; init; }
+    public float ScoreThreshold { get; init; } = new DetectorOptions().ScoreThreshold;
+    /// <summary>cpu or cuda; where it runs does not change what is found, so it is not part of the cache key.</summary>
+    public string Device { get; init; } = "cpu";
+    public double TileOverlap { get; init; } = new SceneDetectionOptions().TileOverlap;
+    /// <summary>Run again on scenes already processed with this model and parameters, replacing their detections.</summary>
+    public bool Force { get; init; }
+}
+
+/// <summary>One scene's detections: stored now, or reused from the catalog.</summary>
+public sealed record SceneDetectionResult(Scene Scene, DetectionRunRecord Record, bool Reused, SceneDetections? Detections);
+
+public sealed record SiteDetectionResult(Site Site, string ModelPath, string ModelName, IReadOnlyList<string> Classes, IReadOnlyList<SceneDetectionResult> Scenes);
+
+/// <summary>
+/// Object detection on every scene of a site, each scene's detections stored (GeoJSON under detections/, counts in
+/// the catalog) per model and parameters: re-running skips scenes already done.
+/// </summary>
+public static class SiteDetectionWorkflow
+{
+    private const int PipelineVersion = 1;
+
+    /// <summary>The model to use: the given path, else the shipped default; a clear error naming the missing file otherwise.</summary>
+    public static string ResolveModel(string? modelPath)
+    {
+        if (modelPath is not null)
+        {
+            return File.Exists(modelPath) ? Path.GetFullPath(modelPath) : throw new SiteWatchException($"{modelPath}: model file not found");
+        }
+        return DetectorModel.DefaultModelPath ?? throw new SiteWatchException(
+            $"{Path.Combine(AppContext.BaseDirectory, "models", DetectorModel.DefaultModelFileName)}: the default detector is missing from this build; pass --model PATH (a YOLO or YOLO-OBB ONNX model)");
+    }
+
+    public static SiteDetectionResult Run(Workspace workspace, string siteName, SiteDetectionOptions options,
+        IProgress<(int Scene, int Scenes, double Fraction)>? progress = null, CancellationToken cancel = default)
+    {
+        var site = workspace.Catalog.GetSite(siteName);
+        var scenes = workspace.Catalog.ListScenes(site.Id);
+        if (scenes.Count == 0)
+        {
+            throw new SiteWatchException($"site {site.Name} has no scenes; add some with 'sitewatch scene add FILE --site {site.Name}'");
+        }
+        var modelPath = ResolveModel(options.ModelPath);
+        var detector = new DetectorOptions { ScoreThreshold = options.ScoreThreshold, Device = options.Device };
+        detector.Validate();
+        var sceneOptions = new SceneDetectionOptions
+        {
+            Detector = detector,
+            TileOverlap = options.TileOverlap,
+            Aoi = GeometryProjection.Transform(site.Aoi, 4326, site.CrsEpsg),
+        };
+        var modelSha = ModelHash(modelPath);
+        var parameters = JsonSerializer.Serialize(new
+        {
+            pipeline = PipelineVersion,
+            score = Math.Round(detector.ScoreThreshold, 4),
+            iou = detector.IouThreshold,
+            max_detections = detector.MaxDetections,
+            tile_overlap = sceneOptions.TileOverlap,
+            seam_overlap = sceneOptions.SeamOverlap,
+            aoi = true,
+        });
+        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(modelSha + "\n" + parameters)));
+        var modelName = Path.GetFileNameWithoutExtension(modelPath);
+
+        DetectorModel? model = null;
+        try
+        {
+            var results = new List<SceneDetectionResult>();
+            for (var i = 0; i < scenes.Count; i++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var scene = scenes[i];
+                var index = i;
+                if (!options.Force && workspace.Catalog.FindDetectionRun(scene.Id, key) is { } done && File.Exists(Path.Combine(workspace.Root, done.DetectionsFile)))
+                {
+                    results.Add(new SceneDetectionResult(scene, done, Reused: true, null));
+                    progress?.Report((index, scenes.Count, 1));
+                    continue;
+                }
+                workspace.EnsureWritable();
+                // Loaded only when a scene needs it: a fully cached site never touches ONNX Runtime.
+                model ??= DetectorModel.Load(modelPath);
+                var detections = SceneObjectDetector.Detect(Path.Combine(workspace.Root, scene.File), model, sceneOptions,
+                    new SyncProgress<double>(p => progress?.Report((index, scenes.Count, p))), cancel);
+                var created = DateTime.UtcNow;
+                var file = Path.Combine("detections", SceneIngestor.Slug(site.Name),
+                    $"{scene.AcquiredUtc:yyyyMMdd'T'HHmmss}_{scene.Id}_{key[..12]}_{created:yyyyMMddHHmmssfff}.geojson");
+                var staged = workspace.NewStagingPath(".geojson");
+                try
+                {
+                    detections.WriteGeoJson(staged);
+                    var record = workspace.Catalog.CommitDetectionRun(new DetectionRunRecord
+                    {
+                        Id = 0,
+                        SiteId = site.Id,
+                        SceneId = scene.Id,
+                        ModelSha256 = modelSha,
+                        ModelName = modelName,
+                        Parameters = parameters,
+                        ParametersSha256 = key,
+                        Counts = model.ClassNames.Distinct().ToDictionary(c => c, c => detections.CountsByClass.GetValueOrDefault(c)),
+                        DetectionsFile = file,
+                        CreatedUtc = created,
+                    }, staged, Path.Combine(workspace.Root, file));
+                    results.Add(new SceneDetectionResult(scene, record, Reused: false, detections));
+                }
+                finally
+                {
+                    if (File.Exists(staged))
+                    {
+                        File.Delete(staged);
+                    }
+                }
+                progress?.Report((index, scenes.Count, 1));
+            }
+            var classes = results.SelectMany(r => r.Record.Counts.Keys).Distinct().ToList();
+            return new SiteDetectionResult(site, modelPath, modelName, classes, results);
+        }
+        catch (GdalException e)
+        {
+            throw new SiteWatchException(e.Message, e);
+        }
+        finally
+        {
+            model?.Dispose();
+        }
+    }
+
+    /// <summary>SHA-256 of the model and its side-car class names (other names, other counts), hex.</summary>
+    private static string ModelHash(string modelPath)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using (var stream = File.OpenRead(modelPath))
+        {
+            var buffer = new byte[1 << 20];
+            int read;
+            while ((read = stream.Read(buffer)) > 0)
+            {
+                sha.AppendData(buffer, 0, read);
+            }
+        }
+        var sideCar = DetectorModel.SideCarPath(modelPath);
+        if (File.Exists(sideCar))
+        {
+            sha.AppendData(File.ReadAllBytes(sideCar));
+        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+}
