@@ -60,6 +60,9 @@ public static class SiteWatchApp
                 detect.SetDefaultCommand<DetectSiteCommand>();
                 detect.AddExample("detect", "--site", "hamhung");
                 detect.AddExample("detect", "--site", "hamhung", "--model", "dota-yolo11n-obb.onnx", "--score", "0.3", "--json");
+                detect.AddCommand<DetectFileCommand>("file").WithDescription("Detect objects in one georeferenced raster; no workspace needed.")
+                    .WithExample("detect", "file", "scene.tif", "--model", "yolo11n-obb.onnx", "--out", "detections.geojson")
+                    .WithExample("detect", "file", "scene.tif", "--aoi", "aoi.geojson", "--score", "0.4", "--json");
             });
             config.AddCommand<ActivityCommand>("activity")
                 .WithDescription("A site's activity per date: object counts per class, change areas, and an activity index against a trailing baseline.")
