@@ -199,9 +199,11 @@ public static class AlertWorkflow
             : [];
         var removed = date.Change is { } run
             ? context.ChangeObjects(run)
-                .Where(f => Text(f, "kind") == ChangeKind.Removed && Number(f, "area_m2") >= rule.MinAreaSquareMetres)
+                .Where(f => Text(f, "kind") == ChangeKind.Removed)
                 .Select(f => (Feature: f, Map: context.ToMap(f.Geometry)))
-                .Where(o => (zoneMap is not null && o.Map.Intersects(zoneMap)) || classShapes.Any(s => s.Intersects(o.Map)))
+                // With a zone, what counts is the removed area inside it: a removal next to the zone is not the object.
+                .Where(o => (zoneMap is not null && o.Map.Intersection(zoneMap).Area >= rule.MinAreaSquareMetres && o.Map.Intersects(zoneMap))
+                    || (Number(o.Feature, "area_m2") >= rule.MinAreaSquareMetres && classShapes.Any(s => s.Intersects(o.Map))))
                 .OrderByDescending(o => Number(o.Feature, "area_m2")).ToList()
             : [];
         int? before = rule.Class is not null && prior.Counts is { } pc && pc.TryGetValue(rule.Class, out var b) ? b : null;

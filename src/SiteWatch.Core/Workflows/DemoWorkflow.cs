@@ -121,7 +121,7 @@ public static class DemoWorkflow
     private static string DemoRules(DemoPlan plan)
     {
         var crane = plan.Objects.Single(o => o.Class == TruthClasses.BridgeCrane);
-        var zone = GeometryProjection.Transform(crane.FootprintUtm.Buffer(10).Envelope, DemoPlan.Epsg, 4326);
+        var zone = GeometryProjection.Transform(crane.FootprintUtm.Buffer(2), DemoPlan.Epsg, 4326);
         return $$"""
             // Alert rules of the demo site (written by 'sitewatch demo'); see 'sitewatch alerts rules --help'.
             {
@@ -130,7 +130,7 @@ public static class DemoWorkflow
                 {"name": "more vehicles", "kind": "count_above_baseline", "class": "vehicle", "k": 2, "baseline": 3, "min_count": 5},
                 {"name": "new structure", "kind": "new_structure", "min_area_m2": 2000, "severity": "critical"},
                 // The crane in front of the tunnel entrance: a removed object on it, or no crane detected any more.
-                {"name": "crane removed", "kind": "object_removed", "class": "crane", "min_area_m2": 50, "severity": "critical",
+                {"name": "crane removed", "kind": "object_removed", "class": "crane", "min_area_m2": 100, "severity": "critical",
                  "zone": {{GeoJsonText.Write(zone)}}}
               ]
             }
