@@ -67,6 +67,14 @@ public static class SiteWatchApp
                 klv.AddCommand<KlvDumpCommand>("dump").WithDescription("Decode every KLV packet of an MPEG-TS file or raw KLV file, with times, values and units.")
                     .WithExample("klv", "dump", "flight.ts", "--json");
             });
+            config.AddBranch("simulate", simulate =>
+            {
+                simulate.SetDescription("Synthetic test data with ground truth.");
+                simulate.AddCommand<SimulateFlightCommand>("flight")
+                    .WithDescription("Render a drone flight over mountains crossing a border: H.264 MPEG-TS with ST 0601 KLV per frame, truth.json, dem.tif, zones.geojson.")
+                    .WithExample("simulate", "flight", "--out", "flight", "--seconds", "20")
+                    .WithExample("simulate", "flight", "--size", "640x360", "--vmti", "--udp", "127.0.0.1:5600");
+            });
             config.AddCommand<InfoCommand>("info")
                 .WithDescription("Describe any raster GDAL reads: size, bands, types, nodata, georeference, CRS.")
                 .WithExample("info", "scene.tif", "--json");
