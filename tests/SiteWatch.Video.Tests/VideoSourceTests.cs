@@ -177,6 +177,32 @@ public class VideoSourceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task StoppingEarlyEndsFfmpegAndDoesNotHang()
+    {
+        var path = TempTs();
+        try
+        {
+            await TsMuxerTests.WriteGreyRampAsync(path, 12, KlvTransport.Sync);
+            await using var source = VideoSource.Open(path);
+            var seen = 0;
+            await foreach (var frame in source.ReadFramesAsync())
+            {
+                if (++seen == 2)
+                {
+                    break;
+                }
+            }
+
+            Assert.Equal(2, source.Stats.Frames);
+            Assert.NotNull(source.Stats.DecoderExitCode);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void MissingFileAndBadUdpAddressAreClearErrors()
     {
         Assert.Contains("no such video file", Assert.Throws<VideoException>(() => VideoSource.Open("/nonexistent/clip.ts")).Message);
