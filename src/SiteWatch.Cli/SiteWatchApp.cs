@@ -67,6 +67,14 @@ public static class SiteWatchApp
                 klv.AddCommand<KlvDumpCommand>("dump").WithDescription("Decode every KLV packet of an MPEG-TS file or raw KLV file, with times, values and units.")
                     .WithExample("klv", "dump", "flight.ts", "--json");
             });
+            config.AddBranch("video", video =>
+            {
+                video.SetDescription("Drone video: MPEG-TS with MISB KLV, from a file or live UDP.");
+                video.AddCommand<VideoInfoCommand>("info")
+                    .WithDescription("Decode a stream with ffmpeg and summarise it: frames, size, rate, telemetry per frame, KLV and TS errors.")
+                    .WithExample("video", "info", "flight.ts")
+                    .WithExample("video", "info", "udp://127.0.0.1:5600", "--json");
+            });
             config.AddBranch("simulate", simulate =>
             {
                 simulate.SetDescription("Synthetic test data with ground truth.");

@@ -26,6 +26,14 @@ public class SimulateCliTests
     }
 
     [Fact]
+    public void Video_info_of_a_missing_file_is_one_line_and_exit_1()
+    {
+        var (code, _, err) = CliTests.Run(null, "video", "info", "/nonexistent/flight.ts");
+        Assert.Equal(1, code);
+        Assert.Equal("error: /nonexistent/flight.ts: no such video file", err.Trim());
+    }
+
+    [Fact]
     public void A_missing_dem_is_one_line_and_exit_1()
     {
         var dir = Path.Combine(Path.GetTempPath(), $"sitewatch-simcli-{Guid.NewGuid():N}");
@@ -66,6 +74,14 @@ public class SimulateCliTests
             Assert.Equal(25, features[0].GetProperty("properties").GetProperty("buffer_m").GetDouble());
             Assert.Equal("Polygon", features[1].GetProperty("geometry").GetProperty("type").GetString());
             Assert.False(File.Exists(Path.Combine(dir, "flight.ts.partial")));
+
+            // video info reads it back: every frame with its telemetry.
+            var (infoCode, info, infoErr) = CliTests.Run(null, "video", "info", Path.Combine(dir, "flight.ts"), "--json");
+            Assert.True(infoCode == 0, infoErr);
+            using var summary = JsonDocument.Parse(info);
+            Assert.Equal(5, summary.RootElement.GetProperty("frames").GetInt64());
+            Assert.Equal(0, summary.RootElement.GetProperty("frames_without_telemetry").GetInt64());
+            Assert.Equal(160, summary.RootElement.GetProperty("width").GetInt32());
         }
         finally
         {
