@@ -1,6 +1,7 @@
 using SiteWatch.Cli.Commands;
 using SiteWatch.Core;
 using SiteWatch.Gdal;
+using SiteWatch.Video;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -105,6 +106,22 @@ public static class SiteWatchApp
                 klv.AddCommand<KlvDumpCommand>("dump").WithDescription("Decode every KLV packet of an MPEG-TS file or raw KLV file, with times, values and units.")
                     .WithExample("klv", "dump", "flight.ts", "--json");
             });
+            config.AddBranch("video", video =>
+            {
+                video.SetDescription("Drone video: MPEG-TS with MISB KLV, from a file or live UDP.");
+                video.AddCommand<VideoInfoCommand>("info")
+                    .WithDescription("Decode a stream with ffmpeg and summarise it: frames, size, rate, telemetry per frame, KLV and TS errors.")
+                    .WithExample("video", "info", "flight.ts")
+                    .WithExample("video", "info", "udp://127.0.0.1:5600", "--json");
+            });
+            config.AddBranch("simulate", simulate =>
+            {
+                simulate.SetDescription("Synthetic test data with ground truth.");
+                simulate.AddCommand<SimulateFlightCommand>("flight")
+                    .WithDescription("Render a drone flight over mountains crossing a border: H.264 MPEG-TS with ST 0601 KLV per frame, truth.json, dem.tif, zones.geojson.")
+                    .WithExample("simulate", "flight", "--out", "flight", "--seconds", "20")
+                    .WithExample("simulate", "flight", "--size", "640x360", "--vmti", "--udp", "127.0.0.1:5600");
+            });
             config.AddCommand<InfoCommand>("info")
                 .WithDescription("Describe any raster GDAL reads: size, bands, types, nodata, georeference, CRS.")
                 .WithExample("info", "scene.tif", "--json");
@@ -131,6 +148,11 @@ public static class SiteWatchApp
             return Failure;
         }
         catch (GdalException e)
+        {
+            Error(e.Message);
+            return Failure;
+        }
+        catch (VideoException e)
         {
             Error(e.Message);
             return Failure;
