@@ -32,6 +32,10 @@ public sealed class EvalDetectCommand : Command<EvalDetectCommand.Settings>
         [Description("Compare the truth's class names as they are instead of mapping the demo's classes onto the default model's.")]
         public bool RawClasses { get; init; }
 
+        [CommandOption("--outline")]
+        [Description("Match against the references' outlines even when every detection is an axis-aligned box (by default such detections are matched with the references' bounding boxes).")]
+        public bool Outline { get; init; }
+
         [CommandOption("--json")]
         [Description("Write the figures as JSON.")]
         public bool Json { get; init; }
@@ -57,13 +61,15 @@ public sealed class EvalDetectCommand : Command<EvalDetectCommand.Settings>
         DateOnly? date = settings.Date is null ? null : DateOnly.ParseExact(settings.Date, "yyyy-MM-dd", CultureInfo.InvariantCulture);
         var predicted = DetectionEvaluator.ReadDetections(settings.Predicted!);
         var truth = DetectionEvaluator.ReadTruth(settings.Truth!, date, settings.RawClasses ? (c, _) => c : null);
-        var classes = DetectionEvaluator.Evaluate(predicted, truth, settings.Iou);
+        bool axisAligned = !settings.Outline && DetectionEvaluator.AllAxisAligned(settings.Predicted!);
+        var classes = DetectionEvaluator.Evaluate(predicted, truth, settings.Iou, axisAligned);
         if (settings.Json)
         {
             Output.WriteJson(new
             {
                 date = settings.Date,
                 iou = settings.Iou,
+                compared_with = axisAligned ? "bounding boxes" : "outlines",
                 classes = classes.Select(c => new
                 {
                     @class = c.ClassName, truth = c.TruthCount, predicted = c.PredictedCount, true_positives = c.TruePositives,
@@ -80,6 +86,7 @@ public sealed class EvalDetectCommand : Command<EvalDetectCommand.Settings>
                 Ratio(c.Precision), Ratio(c.Recall), Ratio(c.F1));
         }
         AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"[grey]Matched at IoU >= {settings.Iou:0.##} against the references' {(axisAligned ? "bounding boxes (axis-aligned detections)" : "outlines")}.[/]");
         return SiteWatchApp.Success;
     }
 

@@ -25,7 +25,10 @@ public sealed record LabelledPolygon(string ClassName, double Score, Geometry Po
 /// </summary>
 public static class DetectionEvaluator
 {
-    public static IReadOnlyList<ClassAccuracy> Evaluate(IReadOnlyList<LabelledPolygon> predicted, IReadOnlyList<LabelledPolygon> truth, double iouThreshold = 0.3)
+    /// <param name="axisAligned">Compare against the references' bounding boxes: an axis-aligned detector cannot draw
+    /// a rotated object's outline, so its boxes are matched with the box it was trained to find.</param>
+    public static IReadOnlyList<ClassAccuracy> Evaluate(IReadOnlyList<LabelledPolygon> predicted, IReadOnlyList<LabelledPolygon> truth,
+        double iouThreshold = 0.3, bool axisAligned = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(iouThreshold);
         var centre = (truth.Count > 0 ? truth : predicted).Select(p => p.Polygon.Centroid.Coordinate).DefaultIfEmpty(new Coordinate(0, 0)).First();
@@ -34,7 +37,8 @@ public static class DetectionEvaluator
         var result = new List<ClassAccuracy>();
         foreach (var cls in classes)
         {
-            var refs = truth.Where(t => t.ClassName == cls).Select(t => local.Project(t.Polygon)).ToList();
+            var refs = truth.Where(t => t.ClassName == cls).Select(t => local.Project(t.Polygon))
+                .Select(g => axisAligned ? g.Envelope : g).ToList();
             var preds = predicted.Where(p => p.ClassName == cls).OrderByDescending(p => p.Score).Select(p => local.Project(p.Polygon)).ToList();
             var used = new bool[refs.Count];
             int tp = 0;
@@ -73,6 +77,11 @@ public static class DetectionEvaluator
         return union <= 0 ? 0 : inter / union;
     }
 
+    /// <summary>True when every detection is an axis-aligned box (SiteWatch writes orientation_deg 0 for those).</summary>
+    public static bool AllAxisAligned(string path) =>
+        ReadFeatures(path).All(f => f.Attributes?.GetOptionalValue("orientation_deg") is { } o
+            && Math.Abs(Convert.ToDouble(o, CultureInfo.InvariantCulture) % 90) < 1e-6);
+
     /// <summary>Reads detections written by SiteWatch (or any FeatureCollection with `class` and optional `score`).</summary>
     public static IReadOnlyList<LabelledPolygon> ReadDetections(string path, string classProperty = "class")
     {
@@ -100,7 +109,9 @@ public static class DetectionEvaluator
         {
             var attributes = feature.Attributes;
             var cls = attributes?.GetOptionalValue("class")?.ToString();
-            if (cls is null || feature.Geometry is not (Polygon or MultiPolygon))
+            // SiteWatch's truth files also hold change polygons (feature_type "change"); only objects are references.
+            var type = attributes?.GetOptionalValue("feature_type")?.ToString();
+            if (cls is null || feature.Geometry is not (Polygon or MultiPolygon) || (type is not null && type != "object"))
             {
                 continue;
             }
