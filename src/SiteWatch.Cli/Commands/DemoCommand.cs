@@ -91,6 +91,12 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
                 },
                 activity = ActivityCommand.ActivityView(result.Activity.Timeline, result.Activity.PlotPath),
                 detection_note = result.Activity.DetectionNote,
+                detection_accuracy = result.Activity.DetectionChecks.Select(c => new
+                {
+                    date = c.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                    cloudy = c.Cloudy,
+                    classes = c.Classes.Select(a => new { @class = a.ClassName, truth = a.TruthCount, detected = a.PredictedCount, matched = a.TruePositives }),
+                }),
                 alert_rules = result.Activity.RulesPath,
                 alerts = result.Activity.Alerts.Raised.OrderBy(a => a.ObservedUtc).Select(a => AlertsListCommand.AlertView(a, [])).ToArray(),
                 truth = new
@@ -177,12 +183,47 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
             AnsiConsole.MarkupLineInterpolated($"[yellow]note:[/] {note}");
         }
         ActivityCommand.Print(activity.Timeline);
+        PrintDetectionChecks(activity.DetectionChecks);
         var raised = activity.Alerts.Raised.OrderBy(a => a.ObservedUtc).ToList();
         var table = new Table().Title($"Alerts raised ({raised.Count})").AddColumns("Observed", "Severity", "Rule", "Message");
         foreach (var a in raised)
         {
             table.AddRow(a.ObservedUtc.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), a.Severity, Markup.Escape(a.RuleName), Markup.Escape(a.Message));
         }
+        AnsiConsole.Write(table);
+    }
+
+    /// <summary>Detected / true count per class and date, then precision and recall per class over all dates.</summary>
+    private static void PrintDetectionChecks(IReadOnlyList<DemoDetectionCheck> checks)
+    {
+        if (checks.Count == 0)
+        {
+            return;
+        }
+        var classes = checks.SelectMany(c => c.Classes.Select(a => a.ClassName)).Distinct().Order().ToList();
+        var table = new Table().Title("Object counts: detected / truth (matched at IoU 0.3)").AddColumn("Date");
+        foreach (var c in classes)
+        {
+            table.AddColumn(new TableColumn(c).RightAligned());
+        }
+        foreach (var check in checks)
+        {
+            var row = new List<string> { check.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + (check.Cloudy ? " (cloud)" : "") };
+            foreach (var c in classes)
+            {
+                var a = check.Classes.FirstOrDefault(x => x.ClassName == c);
+                row.Add(a is null ? "0 / 0" : FormattableString.Invariant($"{a.PredictedCount} / {a.TruthCount} ({a.TruePositives})"));
+            }
+            table.AddRow(row.ToArray());
+        }
+        var totals = new List<string> { "precision / recall" };
+        foreach (var c in classes)
+        {
+            var all = checks.SelectMany(x => x.Classes).Where(x => x.ClassName == c).ToList();
+            int truth = all.Sum(x => x.TruthCount), found = all.Sum(x => x.PredictedCount), tp = all.Sum(x => x.TruePositives);
+            totals.Add(FormattableString.Invariant($"{(found == 0 ? "-" : (tp / (double)found).ToString("0.00", CultureInfo.InvariantCulture))} / {(truth == 0 ? "-" : (tp / (double)truth).ToString("0.00", CultureInfo.InvariantCulture))}"));
+        }
+        table.AddRow(totals.ToArray());
         AnsiConsole.Write(table);
     }
 

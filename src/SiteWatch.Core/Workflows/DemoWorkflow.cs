@@ -19,7 +19,11 @@ public sealed record DemoResult(string OutputDirectory, string WorkspaceDirector
 
 /// <summary>The demo's objects and alerts: detections (when the default model ships), the activity timeline and the alerts raised.</summary>
 /// <param name="DetectionNote">Why detection was skipped, or null when it ran.</param>
-public sealed record DemoActivityReport(SiteDetectionResult? Detection, string? DetectionNote, ActivityTimeline Timeline, string PlotPath, string RulesPath, AlertCheckResult Alerts);
+public sealed record DemoActivityReport(SiteDetectionResult? Detection, string? DetectionNote, ActivityTimeline Timeline, string PlotPath, string RulesPath,
+    AlertCheckResult Alerts, IReadOnlyList<DemoDetectionCheck> DetectionChecks);
+
+/// <summary>One scene's detections scored against the ground truth objects present that day (IoU 0.3, bounding boxes).</summary>
+public sealed record DemoDetectionCheck(DateOnly Date, bool Cloudy, IReadOnlyList<ClassAccuracy> Classes);
 
 /// <summary>
 /// The built-in demo: renders the synthetic plant time series as the files a provider would deliver (GeoTIFFs, one in
@@ -83,12 +87,12 @@ public static class DemoWorkflow
         site = workspace.Catalog.GetSite(site.Name);
         var change = DemoChangeAnalysis.Run(workspace, site, plan, truthDir, new SiteChangeOptions(),
             new SyncProgress<double>(p => progress?.Report(("Detecting change", p))), cancel);
-        var activity = RunActivity(workspace, site, plan, output, progress, cancel);
+        var activity = RunActivity(workspace, site, plan, output, truthPath, progress, cancel);
         return new DemoResult(output, workspaceDir, scenesDir, aoiPath, truthPath, plan, site, workspace.Catalog.ListScenes(site.Id), change, activity);
     }
 
     /// <summary>Counts objects with the shipped detector (when this build has one), plots the activity and checks the demo's alert rules.</summary>
-    private static DemoActivityReport RunActivity(Workspace workspace, Site site, DemoPlan plan, string output,
+    private static DemoActivityReport RunActivity(Workspace workspace, Site site, DemoPlan plan, string output, string truthPath,
         IProgress<(string Stage, double Fraction)>? progress, CancellationToken cancel)
     {
         SiteDetectionResult? detection = null;
@@ -110,7 +114,26 @@ public static class DemoWorkflow
         AlertWorkflow.StoreRules(workspace, site.Name, rules);
         var alerts = AlertWorkflow.Check(workspace, site.Name, DateTime.UtcNow, null,
             new SyncProgress<double>(p => progress?.Report(("Checking alert rules", p))), cancel);
-        return new DemoActivityReport(detection, note, timeline, plot, rules, alerts);
+        var checks = detection is null ? [] : CheckDetections(workspace, detection, truthPath);
+        return new DemoActivityReport(detection, note, timeline, plot, rules, alerts, checks);
+    }
+
+    /// <summary>
+    /// Scores every scene's stored detections against the truth objects present on its date. Detections sit where
+    /// the scene's (slightly wrong) georeference puts them, as a user would see them, so the figures include it.
+    /// </summary>
+    private static List<DemoDetectionCheck> CheckDetections(Workspace workspace, SiteDetectionResult detection, string truthPath)
+    {
+        var checks = new List<DemoDetectionCheck>();
+        foreach (var scene in detection.Scenes.OrderBy(s => s.Scene.AcquiredUtc))
+        {
+            var date = DateOnly.FromDateTime(scene.Scene.AcquiredUtc);
+            var predicted = DetectionEvaluator.ReadDetections(Path.Combine(workspace.Root, scene.Record.DetectionsFile));
+            var truth = DetectionEvaluator.ReadTruth(truthPath, date);
+            checks.Add(new DemoDetectionCheck(date, scene.Scene.CloudMaskFile is not null,
+                DetectionEvaluator.Evaluate(predicted, truth, 0.3, axisAligned: true)));
+        }
+        return checks;
     }
 
     /// <summary>
