@@ -19,8 +19,9 @@ public sealed record TrackerOptions
     public double LowMatchIoU { get; init; } = 0.5;
 
     /// <summary>
-    /// Without overlap, a detection may still match a prediction whose centre is within this many box diagonals.
-    /// Detection every Nth frame lets a small, fast object move further than its own size between looks.
+    /// Without overlap, a detection may still match a prediction whose centre is within this many box diagonals
+    /// (times the square root of the frames since the track's last detection). Detection every Nth frame lets a small,
+    /// fast object move further than its own size between looks.
     /// </summary>
     public double MaxCentreDistance { get; init; } = 1.0;
 
@@ -160,6 +161,7 @@ public sealed class ByteTracker
         {
             var predicted = track.Box;
             var diagonal = Math.Sqrt(predicted.Width * predicted.Width + predicted.Height * predicted.Height);
+            var gate = Options.MaxCentreDistance * Math.Sqrt(Math.Max(1, track.FramesSinceUpdate(frameIndex)));
             foreach (var detection in detections)
             {
                 var iou = predicted.IoU(detection.Box);
@@ -173,9 +175,9 @@ public sealed class ByteTracker
                 var dx = predicted.CentreX - detection.Box.CentreX;
                 var dy = predicted.CentreY - detection.Box.CentreY;
                 var distance = Math.Sqrt(dx * dx + dy * dy) / Math.Max(1, diagonal);
-                if (distance < Options.MaxCentreDistance)
+                if (distance < gate)
                 {
-                    pairs.Add((minIoU * 0.5 * (1 - distance / Options.MaxCentreDistance), track, detection));
+                    pairs.Add((minIoU * 0.5 * (1 - distance / gate), track, detection));
                 }
             }
         }

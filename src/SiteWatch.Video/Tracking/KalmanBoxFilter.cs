@@ -4,12 +4,15 @@ namespace SiteWatch.Video.Tracking;
 /// Constant-velocity Kalman filter on a box's centre x, centre y, aspect ratio (w/h) and height, with the noise model
 /// of DeepSORT/ByteTrack (standard deviations proportional to the box height). With that model the transition,
 /// measurement and noise matrices act on each of the four quantities separately, so the 8 x 8 covariance is exactly
-/// four independent 2 x 2 (value, velocity) blocks; that is how it is stored. Time is in frames.
+/// four independent 2 x 2 (value, velocity) blocks; that is how it is stored. Time is in frames. One departure: a new
+/// track's velocity is far less certain (half its height per frame, not a sixteenth), so a fast object seen only
+/// every Nth frame gets its velocity from its second and third detections rather than after dozens.
 /// </summary>
 public sealed class KalmanBoxFilter
 {
     private const double PositionWeight = 1.0 / 20;
     private const double VelocityWeight = 1.0 / 160;
+    private const double InitialVelocityWeight = 0.5;
 
     // Per quantity (x, y, a, h): value, velocity and the covariance block [[P00, P01], [P01, P11]].
     private readonly double[] _value = new double[4];
@@ -26,7 +29,7 @@ public sealed class KalmanBoxFilter
         {
             _value[i] = m[i];
             var sp = i == 2 ? 1e-2 : 2 * PositionWeight * h;
-            var sv = i == 2 ? 1e-5 : 10 * VelocityWeight * h;
+            var sv = i == 2 ? 1e-5 : InitialVelocityWeight * h;
             _p00[i] = sp * sp;
             _p11[i] = sv * sv;
         }
