@@ -1,6 +1,7 @@
 using SiteWatch.Cli.Commands;
 using SiteWatch.Core;
 using SiteWatch.Gdal;
+using SiteWatch.Video;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -92,6 +93,11 @@ public static class SiteWatchApp
             return Failure;
         }
         catch (GdalException e)
+        {
+            Error(e.Message);
+            return Failure;
+        }
+        catch (VideoException e)
         {
             Error(e.Message);
             return Failure;

@@ -19,6 +19,7 @@ public sealed class TsDemuxer
 
     private readonly PidState?[] _pids = new PidState?[8192];
     private readonly Queue<KlvAccessUnit> _output = new();
+    private readonly Queue<TsVideoPes> _videoPes = new();
     private readonly List<TsElementaryStream> _streams = [];
     private readonly byte[] _pending;
     private int _pendingCount;
@@ -43,6 +44,9 @@ public sealed class TsDemuxer
     /// with a SMPTE UL (some encoders omit the 'KLVA' descriptor).
     /// </summary>
     public bool DetectUnregisteredKlv { get; init; } = true;
+
+    /// <summary>Queue the timing of every video PES start for <see cref="TryReadVideoPes"/> (frame pairing needs it).</summary>
+    public bool ReportVideoPes { get; init; }
 
     public TsDiagnostics Diagnostics { get; } = new();
 
@@ -117,6 +121,9 @@ public sealed class TsDemuxer
     }
 
     public bool TryRead([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out KlvAccessUnit? unit) => _output.TryDequeue(out unit);
+
+    /// <summary>Next video PES start seen, in stream (decode) order; only with <see cref="ReportVideoPes"/>.</summary>
+    public bool TryReadVideoPes(out TsVideoPes pes) => _videoPes.TryDequeue(out pes);
 
     /// <summary>Demuxes a whole stream lazily, reading it in chunks (never all at once).</summary>
     public static IEnumerable<KlvAccessUnit> ReadKlv(Stream stream, TsDemuxer? demuxer = null)
@@ -672,9 +679,17 @@ public sealed class TsDemuxer
         if (state.Stream is { } info)
         {
             info.PesPackets++;
-            if (TryParsePesHeader(payload, out var header, out _) && header.Pts is { } pts)
+            if (TryParsePesHeader(payload, out var header, out _))
             {
-                info.LastPts = pts;
+                if (header.Pts is { } pts)
+                {
+                    info.LastPts = pts;
+                }
+
+                if (ReportVideoPes && info.Kind == TsStreamKind.Video)
+                {
+                    _videoPes.Enqueue(new TsVideoPes(state.Pid, header.Pts, header.Dts, position));
+                }
             }
         }
     }

@@ -108,6 +108,9 @@ public sealed class KlvAccessUnit
     public double? Seconds => Pts / 90000.0;
 }
 
+/// <summary>The start of a video PES: its time stamps and the stream offset of the packet that began it.</summary>
+public readonly record struct TsVideoPes(int Pid, long? Pts, long? Dts, long Position);
+
 public enum TsErrorKind : byte
 {
     /// <summary>Expected 0x47 at a packet boundary; the demuxer resynchronises.</summary>

@@ -1,0 +1,20 @@
+namespace SiteWatch.Video.Frames;
+
+/// <summary>How <see cref="VideoSource"/> decodes and pairs telemetry.</summary>
+public sealed record VideoSourceOptions
+{
+    /// <summary>The ffmpeg executable: a name looked up on PATH, or a path.</summary>
+    public string FfmpegPath { get; init; } = "ffmpeg";
+
+    /// <summary>Frames wider than this are scaled down (aspect kept); null decodes at full size.</summary>
+    public int? MaxWidth { get; init; }
+
+    /// <summary>A KLV set older than this relative to a frame no longer counts as that frame's telemetry.</summary>
+    public TimeSpan TelemetryTolerance { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A live UDP source ends after this long without a datagram, once the first one has arrived.</summary>
+    public TimeSpan UdpIdleTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Bytes ffmpeg reads to identify the streams before decoding (smaller starts a live stream sooner).</summary>
+    public int ProbeSizeBytes { get; init; } = 1_000_000;
+}
