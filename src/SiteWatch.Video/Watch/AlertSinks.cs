@@ -59,6 +59,13 @@ public sealed class CotSink : IAlertSink
 
         try
         {
+            // A peer that closed shows as readable with nothing to read. Writing into such a socket succeeds once
+            // and the event is silently lost, so look before writing and connect again.
+            if (_tcp is { } open && open.Client.Poll(0, SelectMode.SelectRead) && open.Available == 0)
+            {
+                DropTcp();
+            }
+
             if (_tcpStream is null)
             {
                 _tcp = new TcpClient();
