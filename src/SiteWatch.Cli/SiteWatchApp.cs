@@ -61,6 +61,13 @@ public static class SiteWatchApp
                 eval.AddCommand<EvalChangeCommand>("change").WithDescription("Overall accuracy, kappa, precision, recall, F1 and IoU of a change mask.")
                     .WithExample("eval", "change", "--predicted", "change_mask.tif", "--reference", "change.bmp", "--unchanged", "unchanged.bmp");
             });
+            config.AddBranch("detect", detect =>
+            {
+                detect.SetDescription("Object detection (ONNX YOLO / YOLO-OBB models) over whole scenes, tiled.");
+                detect.AddCommand<DetectFileCommand>("file").WithDescription("Detect objects in one georeferenced raster; no workspace needed.")
+                    .WithExample("detect", "file", "scene.tif", "--model", "yolo11n-obb.onnx", "--out", "detections.geojson")
+                    .WithExample("detect", "file", "scene.tif", "--aoi", "aoi.geojson", "--score", "0.4", "--json");
+            });
             config.AddBranch("klv", klv =>
             {
                 klv.SetDescription("MISB KLV metadata (ST 0601 with nested ST 0102 / 0903 sets) from drone video.");

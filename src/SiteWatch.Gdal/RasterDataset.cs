@@ -290,6 +290,10 @@ public sealed unsafe class RasterDataset : IDisposable
         return string.IsNullOrEmpty(text) ? null : text;
     }
 
+    /// <summary>GDAL's colour interpretation of a band by name ("Red", "Green", "Blue", "Gray", "Undefined", ...).</summary>
+    public string ColourInterpretation(int band) =>
+        GdalNative.Utf8(GdalNative.GDALGetColorInterpretationName(GdalNative.GDALGetRasterColorInterpretation(BandHandle(band)))) ?? "Undefined";
+
     public void SetBandDescription(int band, string description) => GdalNative.GDALSetDescription(BandHandle(band), description);
 
     /// <summary>A metadata item of the dataset (band 0) or of a band, in the default or a named domain (e.g. "ENVI").</summary>

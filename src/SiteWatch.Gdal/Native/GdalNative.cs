@@ -103,6 +103,8 @@ internal static unsafe partial class GdalNative
 
     // ---- bands ----
     [LibraryImport(Lib)] internal static partial int GDALGetRasterDataType(nint band);
+    [LibraryImport(Lib)] internal static partial int GDALGetRasterColorInterpretation(nint band);
+    [LibraryImport(Lib)] internal static partial nint GDALGetColorInterpretationName(int interpretation);
     [LibraryImport(Lib)] internal static partial void GDALGetBlockSize(nint band, int* xBlock, int* yBlock);
     [LibraryImport(Lib)] internal static partial double GDALGetRasterNoDataValue(nint band, int* hasValue);
     [LibraryImport(Lib)] internal static partial int GDALSetRasterNoDataValue(nint band, double value);

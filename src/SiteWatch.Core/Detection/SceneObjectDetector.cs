@@ -1,0 +1,279 @@
+using System.Diagnostics;
+using NetTopologySuite.Geometries;
+using NetTopologySuite.Geometries.Prepared;
+using SiteWatch.Core.Geo;
+using SiteWatch.Gdal;
+
+namespace SiteWatch.Core.Detection;
+
+/// <summary>Settings of a whole-scene detection run.</summary>
+public sealed record SceneDetectionOptions
+{
+    public DetectorOptions Detector { get; init; } = new();
+
+    /// <summary>Overlap of neighbouring tiles as a fraction of the tile (0 .. 0.9).</summary>
+    public double TileOverlap { get; init; } = 0.2;
+
+    /// <summary>Only tiles meeting this polygon run, and only detections centred inside it are kept; in the raster's CRS.</summary>
+    public Geometry? Aoi { get; init; }
+
+    /// <summary>
+    /// Two same-class detections of which one covers more than this share of the other (intersection over the
+    /// smaller) are one object cut by a tile seam.
+    /// </summary>
+    public double SeamOverlap { get; init; } = 0.5;
+}
+
+/// <summary>
+/// SAHI-style sliding-window detection over a whole GDAL raster: tiles of the model's input size with overlap, read
+/// window by window (memory holds one tile, never the scene), detections merged across seams, restricted to an AOI,
+/// and georeferenced through the raster's geotransform into its CRS and WGS84.
+/// </summary>
+public static class SceneObjectDetector
+{
+    /// <summary>Pixels from an inner tile edge within which a detection counts as cut by that edge.</summary>
+    internal const double EdgeMargin = 2;
+
+    public static SceneDetections Detect(string rasterPath, DetectorModel model, SceneDetectionOptions options, IProgress<double>? progress = null, CancellationToken ct = default)
+    {
+        options.Detector.Validate();
+        if (!(options.TileOverlap is >= 0 and <= 0.9))
+        {
+            throw new SiteWatchException($"tile overlap {options.TileOverlap} must lie between 0 and 0.9");
+        }
+        var total = Stopwatch.StartNew();
+        if (!File.Exists(rasterPath))
+        {
+            throw new SiteWatchException($"{rasterPath}: file not found");
+        }
+        using var raster = RasterDataset.Open(rasterPath);
+        var transform = raster.GeoTransform ?? throw new SiteWatchException($"{rasterPath}: has no geotransform; detections cannot be placed on the ground");
+        using var crs = raster.OpenCrs() ?? throw new SiteWatchException($"{rasterPath}: has no coordinate reference system; detections cannot be placed on the ground");
+        model.Prepare(options.Detector.Device);
+        var bands = SceneBands.Select(raster, model.Bands, model.Scaling);
+
+        var srid = crs.Epsg ?? 0;
+        var factory = new GeometryFactory(new PrecisionModel(), srid);
+        var aoi = options.Aoi is { } a ? PreparedGeometryFactory.Prepare(a) : null;
+        var (tileW, tileH) = (model.InputWidth, model.InputHeight);
+        var tiles = Tiles(raster.Width, raster.Height, tileW, tileH, options.TileOverlap)
+            .Where(t => aoi is null || aoi.Intersects(MapPolygon(factory, transform, t.Column, t.Row, t.Width, t.Height)))
+            .ToList();
+        var allTiles = Tiles(raster.Width, raster.Height, tileW, tileH, options.TileOverlap).Count();
+
+        var found = new List<SeamCandidate>();
+        var tile = new float[3 * tileW * tileH];
+        var plane = new float[tileW * tileH];
+        double inference = 0;
+        for (var i = 0; i < tiles.Count; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var t = tiles[i];
+            tile.AsSpan().Fill(Letterbox.PadValue);
+            for (var c = 0; c < 3; c++)
+            {
+                var window = plane.AsSpan(0, t.Width * t.Height);
+                raster.Read(bands.BandNumbers[c], t, window);
+                bands.Scale(c, window, raster.NoDataOf(bands.BandNumbers[c]));
+                for (var r = 0; r < t.Height; r++)
+                {
+                    window.Slice(r * t.Width, t.Width).CopyTo(tile.AsSpan(c * tileW * tileH + r * tileW, t.Width));
+                }
+            }
+            var tileDetections = model.Detect(tile, tileW, tileH, options.Detector, out var seconds);
+            inference += seconds;
+            foreach (var d in tileDetections)
+            {
+                // Detections centred on the padding beyond the raster's edge see no image.
+                if (d.CentreX >= t.Width || d.CentreY >= t.Height)
+                {
+                    continue;
+                }
+                found.Add(new SeamCandidate(d with { CentreX = d.CentreX + t.Column, CentreY = d.CentreY + t.Row }, CutByTileEdge(d, t, raster.Width, raster.Height)));
+            }
+            progress?.Report((i + 1) / (double)tiles.Count);
+        }
+
+        var merged = MergeAcrossSeams(found, options.Detector.IouThreshold, options.SeamOverlap);
+        using var wgs84 = SpatialReference.Wgs84();
+        using var toWgs84 = new CoordinateTransform(crs, wgs84);
+        var metresPerUnit = crs.IsProjected ? crs.LinearUnitMetres : (double?)null;
+        var detections = new List<GeoDetection>();
+        foreach (var d in merged)
+        {
+            var (x, y) = transform.PixelToMap(d.CentreX, d.CentreY);
+            var centre = factory.CreatePoint(new Coordinate(x, y));
+            if (aoi is not null && !aoi.Covers(centre))
+            {
+                continue;
+            }
+            detections.Add(Georeference(d, factory, transform, toWgs84, metresPerUnit));
+        }
+        var counts = model.ClassNames.ToDictionary(n => n, n => detections.Count(d => d.ClassName == n), StringComparer.Ordinal);
+        var scanned = ScannedArea(raster, factory, transform, options.Aoi, toWgs84, metresPerUnit);
+        return new SceneDetections(Path.GetFullPath(rasterPath), model.ModelPath, crs.ToString(), detections.OrderByDescending(d => d.Score).ToList(), counts,
+            tiles.Count, allTiles - tiles.Count, scanned / 1e6, inference, total.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>A WGS84 area of interest (as <see cref="AoiReader"/> reads it) in the CRS of a raster, for <see cref="SceneDetectionOptions.Aoi"/>.</summary>
+    public static Geometry AoiInRasterCrs(string rasterPath, Geometry wgs84Aoi)
+    {
+        using var raster = RasterDataset.Open(rasterPath);
+        using var crs = raster.OpenCrs() ?? throw new SiteWatchException($"{rasterPath}: has no coordinate reference system; the AOI cannot be placed on it");
+        using var wgs84 = SpatialReference.Wgs84();
+        using var transform = new CoordinateTransform(wgs84, crs);
+        return GeometryProjection.Transform(wgs84Aoi, transform, crs.Epsg ?? 0);
+    }
+
+    /// <summary>
+    /// Tile windows covering a width x height raster: steps of (1 - overlap) x tile, the last tile of each row and
+    /// column moved back to end at the raster's edge; a raster smaller than a tile is one (padded) tile.
+    /// </summary>
+    public static IEnumerable<RasterWindow> Tiles(int width, int height, int tileWidth, int tileHeight, double overlap)
+    {
+        var xs = Starts(width, tileWidth, overlap);
+        var ys = Starts(height, tileHeight, overlap);
+        foreach (var y in ys)
+        {
+            foreach (var x in xs)
+            {
+                yield return new RasterWindow(x, y, Math.Min(tileWidth, width - x), Math.Min(tileHeight, height - y));
+            }
+        }
+    }
+
+    private static List<int> Starts(int size, int tile, double overlap)
+    {
+        if (size <= tile)
+        {
+            return [0];
+        }
+        var step = Math.Max(1, (int)Math.Round(tile * (1 - overlap)));
+        var starts = new List<int>();
+        for (var s = 0; s + tile < size; s += step)
+        {
+            starts.Add(s);
+        }
+        starts.Add(size - tile);
+        return starts;
+    }
+
+    /// <summary>A detection in raster pixels, and whether a tile edge inside the raster cut it.</summary>
+    internal readonly record struct SeamCandidate(PixelDetection Detection, bool CutByEdge);
+
+    private static bool CutByTileEdge(PixelDetection d, RasterWindow t, int rasterWidth, int rasterHeight)
+    {
+        var (minX, minY, maxX, maxY) = d.Extent();
+        return (t.Column > 0 && minX <= EdgeMargin)
+            || (t.Row > 0 && minY <= EdgeMargin)
+            || (t.Column + t.Width < rasterWidth && maxX >= t.Width - EdgeMargin)
+            || (t.Row + t.Height < rasterHeight && maxY >= t.Height - EdgeMargin);
+    }
+
+    /// <summary>
+    /// Merges the detections of overlapping tiles in one greedy pass per class, uncut detections first, best score
+    /// first: a later detection overlapping a kept one by more than <paramref name="iouThreshold"/> (IoU) is a
+    /// duplicate of the same object seen by two tiles; a later detection cut by a tile edge that mostly lies inside a
+    /// kept one (intersection over the smaller above <paramref name="seamOverlap"/>) is the same object seen partly.
+    /// An uncut detection absorbs it; two cut ones are joined (their enclosing box for axis-aligned detections, the
+    /// larger for rotated ones).
+    /// </summary>
+    internal static List<PixelDetection> MergeAcrossSeams(IReadOnlyList<SeamCandidate> candidates, double iouThreshold, double seamOverlap)
+    {
+        var merged = new List<PixelDetection>();
+        foreach (var group in candidates.GroupBy(c => c.Detection.ClassId))
+        {
+            var ordered = group.OrderBy(c => c.CutByEdge).ThenByDescending(c => c.Detection.Score).ToList();
+            var kept = ordered.Select(c => c.Detection).ToArray();
+            var gone = new bool[ordered.Count];
+            for (var i = 0; i < ordered.Count; i++)
+            {
+                if (gone[i])
+                {
+                    continue;
+                }
+                for (var j = i + 1; j < ordered.Count; j++)
+                {
+                    if (gone[j])
+                    {
+                        continue;
+                    }
+                    var other = ordered[j].Detection;
+                    if (ordered[j].CutByEdge && BoxOverlap.IoSmaller(kept[i], other) > seamOverlap)
+                    {
+                        if (ordered[i].CutByEdge)
+                        {
+                            kept[i] = Join(kept[i], other);
+                        }
+                        gone[j] = true;
+                    }
+                    else if (BoxOverlap.IoU(kept[i], other) > iouThreshold)
+                    {
+                        gone[j] = true;
+                    }
+                }
+                merged.Add(kept[i]);
+            }
+        }
+        return [.. merged.OrderByDescending(d => d.Score)];
+    }
+
+    private static PixelDetection Join(PixelDetection a, PixelDetection b)
+    {
+        var score = Math.Max(a.Score, b.Score);
+        if (a.AngleRadians != 0 || b.AngleRadians != 0)
+        {
+            return (a.Area >= b.Area ? a : b) with { Score = score };
+        }
+        var (ea, eb) = (a.Extent(), b.Extent());
+        double x0 = Math.Min(ea.MinX, eb.MinX), y0 = Math.Min(ea.MinY, eb.MinY), x1 = Math.Max(ea.MaxX, eb.MaxX), y1 = Math.Max(ea.MaxY, eb.MaxY);
+        return a with { Score = score, CentreX = (x0 + x1) / 2, CentreY = (y0 + y1) / 2, Width = x1 - x0, Height = y1 - y0 };
+    }
+
+    private static GeoDetection Georeference(PixelDetection d, GeometryFactory factory, GeoTransform transform, CoordinateTransform toWgs84, double? metresPerUnit)
+    {
+        var corners = d.Corners();
+        var ring = new Coordinate[5];
+        for (var k = 0; k < 4; k++)
+        {
+            var (x, y) = transform.PixelToMap(corners[k].X, corners[k].Y);
+            ring[k] = new Coordinate(x, y);
+        }
+        ring[4] = ring[0].Copy();
+        var map = factory.CreatePolygon(ring);
+        if (!map.Shell.IsCCW)
+        {
+            map = (Polygon)map.Reverse(); // RFC 7946: exterior rings counter-clockwise
+        }
+        var wgs84 = (Polygon)GeometryProjection.Transform(map, toWgs84, 4326);
+        var area = metresPerUnit is { } m ? map.Area * m * m : Measurements.AreaSquareMetres(wgs84);
+        // The long axis: the width axis, or the height axis of an upright box taller than wide.
+        var angle = d.AngleRadians + (d.Height > d.Width ? Math.PI / 2 : 0);
+        var (dx, dy) = (Math.Cos(angle), Math.Sin(angle));
+        var mx = transform.PixelWidth * dx + transform.RowRotation * dy;
+        var my = transform.ColumnRotation * dx + transform.PixelHeight * dy;
+        var azimuth = Math.Atan2(mx, my) * 180 / Math.PI; // clockwise from grid north
+        azimuth = ((azimuth % 180) + 180) % 180;
+        var (cx, cy) = transform.PixelToMap(d.CentreX, d.CentreY);
+        return new GeoDetection(d.ClassName, d.Score, map, wgs84, area, azimuth, cx, cy, d);
+    }
+
+    private static Polygon MapPolygon(GeometryFactory factory, GeoTransform transform, double column, double row, double width, double height)
+    {
+        var ring = new[] { (column, row), (column + width, row), (column + width, row + height), (column, row + height), (column, row) }
+            .Select(p => transform.PixelToMap(p.Item1, p.Item2))
+            .Select(p => new Coordinate(p.X, p.Y))
+            .ToArray();
+        return factory.CreatePolygon(ring);
+    }
+
+    private static double ScannedArea(RasterDataset raster, GeometryFactory factory, GeoTransform transform, Geometry? aoi, CoordinateTransform toWgs84, double? metresPerUnit)
+    {
+        Geometry footprint = MapPolygon(factory, transform, 0, 0, raster.Width, raster.Height);
+        if (aoi is not null)
+        {
+            footprint = footprint.Intersection(aoi);
+        }
+        return metresPerUnit is { } m ? footprint.Area * m * m : Measurements.AreaSquareMetres(GeometryProjection.Transform(footprint, toWgs84, 4326));
+    }
+}
