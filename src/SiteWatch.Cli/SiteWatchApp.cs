@@ -74,6 +74,11 @@ public static class SiteWatchApp
                 klv.AddCommand<KlvDumpCommand>("dump").WithDescription("Decode every KLV packet of an MPEG-TS file or raw KLV file, with times, values and units.")
                     .WithExample("klv", "dump", "flight.ts", "--json");
             });
+            config.AddCommand<WatchCommand>("watch")
+                .WithDescription("Watch drone video live: detect and track objects, place them on the ground, raise zone alerts (CoT, webhooks, alerts.jsonl), export GeoJSON/KML.")
+                .WithExample("watch", "flight.ts", "--zones", "zones.geojson", "--dem", "dem.tif", "--cot", "udp://127.0.0.1:6969")
+                .WithExample("watch", "udp://127.0.0.1:5600", "--zones", "zones.geojson", "--detector", "vmti", "--webhook", "http://127.0.0.1:8080/alerts", "--out", "watch-out")
+                .WithExample("watch", "flight.ts", "--zones", "zones.geojson", "--model", "yolo.onnx", "--every", "6", "--json");
             config.AddCommand<InfoCommand>("info")
                 .WithDescription("Describe any raster GDAL reads: size, bands, types, nodata, georeference, CRS.")
                 .WithExample("info", "scene.tif", "--json");

@@ -15,15 +15,27 @@ public interface IFrameDetector : IDisposable
     IReadOnlyList<BoxDetection> Detect(VideoFrame frame);
 }
 
-/// <summary>The targets the sender put in the frame's ST 0903 VMTI set (no neural network).</summary>
-public sealed class VmtiFrameDetector : IFrameDetector
+/// <summary>
+/// The targets the sender put in the frame's ST 0903 VMTI set (no neural network). With
+/// <paramref name="useReportedLocations"/> false, the sender's target locations are ignored and targets are placed by
+/// our own ray casting like any detection (to compare the two).
+/// </summary>
+public sealed class VmtiFrameDetector(bool useReportedLocations = true) : IFrameDetector
 {
-    public string Name => "vmti";
+    public string Name => useReportedLocations ? "vmti" : "vmti (boxes only, placed by ray casting)";
 
     public bool IsCheap => true;
 
-    public IReadOnlyList<BoxDetection> Detect(VideoFrame frame) =>
-        frame.Telemetry is { } telemetry ? VmtiTargets.Read(telemetry, frame.Width, frame.Height) : [];
+    public IReadOnlyList<BoxDetection> Detect(VideoFrame frame)
+    {
+        if (frame.Telemetry is not { } telemetry)
+        {
+            return [];
+        }
+
+        var targets = VmtiTargets.Read(telemetry, frame.Width, frame.Height);
+        return useReportedLocations ? targets : targets.Select(t => t with { Location = null }).ToList();
+    }
 
     public void Dispose()
     {
