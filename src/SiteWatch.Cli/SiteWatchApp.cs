@@ -79,6 +79,14 @@ public static class SiteWatchApp
                 .WithExample("watch", "flight.ts", "--zones", "zones.geojson", "--dem", "dem.tif", "--cot", "udp://127.0.0.1:6969")
                 .WithExample("watch", "udp://127.0.0.1:5600", "--zones", "zones.geojson", "--detector", "vmti", "--webhook", "http://127.0.0.1:8080/alerts", "--out", "watch-out")
                 .WithExample("watch", "flight.ts", "--zones", "zones.geojson", "--model", "yolo.onnx", "--every", "6", "--json");
+            config.AddBranch("simulate", simulate =>
+            {
+                simulate.SetDescription("Synthetic test data with ground truth.");
+                simulate.AddCommand<SimulateFlightCommand>("flight")
+                    .WithDescription("Render a drone flight over mountains crossing a border: H.264 MPEG-TS with ST 0601 KLV per frame, truth.json, dem.tif, zones.geojson.")
+                    .WithExample("simulate", "flight", "--out", "flight", "--seconds", "20")
+                    .WithExample("simulate", "flight", "--size", "640x360", "--vmti", "--udp", "127.0.0.1:5600");
+            });
             config.AddCommand<InfoCommand>("info")
                 .WithDescription("Describe any raster GDAL reads: size, bands, types, nodata, georeference, CRS.")
                 .WithExample("info", "scene.tif", "--json");

@@ -6,7 +6,7 @@ namespace SiteWatch.Video.Watch;
 
 /// <summary>
 /// Reads watch zones from a GeoJSON FeatureCollection (WGS84 lon/lat): Polygon and MultiPolygon zones, LineString lines.
-/// Properties: name, rules (["enter", "cross", "loiter"]), loiter_seconds, classes, min_score, min_area_m2,
+/// Properties: name, rules (["enter", "cross", "loiter"]; or rule: one of them as a string), loiter_seconds, classes, min_score, min_area_m2,
 /// cooldown_seconds, buffer_m (lines), hysteresis_m (lines), inertia (frames). Every problem is a
 /// <see cref="SiteWatchException"/> naming the file, the feature index and the field.
 /// </summary>
@@ -191,7 +191,12 @@ public static class WatchZoneFile
                 var value = property.Value;
                 settings = property.Name switch
                 {
-                    "rules" => settings with { Rules = ReadRules(value, where) },
+                    "rules" => settings with { Rules = ReadRules(value, where, property.Name) },
+                    // One rule as a string, as some zone files carry it ("crossing" reads as cross).
+                    "rule" => settings with
+                    {
+                        Rules = value.ValueKind == JsonValueKind.String ? new HashSet<ZoneRule> { ParseRule(value.GetString(), where, property.Name) } : throw Bad(where, property.Name, "a string", value),
+                    },
                     "loiter_seconds" => settings with { LoiterSeconds = Number(value, where, property.Name, 0, exclusiveMin: true) },
                     "classes" => settings with { Classes = ReadClasses(value, where) },
                     "min_score" => settings with { MinScore = Number(value, where, property.Name, 0, 1) },
@@ -205,7 +210,7 @@ public static class WatchZoneFile
             }
         }
 
-        var rulesGiven = properties.ValueKind == JsonValueKind.Object && properties.TryGetProperty("rules", out _);
+        var rulesGiven = properties.ValueKind == JsonValueKind.Object && (properties.TryGetProperty("rules", out _) || properties.TryGetProperty("rule", out _));
         if (!rulesGiven)
         {
             settings = settings with { Rules = new HashSet<ZoneRule> { isLine ? ZoneRule.Cross : ZoneRule.Enter } };
@@ -229,27 +234,29 @@ public static class WatchZoneFile
         return settings;
     }
 
-    private static HashSet<ZoneRule> ReadRules(JsonElement value, string where)
+    private static HashSet<ZoneRule> ReadRules(JsonElement value, string where, string field)
     {
         if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() == 0)
         {
-            throw Bad(where, "rules", "a non-empty array of \"enter\", \"cross\", \"loiter\"", value);
+            throw Bad(where, field, "a non-empty array of \"enter\", \"cross\", \"loiter\"", value);
         }
 
         var rules = new HashSet<ZoneRule>();
         foreach (var item in value.EnumerateArray())
         {
-            rules.Add(item.ValueKind == JsonValueKind.String ? item.GetString() switch
-            {
-                "enter" => ZoneRule.Enter,
-                "cross" => ZoneRule.Cross,
-                "loiter" => ZoneRule.Loiter,
-                var other => throw new SiteWatchException($"{where}: property 'rules': unknown rule '{other}' (use enter, cross, loiter)"),
-            } : throw Bad(where, "rules", "an array of strings", value));
+            rules.Add(item.ValueKind == JsonValueKind.String ? ParseRule(item.GetString(), where, field) : throw Bad(where, field, "an array of strings", value));
         }
 
         return rules;
     }
+
+    private static ZoneRule ParseRule(string? rule, string where, string field) => rule switch
+    {
+        "enter" => ZoneRule.Enter,
+        "cross" or "crossing" => ZoneRule.Cross,
+        "loiter" => ZoneRule.Loiter,
+        _ => throw new SiteWatchException($"{where}: property '{field}': unknown rule '{rule}' (use enter, cross, loiter)"),
+    };
 
     private static HashSet<string> ReadClasses(JsonElement value, string where)
     {
