@@ -91,7 +91,7 @@ public static class SiteWatchApp
                 .WithDescription("Describe any raster GDAL reads: size, bands, types, nodata, georeference, CRS.")
                 .WithExample("info", "scene.tif", "--json");
             config.AddCommand<DemoCommand>("demo")
-                .WithDescription("Generate the built-in demo site (a synthetic plant near Hamhung) and ingest it into a workspace.")
+                .WithDescription("Generate the built-in demo site (a synthetic plant near Hamhung) and ingest it into a workspace; then simulate a drone border flight and watch it for zone alerts.")
                 .WithExample("demo", "--out", "./demo-output");
         });
 
