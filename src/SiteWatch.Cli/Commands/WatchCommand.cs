@@ -88,6 +88,17 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
                 return ValidationResult.Error("--model and --detector vmti exclude each other");
             }
 
+            try
+            {
+                // Malformed endpoints are usage errors (exit 2), caught before any work starts.
+                _ = Cot is null ? null : CotSink.ParseEndpoint(Cot);
+                _ = Webhooks.Select(WebhookSink.ParseUrl).ToList();
+            }
+            catch (SiteWatchException e)
+            {
+                return ValidationResult.Error(e.Message);
+            }
+
             return ValidationResult.Success();
         }
     }

@@ -148,4 +148,52 @@ public sealed class WatchPipelineTests : IDisposable
 
         Assert.Equal(2, File.ReadAllLines(Path.Combine(_dir, "alerts.jsonl")).Length);
     }
+
+    /// <summary>A detector that holds every call until the test lets it go (stands in for a slow neural network).</summary>
+    private sealed class GatedDetector : IFrameDetector
+    {
+        public readonly ManualResetEventSlim Gate = new();
+        public int Calls;
+
+        public string Name => "gated";
+
+        public bool IsCheap => false;
+
+        public IReadOnlyList<SiteWatch.Video.Tracking.BoxDetection> Detect(VideoFrame frame)
+        {
+            Interlocked.Increment(ref Calls);
+            Gate.Wait(TimeSpan.FromSeconds(30));
+            return [];
+        }
+
+        public void Dispose() => Gate.Dispose();
+    }
+
+    [Fact]
+    public async Task ABusyDetectorCostsDetectionFramesNotFrames()
+    {
+        using var detector = new GatedDetector();
+        async IAsyncEnumerable<VideoFrame> FramesThenRelease()
+        {
+            await foreach (var frame in Frames(14))
+            {
+                yield return frame;
+            }
+
+            detector.Gate.Set();
+        }
+
+        var pipeline = new WatchPipeline(Zones(NorthLine(0, -200, 200, """{"name":"border"}""")), detector, new WatchOptions { OutputDirectory = _dir, DetectEvery = 6 });
+        WatchSummary summary;
+        await using (pipeline)
+        {
+            summary = await pipeline.RunAsync(FramesThenRelease());
+        }
+
+        // Frame 0 went to the detector, which held it while frames 6 and 12 came: both were skipped, no frame waited.
+        Assert.Equal(14, summary.Frames);
+        Assert.Equal(1, summary.DetectionFrames);
+        Assert.Equal(2, summary.DetectionFramesDropped);
+        Assert.Equal(1, detector.Calls);
+    }
 }
