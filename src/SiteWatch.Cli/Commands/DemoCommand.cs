@@ -235,11 +235,11 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         AnsiConsole.Write(new Rule("[bold]Drone part[/]: a simulated border flight, watched").LeftJustified());
         AnsiConsole.MarkupLine(Markup.Escape(string.Create(inv,
             $"{s.Frames} frames ({s.VideoSeconds:0.0} s) watched in {s.WallSeconds:0.0} s; {s.ConfirmedTracks} tracks; ground positions on the DEM (VMTI boxes, our own ray casting)")));
-        var table = new Table().Title("Truth events next to the alerts").AddColumns("Truth (s)", "Object", "Zone", "In view", "Alert (s)", "Delay (s)", "Track");
+        var table = new Table().Title("Truth events next to the alerts").AddColumns("Truth (s)", "Object", "Zone", "Must be seen", "Alert (s)", "Delay (s)", "Track");
         foreach (var e in drone.Comparison.Events)
         {
             table.AddRow(
-                e.TruthSeconds.ToString("0.00", inv), $"{e.ObjectClass} {e.ObjectId}", Markup.Escape(e.Zone), e.MustBeSeen ? "yes" : "partly",
+                e.TruthSeconds.ToString("0.00", inv), $"{e.ObjectClass} {e.ObjectId}", Markup.Escape(e.Zone), e.MustBeSeen ? "yes" : "no (leaves the view or grazes)",
                 e.Alert?.VideoSeconds.ToString("0.00", inv) ?? (e.MustBeSeen ? "[red]missed[/]" : "-"),
                 e.Alert is { } a ? (a.VideoSeconds - e.TruthSeconds).ToString("+0.00", inv) : "",
                 e.Alert?.TrackId.ToString(inv) ?? "");

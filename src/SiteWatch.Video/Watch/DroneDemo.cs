@@ -64,8 +64,7 @@ public static class DroneDemo
         }
 
         progress?.Report(("Watching it", 1));
-        var hysteresis = zones.FirstOrDefault(z => z.IsLine)?.Settings.HysteresisMetres ?? 0;
         return new DroneDemoResult(directory, tsPath, zonesPath, truth, summary, pipeline.Record.Alerts,
-            TruthComparison.Compare(truth, pipeline.Record, hysteresis));
+            TruthComparison.Compare(truth, pipeline.Record, zones));
     }
 }

@@ -22,16 +22,18 @@ public sealed record TruthComparisonResult(
 /// <summary>
 /// Scores a watch run against the simulator's truth. A track follows the truth object nearest its ground positions
 /// most often; position errors are its distances to that object. An event must be seen when its object is in view
-/// from half a second before it until it is hysteresis metres past the line plus <paramref name="PositionSlackMetres"/>
-/// (what the position error can delay), and the video lasts that long. An alert answers an event of the object its
-/// track follows, in the same zone, within that window.
+/// from half a second before it until it is hysteresis metres past the line plus <see cref="PositionSlackMetres"/>
+/// (what the position error can delay), the video lasts that long, and, for an area zone, the object gets at least
+/// that slack deep inside within that time (a path that only grazes a corner may be placed outside). An alert answers
+/// an event of the object its track follows, in the same zone, within that window.
 /// </summary>
 public static class TruthComparison
 {
     public const double PositionSlackMetres = 5;
 
-    public static TruthComparisonResult Compare(FlightTruth truth, FlightRecord record, double hysteresisMetres, string borderZone = "border", string yardZone = "checkpoint yard")
+    public static TruthComparisonResult Compare(FlightTruth truth, FlightRecord record, IReadOnlyList<WatchZone> zones, string borderZone = "border", string yardZone = "checkpoint yard")
     {
+        var hysteresisMetres = zones.FirstOrDefault(z => z.Name == borderZone)?.Settings.HysteresisMetres ?? 0;
         var errors = new List<double>();
         var follows = new Dictionary<int, int>();
         foreach (var track in record.Tracks)
@@ -75,13 +77,28 @@ public static class TruthComparison
                 unanswered.Remove(alert);
             }
 
-            events.Add(new TruthEvent(obj.Id, obj.Class, zone, time, InView(obj.Id, time - 0.5, time + window), alert));
+            var area = zones.FirstOrDefault(z => z.Name == zone && !z.IsLine);
+            var deepEnough = area is null || truth.Frames.Where(f => f.Time >= time && f.Time <= time + window)
+                .SelectMany(f => f.Objects.Where(o => o.Id == obj.Id)).Any(o => Deep(area, o.Latitude, o.Longitude));
+            events.Add(new TruthEvent(obj.Id, obj.Class, zone, time, InView(obj.Id, time - 0.5, time + window) && deepEnough, alert));
         }
 
         return new TruthComparisonResult(events, unanswered, follows,
             errors.Count == 0 ? double.NaN : errors[errors.Count / 2],
             errors.Count == 0 ? double.NaN : errors[(int)(0.95 * (errors.Count - 1))],
             corners.Count == 0 ? double.NaN : corners.Max());
+    }
+
+    /// <summary>The point and the points <see cref="PositionSlackMetres"/> around it in eight directions are all inside.</summary>
+    private static bool Deep(WatchZone zone, double latitude, double longitude)
+    {
+        var centre = new GeoPoint(latitude, longitude, 0);
+        return zone.Contains(latitude, longitude) && Enumerable.Range(0, 8).All(k =>
+        {
+            var a = k * Math.PI / 4;
+            var p = Wgs84.FromEnu(centre, new Vec3(PositionSlackMetres * Math.Sin(a), PositionSlackMetres * Math.Cos(a), 0));
+            return zone.Contains(p.Latitude, p.Longitude);
+        });
     }
 
     private static (int Id, double Distance) Nearest(FrameTruth frame, GeoPoint position) =>

@@ -43,13 +43,12 @@ public sealed class WatchEndToEndTests(ITestOutputHelper output) : IDisposable
         }
 
         Assert.Equal(truth.Frames.Count, summary.Frames);
-        var hysteresis = zones.Single(z => z.Name == "border").Settings.HysteresisMetres;
-        var result = TruthComparison.Compare(truth, pipeline.Record, hysteresis);
+        var result = TruthComparison.Compare(truth, pipeline.Record, zones);
         output.WriteLine($"track positions: error median {result.MedianPositionErrorMetres:0.00} m, p95 {result.P95PositionErrorMetres:0.00} m; " +
             $"footprint corners: error max {result.MaxFootprintCornerErrorMetres:0.00} m ({pipeline.Record.Footprints.Count} footprints)");
         foreach (var e in result.Events)
         {
-            output.WriteLine($"{e.ObjectClass} {e.ObjectId} {e.Zone} at {e.TruthSeconds:0.00} s ({(e.MustBeSeen ? "in view" : "not in view throughout")}): " +
+            output.WriteLine($"{e.ObjectClass} {e.ObjectId} {e.Zone} at {e.TruthSeconds:0.00} s ({(e.MustBeSeen ? "must be seen" : "out of view or grazing")}): " +
                 (e.Alert is { } a ? $"{a.Rule} alert at {a.VideoSeconds:0.00} s (track {a.TrackId}, {a.SpeedMps:0.0} m/s)" : "no alert"));
         }
 
