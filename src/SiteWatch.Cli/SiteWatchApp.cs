@@ -114,6 +114,11 @@ public static class SiteWatchApp
                     .WithExample("video", "info", "flight.ts")
                     .WithExample("video", "info", "udp://127.0.0.1:5600", "--json");
             });
+            config.AddCommand<WatchCommand>("watch")
+                .WithDescription("Watch drone video live: detect and track objects, place them on the ground, raise zone alerts (CoT, webhooks, alerts.jsonl), export GeoJSON/KML.")
+                .WithExample("watch", "flight.ts", "--zones", "zones.geojson", "--dem", "dem.tif", "--cot", "udp://127.0.0.1:6969")
+                .WithExample("watch", "udp://127.0.0.1:5600", "--zones", "zones.geojson", "--detector", "vmti", "--webhook", "http://127.0.0.1:8080/alerts", "--out", "watch-out")
+                .WithExample("watch", "flight.ts", "--zones", "zones.geojson", "--model", "yolo.onnx", "--every", "6", "--json");
             config.AddBranch("simulate", simulate =>
             {
                 simulate.SetDescription("Synthetic test data with ground truth.");
@@ -126,7 +131,7 @@ public static class SiteWatchApp
                 .WithDescription("Describe any raster GDAL reads: size, bands, types, nodata, georeference, CRS.")
                 .WithExample("info", "scene.tif", "--json");
             config.AddCommand<DemoCommand>("demo")
-                .WithDescription("Generate the built-in demo site (a synthetic plant near Hamhung) and ingest it into a workspace.")
+                .WithDescription("Generate the built-in demo site (a synthetic plant near Hamhung) and ingest it into a workspace; then simulate a drone border flight and watch it for zone alerts.")
                 .WithExample("demo", "--out", "./demo-output");
         });
 

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using SiteWatch.Core.Demo;
 using SiteWatch.Core.Workflows;
+using SiteWatch.Video.Watch;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -20,6 +21,10 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         [Description("Random seed of the synthetic site (same seed, same scenes).")]
         [DefaultValue(42)]
         public int Seed { get; init; } = 42;
+
+        [CommandOption("--no-drone")]
+        [Description("Skip the drone part (a simulated border flight, watched for zone alerts).")]
+        public bool NoDrone { get; init; }
 
         [CommandOption("--json")]
         [Description("Write the summary as JSON.")]
@@ -63,10 +68,12 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         var crane = plan.Objects.Single(o => o.Class == TruthClasses.BridgeCrane);
         var ratio = building.AreaSquareMetres / hall.AreaSquareMetres;
 
+        var drone = settings.NoDrone ? null : RunDrone(Path.Combine(result.OutputDirectory, "drone"), settings.Json, cancellationToken);
         if (settings.Json)
         {
             Output.WriteJson(new
             {
+                drone = drone is null ? null : DroneJson(drone),
                 output = result.OutputDirectory,
                 workspace = result.WorkspaceDirectory,
                 scenes_directory = result.ScenesDirectory,
@@ -173,6 +180,11 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         AnsiConsole.MarkupLineInterpolated($"  activity plot        {result.Activity.PlotPath}");
         AnsiConsole.MarkupLineInterpolated($"  alert rules          {result.Activity.RulesPath}  (try: sitewatch alerts --site {result.Site.Name} -w {result.WorkspaceDirectory})");
         AnsiConsole.MarkupLineInterpolated($"  workspace            {result.WorkspaceDirectory}  (try: sitewatch scene list --site {result.Site.Name} -w {result.WorkspaceDirectory})");
+        if (drone is not null)
+        {
+            PrintDrone(drone);
+        }
+
         return 0;
     }
 
@@ -225,6 +237,89 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         }
         table.AddRow(totals.ToArray());
         AnsiConsole.Write(table);
+    }
+
+    private static DroneDemoResult RunDrone(string directory, bool quiet, CancellationToken cancellationToken)
+    {
+        var options = new DroneDemoOptions(directory);
+        if (quiet || !Output.Interactive)
+        {
+            if (!quiet)
+            {
+                AnsiConsole.MarkupLine("Simulating a border flight and watching it ...");
+            }
+
+            return DroneDemo.RunAsync(options, null, cancellationToken).GetAwaiter().GetResult();
+        }
+
+        return AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var tasks = new Dictionary<string, ProgressTask>();
+                return DroneDemo.RunAsync(options, new Core.SyncProgress<(string Stage, double Fraction)>(stage =>
+                {
+                    if (!tasks.TryGetValue(stage.Stage, out var task))
+                    {
+                        task = tasks[stage.Stage] = ctx.AddTask(stage.Stage, maxValue: 1.0);
+                    }
+
+                    task.Value = stage.Fraction;
+                }), cancellationToken).GetAwaiter().GetResult();
+            });
+    }
+
+    private static object DroneJson(DroneDemoResult drone) => new
+    {
+        directory = drone.Directory,
+        flight = drone.TsPath,
+        zones = drone.ZonesPath,
+        summary = drone.Summary,
+        events = drone.Comparison.Events.Select(e => new
+        {
+            object_id = e.ObjectId,
+            @class = e.ObjectClass,
+            zone = e.Zone,
+            truth_s = e.TruthSeconds,
+            must_be_seen = e.MustBeSeen,
+            alert = e.Alert is { } a ? new { a.Id, a.Rule, track_id = a.TrackId, video_s = a.VideoSeconds, a.Latitude, a.Longitude } : null,
+        }),
+        unanswered_alerts = drone.Comparison.UnansweredAlerts.Select(a => a.Id),
+        alerts_match_truth = drone.Comparison.AlertsMatchTruth,
+        position_error_median_m = Math.Round(drone.Comparison.MedianPositionErrorMetres, 2),
+        position_error_p95_m = Math.Round(drone.Comparison.P95PositionErrorMetres, 2),
+        footprint_corner_error_max_m = Math.Round(drone.Comparison.MaxFootprintCornerErrorMetres, 2),
+    };
+
+    private static void PrintDrone(DroneDemoResult drone)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var s = drone.Summary;
+        AnsiConsole.WriteLine();
+        AnsiConsole.Write(new Rule("[bold]Drone part[/]: a simulated border flight, watched").LeftJustified());
+        AnsiConsole.MarkupLine(Markup.Escape(string.Create(inv,
+            $"{s.Frames} frames ({s.VideoSeconds:0.0} s) watched in {s.WallSeconds:0.0} s; {s.ConfirmedTracks} tracks; ground positions on the DEM (VMTI boxes, our own ray casting)")));
+        var table = new Table().Title("Truth events next to the alerts").AddColumns("Truth (s)", "Object", "Zone", "Must be seen", "Alert (s)", "Delay (s)", "Track");
+        foreach (var e in drone.Comparison.Events)
+        {
+            table.AddRow(
+                e.TruthSeconds.ToString("0.00", inv), $"{e.ObjectClass} {e.ObjectId}", Markup.Escape(e.Zone), e.MustBeSeen ? "yes" : "no (leaves the view or grazes)",
+                e.Alert?.VideoSeconds.ToString("0.00", inv) ?? (e.MustBeSeen ? "[red]missed[/]" : "-"),
+                e.Alert is { } a ? (a.VideoSeconds - e.TruthSeconds).ToString("+0.00", inv) : "",
+                e.Alert?.TrackId.ToString(inv) ?? "");
+        }
+
+        foreach (var a in drone.Comparison.UnansweredAlerts)
+        {
+            table.AddRow("-", "-", Markup.Escape(a.Zone), "-", $"[yellow]{a.VideoSeconds.ToString("0.00", inv)}[/]", "false alert", a.TrackId.ToString(inv));
+        }
+
+        AnsiConsole.Write(table);
+        var c = drone.Comparison;
+        AnsiConsole.MarkupLine(Markup.Escape(string.Create(inv,
+            $"Alerts {(c.AlertsMatchTruth ? "match" : "do not match")} the truth. Track positions vs truth: median {c.MedianPositionErrorMetres:0.0} m, p95 {c.P95PositionErrorMetres:0.0} m (box bottom centre vs object centre); footprint corners within {c.MaxFootprintCornerErrorMetres:0.0} m; latency median {s.MedianLatencyMs:0} ms.")));
+        AnsiConsole.MarkupLineInterpolated($"  flight, truth, DEM   {drone.Directory}  (flight.ts, truth.json, dem.tif, zones.geojson)");
+        AnsiConsole.MarkupLineInterpolated($"  watch output         {s.OutputDirectory}  (alerts.jsonl, snapshots/, flight.geojson, flight.kml)");
     }
 
     private static void PrintChange(DemoChangeReport change)

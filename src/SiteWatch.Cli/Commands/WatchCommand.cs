@@ -1,0 +1,297 @@
+using System.ComponentModel;
+using System.Globalization;
+using SiteWatch.Core;
+using SiteWatch.Core.Detection;
+using SiteWatch.Video.Frames;
+using SiteWatch.Video.Geo;
+using SiteWatch.Video.Watch;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace SiteWatch.Cli.Commands;
+
+public sealed class WatchCommand : Command<WatchCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<SOURCE>")]
+        [Description("MPEG-TS file with MISB ST 0601 KLV, or udp://127.0.0.1:PORT to listen for a live stream.")]
+        public string Source { get; init; } = "";
+
+        [CommandOption("--zones <FILE>")]
+        [Description("Watch zones: GeoJSON FeatureCollection (WGS84) of Polygon / LineString zones with name, rules (enter, cross, loiter), loiter_seconds, classes, min_score, min_area_m2, cooldown_seconds, buffer_m.")]
+        public string? Zones { get; init; }
+
+        [CommandOption("--dem <FILE>")]
+        [Description("Terrain model (any GDAL raster, heights above MSL) for ground positions. Without it, each frame's KLV frame-centre elevation is taken as flat ground.")]
+        public string? Dem { get; init; }
+
+        [CommandOption("--model <FILE>")]
+        [Description("ONNX object detector (YOLO layout). Default: the detector shipped with SiteWatch.")]
+        public string? Model { get; init; }
+
+        [CommandOption("--detector <KIND>")]
+        [Description("model (the ONNX detector, the default when one is available) or vmti (the targets the stream's ST 0903 VMTI sets carry).")]
+        public string? Detector { get; init; }
+
+        [CommandOption("--every <N>")]
+        [Description("Detect on every Nth frame; tracks are predicted in between. Default 6 for a model, 1 for vmti.")]
+        public int? Every { get; init; }
+
+        [CommandOption("--device <DEVICE>")]
+        [Description("Where the model runs: cpu (default) or cuda.")]
+        public string Device { get; init; } = "cpu";
+
+        [CommandOption("--cot <URI>")]
+        [Description("Send alerts as Cursor-on-Target events: udp://HOST:PORT (e.g. udp://239.2.3.1:6969) or tcp://HOST:PORT (TAK Server 8087, ATAK 4242).")]
+        public string? Cot { get; init; }
+
+        [CommandOption("--cot-type <TYPE>")]
+        [Description("CoT type of alert events. Default a-u-G (unknown ground unit).")]
+        public string CotType { get; init; } = "a-u-G";
+
+        [CommandOption("--webhook <URL>")]
+        [Description("POST every alert as JSON to this URL (repeatable); retried in the background, never holding up the video.")]
+        public string[] Webhooks { get; init; } = [];
+
+        [CommandOption("--out <DIR>")]
+        [Description("Output folder: alerts.jsonl, snapshots/, flight.geojson, flight.kml. Default ./watch-output.")]
+        public string Out { get; init; } = "watch-output";
+
+        [CommandOption("--wait-for-detections")]
+        [Description("Never skip a detection frame, even when the detector falls behind the stream (reproducible runs on files).")]
+        public bool WaitForDetections { get; init; }
+
+        [CommandOption("--json")]
+        [Description("Write the summary and alerts as JSON to stdout.")]
+        public bool Json { get; init; }
+
+        public override ValidationResult Validate()
+        {
+            if (string.IsNullOrEmpty(Zones))
+            {
+                return ValidationResult.Error("--zones ZONES.geojson is required");
+            }
+
+            if (Every is < 1)
+            {
+                return ValidationResult.Error("--every must be at least 1");
+            }
+
+            if (Detector is not (null or "model" or "vmti"))
+            {
+                return ValidationResult.Error($"--detector {Detector}: use model or vmti");
+            }
+
+            if (Detector == "vmti" && Model is not null)
+            {
+                return ValidationResult.Error("--model and --detector vmti exclude each other");
+            }
+
+            try
+            {
+                // Malformed endpoints are usage errors (exit 2), caught before any work starts.
+                _ = Cot is null ? null : CotSink.ParseEndpoint(Cot);
+                _ = Webhooks.Select(WebhookSink.ParseUrl).ToList();
+            }
+            catch (SiteWatchException e)
+            {
+                return ValidationResult.Error(e.Message);
+            }
+
+            return ValidationResult.Success();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var zones = WatchZoneFile.Load(settings.Zones!);
+        var sinks = new List<IAlertSink>();
+        var cotOptions = new CotOptions { Type = settings.CotType };
+        if (settings.Cot is { } cot)
+        {
+            sinks.Add(new CotSink(CotSink.ParseEndpoint(cot), cotOptions));
+        }
+
+        sinks.AddRange(settings.Webhooks.Select(w => new WebhookSink(WebhookSink.ParseUrl(w))));
+        if (!settings.Source.StartsWith("udp://", StringComparison.OrdinalIgnoreCase) && !File.Exists(settings.Source))
+        {
+            throw new SiteWatchException($"{settings.Source}: file not found");
+        }
+
+        using var detector = CreateDetector(settings);
+        using var dem = settings.Dem is { } demPath
+            ? File.Exists(demPath) ? DemTerrain.Open(demPath) : throw new SiteWatchException($"{demPath}: file not found")
+            : null;
+        var every = settings.Every ?? (detector is VmtiFrameDetector ? 1 : 6);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            // First Ctrl+C ends the watch cleanly (exports written); a second one kills the process.
+            e.Cancel = !stop.IsCancellationRequested;
+            stop.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return Run(settings, zones, detector, dem, every, cotOptions, sinks, stop.Token).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static IFrameDetector CreateDetector(Settings settings)
+    {
+        if (settings.Detector == "vmti")
+        {
+            return new VmtiFrameDetector();
+        }
+
+        var path = settings.Model ?? DetectorModel.DefaultModelPath;
+        if (path is null)
+        {
+            if (settings.Detector == "model")
+            {
+                throw new SiteWatchException($"no model given and this build has no default detector (models/{DetectorModel.DefaultModelFileName}); pass --model MODEL.onnx or --detector vmti");
+            }
+
+            return new VmtiFrameDetector();
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new SiteWatchException($"{path}: file not found");
+        }
+
+        var options = new DetectorOptions { ScoreThreshold = 0.1f, Device = settings.Device };
+        options.Validate();
+        var model = DetectorModel.Load(path);
+        model.Prepare(settings.Device);
+        return new OnnxFrameDetector(model, options);
+    }
+
+    private static async Task<int> Run(Settings settings, IReadOnlyList<WatchZone> zones, IFrameDetector detector, DemTerrain? dem, int every,
+        CotOptions cotOptions, List<IAlertSink> sinks, CancellationToken cancellationToken)
+    {
+        await using var source = VideoSource.Open(settings.Source);
+        var options = new WatchOptions
+        {
+            OutputDirectory = settings.Out,
+            DetectEvery = every,
+            Dem = dem,
+            WaitForDetections = settings.WaitForDetections,
+            Cot = cotOptions,
+        };
+        var live = !settings.Json && Output.Interactive;
+        WatchStatus? latest = null;
+        var alerts = new List<WatchAlert>();
+        var pipeline = new WatchPipeline(zones, detector, options, sinks)
+        {
+            OnStatus = s => latest = s,
+            OnAlert = a =>
+            {
+                alerts.Add(a);
+                if (!settings.Json)
+                {
+                    AnsiConsole.MarkupLine(Markup.Escape(AlertLine(a)));
+                }
+            },
+        };
+        WatchSummary summary;
+        await using (pipeline)
+        {
+            if (!settings.Json)
+            {
+                AnsiConsole.MarkupLine(Markup.Escape($"Watching {settings.Source}: {zones.Count} zone(s), detector {detector.Name} every {every} frame(s)"));
+            }
+
+            if (live)
+            {
+                summary = await AnsiConsole.Status().StartAsync("starting", async ctx =>
+                {
+                    using var timer = new Timer(_ =>
+                    {
+                        if (latest is { } s)
+                        {
+                            ctx.Status(Markup.Escape(StatusLine(s)));
+                        }
+                    }, null, 500, 500);
+                    return await pipeline.RunAsync(source.ReadFramesAsync(cancellationToken), cancellationToken);
+                });
+            }
+            else
+            {
+                summary = await pipeline.RunAsync(source.ReadFramesAsync(cancellationToken), cancellationToken);
+            }
+        }
+
+        var stream = source.Stats;
+        if (settings.Json)
+        {
+            Output.WriteJson(new { summary, stream = StreamReport(stream), alerts });
+        }
+        else
+        {
+            Print(summary, stream);
+        }
+
+        return summary.Frames > 0 ? 0 : 1;
+    }
+
+    private static object StreamReport(VideoSourceStats stats) => new
+    {
+        stats.Frames,
+        stats.FramesWithoutTelemetry,
+        stats.KlvPackets,
+        stats.KlvProblems,
+        stats.TsErrors,
+        ts_problems = stats.TsErrorList.Take(20).Select(e => e.ToString()).ToList(),
+        stats.DecoderExitCode,
+    };
+
+    private static string StatusLine(WatchStatus s) => string.Create(CultureInfo.InvariantCulture,
+        $"{s.VideoSeconds:0.0} s video, {s.Frames} frames, {s.FramesPerSecond:0.0} fps, latency {(s.MedianLatencyMs is { } l ? $"{l:0} ms" : "-")}, tracks {s.ActiveTracks} ({s.ConfirmedTracks} confirmed), alerts {s.Alerts}");
+
+    private static string AlertLine(WatchAlert a) => string.Create(CultureInfo.InvariantCulture,
+        $"ALERT {a.VideoSeconds,7:0.00} s  {a.Rule,-6} {a.Zone}: {a.ClassName} track {a.TrackId} (score {a.Score:0.00}) at {a.Latitude:0.000000}, {a.Longitude:0.000000}{(a.SpeedMps is { } v ? $", {v:0.0} m/s" : "")}, latency {a.LatencyMs:0} ms");
+
+    private static void Print(WatchSummary s, VideoSourceStats stream)
+    {
+        var table = new Table().AddColumn("").AddColumn("");
+        table.HideHeaders();
+        void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
+        var inv = CultureInfo.InvariantCulture;
+        Row("video", string.Create(inv, $"{s.Frames} frames, {s.VideoSeconds:0.0} s in {s.WallSeconds:0.0} s wall ({s.FramesPerSecond:0.0} fps)"));
+        Row("processing", string.Create(inv, $"{s.ProcessingSecondsPerVideoSecond:0.000} s per video second (detection {s.DetectionSecondsPerVideoSecond:0.000} s)"));
+        Row("detection", string.Create(inv, $"{s.Detector} every {s.DetectEvery}: {s.DetectionFrames} frames, {s.Detections} detections, {s.DetectionFramesDropped} dropped (detector busy)"));
+        Row("ground", s.Terrain);
+        Row("tracks", $"{s.ConfirmedTracks} confirmed");
+        Row("alerts", $"{s.Alerts} ({s.AlertsSuppressedByCooldown} held back by cooldown, {s.AlertsHeldBackByFilters} by filters)");
+        Row("latency", s.MedianLatencyMs is { } m ? string.Create(inv, $"median {m:0} ms, p95 {s.P95LatencyMs:0} ms (frame arrival -> alert)") : "no alerts");
+        foreach (var sink in s.Sinks)
+        {
+            Row(sink.Name, $"{sink.Delivered} delivered, {sink.Undelivered} undelivered{(sink.Problems.Count > 0 ? ": " + sink.Problems[0] : "")}");
+        }
+
+        Row("stream", $"{stream.KlvPackets} KLV packets, {stream.KlvProblems} KLV problems, {stream.TsErrors} TS errors, {s.FramesWithoutTelemetry} frames without telemetry, {s.FramesUnplaced} track positions not placed");
+        Row("footprints", $"{s.FootprintsKept} kept (one per second)");
+        Row("output", $"{s.OutputDirectory}: alerts.jsonl, snapshots/, flight.geojson, flight.kml");
+        AnsiConsole.Write(table);
+        foreach (var note in s.Notes)
+        {
+            AnsiConsole.MarkupLine(Markup.Escape($"note: {note}"));
+        }
+
+        foreach (var problem in s.Problems.Concat(stream.TsErrorList.Take(10).Select(e => e.ToString())))
+        {
+            AnsiConsole.MarkupLine(Markup.Escape($"problem: {problem}"));
+        }
+
+        if (s.ProblemCount > s.Problems.Count)
+        {
+            AnsiConsole.MarkupLine(Markup.Escape($"... {s.ProblemCount - s.Problems.Count} more frame problems"));
+        }
+    }
+}

@@ -1,0 +1,315 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using SiteWatch.Core;
+
+namespace SiteWatch.Video.Watch;
+
+/// <summary>A destination for alerts. <see cref="DeliverAsync"/> throws when the alert did not get there.</summary>
+public interface IAlertSink : IAsyncDisposable
+{
+    /// <summary>Where alerts go, for reports (e.g. cot udp://127.0.0.1:6969).</summary>
+    string Name { get; }
+
+    Task DeliverAsync(WatchAlert alert, CancellationToken cancellationToken);
+}
+
+/// <summary>Cursor-on-Target over UDP (one datagram per event) or TCP (events back to back; reconnects when dropped).</summary>
+public sealed class CotSink : IAlertSink
+{
+    private readonly Uri _endpoint;
+    private readonly CotOptions _options;
+    private readonly TimeSpan _connectTimeout;
+    private UdpClient? _udp;
+    private TcpClient? _tcp;
+    private Stream? _tcpStream;
+
+    public CotSink(Uri endpoint, CotOptions? options = null, TimeSpan? connectTimeout = null)
+    {
+        _endpoint = endpoint;
+        _options = options ?? new CotOptions();
+        _connectTimeout = connectTimeout ?? TimeSpan.FromSeconds(2);
+    }
+
+    /// <summary>Reads udp://HOST:PORT or tcp://HOST:PORT; anything else is a <see cref="SiteWatchException"/>.</summary>
+    public static Uri ParseEndpoint(string text)
+    {
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != "udp" && uri.Scheme != "tcp") || uri.Port <= 0 || string.IsNullOrEmpty(uri.Host))
+        {
+            throw new SiteWatchException($"--cot {text}: expected udp://HOST:PORT or tcp://HOST:PORT (e.g. udp://127.0.0.1:6969)");
+        }
+
+        return uri;
+    }
+
+    public string Name => $"cot {_endpoint.Scheme}://{_endpoint.Host}:{_endpoint.Port}";
+
+    public async Task DeliverAsync(WatchAlert alert, CancellationToken cancellationToken)
+    {
+        var bytes = Encoding.UTF8.GetBytes(CotEvent.ToXml(alert, _options));
+        if (_endpoint.Scheme == "udp")
+        {
+            _udp ??= new UdpClient(_endpoint.HostNameType == UriHostNameType.IPv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork);
+            await _udp.SendAsync(bytes, _endpoint.Host, _endpoint.Port, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            // A peer that closed shows as readable with nothing to read. Writing into such a socket succeeds once
+            // and the event is silently lost, so look before writing and connect again.
+            if (_tcp is { } open && open.Client.Poll(0, SelectMode.SelectRead) && open.Available == 0)
+            {
+                DropTcp();
+            }
+
+            if (_tcpStream is null)
+            {
+                _tcp = new TcpClient();
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(_connectTimeout);
+                await _tcp.ConnectAsync(_endpoint.Host, _endpoint.Port, timeout.Token).ConfigureAwait(false);
+                _tcpStream = _tcp.GetStream();
+            }
+
+            await _tcpStream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            await _tcpStream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            // Drop the connection; the next alert connects again.
+            DropTcp();
+            throw new IOException($"{Name}: {e.Message}", e);
+        }
+    }
+
+    private void DropTcp()
+    {
+        _tcpStream?.Dispose();
+        _tcp?.Dispose();
+        _tcpStream = null;
+        _tcp = null;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _udp?.Dispose();
+        DropTcp();
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>HTTP POST of the alert as JSON, with a timeout per attempt and retries with exponential backoff.</summary>
+public sealed class WebhookSink : IAlertSink
+{
+    private readonly Uri _url;
+    private readonly HttpClient _http;
+    private readonly int _attempts;
+    private readonly TimeSpan _firstBackoff;
+
+    public WebhookSink(Uri url, TimeSpan? timeout = null, int attempts = 3, TimeSpan? firstBackoff = null)
+    {
+        _url = url;
+        _http = new HttpClient { Timeout = timeout ?? TimeSpan.FromSeconds(5) };
+        _attempts = Math.Max(1, attempts);
+        _firstBackoff = firstBackoff ?? TimeSpan.FromSeconds(0.5);
+    }
+
+    public static Uri ParseUrl(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? uri
+            : throw new SiteWatchException($"--webhook {text}: expected an http:// or https:// URL");
+
+    public string Name => $"webhook {_url}";
+
+    /// <summary>Deliveries that needed more than one attempt.</summary>
+    public int Retried { get; private set; }
+
+    public async Task DeliverAsync(WatchAlert alert, CancellationToken cancellationToken)
+    {
+        var backoff = _firstBackoff;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var response = await _http.PostAsJsonAsync(_url, alert, AlertJson.Options, cancellationToken).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+
+                // Client errors will not get better by retrying.
+                if ((int)response.StatusCode is >= 400 and < 500 && response.StatusCode != HttpStatusCode.TooManyRequests || attempt >= _attempts)
+                {
+                    throw new IOException($"{Name}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                if (attempt >= _attempts)
+                {
+                    throw new IOException($"{Name}: {e.Message}", e);
+                }
+            }
+
+            Retried++;
+            await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+            backoff *= 2;
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>The JSON form of alerts (alerts.jsonl, webhooks): snake_case names, nulls left out.</summary>
+public static class AlertJson
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+}
+
+/// <summary>Delivery figures of one sink.</summary>
+public sealed record SinkReport(string Name, int Delivered, int Undelivered, IReadOnlyList<string> Problems);
+
+/// <summary>
+/// Hands alerts to every sink on its own background loop, so a slow or dead endpoint never holds up the frame loop.
+/// Alerts a sink cannot take (its queue full, delivery failed, or still queued at shutdown) are counted undelivered;
+/// they are in alerts.jsonl regardless.
+/// </summary>
+public sealed class AlertDispatcher : IAsyncDisposable
+{
+    private const int MaxProblems = 20;
+
+    private sealed class Lane(IAlertSink sink, int capacity)
+    {
+        public IAlertSink Sink { get; } = sink;
+        public Channel<WatchAlert> Queue { get; } = Channel.CreateBounded<WatchAlert>(new BoundedChannelOptions(capacity) { SingleReader = true });
+        public int Delivered;
+        public int Undelivered;
+        public readonly List<string> Problems = [];
+        public Task? Loop;
+    }
+
+    private readonly List<Lane> _lanes = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly int _capacity;
+
+    public AlertDispatcher(IEnumerable<IAlertSink> sinks, int capacity = 1000)
+    {
+        _capacity = capacity;
+        foreach (var sink in sinks)
+        {
+            var lane = new Lane(sink, capacity);
+            lane.Loop = Task.Run(() => RunAsync(lane));
+            _lanes.Add(lane);
+        }
+    }
+
+    public bool HasSinks => _lanes.Count > 0;
+
+    /// <summary>Queues an alert for every sink; never waits.</summary>
+    public void Publish(WatchAlert alert)
+    {
+        foreach (var lane in _lanes)
+        {
+            if (!lane.Queue.Writer.TryWrite(alert))
+            {
+                Interlocked.Increment(ref lane.Undelivered);
+                AddProblem(lane, $"alert {alert.Id}: queue full ({_capacity} waiting)");
+            }
+        }
+    }
+
+    private async Task RunAsync(Lane lane)
+    {
+        try
+        {
+            await foreach (var alert in lane.Queue.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+            {
+                try
+                {
+                    await lane.Sink.DeliverAsync(alert, _stop.Token).ConfigureAwait(false);
+                    Interlocked.Increment(ref lane.Delivered);
+                }
+                catch (Exception e) when (e is IOException or SocketException or HttpRequestException)
+                {
+                    Interlocked.Increment(ref lane.Undelivered);
+                    AddProblem(lane, $"alert {alert.Id}: {e.Message}");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Shutdown: whatever is left in the queue is counted by CompleteAsync.
+        }
+    }
+
+    private static void AddProblem(Lane lane, string problem)
+    {
+        lock (lane.Problems)
+        {
+            if (lane.Problems.Count < MaxProblems)
+            {
+                lane.Problems.Add(problem);
+            }
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="grace"/> for queued alerts to be delivered, then stops; returns the figures.</summary>
+    public async Task<IReadOnlyList<SinkReport>> CompleteAsync(TimeSpan grace)
+    {
+        foreach (var lane in _lanes)
+        {
+            lane.Queue.Writer.TryComplete();
+        }
+
+        var all = Task.WhenAll(_lanes.Select(l => l.Loop!));
+        if (await Task.WhenAny(all, Task.Delay(grace)).ConfigureAwait(false) != all)
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+            await all.ConfigureAwait(false);
+        }
+
+        return Reports();
+    }
+
+    public IReadOnlyList<SinkReport> Reports() => _lanes.Select(l =>
+    {
+        lock (l.Problems)
+        {
+            return new SinkReport(l.Sink.Name, l.Delivered, l.Undelivered + l.Queue.Reader.Count, l.Problems.ToList());
+        }
+    }).ToList();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stop.IsCancellationRequested)
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+        }
+
+        foreach (var lane in _lanes)
+        {
+            lane.Queue.Writer.TryComplete();
+            if (lane.Loop is not null)
+            {
+                await lane.Loop.ConfigureAwait(false);
+            }
+
+            await lane.Sink.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,316 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Xml;
+using SiteWatch.Video.Geo;
+using SiteWatch.Video.Tracking;
+
+namespace SiteWatch.Video.Watch;
+
+/// <summary>One sampled frame footprint: its time and ground polygon (lon/lat, closed ring).</summary>
+public sealed record FootprintSample(long FrameIndex, TimeSpan VideoTime, DateTimeOffset? SensorTime, IReadOnlyList<GeoPoint> Ring);
+
+/// <summary>A finished or running track for export: its ground path with times.</summary>
+public sealed record TrackRecord(int Id, string ClassName, double Score, IReadOnlyList<TrackPoint> Path);
+
+/// <summary>What a watch run saw: footprints (sampled), tracks and alerts. <see cref="StartTime"/> anchors video times.</summary>
+public sealed class FlightRecord
+{
+    public List<FootprintSample> Footprints { get; } = [];
+    public List<TrackRecord> Tracks { get; } = [];
+    public List<WatchAlert> Alerts { get; } = [];
+    public IReadOnlyList<WatchZone> Zones { get; init; } = [];
+
+    /// <summary>The absolute time of video time 0 (the first frame's KLV time stamp), when known.</summary>
+    public DateTimeOffset? StartTime { get; set; }
+
+    public DateTimeOffset? Absolute(TimeSpan videoTime) => StartTime + videoTime;
+}
+
+/// <summary>GeoJSON (RFC 7946) and KML 2.2 of a <see cref="FlightRecord"/>.</summary>
+public static class FlightExport
+{
+    public static void WriteGeoJson(FlightRecord record, string path)
+    {
+        using var stream = File.Create(path);
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false });
+        json.WriteStartObject();
+        json.WriteString("type", "FeatureCollection");
+        json.WriteStartArray("features");
+        foreach (var footprint in record.Footprints)
+        {
+            Feature(json, "footprint", () =>
+            {
+                json.WriteString("type", "Polygon");
+                json.WriteStartArray("coordinates");
+                json.WriteStartArray();
+                foreach (var p in footprint.Ring)
+                {
+                    Position(json, p);
+                }
+
+                json.WriteEndArray();
+                json.WriteEndArray();
+            }, () =>
+            {
+                json.WriteNumber("frame", footprint.FrameIndex);
+                json.WriteNumber("video_seconds", Math.Round(footprint.VideoTime.TotalSeconds, 3));
+                WriteTime(json, "time", footprint.SensorTime);
+            });
+        }
+
+        foreach (var track in record.Tracks.Where(t => t.Path.Count >= 2))
+        {
+            Feature(json, "track", () =>
+            {
+                json.WriteString("type", "LineString");
+                json.WriteStartArray("coordinates");
+                foreach (var p in track.Path)
+                {
+                    Position(json, p.Position);
+                }
+
+                json.WriteEndArray();
+            }, () =>
+            {
+                json.WriteNumber("track_id", track.Id);
+                json.WriteString("class", track.ClassName);
+                json.WriteNumber("score", Math.Round(track.Score, 3));
+                json.WriteStartArray("video_seconds");
+                foreach (var p in track.Path)
+                {
+                    json.WriteNumberValue(Math.Round(p.Time.TotalSeconds, 3));
+                }
+
+                json.WriteEndArray();
+                WriteTime(json, "start", record.Absolute(track.Path[0].Time));
+                WriteTime(json, "end", record.Absolute(track.Path[^1].Time));
+            });
+        }
+
+        foreach (var alert in record.Alerts)
+        {
+            Feature(json, "alert", () =>
+            {
+                json.WriteString("type", "Point");
+                json.WritePropertyName("coordinates");
+                Position(json, new GeoPoint(alert.Latitude, alert.Longitude, alert.HeightAboveEllipsoid));
+            }, () =>
+            {
+                json.WriteString("alert_id", alert.Id);
+                json.WriteString("rule", alert.Rule);
+                json.WriteString("zone", alert.Zone);
+                json.WriteNumber("track_id", alert.TrackId);
+                json.WriteString("class", alert.ClassName);
+                json.WriteNumber("score", Math.Round(alert.Score, 3));
+                json.WriteNumber("video_seconds", Math.Round(alert.VideoSeconds, 3));
+                WriteTime(json, "time", alert.SensorTime ?? alert.WallTime);
+                if (alert.Snapshot is not null)
+                {
+                    json.WriteString("snapshot", alert.Snapshot);
+                }
+            });
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void Feature(Utf8JsonWriter json, string kind, Action geometry, Action properties)
+    {
+        json.WriteStartObject();
+        json.WriteString("type", "Feature");
+        json.WriteStartObject("geometry");
+        geometry();
+        json.WriteEndObject();
+        json.WriteStartObject("properties");
+        json.WriteString("kind", kind);
+        properties();
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    private static void Position(Utf8JsonWriter json, GeoPoint p)
+    {
+        json.WriteStartArray();
+        json.WriteNumberValue(Math.Round(p.Longitude, 7));
+        json.WriteNumberValue(Math.Round(p.Latitude, 7));
+        json.WriteNumberValue(Math.Round(p.HeightAboveEllipsoid, 1));
+        json.WriteEndArray();
+    }
+
+    private static void WriteTime(Utf8JsonWriter json, string name, DateTimeOffset? time)
+    {
+        if (time is { } t)
+        {
+            json.WriteString(name, Iso(t));
+        }
+    }
+
+    private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>KML 2.2: folders of footprints, tracks and alerts, each a styled Placemark with TimeStamp/TimeSpan when times are known.</summary>
+    public static void WriteKml(FlightRecord record, string path)
+    {
+        using var stream = File.Create(path);
+        using var xml = XmlWriter.Create(stream, new XmlWriterSettings { Indent = true, Encoding = new UTF8Encoding(false) });
+        const string ns = "http://www.opengis.net/kml/2.2";
+        xml.WriteStartDocument();
+        xml.WriteStartElement("kml", ns);
+        xml.WriteStartElement("Document");
+        xml.WriteElementString("name", "SiteWatch flight");
+        Style(xml, "footprint", line: "ff00ffff", poly: "2000ffff", icon: null);
+        Style(xml, "track", line: "ff0000ff", poly: null, icon: null);
+        Style(xml, "alert", line: null, poly: null, icon: "http://maps.google.com/mapfiles/kml/shapes/caution.png");
+        Style(xml, "zone", line: "ff0080ff", poly: "400080ff", icon: null);
+
+        Folder(xml, "Watch zones", record.Zones, zone =>
+        {
+            Placemark(xml, zone.Name, "zone", null, null, () =>
+            {
+                if (zone.Line is { } line)
+                {
+                    xml.WriteStartElement("LineString");
+                    xml.WriteElementString("coordinates", string.Join(" ", line.Select(p => Coordinate(p.Lon, p.Lat, 0))));
+                    xml.WriteEndElement();
+                    return;
+                }
+
+                xml.WriteStartElement("MultiGeometry");
+                foreach (var polygon in zone.Polygons)
+                {
+                    xml.WriteStartElement("Polygon");
+                    for (var r = 0; r < polygon.Count; r++)
+                    {
+                        xml.WriteStartElement(r == 0 ? "outerBoundaryIs" : "innerBoundaryIs");
+                        xml.WriteStartElement("LinearRing");
+                        xml.WriteElementString("coordinates", string.Join(" ", polygon[r].Select(p => Coordinate(p.Lon, p.Lat, 0))));
+                        xml.WriteEndElement();
+                        xml.WriteEndElement();
+                    }
+
+                    xml.WriteEndElement();
+                }
+
+                xml.WriteEndElement();
+            });
+        });
+
+        Folder(xml, "Footprints", record.Footprints, f =>
+        {
+            Placemark(xml, string.Create(CultureInfo.InvariantCulture, $"frame {f.FrameIndex} ({f.VideoTime.TotalSeconds:0.0} s)"), "footprint",
+                f.SensorTime, null, () =>
+                {
+                    xml.WriteStartElement("Polygon");
+                    xml.WriteElementString("altitudeMode", "clampToGround");
+                    xml.WriteStartElement("outerBoundaryIs");
+                    xml.WriteStartElement("LinearRing");
+                    xml.WriteElementString("coordinates", string.Join(" ", f.Ring.Select(p => Coordinate(p.Longitude, p.Latitude, 0))));
+                    xml.WriteEndElement();
+                    xml.WriteEndElement();
+                    xml.WriteEndElement();
+                });
+        });
+
+        Folder(xml, "Tracks", record.Tracks.Where(t => t.Path.Count >= 2), t =>
+        {
+            Placemark(xml, $"{t.ClassName} {t.Id}", "track", record.Absolute(t.Path[0].Time), record.Absolute(t.Path[^1].Time), () =>
+            {
+                xml.WriteStartElement("LineString");
+                xml.WriteElementString("altitudeMode", "clampToGround");
+                xml.WriteElementString("coordinates", string.Join(" ", t.Path.Select(p => Coordinate(p.Position.Longitude, p.Position.Latitude, 0))));
+                xml.WriteEndElement();
+            });
+        });
+
+        Folder(xml, "Alerts", record.Alerts, a =>
+        {
+            Placemark(xml, $"{a.Rule} {a.Zone}: {a.ClassName} {a.TrackId}", "alert", a.SensorTime ?? a.WallTime, null, () =>
+            {
+                xml.WriteStartElement("Point");
+                xml.WriteElementString("coordinates", Coordinate(a.Longitude, a.Latitude, 0));
+                xml.WriteEndElement();
+            }, a.Snapshot is null ? null : $"<img src=\"{a.Snapshot}\"/>");
+        });
+
+        xml.WriteEndElement();
+        xml.WriteEndElement();
+        xml.WriteEndDocument();
+    }
+
+    private static void Folder<T>(XmlWriter xml, string name, IEnumerable<T> items, Action<T> write)
+    {
+        xml.WriteStartElement("Folder");
+        xml.WriteElementString("name", name);
+        foreach (var item in items)
+        {
+            write(item);
+        }
+
+        xml.WriteEndElement();
+    }
+
+    private static void Placemark(XmlWriter xml, string name, string style, DateTimeOffset? begin, DateTimeOffset? end, Action geometry, string? description = null)
+    {
+        xml.WriteStartElement("Placemark");
+        xml.WriteElementString("name", name);
+        if (description is not null)
+        {
+            xml.WriteStartElement("description");
+            xml.WriteCData(description);
+            xml.WriteEndElement();
+        }
+
+        if (begin is { } b && end is { } e)
+        {
+            xml.WriteStartElement("TimeSpan");
+            xml.WriteElementString("begin", Iso(b));
+            xml.WriteElementString("end", Iso(e));
+            xml.WriteEndElement();
+        }
+        else if (begin is { } t)
+        {
+            xml.WriteStartElement("TimeStamp");
+            xml.WriteElementString("when", Iso(t));
+            xml.WriteEndElement();
+        }
+
+        xml.WriteElementString("styleUrl", "#" + style);
+        geometry();
+        xml.WriteEndElement();
+    }
+
+    private static void Style(XmlWriter xml, string id, string? line, string? poly, string? icon)
+    {
+        xml.WriteStartElement("Style");
+        xml.WriteAttributeString("id", id);
+        if (icon is not null)
+        {
+            xml.WriteStartElement("IconStyle");
+            xml.WriteStartElement("Icon");
+            xml.WriteElementString("href", icon);
+            xml.WriteEndElement();
+            xml.WriteEndElement();
+        }
+
+        if (line is not null)
+        {
+            xml.WriteStartElement("LineStyle");
+            xml.WriteElementString("color", line);
+            xml.WriteElementString("width", "2");
+            xml.WriteEndElement();
+        }
+
+        if (poly is not null)
+        {
+            xml.WriteStartElement("PolyStyle");
+            xml.WriteElementString("color", poly);
+            xml.WriteEndElement();
+        }
+
+        xml.WriteEndElement();
+    }
+
+    private static string Coordinate(double lon, double lat, double height) =>
+        string.Create(CultureInfo.InvariantCulture, $"{lon:0.0000000},{lat:0.0000000},{height:0.#}");
+}

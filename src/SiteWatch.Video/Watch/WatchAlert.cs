@@ -1,0 +1,56 @@
+using System.Text.Json.Serialization;
+
+namespace SiteWatch.Video.Watch;
+
+/// <summary>
+/// One alert: a rule of a zone fired for a track. Times: the frame's video time, the KLV precision time stamp of the
+/// frame (when the stream carries one: the time on the ground), and the wall-clock time the alert was raised.
+/// </summary>
+public sealed record WatchAlert
+{
+    public required string Id { get; init; }
+    public required string Rule { get; init; }
+    public required string Zone { get; init; }
+    public required int TrackId { get; init; }
+    public required string ClassName { get; init; }
+    public required double Score { get; init; }
+    public required double Latitude { get; init; }
+    public required double Longitude { get; init; }
+
+    /// <summary>Height above the WGS84 ellipsoid, metres.</summary>
+    public required double HeightAboveEllipsoid { get; init; }
+
+    /// <summary>Ground speed, m/s (null until the track has moved for half a second).</summary>
+    public double? SpeedMps { get; init; }
+
+    /// <summary>Course over ground, degrees true.</summary>
+    public double? HeadingDeg { get; init; }
+
+    public required long FrameIndex { get; init; }
+
+    /// <summary>Video time of the frame, seconds from the first frame.</summary>
+    public required double VideoSeconds { get; init; }
+
+    /// <summary>The frame's KLV precision time stamp (UTC), when it has one.</summary>
+    public DateTimeOffset? SensorTime { get; init; }
+
+    /// <summary>When the alert was raised (UTC).</summary>
+    public required DateTimeOffset WallTime { get; init; }
+
+    /// <summary>From the frame's arrival to the alert, milliseconds.</summary>
+    public required double LatencyMs { get; init; }
+
+    /// <summary>The snapshot's path relative to the output folder (snapshots/ALERT.png), or null.</summary>
+    public string? Snapshot { get; init; }
+
+    /// <summary>The object's box in the frame: left, top, width, height in pixels.</summary>
+    public required double[] Box { get; init; }
+
+    /// <summary>The snapshot crop, PNG; written to <see cref="Snapshot"/>, not serialised.</summary>
+    [JsonIgnore]
+    public byte[]? SnapshotPng { get; init; }
+
+    /// <summary>The event time for field tools: the sensor time when known, else the wall time.</summary>
+    [JsonIgnore]
+    public DateTimeOffset EventTime => SensorTime ?? WallTime;
+}

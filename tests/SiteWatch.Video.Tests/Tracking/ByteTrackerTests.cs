@@ -1,0 +1,178 @@
+using SiteWatch.Video.Geo;
+using SiteWatch.Video.Tracking;
+
+namespace SiteWatch.Video.Tests.Tracking;
+
+public class ByteTrackerTests
+{
+    private static BoxDetection Car(double x, double y, double score = 0.9) => new(new PixelBox(x, y, 40, 20), score, "car");
+
+    [Fact]
+    public void KalmanFilterLearnsConstantVelocity()
+    {
+        var filter = new KalmanBoxFilter(new PixelBox(100, 100, 40, 20));
+        for (var i = 1; i <= 20; i++)
+        {
+            filter.Predict();
+            filter.Update(new PixelBox(100 + 5 * i, 100 - 2 * i, 40, 20));
+        }
+
+        Assert.InRange(filter.Velocity.X, 4.9, 5.1);
+        Assert.InRange(filter.Velocity.Y, -2.1, -1.9);
+        var ahead = filter.Peek(6);
+        Assert.Equal(100 + 5 * 26, ahead.CentreX, 0);
+        Assert.Equal(40, ahead.Width, 0);
+    }
+
+    [Fact]
+    public void CrossingObjectsKeepTheirIds()
+    {
+        var tracker = new ByteTracker();
+        Dictionary<int, double> lastX = [];
+        int? rightward = null, leftward = null;
+        for (var f = 0; f <= 60; f++)
+        {
+            // Two cars on the same row, meeting head-on at frame 30 and passing through each other.
+            var tracks = tracker.Step(f, [Car(100 + 6 * f, 200), Car(460 - 6 * f, 204)]);
+            if (f == 5)
+            {
+                rightward = tracks.Single(t => t.Box.CentreX < 280).Id;
+                leftward = tracks.Single(t => t.Box.CentreX > 280).Id;
+            }
+        }
+
+        var final = tracker.Tracks.Where(t => t.State == TrackState.Confirmed).ToList();
+        Assert.Equal(2, final.Count);
+        Assert.Equal(2, tracker.ConfirmedCount);
+        Assert.True(final.Single(t => t.Id == rightward).Box.CentreX > 400, "the rightward car kept its id through the crossing");
+        Assert.True(final.Single(t => t.Id == leftward).Box.CentreX < 160, "the leftward car kept its id through the crossing");
+    }
+
+    [Fact]
+    public void MissedDetectionsAreBridgedByPrediction()
+    {
+        var tracker = new ByteTracker();
+        for (var f = 0; f < 10; f++)
+        {
+            tracker.Step(f, [Car(100 + 4 * f, 100)]);
+        }
+
+        var id = tracker.Tracks.Single().Id;
+        for (var f = 10; f < 20; f++)
+        {
+            tracker.Step(f, []); // detector missed it for ten frames
+        }
+
+        var lost = tracker.Tracks.Single();
+        Assert.Equal(TrackState.Lost, lost.State);
+        Assert.InRange(lost.Box.CentreX, 100 + 4 * 19 - 2, 100 + 4 * 19 + 2);
+        var tracks = tracker.Step(20, [Car(180, 100)]);
+        Assert.Equal(id, tracks.Single().Id);
+        Assert.Equal(TrackState.Confirmed, tracks.Single().State);
+    }
+
+    [Fact]
+    public void TracksEndAfterMaxAge()
+    {
+        var tracker = new ByteTracker(new TrackerOptions { MaxAge = 5 });
+        for (var f = 0; f < 3; f++)
+        {
+            tracker.Step(f, [Car(100, 100)]);
+        }
+
+        for (var f = 3; f < 8; f++)
+        {
+            tracker.Step(f, []);
+        }
+
+        Assert.Single(tracker.Tracks);
+        tracker.Step(8, []);
+        Assert.Empty(tracker.Tracks);
+        Assert.Single(tracker.Removed);
+    }
+
+    [Fact]
+    public void EveryNthFrameDetectionKeepsAFastSmallObject()
+    {
+        // 12 px/frame against a 40 px box: 72 px between looks, no overlap with the last box after the first gap.
+        var tracker = new ByteTracker();
+        var ids = new HashSet<int>();
+        for (var f = 0; f <= 120; f++)
+        {
+            var tracks = tracker.Step(f, f % 6 == 0 ? [Car(50 + 12 * f, 300)] : null);
+            foreach (var t in tracks.Where(t => t.State == TrackState.Confirmed))
+            {
+                ids.Add(t.Id);
+                if (f % 6 == 3 && f > 30)
+                {
+                    // Between detections the box is predicted along the motion.
+                    Assert.InRange(t.Box.CentreX, 50 + 12 * f - 10, 50 + 12 * f + 10);
+                }
+            }
+        }
+
+        Assert.Single(ids);
+    }
+
+    [Fact]
+    public void LowScoreDetectionsOnlyExtendExistingTracks()
+    {
+        var tracker = new ByteTracker();
+        tracker.Step(0, [Car(100, 100), Car(500, 100, 0.3)]);
+        tracker.Step(1, [Car(102, 100), Car(500, 100, 0.3)]);
+        var tracks = tracker.Step(2, [Car(104, 100, 0.3)]);
+        var track = Assert.Single(tracks);
+        Assert.Equal(TrackState.Confirmed, track.State);
+        Assert.Equal(3, track.Hits);
+    }
+
+    [Fact]
+    public void VmtiTargetIdsHoldTracksTogether()
+    {
+        var tracker = new ByteTracker();
+        for (var f = 0; f < 5; f++)
+        {
+            tracker.Step(f, [Car(100 + 3 * f, 100) with { SourceTargetId = 7 }, Car(300, 100) with { SourceTargetId = 8 }]);
+        }
+
+        // The sender swaps the boxes' order and one jumps far: ids follow the target ids, not the geometry.
+        var tracks = tracker.Step(5, [Car(300, 100) with { SourceTargetId = 8 }, Car(200, 150) with { SourceTargetId = 7 }]);
+        Assert.Equal(2, tracks.Count);
+        var seven = tracks.Single(t => t.SourceTargetId == 7);
+        Assert.True(seven.Box.CentreX > 110);
+        Assert.Equal(6, seven.Hits);
+    }
+
+    [Fact]
+    public void ClassIsTheMajorityOfDetections()
+    {
+        var tracker = new ByteTracker();
+        string[] classes = ["car", "truck", "car", "car", "truck"];
+        Track? track = null;
+        for (var f = 0; f < classes.Length; f++)
+        {
+            track = tracker.Step(f, [new BoxDetection(new PixelBox(100, 100, 40, 20), 0.8, classes[f])]).Single();
+        }
+
+        Assert.Equal("car", track!.ClassName);
+        Assert.Equal(0.8, track.Score, 6);
+    }
+
+    [Fact]
+    public void GroundSpeedAndHeadingFromPositions()
+    {
+        var tracker = new ByteTracker();
+        var track = tracker.Step(0, [Car(100, 100)]).Single();
+        var origin = new GeoPoint(40, 127, 100);
+        for (var i = 0; i < 60; i++)
+        {
+            // 10 m/s towards the north-east (045 deg), 30 positions a second.
+            var t = i / 30.0;
+            var p = Wgs84.FromEnu(origin, new Vec3(10 * t * Math.Sqrt(0.5), 10 * t * Math.Sqrt(0.5), 0));
+            track.AddGroundPoint(new TrackPoint(i, TimeSpan.FromSeconds(t), p));
+        }
+
+        Assert.Equal(10, track.SpeedMps, 1);
+        Assert.Equal(45, track.HeadingDeg, 1);
+    }
+}

@@ -1,0 +1,80 @@
+using SiteWatch.Video.Frames;
+using SiteWatch.Video.Geo;
+using SiteWatch.Video.Simulation;
+using SiteWatch.Video.Watch;
+using Xunit.Abstractions;
+
+namespace SiteWatch.Video.Tests.Watch;
+
+/// <summary>
+/// Simulator to alerts: a 12 s border flight (320 x 180, 15 fps, VMTI boxes of the truth objects) encoded to H.264
+/// MPEG-TS, decoded by ffmpeg, watched with the simulator's zones and DEM. VMTI target locations are ignored, so every
+/// ground position is our own ray cast through the box onto the DEM.
+/// </summary>
+public sealed class WatchEndToEndTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sitewatch-e2e-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    [Fact]
+    public async Task AlertsFollowTheTruthCrossingsAndPositionsAreMetresAccurate()
+    {
+        var options = new FlightSimulationOptions { Seconds = 12, Fps = 15, Width = 320, Height = 180, Seed = 1, Vmti = true };
+        var tsPath = Path.Combine(_dir, "flight.ts");
+        var zonesPath = Path.Combine(_dir, "zones.geojson");
+        FlightTruth truth;
+        using (var simulator = FlightSimulator.Create(options, _dir))
+        {
+            await using var file = File.Create(tsPath);
+            truth = await simulator.WriteTsAsync(file);
+            simulator.WriteZones(zonesPath);
+        }
+
+        var zones = WatchZoneFile.Load(zonesPath);
+        using var dem = DemTerrain.Open(truth.Dem);
+        var pipeline = new WatchPipeline(zones, new VmtiFrameDetector(useReportedLocations: false),
+            new WatchOptions { OutputDirectory = Path.Combine(_dir, "watch"), DetectEvery = 1, Dem = dem, WaitForDetections = true });
+        WatchSummary summary;
+        await using (pipeline)
+        {
+            await using var source = VideoSource.Open(tsPath);
+            summary = await pipeline.RunAsync(source.ReadFramesAsync());
+        }
+
+        Assert.Equal(truth.Frames.Count, summary.Frames);
+        var result = TruthComparison.Compare(truth, pipeline.Record, zones);
+        output.WriteLine($"track positions: error median {result.MedianPositionErrorMetres:0.00} m, p95 {result.P95PositionErrorMetres:0.00} m; " +
+            $"footprint corners: error max {result.MaxFootprintCornerErrorMetres:0.00} m ({pipeline.Record.Footprints.Count} footprints)");
+        foreach (var e in result.Events)
+        {
+            output.WriteLine($"{e.ObjectClass} {e.ObjectId} {e.Zone} at {e.TruthSeconds:0.00} s ({(e.MustBeSeen ? "must be seen" : "out of view or grazing")}): " +
+                (e.Alert is { } a ? $"{a.Rule} alert at {a.VideoSeconds:0.00} s (track {a.TrackId}, {a.SpeedMps:0.0} m/s)" : "no alert"));
+        }
+
+        // The bottom centre of a box is where the object meets the ground nearest the camera, not its centre (the truth):
+        // half a vehicle away, plus the 1.8 m pixels of VMTI box corners.
+        Assert.True(result.MedianPositionErrorMetres < 4, $"median track position error {result.MedianPositionErrorMetres:0.00} m");
+        Assert.True(result.P95PositionErrorMetres < 8, $"p95 track position error {result.P95PositionErrorMetres:0.00} m");
+        Assert.True(pipeline.Record.Footprints.Count >= 10 && result.MaxFootprintCornerErrorMetres < 5, $"footprint corner error {result.MaxFootprintCornerErrorMetres:0.00} m");
+        Assert.All(result.Events.Where(e => e.MustBeSeen), e => Assert.NotNull(e.Alert));
+        Assert.Empty(result.UnansweredAlerts);
+        Assert.True(result.Events.Count(e => e.Alert is not null) >= 3, "at least three events alerted");
+        Assert.True(result.AlertsMatchTruth);
+        output.WriteLine($"processing {summary.ProcessingSecondsPerVideoSecond:0.000} s per video second; latency median {summary.MedianLatencyMs} ms");
+    }
+
+    [Fact]
+    public async Task DroneDemoWritesTheFlightTheWatchAndTheComparison()
+    {
+        var result = await DroneDemo.RunAsync(new DroneDemoOptions(Path.Combine(_dir, "drone")) { Seconds = 3, Fps = 10, Width = 160, Height = 96 });
+        Assert.Equal(30, result.Summary.Frames);
+        foreach (var file in new[] { "flight.ts", "truth.json", "zones.geojson", "watch/flight.geojson", "watch/flight.kml", "watch/alerts.jsonl" })
+        {
+            Assert.True(File.Exists(Path.Combine(_dir, "drone", file)), file);
+        }
+
+        Assert.Equal(result.Truth.Objects.Sum(o => o.BorderCrossings.Count + o.ZoneEntries.Count), result.Comparison.Events.Count);
+        Assert.True(result.Comparison.MaxFootprintCornerErrorMetres < 10);
+    }
+}
