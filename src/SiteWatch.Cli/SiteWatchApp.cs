@@ -79,6 +79,14 @@ public static class SiteWatchApp
                 .WithExample("watch", "flight.ts", "--zones", "zones.geojson", "--dem", "dem.tif", "--cot", "udp://127.0.0.1:6969")
                 .WithExample("watch", "udp://127.0.0.1:5600", "--zones", "zones.geojson", "--detector", "vmti", "--webhook", "http://127.0.0.1:8080/alerts", "--out", "watch-out")
                 .WithExample("watch", "flight.ts", "--zones", "zones.geojson", "--model", "yolo.onnx", "--every", "6", "--json");
+            config.AddBranch("video", video =>
+            {
+                video.SetDescription("Drone video: MPEG-TS with MISB KLV, from a file or live UDP.");
+                video.AddCommand<VideoInfoCommand>("info")
+                    .WithDescription("Decode a stream with ffmpeg and summarise it: frames, size, rate, telemetry per frame, KLV and TS errors.")
+                    .WithExample("video", "info", "flight.ts")
+                    .WithExample("video", "info", "udp://127.0.0.1:5600", "--json");
+            });
             config.AddBranch("simulate", simulate =>
             {
                 simulate.SetDescription("Synthetic test data with ground truth.");

@@ -141,6 +141,26 @@ public class FlightSimulatorTests(SimulatedFlightFixture flight, ITestOutputHelp
     }
 
     [Fact]
+    public void AGivenDemIsFlownOverItsCentre()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"sitewatch-dem-{Guid.NewGuid():N}");
+        try
+        {
+            using var simulator = FlightSimulator.Create(SimulatedFlightFixture.Options with { Width = 160, Height = 96, DemPath = flight.Truth.Dem }, dir);
+            using var dem = DemTerrain.Open(flight.Truth.Dem);
+            Assert.Equal(dem.CentreLatitude, simulator.Frame.OriginLatitude, 9);
+            Assert.False(File.Exists(Path.Combine(dir, "dem.tif")));
+            var frame = simulator.RenderFrame(0);
+            Assert.NotNull(frame.Centre);
+            Assert.All(frame.Footprint, Assert.NotNull);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task UdpStreamFromTheSimulatorIsReadFrameByFrame()
     {
         var dir = Path.Combine(Path.GetTempPath(), $"sitewatch-udp-{Guid.NewGuid():N}");

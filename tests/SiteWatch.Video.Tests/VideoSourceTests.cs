@@ -76,6 +76,25 @@ public class VideoSourceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task MaxWidthScalesFramesDownKeepingTheAspect()
+    {
+        var path = TempTs();
+        try
+        {
+            await TsMuxerTests.WriteGreyRampAsync(path, 3, KlvTransport.Sync);
+            await using var source = VideoSource.Open(path, new VideoSourceOptions { MaxWidth = 32 });
+            var frames = await ReadAllAsync(source);
+            Assert.Equal(3, frames.Count);
+            Assert.All(frames, f => Assert.Equal((32, 24, 32 * 24 * 3), (f.Width, f.Height, f.Bgr24.Length)));
+            AssertGrey(35, frames[1]);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task BFramesComeOutInPresentationOrderWithTheirPts()
     {
         // ffmpeg's own muxer, B-frames on and no KLV at all: each frame's grey level must match its PTS.
@@ -169,6 +188,32 @@ public class VideoSourceTests(ITestOutputHelper output)
             output.WriteLine(e.Message);
             Assert.Contains("ffmpeg decoded no frame", e.Message);
             Assert.DoesNotContain('\n', e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task StoppingEarlyEndsFfmpegAndDoesNotHang()
+    {
+        var path = TempTs();
+        try
+        {
+            await TsMuxerTests.WriteGreyRampAsync(path, 12, KlvTransport.Sync);
+            await using var source = VideoSource.Open(path);
+            var seen = 0;
+            await foreach (var frame in source.ReadFramesAsync())
+            {
+                if (++seen == 2)
+                {
+                    break;
+                }
+            }
+
+            Assert.Equal(2, source.Stats.Frames);
+            Assert.NotNull(source.Stats.DecoderExitCode);
         }
         finally
         {

@@ -196,6 +196,7 @@ public sealed partial class VideoSource : IAsyncDisposable
         {
             "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",
             "-fflags", "+discardcorrupt", "-probesize", _options.ProbeSizeBytes.ToString(CultureInfo.InvariantCulture),
+            "-analyzeduration", ((long)_options.AnalyzeDuration.TotalMicroseconds).ToString(CultureInfo.InvariantCulture),
             // Keep the stream's own time stamps so showinfo reports each frame's original PTS.
             "-copyts", "-f", "mpegts", "-i", "pipe:0",
             "-map", "0:v:0", "-an", "-sn", "-dn",

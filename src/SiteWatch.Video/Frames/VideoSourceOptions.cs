@@ -17,4 +17,7 @@ public sealed record VideoSourceOptions
 
     /// <summary>Bytes ffmpeg reads to identify the streams before decoding (smaller starts a live stream sooner).</summary>
     public int ProbeSizeBytes { get; init; } = 1_000_000;
+
+    /// <summary>Stream time ffmpeg looks at before decoding; its default of 5 s would delay a live stream's first frame.</summary>
+    public TimeSpan AnalyzeDuration { get; init; } = TimeSpan.FromSeconds(1);
 }
