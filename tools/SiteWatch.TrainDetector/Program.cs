@@ -5,13 +5,13 @@ using TorchSharp;
 
 // Usage (see tools/SiteWatch.TrainDetector/README.md):
 //   train  --out DIR [--seeds 1,2,3] [--steps 1200] [--batch 8] [--tile 256]
-//   export --weights DIR/weights.dat --out MODEL.onnx
+//   export --weights DIR/weights.dat --out MODEL.onnx [--score 0.35]
 var options = ParseOptions(args.Skip(1));
 string command = args.Length > 0 ? args[0] : "help";
 if (command is "help" or "--help" or "-h")
 {
     Console.WriteLine("sitewatch-train-detector train --out DIR [--seeds 1,2,3] [--steps 1200] [--batch 8] [--tile 256]");
-    Console.WriteLine("sitewatch-train-detector export --weights DIR/weights.dat --out MODEL.onnx");
+    Console.WriteLine("sitewatch-train-detector export --weights DIR/weights.dat --out MODEL.onnx [--score THRESHOLD]");
     return 0;
 }
 
@@ -51,7 +51,12 @@ switch (command)
         net.eval();
         string output = Required(options, "out");
         int tile = int.Parse(Get(options, "tile", "256"), CultureInfo.InvariantCulture);
-        OnnxExport.Write(net, tile, output);
+        var metadata = new Dictionary<string, string>();
+        if (options.TryGetValue("score", out var score))
+        {
+            metadata["score_threshold"] = score; // chosen on held-out scenes (bench/detector-eval.sh)
+        }
+        OnnxExport.Write(net, tile, output, metadata);
         var probe = TrainingScenes.Render(42, [0]).First();
         double diff = ExportCheck.MaxDifference(net, output, probe, tile);
         Console.WriteLine($"wrote {output}; ONNX Runtime vs TorchSharp on one tile: max difference {diff:E2}");

@@ -30,8 +30,8 @@ public sealed class DetectFileCommand : Command<DetectFileCommand.Settings>
         public string? Out { get; init; }
 
         [CommandOption("--score <S>")]
-        [Description("Lowest score kept (0..1). Default 0.25.")]
-        public float Score { get; init; } = 0.25f;
+        [Description("Lowest score kept (0..1). Default: the model's own threshold, else 0.25.")]
+        public float? Score { get; init; }
 
         [CommandOption("--iou <T>")]
         [Description("Overlap (IoU) above which the weaker of two same-class detections is dropped (0..1). Default 0.45.")]
@@ -51,7 +51,7 @@ public sealed class DetectFileCommand : Command<DetectFileCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (!(Score is >= 0 and <= 1))
+            if (Score is { } score && !(score is >= 0 and <= 1))
             {
                 return ValidationResult.Error("--score must lie between 0 and 1");
             }
@@ -82,7 +82,7 @@ public sealed class DetectFileCommand : Command<DetectFileCommand.Settings>
         using var model = DetectorModel.Load(modelPath);
         var options = new SceneDetectionOptions
         {
-            Detector = new DetectorOptions { ScoreThreshold = settings.Score, IouThreshold = settings.Iou, Device = settings.Device },
+            Detector = new DetectorOptions { ScoreThreshold = settings.Score ?? model.ScoreThreshold, IouThreshold = settings.Iou, Device = settings.Device },
             TileOverlap = settings.TileOverlap,
             Aoi = settings.Aoi is { } aoi ? SceneObjectDetector.AoiInRasterCrs(settings.Scene, AoiReader.ReadFile(aoi)) : null,
         };

@@ -20,9 +20,8 @@ public sealed class DetectSiteCommand : Command<DetectSiteCommand.Settings>
         public string? Model { get; init; }
 
         [CommandOption("--score <P>")]
-        [Description("Score threshold, 0..1 (default 0.25).")]
-        [DefaultValue(0.25f)]
-        public float Score { get; init; } = 0.25f;
+        [Description("Score threshold, 0..1 (default: the model's own, else 0.25).")]
+        public float? Score { get; init; }
 
         [CommandOption("--device <NAME>")]
         [Description("cpu (default) or cuda.")]
@@ -35,7 +34,7 @@ public sealed class DetectSiteCommand : Command<DetectSiteCommand.Settings>
 
         public override ValidationResult Validate() =>
             string.IsNullOrWhiteSpace(Site) ? ValidationResult.Error("--site NAME is required")
-            : !(Score is > 0 and < 1) ? ValidationResult.Error("--score must lie between 0 and 1")
+            : Score is { } score && !(score is > 0 and < 1) ? ValidationResult.Error("--score must lie between 0 and 1")
             : Device is not ("cpu" or "cuda") ? ValidationResult.Error($"--device '{Device}': use cpu or cuda")
             : ValidationResult.Success();
     }

@@ -37,7 +37,14 @@ public sealed partial class DetectorModel : IDisposable
         Bands = description.Bands;
         Scaling = description.Scaling;
         NamesFrom = description.NamesFrom;
+        ScoreThreshold = description.ScoreThreshold ?? new DetectorOptions().ScoreThreshold;
     }
+
+    /// <summary>
+    /// The score threshold to use when the user gives none: the model's own `score_threshold` metadata (its makers
+    /// chose it on held-out data), else 0.25 as Ultralytics uses.
+    /// </summary>
+    public float ScoreThreshold { get; }
 
     /// <summary>
     /// The detector shipped with SiteWatch (models/sitewatch-objects.onnx beside the application, or
@@ -222,7 +229,10 @@ public sealed partial class DetectorModel : IDisposable
 
     // ---- class names, input size, task, bands and scaling: metadata first, then the side-car ----
 
-    private sealed record ModelDescription(IReadOnlyList<string> Names, string NamesFrom, DetectorTask Task, int Height, int Width, IReadOnlyList<string> Bands, InputScaling Scaling);
+    private sealed record ModelDescription(IReadOnlyList<string> Names, string NamesFrom, DetectorTask Task, int Height, int Width, IReadOnlyList<string> Bands, InputScaling Scaling)
+    {
+        public float? ScoreThreshold { get; init; }
+    }
 
     private sealed record SideCar(IReadOnlyList<string>? Names, int[]? ImageSize, string? Task, IReadOnlyList<string>? Bands, InputScaling? Scaling);
 
@@ -289,7 +299,14 @@ public sealed partial class DetectorModel : IDisposable
             throw new SiteWatchException($"{path}: {bands.Count} bands given; the model takes 3");
         }
         var scaling = sideCar?.Scaling ?? (metadata.TryGetValue("scale", out var sc) ? ParseScaling(sc, path) : null) ?? InputScaling.Auto;
-        return new ModelDescription(names, namesFrom, task ?? DetectorTask.Detect, size[0], size[1], bands, scaling);
+        float? score = null;
+        if (metadata.TryGetValue("score_threshold", out var st))
+        {
+            score = float.TryParse(st, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v is > 0 and < 1
+                ? v
+                : throw new SiteWatchException($"{path}: metadata score_threshold '{Truncate(st)}' is not a number between 0 and 1");
+        }
+        return new ModelDescription(names, namesFrom, task ?? DetectorTask.Detect, size[0], size[1], bands, scaling) { ScoreThreshold = score };
     }
 
     [GeneratedRegex("""(\d+)\s*:\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")""")]

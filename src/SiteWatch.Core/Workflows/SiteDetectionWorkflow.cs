@@ -13,7 +13,8 @@ public sealed record SiteDetectionOptions
 {
     /// <summary>The ONNX model; null: the detector shipped with SiteWatch.</summary>
     public string? ModelPath { get; init; }
-    public float ScoreThreshold { get; init; } = new DetectorOptions().ScoreThreshold;
+    /// <summary>Null: the model's own threshold (<see cref="DetectorModel.ScoreThreshold"/>).</summary>
+    public float? ScoreThreshold { get; init; }
     /// <summary>cpu or cuda; where it runs does not change what is found, so it is not part of the cache key.</summary>
     public string Device { get; init; } = "cpu";
     public double TileOverlap { get; init; } = new SceneDetectionOptions().TileOverlap;
@@ -33,6 +34,12 @@ public sealed record SiteDetectionResult(Site Site, string ModelPath, string Mod
 public static class SiteDetectionWorkflow
 {
     private const int PipelineVersion = 1;
+
+    private static float ModelScoreThreshold(string modelPath)
+    {
+        using var model = DetectorModel.Load(modelPath);
+        return model.ScoreThreshold;
+    }
 
     /// <summary>The model to use: the given path, else the shipped default; a clear error naming the missing file otherwise.</summary>
     public static string ResolveModel(string? modelPath)
@@ -55,7 +62,9 @@ public static class SiteDetectionWorkflow
             throw new SiteWatchException($"site {site.Name} has no scenes; add some with 'sitewatch scene add FILE --site {site.Name}'");
         }
         var modelPath = ResolveModel(options.ModelPath);
-        var detector = new DetectorOptions { ScoreThreshold = options.ScoreThreshold, Device = options.Device };
+        // The model's own threshold is part of the cache key, so it is read even when every scene is cached.
+        var score = options.ScoreThreshold ?? ModelScoreThreshold(modelPath);
+        var detector = new DetectorOptions { ScoreThreshold = score, Device = options.Device };
         detector.Validate();
         var sceneOptions = new SceneDetectionOptions
         {
