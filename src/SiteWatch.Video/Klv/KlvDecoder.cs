@@ -116,7 +116,7 @@ public static class KlvDecoder
             if (!ok)
             {
                 Report(ref problems, KlvProblemKind.ChecksumMismatch, item.Offset, item.Tag,
-                    $"Checksum 0x{received:X4} in packet, 0x{computed:X4} computed");
+                    set.Pool?.ChecksumMessage(received, computed) ?? ChecksumMessage(received, computed));
             }
             else if (i != items.Length - 1)
             {
@@ -129,6 +129,8 @@ public static class KlvDecoder
         packet.SetChecksum(KlvChecksumStatus.Missing, null, KlvChecksum.Compute(schema.Checksum, span));
         Report(ref problems, KlvProblemKind.ChecksumMissing, span.Length, schema.ChecksumTag, "Packet does not end with its checksum item");
     }
+
+    internal static string ChecksumMessage(ushort received, ushort computed) => $"Checksum 0x{received:X4} in packet, 0x{computed:X4} computed";
 
     internal static void DecodeItems(KlvLocalSet set, KlvSchema schema, ReadOnlyMemory<byte> memory, int baseOffset, ref List<KlvProblem>? problems, int depth, bool oneByteTags)
     {
@@ -283,9 +285,18 @@ public static class KlvDecoder
                 case KlvFormat.Utf8 when t.MaxLength == 0 || len <= t.MaxLength:
                     kind = KlvValueKind.String;
                     break;
+                case KlvFormat.Utf16BE when (len & 1) == 0:
+                    kind = KlvValueKind.String;
+                    break;
                 case KlvFormat.Bytes:
                     kind = KlvValueKind.Bytes;
                     break;
+                case KlvFormat.Set or KlvFormat.Series or KlvFormat.IdSeries when depth < MaxDepth:
+                    slot = DecodeNestedItem(set, t, pos, len, offset, header, ref problems, depth);
+                    return;
+                case KlvFormat.Custom:
+                    slot = DecodePackItem(set, t, v, pos, offset, header, ref problems);
+                    return;
                 default:
                     slot = DecodeValueSlow(set, t, v, pos, offset, header, ref problems, depth);
                     return;
@@ -302,11 +313,7 @@ public static class KlvDecoder
         var len = v.Length;
         KlvItem Make(KlvValueKind kind, long bits = 0) => new(set, t.Tag, kind, offset, header, pos, len, bits);
         KlvItem Real(double d) => KlvItem.Number(set, t.Tag, KlvValueKind.Double, offset, header, pos, len, d);
-        KlvItem Invalid(string reason, ref List<KlvProblem>? problems)
-        {
-            Report(ref problems, KlvProblemKind.BadValue, offset, t.Tag, $"{t.Name}: {reason}; kept raw");
-            return KlvItem.WithObject(set, t.Tag, KlvValueKind.Invalid, offset, header, pos, len, reason);
-        }
+        KlvItem Invalid(string reason, ref List<KlvProblem>? problems) => InvalidItem(set, t, pos, len, offset, header, reason, ref problems);
 
         if (len == 0)
         {
@@ -393,39 +400,61 @@ public static class KlvDecoder
                     return Make(KlvValueKind.Raw);
                 }
 
-                var nested = DecodeNested(t, set.Bytes.Slice(pos, len), offset + header, ref problems, depth, out var error);
-                return nested is null ? Invalid(error!, ref problems) : KlvItem.WithObject(set, t.Tag, nested is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, nested);
+                return DecodeNestedItem(set, t, pos, len, offset, header, ref problems, depth);
 
             case KlvFormat.Custom:
-                try
-                {
-                    return KlvItem.WithObject(set, t.Tag, KlvValueKind.Struct, offset, header, pos, len, t.Custom!(v));
-                }
-                catch (KlvFormatException e)
-                {
-                    return Invalid(e.Message, ref problems);
-                }
+                return DecodePackItem(set, t, v, pos, offset, header, ref problems);
 
             default:
                 return Make(KlvValueKind.Raw);
         }
     }
 
+    /// <summary>
+    /// A nested set or series item below <see cref="MaxDepth"/>. Kept out of <see cref="DecodeValueSlow"/>:
+    /// nested sets and packs come in every packet, and that method's large frame costs more than their decode.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static KlvItem DecodeNestedItem(KlvLocalSet set, KlvTagTraits t, int pos, int len, int offset, int header, ref List<KlvProblem>? problems, int depth)
+    {
+        var nested = DecodeNested(t, set.Bytes.Slice(pos, len), offset + header, set.Pool, ref problems, depth, out var error);
+        return nested is null
+            ? InvalidItem(set, t, pos, len, offset, header, error!, ref problems)
+            : KlvItem.WithObject(set, t.Tag, nested is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, nested);
+    }
+
+    /// <summary>A structured (pack) item; a reused packet takes it from its pool when the bytes repeat.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static KlvItem DecodePackItem(KlvLocalSet set, KlvTagTraits t, ReadOnlySpan<byte> v, int pos, int offset, int header, ref List<KlvProblem>? problems)
+    {
+        var decoded = set.Pool is { } pool ? pool.DecodePack(t, v, out var error) : KlvDecodePool.Decode(t, v, out error);
+        return error is null
+            ? KlvItem.WithObject(set, t.Tag, KlvValueKind.Struct, offset, header, pos, v.Length, decoded)
+            : InvalidItem(set, t, pos, v.Length, offset, header, error, ref problems);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static KlvItem InvalidItem(KlvLocalSet set, KlvTagTraits t, int pos, int len, int offset, int header, string reason, ref List<KlvProblem>? problems)
+    {
+        Report(ref problems, KlvProblemKind.BadValue, offset, t.Tag, $"{t.Name}: {reason}; kept raw");
+        return KlvItem.WithObject(set, t.Tag, KlvValueKind.Invalid, offset, header, pos, len, reason);
+    }
+
     /// <summary>Decodes a nested set or series; null (with <paramref name="error"/>) when a series element is unreadable.</summary>
-    private static object? DecodeNested(KlvTagTraits t, ReadOnlyMemory<byte> memory, int valueOffset, ref List<KlvProblem>? problems, int depth, out string? error)
+    private static object? DecodeNested(KlvTagTraits t, ReadOnlyMemory<byte> memory, int valueOffset, KlvDecodePool? pool, ref List<KlvProblem>? problems, int depth, out string? error)
     {
         var schema = t.NestedSchema!;
         error = null;
         if (t.Format == KlvFormat.Set)
         {
-            var set = new KlvLocalSet(schema, 8);
+            var set = pool?.RentSet(schema) ?? new KlvLocalSet(schema, 8);
             set.Reset(schema, memory, valueOffset);
             DecodeItems(set, schema, memory, valueOffset, ref problems, depth + 1, false);
             return set;
         }
 
         // Series: each element is a BER length followed by (for IdSeries) a BER-OID id, then a local set.
-        var entries = new List<KlvSeriesEntry>();
+        var series = pool?.RentSeries() ?? new KlvSeries();
         var span = memory.Span;
         var pos = 0;
         while (pos < span.Length)
@@ -454,14 +483,14 @@ public static class KlvDecoder
             }
 
             var body = memory[pos..(elementStart + elementLength)];
-            var set = new KlvLocalSet(schema, 8);
+            var set = pool?.RentSet(schema) ?? new KlvLocalSet(schema, 8);
             set.Reset(schema, body, valueOffset + pos);
             DecodeItems(set, schema, body, valueOffset + pos, ref problems, depth + 1, false);
-            entries.Add(new KlvSeriesEntry(id, set));
+            series.Add(new KlvSeriesEntry(id, set));
             pos = elementStart + elementLength;
         }
 
-        return new KlvSeries(entries);
+        return series;
     }
 
     /// <summary>Records a length that differs from the standard's (the value is still decoded).</summary>

@@ -20,6 +20,9 @@ public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
 
     public KlvSchema Schema { get; private set; }
 
+    /// <summary>Where nested sets, series and packs of a reused packet come from; null for one-off decodes.</summary>
+    internal KlvDecodePool? Pool { get; set; }
+
     /// <summary>The set's value bytes (for a packet: everything after the key and length).</summary>
     public ReadOnlyMemory<byte> Bytes { get; private set; }
 
@@ -38,12 +41,8 @@ public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
         Schema = schema;
         Bytes = bytes;
         Offset = offset;
-        // Drop references held by the previous packet's items (nested sets, strings) without reallocating.
-        if (_count > 0)
-        {
-            Array.Clear(_items, 0, _count);
-        }
-
+        // Items refer only to this set; the nested sets, packs and texts they point at live in _objects,
+        // so clearing that list is enough to let the previous packet's objects go.
         _count = 0;
         _objects?.Clear();
         Problems = [];

@@ -5,6 +5,7 @@ public sealed class KlvPacket
 {
     private List<KlvProblem>? _problems;
     private KlvLocalSet? _setStorage;
+    private KlvDecodePool? _pool;
 
     public KlvKey Key { get; private set; }
 
@@ -65,7 +66,18 @@ public sealed class KlvPacket
 
     internal KlvLocalSet RentSet(KlvSchema schema)
     {
-        _setStorage ??= new KlvLocalSet(schema, 64);
+        if (_setStorage is null)
+        {
+            _setStorage = new KlvLocalSet(schema, 64);
+        }
+        else
+        {
+            // Decoded into a second time: a stream is being read, so nested storage is worth keeping.
+            _pool ??= new KlvDecodePool();
+            _pool.Reset();
+            _setStorage.Pool = _pool;
+        }
+
         Set = _setStorage;
         return _setStorage;
     }

@@ -70,13 +70,24 @@ public sealed class KlvStruct : IReadOnlyList<KlvStructField>
 public readonly record struct KlvSeriesEntry(ulong? Id, KlvLocalSet Set);
 
 /// <summary>Decoded series value (VTarget series, algorithm series, chip series ...).</summary>
-public sealed class KlvSeries(IReadOnlyList<KlvSeriesEntry> entries) : IReadOnlyList<KlvSeriesEntry>
+public sealed class KlvSeries : IReadOnlyList<KlvSeriesEntry>
 {
-    public int Count => entries.Count;
+    private readonly List<KlvSeriesEntry> _entries;
 
-    public KlvSeriesEntry this[int index] => entries[index];
+    public KlvSeries(IReadOnlyList<KlvSeriesEntry> entries) => _entries = [.. entries];
 
-    public IEnumerator<KlvSeriesEntry> GetEnumerator() => entries.GetEnumerator();
+    internal KlvSeries() => _entries = [];
+
+    public int Count => _entries.Count;
+
+    public KlvSeriesEntry this[int index] => _entries[index];
+
+    internal void Add(KlvSeriesEntry entry) => _entries.Add(entry);
+
+    /// <summary>Empties a series rented again by <see cref="KlvDecodePool"/>, keeping its capacity.</summary>
+    internal void Clear() => _entries.Clear();
+
+    public IEnumerator<KlvSeriesEntry> GetEnumerator() => _entries.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 }

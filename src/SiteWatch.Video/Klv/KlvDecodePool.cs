@@ -1,0 +1,117 @@
+namespace SiteWatch.Video.Klv;
+
+/// <summary>
+/// Storage a reused <see cref="KlvPacket"/> hands to the decoder so that a steady stream allocates nothing per
+/// packet: nested sets and series are rented from lists that survive from packet to packet, and a structured
+/// (pack) value whose bytes equal those at the same place in the previous packet reuses its decoded object.
+/// Metadata such as MIIS identifiers, security sets and platform designations repeats in every packet, so
+/// the comparison of a few bytes saves a struct of boxed fields each time.
+/// </summary>
+internal sealed class KlvDecodePool
+{
+    private readonly List<KlvLocalSet> _sets = [];
+    private readonly List<KlvSeries> _series = [];
+    private readonly List<PackEntry> _packs = [];
+    private int _setsUsed;
+    private int _seriesUsed;
+    private int _packsUsed;
+    private (ushort Received, ushort Computed, string? Message) _checksumProblem;
+
+    /// <summary>Starts a packet: everything rented for the previous one may be handed out again.</summary>
+    public void Reset()
+    {
+        _setsUsed = 0;
+        _seriesUsed = 0;
+        _packsUsed = 0;
+    }
+
+    public KlvLocalSet RentSet(KlvSchema schema)
+    {
+        if (_setsUsed == _sets.Count)
+        {
+            _sets.Add(new KlvLocalSet(schema, 8) { Pool = this });
+        }
+
+        return _sets[_setsUsed++];
+    }
+
+    public KlvSeries RentSeries()
+    {
+        if (_seriesUsed == _series.Count)
+        {
+            _series.Add(new KlvSeries());
+        }
+
+        var series = _series[_seriesUsed++];
+        series.Clear();
+        return series;
+    }
+
+    /// <summary>
+    /// The decoded pack for <paramref name="value"/>: the previous packet's object when the n-th pack of this
+    /// packet has the same tag and bytes as the n-th pack of the previous one, else a fresh decode.
+    /// Null with <paramref name="error"/> when the pack is malformed.
+    /// </summary>
+    public object? DecodePack(KlvTagTraits traits, ReadOnlySpan<byte> value, out string? error)
+    {
+        if (_packsUsed == _packs.Count)
+        {
+            _packs.Add(new PackEntry());
+        }
+
+        var entry = _packs[_packsUsed++];
+        if (ReferenceEquals(entry.Traits, traits) && value.SequenceEqual(entry.Bytes.AsSpan(0, entry.Length)))
+        {
+            error = entry.Error;
+            return entry.Value;
+        }
+
+        entry.Traits = null; // not valid until the decode below completes
+        entry.Value = Decode(traits, value, out error);
+        entry.Error = error;
+        if (entry.Bytes.Length < value.Length)
+        {
+            entry.Bytes = new byte[Math.Max(value.Length, 2 * entry.Bytes.Length)];
+        }
+
+        value.CopyTo(entry.Bytes);
+        entry.Length = value.Length;
+        entry.Traits = traits;
+        return entry.Value;
+    }
+
+    /// <summary>The checksum problem's text, built again only when the checksums differ from the last mismatch's.</summary>
+    public string ChecksumMessage(ushort received, ushort computed)
+    {
+        if (_checksumProblem.Message is null || _checksumProblem.Received != received || _checksumProblem.Computed != computed)
+        {
+            _checksumProblem = (received, computed, KlvDecoder.ChecksumMessage(received, computed));
+        }
+
+        return _checksumProblem.Message;
+    }
+
+    /// <summary>Runs the tag's pack decoder; its <see cref="KlvFormatException"/> becomes <paramref name="error"/>.</summary>
+    public static object? Decode(KlvTagTraits traits, ReadOnlySpan<byte> value, out string? error)
+    {
+        try
+        {
+            error = null;
+            return traits.Custom!(value);
+        }
+        catch (KlvFormatException e)
+        {
+            error = e.Message;
+            return null;
+        }
+    }
+
+    private sealed class PackEntry
+    {
+        public KlvTagTraits? Traits;
+        public byte[] Bytes = [];
+        public int Length;
+        public object? Value;
+        public string? Error;
+    }
+}

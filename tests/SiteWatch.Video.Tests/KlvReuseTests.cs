@@ -1,0 +1,170 @@
+using System.Collections;
+using System.Globalization;
+using System.Text;
+using SiteWatch.Video.Klv;
+
+namespace SiteWatch.Video.Tests;
+
+/// <summary>
+/// Decoding into one reused packet (nested sets, series and packs taken from its pool) must give exactly what a
+/// fresh decode gives, whatever the previous packet was.
+/// </summary>
+public class KlvReuseTests
+{
+    /// <summary>Everything a reader can see of a packet, nested values and packs included.</summary>
+    private static string Render(KlvPacket packet)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"{packet.Name} {packet.ChecksumStatus} {packet.ReceivedChecksum} {packet.ComputedChecksum}\n");
+        foreach (var p in packet.Problems)
+        {
+            text.Append(p).Append('\n');
+        }
+
+        if (packet.Set is { } set)
+        {
+            RenderSet(text, set, "");
+        }
+
+        return text.ToString();
+    }
+
+    private static void RenderSet(StringBuilder text, KlvLocalSet set, string indent)
+    {
+        foreach (var item in set)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{indent}{item.Tag} {item.Name} {item.Kind} @{item.Offset}+{item.Length} ");
+            text.Append(CultureInfo.InvariantCulture, $"{item.AsDouble():R} {item.AsString()} {item.InvalidReason} {Convert.ToHexString(item.Value.Span)} ");
+            RenderValue(text, item.AsStructured());
+            text.Append('\n');
+            if (item.AsSet() is { } nested)
+            {
+                RenderSet(text, nested, indent + "  ");
+            }
+
+            foreach (var entry in item.AsSeries() ?? (IEnumerable<KlvSeriesEntry>)[])
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{indent}  - {entry.Id}\n");
+                RenderSet(text, entry.Set, indent + "    ");
+            }
+        }
+    }
+
+    private static void RenderValue(StringBuilder text, object? value)
+    {
+        switch (value)
+        {
+            case KlvStruct s:
+                text.Append('{');
+                foreach (var f in s)
+                {
+                    text.Append(f.Name).Append('=');
+                    RenderValue(text, f.Value);
+                    text.Append(f.Units).Append(';');
+                }
+
+                text.Append('}');
+                break;
+            case IEnumerable list and not string:
+                text.Append('[');
+                foreach (var e in list)
+                {
+                    RenderValue(text, e);
+                    text.Append(',');
+                }
+
+                text.Append(']');
+                break;
+            default:
+                text.Append(Convert.ToString(value, CultureInfo.InvariantCulture));
+                break;
+        }
+    }
+
+    private static byte[] WithPack94(byte[] packet, Action<Span<byte>> change)
+    {
+        var copy = (byte[])packet.Clone();
+        var item = KlvDecoder.Decode(copy).Set!.First(i => i.Tag == 94);
+        change(copy.AsSpan(item.ValueOffset, item.Length));
+        return copy;
+    }
+
+    [KlvDataFact]
+    public void Reused_packet_decodes_every_clip_packet_as_a_fresh_decode_does()
+    {
+        var constant = TestData.KlvBytes("DynamicConstantMISMMSPacketData.bin");
+        var packets = new List<byte[]>
+        {
+            constant,
+            TestData.KlvBytes("DynamicOnlyMISMMSPacketData.bin"),
+            // Same MIIS pack position, other bytes: a changed sensor id, then a usage byte promising ids that are not there.
+            WithPack94(constant, v => v[^1] ^= 0x5A),
+            WithPack94(constant, v => v[1] = 0x7E),
+            constant,
+            constant[..150],
+        };
+        foreach (var clip in new[] { "h264_klv.ts", "h265_klv.ts", "mpeg2_klv.ts" })
+        {
+            packets.AddRange(TestData.KlvPacketsOf(clip).Select(p => p.Packet));
+        }
+
+        // Forward, backward and forward again, so every packet follows packets of other shapes and values.
+        var order = packets.Concat(Enumerable.Reverse(packets)).Concat(packets).ToList();
+        var reused = new KlvPacket();
+        foreach (var bytes in order)
+        {
+            KlvDecoder.Decode(bytes, reused);
+            Assert.Equal(Render(KlvDecoder.Decode(bytes)), Render(reused));
+        }
+
+        Assert.Contains(order, b => KlvDecoder.Decode(b).Set!.Any(i => i.Tag == 94 && i.Kind == KlvValueKind.Invalid));
+    }
+
+    [KlvDataFact]
+    public void Repeated_pack_bytes_reuse_the_decoded_pack_and_changed_bytes_do_not()
+    {
+        var constant = TestData.KlvBytes("DynamicConstantMISMMSPacketData.bin");
+        var changed = WithPack94(constant, v => v[^1] ^= 0x5A);
+        var reused = new KlvPacket();
+        object? Miis(byte[] bytes)
+        {
+            KlvDecoder.Decode(bytes, reused);
+            return reused.Set!.First(i => i.Tag == 94).AsStructured();
+        }
+
+        Miis(constant); // a packet's first decode keeps nothing: it may be its only one
+        var first = Miis(constant);
+        var second = Miis(constant);
+        var third = Miis(changed);
+        Assert.Same(first, second);
+        Assert.NotSame(second, third);
+        string Text(object? value)
+        {
+            var text = new StringBuilder();
+            RenderValue(text, value);
+            return text.ToString();
+        }
+
+        Assert.NotEqual(Text(first), Text(third));
+    }
+
+    [KlvDataFact]
+    public void Reused_packet_decodes_a_steady_stream_without_allocating()
+    {
+        var packet = TestData.KlvBytes("DynamicConstantMISMMSPacketData.bin");
+        var reused = new KlvPacket();
+        for (var i = 0; i < 3; i++)
+        {
+            KlvDecoder.Decode(packet, reused); // first decodes size the pool
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            KlvDecoder.Decode(packet, reused);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(KlvValueKind.Set, reused.Set!.First(i => i.Tag == St0601.SecurityLocalSet).Kind);
+    }
+}
