@@ -58,6 +58,14 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         [Description("Output folder: alerts.jsonl, snapshots/, flight.geojson, flight.kml. Default ./watch-output.")]
         public string Out { get; init; } = "watch-output";
 
+        [CommandOption("--site <NAME>")]
+        [Description("Also store every alert in this site's catalog (source video, with its snapshot), beside the alerts raised on its scenes.")]
+        public string? Site { get; init; }
+
+        [CommandOption("-w|--workspace <DIR>")]
+        [Description("Workspace for --site (default: $SITEWATCH_WORKSPACE or the current directory).")]
+        public string? Workspace { get; init; }
+
         [CommandOption("--wait-for-detections")]
         [Description("Never skip a detection frame, even when the detector falls behind the stream (reproducible runs on files).")]
         public bool WaitForDetections { get; init; }
@@ -114,9 +122,15 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         }
 
         sinks.AddRange(settings.Webhooks.Select(w => new WebhookSink(WebhookSink.ParseUrl(w))));
-        if (!settings.Source.StartsWith("udp://", StringComparison.OrdinalIgnoreCase) && !File.Exists(settings.Source))
+        var live = settings.Source.StartsWith("udp://", StringComparison.OrdinalIgnoreCase);
+        if (!live && !File.Exists(settings.Source))
         {
             throw new SiteWatchException($"{settings.Source}: file not found");
+        }
+        using var workspace = settings.Site is null ? null : Core.Catalog.Workspace.Open(Core.Catalog.Workspace.ResolveDirectory(settings.Workspace));
+        if (workspace is not null)
+        {
+            sinks.Add(new CatalogAlertSink(workspace, settings.Site!, live ? settings.Source : Path.GetFullPath(settings.Source)));
         }
 
         using var detector = CreateDetector(settings);

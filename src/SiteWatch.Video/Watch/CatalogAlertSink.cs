@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Text.Json;
+using SiteWatch.Core;
+using SiteWatch.Core.Catalog;
+using SiteWatch.Core.Ingest;
+
+namespace SiteWatch.Video.Watch;
+
+/// <summary>
+/// Stores watch alerts in a site's catalog beside the alerts raised on its scenes (source "video"), with the snapshot
+/// moved into the workspace in the same step as the row. The key is the video source plus the alert's own id, so
+/// watching the same recording again stores nothing twice.
+/// </summary>
+public sealed class CatalogAlertSink : IAlertSink
+{
+    private readonly Workspace _workspace;
+    private readonly Site _site;
+    private readonly string _source;
+
+    public CatalogAlertSink(Workspace workspace, string siteName, string source)
+    {
+        _workspace = workspace;
+        _site = workspace.Catalog.GetSite(siteName);
+        _source = source;
+        workspace.EnsureWritable();
+    }
+
+    public string Name => $"catalog {_workspace.Root} site {_site.Name}";
+
+    /// <summary>Alerts stored by this sink (not counting ones already in the catalog).</summary>
+    public int Stored { get; private set; }
+
+    public Task DeliverAsync(WatchAlert alert, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var inv = CultureInfo.InvariantCulture;
+        string? chipRelative = null;
+        (string Staged, string Final)? chip = null;
+        if (alert.SnapshotPng is { } png)
+        {
+            chipRelative = Path.Combine("alerts", SceneIngestor.Slug(_site.Name), $"video_{SceneIngestor.Slug(alert.Id)}_{alert.WallTime:yyyyMMddHHmmssfff}.png");
+            var staged = _workspace.NewStagingPath(".png");
+            File.WriteAllBytes(staged, png);
+            chip = (staged, Path.Combine(_workspace.Root, chipRelative));
+        }
+        var evidence = JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["video"] = _source,
+            ["alert_id"] = alert.Id,
+            ["zone"] = alert.Zone,
+            ["track_id"] = alert.TrackId,
+            ["class"] = alert.ClassName,
+            ["score"] = Math.Round(alert.Score, 3),
+            ["frame_index"] = alert.FrameIndex,
+            ["video_seconds"] = Math.Round(alert.VideoSeconds, 3),
+            ["speed_mps"] = alert.SpeedMps is { } v ? Math.Round(v, 2) : null,
+            ["heading_deg"] = alert.HeadingDeg is { } h ? Math.Round(h, 1) : null,
+            ["height_hae_m"] = Math.Round(alert.HeightAboveEllipsoid, 1),
+            ["latency_ms"] = Math.Round(alert.LatencyMs, 1),
+            ["box_px"] = alert.Box,
+            ["chip"] = chipRelative,
+        });
+        var draft = new AlertRecord
+        {
+            Id = 0,
+            SiteId = _site.Id,
+            Source = AlertSource.Video,
+            RuleName = $"{alert.Zone}: {alert.Rule}",
+            Kind = alert.Rule,
+            RaisedUtc = alert.WallTime.UtcDateTime,
+            ObservedUtc = alert.EventTime.UtcDateTime,
+            Severity = "warning",
+            Message = string.Create(inv, $"{alert.ClassName} (track {alert.TrackId}) {alert.Rule} {alert.Zone} at {alert.Latitude:0.00000}N {alert.Longitude:0.00000}E, video {alert.VideoSeconds:0.00} s"),
+            Evidence = evidence,
+            GeometryGeoJson = string.Create(inv, $"{{\"type\":\"Point\",\"coordinates\":[{alert.Longitude:R},{alert.Latitude:R}]}}"),
+            Key = $"video:{_source}:{alert.Id}",
+        };
+        try
+        {
+            if (_workspace.Catalog.CommitAlert(draft, [], chip) is not null)
+            {
+                Stored++;
+            }
+        }
+        finally
+        {
+            if (chip is { } c && File.Exists(c.Staged))
+            {
+                File.Delete(c.Staged); // already stored: the staged copy is not needed
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using SiteWatch.Core.Catalog;
+using SiteWatch.Core.Workflows;
+using SiteWatch.Video.Watch;
+
+namespace SiteWatch.Video.Tests.Watch;
+
+public sealed class CatalogAlertSinkTests
+{
+    [Fact]
+    public async Task Video_alerts_are_stored_once_in_the_site_catalog_with_their_snapshot()
+    {
+        var dir = Directory.CreateTempSubdirectory("sw-video-catalog-");
+        try
+        {
+            var aoi = Path.Combine(dir.FullName, "aoi.geojson");
+            await File.WriteAllTextAsync(aoi, """{"type":"Polygon","coordinates":[[[1.59,42.54],[1.61,42.54],[1.61,42.56],[1.59,42.56],[1.59,42.54]]]}""");
+            using var workspace = Workspace.Init(Path.Combine(dir.FullName, "ws"));
+            SiteSetup.AddSite(workspace, "border", aoi, 1.0, null, [], null);
+            var sink = new CatalogAlertSink(workspace, "border", "/data/flight.ts");
+            var alert = new WatchAlert
+            {
+                Id = "alert-0001", Rule = "cross", Zone = "border line", TrackId = 7, ClassName = "vehicle", Score = 0.9,
+                Latitude = 42.55, Longitude = 1.6, HeightAboveEllipsoid = 1900, SpeedMps = 8.5, HeadingDeg = 92,
+                FrameIndex = 120, VideoSeconds = 4.0, WallTime = new DateTimeOffset(2026, 11, 29, 6, 0, 0, TimeSpan.Zero),
+                LatencyMs = 150, Box = [10, 20, 30, 15], SnapshotPng = [0x89, 0x50, 0x4E, 0x47],
+            };
+
+            await sink.DeliverAsync(alert, CancellationToken.None);
+            await sink.DeliverAsync(alert, CancellationToken.None); // the same recording watched again
+
+            var site = workspace.Catalog.GetSite("border");
+            var stored = Assert.Single(workspace.Catalog.ListAlerts(site.Id));
+            Assert.Equal(1, sink.Stored);
+            Assert.Equal(AlertSource.Video, stored.Source);
+            Assert.Equal("border line: cross", stored.RuleName);
+            Assert.Contains("vehicle (track 7) cross border line", stored.Message);
+            using var evidence = JsonDocument.Parse(stored.Evidence);
+            var chip = evidence.RootElement.GetProperty("chip").GetString()!;
+            Assert.Equal([0x89, 0x50, 0x4E, 0x47], await File.ReadAllBytesAsync(Path.Combine(workspace.Root, chip)));
+            Assert.Empty(Directory.EnumerateFiles(workspace.StagingDirectory));
+            Assert.Contains("\"Point\"", stored.GeometryGeoJson);
+
+            Assert.Throws<SiteWatch.Core.SiteWatchException>(() => new CatalogAlertSink(workspace, "no-such-site", "x.ts"));
+        }
+        finally
+        {
+            dir.Delete(true);
+        }
+    }
+}
