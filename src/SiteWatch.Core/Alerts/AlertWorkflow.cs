@@ -333,21 +333,8 @@ public static class AlertWorkflow
     private static Geometry Union(IEnumerable<Geometry> parts) => UnaryUnionOp.Union(parts.ToList());
 
     /// <summary>Features of a GeoJSON file the workspace wrote (change objects, detections).</summary>
-    private static IReadOnlyList<IFeature> ReadFeatures(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new SiteWatchException($"{path}: missing from the workspace although the catalog records it; re-run the command that made it with --force");
-        }
-        try
-        {
-            return JsonSerializer.Deserialize<FeatureCollection>(File.ReadAllText(path), AoiReader.GeoJsonOptions)?.ToList() ?? [];
-        }
-        catch (JsonException e)
-        {
-            throw new SiteWatchException($"{path}: not readable GeoJSON: {e.Message.Split(". ")[0]}", e);
-        }
-    }
+    private static IReadOnlyList<IFeature> ReadFeatures(string path) =>
+        GeoJsonText.ReadFeatures(path, "missing from the workspace although the catalog records it; re-run the command that made it with --force");
 
     private static string? DetectionClass(IFeature f) => Text(f, "class_name") ?? Text(f, "class");
 

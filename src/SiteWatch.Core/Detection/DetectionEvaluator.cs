@@ -79,14 +79,14 @@ public static class DetectionEvaluator
 
     /// <summary>True when every detection is an axis-aligned box (SiteWatch writes orientation_deg 0 for those).</summary>
     public static bool AllAxisAligned(string path) =>
-        ReadFeatures(path).All(f => f.Attributes?.GetOptionalValue("orientation_deg") is { } o
+        Geo.GeoJsonText.ReadFeatures(path).All(f => f.Attributes?.GetOptionalValue("orientation_deg") is { } o
             && Math.Abs(Convert.ToDouble(o, CultureInfo.InvariantCulture) % 90) < 1e-6);
 
     /// <summary>Reads detections written by SiteWatch (or any FeatureCollection with `class` and optional `score`).</summary>
     public static IReadOnlyList<LabelledPolygon> ReadDetections(string path, string classProperty = "class")
     {
         var list = new List<LabelledPolygon>();
-        foreach (var (feature, index) in ReadFeatures(path).Select((f, i) => (f, i)))
+        foreach (var (feature, index) in Geo.GeoJsonText.ReadFeatures(path).Select((f, i) => (f, i)))
         {
             var cls = feature.Attributes?.GetOptionalValue(classProperty)?.ToString()
                 ?? throw new SiteWatchException($"{path}: feature {index} has no '{classProperty}' property");
@@ -105,7 +105,7 @@ public static class DetectionEvaluator
     {
         classOf ??= DemoClassOf;
         var list = new List<LabelledPolygon>();
-        foreach (var (feature, index) in ReadFeatures(path).Select((f, i) => (f, i)))
+        foreach (var (feature, index) in Geo.GeoJsonText.ReadFeatures(path).Select((f, i) => (f, i)))
         {
             var attributes = feature.Attributes;
             var cls = attributes?.GetOptionalValue("class")?.ToString();
@@ -168,23 +168,6 @@ public static class DetectionEvaluator
         return DateOnly.TryParse(value, CultureInfo.InvariantCulture, out var d)
             ? d
             : throw new SiteWatchException($"{path}: feature {index}: '{name}' is not a date: {value}");
-    }
-
-    private static FeatureCollection ReadFeatures(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new SiteWatchException($"{path}: file not found");
-        }
-        try
-        {
-            return JsonSerializer.Deserialize<FeatureCollection>(File.ReadAllText(path), Geo.AoiReader.GeoJsonOptions)
-                ?? throw new SiteWatchException($"{path}: empty GeoJSON");
-        }
-        catch (JsonException e)
-        {
-            throw new SiteWatchException($"{path}: not a GeoJSON FeatureCollection ({e.Message})");
-        }
     }
 
     /// <summary>Equirectangular metres around a latitude: exact enough for IoUs of objects a few hundred metres across.</summary>
