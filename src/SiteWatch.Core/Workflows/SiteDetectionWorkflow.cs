@@ -35,12 +35,6 @@ public static class SiteDetectionWorkflow
 {
     private const int PipelineVersion = 1;
 
-    private static float ModelScoreThreshold(string modelPath)
-    {
-        using var model = DetectorModel.Load(modelPath);
-        return model.ScoreThreshold;
-    }
-
     /// <summary>The model to use: the given path, else the shipped default; a clear error naming the missing file otherwise.</summary>
     public static string ResolveModel(string? modelPath)
     {
@@ -62,33 +56,33 @@ public static class SiteDetectionWorkflow
             throw new SiteWatchException($"site {site.Name} has no scenes; add some with 'sitewatch scene add FILE --site {site.Name}'");
         }
         var modelPath = ResolveModel(options.ModelPath);
-        // The model's own threshold is part of the cache key, so it is read even when every scene is cached.
-        var score = options.ScoreThreshold ?? ModelScoreThreshold(modelPath);
-        var detector = new DetectorOptions { ScoreThreshold = score, Device = options.Device };
-        detector.Validate();
-        var sceneOptions = new SceneDetectionOptions
-        {
-            Detector = detector,
-            TileOverlap = options.TileOverlap,
-            Aoi = GeometryProjection.Transform(site.Aoi, 4326, site.CrsEpsg),
-        };
-        var modelSha = ModelHash(modelPath);
-        var parameters = JsonSerializer.Serialize(new
-        {
-            pipeline = PipelineVersion,
-            score = Math.Round(detector.ScoreThreshold, 4),
-            iou = detector.IouThreshold,
-            max_detections = detector.MaxDetections,
-            tile_overlap = sceneOptions.TileOverlap,
-            seam_overlap = sceneOptions.SeamOverlap,
-            aoi = true,
-        });
-        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(modelSha + "\n" + parameters)));
-        var modelName = Path.GetFileNameWithoutExtension(modelPath);
-
-        DetectorModel? model = null;
+        // The model's own threshold is part of the cache key: without --score the model is loaded even when every
+        // scene turns out to be cached (and then reused for the scenes that are not).
+        DetectorModel? model = options.ScoreThreshold is null ? DetectorModel.Load(modelPath) : null;
         try
         {
+            var detector = new DetectorOptions { ScoreThreshold = options.ScoreThreshold ?? model!.ScoreThreshold, Device = options.Device };
+            detector.Validate();
+            var sceneOptions = new SceneDetectionOptions
+            {
+                Detector = detector,
+                TileOverlap = options.TileOverlap,
+                Aoi = GeometryProjection.Transform(site.Aoi, 4326, site.CrsEpsg),
+            };
+            var modelSha = ModelHash(modelPath);
+            var parameters = JsonSerializer.Serialize(new
+            {
+                pipeline = PipelineVersion,
+                score = Math.Round(detector.ScoreThreshold, 4),
+                iou = detector.IouThreshold,
+                max_detections = detector.MaxDetections,
+                tile_overlap = sceneOptions.TileOverlap,
+                seam_overlap = sceneOptions.SeamOverlap,
+                aoi = true,
+            });
+            var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(modelSha + "\n" + parameters)));
+            var modelName = Path.GetFileNameWithoutExtension(modelPath);
+
             var results = new List<SceneDetectionResult>();
             for (var i = 0; i < scenes.Count; i++)
             {
@@ -102,7 +96,7 @@ public static class SiteDetectionWorkflow
                     continue;
                 }
                 workspace.EnsureWritable();
-                // Loaded only when a scene needs it: a fully cached site never touches ONNX Runtime.
+                // With --score, loaded only when a scene needs it: a fully cached site never touches ONNX Runtime.
                 model ??= DetectorModel.Load(modelPath);
                 var detections = SceneObjectDetector.Detect(Path.Combine(workspace.Root, scene.File), model, sceneOptions,
                     new SyncProgress<double>(p => progress?.Report((index, scenes.Count, p))), cancel);

@@ -106,6 +106,30 @@ public class DetectorModelTests
     }
 
     [Fact]
+    public void The_score_threshold_is_the_model_s_own_when_its_metadata_gives_one()
+    {
+        using var dir = new TempDir();
+        var anchors = new[] { new float[] { 10, 10, 4, 4, 0.9f } };
+        var own = TestModels.Metadata("{0: 'car'}", "detect");
+        own["score_threshold"] = "0.35";
+        TestModels.Write(dir.File("own.onnx"), TestModels.Constant(anchors, metadata: own));
+        using (var model = DetectorModel.Load(dir.File("own.onnx")))
+        {
+            Assert.Equal(0.35f, model.ScoreThreshold);
+        }
+        TestModels.Write(dir.File("plain.onnx"), TestModels.Constant(anchors, metadata: TestModels.Metadata("{0: 'car'}", "detect")));
+        using (var model = DetectorModel.Load(dir.File("plain.onnx")))
+        {
+            Assert.Equal(new DetectorOptions().ScoreThreshold, model.ScoreThreshold);
+        }
+        var bad = TestModels.Metadata("{0: 'car'}", "detect");
+        bad["score_threshold"] = "high";
+        TestModels.Write(dir.File("bad.onnx"), TestModels.Constant(anchors, metadata: bad));
+        var e = Assert.Throws<SiteWatchException>(() => DetectorModel.Load(dir.File("bad.onnx")));
+        Assert.Contains("score_threshold 'high'", e.Message);
+    }
+
+    [Fact]
     public void Class_names_come_from_metadata_before_the_side_car_and_are_generated_last()
     {
         using var dir = new TempDir();
