@@ -38,5 +38,23 @@ public class DemoChangeTests
         Assert.All(cloudyPairs, r => Assert.True(r.Run.Summary.GetProperty("excluded_cloud_pixels").GetInt64() > 10_000));
         var intoCloud = cloudyPairs.Single(r => r.Run.After.Id == clouded.Id);
         Assert.True(intoCloud.Accuracy.Precision > 0.4, $"pair into the clouded scene: {intoCloud.Accuracy}");
+
+        // Object counts with the shipped detector follow the truth on the cloud-free dates (within a quarter in
+        // total per counted class), and the demo's rules raise the alerts the story is about.
+        var activity = result.Activity;
+        Assert.Equal(result.Scenes.Count, activity.DetectionChecks.Count);
+        var clear = activity.DetectionChecks.Where(c => !c.Cloudy).SelectMany(c => c.Classes).ToList();
+        foreach (var cls in new[] { "vehicle", "freight_car", "material_pile" })
+        {
+            int truth = clear.Where(c => c.ClassName == cls).Sum(c => c.TruthCount);
+            int found = clear.Where(c => c.ClassName == cls).Sum(c => c.PredictedCount);
+            Assert.True(truth > 0 && Math.Abs(found - truth) <= 0.25 * truth, $"{cls}: {found} detected for {truth} true");
+        }
+        var raised = activity.Alerts.Raised;
+        Assert.Contains(raised, a => a.RuleName == "freight cars piling up");
+        Assert.Contains(raised, a => a.RuleName == "more vehicles");
+        Assert.Contains(raised, a => a.RuleName == "new structure");
+        var crane = Assert.Single(raised, a => a.RuleName == "crane removed");
+        Assert.Equal(new DateTime(2024, 7, 16), crane.ObservedUtc.Date);
     }
 }
