@@ -30,6 +30,10 @@ public static class SiteWatchApp
             config.AddCommand<InitCommand>("init")
                 .WithDescription("Create a workspace: a SQLite catalog plus an imagery store.")
                 .WithExample("init", "./plant");
+            config.AddCommand<CheckCommand>("check")
+                .WithDescription("Verify a workspace: SQLite integrity, every row readable, every stored file present with its recorded SHA-256, no orphaned files.")
+                .WithExample("check", "-w", "./plant")
+                .WithExample("check", "--no-hash", "--json");
             config.AddBranch("site", site =>
             {
                 site.SetDescription("Sites under watch: an area of interest and its analysis grid.");

@@ -205,12 +205,12 @@ public sealed class ChangeSiteCommand : Command<ChangeSiteCommand.Settings>
         [Description("Site whose scenes to compare.")]
         public string? Site { get; init; }
 
-        [CommandOption("--before <DATE>")]
-        [Description("Acquisition date (YYYY-MM-DD) of the earlier scene.")]
+        [CommandOption("--before <SCENE>")]
+        [Description("The earlier scene: its acquisition date (YYYY-MM-DD), date and time (YYYY-MM-DDTHH:MM:SS, UTC, when a day has two scenes) or id (#ID).")]
         public string? Before { get; init; }
 
-        [CommandOption("--after <DATE>")]
-        [Description("Acquisition date (YYYY-MM-DD) of the later scene.")]
+        [CommandOption("--after <SCENE>")]
+        [Description("The later scene: a date, date and time, or id (#ID), as for --before.")]
         public string? After { get; init; }
 
         [CommandOption("--series")]
@@ -241,7 +241,7 @@ public sealed class ChangeSiteCommand : Command<ChangeSiteCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var workspace = Core.Catalog.Workspace.Open(Core.Catalog.Workspace.ResolveDirectory(settings.Workspace));
+        using var workspace = Core.Catalog.Workspace.Open(Core.Catalog.Workspace.ResolveDirectory(settings.Workspace), Output.Notice);
         var options = new Core.Workflows.SiteChangeOptions
         {
             Detection = settings.Detection(),

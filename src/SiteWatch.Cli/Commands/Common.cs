@@ -19,7 +19,7 @@ public class WorkspaceSettings : CommandSettings
     [Description("Write machine-readable JSON to stdout instead of tables.")]
     public bool Json { get; init; }
 
-    public Workspace OpenWorkspace() => Core.Catalog.Workspace.Open(Core.Catalog.Workspace.ResolveDirectory(Workspace));
+    public Workspace OpenWorkspace() => Core.Catalog.Workspace.Open(Core.Catalog.Workspace.ResolveDirectory(Workspace), Output.Notice);
 }
 
 /// <summary>Console output: tables for people, JSON for machines, progress bars only on a terminal.</summary>
@@ -33,6 +33,9 @@ internal static class Output
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
+
+    /// <summary>What the workspace tells the person running the command (waits, quarantined files): stderr, so --json stays clean.</summary>
+    public static void Notice(string message) => Console.Error.WriteLine($"sitewatch: {message}");
 
     public static void WriteJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Json));
 

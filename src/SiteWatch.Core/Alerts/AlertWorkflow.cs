@@ -94,9 +94,9 @@ public static class AlertWorkflow
         public Site Site => site;
         public ActivityTimeline Timeline => timeline;
 
-        public IReadOnlyList<IFeature> ChangeObjects(ChangeRunRecord run) => Cached(_changes, run.Id, Path.Combine(workspace.Root, run.Directory, "changes.geojson"));
+        public IReadOnlyList<IFeature> ChangeObjects(ChangeRunRecord run) => Cached(_changes, run.Id, Path.Combine(workspace.Resolve(run.Directory), "changes.geojson"));
 
-        public IReadOnlyList<IFeature> Detections(DetectionRunRecord run) => Cached(_detections, run.Id, Path.Combine(workspace.Root, run.DetectionsFile));
+        public IReadOnlyList<IFeature> Detections(DetectionRunRecord run) => Cached(_detections, run.Id, workspace.Resolve(run.DetectionsFile));
 
         /// <summary>WGS84 to the site's map CRS (metres), where areas are measured.</summary>
         public Geometry ToMap(Geometry wgs84) => GeometryProjection.Transform(wgs84, 4326, site.CrsEpsg);
@@ -293,12 +293,12 @@ public static class AlertWorkflow
         {
             var before = context.Timeline.Dates[i - 1].Scene;
             var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..8];
-            var relative = Path.Combine("alerts", SceneIngestor.Slug(site.Name), $"{date.Date:yyyyMMdd}_{SceneIngestor.Slug(rule.Name)}_{hash}.png");
+            var relative = Path.Combine(Workspace.SiteFolder("alerts", site), $"{date.Date:yyyyMMdd}_{SceneIngestor.Slug(rule.Name)}_{hash}.png");
             var staged = workspace.NewStagingPath(".png");
             var bands = SpectralBands.Identify(date.Scene.Bands.Select(b => (string?)b.Name).ToArray(), date.Scene.Bands.Select(b => b.WavelengthMicrometres).ToArray());
-            AlertChip.Write(staged, Path.Combine(workspace.Root, before.File), Path.Combine(workspace.Root, date.Scene.File),
+            AlertChip.Write(staged, workspace.Resolve(before.File), workspace.Resolve(date.Scene.File),
                 ActivityTimeline.Label(DateOnly.FromDateTime(before.AcquiredUtc)), ActivityTimeline.Label(date.Date), place, bands);
-            chip = (staged, Path.Combine(workspace.Root, relative));
+            chip = (staged, workspace.Resolve(relative));
             finding.Evidence["chip"] = relative;
         }
         var draft = new AlertRecord

@@ -17,6 +17,8 @@ public sealed record DetectionRunRecord
     /// <summary>The detections as GeoJSON (WGS84), relative to the workspace.</summary>
     public required string DetectionsFile { get; init; }
     public required DateTime CreatedUtc { get; init; }
+    /// <summary>SHA-256 of the detections file, hex (null on rows from before schema 5).</summary>
+    public string? FileSha256 { get; init; }
 }
 
 /// <summary>Where an alert's evidence came from.</summary>

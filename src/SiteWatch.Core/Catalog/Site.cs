@@ -49,6 +49,9 @@ public sealed record Scene
     public double? NoData { get; init; }
     /// <summary>Path of the stored cloud mask on the site grid (non-zero = cloud or its shadow), relative to the workspace; null when the scene came without one.</summary>
     public string? CloudMaskFile { get; init; }
+    /// <summary>SHA-256 of the stored COG and cloud mask, hex (null on rows from before schema 5).</summary>
+    public string? FileSha256 { get; init; }
+    public string? CloudMaskSha256 { get; init; }
     /// <summary>Fraction of the stored grid holding valid (non-nodata) pixels, 0..1.</summary>
     public required double ValidFraction { get; init; }
     public required DateTime IngestedUtc { get; init; }
@@ -72,4 +75,6 @@ public sealed record ChangeRunRecord
     /// <summary>The run's summary JSON (as written to summary.json).</summary>
     public required string Summary { get; init; }
     public required DateTime CreatedUtc { get; init; }
+    /// <summary>Every output file of the run (relative to its folder) with its SHA-256; null on rows from before schema 5.</summary>
+    public IReadOnlyDictionary<string, string>? Manifest { get; init; }
 }

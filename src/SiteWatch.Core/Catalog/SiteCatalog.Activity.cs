@@ -95,8 +95,8 @@ public sealed partial class SiteCatalog
                 Run(delete.ExecuteNonQuery);
             }
             using var insert = Command("""
-                INSERT INTO detection_runs (site_id, scene_id, model_sha256, model_name, parameters, parameters_sha256, counts, detections_file, created_utc)
-                VALUES ($site, $scene, $model, $name, $params, $sha, $counts, $file, $created) RETURNING id
+                INSERT INTO detection_runs (site_id, scene_id, model_sha256, model_name, parameters, parameters_sha256, counts, detections_file, created_utc, file_sha256)
+                VALUES ($site, $scene, $model, $name, $params, $sha, $counts, $file, $created, $filesha) RETURNING id
                 """, tx);
             insert.Parameters.AddWithValue("$site", draft.SiteId);
             insert.Parameters.AddWithValue("$scene", draft.SceneId);
@@ -107,6 +107,7 @@ public sealed partial class SiteCatalog
             insert.Parameters.AddWithValue("$counts", JsonSerializer.Serialize(draft.Counts));
             insert.Parameters.AddWithValue("$file", draft.DetectionsFile);
             insert.Parameters.AddWithValue("$created", Iso(draft.CreatedUtc));
+            insert.Parameters.AddWithValue("$filesha", (object?)draft.FileSha256 ?? DBNull.Value);
             return draft with { Id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture) };
         },
         move: () =>
@@ -134,6 +135,7 @@ public sealed partial class SiteCatalog
         Counts = JsonSerializer.Deserialize<Dictionary<string, int>>(r.GetString(r.GetOrdinal("counts"))) ?? [],
         DetectionsFile = r.GetString(r.GetOrdinal("detections_file")),
         CreatedUtc = ParseIso(r.GetString(r.GetOrdinal("created_utc"))),
+        FileSha256 = r.IsDBNull(r.GetOrdinal("file_sha256")) ? null : r.GetString(r.GetOrdinal("file_sha256")),
     };
 
     /// <summary>Stores (or replaces) a site's alert rules file, as written.</summary>

@@ -9,7 +9,7 @@ namespace SiteWatch.Core.Catalog;
 /// <summary>The embedded SQLite catalog of sites and scenes.</summary>
 public sealed partial class SiteCatalog : IDisposable
 {
-    private const int SchemaVersion = 4;
+    private const int SchemaVersion = 5;
     private readonly SqliteConnection _connection;
 
     private SiteCatalog(SqliteConnection connection, string path)
@@ -22,6 +22,11 @@ public sealed partial class SiteCatalog : IDisposable
 
     internal static SiteCatalog Open(string path, bool create)
     {
+        if (File.Exists(path) && new FileInfo(path).Length == 0)
+        {
+            // SQLite would silently treat an empty file as a new database and a command would "re-initialise" it.
+            throw new SiteWatchException($"{path}: the catalog file is empty (0 bytes): truncated or not a SiteWatch catalog; restore it from a backup; nothing was changed");
+        }
         var builder = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -35,6 +40,11 @@ public sealed partial class SiteCatalog : IDisposable
         {
             connection.Open();
             var catalog = new SiteCatalog(connection, path);
+            if (!create && !catalog.HasSiteWatchSchema())
+            {
+                throw new SiteWatchException($"{path}: not a SiteWatch catalog (a SQLite database without its tables); nothing was changed");
+            }
+            catalog.UseWriteAheadLog();
             catalog.Migrate();
             return catalog;
         }
@@ -42,6 +52,34 @@ public sealed partial class SiteCatalog : IDisposable
         {
             connection.Dispose();
             throw new SiteWatchException($"{path}: cannot open the catalog: {e.Message}", e);
+        }
+    }
+
+    private void AddColumnIfMissing(string table, string column, SqliteTransaction tx)
+    {
+        using var info = Command($"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = '{column}'", tx);
+        if (Convert.ToInt64(Run(info.ExecuteScalar), CultureInfo.InvariantCulture) == 0)
+        {
+            Execute($"ALTER TABLE {table} ADD COLUMN {column} TEXT", tx);
+        }
+    }
+
+    private bool HasSiteWatchSchema() =>
+        Convert.ToInt64(Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sites'"), CultureInfo.InvariantCulture) == 1;
+
+    /// <summary>
+    /// Write-ahead logging: readers never block the writer and the writer never blocks readers, so a long `watch`
+    /// writing alerts and a `change --series` committing runs proceed together; writers queue on the busy timeout.
+    /// A read-only catalog keeps its journal mode.
+    /// </summary>
+    private void UseWriteAheadLog()
+    {
+        try
+        {
+            Scalar("PRAGMA journal_mode = WAL");
+        }
+        catch (SiteWatchException)
+        {
         }
     }
 
@@ -86,6 +124,14 @@ public sealed partial class SiteCatalog : IDisposable
         if (version < 4)
         {
             CreateVersion4(tx);
+        }
+        if (version < 5)
+        {
+            // Hashes of stored files, so `sitewatch check` can tell a damaged store from a good one (null on older rows).
+            AddColumnIfMissing("scenes", "file_sha256", tx);
+            AddColumnIfMissing("scenes", "cloud_mask_sha256", tx);
+            AddColumnIfMissing("change_runs", "manifest", tx);
+            AddColumnIfMissing("detection_runs", "file_sha256", tx);
         }
         Execute($"PRAGMA user_version = {SchemaVersion}", tx);
         tx.Commit();
@@ -209,9 +255,9 @@ public sealed partial class SiteCatalog : IDisposable
     }
 
     /// <summary>A finished change run for this pair and parameters, if any (re-running with the same inputs reuses it).</summary>
-    public ChangeRunRecord? FindChangeRun(long beforeSceneId, long afterSceneId, string parametersSha256)
+    public ChangeRunRecord? FindChangeRun(long beforeSceneId, long afterSceneId, string parametersSha256, SqliteTransaction? tx = null)
     {
-        using var command = Command("SELECT * FROM change_runs WHERE before_scene_id = $b AND after_scene_id = $a AND parameters_sha256 = $p");
+        using var command = Command("SELECT * FROM change_runs WHERE before_scene_id = $b AND after_scene_id = $a AND parameters_sha256 = $p", tx);
         command.Parameters.AddWithValue("$b", beforeSceneId);
         command.Parameters.AddWithValue("$a", afterSceneId);
         command.Parameters.AddWithValue("$p", parametersSha256);
@@ -226,32 +272,84 @@ public sealed partial class SiteCatalog : IDisposable
     }
 
     /// <summary>
-    /// Records a change run whose outputs were written to a staging folder, moving the folder into place in the same
-    /// step: the row and the folder both exist afterwards, or neither does.
+    /// Publishes a change run whose outputs were written to a staging folder: the row and its folder (named by the
+    /// row's id, so no other run can ever own it) appear together or not at all. When a complete run of the same pair
+    /// and parameters was published meanwhile (a concurrent process), that one is returned and nothing is written;
+    /// when the row exists but its folder is gone or incomplete, the row is pointed at the new outputs.
     /// </summary>
-    public ChangeRunRecord CommitChangeRun(ChangeRunRecord draft, string stagedDirectory, string finalDirectory) => CommitWithMove(tx =>
+    public (ChangeRunRecord Record, bool Shared) PublishChangeRun(ChangeRunRecord draft, string stagedDirectory, Func<long, string> directoryFor,
+        Func<ChangeRunRecord, bool> isComplete)
     {
-        using var insert = Command("""
-            INSERT INTO change_runs (site_id, before_scene_id, after_scene_id, method, parameters, parameters_sha256, directory, summary, created_utc)
-            VALUES ($site, $b, $a, $method, $params, $sha, $dir, $summary, $created) RETURNING id
-            """, tx);
-        insert.Parameters.AddWithValue("$site", draft.SiteId);
-        insert.Parameters.AddWithValue("$b", draft.BeforeSceneId);
-        insert.Parameters.AddWithValue("$a", draft.AfterSceneId);
-        insert.Parameters.AddWithValue("$method", draft.Method);
-        insert.Parameters.AddWithValue("$params", draft.Parameters);
-        insert.Parameters.AddWithValue("$sha", draft.ParametersSha256);
-        insert.Parameters.AddWithValue("$dir", draft.Directory);
-        insert.Parameters.AddWithValue("$summary", draft.Summary);
-        insert.Parameters.AddWithValue("$created", Iso(draft.CreatedUtc));
-        return draft with { Id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture) };
-    },
-    move: () =>
-    {
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(finalDirectory)!);
-        Directory.Move(stagedDirectory, finalDirectory);
-    },
-    undoMove: () => Directory.Delete(finalDirectory, recursive: true));
+        string? final = null;
+        var shared = false;
+        var record = CommitWithMove(tx =>
+        {
+            var existing = FindChangeRun(draft.BeforeSceneId, draft.AfterSceneId, draft.ParametersSha256, tx);
+            if (existing is not null && isComplete(existing))
+            {
+                shared = true;
+                return existing;
+            }
+            long id;
+            if (existing is null)
+            {
+                using var insert = Command("""
+                    INSERT INTO change_runs (site_id, before_scene_id, after_scene_id, method, parameters, parameters_sha256, directory, summary, created_utc, manifest)
+                    VALUES ($site, $b, $a, $method, $params, $sha, '', $summary, $created, $manifest) RETURNING id
+                    """, tx);
+                insert.Parameters.AddWithValue("$site", draft.SiteId);
+                insert.Parameters.AddWithValue("$b", draft.BeforeSceneId);
+                insert.Parameters.AddWithValue("$a", draft.AfterSceneId);
+                insert.Parameters.AddWithValue("$method", draft.Method);
+                insert.Parameters.AddWithValue("$params", draft.Parameters);
+                insert.Parameters.AddWithValue("$sha", draft.ParametersSha256);
+                insert.Parameters.AddWithValue("$summary", draft.Summary);
+                insert.Parameters.AddWithValue("$created", Iso(draft.CreatedUtc));
+                insert.Parameters.AddWithValue("$manifest", draft.Manifest is null ? DBNull.Value : JsonSerializer.Serialize(draft.Manifest));
+                id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                id = existing.Id;
+            }
+            var directory = directoryFor(id);
+            using (var update = Command("UPDATE change_runs SET directory = $dir, summary = $summary, created_utc = $created, manifest = $manifest WHERE id = $id", tx))
+            {
+                update.Parameters.AddWithValue("$dir", directory);
+                update.Parameters.AddWithValue("$summary", draft.Summary);
+                update.Parameters.AddWithValue("$created", Iso(draft.CreatedUtc));
+                update.Parameters.AddWithValue("$manifest", draft.Manifest is null ? DBNull.Value : JsonSerializer.Serialize(draft.Manifest));
+                update.Parameters.AddWithValue("$id", id);
+                Run(update.ExecuteNonQuery);
+            }
+            final = System.IO.Path.Combine(WorkspaceRoot, directory);
+            return draft with { Id = id, Directory = directory };
+        },
+        move: () =>
+        {
+            if (final is null)
+            {
+                return;
+            }
+            if (Directory.Exists(final))
+            {
+                // The same row's own incomplete outputs (a folder damaged by hand): kept aside, never deleted.
+                var aside = System.IO.Path.Combine(WorkspaceRoot, ".quarantine", $"incomplete-{DateTime.UtcNow:yyyyMMddTHHmmssfff}", System.IO.Path.GetRelativePath(WorkspaceRoot, final));
+                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(aside)!);
+                Directory.Move(final, aside);
+            }
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(final)!);
+            Directory.Move(stagedDirectory, final);
+        },
+        undoMove: () =>
+        {
+            if (final is not null)
+            {
+                Directory.Delete(final, recursive: true);
+            }
+        });
+        return (record, shared);
+    }
 
     /// <summary>
     /// Inserts rows and moves their files into place as one step: the rows are committed only after the move, and a
@@ -298,14 +396,29 @@ public sealed partial class SiteCatalog : IDisposable
         Directory = r.GetString(r.GetOrdinal("directory")),
         Summary = r.GetString(r.GetOrdinal("summary")),
         CreatedUtc = ParseIso(r.GetString(r.GetOrdinal("created_utc"))),
+        Manifest = r.IsDBNull(r.GetOrdinal("manifest")) ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(r.GetString(r.GetOrdinal("manifest"))),
     };
 
     /// <summary>
     /// Records a scene and moves its staged file into the imagery store in one step: the row and the file both
     /// exist afterwards, or neither does. Sets the site's GSD when the scene fixed it.
     /// </summary>
-    public Scene CommitScene(Scene draft, string stagedFile, string finalFile, SiteGridFix? fixGrid, (string Staged, string Final)? cloudMask = null) => CommitWithMove(tx =>
+    public Scene CommitScene(Scene draft, string stagedFile, string finalFile, SiteGridFix? fixGrid, (string Staged, string Final)? cloudMask = null)
     {
+        Scene? already = null;
+        var scene = CommitWithMove(tx =>
+    {
+        using (var find = Command("SELECT * FROM scenes WHERE site_id = $site AND source_sha256 = $sha", tx))
+        {
+            // The same source added by a concurrent process meanwhile: one scene, both succeed.
+            find.Parameters.AddWithValue("$site", draft.SiteId);
+            find.Parameters.AddWithValue("$sha", draft.SourceSha256);
+            already = ReadAll(find, ReadScene).FirstOrDefault();
+            if (already is not null)
+            {
+                return already;
+            }
+        }
         if (fixGrid is { } fix)
         {
             // The first scene fixes the grid; the NOT EXISTS guard stops a concurrent first ingest from refixing it.
@@ -323,8 +436,8 @@ public sealed partial class SiteCatalog : IDisposable
         }
         using var insert = Command("""
             INSERT INTO scenes (site_id, acquired_utc, acquired_from, sensor, bands, cloud_cover, source_path, source_sha256,
-                                file, width, height, data_type, nodata, valid_fraction, ingested_utc, cloud_mask_file)
-            VALUES ($site, $acquired, $from, $sensor, $bands, $cloud, $source, $sha, $file, $w, $h, $type, $nodata, $valid, $ingested, $mask)
+                                file, width, height, data_type, nodata, valid_fraction, ingested_utc, cloud_mask_file, file_sha256, cloud_mask_sha256)
+            VALUES ($site, $acquired, $from, $sensor, $bands, $cloud, $source, $sha, $file, $w, $h, $type, $nodata, $valid, $ingested, $mask, $filesha, $masksha)
             RETURNING id
             """, tx);
         insert.Parameters.AddWithValue("$site", draft.SiteId);
@@ -343,10 +456,16 @@ public sealed partial class SiteCatalog : IDisposable
         insert.Parameters.AddWithValue("$valid", draft.ValidFraction);
         insert.Parameters.AddWithValue("$ingested", Iso(draft.IngestedUtc));
         insert.Parameters.AddWithValue("$mask", (object?)draft.CloudMaskFile ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$filesha", (object?)draft.FileSha256 ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$masksha", (object?)draft.CloudMaskSha256 ?? DBNull.Value);
         return draft with { Id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture) };
     },
     move: () =>
     {
+        if (already is not null)
+        {
+            return;
+        }
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(finalFile)!);
         File.Move(stagedFile, finalFile, overwrite: false);
         if (cloudMask is { } m)
@@ -362,6 +481,8 @@ public sealed partial class SiteCatalog : IDisposable
             File.Delete(m.Final);
         }
     });
+        return scene;
+    }
 
     private Site ReadSite(SqliteDataReader r) => new()
     {
@@ -395,6 +516,8 @@ public sealed partial class SiteCatalog : IDisposable
         NoData = r.IsDBNull(r.GetOrdinal("nodata")) ? null : r.GetDouble(r.GetOrdinal("nodata")),
         ValidFraction = r.GetDouble(r.GetOrdinal("valid_fraction")),
         CloudMaskFile = r.IsDBNull(r.GetOrdinal("cloud_mask_file")) ? null : r.GetString(r.GetOrdinal("cloud_mask_file")),
+        FileSha256 = r.IsDBNull(r.GetOrdinal("file_sha256")) ? null : r.GetString(r.GetOrdinal("file_sha256")),
+        CloudMaskSha256 = r.IsDBNull(r.GetOrdinal("cloud_mask_sha256")) ? null : r.GetString(r.GetOrdinal("cloud_mask_sha256")),
         IngestedUtc = ParseIso(r.GetString(r.GetOrdinal("ingested_utc"))),
     };
 
@@ -424,10 +547,135 @@ public sealed partial class SiteCatalog : IDisposable
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            list.Add(read(reader));
+            try
+            {
+                list.Add(read(reader));
+            }
+            catch (Exception e) when (e is JsonException or FormatException or InvalidCastException or OverflowException or ArgumentException or SiteWatchException or NotSupportedException)
+            {
+                throw RowError(command, reader, e);
+            }
         }
         return list;
     });
+
+    private static readonly HashSet<string> JsonColumns = ["bands", "tags", "counts", "evidence", "summary", "parameters", "aoi_geojson", "manifest", "geometry_geojson", "rules_json"];
+
+    /// <summary>
+    /// A row that cannot be read (a workspace edited by hand or written by another tool): one line naming the table,
+    /// the row and the column, found by checking each column of the row against what it must hold.
+    /// </summary>
+    private SiteWatchException RowError(SqliteCommand command, SqliteDataReader reader, Exception e)
+    {
+        var table = System.Text.RegularExpressions.Regex.Match(command.CommandText, @"FROM\s+(\w+)", System.Text.RegularExpressions.RegexOptions.IgnoreCase).Groups[1].Value;
+        string row = "?";
+        string? column = null;
+        for (var i = 0; i < reader.FieldCount; i++)
+        {
+            var name = reader.GetName(i);
+            var value = reader.GetValue(i);
+            if (name == "id")
+            {
+                row = Convert.ToString(value, CultureInfo.InvariantCulture) ?? "?";
+            }
+            if (column is not null || value is DBNull)
+            {
+                continue;
+            }
+            var text = value as string;
+            if (name.EndsWith("_utc", StringComparison.Ordinal) && (text is null || !DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out _)))
+            {
+                column = name;
+            }
+            else if (JsonColumns.Contains(name) && (text is null || !IsJson(text)))
+            {
+                column = name;
+            }
+        }
+        var reason = e is SiteWatchException ? e.Message : $"malformed value ({e.Message.Split('\n')[0].TrimEnd('.')})";
+        return new SiteWatchException($"{Path}: table {(table.Length > 0 ? table : "?")}, row {row}{(column is null ? "" : $", column {column}")}: {reason}; the row was written by hand or by another tool", e);
+    }
+
+    private static bool IsJson(string text)
+    {
+        try
+        {
+            using var _ = JsonDocument.Parse(text);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>SQLite's own integrity and foreign-key checks: an empty list when the database is sound.</summary>
+    public IReadOnlyList<string> DatabaseProblems()
+    {
+        var problems = new List<string>();
+        using (var integrity = Command("PRAGMA integrity_check"))
+        {
+            problems.AddRange(ReadAll(integrity, r => r.GetString(0)).Where(line => line != "ok"));
+        }
+        using (var keys = Command("PRAGMA foreign_key_check"))
+        {
+            problems.AddRange(ReadAll(keys, r => $"table {r.GetString(0)}, row {r.GetValue(1)}: refers to a missing row of {r.GetString(2)}"));
+        }
+        return problems;
+    }
+
+    /// <summary>Every store path (file or folder, relative to the workspace) a catalog row references.</summary>
+    public IReadOnlyCollection<string> ReferencedPaths() => ReferencedPaths(null);
+
+    private HashSet<string> ReferencedPaths(SqliteTransaction? tx)
+    {
+        var paths = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var sql in new[]
+        {
+            "SELECT file FROM scenes", "SELECT cloud_mask_file FROM scenes WHERE cloud_mask_file IS NOT NULL",
+            "SELECT directory FROM change_runs", "SELECT detections_file FROM detection_runs",
+        })
+        {
+            using var command = Command(sql, tx);
+            foreach (var path in ReadAll(command, r => r.GetString(0)))
+            {
+                paths.Add(path);
+            }
+        }
+        using (var alerts = Command("SELECT evidence FROM alerts", tx))
+        {
+            foreach (var evidence in ReadAll(alerts, r => r.GetString(0)))
+            {
+                if (IsJson(evidence))
+                {
+                    using var doc = JsonDocument.Parse(evidence);
+                    if (doc.RootElement.ValueKind == JsonValueKind.Object)
+                    {
+                        foreach (var key in new[] { "chip", "snapshot" })
+                        {
+                            if (doc.RootElement.TryGetProperty(key, out var chip) && chip.ValueKind == JsonValueKind.String)
+                            {
+                                paths.Add(chip.GetString()!);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return paths;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> holding the catalog's write lock (BEGIN IMMEDIATE) with the paths rows reference:
+    /// no other process is then between moving a file into the store and committing its row.
+    /// </summary>
+    internal T WithWriteLock<T>(Func<IReadOnlyCollection<string>, T> action)
+    {
+        using var tx = Run(() => _connection.BeginTransaction());
+        var result = action(ReferencedPaths(tx));
+        Run(() => { tx.Commit(); return 0; });
+        return result;
+    }
 
     /// <summary>SQLite errors become one-line user errors naming the catalog file.</summary>
     private T Run<T>(Func<T> action)

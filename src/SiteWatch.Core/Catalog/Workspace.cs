@@ -9,6 +9,12 @@ public sealed class Workspace : IDisposable
     public const string CatalogFileName = "sitewatch.db";
     public const string EnvironmentVariable = "SITEWATCH_WORKSPACE";
 
+    /// <summary>Folders whose files the catalog owns: a file there without a row is an orphan.</summary>
+    public static readonly IReadOnlyList<string> StoreFolders = ["imagery", "changes", "detections", "alerts"];
+
+    private WorkspaceLock? _stagingSession;
+    private string? _stagingSessionDirectory;
+
     private Workspace(string root, SiteCatalog catalog)
     {
         Root = root;
@@ -20,6 +26,17 @@ public sealed class Workspace : IDisposable
     public string CatalogPath => Path.Combine(Root, CatalogFileName);
     public string ImageryDirectory => Path.Combine(Root, "imagery");
     public string StagingDirectory => Path.Combine(Root, ".staging");
+    public string QuarantineDirectory => Path.Combine(Root, ".quarantine");
+    private string LockDirectory => Path.Combine(Root, ".locks");
+
+    /// <summary>
+    /// Messages for the person running the command (waiting for another process, files quarantined); the host
+    /// decides where they go (the CLI writes them to stderr).
+    /// </summary>
+    public Action<string>? Notice { get; set; }
+
+    /// <summary>How long a run waits for another process doing the same work before giving up.</summary>
+    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromHours(2);
 
     /// <summary>The workspace directory a command works in: --workspace, else $SITEWATCH_WORKSPACE, else the current directory.</summary>
     public static string ResolveDirectory(string? option)
@@ -53,16 +70,47 @@ public sealed class Workspace : IDisposable
     }
 
     /// <summary>Opens an existing workspace; a clear error when the directory is not one.</summary>
-    public static Workspace Open(string directory)
+    public static Workspace Open(string directory, Action<string>? notice = null)
     {
         var root = Path.GetFullPath(directory);
         if (!Exists(root))
         {
             throw new SiteWatchException($"{root}: not a SiteWatch workspace (no {CatalogFileName}); create one with 'sitewatch init {root}' or pass --workspace");
         }
-        var workspace = new Workspace(root, SiteCatalog.Open(Path.Combine(root, CatalogFileName), create: false));
-        workspace.SweepStaging();
+        var workspace = new Workspace(root, SiteCatalog.Open(Path.Combine(root, CatalogFileName), create: false)) { Notice = notice };
+        workspace.Sweep();
         return workspace;
+    }
+
+    /// <summary>The folder (relative to the workspace) holding a site's files of one kind: keyed by the site's id, never by its name alone.</summary>
+    public static string SiteFolder(string kind, Site site) => Path.Combine(kind, $"{site.Id}-{Ingest.SceneIngestor.Slug(site.Name)}");
+
+    /// <summary>
+    /// The absolute path of a file the catalog stores (relative to the workspace). A stored path that is absolute or
+    /// leaves the workspace (a hand-edited or hostile catalog) is refused, never followed.
+    /// </summary>
+    public string Resolve(string stored)
+    {
+        if (string.IsNullOrWhiteSpace(stored) || Path.IsPathRooted(stored) || stored.Contains('\0'))
+        {
+            throw new SiteWatchException($"{CatalogPath}: stored path '{stored}' is not relative to the workspace; refused");
+        }
+        var full = Path.GetFullPath(Path.Combine(Root, stored));
+        if (!full.StartsWith(Root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new SiteWatchException($"{CatalogPath}: stored path '{stored}' leaves the workspace; refused");
+        }
+        return full;
+    }
+
+    /// <summary>
+    /// Takes a named workspace lock (e.g. one change run of one pair), waiting while another process holds it; the
+    /// wait is reported through <see cref="Notice"/>.
+    /// </summary>
+    public WorkspaceLock Lock(string name, string what, CancellationToken cancel = default)
+    {
+        var safe = new string(name.Select(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' ? ch : '_').ToArray());
+        return WorkspaceLock.Acquire(Path.Combine(LockDirectory, safe + ".lock"), what, LockTimeout, Notice, cancel);
     }
 
     /// <summary>Fails with a clear message before any work starts when the workspace cannot be written.</summary>
@@ -92,35 +140,183 @@ public sealed class Workspace : IDisposable
         }
     }
 
-    /// <summary>Removes leftovers of interrupted writes: staging files never reach the catalog.</summary>
-    private void SweepStaging()
+    /// <summary>
+    /// Clears what interrupted runs left behind: staging folders of processes that are gone (each live process holds
+    /// a lock on its own), and files in the store that no catalog row references, which are moved (never deleted) to
+    /// .quarantine/ and reported. A read-only workspace is left as it is.
+    /// </summary>
+    private void Sweep()
     {
         try
         {
-            if (!Directory.Exists(StagingDirectory))
+            if (!IsWritable())
             {
                 return;
             }
-            foreach (var file in Directory.EnumerateFiles(StagingDirectory))
+            SweepStaging();
+            var moved = QuarantineOrphans();
+            if (moved.Count > 0)
             {
-                if (File.GetLastWriteTimeUtc(file) < DateTime.UtcNow.AddHours(-1))
-                {
-                    File.Delete(file);
-                }
+                Notice?.Invoke($"{moved.Count} file(s) no catalog row references (left by an interrupted run) moved to {Path.Combine(QuarantineDirectory, moved[0].Batch)}");
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // A read-only workspace can still be listed; leftovers are swept next time it is writable.
+            // Leftovers are swept next time; they never stop a command that can otherwise run.
         }
     }
 
-    /// <summary>A fresh path in the staging area (same file system as the imagery store, so the final move is a rename).</summary>
-    public string NewStagingPath(string extension)
+    private bool IsWritable()
     {
-        Directory.CreateDirectory(StagingDirectory);
-        return Path.Combine(StagingDirectory, $"{Guid.NewGuid():N}{extension}");
+        try
+        {
+            EnsureWritable();
+            return true;
+        }
+        catch (SiteWatchException)
+        {
+            return false;
+        }
     }
 
-    public void Dispose() => Catalog.Dispose();
+    private void SweepStaging()
+    {
+        if (!Directory.Exists(StagingDirectory))
+        {
+            return;
+        }
+        foreach (var lockFile in Directory.Exists(LockDirectory) ? Directory.EnumerateFiles(LockDirectory, "session-*.lock") : [])
+        {
+            using var held = WorkspaceLock.TryAcquire(lockFile);
+            if (held is not null)
+            {
+                // Nobody holds this session's lock: its process is gone.
+                var session = Path.Combine(StagingDirectory, Path.GetFileNameWithoutExtension(lockFile));
+                if (Directory.Exists(session))
+                {
+                    Directory.Delete(session, recursive: true);
+                }
+                File.Delete(lockFile);
+            }
+        }
+        foreach (var session in Directory.EnumerateDirectories(StagingDirectory, "session-*").Where(d => !File.Exists(SessionLock(d))))
+        {
+            // A session's lock is created before its folder and removed after it: a folder alone is a dead session's.
+            Directory.Delete(session, recursive: true);
+        }
+        // Loose entries from versions before staging sessions.
+        foreach (var entry in Directory.EnumerateFileSystemEntries(StagingDirectory).Where(e => !Path.GetFileName(e).StartsWith("session-", StringComparison.Ordinal)))
+        {
+            if (File.GetLastWriteTimeUtc(entry) < DateTime.UtcNow.AddHours(-1))
+            {
+                if (Directory.Exists(entry))
+                {
+                    Directory.Delete(entry, recursive: true);
+                }
+                else
+                {
+                    File.Delete(entry);
+                }
+            }
+        }
+    }
+
+    /// <summary>Store files no catalog row references, relative to the workspace.</summary>
+    public IReadOnlyList<string> FindOrphans() => FindOrphans(Catalog.ReferencedPaths());
+
+    private List<string> FindOrphans(IReadOnlyCollection<string> referenced)
+    {
+        var files = new HashSet<string>(StringComparer.Ordinal);
+        var folders = new List<string>();
+        foreach (var path in referenced)
+        {
+            var normal = Path.GetRelativePath(Root, Path.GetFullPath(Path.Combine(Root, path)));
+            files.Add(normal);
+            folders.Add(normal + Path.DirectorySeparatorChar);
+        }
+        var orphans = new List<string>();
+        foreach (var store in StoreFolders)
+        {
+            var dir = Path.Combine(Root, store);
+            if (!Directory.Exists(dir))
+            {
+                continue;
+            }
+            foreach (var file in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories))
+            {
+                var relative = Path.GetRelativePath(Root, file);
+                if (!files.Contains(relative) && !folders.Any(f => relative.StartsWith(f, StringComparison.Ordinal)))
+                {
+                    orphans.Add(relative);
+                }
+            }
+        }
+        return orphans;
+    }
+
+    /// <summary>
+    /// Moves orphaned store files to .quarantine/BATCH/ (same relative path), under the catalog's write lock so no
+    /// run is between moving its file and committing its row.
+    /// </summary>
+    public IReadOnlyList<(string File, string Batch)> QuarantineOrphans()
+    {
+        return Catalog.WithWriteLock(referenced =>
+        {
+            var orphans = FindOrphans(referenced);
+            if (orphans.Count == 0)
+            {
+                return [];
+            }
+            var batch = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6];
+            var moved = new List<(string, string)>();
+            foreach (var orphan in orphans)
+            {
+                var target = Path.Combine(QuarantineDirectory, batch, orphan);
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Move(Path.Combine(Root, orphan), target);
+                moved.Add((orphan, batch));
+            }
+            return moved;
+        });
+    }
+
+    /// <summary>
+    /// A fresh path in this process's staging folder (same file system as the store, so the final move is a rename).
+    /// The folder is locked for the life of the workspace object: a sweep by another process never touches it.
+    /// </summary>
+    public string NewStagingPath(string extension)
+    {
+        if (_stagingSessionDirectory is null)
+        {
+            var name = $"session-{Guid.NewGuid():N}";
+            var directory = Path.Combine(StagingDirectory, name);
+            Directory.CreateDirectory(StagingDirectory);
+            _stagingSession = WorkspaceLock.TryAcquire(SessionLock(directory))
+                ?? throw new SiteWatchException($"{directory}: cannot lock a staging folder");
+            Directory.CreateDirectory(directory);
+            _stagingSessionDirectory = directory;
+        }
+        return Path.Combine(_stagingSessionDirectory, $"{Guid.NewGuid():N}{extension}");
+    }
+
+    /// <summary>A staging session's lock lives in .locks/, so the session folder can be removed while it is held.</summary>
+    private string SessionLock(string sessionDirectory) => Path.Combine(LockDirectory, Path.GetFileName(sessionDirectory) + ".lock");
+
+    public void Dispose()
+    {
+        Catalog.Dispose();
+        if (_stagingSessionDirectory is not null)
+        {
+            try
+            {
+                Directory.Delete(_stagingSessionDirectory, recursive: true);
+                File.Delete(SessionLock(_stagingSessionDirectory));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Swept by the next process that opens the workspace.
+            }
+        }
+        _stagingSession?.Dispose();
+    }
 }

@@ -28,6 +28,19 @@ public sealed class SceneIngestor(Workspace workspace)
     public IngestResult Ingest(string siteName, string sourcePath, IngestOptions options, IProgress<double>? progress = null, CancellationToken cancel = default)
     {
         var site = workspace.Catalog.GetSite(siteName);
+        if (site.Gsd is null || workspace.Catalog.ListScenes(site.Id).Count == 0)
+        {
+            // The first scene fixes the site's grid: a concurrent first ingest waits for it, then uses that grid.
+            workspace.EnsureWritable();
+            using var held = workspace.Lock($"site-{site.Id}-grid", $"the first scene of site {site.Name}", cancel);
+            return IngestOne(site.Name, sourcePath, options, progress, cancel);
+        }
+        return IngestOne(siteName, sourcePath, options, progress, cancel);
+    }
+
+    private IngestResult IngestOne(string siteName, string sourcePath, IngestOptions options, IProgress<double>? progress, CancellationToken cancel)
+    {
+        var site = workspace.Catalog.GetSite(siteName);
         var fullPath = Path.GetFullPath(sourcePath);
         using var raster = OpenScene(fullPath);
         var hash = HashFiles(raster, fullPath);
@@ -95,7 +108,9 @@ public sealed class SceneIngestor(Workspace workspace)
                 CloudCoverPercent = metadata.CloudCoverPercent,
                 SourcePath = fullPath,
                 SourceSha256 = hash,
-                File = Path.Combine("imagery", Slug(site.Name), $"{acquired:yyyyMMdd'T'HHmmss}_{hash[..12]}.tif"),
+                File = Path.Combine(Workspace.SiteFolder("imagery", site), $"{acquired:yyyyMMdd'T'HHmmss}_{hash[..12]}.tif"),
+                FileSha256 = StoredFiles.Sha256(staged),
+                CloudMaskSha256 = stagedMask is null ? null : StoredFiles.Sha256(stagedMask),
                 Width = width,
                 Height = height,
                 DataType = raster.DataType.GdalName(),
@@ -107,11 +122,12 @@ public sealed class SceneIngestor(Workspace workspace)
             {
                 draft = draft with { CloudMaskFile = Path.ChangeExtension(draft.File, null) + "_cloudmask.tif" };
             }
-            var scene = workspace.Catalog.CommitScene(draft, staged, Path.Combine(workspace.Root, draft.File),
+            var scene = workspace.Catalog.CommitScene(draft, staged, workspace.Resolve(draft.File),
                 firstScene ? new SiteGridFix(gsd, anchorX, anchorY) : null,
-                stagedMask is null ? null : (stagedMask, Path.Combine(workspace.Root, draft.CloudMaskFile!)));
+                stagedMask is null ? null : (stagedMask, workspace.Resolve(draft.CloudMaskFile!)));
             progress?.Report(1);
-            return new IngestResult(scene, AlreadyPresent: false);
+            // Another process may have stored the same source meanwhile: then that scene is the one.
+            return new IngestResult(scene, AlreadyPresent: scene.File != draft.File);
         }
         catch (GdalException e)
         {

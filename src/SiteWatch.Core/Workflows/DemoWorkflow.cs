@@ -128,7 +128,7 @@ public static class DemoWorkflow
         foreach (var scene in detection.Scenes.OrderBy(s => s.Scene.AcquiredUtc))
         {
             var date = DateOnly.FromDateTime(scene.Scene.AcquiredUtc);
-            var predicted = DetectionEvaluator.ReadDetections(Path.Combine(workspace.Root, scene.Record.DetectionsFile));
+            var predicted = DetectionEvaluator.ReadDetections(workspace.Resolve(scene.Record.DetectionsFile));
             var truth = DetectionEvaluator.ReadTruth(truthPath, date);
             checks.Add(new DemoDetectionCheck(date, scene.Scene.CloudMaskFile is not null,
                 DetectionEvaluator.Evaluate(predicted, truth, 0.3, axisAligned: true)));

@@ -72,15 +72,44 @@ public static class SiteChangeWorkflow
         return results;
     }
 
-    private static Scene FindScene(Site site, IReadOnlyList<Scene> scenes, string date, string option)
+    /// <summary>
+    /// The scene a user names: a date (YYYY-MM-DD) when the site has one scene that day, a date and time
+    /// (YYYY-MM-DDTHH:MM[:SS], UTC) or a scene id (#ID). Two scenes on one day are never guessed between.
+    /// </summary>
+    internal static Scene FindScene(Site site, IReadOnlyList<Scene> scenes, string text, string option)
     {
-        if (!DateOnly.TryParse(date, CultureInfo.InvariantCulture, out var day))
+        // Dates alone while they name the scenes; with time and id once a day has two.
+        string Known() => scenes.Count == 0 ? "none"
+            : scenes.DistinctBy(s => s.AcquiredUtc.Date).Count() == scenes.Count
+                ? string.Join(", ", scenes.Select(s => s.AcquiredUtc.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)))
+                : string.Join(", ", scenes.Select(s => $"#{s.Id} {s.AcquiredUtc:yyyy-MM-dd'T'HH:mm:ss}"));
+        var value = text.Trim();
+        if (value.StartsWith('#'))
         {
-            throw new SiteWatchException($"{option} '{date}' is not a date (YYYY-MM-DD)");
+            return long.TryParse(value[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var id) && scenes.FirstOrDefault(s => s.Id == id) is { } byId
+                ? byId
+                : throw new SiteWatchException($"site {site.Name} has no scene {value} ({option}); its scenes: {Known()}");
         }
-        return scenes.FirstOrDefault(s => DateOnly.FromDateTime(s.AcquiredUtc) == day) ?? throw new SiteWatchException(
-            $"site {site.Name} has no scene acquired on {day:yyyy-MM-dd} ({option}); its scenes: " +
-            (scenes.Count == 0 ? "none" : string.Join(", ", scenes.Select(s => s.AcquiredUtc.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)))));
+        if (DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+        {
+            var sameDay = scenes.Where(s => DateOnly.FromDateTime(s.AcquiredUtc) == day).ToList();
+            return sameDay.Count switch
+            {
+                1 => sameDay[0],
+                0 => throw new SiteWatchException($"site {site.Name} has no scene acquired on {day:yyyy-MM-dd} ({option}); its scenes: {Known()}"),
+                _ => throw new SiteWatchException($"site {site.Name} has {sameDay.Count} scenes on {day:yyyy-MM-dd} ({option}): " +
+                    string.Join(", ", sameDay.Select(s => $"#{s.Id} at {s.AcquiredUtc:HH:mm:ss} UTC ({s.Sensor})")) + "; name one by its time (YYYY-MM-DDTHH:MM:SS) or id (#ID)"),
+            };
+        }
+        if (DateTime.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var time))
+        {
+            // Minutes or seconds, as given: a scene matches when it lies within the precision the user wrote.
+            var precision = value.Count(c => c == ':') >= 2 ? TimeSpan.FromSeconds(1) : TimeSpan.FromMinutes(1);
+            var matching = scenes.Where(s => s.AcquiredUtc >= time && s.AcquiredUtc < time + precision).ToList();
+            return matching.Count == 1 ? matching[0] : throw new SiteWatchException(
+                $"site {site.Name} has {(matching.Count == 0 ? "no" : matching.Count.ToString(CultureInfo.InvariantCulture))} scene(s) acquired at {value} UTC ({option}); its scenes: {Known()}");
+        }
+        throw new SiteWatchException($"{option} '{text}' is not a date (YYYY-MM-DD), a time (YYYY-MM-DDTHH:MM:SS) or a scene id (#ID)");
     }
 
     public static SiteChangeResult RunPair(Workspace workspace, Site site, Scene before, Scene after, SiteChangeOptions options,
@@ -101,15 +130,23 @@ public static class SiteChangeWorkflow
             normalise,
         });
         var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(parameters)));
-        if (workspace.Catalog.FindChangeRun(before.Id, after.Id, sha) is { } existing && Directory.Exists(Path.Combine(workspace.Root, existing.Directory)))
+        if (FindComplete(workspace, before, after, sha) is { } existing)
         {
             progress?.Report(1);
-            return new SiteChangeResult(site, before, after, existing, Reused: true, null, Path.Combine(workspace.Root, existing.Directory));
+            return new SiteChangeResult(site, before, after, existing, Reused: true, null, workspace.Resolve(existing.Directory));
         }
         workspace.EnsureWritable();
         if (before.Bands.Count != after.Bands.Count)
         {
             throw new SiteWatchException($"scenes {before.Id} and {after.Id} of site {site.Name} have {before.Bands.Count} and {after.Bands.Count} bands; compare files with 'change detect --bands' instead");
+        }
+        // One run of a pair and parameters at a time: a second process waits, then shares the first one's result.
+        using var held = workspace.Lock($"change-{before.Id}-{after.Id}-{sha[..16]}",
+            $"the {method} change run of scenes #{before.Id} and #{after.Id} of site {site.Name}", cancel);
+        if (FindComplete(workspace, before, after, sha) is { } finished)
+        {
+            progress?.Report(1);
+            return new SiteChangeResult(site, before, after, finished, Reused: true, null, workspace.Resolve(finished.Directory));
         }
 
         var staging = workspace.NewStagingPath("");
@@ -117,7 +154,7 @@ public static class SiteChangeWorkflow
         try
         {
             IReadOnlyList<ChangeObject> objects;
-            using (var beforeRaster = RasterDataset.Open(Path.Combine(workspace.Root, before.File)))
+            using (var beforeRaster = RasterDataset.Open(workspace.Resolve(before.File)))
             {
                 var extra = new Dictionary<string, object?>
                 {
@@ -125,9 +162,9 @@ public static class SiteChangeWorkflow
                     ["before_scene"] = before.Id,
                     ["after_scene"] = after.Id,
                 };
-                var afterPath = Path.Combine(workspace.Root, after.File);
-                string? beforeMask = before.CloudMaskFile is { } bm ? Path.Combine(workspace.Root, bm) : null;
-                string? afterMask = after.CloudMaskFile is { } am ? Path.Combine(workspace.Root, am) : null;
+                var afterPath = workspace.Resolve(after.File);
+                string? beforeMask = before.CloudMaskFile is { } bm ? workspace.Resolve(bm) : null;
+                string? afterMask = after.CloudMaskFile is { } am ? workspace.Resolve(am) : null;
                 var exclusionPath = beforeMask is null && afterMask is null ? null : Path.Combine(staging, "excluded_clouds.tif");
                 if (exclusionPath is not null)
                 {
@@ -188,7 +225,12 @@ public static class SiteChangeWorkflow
                     Title = $"{site.Name}: {method} change {before.AcquiredUtc:yyyy-MM-dd} -> {after.AcquiredUtc:yyyy-MM-dd}",
                 }, staging, extra, new SyncProgress<double>(p => progress?.Report(0.3 + 0.68 * p)), cancel);
                 objects = outcome.Objects;
-                var record = new ChangeRunRecord
+                // Rasters in the staging folder are closed before the folder is hashed and moved.
+                pair.Dispose();
+                exclusion?.Dispose();
+                afterFinal.Dispose();
+                beforeRaster.Dispose();
+                var draft = new ChangeRunRecord
                 {
                     Id = 0,
                     SiteId = site.Id,
@@ -197,25 +239,18 @@ public static class SiteChangeWorkflow
                     Method = method,
                     Parameters = parameters,
                     ParametersSha256 = sha,
-                    Directory = Path.Combine("changes", SceneIngestor.Slug(site.Name),
-                        $"{before.AcquiredUtc:yyyyMMdd}_{after.AcquiredUtc:yyyyMMdd}_{method}_{sha[..8]}"),
+                    Directory = "",
                     Summary = outcome.Summary.GetRawText(),
                     CreatedUtc = DateTime.UtcNow,
+                    Manifest = StoredFiles.Manifest(staging),
                 };
-                // Rasters in the staging folder are closed by the usings above before the folder moves.
-                pair.Dispose();
-                exclusion?.Dispose();
-                afterFinal.Dispose();
-                beforeRaster.Dispose();
-                var final = Path.Combine(workspace.Root, record.Directory);
-                if (Directory.Exists(final))
-                {
-                    // Outputs of a run whose catalog row was lost (crash between move and commit): replaced.
-                    Directory.Delete(final, recursive: true);
-                }
-                var committed = workspace.Catalog.CommitChangeRun(record, staging, final);
+                // The folder is named by the run's row id: unique whatever the site's name, the dates or the scenes.
+                var siteFolder = Workspace.SiteFolder("changes", site);
+                var (committed, shared) = workspace.Catalog.PublishChangeRun(draft, staging,
+                    id => Path.Combine(siteFolder, $"{id}_{before.AcquiredUtc:yyyyMMdd}_{after.AcquiredUtc:yyyyMMdd}_{method}"),
+                    run => IsComplete(workspace, run));
                 progress?.Report(1);
-                return new SiteChangeResult(site, before, after, committed, Reused: false, objects, final);
+                return new SiteChangeResult(site, before, after, committed, Reused: shared, shared ? null : objects, workspace.Resolve(committed.Directory));
             }
         }
         catch (GdalException e)
@@ -229,6 +264,22 @@ public static class SiteChangeWorkflow
                 Directory.Delete(staging, recursive: true);
             }
         }
+    }
+
+    private static ChangeRunRecord? FindComplete(Workspace workspace, Scene before, Scene after, string sha) =>
+        workspace.Catalog.FindChangeRun(before.Id, after.Id, sha) is { } run && IsComplete(workspace, run) ? run : null;
+
+    /// <summary>A run's folder holds every file it was published with (its summary at least, for rows from before manifests).</summary>
+    private static bool IsComplete(Workspace workspace, ChangeRunRecord run)
+    {
+        if (string.IsNullOrEmpty(run.Directory))
+        {
+            return false;
+        }
+        var directory = workspace.Resolve(run.Directory);
+        return run.Manifest is { } manifest
+            ? manifest.Keys.All(f => File.Exists(Path.Combine(directory, f)))
+            : File.Exists(Path.Combine(directory, "summary.json"));
     }
 
     /// <summary>Cloud pixels of either date, grown by a few pixels (soft cloud edges, residual misregistration), left out of the comparison.</summary>

@@ -89,19 +89,27 @@ public static class SiteDetectionWorkflow
                 cancel.ThrowIfCancellationRequested();
                 var scene = scenes[i];
                 var index = i;
-                if (!options.Force && workspace.Catalog.FindDetectionRun(scene.Id, key) is { } done && File.Exists(Path.Combine(workspace.Root, done.DetectionsFile)))
+                if (!options.Force && FindDone(workspace, scene, key) is { } done)
                 {
                     results.Add(new SceneDetectionResult(scene, done, Reused: true, null));
                     progress?.Report((index, scenes.Count, 1));
                     continue;
                 }
                 workspace.EnsureWritable();
+                // One detection run of a scene and model at a time: a second process waits, then reuses the first one's.
+                using var held = workspace.Lock($"detect-{scene.Id}-{key[..16]}", $"detection on scene #{scene.Id} of site {site.Name}", cancel);
+                if (!options.Force && FindDone(workspace, scene, key) is { } finished)
+                {
+                    results.Add(new SceneDetectionResult(scene, finished, Reused: true, null));
+                    progress?.Report((index, scenes.Count, 1));
+                    continue;
+                }
                 // With --score, loaded only when a scene needs it: a fully cached site never touches ONNX Runtime.
                 model ??= DetectorModel.Load(modelPath);
-                var detections = SceneObjectDetector.Detect(Path.Combine(workspace.Root, scene.File), model, sceneOptions,
+                var detections = SceneObjectDetector.Detect(workspace.Resolve(scene.File), model, sceneOptions,
                     new SyncProgress<double>(p => progress?.Report((index, scenes.Count, p))), cancel);
                 var created = DateTime.UtcNow;
-                var file = Path.Combine("detections", SceneIngestor.Slug(site.Name),
+                var file = Path.Combine(Workspace.SiteFolder("detections", site),
                     $"{scene.AcquiredUtc:yyyyMMdd'T'HHmmss}_{scene.Id}_{key[..12]}_{created:yyyyMMddHHmmssfff}.geojson");
                 var staged = workspace.NewStagingPath(".geojson");
                 try
@@ -119,7 +127,8 @@ public static class SiteDetectionWorkflow
                         Counts = model.ClassNames.Distinct().ToDictionary(c => c, c => detections.CountsByClass.GetValueOrDefault(c)),
                         DetectionsFile = file,
                         CreatedUtc = created,
-                    }, staged, Path.Combine(workspace.Root, file));
+                        FileSha256 = StoredFiles.Sha256(staged),
+                    }, staged, workspace.Resolve(file));
                     results.Add(new SceneDetectionResult(scene, record, Reused: false, detections));
                 }
                 finally
@@ -143,6 +152,9 @@ public static class SiteDetectionWorkflow
             model?.Dispose();
         }
     }
+
+    private static DetectionRunRecord? FindDone(Workspace workspace, Scene scene, string key) =>
+        workspace.Catalog.FindDetectionRun(scene.Id, key) is { } done && File.Exists(workspace.Resolve(done.DetectionsFile)) ? done : null;
 
     /// <summary>SHA-256 of the model and its side-car class names (other names, other counts), hex.</summary>
     private static string ModelHash(string modelPath)

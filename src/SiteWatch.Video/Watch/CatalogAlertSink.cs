@@ -38,10 +38,10 @@ public sealed class CatalogAlertSink : IAlertSink
         (string Staged, string Final)? chip = null;
         if (alert.SnapshotPng is { } png)
         {
-            chipRelative = Path.Combine("alerts", SceneIngestor.Slug(_site.Name), $"video_{SceneIngestor.Slug(alert.Id)}_{alert.WallTime:yyyyMMddHHmmssfff}.png");
+            chipRelative = Path.Combine(Workspace.SiteFolder("alerts", _site), $"video_{SceneIngestor.Slug(alert.Id)}_{alert.WallTime:yyyyMMddHHmmssfff}.png");
             var staged = _workspace.NewStagingPath(".png");
             File.WriteAllBytes(staged, png);
-            chip = (staged, Path.Combine(_workspace.Root, chipRelative));
+            chip = (staged, _workspace.Resolve(chipRelative));
         }
         var evidence = JsonSerializer.Serialize(new Dictionary<string, object?>
         {

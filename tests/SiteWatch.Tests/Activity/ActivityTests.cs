@@ -54,7 +54,7 @@ public class ActivityTests
     }
 
     [Fact]
-    public void Catalog_migrates_from_v3_to_v4_keeping_rows()
+    public void Catalog_migrates_from_v3_to_the_current_schema_keeping_rows()
     {
         using var dir = new TempDir();
         var (workspace, site) = SiteChangeTests.Ingested(dir);
@@ -79,7 +79,7 @@ public class ActivityTests
             connection.Open();
             using var command = connection.CreateCommand();
             command.CommandText = "PRAGMA user_version";
-            Assert.Equal(4L, command.ExecuteScalar());
+            Assert.Equal(5L, command.ExecuteScalar());
         }
     }
 

@@ -45,7 +45,7 @@ public class SiteDetectionTests
             Assert.Equal(s.Detections!.Detections.Count, s.Record.Counts["vehicle"]);
             Assert.True(File.Exists(Path.Combine(workspace.Root, s.Record.DetectionsFile)));
         });
-        Assert.Empty(Directory.EnumerateFiles(workspace.StagingDirectory));
+        Assert.Empty(Directory.EnumerateFiles(workspace.StagingDirectory, "*", SearchOption.AllDirectories));
 
         var second = SiteDetectionWorkflow.Run(workspace, "plant", new SiteDetectionOptions { ModelPath = model });
         Assert.All(second.Scenes, s => Assert.True(s.Reused));

@@ -123,7 +123,7 @@ public class AlertTests
         Assert.Contains("crane removed between", crane.Message);
         Assert.Contains("count 1 -> 0", crane.Message);
         Assert.True(AoiReader.Parse(crane.GeometryGeoJson!, "crane").Intersects(TowerWgs84()));
-        Assert.Empty(Directory.EnumerateFiles(workspace.StagingDirectory));
+        Assert.Empty(Directory.EnumerateFiles(workspace.StagingDirectory, "*", SearchOption.AllDirectories));
 
         Assert.Equal(3, first.Delivery.Retrying);
         var pending = workspace.Catalog.ListDeliveries(site.Id);

@@ -58,7 +58,7 @@ public class SiteChangeTests
         Assert.False(other.Reused);
         Assert.True(other.Summary.TryGetProperty("normalisation", out var normalisation) && normalisation.GetArrayLength() == 4, "CVA runs on radiometrically normalised data");
         Assert.Equal(2, workspace.Catalog.ListChangeRuns(site.Id).Count);
-        Assert.Empty(Directory.GetFileSystemEntries(workspace.StagingDirectory));
+        Assert.Empty(Directory.EnumerateFiles(workspace.StagingDirectory, "*", SearchOption.AllDirectories));
     }
 
     [Fact]
@@ -77,6 +77,6 @@ public class SiteChangeTests
         Assert.Contains("unknown change method 'magic'", method.Message);
         Assert.Empty(workspace.Catalog.ListChangeRuns(site.Id));
         Assert.False(Directory.Exists(Path.Combine(workspace.Root, "changes")));
-        Assert.Empty(Directory.GetFileSystemEntries(workspace.StagingDirectory));
+        Assert.Empty(Directory.EnumerateFiles(workspace.StagingDirectory, "*", SearchOption.AllDirectories));
     }
 }

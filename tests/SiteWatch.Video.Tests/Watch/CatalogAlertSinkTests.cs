@@ -38,7 +38,7 @@ public sealed class CatalogAlertSinkTests
             using var evidence = JsonDocument.Parse(stored.Evidence);
             var chip = evidence.RootElement.GetProperty("chip").GetString()!;
             Assert.Equal([0x89, 0x50, 0x4E, 0x47], await File.ReadAllBytesAsync(Path.Combine(workspace.Root, chip)));
-            Assert.Empty(Directory.EnumerateFiles(workspace.StagingDirectory));
+            Assert.Empty(Directory.EnumerateFiles(workspace.StagingDirectory, "*", SearchOption.AllDirectories));
             Assert.Contains("\"Point\"", stored.GeometryGeoJson);
 
             Assert.Throws<SiteWatch.Core.SiteWatchException>(() => new CatalogAlertSink(workspace, "no-such-site", "x.ts"));
