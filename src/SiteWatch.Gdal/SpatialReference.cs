@@ -154,6 +154,24 @@ public sealed unsafe class SpatialReference : IDisposable
         return authority == "EPSG" && int.TryParse(code, out var value) ? value : null;
     }
 
+    /// <summary>
+    /// Where the CRS is meant to be used (longitude/latitude degrees, west may exceed east across the antimeridian),
+    /// from its definition or the EPSG database; null when unknown.
+    /// </summary>
+    public (double West, double South, double East, double North)? AreaOfUse
+    {
+        get
+        {
+            double west, south, east, north;
+            nint name = 0;
+            if (GdalNative.OSRGetAreaOfUse(Handle, &west, &south, &east, &north, &name) == 0 || west == -1000)
+            {
+                return null;
+            }
+            return (west, south, east, north);
+        }
+    }
+
     /// <summary>"EPSG:nnnn" when known, else the name.</summary>
     public override string ToString() => Epsg is { } code ? $"EPSG:{code}" : Name;
 

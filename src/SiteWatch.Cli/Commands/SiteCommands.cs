@@ -126,6 +126,7 @@ public sealed class SiteShowCommand : Command<SiteShowCommand.Settings>
         info.AddRow("Grid", grid is null
             ? $"EPSG:{site.CrsEpsg}, GSD set by the first scene"
             : FormattableString.Invariant($"EPSG:{site.CrsEpsg}, {grid.Gsd:0.###} m, {grid.Width} x {grid.Height} px, origin ({grid.Extent.MinX:0.##}, {grid.Extent.MaxY:0.##})"));
+        info.AddRow("Grid CRS", Markup.Escape(site.GridReason ?? $"EPSG:{site.CrsEpsg}: provisional, the UTM zone of the AOI's centroid; the first scene keeps its own projected CRS instead when it suits the AOI"));
         info.AddRow("Tags", Markup.Escape(string.Join(", ", site.Tags)));
         info.AddRow("Notes", Markup.Escape(site.Notes ?? ""));
         info.AddRow("Created", Output.Date(site.CreatedUtc));

@@ -12,6 +12,7 @@ internal static class Views
         id = s.Id,
         name = s.Name,
         crs = $"EPSG:{s.CrsEpsg}",
+        crs_reason = s.GridReason,
         gsd_m = s.Gsd,
         grid_anchor = s.Gsd is null ? null : new[] { s.AnchorX, s.AnchorY },
         aoi = GeoJsonText.ToElement(s.Aoi),

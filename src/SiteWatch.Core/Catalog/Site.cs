@@ -19,6 +19,11 @@ public sealed record Site
     /// </summary>
     public double AnchorX { get; init; }
     public double AnchorY { get; init; }
+    /// <summary>
+    /// Why the grid's CRS is what it is, in words; null while it is the provisional default (the UTM zone of the AOI's
+    /// centroid), which the first scene may replace with its own projected CRS.
+    /// </summary>
+    public string? GridReason { get; init; }
     public IReadOnlyList<string> Tags { get; init; } = [];
     public string? Notes { get; init; }
     public required DateTime CreatedUtc { get; init; }
@@ -58,7 +63,7 @@ public sealed record Scene
 }
 
 /// <summary>The grid parameters a site's first scene fixes.</summary>
-public sealed record SiteGridFix(double Gsd, double AnchorX, double AnchorY);
+public sealed record SiteGridFix(double Gsd, double AnchorX, double AnchorY, int CrsEpsg, string Reason);
 
 /// <summary>A change detection run between two scenes of a site, with its outputs' folder (relative to the workspace).</summary>
 public sealed record ChangeRunRecord

@@ -132,6 +132,7 @@ public sealed partial class SiteCatalog : IDisposable
             AddColumnIfMissing("scenes", "cloud_mask_sha256", tx);
             AddColumnIfMissing("change_runs", "manifest", tx);
             AddColumnIfMissing("detection_runs", "file_sha256", tx);
+            AddColumnIfMissing("sites", "grid_reason", tx);
         }
         Execute($"PRAGMA user_version = {SchemaVersion}", tx);
         tx.Commit();
@@ -176,7 +177,8 @@ public sealed partial class SiteCatalog : IDisposable
             """, tx);
     }
 
-    public Site AddSite(string name, Geometry aoiWgs84, int crsEpsg, double? gsd, IReadOnlyList<string> tags, string? notes)
+    /// <param name="gridReason">Why the grid's CRS was chosen; null for the provisional default the first scene may replace.</param>
+    public Site AddSite(string name, Geometry aoiWgs84, int crsEpsg, double? gsd, IReadOnlyList<string> tags, string? notes, string? gridReason = null)
     {
         if (string.IsNullOrWhiteSpace(name) || name.Length > 100 || name.Any(char.IsControl))
         {
@@ -189,8 +191,8 @@ public sealed partial class SiteCatalog : IDisposable
         var envelope = aoiWgs84.EnvelopeInternal;
         var created = DateTime.UtcNow;
         using var command = Command("""
-            INSERT INTO sites (name, aoi_geojson, crs_epsg, gsd, min_lon, min_lat, max_lon, max_lat, tags, notes, created_utc)
-            VALUES ($name, $aoi, $epsg, $gsd, $minx, $miny, $maxx, $maxy, $tags, $notes, $created) RETURNING id
+            INSERT INTO sites (name, aoi_geojson, crs_epsg, gsd, min_lon, min_lat, max_lon, max_lat, tags, notes, created_utc, grid_reason)
+            VALUES ($name, $aoi, $epsg, $gsd, $minx, $miny, $maxx, $maxy, $tags, $notes, $created, $reason) RETURNING id
             """);
         command.Parameters.AddWithValue("$name", name.Trim());
         command.Parameters.AddWithValue("$aoi", GeoJsonText.Write(aoiWgs84));
@@ -203,6 +205,7 @@ public sealed partial class SiteCatalog : IDisposable
         command.Parameters.AddWithValue("$tags", JsonSerializer.Serialize(tags));
         command.Parameters.AddWithValue("$notes", (object?)notes ?? DBNull.Value);
         command.Parameters.AddWithValue("$created", Iso(created));
+        command.Parameters.AddWithValue("$reason", (object?)gridReason ?? DBNull.Value);
         var id = Convert.ToInt64(Run(command.ExecuteScalar), CultureInfo.InvariantCulture);
         return GetSite(id);
     }
@@ -423,11 +426,13 @@ public sealed partial class SiteCatalog : IDisposable
         {
             // The first scene fixes the grid; the NOT EXISTS guard stops a concurrent first ingest from refixing it.
             using var update = Command(
-                "UPDATE sites SET gsd = $gsd, anchor_x = $ax, anchor_y = $ay " +
+                "UPDATE sites SET gsd = $gsd, anchor_x = $ax, anchor_y = $ay, crs_epsg = $epsg, grid_reason = $reason " +
                 "WHERE id = $id AND NOT EXISTS (SELECT 1 FROM scenes WHERE site_id = $id)", tx);
             update.Parameters.AddWithValue("$gsd", fix.Gsd);
             update.Parameters.AddWithValue("$ax", fix.AnchorX);
             update.Parameters.AddWithValue("$ay", fix.AnchorY);
+            update.Parameters.AddWithValue("$epsg", fix.CrsEpsg);
+            update.Parameters.AddWithValue("$reason", fix.Reason);
             update.Parameters.AddWithValue("$id", draft.SiteId);
             if (Run(update.ExecuteNonQuery) != 1)
             {
@@ -495,6 +500,7 @@ public sealed partial class SiteCatalog : IDisposable
         AnchorY = r.GetDouble(r.GetOrdinal("anchor_y")),
         Tags = JsonSerializer.Deserialize<string[]>(r.GetString(r.GetOrdinal("tags"))) ?? [],
         Notes = r.IsDBNull(r.GetOrdinal("notes")) ? null : r.GetString(r.GetOrdinal("notes")),
+        GridReason = r.IsDBNull(r.GetOrdinal("grid_reason")) ? null : r.GetString(r.GetOrdinal("grid_reason")),
         CreatedUtc = ParseIso(r.GetString(r.GetOrdinal("created_utc"))),
     };
 

@@ -57,8 +57,14 @@ public sealed class SceneIngestor(Workspace workspace)
         var acquiredFrom = options.AcquiredUtc is not null ? "--date" : metadata.AcquiredFrom!;
 
         using var sourceCrs = raster.OpenCrs()!;
-        using var siteCrs = SpatialReference.FromEpsg(site.CrsEpsg);
         var firstScene = site.Gsd is null || workspace.Catalog.ListScenes(site.Id).Count == 0;
+        string? gridReason = null;
+        if (firstScene)
+        {
+            (var epsg, gridReason) = ChooseCrs(site, sourceCrs);
+            site = site with { CrsEpsg = epsg };
+        }
+        using var siteCrs = SpatialReference.FromEpsg(site.CrsEpsg);
         var (gsd, anchorX, anchorY) = site.Gsd is { } fixedGsd && !firstScene
             ? (fixedGsd, site.AnchorX, site.AnchorY)
             : ChooseGrid(raster, sourceCrs, siteCrs, site.Gsd);
@@ -123,7 +129,7 @@ public sealed class SceneIngestor(Workspace workspace)
                 draft = draft with { CloudMaskFile = Path.ChangeExtension(draft.File, null) + "_cloudmask.tif" };
             }
             var scene = workspace.Catalog.CommitScene(draft, staged, workspace.Resolve(draft.File),
-                firstScene ? new SiteGridFix(gsd, anchorX, anchorY) : null,
+                firstScene ? new SiteGridFix(gsd, anchorX, anchorY, site.CrsEpsg, gridReason!) : null,
                 stagedMask is null ? null : (stagedMask, workspace.Resolve(draft.CloudMaskFile!)));
             progress?.Report(1);
             // Another process may have stored the same source meanwhile: then that scene is the one.
@@ -177,6 +183,42 @@ public sealed class SceneIngestor(Workspace workspace)
             throw new SiteWatchException($"{path}: has no georeference (no geotransform or no coordinate reference system); SiteWatch needs georeferenced scenes");
         }
         return raster;
+    }
+
+    /// <summary>
+    /// The grid CRS the first scene settles: one the user chose stays; else the scene's own CRS when it is projected,
+    /// in metres, known to EPSG and meant for the AOI's area (any UTM datum, a national grid), so native pixels are
+    /// copied rather than resampled across a datum; else the provisional UTM zone of the AOI's centroid.
+    /// </summary>
+    private static (int Epsg, string Reason) ChooseCrs(Site site, SpatialReference sourceCrs)
+    {
+        if (site.GridReason is { } chosen)
+        {
+            return (site.CrsEpsg, chosen);
+        }
+        using var utm = SpatialReference.FromEpsg(site.CrsEpsg);
+        var fallback = $"EPSG:{site.CrsEpsg} ({utm.Name}): the UTM zone of the AOI's centroid";
+        if (!sourceCrs.IsProjected)
+        {
+            return (site.CrsEpsg, $"{fallback}; the first scene's CRS ({sourceCrs.Name}) is not projected");
+        }
+        if (Math.Abs(sourceCrs.LinearUnitMetres - 1) > 1e-9)
+        {
+            return (site.CrsEpsg, $"{fallback}; the first scene's CRS ({sourceCrs.Name}) is not in metres");
+        }
+        if (sourceCrs.Epsg is not { } native)
+        {
+            return (site.CrsEpsg, $"{fallback}; the first scene's CRS ({sourceCrs.Name}) has no EPSG code");
+        }
+        var aoi = site.Aoi.EnvelopeInternal;
+        if (sourceCrs.AreaOfUse is { } area && !(area.West <= area.East
+                ? aoi.MinX >= area.West - 1e-9 && aoi.MaxX <= area.East + 1e-9
+                : aoi.MinX >= area.West - 1e-9 || aoi.MaxX <= area.East + 1e-9)
+            || sourceCrs.AreaOfUse is { } a2 && (aoi.MinY < a2.South - 1e-9 || aoi.MaxY > a2.North + 1e-9))
+        {
+            return (site.CrsEpsg, $"{fallback}; the first scene's CRS (EPSG:{native}, {sourceCrs.Name}) is not meant for the AOI's area");
+        }
+        return (native, $"EPSG:{native} ({sourceCrs.Name}): the first scene's own projected CRS, kept so its pixels are stored without resampling");
     }
 
     /// <summary>

@@ -20,7 +20,8 @@ public static class SiteSetup
             SiteGrid.For(projected.EnvelopeInternal, epsg, g, 0, 0, name);
         }
         workspace.EnsureWritable();
-        return workspace.Catalog.AddSite(name, aoi, epsg, gsd, tags, notes);
+        return workspace.Catalog.AddSite(name, aoi, epsg, gsd, tags, notes,
+            crs is null ? null : $"EPSG:{epsg}: chosen when the site was added");
     }
 
     private static int UtmEpsgOf(NetTopologySuite.Geometries.Geometry aoi)

@@ -138,6 +138,7 @@ internal static unsafe partial class GdalNative
     [LibraryImport(Lib)] internal static partial int OSRIsGeographic(SpatialReferenceHandle srs);
     [LibraryImport(Lib)] internal static partial double OSRGetLinearUnits(SpatialReferenceHandle srs, nint* name);
     [LibraryImport(Lib)] internal static partial nint OSRGetName(SpatialReferenceHandle srs);
+    [LibraryImport(Lib)] internal static partial int OSRGetAreaOfUse(SpatialReferenceHandle srs, double* west, double* south, double* east, double* north, nint* name);
     [LibraryImport(Lib)] internal static partial nint OCTNewCoordinateTransformation(SpatialReferenceHandle source, SpatialReferenceHandle target);
     [LibraryImport(Lib)] internal static partial void OCTDestroyCoordinateTransformation(nint transform);
     [LibraryImport(Lib)] internal static partial int OCTTransform(CoordinateTransformationHandle transform, int count, double* x, double* y, double* z);
