@@ -18,8 +18,13 @@ public class PtsWrapTests
         Assert.Equal(Wrap + 1000, clock.Unwrap(1000));
         Assert.Equal(Wrap - 500, clock.Unwrap(Wrap - 500)); // a B-frame presented just before the wrap
         Assert.Equal(Wrap + 4000, clock.Unwrap(4000));
-        Assert.Equal(2 * Wrap + 10, clock.Unwrap(Wrap + Wrap + 10)); // already extended by someone else
-        Assert.Equal(2 * Wrap - 20, clock.Unwrap(-20)); // ffmpeg's negative form of a time just before a wrap
+        Assert.Equal(Wrap + 7000, clock.Unwrap(Wrap + 7000)); // already extended by someone else
+        Assert.Equal(Wrap - 20, clock.Unwrap(-20)); // ffmpeg's negative form of a time just before the wrap
+
+        // A reader seeded on the extended timeline (as VideoSource seeds its frame clock) continues it.
+        var frames = new PtsUnwrapper();
+        frames.Seed(3 * Wrap + 100);
+        Assert.Equal(3 * Wrap + 3100, frames.Unwrap(3100));
         Assert.Null(clock.Unwrap((long?)null));
     }
 

@@ -59,7 +59,8 @@ public class UniversalSetTests
         var bytes = Eg0104Packet();
         Assert.Equal(St0104.Key.ToString(), Convert.ToHexString(bytes, 0, 16));
         // Items are 16-byte keys: the first is the user defined time stamp's.
-        Assert.Equal("060E2B34010101010702010101050000", Convert.ToHexString(bytes.AsSpan(18, 16)));
+        var items = 16 + Ber.TryReadLength(bytes.AsSpan(16), out _);
+        Assert.Equal("060E2B34010101010702010101050000", Convert.ToHexString(bytes.AsSpan(items, 16)));
 
         var packet = KlvDecoder.Decode(bytes);
         Assert.Same(St0104.Schema, packet.Schema);
