@@ -83,15 +83,19 @@ public partial class HelpTests
         var (code, help, _) = CliTests.Run(null, "--help");
         Assert.Equal(0, code);
         var section = help[help.IndexOf("COMMANDS:", StringComparison.Ordinal)..];
+        // Command lines are indented four spaces; wrapped descriptions further.
         var names = section.Split('\n').Skip(1)
-            .Select(l => l.Trim())
-            .Where(l => l.Length > 0)
-            .Select(l => l.Split(' ')[0])
+            .Select(l => CommandLine().Match(l))
+            .Where(m => m.Success)
+            .Select(m => m.Groups[1].Value)
             .ToList();
         Assert.Contains("detect", names);
         Assert.Contains("change", names);
         Assert.Empty(names.GroupBy(n => n).Where(g => g.Count() > 1).Select(g => g.Key));
     }
+
+    [GeneratedRegex(@"^    (\S+)")]
+    private static partial Regex CommandLine();
 
     [GeneratedRegex(@"--[a-z][a-z0-9-]*")]
     private static partial Regex OptionName();
