@@ -27,6 +27,7 @@ public static class SiteWatchApp
             config.SetApplicationName("sitewatch");
             config.PropagateExceptions();
             config.UseStrictParsing();
+            config.SetHelpProvider(new BranchHelpProvider(config.Settings));
             config.AddCommand<InitCommand>("init")
                 .WithDescription("Create a workspace: a SQLite catalog plus an imagery store.")
                 .WithExample("init", "./plant");
@@ -50,7 +51,7 @@ public static class SiteWatchApp
                 scene.AddCommand<SceneListCommand>("list").WithDescription("List a site's scenes in time order.");
                 scene.AddCommand<SceneShowCommand>("show").WithDescription("Show one scene.");
             });
-            config.AddBranch<ChangeMethodSettings>("change", change =>
+            config.AddBranch("change", change =>
             {
                 change.SetDescription("Change detection: on a site's scenes (--site, --before/--after or --series), or on two files (detect).");
                 change.SetDefaultCommand<ChangeSiteCommand>();
@@ -73,7 +74,7 @@ public static class SiteWatchApp
                 .WithDescription("A site's activity per date: object counts per class, change areas, and an activity index against a trailing baseline.")
                 .WithExample("activity", "--site", "hamhung", "--png", "activity.png")
                 .WithExample("activity", "--site", "hamhung", "--baseline", "4", "--json");
-            config.AddBranch<AlertsSettings>("alerts", alerts =>
+            config.AddBranch("alerts", alerts =>
             {
                 alerts.SetDescription("Alert rules per site, the alerts they raise (with evidence), and their webhook deliveries.");
                 alerts.SetDefaultCommand<AlertsListCommand>();
@@ -96,13 +97,6 @@ public static class SiteWatchApp
                     .WithExample("eval", "change", "--predicted", "change_mask.tif", "--reference", "change.bmp", "--unchanged", "unchanged.bmp");
                 eval.AddCommand<EvalDetectCommand>("detect").WithDescription("Precision, recall and F1 per class of detections against reference objects.")
                     .WithExample("eval", "detect", "--predicted", "detections.geojson", "--truth", "ground_truth.geojson", "--date", "2024-06-14");
-            });
-            config.AddBranch("detect", detect =>
-            {
-                detect.SetDescription("Object detection (ONNX YOLO / YOLO-OBB models) over whole scenes, tiled.");
-                detect.AddCommand<DetectFileCommand>("file").WithDescription("Detect objects in one georeferenced raster; no workspace needed.")
-                    .WithExample("detect", "file", "scene.tif", "--model", "yolo11n-obb.onnx", "--out", "detections.geojson")
-                    .WithExample("detect", "file", "scene.tif", "--aoi", "aoi.geojson", "--score", "0.4", "--json");
             });
             config.AddBranch("klv", klv =>
             {

@@ -129,10 +129,10 @@ public class CorruptKlvTests
         Assert.Equal(new byte[] { 0xAB, 0xCD }, unknown.Value.ToArray());
         Assert.Null(unknown.Traits);
 
-        var foreign = KlvDecoder.Decode(Convert.FromHexString("060E2B34020101010E01010201010000" + "03" + "AABBCC"));
+        var foreign = KlvDecoder.Decode(Convert.FromHexString("060E2B34020101010E01FFFF01010000" + "03" + "AABBCC"));
         Assert.Null(foreign.Schema);
         Assert.Null(foreign.Set);
-        Assert.Equal("060E2B34020101010E01010201010000", foreign.Key.ToString());
+        Assert.Equal("060E2B34020101010E01FFFF01010000", foreign.Key.ToString());
         Assert.Equal(17, foreign.ValueOffset);
         Assert.Empty(foreign.Problems);
     }

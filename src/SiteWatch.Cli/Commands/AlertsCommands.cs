@@ -71,7 +71,7 @@ public sealed class AlertsRulesCommand : Command<AlertsRulesCommand.Settings>
     public sealed class Settings : AlertsSettings
     {
         [CommandOption("-f|--file <RULES.json>")]
-        [Description("Rules file: {\"rules\": [...], \"webhooks\": [...]}; comments allowed. Without it, shows the stored rules.")]
+        [Description("Rules file: {\"rules\": [[...]], \"webhooks\": [[...]]}; comments allowed. Without it, shows the stored rules.")]
         public string? File { get; init; }
     }
 

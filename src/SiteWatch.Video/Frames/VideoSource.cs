@@ -34,6 +34,10 @@ public sealed partial class VideoSource : IAsyncDisposable
     private readonly Queue<string> _stderrTail = new();
     private int _videoPid = -1;
     private long? _lastVideoPts;
+    private long? _firstVideoPts;
+    // ffmpeg reports frame time stamps in its own way around the 33-bit wrap (raw, +2^33 or negative): they are put
+    // on the demuxer's extended timeline, next to the previous frame's (the first next to the first video PES).
+    private readonly PtsUnwrapper _frameClock = new();
     private bool _started;
 
     private VideoSource(string source, VideoSourceOptions options, UdpClient? udp)
@@ -145,14 +149,14 @@ public sealed partial class VideoSource : IAsyncDisposable
                     break;
                 }
 
-                firstPts ??= info.Pts;
-                var time = info.Pts is { } p && firstPts is { } f ? TimeSpan.FromSeconds((p - f) / 90000.0) : TimeSpan.FromSeconds(index / 30.0);
                 KlvLocalSet? telemetry;
                 DateTimeOffset arrived;
+                long? framePts;
                 lock (_gate)
                 {
-                    telemetry = info.Pts is { } pts ? TelemetryAt(pts) : LatestTelemetry();
-                    arrived = info.Pts is { } key && _arrivals.Remove(key, out var a) ? a : DateTimeOffset.UtcNow;
+                    framePts = info.Pts is { } raw ? UnwrapFramePts(raw) : null;
+                    telemetry = framePts is { } pts ? TelemetryAt(pts) : LatestTelemetry();
+                    arrived = framePts is { } key && _arrivals.Remove(key, out var a) ? a : DateTimeOffset.UtcNow;
                     Stats.Frames++;
                     if (telemetry is null)
                     {
@@ -160,7 +164,9 @@ public sealed partial class VideoSource : IAsyncDisposable
                     }
                 }
 
-                yield return new VideoFrame(index++, info.Pts, time, info.Width, info.Height, pixels, telemetry, arrived);
+                firstPts ??= framePts;
+                var time = framePts is { } p && firstPts is { } f ? TimeSpan.FromSeconds((p - f) / 90000.0) : TimeSpan.FromSeconds(index / 30.0);
+                yield return new VideoFrame(index++, framePts, time, info.Width, info.Height, pixels, telemetry, arrived);
             }
 
             completed = true;
@@ -348,6 +354,7 @@ public sealed partial class VideoSource : IAsyncDisposable
 
             if (pes.Pid == _videoPid && pes.Pts is { } pts)
             {
+                _firstVideoPts ??= pts;
                 _lastVideoPts = pts;
                 _arrivals.TryAdd(pts, now);
             }
@@ -366,7 +373,7 @@ public sealed partial class VideoSource : IAsyncDisposable
                     Stats.KlvProblems++;
                 }
 
-                if (packet.Schema == St0601.Schema && packet.Set is { } set && packet.ChecksumStatus != KlvChecksumStatus.Invalid)
+                if (packet.IsPlatformTelemetry && packet.Set is { } set && packet.ChecksumStatus != KlvChecksumStatus.Invalid)
                 {
                     Stats.KlvPackets++;
                     AddTelemetry(time, set);
@@ -383,6 +390,17 @@ public sealed partial class VideoSource : IAsyncDisposable
                 _arrivals.Remove(old);
             }
         }
+    }
+
+    /// <summary>A frame time stamp from ffmpeg on the demuxer's extended timeline (caller holds <see cref="_gate"/>).</summary>
+    private long UnwrapFramePts(long raw)
+    {
+        if (_frameClock.Last is null && _firstVideoPts is { } first)
+        {
+            _frameClock.Seed(first);
+        }
+
+        return _frameClock.Unwrap(raw);
     }
 
     private void AddTelemetry(long time, KlvLocalSet set)

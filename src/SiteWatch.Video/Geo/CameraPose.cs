@@ -97,9 +97,12 @@ public sealed record CameraPose
 
         var notes = new List<string>();
         var missing = new List<string>();
+        // EG 0104 sets carry the same quantities as ST 0601 under the same tag numbers (St0104), except the sensor's
+        // pointing, which is absolute there: the relative angles (18, 19, 20) are derived from it.
+        var derived = set.Schema == St0104.Schema ? Eg0104Pointing.RelativeAngles(set, notes) : null;
         double Required(int tag, string name)
         {
-            var value = Read(set, tag, notes);
+            var value = Read(set, derived, tag, notes);
             if (value is null)
             {
                 missing.Add($"{tag} ({name})");
@@ -118,9 +121,9 @@ public sealed record CameraPose
 
         // Height: an ellipsoid height is what the geometry needs; tag 75 first (as ST 0601 has carried it longest),
         // then its extended-range twin 104 (heights beyond 19 km), then the MSL true altitude 15 through the geoid.
-        var msl15 = Read(set, St0601.SensorTrueAltitude, notes);
-        var hae75 = Read(set, 75, notes);
-        var hae104 = Read(set, 104, notes);
+        var msl15 = Read(set, derived, St0601.SensorTrueAltitude, notes);
+        var hae75 = Read(set, derived, 75, notes);
+        var hae104 = Read(set, derived, 104, notes);
         double height;
         HeightReference reference;
         if (hae75 is { } h75)
@@ -146,23 +149,25 @@ public sealed record CameraPose
 
         if (missing.Count > 0)
         {
-            error = "ST 0601 set lacks tags needed for a camera pose: " + string.Join(", ", missing);
+            error = derived is null
+                ? "ST 0601 set lacks tags needed for a camera pose: " + string.Join(", ", missing)
+                : "EG 0104 set lacks items needed for a camera pose (18/19 come from angle to north and obliquity): " + string.Join(", ", missing);
             return false;
         }
 
         // The full-range angles (90, 91) replace the short ones, which saturate at +-20 / +-50 degrees.
-        var pitch = Read(set, 90, notes) is { } fullPitch ? Noted(fullPitch, "platform pitch from tag 90 (full range)", notes)
-            : Read(set, St0601.PlatformPitch, notes) ?? Noted(0, "no platform pitch (tag 6/90): 0 assumed", notes);
-        var roll = Read(set, 91, notes) is { } fullRoll ? Noted(fullRoll, "platform roll from tag 91 (full range)", notes)
-            : Read(set, St0601.PlatformRoll, notes) ?? Noted(0, "no platform roll (tag 7/91): 0 assumed", notes);
-        var sensorRoll = Read(set, St0601.SensorRelativeRoll, notes) ?? Noted(0, "no sensor relative roll (tag 20): 0 assumed", notes);
-        var vfov = Read(set, St0601.VerticalFov, notes);
+        var pitch = Read(set, derived, 90, notes) is { } fullPitch ? Noted(fullPitch, "platform pitch from tag 90 (full range)", notes)
+            : Read(set, derived, St0601.PlatformPitch, notes) ?? Noted(0, "no platform pitch (tag 6/90): 0 assumed", notes);
+        var roll = Read(set, derived, 91, notes) is { } fullRoll ? Noted(fullRoll, "platform roll from tag 91 (full range)", notes)
+            : Read(set, derived, St0601.PlatformRoll, notes) ?? Noted(0, "no platform roll (tag 7/91): 0 assumed", notes);
+        var sensorRoll = Read(set, derived, St0601.SensorRelativeRoll, notes) ?? Noted(0, "no sensor relative roll (tag 20): 0 assumed", notes);
+        var vfov = Read(set, derived, St0601.VerticalFov, notes);
         if (vfov is null)
         {
             notes.Add("no vertical field of view (tag 17): square pixels assumed");
         }
 
-        LatLon? centre = Read(set, St0601.FrameCenterLatitude, notes) is { } cLat && Read(set, St0601.FrameCenterLongitude, notes) is { } cLon
+        LatLon? centre = Read(set, derived, St0601.FrameCenterLatitude, notes) is { } cLat && Read(set, derived, St0601.FrameCenterLongitude, notes) is { } cLon
             ? new LatLon(cLat, cLon) : null;
         pose = new CameraPose
         {
@@ -183,12 +188,12 @@ public sealed record CameraPose
             SensorTrueAltitudeMsl = msl15,
             SensorEllipsoidHeight = hae75,
             SensorEllipsoidHeightExtended = hae104,
-            SlantRange = Read(set, St0601.SlantRange, notes),
+            SlantRange = Read(set, derived, St0601.SlantRange, notes),
             FrameCenter = centre,
-            FrameCenterElevationMsl = Read(set, St0601.FrameCenterElevation, notes),
-            FrameCenterHeightAboveEllipsoid = Read(set, 78, notes),
-            CornersFull = ReadCorners(set, 82, notes),
-            CornersFromOffsets = centre is { } c ? ReadCorners(set, 26, notes, c) : null,
+            FrameCenterElevationMsl = Read(set, derived, St0601.FrameCenterElevation, notes),
+            FrameCenterHeightAboveEllipsoid = Read(set, derived, 78, notes),
+            CornersFull = ReadCorners(set, derived, 82, notes),
+            CornersFromOffsets = centre is { } c ? ReadCorners(set, derived, 26, notes, c) : null,
             Timestamp = set.TryGetItem(St0601.PrecisionTimeStamp, out var ts) && ts.Kind == KlvValueKind.Timestamp ? ts.AsUInt64() : null,
             Notes = notes,
         };
@@ -202,8 +207,13 @@ public sealed record CameraPose
     }
 
     /// <summary>A finite number for the tag, or null when absent, empty, out of range (the error sentinel) or not a number.</summary>
-    private static double? Read(KlvLocalSet set, int tag, List<string> notes)
+    private static double? Read(KlvLocalSet set, IReadOnlyDictionary<int, double>? derived, int tag, List<string> notes)
     {
+        if (derived is not null && derived.TryGetValue(tag, out var value0104))
+        {
+            return value0104;
+        }
+
         if (!set.TryGetItem(tag, out var item))
         {
             return null;
@@ -219,13 +229,13 @@ public sealed record CameraPose
         return double.IsFinite(value) ? value : null;
     }
 
-    private static IReadOnlyList<LatLon>? ReadCorners(KlvLocalSet set, int firstTag, List<string> notes, LatLon? centre = null)
+    private static IReadOnlyList<LatLon>? ReadCorners(KlvLocalSet set, IReadOnlyDictionary<int, double>? derived, int firstTag, List<string> notes, LatLon? centre = null)
     {
         var corners = new LatLon[4];
         for (var k = 0; k < 4; k++)
         {
-            var lat = Read(set, firstTag + 2 * k, notes);
-            var lon = Read(set, firstTag + 2 * k + 1, notes);
+            var lat = Read(set, derived, firstTag + 2 * k, notes);
+            var lon = Read(set, derived, firstTag + 2 * k + 1, notes);
             if (lat is null || lon is null)
             {
                 return null;

@@ -71,8 +71,15 @@ public static class KlvDecoder
         var set = into.RentSet(schema);
         var value = packet.Slice(valueOffset, valueLength);
         set.Reset(schema, value, valueOffset);
-        // 0x03 in UL byte 5 means one-byte tags; everything else MISB uses is BER-OID.
-        DecodeItems(set, schema, value, valueOffset, ref problems, 0, key.RegistryDesignator == 0x03);
+        if (schema.IsUniversal)
+        {
+            DecodeUniversalItems(set, schema, value, valueOffset, ref problems, 0);
+        }
+        else
+        {
+            // 0x03 in UL byte 5 means one-byte tags; everything else MISB uses is BER-OID.
+            DecodeItems(set, schema, value, valueOffset, ref problems, 0, key.RegistryDesignator == 0x03);
+        }
 
         if (schema.Checksum != KlvChecksumKind.None)
         {
@@ -87,7 +94,15 @@ public static class KlvDecoder
         var set = new KlvLocalSet(schema);
         set.Reset(schema, value, 0);
         List<KlvProblem>? problems = null;
-        DecodeItems(set, schema, value, 0, ref problems, 0, false);
+        if (schema.IsUniversal)
+        {
+            DecodeUniversalItems(set, schema, value, 0, ref problems, 0);
+        }
+        else
+        {
+            DecodeItems(set, schema, value, 0, ref problems, 0, false);
+        }
+
         set.Problems = (IReadOnlyList<KlvProblem>?)problems ?? [];
         return set;
     }
@@ -171,6 +186,52 @@ public static class KlvDecoder
             if (traits is null)
             {
                 slot = new KlvItem(set, (int)tag, KlvValueKind.Unknown, baseOffset + start, pos - start, pos, length, 0);
+            }
+            else
+            {
+                DecodeValue(set, traits, span.Slice(pos, length), pos, baseOffset + start, pos - start, ref problems, depth, ref slot);
+            }
+
+            pos += length;
+        }
+    }
+
+    /// <summary>
+    /// Items of a universal set: 16-byte item key, BER length, value. Keys the table knows decode with their traits
+    /// (and carry the tag the table gives them); other keys are kept as <see cref="KlvValueKind.Unknown"/> items whose
+    /// <see cref="KlvItem.UniversalKey"/> says which key they had.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static void DecodeUniversalItems(KlvLocalSet set, KlvSchema schema, ReadOnlyMemory<byte> memory, int baseOffset, ref List<KlvProblem>? problems, int depth)
+    {
+        var span = memory.Span;
+        var pos = 0;
+        while (pos < span.Length)
+        {
+            var start = pos;
+            var length = 0;
+            var ln = span.Length - pos > 16 ? Ber.TryReadLength(span[(pos + 16)..], out length) : 0;
+            if (ln <= 0)
+            {
+                var reason = ln == 0 ? "Item key or length runs past the end of the set" : "Unreadable item length";
+                Report(ref problems, ln == 0 ? KlvProblemKind.Truncated : KlvProblemKind.BadLength, baseOffset + start, 0, reason + "; rest of set kept raw");
+                set.AddSlot() = KlvItem.WithObject(set, 0, KlvValueKind.Invalid, baseOffset + start, 0, start, span.Length - start, reason);
+                return;
+            }
+
+            pos += 16 + ln;
+            if (length > span.Length - pos)
+            {
+                AddTruncated(set, span.Length, start, pos, 0, length, baseOffset, ref problems);
+                return;
+            }
+
+            var itemKey = new KlvKey(BinaryPrimitives.ReadUInt64BigEndian(span[start..]), BinaryPrimitives.ReadUInt64BigEndian(span[(start + 8)..]));
+            var traits = schema.FindItem(itemKey);
+            ref var slot = ref set.AddSlot();
+            if (traits is null)
+            {
+                slot = new KlvItem(set, 0, KlvValueKind.Unknown, baseOffset + start, pos - start, pos, length, 0);
             }
             else
             {
@@ -501,6 +562,14 @@ public static class KlvDecoder
         if (fixedLength ? len == t.Length : (t.MaxLength == 0 || len <= t.MaxLength))
         {
             return;
+        }
+
+        foreach (var legacy in t.LegacyLengths)
+        {
+            if (len == legacy)
+            {
+                return; // a length an earlier version of the standard used
+            }
         }
 
         Report(ref problems, KlvProblemKind.LengthMismatch, offset, t.Tag,

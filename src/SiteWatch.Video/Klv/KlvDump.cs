@@ -410,6 +410,11 @@ public static class KlvDump
         {
             w.WriteStartObject();
             w.WriteNumber("tag", item.Tag);
+            if (item.UniversalKey is { } itemKey)
+            {
+                w.WriteString("key", itemKey.ToString());
+            }
+
             w.WriteString("name", item.Name);
             w.WritePropertyName("value");
             switch (item.Kind)
@@ -759,7 +764,7 @@ public static class KlvDump
     private static string? Note(in KlvItem item) => item.Kind switch
     {
         KlvValueKind.Invalid => "invalid: " + item.InvalidReason,
-        KlvValueKind.Unknown => "unknown tag, raw hex",
+        KlvValueKind.Unknown => item.UniversalKey is { } key ? $"unknown key {key}, {item.Length} bytes, raw hex" : "unknown tag, raw hex",
         KlvValueKind.Raw => "raw hex: " + item.Traits?.Note,
         KlvValueKind.OutOfRange => "out of range",
         _ => null,

@@ -135,7 +135,17 @@ public static class KlvEncoder
             }
 
             var t = schema[(ulong)f.Tag] ?? throw new ArgumentException($"{schema.Name} has no tag {f.Tag}");
-            buffer.WriteOid((ulong)f.Tag);
+            if (schema.IsUniversal)
+            {
+                // Universal sets name each item by its 16-byte key instead of a tag.
+                schema.ItemKeyOf(f.Tag)!.Value.CopyTo(scratch);
+                buffer.Write(scratch);
+            }
+            else
+            {
+                buffer.WriteOid((ulong)f.Tag);
+            }
+
             if (t.Format is KlvFormat.Set or KlvFormat.Series or KlvFormat.IdSeries && f.Kind is KlvFieldKind.Set or KlvFieldKind.Series or KlvFieldKind.IdSeries)
             {
                 var nested = new ByteBuffer(64);

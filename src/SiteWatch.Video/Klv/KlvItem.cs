@@ -45,6 +45,11 @@ public readonly struct KlvItem
 
     public KlvValueKind Kind => _kind;
 
+    /// <summary>The item's 16-byte key when it belongs to a universal set (known or not); null for local-set items.</summary>
+    public KlvKey? UniversalKey => _owner is { Schema.IsUniversal: true } owner && _headerLength > 16 && _valueStart >= _headerLength
+        ? KlvKey.Read(owner.Bytes.Span[(_valueStart - _headerLength)..])
+        : null;
+
     /// <summary>Offset of the item's tag byte from the first byte of the packet.</summary>
     public int Offset => _offset;
 

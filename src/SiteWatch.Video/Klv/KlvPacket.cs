@@ -40,6 +40,12 @@ public sealed class KlvPacket
 
     public string Name => Schema?.Name ?? "Unknown key";
 
+    /// <summary>
+    /// True for the sets that describe the platform and sensor for each frame: ST 0601 (local or universal set) and
+    /// its predecessor EG 0104, whose items carry the same tag numbers (see <see cref="St0104"/>).
+    /// </summary>
+    public bool IsPlatformTelemetry => Schema is { } s && (s == St0601.Schema || s == St0104.Schema || s == St0601.UniversalSchema);
+
     internal ref List<KlvProblem>? ProblemList => ref _problems;
 
     internal void Reset(ReadOnlyMemory<byte> bytes)

@@ -5,7 +5,10 @@ public sealed class KlvRegistry
 {
     private readonly List<KlvSchema> _schemas = [];
 
-    /// <summary>The standards this library implements as top-level packets: ST 0601, 0102, 0903, 0806.</summary>
+    /// <summary>
+    /// The standards this library implements as top-level packets: ST 0601, 0102, 0903, 0806 local sets, EG 0104,
+    /// and ST 0601 and 0102 sent as universal sets.
+    /// </summary>
     public static KlvRegistry Default { get; } = CreateDefault();
 
     private static KlvRegistry CreateDefault()
@@ -15,6 +18,9 @@ public sealed class KlvRegistry
         r.Add(St0102.Schema);
         r.Add(St0903.Schema);
         r.Add(St0806.Schema);
+        r.Add(St0104.Schema);
+        r.Add(St0601.UniversalSchema);
+        r.Add(St0102.UniversalSchema);
         return r;
     }
 

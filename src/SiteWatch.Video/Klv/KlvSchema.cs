@@ -6,6 +6,9 @@ public sealed class KlvSchema
     private readonly KlvTagTraits?[] _byTag;
     private readonly KlvTagTraits[] _tags;
 
+    private readonly Dictionary<(ulong, ulong), KlvTagTraits>? _byItemKey;
+    private readonly Dictionary<int, KlvKey>? _itemKeyByTag;
+
     public KlvSchema(string name, KlvKey? key, KlvChecksumKind checksum, IEnumerable<KlvTagTraits> tags, int checksumTag = 1)
     {
         Name = name;
@@ -30,6 +33,46 @@ public sealed class KlvSchema
             _byTag[t.Tag] = t;
         }
     }
+
+    /// <summary>
+    /// A universal set (SMPTE 336 "US"): every item is a 16-byte key, a BER length and a value. Each row of
+    /// <paramref name="items"/> pairs an item key with the traits (tag number, format) it decodes to; keys match
+    /// ignoring the version byte. Universal sets carry no checksum.
+    /// </summary>
+    public static KlvSchema Universal(string name, KlvKey key, IEnumerable<(KlvKey ItemKey, KlvTagTraits Traits)> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var rows = items.ToList();
+        return new KlvSchema(name, key, rows);
+    }
+
+    private KlvSchema(string name, KlvKey key, List<(KlvKey ItemKey, KlvTagTraits Traits)> rows)
+        : this(name, key, KlvChecksumKind.None, rows.Select(r => r.Traits), 0)
+    {
+        _byItemKey = [];
+        _itemKeyByTag = [];
+        foreach (var (itemKey, traits) in rows)
+        {
+            if (!_byItemKey.TryAdd(Masked(itemKey), traits))
+            {
+                throw new ArgumentException($"{name}: item key {itemKey} defined twice");
+            }
+
+            _itemKeyByTag[traits.Tag] = itemKey;
+        }
+    }
+
+    private static (ulong, ulong) Masked(KlvKey key) => (key.High & 0xFFFF_FFFF_FFFF_FF00, key.Low);
+
+    /// <summary>True for universal sets (16-byte item keys instead of tags).</summary>
+    public bool IsUniversal => _byItemKey is not null;
+
+    /// <summary>Traits for a universal set's item key (version byte ignored), or null when the table does not define it.</summary>
+    public KlvTagTraits? FindItem(KlvKey itemKey) =>
+        _byItemKey is not null && _byItemKey.TryGetValue(Masked(itemKey), out var t) ? t : null;
+
+    /// <summary>The 16-byte item key a universal set writes for <paramref name="tag"/>.</summary>
+    public KlvKey? ItemKeyOf(int tag) => _itemKeyByTag is not null && _itemKeyByTag.TryGetValue(tag, out var k) ? k : null;
 
     public string Name { get; }
 

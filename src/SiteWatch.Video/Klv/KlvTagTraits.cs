@@ -143,5 +143,22 @@ public sealed class KlvTagTraits
     /// <summary>Label of an enum value or bit, or null.</summary>
     public string? GetLabel(long value) => Labels is not null && Labels.TryGetValue(value, out var s) ? s : null;
 
+    /// <summary>
+    /// Value lengths earlier versions of the standard used for this tag. A value of such a length decodes over the
+    /// same range (mapped formats scale by its own byte count) without a length problem; <see cref="LegacyNote"/> says
+    /// which versions used it.
+    /// </summary>
+    public IReadOnlyList<int> LegacyLengths { get; private set; } = [];
+
+    public string? LegacyNote { get; private set; }
+
+    /// <summary>Records lengths earlier versions of the standard used (see <see cref="LegacyLengths"/>); returns this row.</summary>
+    internal KlvTagTraits WithLegacyLengths(string note, params int[] lengths)
+    {
+        LegacyLengths = lengths;
+        LegacyNote = note;
+        return this;
+    }
+
     public override string ToString() => $"{Tag} {Name} ({Format})";
 }

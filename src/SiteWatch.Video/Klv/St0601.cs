@@ -80,7 +80,7 @@ public static class St0601
         SignedMapped(19, "Sensor Relative Elevation Angle", "deg", 4, 180),
         Mapped(20, "Sensor Relative Roll Angle", "deg", 4, 0, 360),
         Mapped(21, "Slant Range", "m", 4, 0, 5_000_000),
-        Mapped(22, "Target Width", "m", 2, 0, 10_000),
+        Mapped(22, "Target Width", "m", 2, 0, 10_000).WithLegacyLengths("ST 0601 version 1 packets send 4 bytes (same 0..10,000 m range)", 4),
         SignedMapped(23, "Frame Center Latitude", "deg", 4, 90),
         SignedMapped(24, "Frame Center Longitude", "deg", 4, 180),
         Mapped(25, "Frame Center Elevation", "m", 2, -900, 19000),
@@ -209,4 +209,59 @@ public static class St0601
 
     /// <summary>The same table without key or checksum, for ST 1607 amend and segment sets nested in a packet.</summary>
     public static KlvSchema Nested { get; } = new(Name, null, KlvChecksumKind.None, Tags);
+
+    /// <summary>
+    /// Key of ST 0601 sent as a universal set: the local set's key with the set-kind byte (byte 6) saying
+    /// "universal set" (0x01) instead of "BER-OID local set" (0x0B).
+    /// </summary>
+    public static readonly KlvKey UniversalKey = KlvKey.Parse("060E2B34020101010E01030101000000");
+
+    /// <summary>
+    /// The "US key" column of ST 0601's table: the universal key that stands for a tag when the set is sent as a
+    /// universal set. Tags the column leaves empty cannot travel in one. Where ST 0601 gives one key to two tags
+    /// (offset and full corners 26-33 / 82-89, pitch and roll 6-7 / 90-91, target width 22 / 96) the key maps to
+    /// the first of them that carries the full value (82-89, 6-7, 22).
+    /// </summary>
+    private static readonly (string Key, int Tag)[] s_universalKeys =
+    [
+        ("060E2B34010101030702010101050000", 2),
+        ("060E2B34010101010105050000000000", 3),
+        ("060E2B34010101070701100106000000", 5),
+        ("060E2B34010101070701100105000000", 6),
+        ("060E2B34010101070701100104000000", 7),
+        ("060E2B34010101010101200100000000", 10),
+        ("060E2B34010101010420010201010000", 11),
+        ("060E2B34010101010701010100000000", 12),
+        ("060E2B34010101030701020102040200", 13),
+        ("060E2B34010101030701020102060200", 14),
+        ("060E2B34010101010701020102020000", 15),
+        ("060E2B34010101020420020101080000", 16),
+        ("060E2B34010101010701080101000000", 21),
+        ("060E2B34010101010701090201000000", 22),
+        ("060E2B34010101010701020103020000", 23),
+        ("060E2B34010101010701020103040000", 24),
+        ("060E2B34020301010E01030302000000", 48),
+        ("060E2B34010101010702010207010000", 72),
+        ("060E2B34020B01010E01030306000000", 74),
+        ("060E2B34010101030701020103070100", 82),
+        ("060E2B340101010307010201030B0100", 83),
+        ("060E2B34010101030701020103080100", 84),
+        ("060E2B340101010307010201030C0100", 85),
+        ("060E2B34010101030701020103090100", 86),
+        ("060E2B340101010307010201030D0100", 87),
+        ("060E2B340101010307010201030A0100", 88),
+        ("060E2B340101010307010201030E0100", 89),
+        ("060E2B34010101010E01040503000000", 94),
+        ("060E2B34020B01010E0103030D000000", 95),
+        ("060E2B34010101010E01010110000000", 103),
+        ("060E2B34010101010E01020182470000", 104),
+        ("060E2B34010101010E01020182480000", 105),
+    ];
+
+    /// <summary>
+    /// ST 0601 as a universal set: 16-byte keys per item (<see cref="s_universalKeys"/>) mapped to the local-set tags,
+    /// values encoded as in the local set. No checksum (tag 1 has no universal key).
+    /// </summary>
+    public static KlvSchema UniversalSchema { get; } = KlvSchema.Universal(Name + " (universal set)", UniversalKey,
+        s_universalKeys.Select(u => (KlvKey.Parse(u.Key), Schema[(ulong)u.Tag]!)));
 }

@@ -18,6 +18,7 @@ public sealed class TsDemuxer
     private const uint Klva = 0x4B4C5641; // 'KLVA'
 
     private readonly PidState?[] _pids = new PidState?[8192];
+    private readonly PtsUnwrapper _clock = new();
     private readonly Queue<KlvAccessUnit> _output = new();
     private readonly Queue<TsVideoPes> _videoPes = new();
     private readonly List<TsElementaryStream> _streams = [];
@@ -342,7 +343,7 @@ public sealed class TsDemuxer
                 if ((flags & 0x10) != 0 && afl >= 7)
                 {
                     // PCR base: 33 bits at 90 kHz (the 27 MHz extension is not needed for KLV timing).
-                    state.LastPcr = ((long)BinaryPrimitives.ReadUInt32BigEndian(p[6..]) << 1) | (long)(p[10] >> 7);
+                    state.LastPcr = _clock.Unwrap(((long)BinaryPrimitives.ReadUInt32BigEndian(p[6..]) << 1) | (long)(p[10] >> 7));
                 }
             }
 
@@ -667,6 +668,8 @@ public sealed class TsDemuxer
         {
             TsStreamKind.KlvAsync or TsStreamKind.KlvSync => PidKind.KlvPes,
             TsStreamKind.PrivateData when DetectUnregisteredKlv => PidKind.ProbePes,
+            // User-private stream types (0x80 and up) that are not a known codec: older encoders put KLV there.
+            TsStreamKind.Other when DetectUnregisteredKlv && type >= 0x80 => PidKind.ProbePes,
             TsStreamKind.Video or TsStreamKind.Audio => PidKind.TimedPes,
             _ => PidKind.Ignored,
         };
@@ -681,6 +684,7 @@ public sealed class TsDemuxer
             info.PesPackets++;
             if (TryParsePesHeader(payload, out var header, out _))
             {
+                header = Unwrapped(header);
                 if (header.Pts is { } pts)
                 {
                     info.LastPts = pts;
@@ -741,6 +745,8 @@ public sealed class TsDemuxer
             return;
         }
 
+        header = Unwrapped(header);
+
         var end = data.Length;
         var damaged = pes.Damaged;
         if (header.PacketLength != 0)
@@ -776,21 +782,31 @@ public sealed class TsDemuxer
         var payload = data[header.PayloadOffset..end];
         if (state.Kind == PidKind.ProbePes)
         {
-            // First PES of an unregistered private stream decides whether it is KLV.
-            var isKlv = payload.Length >= 4 && BinaryPrimitives.ReadUInt32BigEndian(payload) == Klv.KlvKey.UniversalLabelPrefix;
-            state.Kind = isKlv ? PidKind.KlvPes : PidKind.Ignored;
-            if (state.Stream is { } s && isKlv)
+            // The first PES packets of an unregistered private stream decide whether it is KLV: one that starts
+            // with a SMPTE UL says yes; several that do not (empty ones do not count) say no.
+            var isKlv = StartsWithUniversalLabel(payload);
+            if (isKlv)
             {
-                (s.Kind, s.Codec) = (TsStreamKind.KlvAsync, "KLV (asynchronous, unregistered)");
+                state.Kind = PidKind.KlvPes;
+                if (state.Stream is { } s)
+                {
+                    (s.Kind, s.Codec) = (TsStreamKind.KlvAsync, "KLV (asynchronous, unregistered)");
+                }
             }
-
-            if (!isKlv)
+            else
             {
+                if (!payload.IsEmpty && ++state.ProbedPes >= ProbePesLimit)
+                {
+                    state.Kind = PidKind.Ignored;
+                }
+
                 return;
             }
         }
 
-        if (state.Stream?.Kind == TsStreamKind.KlvSync || header.StreamId == 0xFC)
+        // A synchronous metadata stream whose PES carries bare KLV (older encoders): a cell header's third byte has
+        // its four reserved bits set, a UL's (0x2B) does not, so a payload starting with a UL is not cells.
+        if ((state.Stream?.Kind == TsStreamKind.KlvSync || header.StreamId == 0xFC) && !StartsWithUniversalLabel(payload))
         {
             EmitAuCells(state, payload, header, pes, damaged);
             return;
@@ -805,6 +821,12 @@ public sealed class TsDemuxer
             DataAligned = header.DataAligned,
         });
     }
+
+    /// <summary>PES packets of an unregistered private stream looked at before it is judged not to be KLV.</summary>
+    private const int ProbePesLimit = 4;
+
+    private static bool StartsWithUniversalLabel(ReadOnlySpan<byte> payload) =>
+        payload.Length >= 4 && BinaryPrimitives.ReadUInt32BigEndian(payload) == Klv.KlvKey.UniversalLabelPrefix;
 
     /// <summary>Metadata AU cells (ISO 13818-1 2.12.4): service id, sequence, flags, 16-bit length, data.</summary>
     private void EmitAuCells(PidState state, ReadOnlySpan<byte> payload, PesHeader header, PesBuffer pes, bool damaged)
@@ -866,6 +888,10 @@ public sealed class TsDemuxer
             });
         }
     }
+
+    /// <summary>PTS and DTS on the extended 64-bit timeline (33-bit wrap-around removed).</summary>
+    private PesHeader Unwrapped(PesHeader header) =>
+        header.Pts is null && header.Dts is null ? header : header with { Pts = _clock.Unwrap(header.Pts), Dts = _clock.Unwrap(header.Dts) };
 
     private readonly record struct PesHeader(int StreamId, int PacketLength, int PayloadOffset, long? Pts, long? Dts, bool DataAligned);
 
@@ -943,6 +969,9 @@ public sealed class TsDemuxer
         public int Pid { get; } = pid;
 
         public PidKind Kind { get; set; }
+
+        /// <summary>Non-empty PES packets of a probed private stream that did not start with a UL.</summary>
+        public int ProbedPes { get; set; }
 
         public int LastCc { get; set; } = -1;
 

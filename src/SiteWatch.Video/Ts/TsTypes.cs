@@ -85,7 +85,10 @@ public sealed class KlvAccessUnit
     /// <summary>Stream offset of the TS packet that started the PES carrying this payload.</summary>
     public long Position { get; }
 
-    /// <summary>PES presentation time stamp, 33-bit, 90 kHz; null when the PES has none.</summary>
+    /// <summary>
+    /// PES presentation time stamp, 90 kHz, on the demuxer's extended timeline (the 33-bit wrap-around removed, so it
+    /// keeps increasing past 2^33); null when the PES has none.
+    /// </summary>
     public long? Pts { get; internal init; }
 
     public long? Dts { get; internal init; }
