@@ -3,6 +3,7 @@ using NetTopologySuite.Features;
 using NetTopologySuite.Geometries;
 using NetTopologySuite.IO.Converters;
 using NetTopologySuite.Operation.Valid;
+using SiteWatch.Core.IO;
 
 namespace SiteWatch.Core.Geo;
 
@@ -20,14 +21,7 @@ public static class AoiReader
         return options;
     }
 
-    public static Geometry ReadFile(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new SiteWatchException($"{path}: file not found");
-        }
-        return Parse(File.ReadAllText(path), path);
-    }
+    public static Geometry ReadFile(string path) => Parse(BoundedFile.ReadText(path, "GeoJSON AOI file"), path);
 
     /// <summary>Parses GeoJSON text (a Feature, a FeatureCollection with one polygonal feature, or a bare geometry) and validates it.</summary>
     public static Geometry Parse(string json, string source)
@@ -106,6 +100,13 @@ public static class AoiReader
                 throw new SiteWatchException(FormattableString.Invariant(
                     $"{source}: coordinate ({c.X}, {c.Y}) is not a longitude/latitude; an AOI must be in WGS84 (RFC 7946), not a projected CRS"));
             }
+        }
+        var envelope = geometry.EnvelopeInternal;
+        if (envelope.Width > 180)
+        {
+            // RFC 7946 coordinates never wrap: a ring from 179.9 to -179.9 is a strip around the globe, not 0.2 degrees.
+            throw new SiteWatchException(FormattableString.Invariant(
+                $"{source}: the AOI spans {envelope.Width:0.###} degrees of longitude ({envelope.MinX:0.######} to {envelope.MaxX:0.######}); an AOI that crosses the antimeridian (180 degrees) is not supported, it is not split either: make one site on each side of 180 degrees"));
         }
         var check = new IsValidOp(geometry).ValidationError;
         if (check is not null)
