@@ -81,18 +81,25 @@ public sealed class RasterPair : IDisposable
     /// <param name="advice">What the user should do, ending the message.</param>
     public static void RequireSameGeoreference(RasterDataset first, RasterDataset second, string advice)
     {
-        if (first.CrsWkt is not null && second.CrsWkt is not null)
-        {
-            using var a = first.OpenCrs()!;
-            using var b = second.OpenCrs()!;
-            if (!a.IsSame(b))
-            {
-                throw new SiteWatchException($"{second.Path}: its CRS {b} differs from {first.Path}'s {a}; {advice}");
-            }
-        }
+        RequireSameCrs(first, second, advice);
         if (first.GeoTransform is { } ga && second.GeoTransform is { } gb && !SameGrid(ga, gb))
         {
             throw new SiteWatchException($"{second.Path}: its geotransform differs from {first.Path}'s; {advice}");
+        }
+    }
+
+    /// <summary>Where both rasters carry a CRS, it must be the same one (GDAL's IsSame: equivalent definitions agree).</summary>
+    public static void RequireSameCrs(RasterDataset first, RasterDataset second, string advice)
+    {
+        if (first.CrsWkt is null || second.CrsWkt is null)
+        {
+            return;
+        }
+        using var a = first.OpenCrs()!;
+        using var b = second.OpenCrs()!;
+        if (!a.IsSame(b))
+        {
+            throw new SiteWatchException($"{second.Path}: its CRS {b} differs from {first.Path}'s {a}; {advice}");
         }
     }
 
