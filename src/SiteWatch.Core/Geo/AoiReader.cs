@@ -21,7 +21,28 @@ public static class AoiReader
         return options;
     }
 
-    public static Geometry ReadFile(string path) => Parse(BoundedFile.ReadText(path, "GeoJSON AOI file"), path);
+    /// <summary>Reads an AOI file (size-limited) and checks it, including that it does not cross the antimeridian.</summary>
+    public static Geometry ReadFile(string path)
+    {
+        var aoi = Parse(BoundedFile.ReadText(path, "GeoJSON AOI file"), path);
+        RequireNoAntimeridianCrossing(aoi, path);
+        return aoi;
+    }
+
+    /// <summary>
+    /// RFC 7946 coordinates never wrap: a ring from 179.9 to -179.9 is a strip around the globe, not 0.2 degrees, and a
+    /// polygon split at 180 degrees spans the globe on any one grid. Such AOIs are refused, not split. (Checked for new AOIs
+    /// only, so a catalog that already holds one still opens.)
+    /// </summary>
+    public static void RequireNoAntimeridianCrossing(Geometry aoi, string source)
+    {
+        var envelope = aoi.EnvelopeInternal;
+        if (envelope.Width > 180)
+        {
+            throw new SiteWatchException(FormattableString.Invariant(
+                $"{source}: the AOI spans {envelope.Width:0.###} degrees of longitude ({envelope.MinX:0.######} to {envelope.MaxX:0.######}); an AOI that crosses the antimeridian (180 degrees) is not supported, it is not split either: make one site on each side of 180 degrees"));
+        }
+    }
 
     /// <summary>Parses GeoJSON text (a Feature, a FeatureCollection with one polygonal feature, or a bare geometry) and validates it.</summary>
     public static Geometry Parse(string json, string source)
@@ -100,13 +121,6 @@ public static class AoiReader
                 throw new SiteWatchException(FormattableString.Invariant(
                     $"{source}: coordinate ({c.X}, {c.Y}) is not a longitude/latitude; an AOI must be in WGS84 (RFC 7946), not a projected CRS"));
             }
-        }
-        var envelope = geometry.EnvelopeInternal;
-        if (envelope.Width > 180)
-        {
-            // RFC 7946 coordinates never wrap: a ring from 179.9 to -179.9 is a strip around the globe, not 0.2 degrees.
-            throw new SiteWatchException(FormattableString.Invariant(
-                $"{source}: the AOI spans {envelope.Width:0.###} degrees of longitude ({envelope.MinX:0.######} to {envelope.MaxX:0.######}); an AOI that crosses the antimeridian (180 degrees) is not supported, it is not split either: make one site on each side of 180 degrees"));
         }
         var check = new IsValidOp(geometry).ValidationError;
         if (check is not null)
