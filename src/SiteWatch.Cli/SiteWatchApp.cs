@@ -2,20 +2,33 @@ using SiteWatch.Cli.Commands;
 using SiteWatch.Core;
 using SiteWatch.Gdal;
 using SiteWatch.Video;
+using SiteWatch.Video.Klv;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli;
 
-/// <summary>The `sitewatch` command tree. Exit codes: 0 success, 1 failure, 2 usage error.</summary>
+/// <summary>
+/// The `sitewatch` command tree. Exit codes: 0 success, 1 failure (a one-line error naming the file and the problem),
+/// 2 usage error, 70 internal error (a bug: one line plus the path of a crash log with the stack trace).
+/// </summary>
 public static class SiteWatchApp
 {
     public const int Success = 0;
     public const int Failure = 1;
     public const int Usage = 2;
 
+    /// <summary>An unexpected exception, i.e. a bug (EX_SOFTWARE of sysexits.h); its details go to a crash log.</summary>
+    public const int InternalError = 70;
+
+    private static int _unhandledHookInstalled;
+
     public static int Run(string[] args)
     {
+        if (Interlocked.Exchange(ref _unhandledHookInstalled, 1) == 0)
+        {
+            AppDomain.CurrentDomain.UnhandledException += OnUnhandled;
+        }
         if (Console.IsOutputRedirected)
         {
             // Logs and pipes have no width; Spectre's 80-column default would wrap every table.
@@ -133,40 +146,91 @@ public static class SiteWatchApp
                 .WithExample("demo", "--out", "./demo-output");
         });
 
+        return Guard(() => app.Run(args), args, Console.Error);
+    }
+
+    /// <summary>
+    /// The one error boundary: runs the command and turns every exception into one line on <paramref name="error"/> and
+    /// an exit code, so no stack trace ever reaches the user. Expected failures (bad input, missing files, GDAL, video and
+    /// KLV errors, I/O and permissions) exit 1, parse errors 2; anything else is a bug: a short line plus the path of a
+    /// crash log with the details (<see cref="CrashLog"/>), exit 70.
+    /// </summary>
+    internal static int Guard(Func<int> run, IReadOnlyList<string> args, TextWriter error, string? crashDirectory = null)
+    {
         try
         {
-            return app.Run(args);
+            return run();
         }
-        catch (CommandAppException e)
+        catch (Exception thrown)
         {
-            // Parse and configuration errors: the user typed something we cannot run.
-            Error(e.Message);
-            AnsiConsole.Console.Profile.Out.Writer.Flush();
-            Console.Error.WriteLine("Run 'sitewatch --help' (or 'sitewatch COMMAND --help') for usage.");
-            return Usage;
+            var e = Unwrap(thrown);
+            switch (e)
+            {
+                case CommandAppException:
+                    // Parse and configuration errors: the user typed something we cannot run.
+                    Error(error, e.Message);
+                    AnsiConsole.Console.Profile.Out.Writer.Flush();
+                    error.WriteLine("Run 'sitewatch --help' (or 'sitewatch COMMAND --help') for usage.");
+                    return Usage;
+                case SiteWatchException or GdalException or VideoException or KlvFormatException:
+                case IOException or UnauthorizedAccessException or OperationCanceledException:
+                    Error(error, e.Message);
+                    return Failure;
+                case DllNotFoundException:
+                    Error(error, $"a native library is missing ({e.Message}); run ./scripts/bootstrap.sh or install GDAL, ffmpeg and the packages README.md lists");
+                    return Failure;
+                default:
+                    var log = CrashLog.Write(thrown, args, crashDirectory);
+                    var where = log is null ? "no crash log could be written" : $"details in {log}";
+                    Error(error, $"internal error ({e.GetType().Name}: {FirstLine(e.Message)}); this is a bug in SiteWatch, please report it; {where}");
+                    return InternalError;
+            }
         }
-        catch (SiteWatchException e)
+    }
+
+    /// <summary>The exception that says what happened: through the wrappers tasks and reflection put around it.</summary>
+    private static Exception Unwrap(Exception e)
+    {
+        while (true)
         {
-            Error(e.Message);
-            return Failure;
+            switch (e)
+            {
+                case AggregateException { InnerExceptions.Count: 1 } aggregate:
+                    e = aggregate.InnerExceptions[0];
+                    continue;
+                case System.Reflection.TargetInvocationException { InnerException: { } inner }:
+                    e = inner;
+                    continue;
+                case TypeInitializationException { InnerException: { } inner }:
+                    e = inner;
+                    continue;
+                default:
+                    return e;
+            }
         }
-        catch (GdalException e)
+    }
+
+    private static string FirstLine(string message)
+    {
+        var line = message.ReplaceLineEndings("\n").Split("\n")[0].Trim();
+        return line.Length > 200 ? line[..200] + "..." : line;
+    }
+
+    /// <summary>Exceptions on threads other than the command's (timers, background delivery) end the process the same way.</summary>
+    private static void OnUnhandled(object? sender, UnhandledExceptionEventArgs args)
+    {
+        if (args.ExceptionObject is Exception e)
         {
-            Error(e.Message);
-            return Failure;
-        }
-        catch (VideoException e)
-        {
-            Error(e.Message);
-            return Failure;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
-        {
-            Error(e.Message);
-            return Failure;
+            var log = CrashLog.Write(e, Environment.GetCommandLineArgs().Skip(1).ToArray(), null);
+            Error(Console.Error, $"internal error ({e.GetType().Name}: {FirstLine(e.Message)}); this is a bug in SiteWatch, please report it; "
+                + (log is null ? "no crash log could be written" : $"details in {log}"));
+            Console.Error.Flush();
+            Environment.Exit(InternalError);
         }
     }
 
     /// <summary>One line on stderr, so JSON on stdout stays parseable.</summary>
-    public static void Error(string message) => Console.Error.WriteLine($"error: {message.ReplaceLineEndings(" ")}");
+    public static void Error(string message) => Error(Console.Error, message);
+
+    private static void Error(TextWriter error, string message) => error.WriteLine($"error: {message.ReplaceLineEndings(" ")}");
 }

@@ -221,7 +221,10 @@ public sealed unsafe class RasterDataset : IDisposable
 
     public int OverviewCount => GdalNative.GDALGetOverviewCount(BandHandle(1));
 
-    /// <summary>The geotransform, or null when the raster carries no georeference.</summary>
+    /// <summary>
+    /// The geotransform, or null when the raster carries no georeference. A georeference no pixel can be placed with
+    /// (a NaN or infinite term, zero pixel size: a singular matrix) is a <see cref="GdalException"/> naming the file.
+    /// </summary>
     public GeoTransform? GeoTransform
     {
         get
@@ -233,7 +236,18 @@ public sealed unsafe class RasterDataset : IDisposable
             }
             var gt = Gdal.GeoTransform.FromArray(new ReadOnlySpan<double>(values, 6));
             // GDAL reports the identity transform for rasters it has no georeference for.
-            return gt == new GeoTransform(0, 1, 0, 0, 0, 1) ? null : gt;
+            if (gt == new GeoTransform(0, 1, 0, 0, 0, 1))
+            {
+                return null;
+            }
+            var determinant = gt.PixelWidth * gt.PixelHeight - gt.RowRotation * gt.ColumnRotation;
+            var finite = IsFinite(new ReadOnlySpan<double>(values, 6));
+            if (!finite || determinant == 0 || !double.IsFinite(determinant))
+            {
+                throw new GdalException(FormattableString.Invariant(
+                    $"{Path}: invalid georeference: its geotransform ({string.Join(", ", gt.ToArray())}) {(finite ? "has a zero pixel size" : "is not finite")}; fix it or remove it (gdal_edit.py -a_ullr or -unsetgt)"));
+            }
+            return gt;
         }
         set
         {
@@ -246,6 +260,18 @@ public sealed unsafe class RasterDataset : IDisposable
             GdalException.Reset();
             GdalException.ThrowIfFailed(GdalNative.GDALSetGeoTransform(Handle, values), $"{Path}: could not set the geotransform");
         }
+    }
+
+    private static bool IsFinite(ReadOnlySpan<double> values)
+    {
+        foreach (var v in values)
+        {
+            if (!double.IsFinite(v))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>The CRS as WKT, or null when none is set.</summary>

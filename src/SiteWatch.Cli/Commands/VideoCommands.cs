@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
+using SiteWatch.Core;
 using SiteWatch.Video.Frames;
 using SiteWatch.Video.Klv;
 using Spectre.Console;
@@ -22,6 +23,7 @@ public sealed class VideoInfoCommand : Command<VideoInfoCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        VideoInput.RequireNotEmpty(settings.Source);
         var summary = Output.WithProgress(settings.Json, $"Decoding {settings.Source}", _ => Summarise(settings.Source, cancellationToken).GetAwaiter().GetResult());
         if (settings.Json)
         {
@@ -64,6 +66,7 @@ public sealed class VideoInfoCommand : Command<VideoInfoCommand.Settings>
         }
 
         var stats = video.Stats;
+        VideoInput.RequireData(source, stats);
         var duration = last is null ? 0 : last.Time.TotalSeconds;
         return new VideoSummary(source, stats.Frames, stats.FramesWithoutTelemetry, first?.Width ?? 0, first?.Height ?? 0, Math.Round(duration, 3),
             stats.Frames > 1 && duration > 0 ? Math.Round((stats.Frames - 1) / duration, 3) : null, stats.KlvPackets, stats.KlvProblems,
@@ -73,4 +76,40 @@ public sealed class VideoInfoCommand : Command<VideoInfoCommand.Settings>
 
     private sealed record VideoSummary(string Source, long Frames, long FramesWithoutTelemetry, int Width, int Height, double DurationS, double? Fps,
         long KlvPackets, long KlvProblems, string? FirstKlvTime, string? LastKlvTime, long TsErrors, IReadOnlyList<string> TsErrorList);
+}
+
+/// <summary>Checks shared by the video commands: a source that holds no MPEG-TS at all is an error, not an empty summary.</summary>
+internal static class VideoInput
+{
+    public static bool IsLive(string source) => source.StartsWith("udp://", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Refuses an empty file before ffmpeg is started or any output is written. Pipes and devices are left to the decode.</summary>
+    public static void RequireNotEmpty(string source)
+    {
+        if (IsLive(source) || !File.Exists(source))
+        {
+            return;
+        }
+        try
+        {
+            using var stream = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
+            if (stream.CanSeek && stream.ReadByte() < 0)
+            {
+                throw new SiteWatchException($"{source}: no MPEG-TS packets (the file is empty)");
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SiteWatchException($"{source}: cannot read it: {e.Message}", e);
+        }
+    }
+
+    /// <summary>After a decode: a source that delivered no byte at all has no MPEG-TS packets.</summary>
+    public static void RequireData(string source, VideoSourceStats stats)
+    {
+        if (stats.BytesRead == 0)
+        {
+            throw new SiteWatchException(IsLive(source) ? $"{source}: no MPEG-TS packets received" : $"{source}: no MPEG-TS packets");
+        }
+    }
 }

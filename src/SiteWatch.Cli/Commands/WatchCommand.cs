@@ -127,6 +127,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         {
             throw new SiteWatchException($"{settings.Source}: file not found");
         }
+        VideoInput.RequireNotEmpty(settings.Source);
         using var workspace = settings.Site is null ? null : Core.Catalog.Workspace.Open(Core.Catalog.Workspace.ResolveDirectory(settings.Workspace));
         if (workspace is not null)
         {
@@ -242,6 +243,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         }
 
         var stream = source.Stats;
+        VideoInput.RequireData(settings.Source, stream);
         if (settings.Json)
         {
             Output.WriteJson(new { summary, stream = StreamReport(stream), alerts });
@@ -251,7 +253,13 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
             Print(summary, stream);
         }
 
-        return summary.Frames > 0 ? 0 : 1;
+        if (summary.Frames == 0)
+        {
+            SiteWatchApp.Error($"{settings.Source}: no video frame was decoded ({stream.BytesRead} bytes read, {stream.KlvPackets} KLV packets, {stream.TsErrors} TS errors)");
+            return SiteWatchApp.Failure;
+        }
+
+        return 0;
     }
 
     private static object StreamReport(VideoSourceStats stats) => new

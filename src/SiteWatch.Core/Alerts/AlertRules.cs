@@ -60,7 +60,7 @@ public sealed record AlertRuleSet(IReadOnlyList<AlertRule> Rules, IReadOnlyList<
         {
             throw new SiteWatchException($"{path}: file not found");
         }
-        return Parse(File.ReadAllText(path), path);
+        return Parse(IO.BoundedFile.ReadText(path, "alert rules file"), path);
     }
 
     /// <summary>Parses and checks a rules file; every problem is named by its rule index and field, all on one line.</summary>

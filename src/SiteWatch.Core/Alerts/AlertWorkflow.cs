@@ -29,7 +29,7 @@ public static class AlertWorkflow
         var rules = AlertRuleSet.ReadFile(full);
         var site = workspace.Catalog.GetSite(siteName);
         workspace.EnsureWritable();
-        workspace.Catalog.SaveAlertRules(site.Id, File.ReadAllText(full), full);
+        workspace.Catalog.SaveAlertRules(site.Id, IO.BoundedFile.ReadText(full, "alert rules file"), full);
         return rules;
     }
 

@@ -24,10 +24,7 @@ public sealed class RasterPair : IDisposable
         {
             throw new SiteWatchException($"{after.Path}: is {after.Width} x {after.Height} pixels but {before.Path} is {before.Width} x {before.Height}; the two scenes must share one grid (ingest both into one site, or co-register first)");
         }
-        if (before.GeoTransform is { } gb && after.GeoTransform is { } ga && !SameGrid(gb, ga))
-        {
-            throw new SiteWatchException($"{after.Path}: its geotransform differs from {before.Path}'s; the two scenes must share one grid");
-        }
+        RequireSameGeoreference(before, after, "the two scenes must share one grid (ingest both into one site, or warp one onto the other's grid)");
         if (beforeBands is null && afterBands is null && before.BandCount != after.BandCount)
         {
             throw new SiteWatchException($"{after.Path}: has {after.BandCount} bands but {before.Path} has {before.BandCount}; give a band mapping (e.g. --bands 1,2,3,4)");
@@ -73,6 +70,36 @@ public sealed class RasterPair : IDisposable
             before?.Dispose();
             after?.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Where both rasters are georeferenced, they must be on one grid: the same CRS (GDAL's IsSame, so equivalent
+    /// definitions written differently agree) and the same geotransform. Rasters without georeference (a BMP truth mask)
+    /// are compared pixel for pixel, as given.
+    /// </summary>
+    /// <param name="advice">What the user should do, ending the message.</param>
+    public static void RequireSameGeoreference(RasterDataset first, RasterDataset second, string advice)
+    {
+        RequireSameCrs(first, second, advice);
+        if (first.GeoTransform is { } ga && second.GeoTransform is { } gb && !SameGrid(ga, gb))
+        {
+            throw new SiteWatchException($"{second.Path}: its geotransform differs from {first.Path}'s; {advice}");
+        }
+    }
+
+    /// <summary>Where both rasters carry a CRS, it must be the same one (GDAL's IsSame: equivalent definitions agree).</summary>
+    public static void RequireSameCrs(RasterDataset first, RasterDataset second, string advice)
+    {
+        if (first.CrsWkt is null || second.CrsWkt is null)
+        {
+            return;
+        }
+        using var a = first.OpenCrs()!;
+        using var b = second.OpenCrs()!;
+        if (!a.IsSame(b))
+        {
+            throw new SiteWatchException($"{second.Path}: its CRS {b} differs from {first.Path}'s {a}; {advice}");
         }
     }
 

@@ -377,7 +377,7 @@ public sealed partial class DetectorModel : IDisposable
         }
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            using var doc = JsonDocument.Parse(IO.BoundedFile.ReadText(path, "model side-car"));
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {

@@ -3,6 +3,7 @@ using NetTopologySuite.Features;
 using NetTopologySuite.Geometries;
 using NetTopologySuite.IO.Converters;
 using NetTopologySuite.Operation.Valid;
+using SiteWatch.Core.IO;
 
 namespace SiteWatch.Core.Geo;
 
@@ -20,13 +21,27 @@ public static class AoiReader
         return options;
     }
 
+    /// <summary>Reads an AOI file (size-limited) and checks it, including that it does not cross the antimeridian.</summary>
     public static Geometry ReadFile(string path)
     {
-        if (!File.Exists(path))
+        var aoi = Parse(BoundedFile.ReadText(path, "GeoJSON AOI file"), path);
+        RequireNoAntimeridianCrossing(aoi, path);
+        return aoi;
+    }
+
+    /// <summary>
+    /// RFC 7946 coordinates never wrap: a ring from 179.9 to -179.9 is a strip around the globe, not 0.2 degrees, and a
+    /// polygon split at 180 degrees spans the globe on any one grid. Such AOIs are refused, not split. (Checked for new AOIs
+    /// only, so a catalog that already holds one still opens.)
+    /// </summary>
+    public static void RequireNoAntimeridianCrossing(Geometry aoi, string source)
+    {
+        var envelope = aoi.EnvelopeInternal;
+        if (envelope.Width > 180)
         {
-            throw new SiteWatchException($"{path}: file not found");
+            throw new SiteWatchException(FormattableString.Invariant(
+                $"{source}: the AOI spans {envelope.Width:0.###} degrees of longitude ({envelope.MinX:0.######} to {envelope.MaxX:0.######}); an AOI that crosses the antimeridian (180 degrees) is not supported, it is not split either: make one site on each side of 180 degrees"));
         }
-        return Parse(File.ReadAllText(path), path);
     }
 
     /// <summary>Parses GeoJSON text (a Feature, a FeatureCollection with one polygonal feature, or a bare geometry) and validates it.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using NetTopologySuite.Features;
 using NetTopologySuite.Geometries;
+using SiteWatch.Core.IO;
 
 namespace SiteWatch.Core.Geo;
 
@@ -20,7 +21,7 @@ public static class GeoJsonText
         }
         try
         {
-            return JsonSerializer.Deserialize<FeatureCollection>(File.ReadAllText(path), AoiReader.GeoJsonOptions)?.ToList() ?? [];
+            return JsonSerializer.Deserialize<FeatureCollection>(BoundedFile.ReadText(path, "GeoJSON file"), AoiReader.GeoJsonOptions)?.ToList() ?? [];
         }
         catch (JsonException e)
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using SiteWatch.Core.Catalog;
+using SiteWatch.Core.IO;
 using SiteWatch.Gdal;
 
 namespace SiteWatch.Core.Ingest;
@@ -107,7 +108,12 @@ public static partial class SceneMetadataReader
     private sealed record StacBand(string? Name, double? Wavelength);
     private sealed record StacInfo(DateTime? Acquired, string? Sensor, double? CloudCover, IReadOnlyList<StacBand>? Bands, string? CloudMask);
 
-    /// <summary>A STAC item is looked for as FILE.json or as the file name with its extension replaced by .json.</summary>
+    /// <summary>
+    /// A STAC item is looked for as FILE.json or as the file name with its extension replaced by .json. A JSON file there
+    /// that is not a GeoJSON Feature with properties is not a STAC item and is ignored; a STAC item with a member of the
+    /// wrong type (properties, assets, href, roles, bands ...) or a cloud cover outside 0..100 is refused with the
+    /// member's path, rather than read without it.
+    /// </summary>
     private static StacInfo? ReadStac(string path)
     {
         var candidates = new[] { path + ".json", Path.ChangeExtension(path, ".json") };
@@ -116,83 +122,189 @@ public static partial class SceneMetadataReader
         {
             return null;
         }
+        JsonDocument doc;
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(file));
-            var root = doc.RootElement;
-            if (!root.TryGetProperty("type", out var type) || type.GetString() != "Feature" || !root.TryGetProperty("properties", out var props))
-            {
-                return null;
-            }
-            DateTime? acquired = null;
-            foreach (var key in new[] { "datetime", "start_datetime" })
-            {
-                if (props.TryGetProperty(key, out var dt) && dt.ValueKind == JsonValueKind.String && TryTime(dt.GetString(), out var t))
-                {
-                    acquired = t;
-                    break;
-                }
-            }
-            var sensor = String(props, "platform") ?? String(props, "constellation");
-            if (props.TryGetProperty("instruments", out var instruments) && instruments.ValueKind == JsonValueKind.Array && instruments.GetArrayLength() > 0)
-            {
-                sensor = sensor is null ? instruments[0].GetString() : $"{sensor} {instruments[0].GetString()}";
-            }
-            double? cloud = props.TryGetProperty("eo:cloud_cover", out var cc) && cc.ValueKind == JsonValueKind.Number ? cc.GetDouble() : null;
-            return new StacInfo(acquired, sensor, cloud, ReadStacBands(root, props, Path.GetFileName(path)), ReadCloudMask(root, file));
+            doc = JsonDocument.Parse(BoundedFile.ReadText(file, "STAC item"));
         }
         catch (JsonException e)
         {
             throw new SiteWatchException($"{file}: invalid STAC item JSON: {e.Message.Split('\n')[0]}");
         }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String
+                || type.GetString() != "Feature" || !root.TryGetProperty("properties", out var props) || props.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+            var stac = new StacItem(file);
+            stac.Require(props, "properties", JsonValueKind.Object, "an object");
+            DateTime? acquired = null;
+            foreach (var key in new[] { "datetime", "start_datetime" })
+            {
+                if (stac.OptionalString(props, key, $"properties.{key}") is { } text && TryTime(text, out var t))
+                {
+                    acquired = t;
+                    break;
+                }
+            }
+            var sensor = stac.OptionalString(props, "platform", "properties.platform") ?? stac.OptionalString(props, "constellation", "properties.constellation");
+            if (stac.OptionalStrings(props, "instruments", "properties.instruments") is [var instrument, ..])
+            {
+                sensor = sensor is null ? instrument : $"{sensor} {instrument}";
+            }
+            double? cloud = null;
+            if (props.TryGetProperty("eo:cloud_cover", out var cc) && cc.ValueKind != JsonValueKind.Null)
+            {
+                stac.Require(cc, "properties.eo:cloud_cover", JsonValueKind.Number, "a number");
+                cloud = cc.GetDouble();
+                if (cloud is not (>= 0 and <= 100))
+                {
+                    throw stac.Fail("properties.eo:cloud_cover", FormattableString.Invariant($"must be a percentage from 0 to 100, not {cc.GetRawText()}"));
+                }
+            }
+            var assets = ReadAssets(root, stac);
+            return new StacInfo(acquired, sensor, cloud, ReadStacBands(assets, props, Path.GetFileName(path), stac), ReadCloudMask(assets, stac));
+        }
+    }
+
+    private sealed record StacAsset(string Key, JsonElement Value, string Href, IReadOnlyList<string> Roles);
+
+    /// <summary>Every asset, checked: an object with a string href and roles an array of strings.</summary>
+    private static List<StacAsset> ReadAssets(JsonElement root, StacItem stac)
+    {
+        var assets = new List<StacAsset>();
+        if (!root.TryGetProperty("assets", out var all) || all.ValueKind == JsonValueKind.Null)
+        {
+            return assets;
+        }
+        stac.Require(all, "assets", JsonValueKind.Object, "an object");
+        foreach (var asset in all.EnumerateObject())
+        {
+            var at = $"assets.{asset.Name}";
+            stac.Require(asset.Value, at, JsonValueKind.Object, "an object");
+            if (!asset.Value.TryGetProperty("href", out var href))
+            {
+                throw stac.Fail($"{at}.href", "is missing");
+            }
+            stac.Require(href, $"{at}.href", JsonValueKind.String, "a string");
+            var roles = stac.OptionalStrings(asset.Value, "roles", $"{at}.roles") ?? [];
+            assets.Add(new StacAsset(asset.Name, asset.Value, href.GetString()!, roles));
+        }
+        return assets;
     }
 
     /// <summary>An asset whose roles name clouds (as Planet's UDM or a cloud-mask product does), resolved next to the item.</summary>
-    private static string? ReadCloudMask(JsonElement root, string itemPath)
+    private static string? ReadCloudMask(List<StacAsset> assets, StacItem stac)
     {
-        if (!root.TryGetProperty("assets", out var assets) || assets.ValueKind != JsonValueKind.Object)
+        foreach (var asset in assets)
         {
-            return null;
-        }
-        foreach (var asset in assets.EnumerateObject())
-        {
-            var roles = asset.Value.TryGetProperty("roles", out var r) && r.ValueKind == JsonValueKind.Array
-                ? r.EnumerateArray().Select(x => x.GetString() ?? "").ToArray()
-                : [];
-            if (roles.Any(role => role.StartsWith("cloud", StringComparison.OrdinalIgnoreCase)) && String(asset.Value, "href") is { } href)
+            if (asset.Roles.Any(role => role.StartsWith("cloud", StringComparison.OrdinalIgnoreCase)))
             {
-                var resolved = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(itemPath))!, href));
-                return File.Exists(resolved) ? resolved : throw new SiteWatchException($"{itemPath}: its cloud mask asset {href} does not exist");
+                string resolved;
+                try
+                {
+                    resolved = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(stac.File))!, asset.Href));
+                }
+                catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+                {
+                    throw stac.Fail($"assets.{asset.Key}.href", $"is not a usable path ({e.Message})");
+                }
+                return File.Exists(resolved) ? resolved : throw new SiteWatchException($"{stac.File}: its cloud mask asset {asset.Href} does not exist");
             }
         }
         return null;
     }
 
-    private static List<StacBand>? ReadStacBands(JsonElement root, JsonElement props, string fileName)
+    private static List<StacBand>? ReadStacBands(List<StacAsset> assets, JsonElement props, string fileName, StacItem stac)
     {
         JsonElement bands = default;
-        if (root.TryGetProperty("assets", out var assets) && assets.ValueKind == JsonValueKind.Object)
+        var at = "properties.eo:bands";
+        foreach (var asset in assets)
         {
-            foreach (var asset in assets.EnumerateObject())
+            if (asset.Href.EndsWith(fileName, StringComparison.Ordinal) && asset.Value.TryGetProperty("eo:bands", out bands))
             {
-                var href = String(asset.Value, "href");
-                if (href is not null && href.EndsWith(fileName, StringComparison.Ordinal) && asset.Value.TryGetProperty("eo:bands", out bands))
-                {
-                    break;
-                }
+                at = $"assets.{asset.Key}.eo:bands";
+                break;
             }
         }
-        if (bands.ValueKind != JsonValueKind.Array && !props.TryGetProperty("eo:bands", out bands))
+        if (bands.ValueKind == JsonValueKind.Undefined && !props.TryGetProperty("eo:bands", out bands))
         {
             return null;
         }
-        return bands.EnumerateArray().Select(b => new StacBand(
-            String(b, "common_name") ?? String(b, "name"),
-            b.TryGetProperty("center_wavelength", out var w) && w.ValueKind == JsonValueKind.Number ? w.GetDouble() : null)).ToList();
+        if (bands.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+        stac.Require(bands, at, JsonValueKind.Array, "an array");
+        return bands.EnumerateArray().Select((b, i) =>
+        {
+            stac.Require(b, $"{at}[{i}]", JsonValueKind.Object, "an object");
+            double? wavelength = null;
+            if (b.TryGetProperty("center_wavelength", out var w) && w.ValueKind != JsonValueKind.Null)
+            {
+                stac.Require(w, $"{at}[{i}].center_wavelength", JsonValueKind.Number, "a number");
+                wavelength = w.GetDouble() is var value && double.IsFinite(value) && value > 0
+                    ? value
+                    : throw stac.Fail($"{at}[{i}].center_wavelength", $"must be a positive number of micrometres, not {w.GetRawText()}");
+            }
+            return new StacBand(stac.OptionalString(b, "common_name", $"{at}[{i}].common_name") ?? stac.OptionalString(b, "name", $"{at}[{i}].name"), wavelength);
+        }).ToList();
     }
 
-    private static string? String(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    /// <summary>Type checks of a STAC item's members; every failure names the file and the member's path.</summary>
+    private sealed class StacItem(string file)
+    {
+        public string File { get; } = file;
+
+        public SiteWatchException Fail(string at, string problem) => new($"{File}: STAC item: {at} {problem}");
+
+        public void Require(JsonElement value, string at, JsonValueKind kind, string described)
+        {
+            if (value.ValueKind != kind)
+            {
+                throw Fail(at, $"must be {described}, not {Describe(value)}");
+            }
+        }
+
+        /// <summary>A string member, or null when absent or null.</summary>
+        public string? OptionalString(JsonElement parent, string name, string at)
+        {
+            if (!parent.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+            Require(v, at, JsonValueKind.String, "a string");
+            return v.GetString();
+        }
+
+        /// <summary>An array of strings, or null when absent or null.</summary>
+        public IReadOnlyList<string>? OptionalStrings(JsonElement parent, string name, string at)
+        {
+            if (!parent.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+            Require(v, at, JsonValueKind.Array, "an array of strings");
+            return v.EnumerateArray().Select((x, i) =>
+            {
+                Require(x, $"{at}[{i}]", JsonValueKind.String, "a string");
+                return x.GetString()!;
+            }).ToList();
+        }
+
+        private static string Describe(JsonElement value) => value.ValueKind switch
+        {
+            JsonValueKind.Object => "an object",
+            JsonValueKind.Array => "an array",
+            JsonValueKind.String => "a string",
+            JsonValueKind.Number => FormattableString.Invariant($"the number {value.GetRawText()}"),
+            JsonValueKind.True or JsonValueKind.False => "a boolean",
+            _ => "null",
+        };
+    }
 
     /// <summary>Parses ISO 8601 and plain dates; times without a zone are taken as UTC.</summary>
     public static bool TryTime(string? text, out DateTime utc)

@@ -608,6 +608,7 @@ public static class CoRegistration
 
     private static void CheckSameGrid(RasterDataset reference, RasterDataset target)
     {
+        Change.RasterPair.RequireSameCrs(reference, target, "co-registration works on scenes of one site grid (ingest both into the site first)");
         if (reference.GeoTransform is { } rg && target.GeoTransform is { } tg && reference.Bounds.Intersect(target.Bounds).IsEmpty)
         {
             throw new SiteWatchException($"{Name(target, "target")}: does not overlap {Name(reference, "reference")} on the ground; there is nothing to co-register");

@@ -12,7 +12,7 @@ public static class SiteSetup
     public static Site AddSite(Workspace workspace, string name, string aoiPath, double? gsd, string? crs, IReadOnlyList<string> tags, string? notes)
     {
         var aoi = AoiReader.ReadFile(aoiPath);
-        var epsg = crs is null ? UtmEpsgOf(aoi) : ProjectedEpsg(crs);
+        var epsg = crs is null ? UtmEpsgOf(aoi, aoiPath) : ProjectedEpsg(crs);
         if (gsd is { } g)
         {
             // Refuse now what could never be ingested, rather than at the first scene.
@@ -24,9 +24,17 @@ public static class SiteSetup
             crs is null ? null : $"EPSG:{epsg}: chosen when the site was added");
     }
 
-    private static int UtmEpsgOf(NetTopologySuite.Geometries.Geometry aoi)
+    /// <summary>The UTM zone of the AOI's centre. UTM covers 80 S to 84 N; beyond, the user picks a polar grid.</summary>
+    private static int UtmEpsgOf(NetTopologySuite.Geometries.Geometry aoi, string aoiPath)
     {
         var c = aoi.Centroid;
+        if (c.Y is < -80 or > 84)
+        {
+            var north = c.Y > 0;
+            throw new SiteWatchException(FormattableString.Invariant(
+                $"{aoiPath}: the AOI's centre ({Math.Abs(c.Y):0.####}{(north ? "N" : "S")} {c.X:0.####}E) is beyond the UTM zones (80S to 84N) the default grid uses; give a polar grid CRS with ")
+                + (north ? "--crs EPSG:3413 (polar stereographic north) or --crs EPSG:32661 (UPS North)" : "--crs EPSG:3031 (Antarctic polar stereographic) or --crs EPSG:32761 (UPS South)"));
+        }
         return SpatialReference.UtmEpsgFor(c.X, c.Y);
     }
 

@@ -36,8 +36,15 @@ public sealed record FlightTruth
 
     public static FlightTruth Load(string path)
     {
-        using var file = File.OpenRead(path);
-        return JsonSerializer.Deserialize<FlightTruth>(file, JsonOptions) ?? throw new VideoException($"{path}: empty truth file");
+        try
+        {
+            return JsonSerializer.Deserialize<FlightTruth>(Core.IO.BoundedFile.ReadText(path, "flight truth file"), JsonOptions)
+                ?? throw new VideoException($"{path}: empty truth file");
+        }
+        catch (JsonException e)
+        {
+            throw new VideoException($"{path}: not a flight truth file: {e.Message.Split(". ")[0]}", e);
+        }
     }
 }
 

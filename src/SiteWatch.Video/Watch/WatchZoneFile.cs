@@ -17,7 +17,7 @@ public static class WatchZoneFile
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = Core.IO.BoundedFile.ReadText(path, "watch zones file");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

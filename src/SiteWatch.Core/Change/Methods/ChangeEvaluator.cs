@@ -69,6 +69,10 @@ public static class ChangeEvaluator
                 {
                     throw new SiteWatchException($"{reference.Path}: is {reference.Width} x {reference.Height} pixels but {predicted.Path} is {predicted.Width} x {predicted.Height}; the reference must cover the same grid");
                 }
+                if (reference is not null)
+                {
+                    RasterPair.RequireSameGeoreference(predicted, reference, "the reference must cover the same grid");
+                }
             }
             var nodata = predicted.NoData is { } v && v is >= 0 and <= 255 && v == Math.Floor(v) ? (int)v : -1;
             long tp = 0, fp = 0, tn = 0, fn = 0, unlabelled = 0, noData = 0;
