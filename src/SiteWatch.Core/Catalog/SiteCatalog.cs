@@ -296,9 +296,10 @@ public sealed partial class SiteCatalog : IDisposable
             long id;
             if (existing is null)
             {
+                // The row's identity first; its outputs (folder, summary, manifest) are set below, as for an existing row.
                 using var insert = Command("""
-                    INSERT INTO change_runs (site_id, before_scene_id, after_scene_id, method, parameters, parameters_sha256, directory, summary, created_utc, manifest)
-                    VALUES ($site, $b, $a, $method, $params, $sha, '', $summary, $created, $manifest) RETURNING id
+                    INSERT INTO change_runs (site_id, before_scene_id, after_scene_id, method, parameters, parameters_sha256, directory, summary, created_utc)
+                    VALUES ($site, $b, $a, $method, $params, $sha, '', '', '') RETURNING id
                     """, tx);
                 insert.Parameters.AddWithValue("$site", draft.SiteId);
                 insert.Parameters.AddWithValue("$b", draft.BeforeSceneId);
@@ -306,9 +307,6 @@ public sealed partial class SiteCatalog : IDisposable
                 insert.Parameters.AddWithValue("$method", draft.Method);
                 insert.Parameters.AddWithValue("$params", draft.Parameters);
                 insert.Parameters.AddWithValue("$sha", draft.ParametersSha256);
-                insert.Parameters.AddWithValue("$summary", draft.Summary);
-                insert.Parameters.AddWithValue("$created", Iso(draft.CreatedUtc));
-                insert.Parameters.AddWithValue("$manifest", draft.Manifest is null ? DBNull.Value : JsonSerializer.Serialize(draft.Manifest));
                 id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture);
             }
             else
