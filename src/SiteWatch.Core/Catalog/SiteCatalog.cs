@@ -9,7 +9,7 @@ namespace SiteWatch.Core.Catalog;
 /// <summary>The embedded SQLite catalog of sites and scenes.</summary>
 public sealed partial class SiteCatalog : IDisposable
 {
-    private const int SchemaVersion = 4;
+    private const int SchemaVersion = 5;
     private readonly SqliteConnection _connection;
 
     private SiteCatalog(SqliteConnection connection, string path)
@@ -86,6 +86,10 @@ public sealed partial class SiteCatalog : IDisposable
         if (version < 4)
         {
             CreateVersion4(tx);
+        }
+        if (version < 5)
+        {
+            CreateVersion5Alerts(tx);
         }
         Execute($"PRAGMA user_version = {SchemaVersion}", tx);
         tx.Commit();
