@@ -16,7 +16,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
     public sealed class Settings : CommandSettings
     {
         [CommandArgument(0, "<SOURCE>")]
-        [Description("MPEG-TS file with MISB ST 0601 KLV, or udp://127.0.0.1:PORT to listen for a live stream.")]
+        [Description("MPEG-TS file with MISB ST 0601 KLV, or udp://ADDRESS:PORT to listen for a live stream: udp://:PORT listens on loopback only; name an address or interface (udp://eth0:5600, udp://0.0.0.0:5600 for all) and limit senders with ?from=10.0.0.5,10.0.1.0/24 (others are dropped and counted).")]
         public string Source { get; init; } = "";
 
         [CommandOption("--zones <FILE>")]
@@ -317,6 +317,9 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
     {
         stats.Frames,
         stats.FramesWithoutTelemetry,
+        stats.ListeningOn,
+        stats.Datagrams,
+        stats.ForeignDatagrams,
         stats.KlvPackets,
         stats.KlvProblems,
         stats.TsErrors,
@@ -349,6 +352,11 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         }
 
         Row("stream", $"{stream.KlvPackets} KLV packets, {stream.KlvProblems} KLV problems, {stream.TsErrors} TS errors, {s.FramesWithoutTelemetry} frames without telemetry, {s.FramesUnplaced} track positions not placed");
+        if (stream.ListeningOn is { } on)
+        {
+            Row("udp", $"listening on {on}: {stream.Datagrams} datagrams, {stream.ForeignDatagrams} from other senders dropped");
+        }
+
         Row("footprints", $"{s.FootprintsKept} kept (one per second)");
         Row("output", $"{s.OutputDirectory}: alerts.jsonl, snapshots/, flight.geojson, flight.kml");
         AnsiConsole.Write(table);
