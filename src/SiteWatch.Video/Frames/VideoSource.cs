@@ -100,7 +100,7 @@ public sealed partial class VideoSource : IAsyncDisposable
         }
 
         var colon = rest.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(rest[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        if (colon < 0 || !int.TryParse(rest[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
         {
             throw new VideoException($"{source}: expected udp://ADDRESS:PORT, e.g. udp://127.0.0.1:5600");
         }

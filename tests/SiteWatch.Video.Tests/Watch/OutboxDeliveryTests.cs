@@ -180,7 +180,7 @@ public sealed class OutboxDeliveryTests : IDisposable
         using var workspace = Workspace.Init(Path.Combine(_dir.FullName, "ws"));
         SiteSetup.AddSite(workspace, "border", aoi, 1.0, null, [], null);
         var rules = Path.Combine(_dir.FullName, "rules.json");
-        await File.WriteAllTextAsync(rules, $$"""{"rules": [], "webhooks": [{"url": "http://127.0.0.1:{{port}}/hook", "secret": "s3cret"}]}""");
+        await File.WriteAllTextAsync(rules, $$"""{"rules": [{"name": "more vehicles", "kind": "count_above_baseline", "class": "vehicle"}], "webhooks": [{"url": "http://127.0.0.1:{{port}}/hook", "secret": "s3cret"}]}""");
         Core.Alerts.AlertWorkflow.StoreRules(workspace, "border", rules);
 
         var sink = new CatalogAlertSink(workspace, "border", "/data/flight.ts");
