@@ -282,25 +282,25 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         if (settings.Json)
         {
             Output.WriteJson(new { summary, stream = StreamReport(stream), alerts });
-            ReportPending(summary, toStderr: true);
+            ReportPending(summary, settings.Site, toStderr: true);
         }
         else
         {
             Print(summary, stream);
-            ReportPending(summary, toStderr: false);
+            ReportPending(summary, settings.Site, toStderr: false);
         }
 
         return summary.Frames > 0 ? 0 : 1;
     }
 
     /// <summary>Says where undelivered alerts are kept and how to send them, so a shutdown never loses one silently.</summary>
-    private static void ReportPending(WatchSummary summary, bool toStderr)
+    private static void ReportPending(WatchSummary summary, string? site, bool toStderr)
     {
         foreach (var place in summary.Sinks.Where(r => r.Pending > 0 && r.KeptIn is not null).GroupBy(r => r.KeptIn!))
         {
             var how = place.Key.EndsWith(LocalOutbox.FileName, StringComparison.Ordinal)
                 ? $"sitewatch alerts deliver --outbox {place.Key} (or watch again with the same --out)"
-                : "sitewatch alerts deliver --site SITE";
+                : $"sitewatch alerts deliver --site {site}";
             var line = $"{place.Sum(r => r.Pending)} alert deliveries pending, kept in {place.Key}: send them with {how}";
             if (toStderr)
             {

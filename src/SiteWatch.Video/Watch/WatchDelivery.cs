@@ -49,7 +49,7 @@ public sealed class OutboxAlertSink : IAlertSink
         _maxAttempts = maxAttempts;
     }
 
-    public string Name => $"outbox {_outbox.Path}";
+    public string Name => $"queued in {_outbox.Path}";
 
     /// <summary>Called after an alert was written, to wake the delivery loop.</summary>
     public Action? OnStored { get; init; }
