@@ -259,6 +259,32 @@ public sealed class DeliveryFaultTests
         Assert.Single(workspace.Catalog.ListDeliveries(site.Id));
     }
 
+    [Fact]
+    public void A_version_4_catalog_gets_the_claim_columns_and_keeps_its_pending_deliveries()
+    {
+        using var dir = new TempDir();
+        var (workspace, site, hook) = Stored(dir, FreePort(), alerts: 2);
+        workspace.Dispose();
+        using (var raw = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={dir.File("ws/sitewatch.db")};Pooling=False"))
+        {
+            raw.Open();
+            using var downgrade = raw.CreateCommand();
+            downgrade.CommandText = """
+                ALTER TABLE alert_deliveries DROP COLUMN claimed_by;
+                ALTER TABLE alert_deliveries DROP COLUMN lease_until_utc;
+                PRAGMA user_version = 4;
+                """;
+            downgrade.ExecuteNonQuery();
+        }
+
+        using var reopened = Workspace.Open(dir.File("ws"));
+        Assert.Equal(2, reopened.Catalog.DueDeliveries(site.Id, T0).Count);
+        Assert.NotNull(reopened.Catalog.ClaimNextDelivery(site.Id, T0, "me", T0 + TimeSpan.FromMinutes(1)));
+        Assert.NotNull(reopened.Catalog.ClaimNextDelivery(site.Id, T0, "other", T0 + TimeSpan.FromMinutes(1)));
+        Assert.Null(reopened.Catalog.ClaimNextDelivery(site.Id, T0, "third", T0 + TimeSpan.FromMinutes(1)));
+        Assert.Equal(hook.Url, reopened.Catalog.ListDeliveries(site.Id)[0].TargetUrl);
+    }
+
     [Theory]
     [InlineData("http://alice:hunter2@127.0.0.1:9000/hook", "http://alice:***@127.0.0.1:9000/hook")]
     [InlineData("https://hooks.example/x?token=abc123&site=2", "https://hooks.example/x?token=***&site=2")]
