@@ -104,7 +104,8 @@ public sealed class OutboxSender : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
         {
-            return e.Message;
+            // The sink's message repeats its name; the report names the target already.
+            return e.InnerException?.Message ?? e.Message;
         }
     }
 
