@@ -260,6 +260,67 @@ public class VideoSourceTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task UdpDatagramsFromStrangersAreDroppedAndCounted()
+    {
+        var path = TempTs();
+        try
+        {
+            await TsMuxerTests.WriteGreyRampAsync(path, 10, KlvTransport.Async);
+            var bytes = await File.ReadAllBytesAsync(path);
+            var port = FreeUdpPort();
+            // Only 127.0.0.1 may send; a stranger (127.0.0.2) sends the same stream first.
+            await using var source = VideoSource.Open($"udp://127.0.0.1:{port}?from=127.0.0.1", new VideoSourceOptions { UdpIdleTimeout = TimeSpan.FromSeconds(1) });
+            var reading = ReadAllAsync(source);
+            var strangerDatagrams = 0;
+            using (var stranger = new UdpClient(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0)))
+            {
+                for (var offset = 0; offset < bytes.Length; offset += 7 * 188, strangerDatagrams++)
+                {
+                    await stranger.SendAsync(bytes.AsMemory(offset, Math.Min(7 * 188, bytes.Length - offset)), new IPEndPoint(IPAddress.Loopback, port));
+                }
+            }
+
+            using (var sender = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+            {
+                for (var offset = 0; offset < bytes.Length; offset += 7 * 188)
+                {
+                    await sender.SendAsync(bytes.AsMemory(offset, Math.Min(7 * 188, bytes.Length - offset)), new IPEndPoint(IPAddress.Loopback, port));
+                    await Task.Delay(1);
+                }
+            }
+
+            var frames = await reading;
+            Assert.Equal(10, frames.Count);
+            Assert.Equal(strangerDatagrams, source.Stats.ForeignDatagrams);
+            Assert.Equal(strangerDatagrams, source.Stats.Datagrams);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("udp://:5600", "127.0.0.1:5600")]
+    [InlineData("udp://@:5600", "127.0.0.1:5600")]
+    [InlineData("udp://0.0.0.0:5600", "0.0.0.0:5600")]
+    [InlineData("udp://lo:5600", "127.0.0.1:5600")]
+    public void UdpWithoutAnAddressListensOnLoopbackOnly(string source, string expected) =>
+        Assert.Equal(expected, VideoSource.ParseUdp(source).ToString());
+
+    [Fact]
+    public void UdpSenderFilterTakesAddressesAndBlocks()
+    {
+        var allowed = VideoSource.ParseSenders("udp://:1", ["10.0.0.5", "192.168.1.0/24"]);
+        Assert.True(VideoSource.IsAllowed(IPAddress.Parse("10.0.0.5"), allowed));
+        Assert.True(VideoSource.IsAllowed(IPAddress.Parse("192.168.1.77"), allowed));
+        Assert.True(VideoSource.IsAllowed(IPAddress.Parse("::ffff:192.168.1.77"), allowed));
+        Assert.False(VideoSource.IsAllowed(IPAddress.Parse("192.168.2.1"), allowed));
+        Assert.False(VideoSource.IsAllowed(IPAddress.Parse("10.0.0.6"), allowed));
+        Assert.Contains("allowed sender 'nope'", Assert.Throws<VideoException>(() => VideoSource.ParseSenders("udp://:1", ["nope"])).Message);
+    }
+
     internal static int FreeUdpPort()
     {
         using var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));

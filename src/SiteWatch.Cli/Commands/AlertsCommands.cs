@@ -56,12 +56,12 @@ public sealed class AlertsListCommand : Command<AlertsSettings>
     {
         id = d.Id,
         alert_id = d.AlertId,
-        url = d.TargetUrl,
+        url = SecretMask.Url(d.TargetUrl),
         state = d.State,
         attempts = d.Attempts,
         max_attempts = d.MaxAttempts,
         next_attempt_utc = d.State == DeliveryState.Pending ? d.NextAttemptUtc : (DateTime?)null,
-        last_error = d.LastError,
+        last_error = d.LastError is null ? null : SecretMask.Text(d.LastError),
         delivered_utc = d.DeliveredUtc,
     };
 }
@@ -71,6 +71,7 @@ public sealed class AlertsRulesCommand : Command<AlertsRulesCommand.Settings>
     public sealed class Settings : AlertsSettings
     {
         [CommandOption("-f|--file <RULES.json>")]
+        // Descriptions are console markup: brackets are doubled to be shown as written.
         [Description("Rules file: {\"rules\": [[...]], \"webhooks\": [[...]]}; comments allowed. Without it, shows the stored rules.")]
         public string? File { get; init; }
     }
@@ -85,9 +86,9 @@ public sealed class AlertsRulesCommand : Command<AlertsRulesCommand.Settings>
             Output.WriteJson(new
             {
                 site = site.Name,
-                stored_from = workspace.Catalog.TryGetAlertRules(site.Id)?.SourcePath,
+                stored_from = workspace.Catalog.TryGetAlertRules(site.Id)?.SourcePath is { } from ? SecretMask.Text(from) : null,
                 rules = rules.Rules.Select(r => new { name = r.Name, kind = r.Kind, severity = r.Severity, description = AlertRuleSet.Describe(r) }).ToArray(),
-                webhooks = rules.Webhooks.Select(w => new { url = w.Url, signed = w.Secret is not null, max_attempts = w.MaxAttempts }).ToArray(),
+                webhooks = rules.Webhooks.Select(w => new { url = SecretMask.Url(w.Url), signed = w.Secret is not null, max_attempts = w.MaxAttempts }).ToArray(),
             });
             return 0;
         }
@@ -100,7 +101,7 @@ public sealed class AlertsRulesCommand : Command<AlertsRulesCommand.Settings>
         AnsiConsole.Write(table);
         foreach (var w in rules.Webhooks)
         {
-            AnsiConsole.MarkupLineInterpolated($"webhook {w.Url} ({(w.Secret is null ? "unsigned" : "HMAC-signed")}, up to {w.MaxAttempts} attempts)");
+            AnsiConsole.MarkupLineInterpolated($"webhook {SecretMask.Url(w.Url)} ({(w.Secret is null ? "unsigned" : "HMAC-signed")}, up to {w.MaxAttempts} attempts)");
         }
         if (settings.File is not null)
         {
@@ -136,10 +137,25 @@ public sealed class AlertsCheckCommand : Command<AlertsSettings>
     }
 }
 
-public sealed class AlertsDeliverCommand : Command<AlertsSettings>
+public sealed class AlertsDeliverCommand : Command<AlertsDeliverCommand.Settings>
 {
-    public override int Execute(CommandContext context, AlertsSettings settings, CancellationToken cancellationToken)
+    public sealed class Settings : AlertsSettings
     {
+        [CommandOption("--outbox <FILE>")]
+        [Description("Send what a watch left pending in its outbox file (OUT/outbox.db: --webhook and --cot deliveries) instead of a site's deliveries.")]
+        public string? Outbox { get; init; }
+
+        public override ValidationResult Validate() =>
+            Outbox is null ? base.Validate()
+            : string.IsNullOrWhiteSpace(Site) ? ValidationResult.Success() : ValidationResult.Error("--outbox and --site exclude each other");
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        if (settings.Outbox is { } file)
+        {
+            return DeliverOutbox(file, settings.Json, cancellationToken);
+        }
         using var workspace = settings.OpenWorkspace();
         var report = AlertWorkflow.Deliver(workspace, settings.Site, DateTime.UtcNow, null, cancellationToken);
         if (settings.Json)
@@ -148,6 +164,51 @@ public sealed class AlertsDeliverCommand : Command<AlertsSettings>
             return 0;
         }
         AlertsOutput.PrintDelivery(report);
+        return 0;
+    }
+
+    private static int DeliverOutbox(string file, bool json, CancellationToken cancel)
+    {
+        using var outbox = LocalOutbox.Open(file, create: false);
+        var options = new SiteWatch.Video.Watch.WatchDeliveryOptions();
+        var sender = new SiteWatch.Video.Watch.OutboxSender(options);
+        OutboxRoundReport report;
+        try
+        {
+            report = OutboxDelivery.DeliverDueAsync(outbox, sender.SendAsync, DateTime.UtcNow, options.Retry, cancel).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            sender.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        var counts = outbox.Counts();
+        if (json)
+        {
+            Output.WriteJson(new
+            {
+                outbox = outbox.Path,
+                delivered = report.Delivered,
+                retrying = report.Retrying,
+                failed = report.Failed,
+                attempts = report.Attempted.Select(i => new
+                {
+                    id = i.Id, alert_uid = i.AlertUid, target = SecretMask.Url(i.Target), state = i.State, attempts = i.Attempts, max_attempts = i.MaxAttempts,
+                    next_attempt_utc = i.State == DeliveryState.Pending ? i.NextAttemptUtc : (DateTime?)null, last_error = i.LastError,
+                }).ToArray(),
+                targets = counts.Select(c => new { target = SecretMask.Url(c.Target), pending = c.Pending, delivered = c.Delivered, failed = c.Failed }).ToArray(),
+            });
+            return 0;
+        }
+        AnsiConsole.MarkupLineInterpolated($"{outbox.Path}: {report.Delivered} delivered, {report.Retrying} to retry, {report.Failed} failed for good.");
+        foreach (var i in report.Attempted.Where(i => i.State != DeliveryState.Delivered))
+        {
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"  {i.AlertUid} -> {SecretMask.Url(i.Target)}: {SecretMask.Text(i.LastError)} (attempt {i.Attempts} of {i.MaxAttempts}{(i.State == DeliveryState.Pending ? $", next at {i.NextAttemptUtc:yyyy-MM-dd HH:mm:ss}Z" : ", failed")})");
+        }
+        foreach (var c in counts)
+        {
+            AnsiConsole.MarkupLineInterpolated($"  {SecretMask.Url(c.Target)}: {c.Delivered} delivered, {c.Pending} pending, {c.Failed} failed");
+        }
         return 0;
     }
 }
@@ -233,7 +294,7 @@ internal static class AlertsOutput
         foreach (var d in r.Attempted.Where(d => d.State != DeliveryState.Delivered))
         {
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                $"  alert {d.AlertId} -> {d.TargetUrl}: {d.LastError} (attempt {d.Attempts} of {d.MaxAttempts}{(d.State == DeliveryState.Pending ? $", next at {d.NextAttemptUtc:yyyy-MM-dd HH:mm:ss}Z" : ", failed")})");
+                $"  alert {d.AlertId} -> {SecretMask.Url(d.TargetUrl)}: {SecretMask.Text(d.LastError)} (attempt {d.Attempts} of {d.MaxAttempts}{(d.State == DeliveryState.Pending ? $", next at {d.NextAttemptUtc:yyyy-MM-dd HH:mm:ss}Z" : ", failed")})");
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using SiteWatch.Core;
+using SiteWatch.Core.Alerts;
 using SiteWatch.Core.Detection;
 using SiteWatch.Video.Frames;
 using SiteWatch.Video.Geo;
@@ -15,7 +16,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
     public sealed class Settings : CommandSettings
     {
         [CommandArgument(0, "<SOURCE>")]
-        [Description("MPEG-TS file with MISB ST 0601 KLV, or udp://127.0.0.1:PORT to listen for a live stream.")]
+        [Description("MPEG-TS file with MISB ST 0601 KLV, or udp://ADDRESS:PORT to listen for a live stream: udp://:PORT listens on loopback only; name an address or interface (udp://eth0:5600, udp://0.0.0.0:5600 for all) and limit senders with ?from=10.0.0.5,10.0.1.0/24 (others are dropped and counted).")]
         public string Source { get; init; } = "";
 
         [CommandOption("--zones <FILE>")]
@@ -51,15 +52,19 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         public string CotType { get; init; } = "a-u-G";
 
         [CommandOption("--webhook <URL>")]
-        [Description("POST every alert as JSON to this URL (repeatable); retried in the background, never holding up the video.")]
+        [Description("POST every alert as JSON to this URL (repeatable), with header Idempotency-Key (the alert's stable uid). Alerts are queued in OUT/outbox.db first, retried with backoff in the background (never holding up the video) and what is still pending at the end is kept for the next run or 'sitewatch alerts deliver --outbox OUT/outbox.db'.")]
         public string[] Webhooks { get; init; } = [];
+
+        [CommandOption("--delivery-grace <SECONDS>")]
+        [Description("At the end, how long pending deliveries still get before the run reports them as pending (kept in the outbox). Default 10.")]
+        public double DeliveryGrace { get; init; } = 10;
 
         [CommandOption("--out <DIR>")]
         [Description("Output folder: alerts.jsonl, snapshots/, flight.geojson, flight.kml. Default ./watch-output.")]
         public string Out { get; init; } = "watch-output";
 
         [CommandOption("--site <NAME>")]
-        [Description("Also store every alert in this site's catalog (source video, with its snapshot), beside the alerts raised on its scenes.")]
+        [Description("Also store every alert in this site's catalog (source video, with its snapshot), beside the alerts raised on its scenes, with an outbox row for each webhook of the site's alert rules (signed, sent in the background and by 'sitewatch alerts deliver').")]
         public string? Site { get; init; }
 
         [CommandOption("-w|--workspace <DIR>")]
@@ -79,6 +84,11 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
             if (string.IsNullOrEmpty(Zones))
             {
                 return ValidationResult.Error("--zones ZONES.geojson is required");
+            }
+
+            if (DeliveryGrace < 0 || double.IsNaN(DeliveryGrace))
+            {
+                return ValidationResult.Error("--delivery-grace must be 0 or more seconds");
             }
 
             if (Every is < 1)
@@ -114,24 +124,47 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var zones = WatchZoneFile.Load(settings.Zones!);
-        var sinks = new List<IAlertSink>();
         var cotOptions = new CotOptions { Type = settings.CotType };
-        if (settings.Cot is { } cot)
-        {
-            sinks.Add(new CotSink(CotSink.ParseEndpoint(cot), cotOptions));
-        }
-
-        sinks.AddRange(settings.Webhooks.Select(w => new WebhookSink(WebhookSink.ParseUrl(w))));
         var live = settings.Source.StartsWith("udp://", StringComparison.OrdinalIgnoreCase);
         if (!live && !File.Exists(settings.Source))
         {
             throw new SiteWatchException($"{settings.Source}: file not found");
         }
         VideoInput.RequireNotEmpty(settings.Source);
-        using var workspace = settings.Site is null ? null : Core.Catalog.Workspace.Open(Core.Catalog.Workspace.ResolveDirectory(settings.Workspace));
+
+        using var workspace = settings.Site is null ? null : Core.Catalog.Workspace.Open(Core.Catalog.Workspace.ResolveDirectory(settings.Workspace), Output.Notice);
+        var deliveryOptions = new WatchDeliveryOptions { ShutdownGrace = TimeSpan.FromSeconds(settings.DeliveryGrace) };
+        var targets = new List<string>();
+        if (settings.Cot is { } cot)
+        {
+            targets.Add(CotSink.ParseEndpoint(cot).GetLeftPart(UriPartial.Authority));
+        }
+
+        targets.AddRange(settings.Webhooks.Select(w => WebhookSink.ParseUrl(w).ToString()));
+        Directory.CreateDirectory(settings.Out);
+        // The local outbox: alerts for --cot / --webhook are written here before they are sent, and stay until delivered.
+        using var outbox = targets.Count > 0 || File.Exists(Path.Combine(settings.Out, LocalOutbox.FileName))
+            ? LocalOutbox.Open(Path.Combine(settings.Out, LocalOutbox.FileName))
+            : null;
+        CatalogAlertSink? catalogSink = null;
+        WatchDelivery? delivery = null;
+        var sinks = new List<IAlertSink>();
         if (workspace is not null)
         {
-            sinks.Add(new CatalogAlertSink(workspace, settings.Site!, live ? settings.Source : Path.GetFullPath(settings.Source)));
+            catalogSink = new CatalogAlertSink(workspace, settings.Site!, live ? settings.Source : Path.GetFullPath(settings.Source)) { OnStored = () => delivery?.Wake() };
+            sinks.Add(catalogSink);
+        }
+
+        if (outbox is not null && targets.Count > 0)
+        {
+            sinks.Add(new OutboxAlertSink(outbox, targets, cotOptions, deliveryOptions.MaxAttempts) { OnStored = () => delivery?.Wake() });
+        }
+
+        if (outbox is not null || catalogSink is { Webhooks.Count: > 0 })
+        {
+            delivery = new WatchDelivery(outbox, catalogSink is { Webhooks.Count: > 0 } ? workspace!.Catalog.OpenAnotherConnection() : null,
+                catalogSink?.Site, catalogSink?.Webhooks, deliveryOptions);
+            delivery.Start();
         }
 
         using var detector = CreateDetector(settings);
@@ -149,11 +182,14 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         Console.CancelKeyPress += onCancel;
         try
         {
-            return Run(settings, zones, detector, dem, every, cotOptions, sinks, stop.Token).GetAwaiter().GetResult();
+            // Alerts are keyed by the recording's content, so watching it again stores and sends nothing twice.
+            var recording = live ? null : RecordingIdentity.OfFile(settings.Source);
+            return Run(settings, zones, detector, dem, every, cotOptions, sinks, delivery, recording, stop.Token).GetAwaiter().GetResult();
         }
         finally
         {
             Console.CancelKeyPress -= onCancel;
+            delivery?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
     }
 
@@ -188,7 +224,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
     }
 
     private static async Task<int> Run(Settings settings, IReadOnlyList<WatchZone> zones, IFrameDetector detector, DemTerrain? dem, int every,
-        CotOptions cotOptions, List<IAlertSink> sinks, CancellationToken cancellationToken)
+        CotOptions cotOptions, List<IAlertSink> sinks, WatchDelivery? delivery, string? recording, CancellationToken cancellationToken)
     {
         await using var source = VideoSource.Open(settings.Source);
         var options = new WatchOptions
@@ -198,11 +234,12 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
             Dem = dem,
             WaitForDetections = settings.WaitForDetections,
             Cot = cotOptions,
+            RecordingId = recording,
         };
         var live = !settings.Json && Output.Interactive;
         WatchStatus? latest = null;
         var alerts = new List<WatchAlert>();
-        var pipeline = new WatchPipeline(zones, detector, options, sinks)
+        var pipeline = new WatchPipeline(zones, detector, options, sinks, delivery)
         {
             OnStatus = s => latest = s,
             OnAlert = a =>
@@ -219,7 +256,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         {
             if (!settings.Json)
             {
-                AnsiConsole.MarkupLine(Markup.Escape($"Watching {settings.Source}: {zones.Count} zone(s), detector {detector.Name} every {every} frame(s)"));
+                AnsiConsole.MarkupLine(Markup.Escape($"Watching {SecretMask.Text(settings.Source)}: {zones.Count} zone(s), detector {detector.Name} every {every} frame(s)"));
             }
 
             if (live)
@@ -247,10 +284,12 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         if (settings.Json)
         {
             Output.WriteJson(new { summary, stream = StreamReport(stream), alerts });
+            ReportPending(summary, settings.Site, toStderr: true);
         }
         else
         {
             Print(summary, stream);
+            ReportPending(summary, settings.Site, toStderr: false);
         }
 
         if (summary.Frames == 0)
@@ -262,10 +301,33 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         return 0;
     }
 
+    /// <summary>Says where undelivered alerts are kept and how to send them, so a shutdown never loses one silently.</summary>
+    private static void ReportPending(WatchSummary summary, string? site, bool toStderr)
+    {
+        foreach (var place in summary.Sinks.Where(r => r.Pending > 0 && r.KeptIn is not null).GroupBy(r => r.KeptIn!))
+        {
+            var how = place.Key.EndsWith(LocalOutbox.FileName, StringComparison.Ordinal)
+                ? $"sitewatch alerts deliver --outbox {place.Key} (or watch again with the same --out)"
+                : $"sitewatch alerts deliver --site {site}";
+            var line = $"{place.Sum(r => r.Pending)} alert deliveries pending, kept in {place.Key}: send them with {how}";
+            if (toStderr)
+            {
+                Console.Error.WriteLine(line);
+            }
+            else
+            {
+                AnsiConsole.MarkupLine(Markup.Escape("note: " + line));
+            }
+        }
+    }
+
     private static object StreamReport(VideoSourceStats stats) => new
     {
         stats.Frames,
         stats.FramesWithoutTelemetry,
+        stats.ListeningOn,
+        stats.Datagrams,
+        stats.ForeignDatagrams,
         stats.KlvPackets,
         stats.KlvProblems,
         stats.TsErrors,
@@ -294,10 +356,15 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         Row("latency", s.MedianLatencyMs is { } m ? string.Create(inv, $"median {m:0} ms, p95 {s.P95LatencyMs:0} ms (frame arrival -> alert)") : "no alerts");
         foreach (var sink in s.Sinks)
         {
-            Row(sink.Name, $"{sink.Delivered} delivered, {sink.Undelivered} undelivered{(sink.Problems.Count > 0 ? ": " + sink.Problems[0] : "")}");
+            Row(SecretMask.Text(sink.Name), SinkReportText.Describe(sink) + (sink.Problems.Count > 0 ? ": " + SecretMask.Text(sink.Problems[^1]) : ""));
         }
 
         Row("stream", $"{stream.KlvPackets} KLV packets, {stream.KlvProblems} KLV problems, {stream.TsErrors} TS errors, {s.FramesWithoutTelemetry} frames without telemetry, {s.FramesUnplaced} track positions not placed");
+        if (stream.ListeningOn is { } on)
+        {
+            Row("udp", $"listening on {on}: {stream.Datagrams} datagrams, {stream.ForeignDatagrams} from other senders dropped");
+        }
+
         Row("footprints", $"{s.FootprintsKept} kept (one per second)");
         Row("output", $"{s.OutputDirectory}: alerts.jsonl, snapshots/, flight.geojson, flight.kml");
         AnsiConsole.Write(table);

@@ -67,7 +67,14 @@ public static class AlertWorkflow
                     existing++;
                     continue;
                 }
-                raised.Add(Store(context, rule, i, finding, key, targets, nowUtc));
+                if (Store(context, rule, i, finding, key, targets, nowUtc) is { } stored)
+                {
+                    raised.Add(stored);
+                }
+                else
+                {
+                    existing++; // another process stored it meanwhile: the key decided, nothing doubled
+                }
             }
             progress?.Report((i + 1) / (double)timeline.Dates.Count * 0.9);
         }
@@ -282,7 +289,7 @@ public static class AlertWorkflow
         ["object_count"] = objects.Count,
     };
 
-    private static AlertRecord Store(Context context, AlertRule rule, int i, Finding finding, string key, IReadOnlyList<DeliveryTarget> targets, DateTime nowUtc)
+    private static AlertRecord? Store(Context context, AlertRule rule, int i, Finding finding, string key, IReadOnlyList<DeliveryTarget> targets, DateTime nowUtc)
     {
         var workspace = context.Workspace;
         var site = context.Site;
@@ -318,8 +325,7 @@ public static class AlertWorkflow
         };
         try
         {
-            return workspace.Catalog.CommitAlert(draft, targets, chip)
-                ?? throw new SiteWatchException($"alert '{rule.Name}' for {date.Date:yyyy-MM-dd} was stored by another process meanwhile; run the check again");
+            return workspace.Catalog.CommitAlert(draft, targets, chip);
         }
         finally
         {

@@ -13,6 +13,16 @@ public sealed record WebhookDeliveryOptions
     /// <summary>Wait after the first failed attempt; doubled after each further one.</summary>
     public TimeSpan FirstRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromHours(6);
+    /// <summary>
+    /// How long a claimed delivery stays reserved for the process that claimed it; after that another process may take
+    /// it (the claimer died). Longer than <see cref="Timeout"/>.
+    /// </summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(2);
+    /// <summary>Who claims deliveries (process id and a random part unless given).</summary>
+    public string Claimer { get; init; } = DefaultClaimer;
+
+    /// <summary>This process: host, pid and a random part (a pid is reused after a restart).</summary>
+    public static readonly string DefaultClaimer = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
 }
 
 /// <summary>What one delivery round did.</summary>
@@ -28,16 +38,22 @@ public static class WebhookDelivery
     public const string SignatureHeader = "X-SiteWatch-Signature";
     public const string DeliveryHeader = "X-SiteWatch-Delivery";
 
-    /// <summary>Attempts every delivery of the site that is due at <paramref name="nowUtc"/>.</summary>
+    /// <summary>
+    /// Attempts every delivery of the site that is due at <paramref name="nowUtc"/>, one at a time, each claimed first
+    /// (so another process delivering at the same time never sends it too). Each is attempted at most once per call.
+    /// </summary>
     public static DeliveryReport DeliverDue(SiteCatalog catalog, Site site, IReadOnlyList<WebhookConfig> webhooks, DateTime nowUtc,
         WebhookDeliveryOptions? options = null, CancellationToken cancel = default)
     {
         options ??= new WebhookDeliveryOptions();
-        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        using var http = new HttpClient { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
         var attempted = new List<AlertDeliveryRecord>();
-        foreach (var delivery in catalog.DueDeliveries(site.Id, nowUtc))
+        var seen = new List<long>();
+        var lease = options.Lease > options.Timeout ? options.Lease : options.Timeout + options.Lease;
+        while (!cancel.IsCancellationRequested
+            && catalog.ClaimNextDelivery(site.Id, nowUtc, options.Claimer, nowUtc + lease, seen) is { } delivery)
         {
-            cancel.ThrowIfCancellationRequested();
+            seen.Add(delivery.Id);
             var webhook = webhooks.FirstOrDefault(w => w.Url == delivery.TargetUrl);
             AlertDeliveryRecord updated;
             if (webhook is null)
@@ -47,8 +63,19 @@ public static class WebhookDelivery
             }
             else
             {
-                var body = Payload(site, catalog.GetAlert(delivery.AlertId), delivery);
-                var error = Send(http, webhook, delivery, body, options.Timeout, cancel);
+                string? error;
+                try
+                {
+                    var alert = catalog.GetAlert(delivery.AlertId);
+                    var body = Payload(site, alert, delivery);
+                    error = Post(http, webhook.Url, webhook.Secret, Uid(site, alert), delivery.Id, body, options.Timeout, cancel);
+                }
+                catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+                {
+                    // Stopped mid-attempt: the delivery stays pending, free for the next round or process.
+                    catalog.ReleaseDelivery(delivery.Id, options.Claimer);
+                    throw;
+                }
                 var attempts = delivery.Attempts + 1;
                 updated = error is null
                     ? delivery with { State = DeliveryState.Delivered, Attempts = attempts, LastError = null, DeliveredUtc = nowUtc, NextAttemptUtc = nowUtc }
@@ -56,11 +83,11 @@ public static class WebhookDelivery
                     {
                         State = attempts >= delivery.MaxAttempts ? DeliveryState.Failed : DeliveryState.Pending,
                         Attempts = attempts,
-                        LastError = error,
+                        LastError = SecretMask.Text(error),
                         NextAttemptUtc = nowUtc + Backoff(attempts, options),
                     };
             }
-            catalog.RecordDeliveryAttempt(updated);
+            catalog.RecordDeliveryAttempt(updated, options.Claimer);
             attempted.Add(updated);
         }
         return new DeliveryReport(
@@ -69,6 +96,9 @@ public static class WebhookDelivery
             attempted.Count(d => d.State == DeliveryState.Failed),
             attempted);
     }
+
+    /// <summary>The stable id of a site's alert (payload <c>alert.uid</c>, header <c>Idempotency-Key</c>).</summary>
+    public static string Uid(Site site, AlertRecord alert) => AlertIdentity.Uid($"site:{site.Id}", alert.Key);
 
     /// <summary>The wait after the given number of failed attempts: first delay · 2^(attempts-1), capped.</summary>
     public static TimeSpan Backoff(int attempts, WebhookDeliveryOptions options)
@@ -92,6 +122,7 @@ public static class WebhookDelivery
             alert = new
             {
                 id = alert.Id,
+                uid = Uid(site, alert),
                 source = alert.Source,
                 rule = alert.RuleName,
                 kind = alert.Kind,
@@ -106,13 +137,18 @@ public static class WebhookDelivery
         });
     }
 
-    /// <summary>One POST; null on a 2xx answer, else why it failed (one line).</summary>
-    private static string? Send(HttpClient http, WebhookConfig webhook, AlertDeliveryRecord delivery, byte[] body, TimeSpan timeout, CancellationToken cancel)
+    /// <summary>
+    /// One POST of a JSON body with its idempotency key (and delivery id, and signature when there is a secret);
+    /// null on a 2xx answer, else why it failed (one line, credentials masked). Hanging past
+    /// <paramref name="timeout"/>, a refused or dropped connection and any non-2xx answer are failures.
+    /// </summary>
+    public static string? Post(HttpClient http, string url, string? secret, string idempotencyKey, long deliveryId, byte[] body, TimeSpan timeout, CancellationToken cancel)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Url) { Content = new ByteArrayContent(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-        request.Headers.Add(DeliveryHeader, delivery.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (webhook.Secret is { } secret)
+        request.Headers.Add(DeliveryHeader, deliveryId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add(AlertIdentity.IdempotencyHeader, idempotencyKey);
+        if (secret is not null)
         {
             request.Headers.Add(SignatureHeader, Signature(secret, body));
         }
@@ -129,7 +165,7 @@ public static class WebhookDelivery
         }
         catch (HttpRequestException e)
         {
-            return e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message;
+            return SecretMask.Text(e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message);
         }
     }
 }

@@ -4,9 +4,25 @@ using Microsoft.Data.Sqlite;
 
 namespace SiteWatch.Core.Catalog;
 
-/// <summary>Object detections per scene, alert rules, alerts and their webhook deliveries (schema v4).</summary>
+/// <summary>Object detections per scene, alert rules, alerts and their webhook deliveries (schema v4, claims v5).</summary>
 public sealed partial class SiteCatalog
 {
+    /// <summary>
+    /// Schema v5 (alerts): outbox rows can be claimed by one delivering process at a time (claimed_by, lease_until_utc);
+    /// an expired lease is free again. Additive only.
+    /// </summary>
+    private void CreateVersion5Alerts(SqliteTransaction tx)
+    {
+        Execute("""
+            ALTER TABLE alert_deliveries ADD COLUMN claimed_by TEXT;
+            ALTER TABLE alert_deliveries ADD COLUMN lease_until_utc TEXT;
+            """, tx);
+    }
+
+    /// <summary>
+    /// A second connection to this catalog, for a background loop (a connection is used by one thread at a time).
+    /// </summary>
+    public SiteCatalog OpenAnotherConnection() => Open(Path, create: false);
     private void CreateVersion4(SqliteTransaction tx)
     {
         Execute("""
@@ -180,11 +196,14 @@ public sealed partial class SiteCatalog
         {
             return null;
         }
-        return CommitWithMove(tx =>
+        var stored = false;
+        return CommitWithMove<AlertRecord?>(tx =>
         {
+            // Another process may store the same alert between the look-up and here: the key decides, atomically.
             using var insert = Command("""
                 INSERT INTO alerts (site_id, source, rule_name, kind, raised_utc, observed_utc, severity, message, evidence, geometry_geojson, acknowledged, alert_key)
-                VALUES ($site, $source, $rule, $kind, $raised, $observed, $severity, $message, $evidence, $geometry, $ack, $key) RETURNING id
+                VALUES ($site, $source, $rule, $kind, $raised, $observed, $severity, $message, $evidence, $geometry, $ack, $key)
+                ON CONFLICT (site_id, alert_key) DO NOTHING RETURNING id
                 """, tx);
             insert.Parameters.AddWithValue("$site", draft.SiteId);
             insert.Parameters.AddWithValue("$source", draft.Source);
@@ -198,7 +217,12 @@ public sealed partial class SiteCatalog
             insert.Parameters.AddWithValue("$geometry", (object?)draft.GeometryGeoJson ?? DBNull.Value);
             insert.Parameters.AddWithValue("$ack", draft.Acknowledged ? 1 : 0);
             insert.Parameters.AddWithValue("$key", draft.Key);
-            var id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture);
+            if (Run(insert.ExecuteScalar) is not { } inserted)
+            {
+                return null;
+            }
+            var id = Convert.ToInt64(inserted, CultureInfo.InvariantCulture);
+            stored = true;
             foreach (var target in targets.DistinctBy(t => t.Url))
             {
                 using var delivery = Command("""
@@ -215,7 +239,7 @@ public sealed partial class SiteCatalog
         },
         move: () =>
         {
-            if (chip is { } c)
+            if (stored && chip is { } c)
             {
                 Directory.CreateDirectory(System.IO.Path.GetDirectoryName(c.Final)!);
                 File.Move(c.Staged, c.Final, overwrite: true);
@@ -223,7 +247,7 @@ public sealed partial class SiteCatalog
         },
         undoMove: () =>
         {
-            if (chip is { } c)
+            if (stored && chip is { } c)
             {
                 File.Delete(c.Final);
             }
@@ -285,7 +309,7 @@ public sealed partial class SiteCatalog
         return ReadAll(command, ReadDelivery);
     }
 
-    /// <summary>Pending deliveries of a site whose next attempt is due at <paramref name="nowUtc"/>.</summary>
+    /// <summary>Pending deliveries of a site whose next attempt is due at <paramref name="nowUtc"/> (claimed ones included).</summary>
     public IReadOnlyList<AlertDeliveryRecord> DueDeliveries(long siteId, DateTime nowUtc)
     {
         using var command = Command("""
@@ -297,12 +321,60 @@ public sealed partial class SiteCatalog
         return ReadAll(command, ReadDelivery);
     }
 
-    /// <summary>Records the outcome of one delivery attempt (the row is updated, never deleted).</summary>
-    public void RecordDeliveryAttempt(AlertDeliveryRecord updated)
+    /// <summary>
+    /// Claims the site's next due, unclaimed (or lease expired) delivery for <paramref name="claimer"/> until
+    /// <paramref name="leaseUntilUtc"/>, in one statement: two processes never get the same row. Rows whose id is in
+    /// <paramref name="skip"/> (already attempted in this round) are left alone. Null when nothing is due.
+    /// </summary>
+    public AlertDeliveryRecord? ClaimNextDelivery(long siteId, DateTime nowUtc, string claimer, DateTime leaseUntilUtc, IReadOnlyCollection<long>? skip = null)
     {
         using var command = Command("""
-            UPDATE alert_deliveries SET state = $state, attempts = $attempts, next_attempt_utc = $next, last_error = $error, delivered_utc = $delivered
-            WHERE id = $id
+            UPDATE alert_deliveries SET claimed_by = $me, lease_until_utc = $until
+            WHERE id = (
+                SELECT d.id FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id
+                WHERE a.site_id = $s AND d.state = 'pending' AND d.next_attempt_utc <= $now
+                  AND (d.lease_until_utc IS NULL OR d.lease_until_utc <= $now)
+                  AND d.id NOT IN (SELECT value FROM json_each($skip))
+                ORDER BY d.next_attempt_utc, d.id LIMIT 1)
+            RETURNING *
+            """);
+        command.Parameters.AddWithValue("$s", siteId);
+        command.Parameters.AddWithValue("$now", Iso(nowUtc));
+        command.Parameters.AddWithValue("$me", claimer);
+        command.Parameters.AddWithValue("$until", Iso(leaseUntilUtc));
+        command.Parameters.AddWithValue("$skip", JsonSerializer.Serialize(skip ?? []));
+        return ReadAll(command, ReadDelivery).FirstOrDefault();
+    }
+
+    /// <summary>Gives a claimed delivery back untouched (e.g. the sender was stopped mid-attempt).</summary>
+    public void ReleaseDelivery(long id, string claimer)
+    {
+        using var command = Command("UPDATE alert_deliveries SET claimed_by = NULL, lease_until_utc = NULL WHERE id = $id AND claimed_by = $me");
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$me", claimer);
+        Run(command.ExecuteNonQuery);
+    }
+
+    /// <summary>How many of a site's deliveries are in each state.</summary>
+    public IReadOnlyDictionary<string, int> DeliveryCounts(long siteId)
+    {
+        using var command = Command("""
+            SELECT d.state, COUNT(*) FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id WHERE a.site_id = $s GROUP BY d.state
+            """);
+        command.Parameters.AddWithValue("$s", siteId);
+        return ReadAll(command, r => (r.GetString(0), r.GetInt32(1))).ToDictionary(p => p.Item1, p => p.Item2);
+    }
+
+    /// <summary>
+    /// Records the outcome of one delivery attempt and releases its claim (the row is updated, never deleted). With a
+    /// claimer, only while that claim is held: a process whose lease ran out does not overwrite the newer attempt.
+    /// </summary>
+    public void RecordDeliveryAttempt(AlertDeliveryRecord updated, string? claimer = null)
+    {
+        using var command = Command("""
+            UPDATE alert_deliveries SET state = $state, attempts = $attempts, next_attempt_utc = $next, last_error = $error, delivered_utc = $delivered,
+                claimed_by = NULL, lease_until_utc = NULL
+            WHERE id = $id AND ($me IS NULL OR claimed_by = $me OR claimed_by IS NULL)
             """);
         command.Parameters.AddWithValue("$id", updated.Id);
         command.Parameters.AddWithValue("$state", updated.State);
@@ -310,6 +382,7 @@ public sealed partial class SiteCatalog
         command.Parameters.AddWithValue("$next", Iso(updated.NextAttemptUtc));
         command.Parameters.AddWithValue("$error", (object?)updated.LastError ?? DBNull.Value);
         command.Parameters.AddWithValue("$delivered", updated.DeliveredUtc is { } d ? Iso(d) : DBNull.Value);
+        command.Parameters.AddWithValue("$me", (object?)claimer ?? DBNull.Value);
         Run(command.ExecuteNonQuery);
     }
 

@@ -133,6 +133,7 @@ public sealed partial class SiteCatalog : IDisposable
             AddColumnIfMissing("change_runs", "manifest", tx);
             AddColumnIfMissing("detection_runs", "file_sha256", tx);
             AddColumnIfMissing("sites", "grid_reason", tx);
+            CreateVersion5Alerts(tx);
         }
         Execute($"PRAGMA user_version = {SchemaVersion}", tx);
         tx.Commit();

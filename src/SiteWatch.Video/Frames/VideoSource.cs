@@ -40,11 +40,14 @@ public sealed partial class VideoSource : IAsyncDisposable
     private readonly PtsUnwrapper _frameClock = new();
     private bool _started;
 
-    private VideoSource(string source, VideoSourceOptions options, UdpClient? udp)
+    private readonly IReadOnlyList<(IPAddress Network, int PrefixLength)> _allowedSenders;
+
+    private VideoSource(string source, VideoSourceOptions options, UdpClient? udp, IReadOnlyList<(IPAddress, int)>? allowedSenders = null)
     {
         _source = source;
         _options = options;
         _udp = udp;
+        _allowedSenders = allowedSenders ?? [];
     }
 
     /// <summary>The file path or udp:// address.</summary>
@@ -54,6 +57,10 @@ public sealed partial class VideoSource : IAsyncDisposable
 
     /// <summary>
     /// A file path, or <c>udp://ADDRESS:PORT</c> to listen on (bound at once, so a sender may start right after).
+    /// ADDRESS is an IP address of this machine, a network interface name (eth0: its IPv4 address) or empty / @
+    /// for loopback only (127.0.0.1): listening on every interface takes an explicit udp://0.0.0.0:PORT. A
+    /// <c>?from=ADDR[,ADDR/BITS...]</c> query (or <see cref="VideoSourceOptions.UdpAllowedSenders"/>) limits the
+    /// senders; datagrams from others are dropped and counted, so a stranger cannot inject telemetry.
     /// Throws <see cref="VideoException"/> for a missing file or a port that cannot be bound.
     /// </summary>
     public static VideoSource Open(string source, VideoSourceOptions? options = null)
@@ -63,12 +70,15 @@ public sealed partial class VideoSource : IAsyncDisposable
         if (source.StartsWith("udp://", StringComparison.OrdinalIgnoreCase))
         {
             var endpoint = ParseUdp(source);
+            var allowed = ParseSenders(source, options.UdpAllowedSenders.Concat(SendersFromQuery(source)));
             try
             {
-                var udp = new UdpClient(AddressFamily.InterNetwork);
+                var udp = new UdpClient(endpoint.AddressFamily);
                 udp.Client.ReceiveBufferSize = 8 * 1024 * 1024;
                 udp.Client.Bind(endpoint);
-                return new VideoSource(source, options, udp);
+                var opened = new VideoSource(source, options, udp, allowed);
+                opened.Stats.ListeningOn = udp.Client.LocalEndPoint?.ToString();
+                return opened;
             }
             catch (SocketException e)
             {
@@ -94,7 +104,7 @@ public sealed partial class VideoSource : IAsyncDisposable
         }
 
         var colon = rest.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(rest[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        if (colon < 0 || !int.TryParse(rest[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
         {
             throw new VideoException($"{source}: expected udp://ADDRESS:PORT, e.g. udp://127.0.0.1:5600");
         }
@@ -102,15 +112,92 @@ public sealed partial class VideoSource : IAsyncDisposable
         var host = rest[..colon].Trim('[', ']');
         if (host is "" or "@")
         {
-            return new IPEndPoint(IPAddress.Any, port);
+            // No address named: this machine only. A stream from elsewhere needs its interface named on purpose.
+            return new IPEndPoint(IPAddress.Loopback, port);
         }
 
-        if (!IPAddress.TryParse(host, out var address))
+        if (IPAddress.TryParse(host, out var address))
         {
-            throw new VideoException($"{source}: '{host}' is not an IP address");
+            return new IPEndPoint(address, port);
         }
 
-        return new IPEndPoint(address, port);
+        var nic = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces().FirstOrDefault(n => n.Name == host)
+            ?? throw new VideoException($"{source}: '{host}' is neither an IP address nor a network interface of this machine");
+        var ipv4 = nic.GetIPProperties().UnicastAddresses.Select(u => u.Address).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+            ?? throw new VideoException($"{source}: network interface {host} has no IPv4 address");
+        return new IPEndPoint(ipv4, port);
+    }
+
+    private static IEnumerable<string> SendersFromQuery(string source)
+    {
+        var q = source.IndexOf('?', StringComparison.Ordinal);
+        if (q < 0)
+        {
+            return [];
+        }
+
+        return source[(q + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Where(p => p.StartsWith("from=", StringComparison.OrdinalIgnoreCase))
+            .SelectMany(p => Uri.UnescapeDataString(p[5..]).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    /// <summary>Addresses and CIDR blocks of allowed senders; a clear error naming the bad one.</summary>
+    internal static IReadOnlyList<(IPAddress Network, int PrefixLength)> ParseSenders(string source, IEnumerable<string> senders)
+    {
+        var list = new List<(IPAddress, int)>();
+        foreach (var text in senders)
+        {
+            var slash = text.IndexOf('/', StringComparison.Ordinal);
+            var addressText = slash < 0 ? text : text[..slash];
+            if (!IPAddress.TryParse(addressText, out var address))
+            {
+                throw new VideoException($"{source}: allowed sender '{text}' is not an IP address or ADDRESS/BITS block");
+            }
+
+            var bits = address.GetAddressBytes().Length * 8;
+            var prefix = bits;
+            if (slash >= 0 && (!int.TryParse(text[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out prefix) || prefix > bits))
+            {
+                throw new VideoException($"{source}: allowed sender '{text}' has a bad prefix length (0-{bits})");
+            }
+
+            list.Add((address, prefix));
+        }
+
+        return list;
+    }
+
+    internal static bool IsAllowed(IPAddress sender, IReadOnlyList<(IPAddress Network, int PrefixLength)> allowed)
+    {
+        if (allowed.Count == 0)
+        {
+            return true;
+        }
+
+        if (sender.IsIPv4MappedToIPv6)
+        {
+            sender = sender.MapToIPv4();
+        }
+
+        var bytes = sender.GetAddressBytes();
+        foreach (var (network, prefix) in allowed)
+        {
+            var net = network.GetAddressBytes();
+            if (net.Length != bytes.Length)
+            {
+                continue;
+            }
+
+            var whole = prefix / 8;
+            var rest = prefix % 8;
+            if (bytes.AsSpan(0, whole).SequenceEqual(net.AsSpan(0, whole))
+                && (rest == 0 || ((bytes[whole] ^ net[whole]) & (0xFF << (8 - rest)) & 0xFF) == 0))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -304,6 +391,17 @@ public sealed partial class VideoSource : IAsyncDisposable
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
                 return; // the sender fell silent: the live stream has ended
+            }
+
+            if (!IsAllowed(datagram.RemoteEndPoint.Address, _allowedSenders))
+            {
+                // A stranger's datagram: never decoded (it could carry forged telemetry), only counted.
+                lock (_gate)
+                {
+                    Stats.ForeignDatagrams++;
+                }
+
+                continue;
             }
 
             received = true;

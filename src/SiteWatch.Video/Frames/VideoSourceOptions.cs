@@ -15,6 +15,13 @@ public sealed record VideoSourceOptions
     /// <summary>A live UDP source ends after this long without a datagram, once the first one has arrived.</summary>
     public TimeSpan UdpIdleTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Senders a live UDP source accepts (addresses or CIDR blocks, e.g. 10.0.0.5 or 10.0.0.0/24); datagrams from
+    /// anyone else are dropped and counted (<see cref="VideoSourceStats.ForeignDatagrams"/>). Empty: any sender on the
+    /// bound interface. Also given in the source as <c>udp://ADDRESS:PORT?from=10.0.0.5,10.0.1.0/24</c>.
+    /// </summary>
+    public IReadOnlyList<string> UdpAllowedSenders { get; init; } = [];
+
     /// <summary>Bytes ffmpeg reads to identify the streams before decoding (smaller starts a live stream sooner).</summary>
     public int ProbeSizeBytes { get; init; } = 1_000_000;
 

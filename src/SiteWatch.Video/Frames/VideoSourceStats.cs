@@ -23,6 +23,12 @@ public sealed class VideoSourceStats
     /// <summary>UDP datagrams received (0 for files).</summary>
     public long Datagrams { get; internal set; }
 
+    /// <summary>UDP datagrams from senders outside the allowed ones, dropped (never decoded).</summary>
+    public long ForeignDatagrams { get; internal set; }
+
+    /// <summary>The address a live source listens on (null for files).</summary>
+    public string? ListeningOn { get; internal set; }
+
     /// <summary>Transport-level errors (sync loss, continuity, truncation ...).</summary>
     public long TsErrors { get; internal set; }
 

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using SiteWatch.Core;
+using SiteWatch.Core.Alerts;
 
 namespace SiteWatch.Video.Watch;
 
@@ -47,9 +48,15 @@ public sealed class CotSink : IAlertSink
 
     public string Name => $"cot {_endpoint.Scheme}://{_endpoint.Host}:{_endpoint.Port}";
 
-    public async Task DeliverAsync(WatchAlert alert, CancellationToken cancellationToken)
+    public Task DeliverAsync(WatchAlert alert, CancellationToken cancellationToken) =>
+        SendAsync(Encoding.UTF8.GetBytes(CotEvent.ToXml(alert, _options)), cancellationToken);
+
+    /// <summary>
+    /// Sends one rendered event: a datagram, or onto the TCP connection (opened, or opened again when the peer closed
+    /// it). Throws <see cref="IOException"/> when it could not be written; the next call connects again.
+    /// </summary>
+    public async Task SendAsync(byte[] bytes, CancellationToken cancellationToken)
     {
-        var bytes = Encoding.UTF8.GetBytes(CotEvent.ToXml(alert, _options));
         if (_endpoint.Scheme == "udp")
         {
             _udp ??= new UdpClient(_endpoint.HostNameType == UriHostNameType.IPv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork);
@@ -123,7 +130,7 @@ public sealed class WebhookSink : IAlertSink
             ? uri
             : throw new SiteWatchException($"--webhook {text}: expected an http:// or https:// URL");
 
-    public string Name => $"webhook {_url}";
+    public string Name => $"webhook {SecretMask.Url(_url.ToString())}";
 
     /// <summary>Deliveries that needed more than one attempt.</summary>
     public int Retried { get; private set; }
@@ -151,7 +158,7 @@ public sealed class WebhookSink : IAlertSink
             {
                 if (attempt >= _attempts)
                 {
-                    throw new IOException($"{Name}: {e.Message}", e);
+                    throw new IOException($"{Name}: {SecretMask.Text(e.Message)}", e);
                 }
             }
 
@@ -179,8 +186,18 @@ public static class AlertJson
     };
 }
 
-/// <summary>Delivery figures of one sink.</summary>
-public sealed record SinkReport(string Name, int Delivered, int Undelivered, IReadOnlyList<string> Problems);
+/// <summary>
+/// Delivery figures of one sink or destination. <see cref="Undelivered"/> is everything that did not get there;
+/// for a persistent outbox it splits into <see cref="Pending"/> (kept, sent by a later run or 'alerts deliver') and
+/// <see cref="Failed"/> (out of attempts).
+/// </summary>
+public sealed record SinkReport(string Name, int Delivered, int Undelivered, IReadOnlyList<string> Problems)
+{
+    public int Pending { get; init; }
+    public int Failed { get; init; }
+    /// <summary>Where undelivered alerts are kept, when they are (an outbox file or catalog).</summary>
+    public string? KeptIn { get; init; }
+}
 
 /// <summary>
 /// Hands alerts to every sink on its own background loop, so a slow or dead endpoint never holds up the frame loop.
@@ -245,7 +262,14 @@ public sealed class AlertDispatcher : IAsyncDisposable
                 catch (Exception e) when (e is IOException or SocketException or HttpRequestException)
                 {
                     Interlocked.Increment(ref lane.Undelivered);
-                    AddProblem(lane, $"alert {alert.Id}: {e.Message}");
+                    AddProblem(lane, $"alert {alert.Id}: {SecretMask.Text(e.Message)}");
+                }
+                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+                {
+                    // The alert in flight at shutdown did not get there: it counts as undelivered, like those queued.
+                    Interlocked.Increment(ref lane.Undelivered);
+                    AddProblem(lane, $"alert {alert.Id}: stopped at shutdown before it was delivered");
+                    throw;
                 }
             }
         }

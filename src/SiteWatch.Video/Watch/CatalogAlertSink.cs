@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using SiteWatch.Core;
+using SiteWatch.Core.Alerts;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Ingest;
 
@@ -8,14 +9,17 @@ namespace SiteWatch.Video.Watch;
 
 /// <summary>
 /// Stores watch alerts in a site's catalog beside the alerts raised on its scenes (source "video"), with the snapshot
-/// moved into the workspace in the same step as the row. The key is the video source plus the alert's own id, so
-/// watching the same recording again stores nothing twice.
+/// moved into the workspace in the same step as the row, and one outbox row per webhook of the site's alert rules
+/// written in the same transaction (sent by <see cref="WatchDelivery"/> or 'sitewatch alerts deliver', signed, with
+/// backoff). The key is the alert's recording-based key (content hash, zone, rule, track, media time), so watching
+/// the same recording again stores nothing twice.
 /// </summary>
 public sealed class CatalogAlertSink : IAlertSink
 {
     private readonly Workspace _workspace;
     private readonly Site _site;
     private readonly string _source;
+    private readonly IReadOnlyList<DeliveryTarget> _targets;
 
     public CatalogAlertSink(Workspace workspace, string siteName, string source)
     {
@@ -23,7 +27,19 @@ public sealed class CatalogAlertSink : IAlertSink
         _site = workspace.Catalog.GetSite(siteName);
         _source = source;
         workspace.EnsureWritable();
+        Webhooks = workspace.Catalog.TryGetAlertRules(_site.Id) is { } stored
+            ? AlertRuleSet.Parse(stored.Json, $"alert rules of site {_site.Name} (from {stored.SourcePath})").Webhooks
+            : [];
+        _targets = Webhooks.Select(w => new DeliveryTarget(w.Url, w.MaxAttempts)).ToList();
     }
+
+    /// <summary>The site's webhooks (from its stored alert rules) every stored alert gets an outbox row for.</summary>
+    public IReadOnlyList<WebhookConfig> Webhooks { get; }
+
+    public Site Site => _site;
+
+    /// <summary>Called after an alert was stored, to wake the delivery loop.</summary>
+    public Action? OnStored { get; init; }
 
     public string Name => $"catalog {_workspace.Root} site {_site.Name}";
 
@@ -47,6 +63,7 @@ public sealed class CatalogAlertSink : IAlertSink
         {
             ["video"] = _source,
             ["alert_id"] = alert.Id,
+            ["alert_uid"] = alert.Uid,
             ["zone"] = alert.Zone,
             ["track_id"] = alert.TrackId,
             ["class"] = alert.ClassName,
@@ -73,13 +90,14 @@ public sealed class CatalogAlertSink : IAlertSink
             Message = string.Create(inv, $"{alert.ClassName} (track {alert.TrackId}) {alert.Rule} {alert.Zone} at {alert.Latitude:0.00000}N {alert.Longitude:0.00000}E, video {alert.VideoSeconds:0.00} s"),
             Evidence = evidence,
             GeometryGeoJson = string.Create(inv, $"{{\"type\":\"Point\",\"coordinates\":[{alert.Longitude:R},{alert.Latitude:R}]}}"),
-            Key = $"video:{_source}:{alert.Id}",
+            Key = alert.Key is { } key ? $"video:{key}" : $"video:{_source}:{alert.Id}",
         };
         try
         {
-            if (_workspace.Catalog.CommitAlert(draft, [], chip) is not null)
+            if (_workspace.Catalog.CommitAlert(draft, _targets, chip) is not null)
             {
                 Stored++;
+                OnStored?.Invoke();
             }
         }
         finally

@@ -8,7 +8,18 @@ namespace SiteWatch.Video.Watch;
 /// </summary>
 public sealed record WatchAlert
 {
+    /// <summary>This run's name for the alert (snapshot file name, CoT uid): differs between runs.</summary>
     public required string Id { get; init; }
+
+    /// <summary>
+    /// What was alerted, independent of when it was watched: the recording's identity (content hash, or the live
+    /// stream's sensor time), zone, rule, track and media time. Watching the same recording again gives the same keys,
+    /// so catalogs and outboxes store and send nothing twice. Null for alerts made outside a pipeline.
+    /// </summary>
+    public string? Key { get; init; }
+
+    /// <summary>The stable id derived from <see cref="Key"/>: payload field and Idempotency-Key of every delivery.</summary>
+    public string? Uid { get; init; }
     public required string Rule { get; init; }
     public required string Zone { get; init; }
     public required int TrackId { get; init; }

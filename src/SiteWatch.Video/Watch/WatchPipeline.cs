@@ -40,6 +40,16 @@ public sealed record WatchOptions
 
     /// <summary>Stream problems listed in the summary (the rest are only counted).</summary>
     public int MaxListedProblems { get; init; } = 50;
+
+    /// <summary>
+    /// The recording's identity for alert keys (<see cref="RecordingIdentity.OfFile"/>), so watching it again raises
+    /// alerts with the same keys. Null for a live stream: keys then use each frame's KLV sensor time (the time on
+    /// the ground), or this run's start where a frame has none.
+    /// </summary>
+    public string? RecordingId { get; init; }
+
+    /// <summary>Waits at shutdown for the stores (catalog, outbox) to take queued alerts.</summary>
+    public TimeSpan SinkGrace { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>What the run is doing, for a status line.</summary>
@@ -94,6 +104,7 @@ public sealed class WatchPipeline : IAsyncDisposable
     private readonly ByteTracker _tracker;
     private readonly ZoneRuleEngine _rules;
     private readonly AlertDispatcher _dispatcher;
+    private readonly WatchDelivery? _delivery;
     private readonly StreamWriter _alertLog;
     private readonly string _snapshotDirectory;
     private readonly string _runId = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture);
@@ -114,7 +125,9 @@ public sealed class WatchPipeline : IAsyncDisposable
     private TimeSpan _lastStatus;
     private TimeSpan _detectionElapsed;
 
-    public WatchPipeline(IReadOnlyList<WatchZone> zones, IFrameDetector detector, WatchOptions options, IEnumerable<IAlertSink>? sinks = null)
+    /// <param name="delivery">Sends what the sinks stored (outbox, catalog) in the background; its report joins the summary. Not owned.</param>
+    public WatchPipeline(IReadOnlyList<WatchZone> zones, IFrameDetector detector, WatchOptions options, IEnumerable<IAlertSink>? sinks = null,
+        WatchDelivery? delivery = null)
     {
         if (options.DetectEvery < 1)
         {
@@ -132,6 +145,7 @@ public sealed class WatchPipeline : IAsyncDisposable
         // Appended, never rewritten: alerts of earlier runs into the same folder are kept.
         _alertLog = new StreamWriter(new FileStream(Path.Combine(options.OutputDirectory, "alerts.jsonl"), FileMode.Append, FileAccess.Write, FileShare.Read));
         _dispatcher = new AlertDispatcher(sinks ?? []);
+        _delivery = delivery;
     }
 
     /// <summary>Footprints, tracks and alerts so far.</summary>
@@ -364,9 +378,12 @@ public sealed class WatchPipeline : IAsyncDisposable
         DateTimeOffset? sensorTime = frame.Telemetry?.TryGetItem(St0601.PrecisionTimeStamp, out var stamp) == true && stamp.AsDateTime() is { } t
             ? new DateTimeOffset(t, TimeSpan.Zero) : Record.Absolute(frame.Time);
         var latency = (DateTimeOffset.UtcNow - frame.ArrivedAt).TotalMilliseconds;
+        var key = AlertKey(hit, frame, track);
         var alert = new WatchAlert
         {
             Id = id,
+            Key = key,
+            Uid = Core.Alerts.AlertIdentity.Uid("video", key),
             Rule = hit.Rule.ToString().ToLowerInvariant(),
             Zone = hit.Zone.Name,
             TrackId = track.Id,
@@ -392,6 +409,26 @@ public sealed class WatchPipeline : IAsyncDisposable
         Record.Alerts.Add(alert);
         _dispatcher.Publish(alert);
         OnAlert?.Invoke(alert);
+    }
+
+    /// <summary>
+    /// What was alerted, independent of the run: recording (content hash) + zone + rule + track + media time (the
+    /// frame's PTS, else its index); for a live stream the frame's KLV sensor time stands for the media time.
+    /// </summary>
+    private string AlertKey(RuleHit hit, VideoFrame frame, Track track)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var what = string.Create(inv, $"{hit.Zone.Name}|{hit.Rule.ToString().ToLowerInvariant()}|track {track.Id}");
+        if (_options.RecordingId is { } recording)
+        {
+            var media = frame.Pts90k is { } pts ? string.Create(inv, $"pts {pts}") : string.Create(inv, $"frame {frame.Index}");
+            return $"{recording}|{what}|{media}";
+        }
+
+        var klvTime = frame.Telemetry?.TryGetItem(St0601.PrecisionTimeStamp, out var stamp) == true && stamp.AsDateTime() is { } t ? t : (DateTime?)null;
+        return klvTime is { } sensor
+            ? string.Create(inv, $"live|{what}|{sensor:yyyy-MM-ddTHH:mm:ss.ffffffZ}")
+            : string.Create(inv, $"run {_runId}|{what}|frame {frame.Index}");
     }
 
     private void Keep(Track track)
@@ -464,7 +501,12 @@ public sealed class WatchPipeline : IAsyncDisposable
 
         FlightExport.WriteGeoJson(Record, Path.Combine(_options.OutputDirectory, "flight.geojson"));
         FlightExport.WriteKml(Record, Path.Combine(_options.OutputDirectory, "flight.kml"));
-        var sinks = await _dispatcher.CompleteAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        var sinks = await _dispatcher.CompleteAsync(_options.SinkGrace).ConfigureAwait(false);
+        if (_delivery is not null)
+        {
+            // Everything is stored by now: the delivery loop gets its last chance, then says what is left.
+            sinks = [.. sinks, .. await _delivery.CompleteAsync().ConfigureAwait(false)];
+        }
         // The video lasts until the end of its last frame; with at least one frame interval it is never zero.
         var videoSeconds = _frames == 0 ? 0 : _videoTime.TotalSeconds + _videoTime.TotalSeconds / Math.Max(1, _frames - 1);
         return new WatchSummary

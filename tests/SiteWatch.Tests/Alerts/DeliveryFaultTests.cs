@@ -1,0 +1,321 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using SiteWatch.Core.Alerts;
+using SiteWatch.Core.Catalog;
+using SiteWatch.Core.Workflows;
+using SiteWatch.Tests.Cli;
+
+namespace SiteWatch.Tests.Alerts;
+
+/// <summary>
+/// Webhook delivery from a site's outbox under faults, against real listeners on loopback: a receiver that is down,
+/// answers 500, closes the connection mid-request or hangs; two deliverers at once; a restart in between. Backoff and
+/// timeouts are short options here; nothing is asserted about elapsed time.
+/// </summary>
+public sealed class DeliveryFaultTests
+{
+    private static readonly DateTime T0 = new(2024, 11, 1, 12, 0, 0, DateTimeKind.Utc);
+
+    private static readonly WebhookDeliveryOptions Fast = new()
+    {
+        // Generous: a loaded test machine must not turn a slow answer into a failed attempt. The hanging receiver's test sets its own.
+        Timeout = TimeSpan.FromSeconds(20),
+        FirstRetryDelay = TimeSpan.FromSeconds(30),
+        Lease = TimeSpan.FromMinutes(1),
+    };
+
+    /// <summary>A workspace with one site and <paramref name="alerts"/> stored alerts, each with a delivery to the port.</summary>
+    private static (Workspace Workspace, Site Site, WebhookConfig Hook) Stored(TempDir dir, int port, int alerts, int maxAttempts = 5)
+    {
+        var aoi = dir.File("aoi.geojson");
+        File.WriteAllText(aoi, """{"type":"Polygon","coordinates":[[[1.59,42.54],[1.61,42.54],[1.61,42.56],[1.59,42.56],[1.59,42.54]]]}""");
+        var workspace = Workspace.Init(dir.File("ws"));
+        var site = SiteSetup.AddSite(workspace, "border", aoi, 1.0, null, [], null);
+        var hook = new WebhookConfig($"http://127.0.0.1:{port}/hook", "s3cret", maxAttempts);
+        for (var i = 0; i < alerts; i++)
+        {
+            Assert.NotNull(workspace.Catalog.CommitAlert(Draft(site, $"key-{i}"), [new DeliveryTarget(hook.Url, maxAttempts)]));
+        }
+        return (workspace, site, hook);
+    }
+
+    private static AlertRecord Draft(Site site, string key) => new()
+    {
+        Id = 0, SiteId = site.Id, Source = AlertSource.Video, RuleName = "zone: cross", Kind = "cross", RaisedUtc = T0, ObservedUtc = T0,
+        Severity = "warning", Message = $"alert {key}", Evidence = "{}", Key = key,
+    };
+
+    private static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    /// <summary>An HTTP receiver on loopback answering each request with the status <paramref name="status"/> picks (by request number).</summary>
+    private sealed class Receiver : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly Task _serving;
+
+        public Receiver(int port, Func<int, int> status)
+        {
+            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            _listener.Start();
+            _serving = Task.Run(() =>
+            {
+                var n = 0;
+                while (_listener.IsListening)
+                {
+                    HttpListenerContext context;
+                    try
+                    {
+                        context = _listener.GetContext();
+                    }
+                    catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+                    {
+                        return;
+                    }
+                    using (var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8))
+                    {
+                        Requests.Enqueue((reader.ReadToEnd(), context.Request.Headers[AlertIdentity.IdempotencyHeader], context.Request.Headers[WebhookDelivery.SignatureHeader]));
+                    }
+                    context.Response.StatusCode = status(n++);
+                    context.Response.Close();
+                }
+            });
+        }
+
+        public ConcurrentQueue<(string Body, string? Key, string? Signature)> Requests { get; } = new();
+
+        public void Dispose()
+        {
+            _listener.Stop();
+            _listener.Close();
+            _serving.Wait(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    [Fact]
+    public async Task Two_deliverers_at_once_send_every_delivery_exactly_once()
+    {
+        using var dir = new TempDir();
+        var port = FreePort();
+        var (workspace, site, hook) = Stored(dir, port, alerts: 11);
+        using var _ = workspace;
+        using var receiver = new Receiver(port, _ => 200);
+        using var second = workspace.Catalog.OpenAnotherConnection();
+        using var third = workspace.Catalog.OpenAnotherConnection();
+        using var start = new Barrier(2);
+        DeliveryReport Deliver(SiteCatalog catalog, string who)
+        {
+            start.SignalAndWait();
+            return WebhookDelivery.DeliverDue(catalog, site, [hook], T0, Fast with { Claimer = who });
+        }
+        var a = Task.Run(() => Deliver(second, "process-a"));
+        var b = Task.Run(() => Deliver(third, "process-b"));
+        var reports = await Task.WhenAll(a, b);
+
+        Assert.True(11 == reports[0].Delivered + reports[1].Delivered, string.Join("; ", reports.SelectMany(r => r.Attempted).Select(d => d.LastError)));
+        Assert.Equal(11, receiver.Requests.Count);
+        Assert.Equal(11, receiver.Requests.Select(r => r.Key).Distinct().Count());
+        Assert.All(workspace.Catalog.ListDeliveries(site.Id), d => Assert.Equal((DeliveryState.Delivered, 1), (d.State, d.Attempts)));
+        Assert.Empty(WebhookDelivery.DeliverDue(workspace.Catalog, site, [hook], T0 + TimeSpan.FromDays(1), Fast).Attempted);
+    }
+
+    [Fact]
+    public void A_receiver_answering_500_is_retried_after_its_backoff_and_gets_the_alert_once_with_the_same_key()
+    {
+        using var dir = new TempDir();
+        var port = FreePort();
+        var (workspace, site, hook) = Stored(dir, port, alerts: 1);
+        using var _ = workspace;
+        using var receiver = new Receiver(port, n => n == 0 ? 500 : 200);
+
+        var first = WebhookDelivery.DeliverDue(workspace.Catalog, site, [hook], T0, Fast);
+        var failed = Assert.Single(first.Attempted);
+        Assert.Equal((DeliveryState.Pending, 1), (failed.State, failed.Attempts));
+        Assert.Contains("HTTP 500", failed.LastError);
+        Assert.Equal(T0 + Fast.FirstRetryDelay, failed.NextAttemptUtc);
+        // Not due again before its backoff ends.
+        Assert.Empty(WebhookDelivery.DeliverDue(workspace.Catalog, site, [hook], T0 + TimeSpan.FromSeconds(10), Fast).Attempted);
+
+        var second = WebhookDelivery.DeliverDue(workspace.Catalog, site, [hook], T0 + Fast.FirstRetryDelay, Fast);
+        Assert.Equal(1, second.Delivered);
+        Assert.Equal(2, receiver.Requests.Count);
+        var keys = receiver.Requests.Select(r => r.Key).ToList();
+        Assert.NotNull(keys[0]);
+        Assert.Equal(keys[0], keys[1]);
+        Assert.All(receiver.Requests, r => Assert.Contains($"\"uid\":\"{keys[0]}\"", r.Body));
+        Assert.All(receiver.Requests, r => Assert.Equal(WebhookDelivery.Signature("s3cret", Encoding.UTF8.GetBytes(r.Body)), r.Signature));
+    }
+
+    [Fact]
+    public async Task A_receiver_that_closes_the_connection_mid_request_or_hangs_is_retried_and_then_delivered()
+    {
+        using var dir = new TempDir();
+        var port = FreePort();
+        var (workspace, site, hook) = Stored(dir, port, alerts: 1);
+        using var _ = workspace;
+
+        // 1: reads the start of the request, then drops the connection.
+        var rude = new TcpListener(IPAddress.Loopback, port);
+        rude.Start();
+        var dropping = Task.Run(() =>
+        {
+            using var client = rude.AcceptTcpClient();
+            client.GetStream().ReadExactly(new byte[16]);
+            client.Client.Close();
+        });
+        var first = Assert.Single(WebhookDelivery.DeliverDue(workspace.Catalog, site, [hook], T0, Fast).Attempted);
+        await dropping.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(DeliveryState.Pending, first.State);
+        Assert.False(string.IsNullOrWhiteSpace(first.LastError));
+
+        // 2: accepts, reads the whole request and never answers (a receiver 30 s slow, past our timeout).
+        string? hangingKey = null;
+        var hanging = Task.Run(() =>
+        {
+            using var client = rude.AcceptTcpClient();
+            var text = new StringBuilder();
+            var buffer = new byte[4096];
+            var stream = client.GetStream();
+            while (!text.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                var n = stream.Read(buffer);
+                if (n == 0)
+                {
+                    break;
+                }
+                text.Append(Encoding.ASCII.GetString(buffer, 0, n));
+            }
+            hangingKey = text.ToString().Split("\r\n").FirstOrDefault(l => l.StartsWith(AlertIdentity.IdempotencyHeader + ":", StringComparison.OrdinalIgnoreCase))?.Split(':', 2)[1].Trim();
+            // Hold the connection until the client gives up.
+            try
+            {
+                while (stream.Read(buffer) > 0)
+                {
+                }
+            }
+            catch (IOException)
+            {
+                // The client reset it.
+            }
+        });
+        var second = Assert.Single(WebhookDelivery.DeliverDue(workspace.Catalog, site, [hook], T0 + TimeSpan.FromMinutes(1), Fast with { Timeout = TimeSpan.FromSeconds(1) }).Attempted);
+        Assert.Equal((DeliveryState.Pending, 2), (second.State, second.Attempts));
+        Assert.Contains("no answer within 1 s", second.LastError);
+        rude.Stop();
+        await hanging.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // 3: the receiver is back: delivered, with the key the hung attempt carried (the receiver can drop a repeat).
+        using var receiver = new Receiver(port, _ => 204);
+        var third = WebhookDelivery.DeliverDue(workspace.Catalog, site, [hook], T0 + TimeSpan.FromHours(1), Fast);
+        Assert.True(1 == third.Delivered, string.Join("; ", third.Attempted.Select(d => d.LastError)));
+        var (_, key, _) = Assert.Single(receiver.Requests);
+        Assert.NotNull(hangingKey);
+        Assert.Equal(hangingKey, key);
+    }
+
+    [Fact]
+    public void Pending_deliveries_survive_a_restart_and_an_expired_claim_is_taken_over()
+    {
+        using var dir = new TempDir();
+        var port = FreePort();
+        var (workspace, site, hook) = Stored(dir, port, alerts: 2);
+        // Receiver down: both stay pending.
+        Assert.Equal(2, WebhookDelivery.DeliverDue(workspace.Catalog, site, [hook], T0, Fast).Retrying);
+        // A process claims one and dies without recording anything.
+        var claimed = workspace.Catalog.ClaimNextDelivery(site.Id, T0 + TimeSpan.FromHours(1), "dead-process", T0 + TimeSpan.FromHours(1) + TimeSpan.FromMinutes(2));
+        Assert.NotNull(claimed);
+        workspace.Dispose();
+
+        using var reopened = Workspace.Open(dir.File("ws"));
+        using var receiver = new Receiver(port, _ => 200);
+        // While the dead process's lease runs, only the other delivery goes.
+        var during = WebhookDelivery.DeliverDue(reopened.Catalog, site, [hook], T0 + TimeSpan.FromHours(1) + TimeSpan.FromMinutes(1), Fast);
+        Assert.Equal(1, during.Delivered);
+        Assert.NotEqual(claimed.Id, Assert.Single(during.Attempted).Id);
+        // After it, the claimed one is taken over and delivered.
+        var after = WebhookDelivery.DeliverDue(reopened.Catalog, site, [hook], T0 + TimeSpan.FromHours(2), Fast);
+        Assert.Equal(claimed.Id, Assert.Single(after.Attempted).Id);
+        Assert.Equal(1, after.Delivered);
+        Assert.Equal(2, receiver.Requests.Count);
+        Assert.All(reopened.Catalog.ListDeliveries(site.Id), d => Assert.Equal(DeliveryState.Delivered, d.State));
+    }
+
+    [Fact]
+    public void Storing_the_same_alert_twice_stores_it_once()
+    {
+        using var dir = new TempDir();
+        var (workspace, site, hook) = Stored(dir, FreePort(), alerts: 1);
+        using var _ = workspace;
+        Assert.Null(workspace.Catalog.CommitAlert(Draft(site, "key-0"), [new DeliveryTarget(hook.Url, 5)]));
+        Assert.Single(workspace.Catalog.ListAlerts(site.Id));
+        Assert.Single(workspace.Catalog.ListDeliveries(site.Id));
+    }
+
+    [Fact]
+    public void A_version_4_catalog_gets_the_claim_columns_and_keeps_its_pending_deliveries()
+    {
+        using var dir = new TempDir();
+        var (workspace, site, hook) = Stored(dir, FreePort(), alerts: 2);
+        workspace.Dispose();
+        using (var raw = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={dir.File("ws/sitewatch.db")};Pooling=False"))
+        {
+            raw.Open();
+            using var downgrade = raw.CreateCommand();
+            downgrade.CommandText = """
+                ALTER TABLE alert_deliveries DROP COLUMN claimed_by;
+                ALTER TABLE alert_deliveries DROP COLUMN lease_until_utc;
+                PRAGMA user_version = 4;
+                """;
+            downgrade.ExecuteNonQuery();
+        }
+
+        using var reopened = Workspace.Open(dir.File("ws"));
+        Assert.Equal(2, reopened.Catalog.DueDeliveries(site.Id, T0).Count);
+        Assert.NotNull(reopened.Catalog.ClaimNextDelivery(site.Id, T0, "me", T0 + TimeSpan.FromMinutes(1)));
+        Assert.NotNull(reopened.Catalog.ClaimNextDelivery(site.Id, T0, "other", T0 + TimeSpan.FromMinutes(1)));
+        Assert.Null(reopened.Catalog.ClaimNextDelivery(site.Id, T0, "third", T0 + TimeSpan.FromMinutes(1)));
+        Assert.Equal(hook.Url, reopened.Catalog.ListDeliveries(site.Id)[0].TargetUrl);
+    }
+
+    [Theory]
+    [InlineData("http://alice:hunter2@127.0.0.1:9000/hook", "http://alice:***@127.0.0.1:9000/hook")]
+    [InlineData("https://hooks.example/x?token=abc123&site=2", "https://hooks.example/x?token=***&site=2")]
+    [InlineData("POST to http://u:p@h/x failed (api_key=zzz)", "POST to http://u:***@h/x failed (api_key=zzz)")]
+    [InlineData("http://127.0.0.1:9000/hook", "http://127.0.0.1:9000/hook")]
+    public void Credentials_in_urls_are_masked(string text, string expected) => Assert.Equal(expected, SecretMask.Text(text));
+
+    [Fact]
+    public void Cli_alerts_rules_masks_the_webhook_password_and_its_help_is_shown()
+    {
+        using var dir = new TempDir();
+        var ws = dir.File("ws");
+        Assert.Equal(0, CliTests.Run(null, "init", ws).Code);
+        File.WriteAllText(dir.File("aoi.geojson"), """{"type":"Polygon","coordinates":[[[1.59,42.54],[1.61,42.54],[1.61,42.56],[1.59,42.56],[1.59,42.54]]]}""");
+        Assert.Equal(0, CliTests.Run(ws, "site", "add", "border", "--aoi", dir.File("aoi.geojson"), "--gsd", "1").Code);
+        File.WriteAllText(dir.File("rules.json"), """
+            {"rules": [{"name": "more vehicles", "kind": "count_above_baseline", "class": "vehicle"}],
+             "webhooks": [{"url": "http://alice:hunter2@127.0.0.1:9000/hook?token=t0ps3cret", "secret": "hmac-key"}]}
+            """);
+        foreach (var args in new[] { new[] { "alerts", "rules", "--site", "border", "--file", dir.File("rules.json") }, ["alerts", "rules", "--site", "border", "--json"] })
+        {
+            var (code, stdout, stderr) = CliTests.Run(ws, args);
+            Assert.True(code == 0, stderr);
+            Assert.DoesNotContain("hunter2", stdout + stderr);
+            Assert.DoesNotContain("t0ps3cret", stdout + stderr);
+            Assert.DoesNotContain("hmac-key", stdout + stderr);
+            Assert.Contains("alice:***@127.0.0.1:9000", stdout);
+        }
+
+        var help = CliTests.Run(null, "alerts", "rules", "--help");
+        Assert.True(help.Code == 0, help.Err);
+        Assert.Contains("\"rules\": [...]", help.Out);
+    }
+}

@@ -1,0 +1,236 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using SiteWatch.Core.Alerts;
+using SiteWatch.Core.Catalog;
+using SiteWatch.Core.Workflows;
+using SiteWatch.Video.Watch;
+
+namespace SiteWatch.Video.Tests.Watch;
+
+/// <summary>
+/// A watch's persistent delivery (local outbox file, site catalog outbox) with real listeners on loopback: receivers
+/// that come up late, a restart in between, the same recording watched twice. Short backoffs come from the options;
+/// waits are for events (a request received), never for a time.
+/// </summary>
+public sealed class OutboxDeliveryTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("sw-outbox-");
+
+    private static readonly WatchDeliveryOptions Fast = new()
+    {
+        Retry = new WebhookDeliveryOptions { Timeout = TimeSpan.FromSeconds(2), FirstRetryDelay = TimeSpan.FromMilliseconds(20), MaxRetryDelay = TimeSpan.FromMilliseconds(200) },
+        PollInterval = TimeSpan.FromMilliseconds(20),
+        ShutdownGrace = TimeSpan.FromSeconds(30),
+        CotConnectTimeout = TimeSpan.FromSeconds(1),
+    };
+
+    public void Dispose() => _dir.Delete(true);
+
+    private static WatchAlert Alert(int n) => AlertDeliveryTests.Alert($"run-{n:0000}") with { Key = $"sha256:abc|zone|cross|track {n}|pts {n * 3000}", Uid = AlertIdentity.Uid("video", $"k{n}") };
+
+    private static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    private static (HttpListener Listener, ConcurrentQueue<(string Body, string? Key)> Bodies, Task Serving) Receiver(int port)
+    {
+        var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var bodies = new ConcurrentQueue<(string, string?)>();
+        var serving = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await listener.GetContextAsync();
+                }
+                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+                {
+                    return;
+                }
+                using (var reader = new StreamReader(context.Request.InputStream))
+                {
+                    bodies.Enqueue((await reader.ReadToEndAsync(), context.Request.Headers[AlertIdentity.IdempotencyHeader]));
+                }
+                context.Response.StatusCode = 200;
+                context.Response.Close();
+            }
+        });
+        return (listener, bodies, serving);
+    }
+
+    [Fact]
+    public async Task Webhook_and_cot_tcp_receivers_that_come_up_late_get_every_alert_exactly_once()
+    {
+        var webPort = FreePort();
+        var cotPort = FreePort();
+        using var outbox = LocalOutbox.Open(Path.Combine(_dir.FullName, LocalOutbox.FileName));
+        var targets = new[] { $"http://127.0.0.1:{webPort}/alerts", $"tcp://127.0.0.1:{cotPort}" };
+        await using var delivery = new WatchDelivery(outbox, null, null, null, Fast);
+        var sink = new OutboxAlertSink(outbox, targets, maxAttempts: 1000) { OnStored = delivery.Wake };
+        delivery.Start();
+        for (var n = 1; n <= 7; n++)
+        {
+            await sink.DeliverAsync(Alert(n), CancellationToken.None);
+        }
+
+        // Both receivers are down for a while: attempts fail and back off.
+        await WaitUntil(() => outbox.List().All(i => i.Attempts >= 2));
+        Assert.All(outbox.List(), i => Assert.Equal(DeliveryState.Pending, i.State));
+
+        var cot = new TcpListener(IPAddress.Loopback, cotPort);
+        cot.Start();
+        var (http, bodies, serving) = Receiver(webPort);
+        try
+        {
+            var events = new StringBuilder();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            using (var client = await cot.AcceptTcpClientAsync(timeout.Token))
+            {
+                var buffer = new byte[8192];
+                while (CountOf(events.ToString(), "</event>") < 7)
+                {
+                    var n = await client.GetStream().ReadAsync(buffer, timeout.Token);
+                    Assert.NotEqual(0, n);
+                    events.Append(Encoding.UTF8.GetString(buffer, 0, n));
+                }
+            }
+
+            var reports = await delivery.CompleteAsync();
+            Assert.Equal(7, bodies.Count);
+            Assert.Equal(7, bodies.Select(b => b.Key).Distinct().Count());
+            foreach (var (body, key) in bodies)
+            {
+                using var json = JsonDocument.Parse(body);
+                Assert.Equal(key, json.RootElement.GetProperty("uid").GetString());
+            }
+            Assert.Equal(7, CountOf(events.ToString(), "</event>"));
+            Assert.All(reports, r => Assert.Equal((7, 0, 0), (r.Delivered, r.Pending, r.Failed)));
+            Assert.All(outbox.List(), i => Assert.Equal(DeliveryState.Delivered, i.State));
+        }
+        finally
+        {
+            cot.Stop();
+            http.Stop();
+            http.Close();
+            await serving;
+        }
+    }
+
+    [Fact]
+    public async Task Alerts_pending_at_shutdown_are_reported_kept_and_sent_by_the_next_run_once()
+    {
+        var port = FreePort();
+        var file = Path.Combine(_dir.FullName, LocalOutbox.FileName);
+        var target = $"http://127.0.0.1:{port}/alerts";
+        using (var outbox = LocalOutbox.Open(file))
+        {
+            var delivery = new WatchDelivery(outbox, null, null, null, Fast with { ShutdownGrace = TimeSpan.Zero });
+            await using (delivery)
+            {
+                var sink = new OutboxAlertSink(outbox, [target]);
+                await sink.DeliverAsync(Alert(1), CancellationToken.None);
+                await sink.DeliverAsync(Alert(2), CancellationToken.None);
+                var report = Assert.Single(await delivery.CompleteAsync());
+                Assert.Equal((0, 2, 2, 0), (report.Delivered, report.Undelivered, report.Pending, report.Failed));
+                Assert.Equal(file, report.KeptIn);
+            }
+        }
+
+        // The same recording watched again after a restart: nothing is queued twice, the pending two are sent once.
+        var (http, bodies, serving) = Receiver(port);
+        try
+        {
+            using var outbox = LocalOutbox.Open(file);
+            await using var delivery = new WatchDelivery(outbox, null, null, null, Fast);
+            var sink = new OutboxAlertSink(outbox, [target]) { OnStored = delivery.Wake };
+            await sink.DeliverAsync(Alert(1), CancellationToken.None);
+            await sink.DeliverAsync(Alert(2), CancellationToken.None);
+            delivery.Start();
+            var report = Assert.Single(await delivery.CompleteAsync());
+            Assert.Equal((2, 0, 0), (report.Delivered, report.Pending, report.Failed));
+            Assert.Equal(2, bodies.Count);
+            Assert.Equal(2, outbox.List().Count);
+        }
+        finally
+        {
+            http.Stop();
+            http.Close();
+            await serving;
+        }
+    }
+
+    [Fact]
+    public async Task Video_alerts_of_a_site_get_outbox_rows_for_its_webhooks_and_are_delivered_signed_once()
+    {
+        var port = FreePort();
+        var aoi = Path.Combine(_dir.FullName, "aoi.geojson");
+        await File.WriteAllTextAsync(aoi, """{"type":"Polygon","coordinates":[[[1.59,42.54],[1.61,42.54],[1.61,42.56],[1.59,42.56],[1.59,42.54]]]}""");
+        using var workspace = Workspace.Init(Path.Combine(_dir.FullName, "ws"));
+        SiteSetup.AddSite(workspace, "border", aoi, 1.0, null, [], null);
+        var rules = Path.Combine(_dir.FullName, "rules.json");
+        await File.WriteAllTextAsync(rules, $$"""{"rules": [{"name": "more vehicles", "kind": "count_above_baseline", "class": "vehicle"}], "webhooks": [{"url": "http://127.0.0.1:{{port}}/hook", "secret": "s3cret"}]}""");
+        Core.Alerts.AlertWorkflow.StoreRules(workspace, "border", rules);
+
+        var sink = new CatalogAlertSink(workspace, "border", "/data/flight.ts");
+        Assert.Single(sink.Webhooks);
+        // Watched twice: other run ids, same recording keys.
+        await sink.DeliverAsync(Alert(1), CancellationToken.None);
+        await sink.DeliverAsync(Alert(2), CancellationToken.None);
+        await sink.DeliverAsync(Alert(1) with { Id = "later-run-0001" }, CancellationToken.None);
+        await sink.DeliverAsync(Alert(2) with { Id = "later-run-0002" }, CancellationToken.None);
+        var site = sink.Site;
+        Assert.Equal(2, workspace.Catalog.ListAlerts(site.Id).Count);
+        Assert.Equal(2, workspace.Catalog.ListDeliveries(site.Id).Count);
+
+        var (http, bodies, serving) = Receiver(port);
+        try
+        {
+            var delivery = new WatchDelivery(null, workspace.Catalog.OpenAnotherConnection(), site, sink.Webhooks, Fast);
+            await using (delivery)
+            {
+                var report = Assert.Single(await delivery.CompleteAsync());
+                Assert.Equal((2, 0, 0), (report.Delivered, report.Pending, report.Failed));
+            }
+            Assert.Equal(2, bodies.Count);
+            Assert.All(workspace.Catalog.ListDeliveries(site.Id), d => Assert.Equal(DeliveryState.Delivered, d.State));
+        }
+        finally
+        {
+            http.Stop();
+            http.Close();
+            await serving;
+        }
+    }
+
+    private static int CountOf(string text, string what)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(what, StringComparison.Ordinal); i >= 0; i = text.IndexOf(what, i + what.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+        return count;
+    }
+
+    /// <summary>Waits for a condition the code under test brings about (a hang here is a failure, not a slow pass).</summary>
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (!condition())
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+    }
+}
