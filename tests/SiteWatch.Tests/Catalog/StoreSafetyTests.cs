@@ -178,6 +178,42 @@ public class StoreSafetyTests
     }
 
     [Fact]
+    public async Task Alerts_written_while_a_change_series_runs_all_land()
+    {
+        using var dir = new TempDir();
+        var (workspace, site) = WithTwoScenesOnOneDay(dir);
+        workspace.Dispose();
+        const int alerts = 60;
+        var stored = 0;
+        // As `watch --site` does beside `change --series`: two connections, one writing alerts one by one.
+        var writer = Task.Run(() =>
+        {
+            using var ws = Workspace.Open(dir.File("ws"));
+            for (var i = 0; i < alerts; i++)
+            {
+                var record = ws.Catalog.CommitAlert(new AlertRecord
+                {
+                    Id = 0, SiteId = site.Id, Source = "video", RuleName = "border", Kind = "zone_entry",
+                    RaisedUtc = DateTime.UtcNow, ObservedUtc = DateTime.UtcNow, Severity = "warning",
+                    Message = $"track {i} entered the border zone", Evidence = "{}", Key = $"test:{i}",
+                }, [new DeliveryTarget("http://127.0.0.1:9/alerts", 3)]);
+                stored += record is null ? 0 : 1;
+            }
+        });
+        using (var ws = Workspace.Open(dir.File("ws")))
+        {
+            Assert.Equal(2, SiteChangeWorkflow.RunSeries(ws, site.Name, Cva).Count);
+        }
+        await writer;
+        Assert.Equal(alerts, stored);
+        using var reopened = Workspace.Open(dir.File("ws"));
+        Assert.Equal(alerts, reopened.Catalog.ListAlerts(site.Id).Count);
+        Assert.Equal(alerts, reopened.Catalog.ListDeliveries(site.Id).Count);
+        Assert.Equal(2, reopened.Catalog.ListChangeRuns(site.Id).Count);
+        Assert.True(WorkspaceCheck.Run(reopened).Healthy);
+    }
+
+    [Fact]
     public void Staging_left_by_a_dead_process_is_swept_and_a_live_one_is_not()
     {
         using var dir = new TempDir();
