@@ -10,8 +10,11 @@ public static class SiteSetup
 {
     /// <param name="crs">Grid CRS override ("EPSG:32651"); by default the UTM zone of the AOI's centroid.</param>
     public static Site AddSite(Workspace workspace, string name, string aoiPath, double? gsd, string? crs, IReadOnlyList<string> tags, string? notes)
+        => AddSite(workspace, name, AoiReader.ReadFile(aoiPath), gsd, crs, tags, notes);
+
+    /// <summary>Adds a site from an AOI already parsed and checked (<see cref="AoiReader.Parse"/>), e.g. a request body.</summary>
+    public static Site AddSite(Workspace workspace, string name, NetTopologySuite.Geometries.Geometry aoi, double? gsd, string? crs, IReadOnlyList<string> tags, string? notes)
     {
-        var aoi = AoiReader.ReadFile(aoiPath);
         var epsg = crs is null ? UtmEpsgOf(aoi) : ProjectedEpsg(crs);
         if (gsd is { } g)
         {
