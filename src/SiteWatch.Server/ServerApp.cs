@@ -50,7 +50,10 @@ public static class ServerApp
         builder.Services.AddSingleton(settings);
 
         builder.Logging.ClearProviders();
-        builder.Logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ");
+        builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; });
+        // One structured line per request (HTTP logging) instead of the framework's several.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.HttpLogging", LogLevel.Information);
         builder.Services.AddHttpLogging(o =>
         {
             // Method, path, status and duration: never headers, cookies, queries or bodies (keys and passwords).

@@ -36,6 +36,7 @@ public class ServerFixture : IAsyncLifetime
     {
         ["Server:MaxUploadBytes"] = (2 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Server:LoginPermitsPerMinute"] = "1000",
+        ["Logging:LogLevel:Default"] = "Warning",
     };
 
     public virtual bool WithScenes => true;
