@@ -28,6 +28,17 @@ public static class UserAccounts
         return catalog.AddUser(name, role.Trim().ToLowerInvariant(), Hasher.HashPassword(null!, password));
     }
 
+    /// <summary>Adds the user, or gives an existing one of that name this role's password (the demo's admin on a re-run).</summary>
+    public static UserRecord SetOrAdd(SiteCatalog catalog, string name, string role, string password)
+    {
+        if (catalog.TryGetUser(name) is { } existing && existing.Role == role)
+        {
+            catalog.SetPasswordHash(existing.Id, Hasher.HashPassword(existing, password));
+            return existing;
+        }
+        return Add(catalog, name, role, password);
+    }
+
     /// <summary>
     /// The user when name and password match; null otherwise. An unknown name costs the same hash check as a wrong
     /// password, so the time taken does not tell which it was.
