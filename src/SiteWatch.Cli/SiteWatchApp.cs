@@ -141,6 +141,18 @@ public static class SiteWatchApp
             config.AddCommand<InfoCommand>("info")
                 .WithDescription("Describe any raster GDAL reads: size, bands, types, nodata, georeference, CRS.")
                 .WithExample("info", "scene.tif", "--json");
+            config.AddCommand<ServeCommand>("serve")
+                .WithDescription("Serve the workspace over HTTP: REST API (docs at /docs), map tiles from the stored COGs, background jobs; users sign in (see 'user').")
+                .WithExample("serve", "-w", "./plant", "--urls", "http://127.0.0.1:8080");
+            config.AddBranch("user", user =>
+            {
+                user.SetDescription("Users of 'sitewatch serve': viewer, analyst or admin; passwords and API keys stored hashed.");
+                user.AddCommand<UserAddCommand>("add").WithDescription("Add a user (a password is generated and printed once unless --password-stdin).")
+                    .WithExample("user", "add", "alice", "--role", "admin");
+                user.AddCommand<UserListCommand>("list").WithDescription("List users and their API key prefixes.");
+                user.AddCommand<UserKeyCommand>("key").WithDescription("Make a new API key for a user (shown once).")
+                    .WithExample("user", "key", "alice");
+            });
             config.AddCommand<DemoCommand>("demo")
                 .WithDescription("Generate the built-in demo site (a synthetic plant near Hamhung) and ingest it into a workspace; then simulate a drone border flight and watch it for zone alerts.")
                 .WithExample("demo", "--out", "./demo-output");

@@ -29,6 +29,14 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         [CommandOption("--json")]
         [Description("Write the summary as JSON.")]
         public bool Json { get; init; }
+
+        [CommandOption("--serve")]
+        [Description("Then serve the demo workspace (sitewatch serve) with a demo admin whose password is generated and printed.")]
+        public bool Serve { get; init; }
+
+        [CommandOption("--urls <URLS>")]
+        [Description("With --serve: addresses to listen on (default http://127.0.0.1:8080).")]
+        public string? Urls { get; init; }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -124,6 +132,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
                     }).ToArray(),
                 },
             });
+            ServeDemo(settings, result.WorkspaceDirectory, cancellationToken);
             return 0;
         }
 
@@ -185,7 +194,25 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
             PrintDrone(drone);
         }
 
+        ServeDemo(settings, result.WorkspaceDirectory, cancellationToken);
         return 0;
+    }
+
+    /// <summary>--serve: a demo admin with a fresh generated password (printed once), then the server until Ctrl+C.</summary>
+    private static void ServeDemo(Settings settings, string workspaceDirectory, CancellationToken cancellationToken)
+    {
+        if (!settings.Serve)
+        {
+            return;
+        }
+        var password = SiteWatch.Server.Auth.UserAccounts.GeneratePassword();
+        using (var workspace = Core.Catalog.Workspace.Open(workspaceDirectory, Output.Notice))
+        {
+            SiteWatch.Server.Auth.UserAccounts.SetOrAdd(workspace.Catalog, "demo-admin", Core.Catalog.UserRoles.Admin, password);
+        }
+        var urls = settings.Urls ?? ServeCommand.DefaultUrls;
+        ServeCommand.Serve(workspaceDirectory, urls, cancellationToken,
+            $"Serving the demo at {urls.Split(';')[0]}  (API docs: {urls.Split(';')[0]}/docs)\n  login  demo-admin\n  password  {password}");
     }
 
     private static void PrintActivity(DemoActivityReport activity)

@@ -9,7 +9,7 @@ namespace SiteWatch.Core.Catalog;
 /// <summary>The embedded SQLite catalog of sites and scenes.</summary>
 public sealed partial class SiteCatalog : IDisposable
 {
-    private const int SchemaVersion = 5;
+    private const int SchemaVersion = 6;
     private readonly SqliteConnection _connection;
 
     private SiteCatalog(SqliteConnection connection, string path)
@@ -134,6 +134,10 @@ public sealed partial class SiteCatalog : IDisposable
             AddColumnIfMissing("detection_runs", "file_sha256", tx);
             AddColumnIfMissing("sites", "grid_reason", tx);
             CreateVersion5Alerts(tx);
+        }
+        if (version < 6)
+        {
+            CreateUsersTables(tx);
         }
         Execute($"PRAGMA user_version = {SchemaVersion}", tx);
         tx.Commit();

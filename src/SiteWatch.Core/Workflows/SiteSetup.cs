@@ -10,9 +10,14 @@ public static class SiteSetup
 {
     /// <param name="crs">Grid CRS override ("EPSG:32651"); by default the UTM zone of the AOI's centroid.</param>
     public static Site AddSite(Workspace workspace, string name, string aoiPath, double? gsd, string? crs, IReadOnlyList<string> tags, string? notes)
+        => AddSite(workspace, name, AoiReader.ReadFile(aoiPath), gsd, crs, tags, notes, aoiPath);
+
+    /// <summary>Adds a site from an AOI already parsed and checked (<see cref="AoiReader.Parse"/>), e.g. a request body.</summary>
+    /// <param name="aoiSource">Where the AOI came from (a file, a request), for messages.</param>
+    public static Site AddSite(Workspace workspace, string name, NetTopologySuite.Geometries.Geometry aoi, double? gsd, string? crs, IReadOnlyList<string> tags, string? notes,
+        string? aoiSource = null)
     {
-        var aoi = AoiReader.ReadFile(aoiPath);
-        var epsg = crs is null ? UtmEpsgOf(aoi, aoiPath) : ProjectedEpsg(crs);
+        var epsg = crs is null ? UtmEpsgOf(aoi, aoiSource ?? "the AOI") : ProjectedEpsg(crs);
         if (gsd is { } g)
         {
             // Refuse now what could never be ingested, rather than at the first scene.

@@ -1,0 +1,46 @@
+using System.ComponentModel;
+using Microsoft.Extensions.Hosting;
+using SiteWatch.Server;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace SiteWatch.Cli.Commands;
+
+public sealed class ServeCommand : Command<ServeCommand.Settings>
+{
+    public const string DefaultUrls = "http://127.0.0.1:8080";
+
+    public sealed class Settings : WorkspaceSettings
+    {
+        [CommandOption("--urls <URLS>")]
+        [Description("Addresses to listen on, ';'-separated (default http://127.0.0.1:8080; ASPNETCORE_URLS or Kestrel settings also work).")]
+        public string? Urls { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var root = Core.Catalog.Workspace.ResolveDirectory(settings.Workspace);
+        Serve(root, settings.Urls, cancellationToken);
+        return 0;
+    }
+
+    /// <summary>Serves the workspace until Ctrl+C or SIGTERM (requests in flight finish; background jobs are cancelled).</summary>
+    internal static void Serve(string workspace, string? urls, CancellationToken cancellationToken, string? banner = null)
+    {
+        var app = ServerApp.Build(new ServeOptions(workspace, urls ?? (Environment.GetEnvironmentVariable("ASPNETCORE_URLS") is { Length: > 0 } ? null : DefaultUrls)));
+        var users = app.Services.GetService(typeof(WorkspaceHost)) is WorkspaceHost host ? host.Use(w => w.Catalog.ListUsers().Count) : 0;
+        app.StartAsync(cancellationToken).GetAwaiter().GetResult();
+        Console.Error.WriteLine($"sitewatch: serving {workspace} at {string.Join(", ", app.Urls)} (API docs at /docs; Ctrl+C stops)");
+        if (banner is not null)
+        {
+            AnsiConsole.WriteLine(banner);
+        }
+        if (users == 0)
+        {
+            Output.Notice("the workspace has no users yet, so nobody can sign in; create one with 'sitewatch user add NAME --role admin'");
+        }
+        app.WaitForShutdownAsync(cancellationToken).GetAwaiter().GetResult();
+        app.StopAsync(CancellationToken.None).GetAwaiter().GetResult();
+        ((IAsyncDisposable)app).DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+}

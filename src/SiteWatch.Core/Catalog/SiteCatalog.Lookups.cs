@@ -1,0 +1,51 @@
+namespace SiteWatch.Core.Catalog;
+
+/// <summary>Look-ups by id that answer null instead of failing (the server answers 404), and site deletion.</summary>
+public sealed partial class SiteCatalog
+{
+    public Site? TryGetSiteById(long id)
+    {
+        using var command = Command("SELECT * FROM sites WHERE id = $id");
+        command.Parameters.AddWithValue("$id", id);
+        return ReadAll(command, ReadSite).FirstOrDefault();
+    }
+
+    public Scene? TryGetScene(long id)
+    {
+        using var command = Command("SELECT * FROM scenes WHERE id = $id");
+        command.Parameters.AddWithValue("$id", id);
+        return ReadAll(command, ReadScene).FirstOrDefault();
+    }
+
+    public ChangeRunRecord? TryGetChangeRun(long id)
+    {
+        using var command = Command("SELECT * FROM change_runs WHERE id = $id");
+        command.Parameters.AddWithValue("$id", id);
+        return ReadAll(command, ReadChangeRun).FirstOrDefault();
+    }
+
+    public DetectionRunRecord? TryGetDetectionRun(long id)
+    {
+        using var command = Command("SELECT * FROM detection_runs WHERE id = $id");
+        command.Parameters.AddWithValue("$id", id);
+        return ReadAll(command, ReadDetectionRun).FirstOrDefault();
+    }
+
+    public AlertRecord? TryGetAlert(long id)
+    {
+        using var command = Command("SELECT * FROM alerts WHERE id = $id");
+        command.Parameters.AddWithValue("$id", id);
+        return ReadAll(command, ReadAlert).FirstOrDefault();
+    }
+
+    /// <summary>
+    /// Deletes a site and (by cascade) its scenes, runs and alerts. Its stored files then belong to no row; the
+    /// caller moves them aside (<see cref="Workspace.QuarantineOrphans"/>), so nothing is ever deleted outright.
+    /// </summary>
+    public bool DeleteSite(long id)
+    {
+        using var command = Command("DELETE FROM sites WHERE id = $id");
+        command.Parameters.AddWithValue("$id", id);
+        return Run(command.ExecuteNonQuery) == 1;
+    }
+}

@@ -1,0 +1,91 @@
+using System.Security.Claims;
+using SiteWatch.Core.Catalog;
+using SiteWatch.Core.Change;
+using SiteWatch.Core.Workflows;
+using SiteWatch.Server.Jobs;
+
+namespace SiteWatch.Server.Endpoints;
+
+/// <summary>Change runs, detection runs and alerts: read from the catalog; new runs started as background jobs.</summary>
+internal static class RunEndpoints
+{
+    public static void Map(WebApplication app)
+    {
+        var changes = app.MapGroup("/api/changes").WithTags("changes");
+        changes.MapGet("/{id:long}", (long id, WorkspaceHost host) =>
+            Results.Json(Views.ChangeRun(host.Use(w => w.Catalog.TryGetChangeRun(id)) ?? throw HttpProblem.NotFound("change run", id))));
+        // The run's change objects: an RFC 7946 FeatureCollection (WGS84), as the run wrote it.
+        changes.MapGet("/{id:long}/objects", (long id, WorkspaceHost host) =>
+        {
+            var file = host.Use(w =>
+            {
+                var run = w.Catalog.TryGetChangeRun(id) ?? throw HttpProblem.NotFound("change run", id);
+                return Path.Combine(w.Resolve(run.Directory), "changes.geojson");
+            });
+            return StoredFile(file, "application/geo+json", $"change run {id}");
+        });
+
+        var detections = app.MapGroup("/api/detections").WithTags("detections");
+        detections.MapGet("/{id:long}", (long id, WorkspaceHost host) =>
+            Results.Json(Views.DetectionRun(host.Use(w => w.Catalog.TryGetDetectionRun(id)) ?? throw HttpProblem.NotFound("detection run", id))));
+        detections.MapGet("/{id:long}/features", (long id, WorkspaceHost host) =>
+        {
+            var file = host.Use(w => w.Resolve((w.Catalog.TryGetDetectionRun(id) ?? throw HttpProblem.NotFound("detection run", id)).DetectionsFile));
+            return StoredFile(file, "application/geo+json", $"detection run {id}");
+        });
+
+        var alerts = app.MapGroup("/api/alerts").WithTags("alerts");
+        alerts.MapGet("/{id:long}", (long id, WorkspaceHost host) =>
+            Results.Json(Views.Alert(host.Use(w => w.Catalog.TryGetAlert(id)) ?? throw HttpProblem.NotFound("alert", id))));
+        alerts.MapGet("/{id:long}/chip.png", (long id, WorkspaceHost host) =>
+        {
+            var file = host.Use(w =>
+            {
+                var alert = w.Catalog.TryGetAlert(id) ?? throw HttpProblem.NotFound("alert", id);
+                var chip = Views.ChipPath(alert) ?? throw new HttpProblem(StatusCodes.Status404NotFound, $"alert {id} has no chip");
+                return w.Resolve(chip);
+            });
+            return StoredFile(file, "image/png", $"alert {id}");
+        });
+
+        app.MapPost("/api/sites/{id:long}/change", async (long id, HttpRequest request, WorkspaceHost host, JobQueue jobs, ClaimsPrincipal user, CancellationToken cancel) =>
+        {
+            var body = await Body.ReadObjectAsync(request, cancel);
+            var before = Body.String(body, "before", required: true, maxLength: 40)!;
+            var after = Body.String(body, "after", required: true, maxLength: 40)!;
+            var method = Body.String(body, "method", maxLength: 40) ?? new ChangeDetectionOptions().Method;
+            var site = host.Use(w => SiteEndpoints.RequireSite(w, id));
+            var options = new SiteChangeOptions { Detection = new ChangeDetectionOptions { Method = method } };
+            var job = jobs.Enqueue("change", site.Id, user.Identity?.Name ?? "?", (workspace, progress, stop) =>
+            {
+                var result = SiteChangeWorkflow.Run(workspace, site.Name, before, after, options, progress, stop);
+                return new { change_run_id = result.Record.Id, reused = result.Reused, objects = result.Objects?.Count };
+            });
+            return Results.Accepted($"/api/jobs/{job.Id}", job.View());
+        }).RequireAuthorization(ServerApp.AnalystPolicy).WithTags("changes");
+
+        app.MapPost("/api/sites/{id:long}/detect", async (long id, HttpRequest request, WorkspaceHost host, JobQueue jobs, ClaimsPrincipal user, CancellationToken cancel) =>
+        {
+            var body = request.ContentLength is null or 0 ? default : await Body.ReadObjectAsync(request, cancel);
+            var score = body.ValueKind == System.Text.Json.JsonValueKind.Object ? Body.Number(body, "score") : null;
+            if (score is { } s && s is <= 0 or >= 1)
+            {
+                throw HttpProblem.BadRequest("field 'score': must be between 0 and 1");
+            }
+            var site = host.Use(w => SiteEndpoints.RequireSite(w, id));
+            var job = jobs.Enqueue("detect", site.Id, user.Identity?.Name ?? "?", (workspace, progress, stop) =>
+            {
+                var result = SiteDetectionWorkflow.Run(workspace, site.Name, new SiteDetectionOptions { ScoreThreshold = (float?)score },
+                    new Core.SyncProgress<(int Scene, int Scenes, double Fraction)>(p => progress.Report((p.Scene + p.Fraction) / Math.Max(1, p.Scenes))), stop);
+                return new { model = result.ModelName, detection_run_ids = result.Scenes.Select(x => x.Record.Id).ToList() };
+            });
+            return Results.Accepted($"/api/jobs/{job.Id}", job.View());
+        }).RequireAuthorization(ServerApp.AnalystPolicy).WithTags("detections");
+    }
+
+    /// <summary>A file the catalog points at (already resolved inside the workspace); 404 when it is gone.</summary>
+    internal static IResult StoredFile(string path, string contentType, string what) =>
+        File.Exists(path)
+            ? Results.File(path, contentType, enableRangeProcessing: true)
+            : Problems.Of(StatusCodes.Status404NotFound, $"{what}: its stored file is missing (run 'sitewatch check')");
+}

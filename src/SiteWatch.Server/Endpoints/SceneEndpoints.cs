@@ -1,0 +1,166 @@
+using System.Globalization;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+using SiteWatch.Core.Catalog;
+using SiteWatch.Core.Ingest;
+using SiteWatch.Gdal;
+using SiteWatch.Server.Jobs;
+using SiteWatch.Server.Tiles;
+
+namespace SiteWatch.Server.Endpoints;
+
+internal static class SceneEndpoints
+{
+    public static Scene RequireScene(Workspace w, long id) => w.Catalog.TryGetScene(id) ?? throw HttpProblem.NotFound("scene", id);
+
+    public static void Map(WebApplication app)
+    {
+        var scenes = app.MapGroup("/api/scenes").WithTags("scenes");
+        scenes.MapGet("/{id:long}", (long id, WorkspaceHost host) => Results.Json(Views.Scene(host.Use(w => RequireScene(w, id)))));
+
+        // The stored COG, with HTTP range requests for GIS tools. The path comes from the catalog row, resolved
+        // inside the workspace; nothing of the request names a file.
+        scenes.MapGet("/{id:long}/cog", (long id, WorkspaceHost host) =>
+        {
+            var (scene, file) = host.Use(w => { var s = RequireScene(w, id); return (s, w.Resolve(s.File)); });
+            return File.Exists(file)
+                ? Results.File(file, "image/tiff", $"scene-{scene.Id}.tif", enableRangeProcessing: true,
+                    entityTag: scene.FileSha256 is null ? null : new EntityTagHeaderValue($"\"{scene.FileSha256}\""))
+                : Problems.Of(StatusCodes.Status404NotFound, $"scene {id}: its stored file is missing (run 'sitewatch check')");
+        });
+
+        scenes.MapGet("/{id:long}/tiles/{z}/{x}/{y}.{format}", async (long id, string z, string x, string y, string format, HttpContext context,
+            WorkspaceHost host, TileRenderer tiles, CancellationToken cancel) =>
+        {
+            if (format is not ("png" or "webp"))
+            {
+                throw HttpProblem.BadRequest($"tile format '{Paging.Truncate(format)}': use png or webp");
+            }
+            var tile = TileAddress.Parse(z, x, y);
+            var (scene, file) = host.Use(w => { var s = RequireScene(w, id); return (s, w.Resolve(s.File)); });
+            var bands = TileRenderer.Bands(scene, context.Request.Query["bands"].ToString());
+            var etag = TileRenderer.ETag(scene, tile, bands, format);
+            context.Response.Headers.ETag = etag;
+            context.Response.Headers.CacheControl = "private, max-age=3600";
+            if (context.Request.Headers.IfNoneMatch.ToString().Split(',').Any(t => t.Trim() == etag))
+            {
+                return Results.StatusCode(StatusCodes.Status304NotModified);
+            }
+            if (!File.Exists(file))
+            {
+                return Problems.Of(StatusCodes.Status404NotFound, $"scene {id}: its stored file is missing (run 'sitewatch check')");
+            }
+            var bytes = await tiles.RenderAsync(scene, file, tile, bands, format, cancel);
+            return Results.Bytes(bytes, TileRenderer.ContentType(format));
+        });
+
+        // Upload a raster into a site: streamed to the workspace's staging area (size-capped), checked by GDAL, then
+        // ingested by a background job. On any failure nothing stays behind.
+        app.MapPost("/api/sites/{id:long}/scenes", async (long id, HttpContext context, WorkspaceHost host, JobQueue jobs, ServerSettings settings,
+            ClaimsPrincipal user, CancellationToken cancel) =>
+        {
+            var site = host.Use(w => SiteEndpoints.RequireSite(w, id));
+            var date = ParseDate(context.Request.Query["date"].ToString());
+            if (context.Request.ContentLength is { } length && length > settings.MaxUploadBytes)
+            {
+                throw new HttpProblem(StatusCodes.Status413PayloadTooLarge, $"upload of {length} bytes is larger than the limit of {settings.MaxUploadBytes} bytes; nothing was stored");
+            }
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = settings.MaxUploadBytes;
+            }
+            var staged = host.Use(w => { w.EnsureWritable(); return w.NewStagingPath(Extension(context.Request.Query["filename"].ToString())); });
+            try
+            {
+                await using (var target = new FileStream(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+                {
+                    var buffer = new byte[1 << 16];
+                    long total = 0;
+                    int read;
+                    while ((read = await context.Request.Body.ReadAsync(buffer, cancel)) > 0)
+                    {
+                        total += read;
+                        if (total > settings.MaxUploadBytes)
+                        {
+                            throw new HttpProblem(StatusCodes.Status413PayloadTooLarge, $"upload is larger than the limit of {settings.MaxUploadBytes} bytes; nothing was stored");
+                        }
+                        await target.WriteAsync(buffer.AsMemory(0, read), cancel);
+                    }
+                    if (total == 0)
+                    {
+                        throw HttpProblem.BadRequest("upload: the request body is empty; send the raster file as the body");
+                    }
+                }
+                CheckRaster(staged);
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                Delete(staged);
+                throw new HttpProblem(StatusCodes.Status413PayloadTooLarge, $"upload is larger than the limit of {settings.MaxUploadBytes} bytes; nothing was stored");
+            }
+            catch
+            {
+                Delete(staged);
+                throw;
+            }
+            var job = jobs.Enqueue("ingest", site.Id, user.Identity?.Name ?? "?", (workspace, progress, stop) =>
+            {
+                var result = new SceneIngestor(workspace).Ingest(site.Name, staged, new IngestOptions { AcquiredUtc = date }, progress, stop);
+                return new { scene_id = result.Scene.Id, already_present = result.AlreadyPresent };
+            }, cleanup: () => Delete(staged));
+            return Results.Accepted($"/api/jobs/{job.Id}", job.View());
+        }).RequireAuthorization(ServerApp.AnalystPolicy).WithTags("scenes");
+    }
+
+    private static DateTime? ParseDate(string text)
+    {
+        if (text.Length == 0)
+        {
+            return null;
+        }
+        return DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var d)
+            ? d
+            : throw HttpProblem.BadRequest($"query parameter 'date': '{Paging.Truncate(text)}' is not a date (YYYY-MM-DD or ISO 8601)");
+    }
+
+    /// <summary>Only a short, plain extension of the client's file name is kept (GDAL may use it to pick a driver).</summary>
+    private static string Extension(string filename)
+    {
+        var ext = Path.GetExtension(filename).ToLowerInvariant();
+        return ext.Length is > 1 and <= 8 && ext.Skip(1).All(char.IsAsciiLetterOrDigit) ? ext : ".tif";
+    }
+
+    /// <summary>The upload must be a georeferenced raster GDAL reads; otherwise 400 and the file is removed.</summary>
+    private static void CheckRaster(string path)
+    {
+        try
+        {
+            using var raster = RasterDataset.Open(path);
+            if (raster.GeoTransform is null || raster.CrsWkt is null)
+            {
+                throw HttpProblem.BadRequest("upload: the raster has no georeference (geotransform and CRS); SiteWatch needs georeferenced scenes");
+            }
+        }
+        catch (GdalException e)
+        {
+            throw HttpProblem.BadRequest($"upload: not a raster GDAL can read ({e.GdalMessage ?? e.Message})".Replace(path, "upload"));
+        }
+        catch (Core.SiteWatchException e)
+        {
+            throw HttpProblem.BadRequest($"upload: {e.Message}".Replace(path, "upload"));
+        }
+    }
+
+    private static void Delete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The staging session is swept when the server stops.
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using System.Text.Json;
+using SiteWatch.Core.Catalog;
+
+namespace SiteWatch.Server.Endpoints;
+
+/// <summary>The JSON shapes of catalog records (snake_case, like the CLI's --json).</summary>
+internal static class Views
+{
+    public static object Site(Site s) => new
+    {
+        id = s.Id,
+        name = s.Name,
+        crs_epsg = s.CrsEpsg,
+        gsd = s.Gsd,
+        bbox = new[] { s.Aoi.EnvelopeInternal.MinX, s.Aoi.EnvelopeInternal.MinY, s.Aoi.EnvelopeInternal.MaxX, s.Aoi.EnvelopeInternal.MaxY },
+        tags = s.Tags,
+        notes = s.Notes,
+        created_utc = s.CreatedUtc,
+    };
+
+    public static object SiteDetail(Site s, int scenes) => new
+    {
+        id = s.Id,
+        name = s.Name,
+        crs_epsg = s.CrsEpsg,
+        gsd = s.Gsd,
+        bbox = new[] { s.Aoi.EnvelopeInternal.MinX, s.Aoi.EnvelopeInternal.MinY, s.Aoi.EnvelopeInternal.MaxX, s.Aoi.EnvelopeInternal.MaxY },
+        aoi = Parse(Core.Geo.GeoJsonText.Write(s.Aoi)),
+        tags = s.Tags,
+        notes = s.Notes,
+        created_utc = s.CreatedUtc,
+        scene_count = scenes,
+    };
+
+    public static object Scene(Scene s) => new
+    {
+        id = s.Id,
+        site_id = s.SiteId,
+        acquired_utc = s.AcquiredUtc,
+        acquired_from = s.AcquiredFrom,
+        sensor = s.Sensor,
+        bands = s.Bands.Select((b, i) => new { number = i + 1, name = b.Name, wavelength_um = b.WavelengthMicrometres }),
+        cloud_cover = s.CloudCoverPercent,
+        width = s.Width,
+        height = s.Height,
+        data_type = s.DataType,
+        nodata = s.NoData,
+        valid_fraction = s.ValidFraction,
+        has_cloud_mask = s.CloudMaskFile is not null,
+        file_sha256 = s.FileSha256,
+        ingested_utc = s.IngestedUtc,
+        cog = $"/api/scenes/{s.Id}/cog",
+        tiles = $"/api/scenes/{s.Id}/tiles/{{z}}/{{x}}/{{y}}.png",
+    };
+
+    public static object ChangeRun(ChangeRunRecord r) => new
+    {
+        id = r.Id,
+        site_id = r.SiteId,
+        before_scene_id = r.BeforeSceneId,
+        after_scene_id = r.AfterSceneId,
+        method = r.Method,
+        parameters = Parse(r.Parameters),
+        summary = Parse(r.Summary),
+        created_utc = r.CreatedUtc,
+        objects = $"/api/changes/{r.Id}/objects",
+    };
+
+    public static object DetectionRun(DetectionRunRecord r) => new
+    {
+        id = r.Id,
+        site_id = r.SiteId,
+        scene_id = r.SceneId,
+        model_name = r.ModelName,
+        model_sha256 = r.ModelSha256,
+        parameters = Parse(r.Parameters),
+        counts = r.Counts,
+        total = r.Counts.Values.Sum(),
+        created_utc = r.CreatedUtc,
+        features = $"/api/detections/{r.Id}/features",
+    };
+
+    public static object Alert(AlertRecord a) => new
+    {
+        id = a.Id,
+        site_id = a.SiteId,
+        source = a.Source,
+        rule = a.RuleName,
+        kind = a.Kind,
+        severity = a.Severity,
+        message = a.Message,
+        raised_utc = a.RaisedUtc,
+        observed_utc = a.ObservedUtc,
+        acknowledged = a.Acknowledged,
+        evidence = Parse(a.Evidence),
+        geometry = a.GeometryGeoJson is null ? (JsonElement?)null : Parse(a.GeometryGeoJson),
+        chip = ChipPath(a) is null ? null : $"/api/alerts/{a.Id}/chip.png",
+    };
+
+    /// <summary>The stored (workspace-relative) path of an alert's chip, from its evidence; null when it has none.</summary>
+    public static string? ChipPath(AlertRecord a)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(a.Evidence);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("chip", out var chip) && chip.ValueKind == JsonValueKind.String
+                ? chip.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public static JsonElement Parse(string json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            return doc.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return JsonSerializer.SerializeToElement(json);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using SiteWatch.Core;
+using SiteWatch.Core.Catalog;
+using SiteWatch.Gdal;
+
+namespace SiteWatch.Server.Jobs;
+
+public static class JobStates
+{
+    public const string Queued = "queued";
+    public const string Running = "running";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+}
+
+/// <summary>One background job: its state and progress are read by GET /api/jobs/{id} while it runs.</summary>
+public sealed class Job
+{
+    private double _progress;
+
+    internal Job(string kind, long siteId, string user, Func<Workspace, IProgress<double>, CancellationToken, object?> work, Action? cleanup)
+    {
+        Kind = kind;
+        SiteId = siteId;
+        User = user;
+        Work = work;
+        Cleanup = cleanup;
+    }
+
+    public string Id { get; } = Guid.NewGuid().ToString("N");
+    public string Kind { get; }
+    public long SiteId { get; }
+    public string User { get; }
+    public string State { get; internal set; } = JobStates.Queued;
+    public double Progress => Volatile.Read(ref _progress);
+    public string? Error { get; internal set; }
+    public object? Result { get; internal set; }
+    public DateTime CreatedUtc { get; } = DateTime.UtcNow;
+    public DateTime? StartedUtc { get; internal set; }
+    public DateTime? FinishedUtc { get; internal set; }
+    internal Func<Workspace, IProgress<double>, CancellationToken, object?> Work { get; }
+    /// <summary>Runs after the job whatever its outcome (e.g. deletes an uploaded file from staging).</summary>
+    internal Action? Cleanup { get; }
+
+    internal void Report(double fraction) => Volatile.Write(ref _progress, Math.Clamp(fraction, 0, 1));
+
+    public object View() => new
+    {
+        id = Id,
+        kind = Kind,
+        site_id = SiteId,
+        user = User,
+        state = State,
+        progress = Math.Round(Progress, 3),
+        error = Error,
+        result = Result,
+        created_utc = CreatedUtc,
+        started_utc = StartedUtc,
+        finished_utc = FinishedUtc,
+    };
+}
+
+/// <summary>
+/// The background job queue: a bounded channel (a full queue answers 503, never blocks a request) drained by one
+/// hosted worker, so long GDAL/ONNX work never runs on a request thread and never runs many at once.
+/// Jobs live in memory: a restart forgets them (their results are in the catalog).
+/// </summary>
+public sealed class JobQueue
+{
+    private readonly Channel<Job> _channel;
+    private readonly ConcurrentDictionary<string, Job> _jobs = new();
+
+    public JobQueue(int capacity)
+    {
+        _channel = Channel.CreateBounded<Job>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+    }
+
+    internal ChannelReader<Job> Reader => _channel.Reader;
+
+    public Job Enqueue(string kind, long siteId, string user, Func<Workspace, IProgress<double>, CancellationToken, object?> work, Action? cleanup = null)
+    {
+        var job = new Job(kind, siteId, user, work, cleanup);
+        _jobs[job.Id] = job;
+        if (!_channel.Writer.TryWrite(job))
+        {
+            _jobs.TryRemove(job.Id, out _);
+            cleanup?.Invoke();
+            throw new HttpProblem(StatusCodes.Status503ServiceUnavailable, "the job queue is full; try again later");
+        }
+        return job;
+    }
+
+    public Job? Find(string id) => _jobs.GetValueOrDefault(id);
+
+    public IReadOnlyList<Job> All() => _jobs.Values.OrderByDescending(j => j.CreatedUtc).ToList();
+}
+
+internal sealed class JobWorker(JobQueue queue, WorkspaceHost host, ILogger<JobWorker> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var job in queue.Reader.ReadAllAsync(stoppingToken))
+            {
+                // GDAL and ONNX work is synchronous: a thread-pool thread of its own, cancelled on shutdown.
+                await Task.Run(() => RunJob(job, stoppingToken), CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void RunJob(Job job, CancellationToken stop)
+    {
+        job.State = JobStates.Running;
+        job.StartedUtc = DateTime.UtcNow;
+        logger.LogInformation("job {JobId} ({Kind}, site {SiteId}) started by {User}", job.Id, job.Kind, job.SiteId, job.User);
+        try
+        {
+            using var workspace = host.OpenSeparate();
+            job.Result = job.Work(workspace, new Core.SyncProgress<double>(job.Report), stop);
+            job.Report(1);
+            job.State = JobStates.Succeeded;
+        }
+        catch (OperationCanceledException)
+        {
+            job.State = JobStates.Cancelled;
+            job.Error = "the server stopped before the job finished";
+        }
+        catch (Exception e) when (e is SiteWatchException or GdalException or IOException or UnauthorizedAccessException or HttpProblem)
+        {
+            job.State = JobStates.Failed;
+            job.Error = e.Message;
+        }
+        catch (Exception e)
+        {
+            job.State = JobStates.Failed;
+            job.Error = "internal error; see the server log";
+            logger.LogError(e, "job {JobId} failed", job.Id);
+        }
+        finally
+        {
+            job.FinishedUtc = DateTime.UtcNow;
+            try
+            {
+                job.Cleanup?.Invoke();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogWarning("job {JobId}: cleanup failed: {Message}", job.Id, e.Message);
+            }
+        }
+        logger.LogInformation("job {JobId} {State}", job.Id, job.State);
+    }
+}

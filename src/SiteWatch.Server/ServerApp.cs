@@ -1,0 +1,227 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.HttpLogging;
+using Scalar.AspNetCore;
+using SiteWatch.Server.Auth;
+using SiteWatch.Server.Endpoints;
+using SiteWatch.Server.Jobs;
+using SiteWatch.Server.Tiles;
+
+namespace SiteWatch.Server;
+
+/// <summary>How `sitewatch serve` is started: the workspace, the addresses, extra settings (tests) and the process arguments.</summary>
+public sealed record ServeOptions(string WorkspaceDirectory, string? Urls = null)
+{
+    /// <summary>Configuration entries that override appsettings and the environment (e.g. "Server:MaxUploadBytes").</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
+    public string[] Args { get; init; } = [];
+}
+
+/// <summary>Builds the SiteWatch web server: REST API, map tiles, users and access over one workspace.</summary>
+public static class ServerApp
+{
+    public const string AnalystPolicy = "analyst";
+    public const string AdminPolicy = "admin";
+    public const string LoginRateLimit = "login";
+    public const string AntiforgeryHeader = "X-XSRF-TOKEN";
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static WebApplication Build(ServeOptions options)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = options.Args, ContentRootPath = Directory.GetCurrentDirectory() });
+        builder.Configuration.AddEnvironmentVariables("SITEWATCH_");
+        builder.Configuration.AddInMemoryCollection(options.Settings);
+        if (options.Urls is not null)
+        {
+            builder.WebHost.UseUrls(options.Urls);
+        }
+        var settings = builder.Configuration.GetSection("Server").Get<ServerSettings>() ?? new ServerSettings();
+        builder.Services.AddSingleton(settings);
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; });
+        // One structured line per request (HTTP logging) instead of the framework's several.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.HttpLogging", LogLevel.Information);
+        builder.Services.AddHttpLogging(o =>
+        {
+            // Method, path, status and duration: never headers, cookies, queries or bodies (keys and passwords).
+            o.LoggingFields = HttpLoggingFields.RequestMethod | HttpLoggingFields.RequestPath | HttpLoggingFields.ResponseStatusCode | HttpLoggingFields.Duration;
+            o.CombineLogs = true;
+        });
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = settings.MaxJsonBytes;
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+
+        var host = new WorkspaceHost(options.WorkspaceDirectory);
+        builder.Services.AddSingleton(host);
+        builder.Services.AddSingleton(new JobQueue(settings.JobQueueCapacity));
+        builder.Services.AddHostedService<JobWorker>();
+        builder.Services.AddSingleton<TileRenderer>();
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = Json.PropertyNamingPolicy;
+            o.SerializerOptions.DefaultIgnoreCondition = Json.DefaultIgnoreCondition;
+            o.SerializerOptions.NumberHandling = Json.NumberHandling;
+        });
+        builder.Services.AddOpenApi();
+
+        builder.Services.AddAuthentication(o =>
+            {
+                o.DefaultScheme = "SiteWatch";
+                o.DefaultChallengeScheme = "SiteWatch";
+            })
+            .AddPolicyScheme("SiteWatch", "cookie or API key", o =>
+                o.ForwardDefaultSelector = context => ApiKeyHandler.Carries(context.Request) ? ApiKeyHandler.SchemeName : CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyHandler>(ApiKeyHandler.SchemeName, null)
+            .AddCookie(o =>
+            {
+                o.Cookie.Name = "sitewatch.session";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Strict;
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.ExpireTimeSpan = TimeSpan.FromMinutes(settings.SessionMinutes);
+                o.SlidingExpiration = true;
+                // An API: answer 401/403, never redirect to a login page.
+                o.Events.OnRedirectToLogin = c => { c.Response.StatusCode = StatusCodes.Status401Unauthorized; return Task.CompletedTask; };
+                o.Events.OnRedirectToAccessDenied = c => { c.Response.StatusCode = StatusCodes.Status403Forbidden; return Task.CompletedTask; };
+                o.Events.OnValidatePrincipal = ValidateSession;
+            });
+        builder.Services.AddAuthorizationBuilder()
+            // Nothing is anonymous unless it says so (/healthz, /version, login).
+            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(AnalystPolicy, p => p.RequireAssertion(c => HasRole(c.User, Core.Catalog.UserRoles.Analyst)))
+            .AddPolicy(AdminPolicy, p => p.RequireAssertion(c => HasRole(c.User, Core.Catalog.UserRoles.Admin)));
+        builder.Services.AddAntiforgery(o =>
+        {
+            o.HeaderName = AntiforgeryHeader;
+            o.Cookie.Name = "sitewatch.xsrf";
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.HttpOnly = true;
+        });
+        builder.Services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.OnRejected = async (context, cancel) =>
+            {
+                context.HttpContext.Response.Headers.RetryAfter = "60";
+                await Problems.Of(StatusCodes.Status429TooManyRequests, "too many login attempts; wait a minute").ExecuteAsync(context.HttpContext);
+            };
+            o.AddPolicy(LoginRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.LoginPermitsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+        });
+
+        var app = builder.Build();
+        app.Lifetime.ApplicationStopped.Register(host.Dispose);
+        app.Use(SecurityHeaders);
+        app.UseHttpLogging();
+        app.Use(Problems.Middleware);
+        app.UseStatusCodePages(async context =>
+        {
+            // Bare 401/403/404/405 from routing or authorization become problem details too.
+            var response = context.HttpContext.Response;
+            if (response.ContentLength is null && string.IsNullOrEmpty(response.ContentType))
+            {
+                await Problems.Of(response.StatusCode, Describe(response.StatusCode)).ExecuteAsync(context.HttpContext);
+            }
+        });
+        app.UseRateLimiter();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.Use(RequireAntiforgery);
+
+        SystemEndpoints.Map(app);
+        AuthEndpoints.Map(app);
+        SiteEndpoints.Map(app);
+        SceneEndpoints.Map(app);
+        RunEndpoints.Map(app);
+        JobEndpoints.Map(app);
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapScalarApiReference("/docs", o => o.WithTitle("SiteWatch API"));
+        return app;
+    }
+
+    public static bool HasRole(ClaimsPrincipal user, string role) =>
+        user.Identity?.IsAuthenticated == true && user.FindFirst(ClaimTypes.Role)?.Value is { } r && Core.Catalog.UserRoles.Includes(r, role);
+
+    private static string Describe(int status) => status switch
+    {
+        401 => "sign in (POST /api/auth/login) or send an API key (Authorization: Bearer sw_...)",
+        403 => "your role does not allow this",
+        404 => "no such resource",
+        405 => "method not allowed here",
+        413 => "the request body is too large",
+        _ => "request failed",
+    };
+
+    /// <summary>A session of a user who was removed or whose role changed ends at the next request.</summary>
+    private static Task ValidateSession(CookieValidatePrincipalContext context)
+    {
+        var host = context.HttpContext.RequestServices.GetRequiredService<WorkspaceHost>();
+        var id = context.Principal?.FindFirst(Principals.UserIdClaim)?.Value;
+        var role = context.Principal?.FindFirst(ClaimTypes.Role)?.Value;
+        var user = long.TryParse(id, out var userId) ? host.Use(w => w.Catalog.TryGetUser(userId)) : null;
+        if (user is null || user.Role != role)
+        {
+            context.RejectPrincipal();
+        }
+        return Task.CompletedTask;
+    }
+
+    private static async Task SecurityHeaders(HttpContext context, RequestDelegate next)
+    {
+        context.Response.OnStarting(() =>
+        {
+            var headers = context.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers.XFrameOptions = "DENY";
+            headers["Cross-Origin-Opener-Policy"] = "same-origin";
+            headers["Cross-Origin-Resource-Policy"] = "same-origin";
+            // The API docs page (Scalar) runs its own bundled script and inline styles; everything else runs none.
+            headers.ContentSecurityPolicy = context.Request.Path.StartsWithSegments("/docs")
+                ? "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+                : "default-src 'none'; img-src 'self' data: blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+            return Task.CompletedTask;
+        });
+        await next(context);
+    }
+
+    /// <summary>
+    /// Browser sessions ride on a cookie the browser sends by itself, so every state-changing request made with one
+    /// must carry the antiforgery token (header X-XSRF-TOKEN, from GET /api/auth/antiforgery). API-key requests carry
+    /// their credential explicitly and need none; login is exempt (it creates the session).
+    /// </summary>
+    private static async Task RequireAntiforgery(HttpContext context, RequestDelegate next)
+    {
+        var method = context.Request.Method;
+        var unsafeMethod = !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method));
+        if (unsafeMethod && context.User.Identity is { IsAuthenticated: true, AuthenticationType: not ApiKeyHandler.SchemeName }
+            && !context.Request.Path.StartsWithSegments("/api/auth/login"))
+        {
+            var antiforgery = context.RequestServices.GetRequiredService<IAntiforgery>();
+            if (!await antiforgery.IsRequestValidAsync(context))
+            {
+                await Problems.Of(StatusCodes.Status403Forbidden, $"missing or invalid antiforgery token: send the {AntiforgeryHeader} header from GET /api/auth/antiforgery").ExecuteAsync(context);
+                return;
+            }
+        }
+        await next(context);
+    }
+}

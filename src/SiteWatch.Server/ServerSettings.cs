@@ -1,0 +1,25 @@
+namespace SiteWatch.Server;
+
+/// <summary>
+/// The server's settings: section "Server" of appsettings.json, or environment variables such as
+/// SITEWATCH_Server__MaxUploadBytes (ASP.NET Core configuration conventions).
+/// </summary>
+public sealed class ServerSettings
+{
+    /// <summary>Largest scene upload in bytes (413 beyond it; nothing is stored).</summary>
+    public long MaxUploadBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+    /// <summary>Largest request body of any other route (JSON), in bytes.</summary>
+    public long MaxJsonBytes { get; set; } = 4 * 1024 * 1024;
+    /// <summary>Login attempts per client address and minute (429 beyond).</summary>
+    public int LoginPermitsPerMinute { get; set; } = 10;
+    /// <summary>Largest page of any list.</summary>
+    public int MaxPageSize { get; set; } = 500;
+    /// <summary>Memory bound of the rendered-tile cache, in megabytes.</summary>
+    public int TileCacheMegabytes { get; set; } = 128;
+    /// <summary>Tiles rendered at once with GDAL (0: the number of processors).</summary>
+    public int MaxConcurrentTiles { get; set; }
+    /// <summary>Jobs that may wait in the queue (503 beyond).</summary>
+    public int JobQueueCapacity { get; set; } = 32;
+    /// <summary>How long a login session lasts without use.</summary>
+    public int SessionMinutes { get; set; } = 480;
+}
