@@ -110,7 +110,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
             {
                 // Malformed endpoints are usage errors (exit 2), caught before any work starts.
                 _ = Cot is null ? null : CotSink.ParseEndpoint(Cot);
-                _ = Webhooks.Select(WebhookSink.ParseUrl).ToList();
+                _ = Webhooks.Select(WebhookUrl.Parse).ToList();
             }
             catch (SiteWatchException e)
             {
@@ -140,7 +140,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
             targets.Add(CotSink.ParseEndpoint(cot).GetLeftPart(UriPartial.Authority));
         }
 
-        targets.AddRange(settings.Webhooks.Select(w => WebhookSink.ParseUrl(w).ToString()));
+        targets.AddRange(settings.Webhooks.Select(w => WebhookUrl.Parse(w).ToString()));
         Directory.CreateDirectory(settings.Out);
         // The local outbox: alerts for --cot / --webhook are written here before they are sent, and stay until delivered.
         using var outbox = targets.Count > 0 || File.Exists(Path.Combine(settings.Out, LocalOutbox.FileName))

@@ -109,70 +109,13 @@ public sealed class CotSink : IAlertSink
     }
 }
 
-/// <summary>HTTP POST of the alert as JSON, with a timeout per attempt and retries with exponential backoff.</summary>
-public sealed class WebhookSink : IAlertSink
+/// <summary>Webhook destinations as users give them.</summary>
+public static class WebhookUrl
 {
-    private readonly Uri _url;
-    private readonly HttpClient _http;
-    private readonly int _attempts;
-    private readonly TimeSpan _firstBackoff;
-
-    public WebhookSink(Uri url, TimeSpan? timeout = null, int attempts = 3, TimeSpan? firstBackoff = null)
-    {
-        _url = url;
-        _http = new HttpClient { Timeout = timeout ?? TimeSpan.FromSeconds(5) };
-        _attempts = Math.Max(1, attempts);
-        _firstBackoff = firstBackoff ?? TimeSpan.FromSeconds(0.5);
-    }
-
-    public static Uri ParseUrl(string text) =>
+    public static Uri Parse(string text) =>
         Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
             ? uri
-            : throw new SiteWatchException($"--webhook {text}: expected an http:// or https:// URL");
-
-    public string Name => $"webhook {SecretMask.Url(_url.ToString())}";
-
-    /// <summary>Deliveries that needed more than one attempt.</summary>
-    public int Retried { get; private set; }
-
-    public async Task DeliverAsync(WatchAlert alert, CancellationToken cancellationToken)
-    {
-        var backoff = _firstBackoff;
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                using var response = await _http.PostAsJsonAsync(_url, alert, AlertJson.Options, cancellationToken).ConfigureAwait(false);
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-
-                // Client errors will not get better by retrying.
-                if ((int)response.StatusCode is >= 400 and < 500 && response.StatusCode != HttpStatusCode.TooManyRequests || attempt >= _attempts)
-                {
-                    throw new IOException($"{Name}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                if (attempt >= _attempts)
-                {
-                    throw new IOException($"{Name}: {SecretMask.Text(e.Message)}", e);
-                }
-            }
-
-            Retried++;
-            await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
-            backoff *= 2;
-        }
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        _http.Dispose();
-        return ValueTask.CompletedTask;
-    }
+            : throw new SiteWatchException($"--webhook {SecretMask.Text(text)}: expected an http:// or https:// URL");
 }
 
 /// <summary>The JSON form of alerts (alerts.jsonl, webhooks): snake_case names, nulls left out.</summary>

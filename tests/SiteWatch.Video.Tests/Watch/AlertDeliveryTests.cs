@@ -146,7 +146,6 @@ public class AlertDeliveryTests
         await using var dispatcher = new AlertDispatcher(
         [
             new CotSink(CotSink.ParseEndpoint($"tcp://127.0.0.1:{port}"), connectTimeout: TimeSpan.FromSeconds(1)),
-            new WebhookSink(new Uri($"http://127.0.0.1:{port}/hook"), TimeSpan.FromSeconds(1), attempts: 2, firstBackoff: TimeSpan.FromMilliseconds(10)),
         ]);
         dispatcher.Publish(Alert("d1"));
         dispatcher.Publish(Alert("d2"));
@@ -157,44 +156,6 @@ public class AlertDeliveryTests
             Assert.Equal(2, r.Undelivered);
             Assert.Contains(r.Problems, p => p.StartsWith("alert d1: ", StringComparison.Ordinal));
         });
-    }
-
-    [Fact]
-    public async Task WebhookPostsJsonAndRetriesAfterAServerError()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        using var http = new HttpListener();
-        http.Prefixes.Add($"http://127.0.0.1:{port}/");
-        http.Start();
-        var bodies = new List<string>();
-        var server = Task.Run(async () =>
-        {
-            for (var i = 0; i < 2; i++)
-            {
-                var context = await http.GetContextAsync();
-                using var reader = new StreamReader(context.Request.InputStream);
-                bodies.Add(await reader.ReadToEndAsync());
-                context.Response.StatusCode = i == 0 ? 503 : 200; // first attempt fails
-                context.Response.Close();
-            }
-        });
-        var sink = new WebhookSink(new Uri($"http://127.0.0.1:{port}/alerts"), TimeSpan.FromSeconds(5), attempts: 3, firstBackoff: TimeSpan.FromMilliseconds(10));
-        await using (sink)
-        {
-            await sink.DeliverAsync(Alert("w1"), CancellationToken.None);
-            Assert.Equal(1, sink.Retried);
-        }
-
-        await server.WaitAsync(TimeSpan.FromSeconds(20));
-        Assert.Equal(2, bodies.Count);
-        using var json = JsonDocument.Parse(bodies[1]);
-        Assert.Equal("w1", json.RootElement.GetProperty("id").GetString());
-        Assert.Equal("border <north>", json.RootElement.GetProperty("zone").GetString());
-        Assert.Equal(12, json.RootElement.GetProperty("track_id").GetInt32());
-        Assert.False(json.RootElement.TryGetProperty("snapshot_png", out _));
     }
 
     [Theory]
