@@ -145,6 +145,11 @@ public static partial class SceneMetadataReader
         {
             throw new SiteWatchException($"{file}: invalid STAC item JSON: {e.Message.Split('\n')[0]}");
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // A member of the wrong JSON kind (found by fuzzing: e.g. "assets": {"a": "text"}, "instruments": [{}]).
+            throw new SiteWatchException($"{file}: not a valid STAC item: {e.Message.Split('\n')[0]}");
+        }
     }
 
     /// <summary>An asset whose roles name clouds (as Planet's UDM or a cloud-mask product does), resolved next to the item.</summary>

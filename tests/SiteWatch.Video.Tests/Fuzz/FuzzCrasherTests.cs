@@ -1,4 +1,5 @@
 using SiteWatch.Video.Tests.Fuzz;
+using Xunit.Abstractions;
 
 namespace SiteWatch.Video.Tests;
 
@@ -16,7 +17,7 @@ public class FuzzCrasherTests
         var data = new TheoryData<string, string>();
         if (Directory.Exists(CrasherDirectory))
         {
-            foreach (var file in Directory.EnumerateFiles(CrasherDirectory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            foreach (var file in Directory.EnumerateFiles(CrasherDirectory, "*.bin", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
             {
                 var target = Path.GetFileName(Path.GetDirectoryName(file)!);
                 data.Add(target, Path.GetFileName(file));
@@ -53,6 +54,34 @@ public class FuzzCrasherTests
                 var failure = target.Run(seed);
                 Assert.True(failure is null, $"{target.Name} seed: {failure}");
             }
+        }
+    }
+}
+
+/// <summary>
+/// Replays a fuzz corpus (bench/fuzz.sh with FUZZ_COVERAGE=1 sets SITEWATCH_FUZZ_CORPUS) so coverlet can measure the
+/// parsers' line coverage it reaches; SITEWATCH_FUZZ_REPLAY=seeds replays the built-in seeds alone, the baseline.
+/// Skipped in a normal test run.
+/// </summary>
+public class FuzzCorpusReplay(ITestOutputHelper output)
+{
+    [SkippableFact]
+    public void ReplayCorpus()
+    {
+        var corpus = Environment.GetEnvironmentVariable("SITEWATCH_FUZZ_CORPUS");
+        Skip.If(corpus is null, "only for bench/fuzz.sh FUZZ_COVERAGE=1 (SITEWATCH_FUZZ_CORPUS names the corpus folder)");
+        var seedsOnly = Environment.GetEnvironmentVariable("SITEWATCH_FUZZ_REPLAY") == "seeds";
+        foreach (var target in FuzzTargets.All)
+        {
+            var inputs = target.Seeds(TestData.KlvDirectory).ToList();
+            var dir = Path.Combine(corpus, target.Name);
+            if (!seedsOnly && Directory.Exists(dir))
+            {
+                inputs.AddRange(Directory.EnumerateFiles(dir).Select(File.ReadAllBytes));
+            }
+
+            var failures = inputs.Count(input => target.Run(input) is not null);
+            output.WriteLine($"{target.Name}: {inputs.Count} inputs, {failures} crash");
         }
     }
 }
