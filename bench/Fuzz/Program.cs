@@ -22,7 +22,7 @@ try
         "list" => List(),
         "instrument" when args.Length == 2 => Instrumentation.Instrument(args[1]),
         "run" when args.Length >= 2 => Supervisor.Run(args[1], Options.Parse(args[2..])),
-        "worker" when args.Length >= 2 => new Worker(FuzzTargets.Get(args[1]), Options.Parse(args[2..])).Run(),
+        "worker" when args.Length >= 2 => new Worker(SelfTestTargets.Get(args[1]), Options.Parse(args[2..])).Run(),
         "replay" when args.Length >= 3 => Replay(args[1], args[2..]),
         _ => Usage(),
     };

@@ -13,7 +13,7 @@ internal static class Supervisor
 {
     public static int Run(string targetName, Options options)
     {
-        var target = SiteWatch.Video.Tests.Fuzz.FuzzTargets.Get(targetName);
+        var target = SelfTestTargets.Get(targetName);
         Directory.CreateDirectory(options.Work);
         Directory.CreateDirectory(options.CrasherDir(target.Name));
         var until = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)(options.Seconds * 1000);

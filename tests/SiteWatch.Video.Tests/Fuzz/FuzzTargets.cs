@@ -185,6 +185,24 @@ public static class FuzzTargets
     private static IEnumerable<byte[]> TsSeeds(string? shared)
     {
         yield return new byte[188];
+
+        // Our own muxer: synchronous KLV (stream_type 0x15, metadata descriptor, AU cells) and asynchronous KLV,
+        // with small H.264-like access units: what the shared clips (all asynchronous) do not have.
+        foreach (var transport in new[] { KlvTransport.Sync, KlvTransport.Async })
+        {
+            using var ts = new MemoryStream();
+            var muxer = new TsMuxer(ts, new TsMuxerOptions { Klv = transport, PsiIntervalFrames = 2 });
+            var klv = PacketSeeds(null).First();
+            for (var frame = 0; frame < 3; frame++)
+            {
+                muxer.WriteVideo([0, 0, 0, 1, 0x65, (byte)frame, 1, 2, 3], 3003L * frame, keyframe: frame == 0);
+                muxer.WriteKlv(klv, 3003L * frame);
+            }
+
+            muxer.Flush();
+            yield return ts.ToArray();
+        }
+
         if (shared is null)
         {
             yield break;
