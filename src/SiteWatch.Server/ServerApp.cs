@@ -71,6 +71,9 @@ public static class ServerApp
         builder.Services.AddSingleton(host);
         builder.Services.AddSingleton(new JobQueue(settings.JobQueueCapacity));
         builder.Services.AddHostedService<JobWorker>();
+        builder.Services.AddSignalR();
+        builder.Services.AddSingleton<Live.JobEvents>();
+        builder.Services.AddHostedService<Live.AlertFeed>();
         builder.Services.AddSingleton<TileRenderer>();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o =>
@@ -152,6 +155,7 @@ public static class ServerApp
         SceneEndpoints.Map(app);
         RunEndpoints.Map(app);
         JobEndpoints.Map(app);
+        app.MapHub<Live.EventsHub>(Live.EventsHub.Path);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapScalarApiReference("/docs", o => o.WithTitle("SiteWatch API"));
         return app;

@@ -6,6 +6,9 @@ namespace SiteWatch.Server;
 /// </summary>
 public sealed class ServerSettings
 {
+    /// <summary>How often the live feed looks for alerts stored by any process (watch, alerts check, jobs), in seconds.</summary>
+    public double LivePollSeconds { get; set; } = 1;
+
     /// <summary>Largest scene upload in bytes (413 beyond it; nothing is stored).</summary>
     public long MaxUploadBytes { get; set; } = 2L * 1024 * 1024 * 1024;
     /// <summary>Largest request body of any other route (JSON), in bytes.</summary>

@@ -38,6 +38,22 @@ public sealed partial class SiteCatalog
         return ReadAll(command, ReadAlert).FirstOrDefault();
     }
 
+    /// <summary>Alerts stored after <paramref name="afterId"/> (any site, any process), oldest first: what a live feed has not yet pushed.</summary>
+    public IReadOnlyList<AlertRecord> AlertsAfter(long afterId, int limit = 200)
+    {
+        using var command = Command("SELECT * FROM alerts WHERE id > $id ORDER BY id LIMIT $limit");
+        command.Parameters.AddWithValue("$id", afterId);
+        command.Parameters.AddWithValue("$limit", limit);
+        return ReadAll(command, ReadAlert);
+    }
+
+    /// <summary>The newest alert id, 0 when there is none.</summary>
+    public long LastAlertId()
+    {
+        using var command = Command("SELECT coalesce(max(id), 0) FROM alerts");
+        return Convert.ToInt64(Run(command.ExecuteScalar), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>
     /// Deletes a site and (by cascade) its scenes, runs and alerts. Its stored files then belong to no row; the
     /// caller moves them aside (<see cref="Workspace.QuarantineOrphans"/>), so nothing is ever deleted outright.

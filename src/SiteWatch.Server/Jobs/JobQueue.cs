@@ -97,7 +97,7 @@ public sealed class JobQueue
     public IReadOnlyList<Job> All() => _jobs.Values.OrderByDescending(j => j.CreatedUtc).ToList();
 }
 
-internal sealed class JobWorker(JobQueue queue, WorkspaceHost host, ILogger<JobWorker> logger) : BackgroundService
+internal sealed class JobWorker(JobQueue queue, WorkspaceHost host, Live.JobEvents events, ILogger<JobWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -119,10 +119,15 @@ internal sealed class JobWorker(JobQueue queue, WorkspaceHost host, ILogger<JobW
         job.State = JobStates.Running;
         job.StartedUtc = DateTime.UtcNow;
         logger.LogInformation("job {JobId} ({Kind}, site {SiteId}) started by {User}", job.Id, job.Kind, job.SiteId, job.User);
+        events.Changed(job);
         try
         {
             using var workspace = host.OpenSeparate();
-            job.Result = job.Work(workspace, new Core.SyncProgress<double>(job.Report), stop);
+            job.Result = job.Work(workspace, new Core.SyncProgress<double>(p =>
+            {
+                job.Report(p);
+                events.Changed(job, progressOnly: true);
+            }), stop);
             job.Report(1);
             job.State = JobStates.Succeeded;
         }
@@ -155,5 +160,6 @@ internal sealed class JobWorker(JobQueue queue, WorkspaceHost host, ILogger<JobW
             }
         }
         logger.LogInformation("job {JobId} {State}", job.Id, job.State);
+        events.Changed(job);
     }
 }
