@@ -145,6 +145,15 @@ public static class ServerApp
             }
         });
         app.UseRateLimiter();
+        if (settings.WebRoot is { } webRoot)
+        {
+            if (!Directory.Exists(webRoot))
+            {
+                throw new Core.SiteWatchException($"Server:WebRoot {webRoot}: no such folder");
+            }
+            // Before authentication: the UI's assets load for the login page. PhysicalFileProvider never leaves the folder.
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetFullPath(webRoot)) });
+        }
         app.UseAuthentication();
         app.UseAuthorization();
         app.Use(RequireAntiforgery);

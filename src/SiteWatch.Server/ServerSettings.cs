@@ -6,6 +6,12 @@ namespace SiteWatch.Server;
 /// </summary>
 public sealed class ServerSettings
 {
+    /// <summary>
+    /// A folder served as static files at the site root, without sign-in (the web UI's assets: they hold no data);
+    /// null serves none. Only files inside it can be reached.
+    /// </summary>
+    public string? WebRoot { get; set; }
+
     /// <summary>How often the live feed looks for alerts stored by any process (watch, alerts check, jobs), in seconds.</summary>
     public double LivePollSeconds { get; set; } = 1;
 
