@@ -361,12 +361,16 @@ public sealed class MadMethod(bool iterative) : IChangeMethod
         var n = block.PixelCount;
         Parallel.For(0, (n + chunk - 1) / chunk, k =>
         {
-            Span<double> mad = stackalloc double[previous.Variates];
+            var start = k * chunk;
+            var count = Math.Min(chunk, n - start);
+            var z = new double[count];
+            var mad = new double[previous.Variates * count];
+            previous.ChiSquare(block.Planes, n, start, count, z, mad);
             var valid = block.Valid;
-            var end = Math.Min(n, (k + 1) * chunk);
-            for (var i = k * chunk; i < end; i++)
+            for (var j = 0; j < count; j++)
             {
-                weights[i] = valid[i] == 0 ? 0 : (float)ChiSquare.Survival(previous.ChiSquare(block, i, mad), previous.Variates);
+                var i = start + j;
+                weights[i] = valid[i] == 0 ? 0 : (float)ChiSquare.Survival(z[j], previous.Variates);
             }
         });
     }
