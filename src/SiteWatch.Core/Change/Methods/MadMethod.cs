@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Buffers;
 using MathNet.Numerics.LinearAlgebra;
 using Vector = System.Numerics.Vector;
 
@@ -363,8 +364,8 @@ public sealed class MadMethod(bool iterative) : IChangeMethod
         {
             var start = k * chunk;
             var count = Math.Min(chunk, n - start);
-            var z = new double[count];
-            var mad = new double[previous.Variates * count];
+            var z = ArrayPool<double>.Shared.Rent(count);
+            var mad = ArrayPool<double>.Shared.Rent(previous.Variates * count);
             previous.ChiSquare(block.Planes, n, start, count, z, mad);
             var valid = block.Valid;
             for (var j = 0; j < count; j++)
@@ -372,6 +373,8 @@ public sealed class MadMethod(bool iterative) : IChangeMethod
                 var i = start + j;
                 weights[i] = valid[i] == 0 ? 0 : (float)ChiSquare.Survival(z[j], previous.Variates);
             }
+            ArrayPool<double>.Shared.Return(z);
+            ArrayPool<double>.Shared.Return(mad);
         });
     }
 
@@ -396,8 +399,8 @@ public sealed class MadMethod(bool iterative) : IChangeMethod
         Parallel.For(0, (core.Height + rowsPerChunk - 1) / rowsPerChunk, chunk =>
         {
             var width = core.Width;
-            var z = new double[width];
-            var mad = new double[t.Variates * width];
+            var z = ArrayPool<double>.Shared.Rent(width);
+            var mad = ArrayPool<double>.Shared.Rent(t.Variates * width);
             var valid = block.Valid;
             var end = Math.Min(core.Height, (chunk + 1) * rowsPerChunk);
             for (var r = chunk * rowsPerChunk; r < end; r++)
@@ -426,6 +429,8 @@ public sealed class MadMethod(bool iterative) : IChangeMethod
                     }
                 }
             }
+            ArrayPool<double>.Shared.Return(z);
+            ArrayPool<double>.Shared.Return(mad);
         });
         scratch.AsSpan(0, planes * n).CopyTo(output);
     }
