@@ -5,7 +5,7 @@ using SiteWatch.Gdal;
 // MAD benchmark driver, run by bench/mad-vs-otb.sh next to Orfeo ToolBox on the same pair.
 //   make-pair A B SIZE       two SIZE x SIZE x 4-band uint16 tiled GeoTIFFs: B = A with another gain/offset, noise
 //                            and changed rectangles
-//   mad A B OUT              one MAD iteration (ChangeDetector, method mad), writing OUT (chi2, no-change probability,
+//   mad A B OUT [METHOD]     one MAD iteration (or METHOD, e.g. irmad) (ChangeDetector, method mad), writing OUT (chi2, no-change probability,
 //                            MAD variates) and OUT.mask.tif
 //   correlate OURS OTB N     |correlation| of each of our MAD variates (bands 3..N+2) with its best-matching OTB band
 switch (args.FirstOrDefault())
@@ -16,7 +16,8 @@ switch (args.FirstOrDefault())
     case "mad":
         using (var pair = RasterPair.Open(args[1], args[2]))
         {
-            var result = ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = "mad", Threshold = "chi2", Morphology = "none" }, args[3], args[3] + ".mask.tif");
+            var method = args.Length > 4 ? args[4] : "mad";
+            var result = ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = method, Threshold = "chi2", Morphology = "none" }, args[3], args[3] + ".mask.tif");
             Console.Error.WriteLine($"MAD: {result.ChangedPixels} changed of {result.ValidPixels}; rho {string.Join(", ", result.CanonicalCorrelations.Select(r => r.ToString("0.0000", CultureInfo.InvariantCulture)))}");
         }
         return 0;
@@ -24,7 +25,7 @@ switch (args.FirstOrDefault())
         Correlate(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
         return 0;
     default:
-        Console.Error.WriteLine("usage: MadBench make-pair A B SIZE | mad A B OUT | correlate OURS OTB N");
+        Console.Error.WriteLine("usage: MadBench make-pair A B SIZE | mad A B OUT [METHOD] | correlate OURS OTB N");
         return 2;
 }
 

@@ -143,11 +143,12 @@ public sealed unsafe class RasterDataset : IDisposable
     /// GTiff creation options for block-wise work: 512 x 512 tiles, BigTIFF when needed, and compression with a
     /// predictor: DEFLATE for integer imagery (compresses well, read everywhere); ZSTD level 1 for floating-point
     /// products, whose noisy mantissas DEFLATE shrinks by under 10 % at four times ZSTD's cost (bench/mad-vs-otb.sh).
+    /// Floating-point products are band-interleaved: they are read back one band at a time (thresholds, quicklooks), and
+    /// a pixel-interleaved block would decompress every band to read one (a third of MAD's run time went there).
     /// </summary>
     public static IReadOnlyCollection<string> DefaultGeoTiffOptions(RasterProfile profile) =>
         profile.DataType is RasterDataType.Float32 or RasterDataType.Float64
-            ? ["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=ZSTD", "ZSTD_LEVEL=1", "PREDICTOR=3", "BIGTIFF=IF_SAFER",
-               profile.BandCount > 1 ? "INTERLEAVE=PIXEL" : "INTERLEAVE=BAND"]
+            ? ["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=ZSTD", "ZSTD_LEVEL=1", "PREDICTOR=3", "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND"]
             : ["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=DEFLATE", "PREDICTOR=2", "BIGTIFF=IF_SAFER",
                profile.BandCount > 1 ? "INTERLEAVE=PIXEL" : "INTERLEAVE=BAND"];
 
@@ -483,7 +484,27 @@ public sealed unsafe class RasterDataset : IDisposable
     public void CopyToCog(string path, CogOptions? options = null, IProgress<double>? progress = null, CancellationToken cancel = default)
     {
         options ??= new CogOptions();
-        CopyTo(path, "COG", options.ToCreationOptions(DataType), progress, cancel);
+        // The COG driver computes overviews into a temporary GTiff beside the target before it copies everything into
+        // the final layout, and compresses that file with ZSTD at its default level 9: a third of the copy's CPU time
+        // for a file read once and deleted (bench/raster-io.sh). Written uncompressed it costs disk (a third of the
+        // raster's uncompressed size, transiently) but no memory; the output is identical. Scoped to this thread and
+        // call; a value the user set (GDAL config or environment) wins.
+        var overrideTmp = GdalNative.CPLGetConfigOption("COG_TMP_COMPRESSION", null) == 0;
+        if (overrideTmp)
+        {
+            GdalNative.CPLSetThreadLocalConfigOption("COG_TMP_COMPRESSION", "NONE");
+        }
+        try
+        {
+            CopyTo(path, "COG", options.ToCreationOptions(DataType), progress, cancel);
+        }
+        finally
+        {
+            if (overrideTmp)
+            {
+                GdalNative.CPLSetThreadLocalConfigOption("COG_TMP_COMPRESSION", null);
+            }
+        }
     }
 
     /// <summary>CreateCopy into any driver GDAL has.</summary>

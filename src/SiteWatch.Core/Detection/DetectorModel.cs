@@ -144,9 +144,34 @@ public sealed partial class DetectorModel : IDisposable
         var session = Session(options.Device);
         var box = Letterbox.For(width, height, InputWidth, InputHeight);
         var input = box.Apply(chw, width, height);
-        var clock = Stopwatch.StartNew();
-        using var value = OrtValue.CreateTensorValueFromMemory(input, [1, 3, InputHeight, InputWidth]);
+        using var value = CreateInput(input);
         using var runOptions = new RunOptions();
+        return Run(session, value, runOptions, box, width, height, options, out inferenceSeconds);
+    }
+
+    /// <summary>
+    /// An input tensor over <paramref name="buffer"/> (3 planes of InputWidth x InputHeight, pinned while the value
+    /// lives): fill the buffer, then <see cref="DetectInput"/>, as many times as needed without allocating.
+    /// </summary>
+    internal OrtValue CreateInput(float[] buffer)
+    {
+        if (buffer.Length != 3L * InputWidth * InputHeight)
+        {
+            throw new ArgumentException($"Expected 3 x {InputWidth} x {InputHeight} values, got {buffer.Length}.", nameof(buffer));
+        }
+        return OrtValue.CreateTensorValueFromMemory(buffer, [1, 3, InputHeight, InputWidth]);
+    }
+
+    /// <summary>
+    /// <see cref="Detect(ReadOnlySpan{float}, int, int, DetectorOptions)"/> on an image of exactly the model's input
+    /// size already in an input tensor from <see cref="CreateInput"/> (the letterbox is the identity); options validated by the caller.
+    /// </summary>
+    internal IReadOnlyList<PixelDetection> DetectInput(OrtValue input, RunOptions runOptions, DetectorOptions options, out double inferenceSeconds) =>
+        Run(Session(options.Device), input, runOptions, Letterbox.For(InputWidth, InputHeight, InputWidth, InputHeight), InputWidth, InputHeight, options, out inferenceSeconds);
+
+    private List<PixelDetection> Run(InferenceSession session, OrtValue value, RunOptions runOptions, Letterbox box, int width, int height, DetectorOptions options, out double inferenceSeconds)
+    {
+        var clock = Stopwatch.StartNew();
         using var outputs = session.Run(runOptions, [InputName], [value], [OutputName]);
         inferenceSeconds = clock.Elapsed.TotalSeconds;
         var shape = outputs[0].GetTensorTypeAndShape().Shape;

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.ML.OnnxRuntime;
 using NetTopologySuite.Geometries;
 using NetTopologySuite.Geometries.Prepared;
 using SiteWatch.Core.Geo;
@@ -62,37 +64,76 @@ public static class SceneObjectDetector
         var allTiles = Tiles(raster.Width, raster.Height, tileW, tileH, options.TileOverlap).Count();
 
         var found = new List<SeamCandidate>();
-        var tile = new float[3 * tileW * tileH];
-        var plane = new float[tileW * tileH];
         double inference = 0;
-        for (var i = 0; i < tiles.Count; i++)
+        var noData = bands.BandNumbers.Select(raster.NoDataOf).ToArray();
+        // Two stages overlap: a reader thread reads, scales and lays out tile i + 1 (GDAL window reads into reused
+        // input tensors) while this thread runs the model on tile i and decodes it. The raster is only touched by the
+        // reader until it has finished (GDAL datasets are single-threaded).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var inputs = new TileInput[Math.Min(3, Math.Max(1, tiles.Count))];
+        var free = Channel.CreateBounded<TileInput>(inputs.Length);
+        var ready = Channel.CreateBounded<(int Index, TileInput Input)>(inputs.Length);
+        Task? reader = null;
+        try
+        {
+            for (var k = 0; k < inputs.Length; k++)
+            {
+                inputs[k] = new TileInput(model, tileW, tileH);
+                free.Writer.TryWrite(inputs[k]);
+            }
+            reader = Task.Run(() => ReadTiles(raster, bands, noData, tiles, tileW, tileH, free.Reader, ready.Writer, stop.Token), stop.Token);
+            using var runOptions = new RunOptions();
+            for (var i = 0; i < tiles.Count; i++)
+            {
+                ct.ThrowIfCancellationRequested();
+                if (!ready.Reader.TryRead(out var item))
+                {
+                    item = ready.Reader.ReadAsync(stop.Token).AsTask().GetAwaiter().GetResult();
+                }
+                var t = tiles[item.Index];
+                var tileDetections = model.DetectInput(item.Input.Value, runOptions, options.Detector, out var seconds);
+                free.Writer.TryWrite(item.Input);
+                inference += seconds;
+                foreach (var d in tileDetections)
+                {
+                    // Detections centred on the padding beyond the raster's edge see no image.
+                    if (d.CentreX >= t.Width || d.CentreY >= t.Height)
+                    {
+                        continue;
+                    }
+                    found.Add(new SeamCandidate(d with { CentreX = d.CentreX + t.Column, CentreY = d.CentreY + t.Row }, CutByTileEdge(d, t, raster.Width, raster.Height)));
+                }
+                progress?.Report((i + 1) / (double)tiles.Count);
+            }
+            reader.GetAwaiter().GetResult();
+        }
+        catch (ChannelClosedException e)
         {
             ct.ThrowIfCancellationRequested();
-            var t = tiles[i];
-            tile.AsSpan().Fill(Letterbox.PadValue);
-            for (var c = 0; c < 3; c++)
+            if (e.InnerException is not null)
             {
-                var window = plane.AsSpan(0, t.Width * t.Height);
-                raster.Read(bands.BandNumbers[c], t, window);
-                bands.Scale(c, window, raster.NoDataOf(bands.BandNumbers[c]));
-                for (var r = 0; r < t.Height; r++)
-                {
-                    window.Slice(r * t.Width, t.Width).CopyTo(tile.AsSpan(c * tileW * tileH + r * tileW, t.Width));
-                }
+                // The reader failed: its own exception (a GDAL read error) is the one to report.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
             }
-            var tileDetections = model.Detect(tile, tileW, tileH, options.Detector, out var seconds);
-            inference += seconds;
-            foreach (var d in tileDetections)
-            {
-                // Detections centred on the padding beyond the raster's edge see no image.
-                if (d.CentreX >= t.Width || d.CentreY >= t.Height)
-                {
-                    continue;
-                }
-                found.Add(new SeamCandidate(d with { CentreX = d.CentreX + t.Column, CentreY = d.CentreY + t.Row }, CutByTileEdge(d, t, raster.Width, raster.Height)));
-            }
-            progress?.Report((i + 1) / (double)tiles.Count);
+            throw;
         }
+        finally
+        {
+            stop.Cancel();
+            try
+            {
+                reader?.Wait(CancellationToken.None);
+            }
+            catch (AggregateException)
+            {
+                // Already reported through the channel, or cancelled by the stop above.
+            }
+            foreach (var input in inputs)
+            {
+                input?.Dispose();
+            }
+        }
+        ct.ThrowIfCancellationRequested();
 
         var merged = MergeAcrossSeams(found, options.Detector.IouThreshold, options.SeamOverlap);
         using var wgs84 = SpatialReference.Wgs84();
@@ -113,6 +154,79 @@ public static class SceneObjectDetector
         var scanned = ScannedArea(raster, factory, transform, options.Aoi, toWgs84, metresPerUnit);
         return new SceneDetections(Path.GetFullPath(rasterPath), model.ModelPath, crs.ToString(), detections.OrderByDescending(d => d.Score).ToList(), counts,
             tiles.Count, allTiles - tiles.Count, scanned / 1e6, inference, total.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>A reusable model input: the pixel buffer and the tensor over it.</summary>
+    private sealed class TileInput : IDisposable
+    {
+        public TileInput(DetectorModel model, int width, int height)
+        {
+            Buffer = new float[3 * width * height];
+            Value = model.CreateInput(Buffer);
+        }
+
+        public float[] Buffer { get; }
+        public OrtValue Value { get; }
+        public void Dispose() => Value.Dispose();
+    }
+
+    /// <summary>
+    /// The reader stage: each tile's three bands read, scaled to 0..1 and laid out as the model's input (a tile
+    /// smaller than the input, at a raster smaller than a tile, sits top left on the letterbox grey).
+    /// </summary>
+    private static void ReadTiles(RasterDataset raster, SceneBands bands, double?[] noData, List<RasterWindow> tiles, int tileW, int tileH,
+        ChannelReader<TileInput> free, ChannelWriter<(int, TileInput)> ready, CancellationToken stop)
+    {
+        Exception? failure = null;
+        try
+        {
+            var plane = tileW * tileH;
+            var scratch = Array.Empty<float>();
+            for (var i = 0; i < tiles.Count; i++)
+            {
+                if (!free.TryRead(out var input))
+                {
+                    input = free.ReadAsync(stop).AsTask().GetAwaiter().GetResult();
+                }
+                var t = tiles[i];
+                var tile = input.Buffer.AsSpan();
+                var full = t.Width == tileW && t.Height == tileH;
+                if (!full)
+                {
+                    tile.Fill(Letterbox.PadValue);
+                    if (scratch.Length == 0)
+                    {
+                        scratch = new float[plane];
+                    }
+                }
+                for (var c = 0; c < 3; c++)
+                {
+                    // A full tile is read straight into its plane; a smaller one through the scratch plane.
+                    var window = full ? tile.Slice(c * plane, plane) : scratch.AsSpan(0, t.Width * t.Height);
+                    raster.Read(bands.BandNumbers[c], t, window);
+                    bands.Scale(c, window, noData[c]);
+                    if (!full)
+                    {
+                        for (var r = 0; r < t.Height; r++)
+                        {
+                            window.Slice(r * t.Width, t.Width).CopyTo(tile.Slice(c * plane + r * tileW, t.Width));
+                        }
+                    }
+                }
+                if (!ready.TryWrite((i, input)))
+                {
+                    ready.WriteAsync((i, input), stop).AsTask().GetAwaiter().GetResult();
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        finally
+        {
+            ready.TryComplete(failure is OperationCanceledException ? null : failure);
+        }
     }
 
     /// <summary>A WGS84 area of interest (as <see cref="AoiReader"/> reads it) in the CRS of a raster, for <see cref="SceneDetectionOptions.Aoi"/>.</summary>

@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Globalization;
 using MathNet.Numerics.LinearAlgebra;
+using Vector = System.Numerics.Vector;
 
 namespace SiteWatch.Core.Change;
 
@@ -62,6 +64,69 @@ public sealed class MadTransform
             z += m * m * _inverseVariance[v];
         }
         return z;
+    }
+
+    /// <summary>
+    /// <see cref="ChiSquare(PairBlock, int, Span{double})"/> for <paramref name="count"/> consecutive pixels from
+    /// index <paramref name="start"/> of planes of length <paramref name="n"/>: Z to <paramref name="z"/>, variate v of
+    /// pixel j to mad[v * count + j]. Several pixels per instruction (System.Numerics, AVX-512 where present) with each
+    /// pixel's operations in the scalar order, so the values are the scalar ones bit for bit.
+    /// </summary>
+    public void ChiSquare(ReadOnlySpan<float> planes, int n, int start, int count, Span<double> z, Span<double> mad)
+    {
+        var p = Bands;
+        var j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var width = System.Numerics.Vector<float>.Count;
+            var half = System.Numerics.Vector<double>.Count;
+            for (; j + width <= count; j += width)
+            {
+                var z0 = System.Numerics.Vector<double>.Zero;
+                var z1 = System.Numerics.Vector<double>.Zero;
+                for (var v = 0; v < Variates; v++)
+                {
+                    var m0 = System.Numerics.Vector<double>.Zero;
+                    var m1 = System.Numerics.Vector<double>.Zero;
+                    var row = v * p;
+                    for (var k = 0; k < p; k++)
+                    {
+                        Vector.Widen(new System.Numerics.Vector<float>(planes.Slice(k * n + start + j, width)), out var x0, out var x1);
+                        Vector.Widen(new System.Numerics.Vector<float>(planes.Slice((p + k) * n + start + j, width)), out var y0, out var y1);
+                        var a = new System.Numerics.Vector<double>(_a[row + k]);
+                        var b = new System.Numerics.Vector<double>(_b[row + k]);
+                        var mx = new System.Numerics.Vector<double>(_meanX[k]);
+                        var my = new System.Numerics.Vector<double>(_meanY[k]);
+                        m0 += a * (x0 - mx) - b * (y0 - my);
+                        m1 += a * (x1 - mx) - b * (y1 - my);
+                    }
+                    m0.CopyTo(mad.Slice(v * count + j, half));
+                    m1.CopyTo(mad.Slice(v * count + j + half, half));
+                    var inverse = new System.Numerics.Vector<double>(_inverseVariance[v]);
+                    z0 += m0 * m0 * inverse;
+                    z1 += m1 * m1 * inverse;
+                }
+                z0.CopyTo(z.Slice(j, half));
+                z1.CopyTo(z.Slice(j + half, half));
+            }
+        }
+        for (; j < count; j++)
+        {
+            var i = start + j;
+            double zj = 0;
+            for (var v = 0; v < Variates; v++)
+            {
+                double m = 0;
+                var row = v * p;
+                for (var k = 0; k < p; k++)
+                {
+                    m += _a[row + k] * (planes[k * n + i] - _meanX[k]) - _b[row + k] * (planes[(p + k) * n + i] - _meanY[k]);
+                }
+                mad[v * count + j] = m;
+                zj += m * m * _inverseVariance[v];
+            }
+            z[j] = zj;
+        }
     }
 
     /// <summary>
@@ -190,6 +255,7 @@ public sealed class MadMethod(bool iterative) : IChangeMethod
     private MadTransform? _transform;
     private bool _converged;
     private string[] _bands = [];
+    private float[] _scratch = [];
 
     /// <summary>IR-MAD stops before an iteration whose largest canonical correlation exceeds this (see Fit).</summary>
     public const double DegenerateCorrelation = 0.999;
@@ -239,12 +305,12 @@ public sealed class MadMethod(bool iterative) : IChangeMethod
                 var n = block.PixelCount;
                 if (previous is null)
                 {
-                    moments.AddPlanes(block.Planes, n, block.Valid);
+                    moments.AddPlanesParallel(block.PlaneArray, n, block.ValidArray);
                     continue;
                 }
                 weights ??= new float[Math.Min(options.BlockSize, pair.Width) * Math.Min(options.BlockSize, pair.Height)];
                 ComputeWeights(block, previous, weights);
-                moments.AddPlanes(block.Planes, n, block.Valid, weights.AsSpan(0, n));
+                moments.AddPlanesParallel(block.PlaneArray, n, block.ValidArray, weights);
             }
             if (iteration == 1)
             {
@@ -296,52 +362,77 @@ public sealed class MadMethod(bool iterative) : IChangeMethod
         var n = block.PixelCount;
         Parallel.For(0, (n + chunk - 1) / chunk, k =>
         {
-            Span<double> mad = stackalloc double[previous.Variates];
+            var start = k * chunk;
+            var count = Math.Min(chunk, n - start);
+            var z = ArrayPool<double>.Shared.Rent(count);
+            var mad = ArrayPool<double>.Shared.Rent(previous.Variates * count);
+            previous.ChiSquare(block.Planes, n, start, count, z, mad);
             var valid = block.Valid;
-            var end = Math.Min(n, (k + 1) * chunk);
-            for (var i = k * chunk; i < end; i++)
+            for (var j = 0; j < count; j++)
             {
-                weights[i] = valid[i] == 0 ? 0 : (float)ChiSquare.Survival(previous.ChiSquare(block, i, mad), previous.Variates);
+                var i = start + j;
+                weights[i] = valid[i] == 0 ? 0 : (float)ChiSquare.Survival(z[j], previous.Variates);
             }
+            ArrayPool<double>.Shared.Return(z);
+            ArrayPool<double>.Shared.Return(mad);
         });
     }
 
     private static bool IsInteger(SiteWatch.Gdal.RasterDataType type) => type is not (SiteWatch.Gdal.RasterDataType.Float32 or SiteWatch.Gdal.RasterDataType.Float64);
 
+    /// <summary>
+    /// Output planes of a block: rows in parallel chunks into a scratch buffer (each pixel depends on itself only, so
+    /// the values do not depend on the threads), then copied to <paramref name="output"/>.
+    /// </summary>
     public void Transform(PairBlock block, Span<float> output)
     {
         var t = Transformation;
         var core = block.Core;
         var n = (int)core.PixelCount;
         var planes = OutputBands.Count;
-        Span<double> mad = stackalloc double[t.Variates];
-        var valid = block.Valid;
-        for (var r = 0; r < core.Height; r++)
+        if (_scratch.Length < planes * n)
         {
-            for (var c = 0; c < core.Width; c++)
+            _scratch = new float[planes * n];
+        }
+        var scratch = _scratch;
+        const int rowsPerChunk = 16;
+        Parallel.For(0, (core.Height + rowsPerChunk - 1) / rowsPerChunk, chunk =>
+        {
+            var width = core.Width;
+            var z = ArrayPool<double>.Shared.Rent(width);
+            var mad = ArrayPool<double>.Shared.Rent(t.Variates * width);
+            var valid = block.Valid;
+            var end = Math.Min(core.Height, (chunk + 1) * rowsPerChunk);
+            for (var r = chunk * rowsPerChunk; r < end; r++)
             {
-                var o = r * core.Width + c;
-                var i = block.IndexOfCore(r, c);
-                if (valid[i] == 0)
+                var first = block.IndexOfCore(r, 0);
+                t.ChiSquare(block.Planes, block.PixelCount, first, width, z, mad);
+                for (var c = 0; c < width; c++)
                 {
-                    for (var k = 0; k < planes; k++)
+                    var o = r * width + c;
+                    if (valid[first + c] == 0)
                     {
-                        output[k * n + o] = float.NaN;
+                        for (var k = 0; k < planes; k++)
+                        {
+                            scratch[k * n + o] = float.NaN;
+                        }
+                        continue;
                     }
-                    continue;
-                }
-                var z = t.ChiSquare(block, i, mad);
-                output[o] = (float)z;
-                if (planes > 1)
-                {
-                    output[n + o] = (float)ChiSquare.Survival(z, t.Variates);
-                    for (var v = 0; v < t.Variates && 2 + v < planes; v++)
+                    scratch[o] = (float)z[c];
+                    if (planes > 1)
                     {
-                        output[(2 + v) * n + o] = (float)mad[v];
+                        scratch[n + o] = (float)ChiSquare.Survival(z[c], t.Variates);
+                        for (var v = 0; v < t.Variates && 2 + v < planes; v++)
+                        {
+                            scratch[(2 + v) * n + o] = (float)mad[v * width + c];
+                        }
                     }
                 }
             }
-        }
+            ArrayPool<double>.Shared.Return(z);
+            ArrayPool<double>.Shared.Return(mad);
+        });
+        scratch.AsSpan(0, planes * n).CopyTo(output);
     }
 
     public double? NativeThreshold(string thresholdName, ChangeDetectionOptions options) => thresholdName switch

@@ -37,6 +37,10 @@ public sealed class PairBlock
     public Span<float> Planes => _data.AsSpan(0, 2 * Bands * PixelCount);
     public Span<byte> Valid => _valid.AsSpan(0, PixelCount);
 
+    /// <summary>The arrays behind <see cref="Planes"/> and <see cref="Valid"/> (longer than they), for work split across threads.</summary>
+    internal float[] PlaneArray => _data;
+    internal byte[] ValidArray => _valid;
+
     /// <summary>Index into the padded planes of core pixel (row, column), both relative to the core window.</summary>
     public int IndexOfCore(int row, int column) => (row + CoreRowOffset) * Padded.Width + column + CoreColumnOffset;
 
