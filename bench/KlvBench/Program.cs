@@ -7,11 +7,14 @@ using SiteWatch.Video.Ts;
 // TS demux and ST 0601 decode throughput, run by bench/ts-klv-throughput.sh next to ffmpeg on the same files.
 //   loop IN OUT N        writes IN N times over (a long stream from a short clip)
 //   demux FILE           demuxes FILE from disk in 64 KiB reads, splitting out every KLV packet: MB/s
-//   decode SECONDS FILE  decodes every KLV packet of FILE over and over for SECONDS: ours (reused packet,
-//                        no per-field allocation) and a naive decoder that allocates per field, side by side
+//   decode SECONDS FILE [both|ours|naive]
+//                        decodes every KLV packet of FILE over and over for SECONDS: ours (reused packet, every
+//                        nested set decoded, no allocation) and a naive top-level decoder that allocates per field
+//   extract FILE OUT     writes FILE's KLV packets (demuxed from a .ts) back to back: the klvdata peer's input
+//   profile FILE         which items of FILE's packets are nested, packs, and which change from packet to packet
 if (args.Length < 2)
 {
-    Console.Error.WriteLine("usage: KlvBench loop IN OUT N | demux FILE | decode SECONDS FILE");
+    Console.Error.WriteLine("usage: KlvBench loop IN OUT N | demux FILE | decode SECONDS FILE [both|ours|naive] | extract FILE OUT | profile FILE");
     return 2;
 }
 
@@ -24,7 +27,13 @@ switch (args[0])
         Demux(args[1]);
         return 0;
     case "decode":
-        Decode(double.Parse(args[1], CultureInfo.InvariantCulture), args[2]);
+        Decode(double.Parse(args[1], CultureInfo.InvariantCulture), args[2], args.Length > 3 ? args[3] : "both");
+        return 0;
+    case "extract":
+        Extract(args[1], args[2]);
+        return 0;
+    case "profile":
+        Profile(args[1]);
         return 0;
     default:
         Console.Error.WriteLine($"unknown command {args[0]}");
@@ -74,36 +83,114 @@ static void Demux(string path)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"demux {bytes} bytes {seconds:0.000} s {bytes / 1e6 / seconds:0.0} MB/s {packets} KLV packets"));
 }
 
-static void Decode(double seconds, string path)
+static ReadOnlyMemory<byte>[] ReadPackets(string path)
 {
     // .ts files are demuxed; anything else is read as concatenated KLV packets.
-    ReadOnlyMemory<byte>[] packets;
     if (path.EndsWith(".ts", StringComparison.OrdinalIgnoreCase))
     {
         using var stream = File.OpenRead(path);
-        packets = [.. TsDemuxer.ReadKlv(stream).SelectMany(u => KlvPacketSplitter.Split(u.Payload).Select(s => s.Bytes))];
+        return [.. TsDemuxer.ReadKlv(stream).SelectMany(u => KlvPacketSplitter.Split(u.Payload).Select(s => s.Bytes))];
     }
-    else
+
+    return [.. KlvPacketSplitter.Split(File.ReadAllBytes(path)).Select(s => s.Bytes)];
+}
+
+/// <summary>Writes FILE's KLV packets back to back (what the klvdata peer reads: the same packets ours decodes).</summary>
+static void Extract(string path, string output)
+{
+    using var file = File.Create(output);
+    foreach (var p in ReadPackets(path))
     {
-        packets = [.. KlvPacketSplitter.Split(File.ReadAllBytes(path)).Select(s => s.Bytes)];
+        file.Write(p.Span);
     }
+}
 
-    var meanSize = packets.Average(p => p.Length);
-
-    // Ours: one KlvPacket reused, numeric fields decoded without allocating.
+static void Profile(string path)
+{
+    var packets = ReadPackets(path);
     var reused = new KlvPacket();
-    long checksum = 0;
-    var (ours, oursAlloc) = Run(seconds, packets, p =>
+    var prev = new Dictionary<string, byte[]>();
+    var counts = new Dictionary<string, (int N, int Changed)>();
+    foreach (var p in packets)
     {
         KlvDecoder.Decode(p, reused);
-        checksum += reused.Set!.Count;
-    });
+        var ordinal = new Dictionary<string, int>();
+        void Walk(KlvLocalSet set, string prefix)
+        {
+            foreach (var item in set)
+            {
+                var name = $"{prefix}/{set.Schema.Name}:{item.Tag}:{item.Kind}";
+                var k = ordinal.TryGetValue(name, out var o) ? o : 0;
+                ordinal[name] = k + 1;
+                var bytes = item.Value.ToArray();
+                var changed = prev.TryGetValue(name + "#" + k, out var b) && !b.AsSpan().SequenceEqual(bytes);
+                prev[name + "#" + k] = bytes;
+                counts[name] = counts.TryGetValue(name, out var c) ? (c.N + 1, c.Changed + (changed ? 1 : 0)) : (1, 0);
+                if (item.AsSet() is { } s)
+                {
+                    Walk(s, name);
+                }
 
-    // Baseline: the naive way, a dictionary of boxed values and a byte[] copy per field.
-    var (naive, naiveAlloc) = Run(seconds, packets, p => checksum += NaiveDecode(p.Span).Count);
+                if (item.AsSeries() is { } series)
+                {
+                    foreach (var e in series)
+                    {
+                        Walk(e.Set, name);
+                    }
+                }
+            }
+        }
 
+        Walk(reused.Set!, "");
+        Console.WriteLine($"packet {p.Length} bytes, problems {reused.Problems.Count}: {string.Join("; ", reused.Problems.Select(x => x.Message))}");
+    }
+
+    for (var round = 0; round < 3; round++)
+    {
+        var line = new List<long>();
+        foreach (var p in packets)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            KlvDecoder.Decode(p, reused);
+            line.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        Console.WriteLine($"allocated per packet, round {round}: {string.Join(" ", line)}");
+    }
+
+    foreach (var (k, v) in counts.OrderBy(k => k.Key))
+    {
+        Console.WriteLine($"{v.N / (double)packets.Length,6:0.0}/packet changed {v.Changed,4} {k}");
+    }
+}
+
+static void Decode(double seconds, string path, string which)
+{
+    var packets = ReadPackets(path);
+    var meanSize = packets.Average(p => p.Length);
+    long checksum = 0;
+    double ours = double.NaN, oursAlloc = double.NaN, naive = double.NaN, naiveAlloc = double.NaN;
+
+    // Ours: one KlvPacket reused, every nested set, series and pack decoded, nothing allocated once warm.
+    if (which is "both" or "ours")
+    {
+        var reused = new KlvPacket();
+        (ours, oursAlloc) = Run(seconds, packets, p =>
+        {
+            KlvDecoder.Decode(p, reused);
+            checksum += reused.Set!.Count;
+        });
+    }
+
+    // Baseline: the naive way, a dictionary of boxed values and a byte[] copy per top-level field.
+    if (which is "both" or "naive")
+    {
+        (naive, naiveAlloc) = Run(seconds, packets, p => checksum += NaiveDecode(p.Span).Count);
+    }
+
+    // One line of name=value pairs for bench/ts-klv-throughput.sh.
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"decode {packets.Length} packets of {meanSize:0} bytes: ours {ours:0} packets/s ({oursAlloc:0} bytes allocated/packet), naive allocate-per-field {naive:0} packets/s ({naiveAlloc:0} bytes/packet) [{checksum % 10}]"));
+        $"packets={packets.Length} mean_bytes={meanSize:0} ours={ours:0} ours_alloc={oursAlloc:0} naive={naive:0} naive_alloc={naiveAlloc:0} check={checksum % 10}"));
 }
 
 static (double Rate, double AllocatedPerPacket) Run(double seconds, ReadOnlyMemory<byte>[] packets, Action<ReadOnlyMemory<byte>> decode)

@@ -167,4 +167,86 @@ public class KlvReuseTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Equal(KlvValueKind.Set, reused.Set!.First(i => i.Tag == St0601.SecurityLocalSet).Kind);
     }
+
+    /// <summary>Every local set reachable from the registry's schemas (nested sets and series elements included).</summary>
+    private static List<KlvSchema> AllLocalSchemas()
+    {
+        var seen = new List<KlvSchema>();
+        var queue = new Queue<KlvSchema>([St0601.Schema, St0102.Schema, St0903.Schema, St0806.Schema]);
+        while (queue.TryDequeue(out var schema))
+        {
+            if (schema.IsUniversal || seen.Contains(schema))
+            {
+                continue;
+            }
+
+            seen.Add(schema);
+            foreach (var t in schema.Tags)
+            {
+                if (t.NestedSchema is { } nested)
+                {
+                    queue.Enqueue(nested);
+                }
+            }
+        }
+
+        return seen;
+    }
+
+    [Fact]
+    public void Packs_built_on_access_match_an_immediate_decode_for_any_bytes()
+    {
+        // Well-formed packs are only checked while a packet decodes and built on first access; whatever the bytes,
+        // the item must be what decoding the pack at once gives: the same struct, or Invalid when that throws.
+        var random = new Random(16);
+        var checkedPacks = 0;
+        foreach (var schema in AllLocalSchemas())
+        {
+            foreach (var t in schema.Tags.Where(t => t.Format == KlvFormat.Custom))
+            {
+                for (var i = 0; i < 400; i++)
+                {
+                    // Mostly small bytes, so BER lengths and OIDs parse and the packs' structure is reached.
+                    var value = new byte[random.Next(1, 48)];
+                    for (var b = 0; b < value.Length; b++)
+                    {
+                        value[b] = (byte)(random.Next(4) == 0 ? random.Next(256) : random.Next(i % 2 == 0 ? 24 : 4));
+                    }
+
+                    var set = new List<byte>();
+                    var tag = (ulong)t.Tag;
+                    if (tag >= 0x80)
+                    {
+                        set.Add((byte)(0x80 | (tag >> 7)));
+                    }
+
+                    set.Add((byte)(tag & 0x7F));
+                    set.Add((byte)value.Length);
+                    set.AddRange(value);
+                    var item = KlvDecoder.DecodeSet(schema, set.ToArray()).Single();
+
+                    object? expected;
+                    try
+                    {
+                        expected = t.Custom!(value);
+                    }
+                    catch (KlvFormatException)
+                    {
+                        Assert.Equal(KlvValueKind.Invalid, item.Kind);
+                        continue;
+                    }
+
+                    Assert.Equal(KlvValueKind.Struct, item.Kind);
+                    var want = new StringBuilder();
+                    RenderValue(want, expected);
+                    var got = new StringBuilder();
+                    RenderValue(got, item.AsStructured());
+                    Assert.Equal(want.ToString(), got.ToString());
+                    checkedPacks++;
+                }
+            }
+        }
+
+        Assert.True(checkedPacks > 1000, $"only {checkedPacks} well-formed packs were generated");
+    }
 }

@@ -14,7 +14,8 @@ internal sealed class KlvDecodePool
     private readonly List<PackEntry> _packs = [];
     private int _setsUsed;
     private int _seriesUsed;
-    private int _packsUsed;
+    private int _packsUsed; // where the search for the next pack's entry starts
+    private int _stamp = 1; // the packet being decoded: an entry already used by it is not handed out again
     private (ushort Received, ushort Computed, string? Message) _checksumProblem;
 
     /// <summary>Starts a packet: everything rented for the previous one may be handed out again.</summary>
@@ -23,6 +24,7 @@ internal sealed class KlvDecodePool
         _setsUsed = 0;
         _seriesUsed = 0;
         _packsUsed = 0;
+        _stamp++;
     }
 
     public KlvLocalSet RentSet(KlvSchema schema)
@@ -48,18 +50,40 @@ internal sealed class KlvDecodePool
     }
 
     /// <summary>
-    /// The decoded pack for <paramref name="value"/>: the previous packet's object when the n-th pack of this
-    /// packet has the same tag and bytes as the n-th pack of the previous one, else a fresh decode.
+    /// The decoded pack for <paramref name="value"/>: a previous packet's object when a pack of the same tag and
+    /// bytes was decoded there, else a fresh decode. Entries are matched in packet order by tag, skipping the
+    /// entries of tags this packet lacks, so an optional pack that comes and goes does not shift the others.
     /// Null with <paramref name="error"/> when the pack is malformed.
     /// </summary>
     public object? DecodePack(KlvTagTraits traits, ReadOnlySpan<byte> value, out string? error)
     {
-        if (_packsUsed == _packs.Count)
+        PackEntry? entry = null;
+        var count = _packs.Count;
+        for (var i = 0; i < count; i++)
         {
-            _packs.Add(new PackEntry());
+            var index = _packsUsed + i;
+            if (index >= count)
+            {
+                index -= count;
+            }
+
+            var candidate = _packs[index];
+            if (ReferenceEquals(candidate.Traits, traits) && candidate.Stamp != _stamp)
+            {
+                entry = candidate;
+                _packsUsed = index + 1 == count ? 0 : index + 1;
+                break;
+            }
         }
 
-        var entry = _packs[_packsUsed++];
+        if (entry is null)
+        {
+            entry = new PackEntry();
+            _packs.Add(entry);
+            _packsUsed = 0;
+        }
+
+        entry.Stamp = _stamp;
         if (ReferenceEquals(entry.Traits, traits) && value.SequenceEqual(entry.Bytes.AsSpan(0, entry.Length)))
         {
             error = entry.Error;
@@ -113,5 +137,6 @@ internal sealed class KlvDecodePool
         public int Length;
         public object? Value;
         public string? Error;
+        public int Stamp;
     }
 }

@@ -484,10 +484,19 @@ public static class KlvDecoder
             : KlvItem.WithObject(set, t.Tag, nested is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, nested);
     }
 
-    /// <summary>A structured (pack) item; a reused packet takes it from its pool when the bytes repeat.</summary>
+    /// <summary>
+    /// A structured (pack) item: built on first access when its validator accepts the bytes, else decoded now
+    /// (a reused packet takes it from its pool when the bytes repeat).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static KlvItem DecodePackItem(KlvLocalSet set, KlvTagTraits t, ReadOnlySpan<byte> v, int pos, int offset, int header, ref List<KlvProblem>? problems)
     {
+        if (t.Validator is { } valid && valid(v))
+        {
+            // Well formed: the struct is built when first asked for (KlvItem.AsStructured), so nothing is allocated here.
+            return KlvItem.WithObject(set, t.Tag, KlvValueKind.Struct, offset, header, pos, v.Length, KlvLocalSet.PackNotBuilt);
+        }
+
         var decoded = set.Pool is { } pool ? pool.DecodePack(t, v, out var error) : KlvDecodePool.Decode(t, v, out error);
         return error is null
             ? KlvItem.WithObject(set, t.Tag, KlvValueKind.Struct, offset, header, pos, v.Length, decoded)

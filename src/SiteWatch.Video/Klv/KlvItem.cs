@@ -157,9 +157,19 @@ public readonly struct KlvItem
         return Traits?.Format == KlvFormat.Utf16BE ? Encoding.BigEndianUnicode.GetString(bytes) : Encoding.UTF8.GetString(bytes);
     }
 
-    private object? Object => _kind is KlvValueKind.Set or KlvValueKind.Series or KlvValueKind.Struct or KlvValueKind.Invalid
-        ? _owner!.GetObject((int)_bits)
-        : null;
+    private object? Object
+    {
+        get
+        {
+            if (_kind is not (KlvValueKind.Set or KlvValueKind.Series or KlvValueKind.Struct or KlvValueKind.Invalid))
+            {
+                return null;
+            }
+
+            var o = _owner!.GetObject((int)_bits);
+            return ReferenceEquals(o, KlvLocalSet.PackNotBuilt) ? _owner.BuildPack((int)_bits, Traits, Value.Span) : o;
+        }
+    }
 
     public KlvLocalSet? AsSet() => Object as KlvLocalSet;
 

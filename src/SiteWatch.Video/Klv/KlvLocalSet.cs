@@ -58,6 +58,22 @@ public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
 
     internal object? GetObject(int index) => _objects is not null && (uint)index < (uint)_objects.Count ? _objects[index] : null;
 
+    /// <summary>Stands in the object list for a validated pack whose struct has not been built yet.</summary>
+    internal static readonly object PackNotBuilt = new();
+
+    /// <summary>Builds a validated pack on first access and keeps it for the next (see <see cref="KlvPackValidators"/>).</summary>
+    internal object? BuildPack(int index, KlvTagTraits? traits, ReadOnlySpan<byte> value)
+    {
+        // A reused packet's pool hands back the object built for the same bytes in an earlier packet.
+        var built = traits?.Custom is null ? null : Pool is { } pool ? pool.DecodePack(traits, value, out _) : KlvDecodePool.Decode(traits, value, out _);
+        if (_objects is not null && (uint)index < (uint)_objects.Count && ReferenceEquals(_objects[index], PackNotBuilt))
+        {
+            _objects[index] = built;
+        }
+
+        return built;
+    }
+
     internal void Add(in KlvItem item) => AddSlot() = item;
 
     /// <summary>Reserves the next item and returns it by reference, so decoders write items in place.</summary>
