@@ -185,7 +185,11 @@ public static class KlvDecoder
             ref var slot = ref set.AddSlot();
             if (traits is null)
             {
-                slot = new KlvItem(set, (int)tag, KlvValueKind.Unknown, baseOffset + start, pos - start, pos, length, 0);
+                KlvItem.Write(ref slot, set, (int)tag, KlvValueKind.Unknown, baseOffset + start, pos - start, pos, length, 0);
+            }
+            else if (TryDecodeCommon(traits, span.Slice(pos, length), out var kind, out var bits))
+            {
+                KlvItem.Write(ref slot, set, traits.Tag, kind, baseOffset + start, pos - start, pos, length, bits);
             }
             else
             {
@@ -193,6 +197,57 @@ public static class KlvDecoder
             }
 
             pos += length;
+        }
+    }
+
+    /// <summary>
+    /// The numbers and texts of nearly every item, at the lengths the standard gives them, decoded in the item loop
+    /// itself (no call, no stack frame); false sends the item to <see cref="DecodeValue"/>, which handles everything.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryDecodeCommon(KlvTagTraits t, ReadOnlySpan<byte> v, out KlvValueKind kind, out long bits)
+    {
+        var len = v.Length;
+        bits = 0;
+        kind = KlvValueKind.Double;
+        if (len == 0)
+        {
+            return false;
+        }
+
+        switch (t.Format)
+        {
+            case KlvFormat.UIntMapped when len == t.Length:
+                bits = BitConverter.DoubleToInt64Bits(KlvPrimitives.ReadUInt(v) * t.Scale + t.Offset);
+                return true;
+            case KlvFormat.IntMapped when len == t.Length:
+                var raw = KlvPrimitives.ReadInt(v);
+                // The most negative value is the "out of range / error" sentinel.
+                kind = raw == long.MinValue >> (64 - 8 * len) ? KlvValueKind.OutOfRange : KlvValueKind.Double;
+                bits = BitConverter.DoubleToInt64Bits(raw * t.Scale);
+                return true;
+            case KlvFormat.UInt or KlvFormat.Enum or KlvFormat.Flags or KlvFormat.Timestamp when len <= t.MaxLength:
+                bits = (long)KlvPrimitives.ReadUInt(v);
+                kind = t.IntegerKind;
+                return true;
+            case KlvFormat.Int when len <= t.MaxLength:
+                bits = KlvPrimitives.ReadInt(v);
+                kind = KlvValueKind.Int64;
+                return true;
+            case KlvFormat.Imapb when len <= 8:
+                var value = t.GetImapb(len).Decode(KlvPrimitives.ReadUInt(v), out var special);
+                (kind, bits) = special == ImapbSpecial.None
+                    ? (KlvValueKind.Double, BitConverter.DoubleToInt64Bits(value))
+                    : (KlvValueKind.Special, (long)special);
+                return true;
+            case KlvFormat.Utf8 when t.MaxLength == 0 || len <= t.MaxLength:
+                kind = KlvValueKind.String;
+                return true;
+            case KlvFormat.Bytes:
+                kind = KlvValueKind.Bytes;
+                return true;
+            default:
+                return false;
         }
     }
 

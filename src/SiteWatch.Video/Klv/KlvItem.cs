@@ -32,6 +32,27 @@ public readonly struct KlvItem
         _bits = bits;
     }
 
+    /// <summary>
+    /// Writes an item into a set's slot in place. A reused set's slot already names its owner, so the reference is
+    /// stored (with the GC's write barrier) only when it differs: the numbers of a steady stream are plain stores.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Write(ref KlvItem slot, KlvLocalSet owner, int tag, KlvValueKind kind, int offset, int headerLength, int valueStart, int length, long bits)
+    {
+        if (!ReferenceEquals(slot._owner, owner))
+        {
+            Unsafe.AsRef(in slot._owner) = owner;
+        }
+
+        Unsafe.AsRef(in slot._bits) = bits;
+        Unsafe.AsRef(in slot._tag) = tag;
+        Unsafe.AsRef(in slot._offset) = offset;
+        Unsafe.AsRef(in slot._valueStart) = valueStart;
+        Unsafe.AsRef(in slot._length) = length;
+        Unsafe.AsRef(in slot._kind) = kind;
+        Unsafe.AsRef(in slot._headerLength) = (byte)Math.Min(headerLength, 255);
+    }
+
     internal static KlvItem Number(KlvLocalSet owner, int tag, KlvValueKind kind, int offset, int headerLength, int valueStart, int length, double value) =>
         new(owner, tag, kind, offset, headerLength, valueStart, length, BitConverter.DoubleToInt64Bits(value));
 
