@@ -81,6 +81,21 @@ public class KlvReuseTests
         }
     }
 
+    /// <summary>The packet with a 3-byte Mission ID item before its first item (length rewritten, checksum left stale).</summary>
+    private static byte[] WithLeadingItem(byte[] packet)
+    {
+        var n = Ber.TryReadLength(packet.AsSpan(16), out var length);
+        var value = packet.AsSpan(16 + n, length).ToArray();
+        var result = new List<byte>(packet[..16]) { 0x83, 0, 0, 0 };
+        var newLength = length + 3;
+        result[17] = (byte)(newLength >> 16);
+        result[18] = (byte)(newLength >> 8);
+        result[19] = (byte)newLength;
+        result.AddRange([3, 1, (byte)'X']);
+        result.AddRange(value);
+        return [.. result];
+    }
+
     private static byte[] WithPack94(byte[] packet, Action<Span<byte>> change)
     {
         var copy = (byte[])packet.Clone();
@@ -105,7 +120,10 @@ public class KlvReuseTests
         };
         foreach (var clip in new[] { "h264_klv.ts", "h265_klv.ts", "mpeg2_klv.ts" })
         {
-            packets.AddRange(TestData.KlvPacketsOf(clip).Select(p => p.Packet));
+            var clipPackets = TestData.KlvPacketsOf(clip).Select(p => p.Packet).ToList();
+            packets.AddRange(clipPackets);
+            // The same packets with a text item in front: every nested set repeats at another offset.
+            packets.AddRange(clipPackets.Take(3).Select(WithLeadingItem));
         }
 
         // Forward, backward and forward again, so every packet follows packets of other shapes and values.

@@ -12,6 +12,8 @@ internal sealed class KlvDecodePool
     private readonly List<KlvLocalSet> _sets = [];
     private readonly List<KlvSeries> _series = [];
     private readonly List<PackEntry> _packs = [];
+    private readonly List<NestedEntry> _nested = [];
+    private int _nestedNext;
     private int _setsUsed;
     private int _seriesUsed;
     private int _packsUsed; // where the search for the next pack's entry starts
@@ -104,6 +106,51 @@ internal sealed class KlvDecodePool
         return entry.Value;
     }
 
+    /// <summary>
+    /// The cache entry for a nested set or series directly in the packet's set (security, VMTI, RVT ... sets), matched
+    /// like packs: in packet order by tag. <paramref name="reusable"/> says its decoded value has the same bytes and
+    /// decoded without a problem, so it can be moved into this packet instead of decoded again; else the caller
+    /// decodes into <see cref="NestedEntry.Pool"/> (reset here) and calls <see cref="NestedEntry.Store"/>.
+    /// </summary>
+    public NestedEntry FindNested(KlvTagTraits traits, ReadOnlySpan<byte> value, out bool reusable)
+    {
+        NestedEntry? entry = null;
+        var count = _nested.Count;
+        for (var i = 0; i < count; i++)
+        {
+            var index = _nestedNext + i;
+            if (index >= count)
+            {
+                index -= count;
+            }
+
+            var candidate = _nested[index];
+            if (ReferenceEquals(candidate.Traits, traits) && candidate.Stamp != _stamp)
+            {
+                entry = candidate;
+                _nestedNext = index + 1 == count ? 0 : index + 1;
+                break;
+            }
+        }
+
+        if (entry is null)
+        {
+            entry = new NestedEntry();
+            _nested.Add(entry);
+            _nestedNext = 0;
+        }
+
+        entry.Stamp = _stamp;
+        reusable = entry.Clean && ReferenceEquals(entry.Traits, traits) && value.SequenceEqual(entry.Bytes.AsSpan(0, entry.Length));
+        if (!reusable)
+        {
+            entry.Traits = null; // not valid until Store
+            entry.Pool.Reset();
+        }
+
+        return entry;
+    }
+
     /// <summary>The checksum problem's text, built again only when the checksums differ from the last mismatch's.</summary>
     public string ChecksumMessage(ushort received, ushort computed)
     {
@@ -127,6 +174,59 @@ internal sealed class KlvDecodePool
         {
             error = e.Message;
             return null;
+        }
+    }
+
+    /// <summary>A nested set or series of an earlier packet, with its own pool for the sets, series and packs inside it.</summary>
+    internal sealed class NestedEntry
+    {
+        public KlvTagTraits? Traits;
+        public byte[] Bytes = [];
+        public int Length;
+        public bool Clean;
+        public int Stamp;
+
+        /// <summary>The decoded set or series.</summary>
+        public object? Value;
+
+        /// <summary>Where the value's bytes started in the packet it was last placed in.</summary>
+        public int ValueOffset;
+
+        public KlvDecodePool Pool { get; } = new();
+
+        public void Store(KlvTagTraits traits, ReadOnlySpan<byte> value, object? decoded, int valueOffset, bool clean)
+        {
+            if (Bytes.Length < value.Length)
+            {
+                Bytes = new byte[Math.Max(value.Length, 2 * Bytes.Length)];
+            }
+
+            value.CopyTo(Bytes);
+            Length = value.Length;
+            Value = decoded;
+            ValueOffset = valueOffset;
+            Clean = clean && decoded is not null;
+            Traits = traits;
+        }
+
+        /// <summary>Moves the cached value to <paramref name="valueOffset"/> in a packet whose bytes there are <paramref name="value"/>.</summary>
+        public object Place(ReadOnlyMemory<byte> value, int valueOffset)
+        {
+            var delta = valueOffset - ValueOffset;
+            if (Value is KlvLocalSet set)
+            {
+                set.Rebase(value, valueOffset, delta);
+            }
+            else if (Value is KlvSeries series)
+            {
+                for (var i = 0; i < series.Count; i++) // indexed: the interface enumerator would allocate
+                {
+                    series[i].Set.Rebase(value, valueOffset, delta);
+                }
+            }
+
+            ValueOffset = valueOffset;
+            return Value!;
         }
     }
 

@@ -533,7 +533,27 @@ public static class KlvDecoder
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static KlvItem DecodeNestedItem(KlvLocalSet set, KlvTagTraits t, int pos, int len, int offset, int header, ref List<KlvProblem>? problems, int depth)
     {
-        var nested = DecodeNested(t, set.Bytes.Slice(pos, len), offset + header, set.Pool, ref problems, depth, out var error);
+        var memory = set.Bytes.Slice(pos, len);
+        if (depth == 0 && set.Pool is { } pool)
+        {
+            // A set or series in the packet's own set: a reused packet moves the previous packet's decode into place
+            // when the bytes are the same and decoded without a problem (security, RVT, SAR ... sets seldom change).
+            var entry = pool.FindNested(t, memory.Span, out var reusable);
+            if (reusable)
+            {
+                var placed = entry.Place(memory, offset + header);
+                return KlvItem.WithObject(set, t.Tag, placed is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, placed);
+            }
+
+            var before = problems?.Count ?? 0;
+            var decoded = DecodeNested(t, memory, offset + header, entry.Pool, ref problems, depth, out var failure);
+            entry.Store(t, memory.Span, decoded, offset + header, (problems?.Count ?? 0) == before);
+            return decoded is null
+                ? InvalidItem(set, t, pos, len, offset, header, failure!, ref problems)
+                : KlvItem.WithObject(set, t.Tag, decoded is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, decoded);
+        }
+
+        var nested = DecodeNested(t, memory, offset + header, set.Pool, ref problems, depth, out var error);
         return nested is null
             ? InvalidItem(set, t, pos, len, offset, header, error!, ref problems)
             : KlvItem.WithObject(set, t.Tag, nested is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, nested);

@@ -14,7 +14,7 @@ public readonly struct KlvItem
     private readonly KlvLocalSet? _owner;
     private readonly long _bits; // integer value, IEEE bits of a double, ST 1201 special kind, or object index
     private readonly int _tag;
-    private readonly int _offset;
+    private readonly int _offset; // from the owner's Offset, so a reused nested set can move within the packet
     private readonly int _valueStart;
     private readonly int _length;
     private readonly KlvValueKind _kind;
@@ -25,7 +25,7 @@ public readonly struct KlvItem
         _owner = owner;
         _tag = tag;
         _kind = kind;
-        _offset = offset;
+        _offset = offset - owner.Offset;
         _headerLength = (byte)Math.Min(headerLength, 255);
         _valueStart = valueStart;
         _length = length;
@@ -46,7 +46,7 @@ public readonly struct KlvItem
 
         Unsafe.AsRef(in slot._bits) = bits;
         Unsafe.AsRef(in slot._tag) = tag;
-        Unsafe.AsRef(in slot._offset) = offset;
+        Unsafe.AsRef(in slot._offset) = offset - owner.Offset;
         Unsafe.AsRef(in slot._valueStart) = valueStart;
         Unsafe.AsRef(in slot._length) = length;
         Unsafe.AsRef(in slot._kind) = kind;
@@ -72,10 +72,10 @@ public readonly struct KlvItem
         : null;
 
     /// <summary>Offset of the item's tag byte from the first byte of the packet.</summary>
-    public int Offset => _offset;
+    public int Offset => (_owner?.Offset ?? 0) + _offset;
 
     /// <summary>Offset of the item's value from the first byte of the packet.</summary>
-    public int ValueOffset => _offset + _headerLength;
+    public int ValueOffset => Offset + _headerLength;
 
     /// <summary>The value bytes as they were received.</summary>
     public ReadOnlyMemory<byte> Value => _owner is null ? default : _owner.Bytes.Slice(_valueStart, _length);

@@ -48,6 +48,36 @@ public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
         Problems = [];
     }
 
+    /// <summary>
+    /// Moves this set and everything nested in it by <paramref name="delta"/> bytes within a new packet whose bytes
+    /// there are the same: <paramref name="rootBytes"/> are the new bytes of the outermost moved set, which starts at
+    /// <paramref name="rootOffset"/>. Items count their offsets from their set, so they move with it.
+    /// </summary>
+    internal void Rebase(ReadOnlyMemory<byte> rootBytes, int rootOffset, int delta)
+    {
+        Offset += delta;
+        Bytes = rootBytes.Slice(Offset - rootOffset, Bytes.Length);
+        if (_objects is null)
+        {
+            return;
+        }
+
+        foreach (var o in _objects)
+        {
+            if (o is KlvLocalSet set)
+            {
+                set.Rebase(rootBytes, rootOffset, delta);
+            }
+            else if (o is KlvSeries series)
+            {
+                for (var i = 0; i < series.Count; i++) // indexed: the interface enumerator would allocate
+                {
+                    series[i].Set.Rebase(rootBytes, rootOffset, delta);
+                }
+            }
+        }
+    }
+
     /// <summary>Keeps a nested set, series, struct or problem text for an item; returns its index.</summary>
     internal int AddObject(object? value)
     {
