@@ -11,6 +11,7 @@ using SiteWatch.Video.Ts;
 //                        decodes every KLV packet of FILE over and over for SECONDS: ours (reused packet, every
 //                        nested set decoded, no allocation) and a naive top-level decoder that allocates per field
 //   extract FILE OUT     writes FILE's KLV packets (demuxed from a .ts) back to back: the klvdata peer's input
+//   vary FILE OUT        FILE's packets with a number in each nested set changed from packet to packet
 //   profile FILE         which items of FILE's packets are nested, packs, and which change from packet to packet
 if (args.Length < 2)
 {
@@ -31,6 +32,9 @@ switch (args[0])
         return 0;
     case "extract":
         Extract(args[1], args[2]);
+        return 0;
+    case "vary":
+        Vary(args[1], args[2]);
         return 0;
     case "profile":
         Profile(args[1]);
@@ -102,6 +106,43 @@ static void Extract(string path, string output)
     foreach (var p in ReadPackets(path))
     {
         file.Write(p.Span);
+    }
+}
+
+/// <summary>
+/// Writes FILE's packets with one number changed in each nested set of the packet's own set, a different change in
+/// consecutive packets: a stream whose nested sets never repeat, so a reused packet decodes every one of them.
+/// The numbers stay well formed and the checksum is written again.
+/// </summary>
+static void Vary(string path, string output)
+{
+    using var file = File.Create(output);
+    var sequence = 0;
+    foreach (var p in ReadPackets(path))
+    {
+        var bytes = p.ToArray();
+        var mark = (byte)(sequence++ % 255 + 1);
+        foreach (var item in KlvDecoder.Decode(bytes).Set!)
+        {
+            var nested = item.AsSet() ?? (item.AsSeries() is { Count: > 0 } series ? series[0].Set : null);
+            foreach (var inner in nested ?? (IEnumerable<KlvItem>)[])
+            {
+                if (inner.IsNumber && inner.Length > 0)
+                {
+                    bytes[inner.ValueOffset + inner.Length - 1] ^= mark;
+                    break;
+                }
+            }
+        }
+
+        // A valid checksum again, so the packets decode without a problem.
+        var decoded = KlvDecoder.Decode(bytes);
+        if (decoded.Set is { Count: > 0 } set && set[set.Count - 1] is { Tag: 1, Length: 2 } checksum)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(checksum.ValueOffset), KlvChecksum.Sum16(bytes.AsSpan(0, checksum.ValueOffset)));
+        }
+
+        file.Write(bytes);
     }
 }
 

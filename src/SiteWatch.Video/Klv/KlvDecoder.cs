@@ -288,6 +288,10 @@ public static class KlvDecoder
             {
                 slot = new KlvItem(set, 0, KlvValueKind.Unknown, baseOffset + start, pos - start, pos, length, 0);
             }
+            else if (TryDecodeCommon(traits, span.Slice(pos, length), out var kind, out var bits))
+            {
+                KlvItem.Write(ref slot, set, traits.Tag, kind, baseOffset + start, pos - start, pos, length, bits);
+            }
             else
             {
                 DecodeValue(set, traits, span.Slice(pos, length), pos, baseOffset + start, pos - start, ref problems, depth, ref slot);
@@ -357,69 +361,30 @@ public static class KlvDecoder
     }
 
     /// <summary>
-    /// Decodes one value into <paramref name="slot"/>. The common numeric and text formats at their standard
-    /// lengths are handled here with a single construction site (a small stack frame matters at millions of
-    /// items per second); everything else goes to <see cref="DecodeValueSlow"/>.
+    /// Decodes one value that <see cref="TryDecodeCommon"/> left (empty values, nested sets and series, packs, and
+    /// formats or lengths off the common path) into <paramref name="slot"/>. Kept small: a large stack frame here
+    /// costs more than the decode of these items.
     /// </summary>
     private static void DecodeValue(KlvLocalSet set, KlvTagTraits t, ReadOnlySpan<byte> v, int pos, int offset, int header, ref List<KlvProblem>? problems, int depth, ref KlvItem slot)
     {
-        var len = v.Length;
-        KlvValueKind kind;
-        long bits = 0;
-        if (len == 0)
+        if (v.IsEmpty)
         {
-            kind = KlvValueKind.Empty;
-        }
-        else
-        {
-            switch (t.Format)
-            {
-                case KlvFormat.UIntMapped when len == t.Length:
-                    bits = BitConverter.DoubleToInt64Bits(KlvPrimitives.ReadUInt(v) * t.Scale + t.Offset);
-                    kind = KlvValueKind.Double;
-                    break;
-                case KlvFormat.IntMapped when len == t.Length:
-                    var raw = KlvPrimitives.ReadInt(v);
-                    // The most negative value is the "out of range / error" sentinel.
-                    kind = raw == long.MinValue >> (64 - 8 * len) ? KlvValueKind.OutOfRange : KlvValueKind.Double;
-                    bits = BitConverter.DoubleToInt64Bits(raw * t.Scale);
-                    break;
-                case KlvFormat.Imapb when len <= 8:
-                    var value = t.GetImapb(len).Decode(KlvPrimitives.ReadUInt(v), out var special);
-                    (kind, bits) = special == ImapbSpecial.None
-                        ? (KlvValueKind.Double, BitConverter.DoubleToInt64Bits(value))
-                        : (KlvValueKind.Special, (long)special);
-                    break;
-                case KlvFormat.UInt or KlvFormat.Enum or KlvFormat.Flags or KlvFormat.Timestamp when len <= t.MaxLength:
-                    bits = (long)KlvPrimitives.ReadUInt(v);
-                    kind = t.IntegerKind;
-                    break;
-                case KlvFormat.Int when len <= t.MaxLength:
-                    bits = KlvPrimitives.ReadInt(v);
-                    kind = KlvValueKind.Int64;
-                    break;
-                case KlvFormat.Utf8 when t.MaxLength == 0 || len <= t.MaxLength:
-                    kind = KlvValueKind.String;
-                    break;
-                case KlvFormat.Utf16BE when (len & 1) == 0:
-                    kind = KlvValueKind.String;
-                    break;
-                case KlvFormat.Bytes:
-                    kind = KlvValueKind.Bytes;
-                    break;
-                case KlvFormat.Set or KlvFormat.Series or KlvFormat.IdSeries when depth < MaxDepth:
-                    slot = DecodeNestedItem(set, t, pos, len, offset, header, ref problems, depth);
-                    return;
-                case KlvFormat.Custom:
-                    slot = DecodePackItem(set, t, v, pos, offset, header, ref problems);
-                    return;
-                default:
-                    slot = DecodeValueSlow(set, t, v, pos, offset, header, ref problems, depth);
-                    return;
-            }
+            KlvItem.Write(ref slot, set, t.Tag, KlvValueKind.Empty, offset, header, pos, 0, 0);
+            return;
         }
 
-        slot = new KlvItem(set, t.Tag, kind, offset, header, pos, len, bits);
+        switch (t.Format)
+        {
+            case KlvFormat.Set or KlvFormat.Series or KlvFormat.IdSeries when depth < MaxDepth:
+                slot = DecodeNestedItem(set, t, pos, v.Length, offset, header, ref problems, depth);
+                return;
+            case KlvFormat.Custom:
+                slot = DecodePackItem(set, t, v, pos, offset, header, ref problems);
+                return;
+            default:
+                slot = DecodeValueSlow(set, t, v, pos, offset, header, ref problems, depth);
+                return;
+        }
     }
 
     /// <summary>Every format and length, with problems reported. <paramref name="pos"/> is the value's start in <paramref name="set"/>'s bytes.</summary>
