@@ -376,7 +376,11 @@ public static class KlvDecoder
         switch (t.Format)
         {
             case KlvFormat.Set or KlvFormat.Series or KlvFormat.IdSeries when depth < MaxDepth:
-                slot = DecodeNestedItem(set, t, pos, v.Length, offset, header, ref problems, depth);
+                DecodeNestedItem(set, t, pos, v.Length, offset, header, ref problems, depth, ref slot);
+                return;
+            case KlvFormat.Custom when t.Validator is { } valid && valid(v):
+                // Well formed: the struct is built when first asked for (KlvItem.AsStructured), so nothing is allocated here.
+                KlvItem.Write(ref slot, set, t.Tag, KlvValueKind.Struct, offset, header, pos, v.Length, set.AddObject(KlvLocalSet.PackNotBuilt));
                 return;
             case KlvFormat.Custom:
                 slot = DecodePackItem(set, t, v, pos, offset, header, ref problems);
@@ -481,7 +485,9 @@ public static class KlvDecoder
                     return Make(KlvValueKind.Raw);
                 }
 
-                return DecodeNestedItem(set, t, pos, len, offset, header, ref problems, depth);
+                var item = default(KlvItem);
+                DecodeNestedItem(set, t, pos, len, offset, header, ref problems, depth, ref item);
+                return item;
 
             case KlvFormat.Custom:
                 return DecodePackItem(set, t, v, pos, offset, header, ref problems);
@@ -496,7 +502,7 @@ public static class KlvDecoder
     /// nested sets and packs come in every packet, and that method's large frame costs more than their decode.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static KlvItem DecodeNestedItem(KlvLocalSet set, KlvTagTraits t, int pos, int len, int offset, int header, ref List<KlvProblem>? problems, int depth)
+    private static void DecodeNestedItem(KlvLocalSet set, KlvTagTraits t, int pos, int len, int offset, int header, ref List<KlvProblem>? problems, int depth, ref KlvItem slot)
     {
         var memory = set.Bytes.Slice(pos, len);
         if (depth == 0 && set.Pool is { } pool)
@@ -507,21 +513,30 @@ public static class KlvDecoder
             if (reusable)
             {
                 var placed = entry.Place(memory, offset + header);
-                return KlvItem.WithObject(set, t.Tag, placed is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, placed);
+                KlvItem.Write(ref slot, set, t.Tag, placed is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, set.AddObject(placed));
+                return;
             }
 
             var before = problems?.Count ?? 0;
             var decoded = DecodeNested(t, memory, offset + header, entry.Pool, ref problems, depth, out var failure);
             entry.Store(t, memory.Span, decoded, offset + header, (problems?.Count ?? 0) == before);
-            return decoded is null
-                ? InvalidItem(set, t, pos, len, offset, header, failure!, ref problems)
-                : KlvItem.WithObject(set, t.Tag, decoded is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, decoded);
+            WriteNested(set, t, pos, len, offset, header, decoded, failure, ref problems, ref slot);
+            return;
         }
 
         var nested = DecodeNested(t, memory, offset + header, set.Pool, ref problems, depth, out var error);
-        return nested is null
-            ? InvalidItem(set, t, pos, len, offset, header, error!, ref problems)
-            : KlvItem.WithObject(set, t.Tag, nested is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, nested);
+        WriteNested(set, t, pos, len, offset, header, nested, error, ref problems, ref slot);
+    }
+
+    private static void WriteNested(KlvLocalSet set, KlvTagTraits t, int pos, int len, int offset, int header, object? nested, string? error, ref List<KlvProblem>? problems, ref KlvItem slot)
+    {
+        if (nested is null)
+        {
+            slot = InvalidItem(set, t, pos, len, offset, header, error!, ref problems);
+            return;
+        }
+
+        KlvItem.Write(ref slot, set, t.Tag, nested is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, set.AddObject(nested));
     }
 
     /// <summary>
