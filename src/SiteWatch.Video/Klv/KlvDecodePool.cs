@@ -5,7 +5,9 @@ namespace SiteWatch.Video.Klv;
 /// packet: nested sets and series are rented from lists that survive from packet to packet, and a structured
 /// (pack) value whose bytes equal those at the same place in the previous packet reuses its decoded object.
 /// Metadata such as MIIS identifiers, security sets and platform designations repeats in every packet, so
-/// the comparison of a few bytes saves a struct of boxed fields each time.
+/// the comparison of a few bytes saves a struct of boxed fields each time. A nested set or series directly in the
+/// packet's set is cached the same way with everything inside it (see <see cref="FindNested"/>): when its bytes repeat
+/// it is moved to its place in the new packet instead of decoded again.
 /// </summary>
 internal sealed class KlvDecodePool
 {

@@ -196,7 +196,10 @@ public readonly struct KlvItem
 
     public KlvSeries? AsSeries() => Object as KlvSeries;
 
-    /// <summary>Structured value of a custom-format tag: a <see cref="KlvStruct"/>, a list or a scalar.</summary>
+    /// <summary>
+    /// Structured value of a custom-format tag: a <see cref="KlvStruct"/>, a list or a scalar. A well-formed pack is
+    /// built on the first call (which allocates, as <see cref="AsString"/> does) and kept for the next.
+    /// </summary>
     public object? AsStructured() => _kind == KlvValueKind.Struct ? Object : null;
 
     /// <summary>Problem message for <see cref="KlvValueKind.Invalid"/> items.</summary>
