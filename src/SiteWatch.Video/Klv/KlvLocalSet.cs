@@ -94,14 +94,23 @@ public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
     /// <summary>Builds a validated pack on first access and keeps it for the next (see <see cref="KlvPackValidators"/>).</summary>
     internal object? BuildPack(int index, KlvTagTraits? traits, ReadOnlySpan<byte> value)
     {
-        // A reused packet's pool hands back the object built for the same bytes in an earlier packet.
-        var built = traits?.Custom is null ? null : Pool is { } pool ? pool.DecodePack(traits, value, out _) : KlvDecodePool.Decode(traits, value, out _);
-        if (_objects is not null && (uint)index < (uint)_objects.Count && ReferenceEquals(_objects[index], PackNotBuilt))
+        // Readers of a decoded packet may be on several threads: building (and the pool's pack cache) is serialised.
+        lock ((object?)Pool ?? this)
         {
-            _objects[index] = built;
-        }
+            if (_objects is not null && (uint)index < (uint)_objects.Count && !ReferenceEquals(_objects[index], PackNotBuilt))
+            {
+                return _objects[index]; // built by another reader meanwhile
+            }
 
-        return built;
+            // A reused packet's pool hands back the object built for the same bytes in an earlier packet.
+            var built = traits?.Custom is null ? null : Pool is { } pool ? pool.DecodePack(traits, value, out _) : KlvDecodePool.Decode(traits, value, out _);
+            if (_objects is not null && (uint)index < (uint)_objects.Count)
+            {
+                _objects[index] = built;
+            }
+
+            return built;
+        }
     }
 
     internal void Add(in KlvItem item) => AddSlot() = item;
