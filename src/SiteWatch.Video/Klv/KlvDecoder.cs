@@ -187,7 +187,7 @@ public static class KlvDecoder
             {
                 KlvItem.Write(ref slot, set, (int)tag, KlvValueKind.Unknown, baseOffset + start, pos - start, pos, length, 0);
             }
-            else if (TryDecodeCommon(traits, span.Slice(pos, length), out var kind, out var bits))
+            else if (TryDecodeCommon(traits, span, pos, length, out var kind, out var bits))
             {
                 KlvItem.Write(ref slot, set, traits.Tag, kind, baseOffset + start, pos - start, pos, length, bits);
             }
@@ -205,9 +205,8 @@ public static class KlvDecoder
     /// itself (no call, no stack frame); false sends the item to <see cref="DecodeValue"/>, which handles everything.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryDecodeCommon(KlvTagTraits t, ReadOnlySpan<byte> v, out KlvValueKind kind, out long bits)
+    private static bool TryDecodeCommon(KlvTagTraits t, ReadOnlySpan<byte> span, int pos, int len, out KlvValueKind kind, out long bits)
     {
-        var len = v.Length;
         bits = 0;
         kind = KlvValueKind.Double;
         if (len == 0)
@@ -217,25 +216,25 @@ public static class KlvDecoder
 
         switch (t.Format)
         {
-            case KlvFormat.UIntMapped when len == t.Length:
-                bits = BitConverter.DoubleToInt64Bits(KlvPrimitives.ReadUInt(v) * t.Scale + t.Offset);
+            case KlvFormat.UIntMapped when len == t.Length && len <= 8:
+                bits = BitConverter.DoubleToInt64Bits(ReadUInt(span, pos, len) * t.Scale + t.Offset);
                 return true;
-            case KlvFormat.IntMapped when len == t.Length:
-                var raw = KlvPrimitives.ReadInt(v);
+            case KlvFormat.IntMapped when len == t.Length && len <= 8:
+                var raw = ReadInt(span, pos, len);
                 // The most negative value is the "out of range / error" sentinel.
                 kind = raw == long.MinValue >> (64 - 8 * len) ? KlvValueKind.OutOfRange : KlvValueKind.Double;
                 bits = BitConverter.DoubleToInt64Bits(raw * t.Scale);
                 return true;
-            case KlvFormat.UInt or KlvFormat.Enum or KlvFormat.Flags or KlvFormat.Timestamp when len <= t.MaxLength:
-                bits = (long)KlvPrimitives.ReadUInt(v);
+            case KlvFormat.UInt or KlvFormat.Enum or KlvFormat.Flags or KlvFormat.Timestamp when len <= t.MaxLength && len <= 8:
+                bits = (long)ReadUInt(span, pos, len);
                 kind = t.IntegerKind;
                 return true;
-            case KlvFormat.Int when len <= t.MaxLength:
-                bits = KlvPrimitives.ReadInt(v);
+            case KlvFormat.Int when len <= t.MaxLength && len <= 8:
+                bits = ReadInt(span, pos, len);
                 kind = KlvValueKind.Int64;
                 return true;
             case KlvFormat.Imapb when len <= 8:
-                var value = t.GetImapb(len).Decode(KlvPrimitives.ReadUInt(v), out var special);
+                var value = t.GetImapb(len).Decode(ReadUInt(span, pos, len), out var special);
                 (kind, bits) = special == ImapbSpecial.None
                     ? (KlvValueKind.Double, BitConverter.DoubleToInt64Bits(value))
                     : (KlvValueKind.Special, (long)special);
@@ -250,6 +249,24 @@ public static class KlvDecoder
                 return false;
         }
     }
+
+    /// <summary>
+    /// The 1-8 byte big-endian unsigned value at <paramref name="pos"/>: one 8-byte load and a shift when 8 bytes
+    /// remain in <paramref name="span"/> (the bytes after the value are read and shifted out), so the value's length
+    /// costs no branch; else byte by byte.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong ReadUInt(ReadOnlySpan<byte> span, int pos, int len) =>
+        span.Length - pos >= 8
+            ? BinaryPrimitives.ReadUInt64BigEndian(span[pos..]) >> (64 - 8 * len)
+            : KlvPrimitives.ReadUInt(span.Slice(pos, len));
+
+    /// <summary>The 1-8 byte big-endian two's complement value at <paramref name="pos"/> (see <see cref="ReadUInt"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long ReadInt(ReadOnlySpan<byte> span, int pos, int len) =>
+        span.Length - pos >= 8
+            ? BinaryPrimitives.ReadInt64BigEndian(span[pos..]) >> (64 - 8 * len)
+            : KlvPrimitives.ReadInt(span.Slice(pos, len));
 
     /// <summary>
     /// Items of a universal set: 16-byte item key, BER length, value. Keys the table knows decode with their traits
@@ -288,7 +305,7 @@ public static class KlvDecoder
             {
                 slot = new KlvItem(set, 0, KlvValueKind.Unknown, baseOffset + start, pos - start, pos, length, 0);
             }
-            else if (TryDecodeCommon(traits, span.Slice(pos, length), out var kind, out var bits))
+            else if (TryDecodeCommon(traits, span, pos, length, out var kind, out var bits))
             {
                 KlvItem.Write(ref slot, set, traits.Tag, kind, baseOffset + start, pos - start, pos, length, bits);
             }
