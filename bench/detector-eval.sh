@@ -4,8 +4,11 @@
 # (the site grid, as `detect --site` sees it) and score it with `eval detect` against the demo's ground truth at
 # IoU 0.3 for the scene's date. Prints per-class precision / recall / F1 over all scenes, and over the cloud-free ones.
 #   bench/detector-eval.sh [SEED ...]        (default: 42 1001)
+#   bench/detector-eval.sh --quick [SEED]   tiny size (bench/smoke.sh): no drone flight, the first two scenes only
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+QUICK=(); SCENES=1000
+if [ "${1:-}" = --quick ]; then QUICK=(--no-drone); SCENES=2; shift; fi
 SEEDS=("$@"); [ ${#SEEDS[@]} -gt 0 ] || SEEDS=(42 1001)
 source "$ROOT/scripts/bootstrap.sh"
 command -v python3 >/dev/null || apt-get install -y -qq python3 >/dev/null
@@ -16,7 +19,7 @@ rm -rf "$WORK"; mkdir -p "$WORK"
 for seed in "${SEEDS[@]}"; do
   out="$WORK/seed-$seed"
   echo "==> seed $seed: generating the demo site"
-  "$SW" demo --seed "$seed" --out "$out" --json > "$out.demo.json"
+  "$SW" demo --seed "$seed" --out "$out" "${QUICK[@]}" --json > "$out.demo.json"
   (cd "$out/workspace" && "$SW" scene list --site hamhung-plant --json) > "$out.scenes.json"
   python3 - "$out.scenes.json" <<'PY' > "$out.list"
 import json, sys
@@ -28,7 +31,7 @@ PY
     "$SW" detect file "$file" --out "$out/det-$date.geojson" --json > /dev/null
     "$SW" eval detect --predicted "$out/det-$date.geojson" --truth "$out/truth/ground_truth.geojson" --date "$date" --json \
       | python3 -c "import json,sys; d=json.load(sys.stdin); d['seed']=$seed; d['cloudy']=$cloudy; print(json.dumps(d))" >> "$WORK/scores.jsonl"
-  done < "$out.list"
+  done < <(head -n "$SCENES" "$out.list")
 done
 python3 - "$WORK/scores.jsonl" <<'PY'
 import json, sys, collections

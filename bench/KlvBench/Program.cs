@@ -7,11 +7,15 @@ using SiteWatch.Video.Ts;
 // TS demux and ST 0601 decode throughput, run by bench/ts-klv-throughput.sh next to ffmpeg on the same files.
 //   loop IN OUT N        writes IN N times over (a long stream from a short clip)
 //   demux FILE           demuxes FILE from disk in 64 KiB reads, splitting out every KLV packet: MB/s
-//   decode SECONDS FILE  decodes every KLV packet of FILE over and over for SECONDS: ours (reused packet,
-//                        no per-field allocation) and a naive decoder that allocates per field, side by side
+//   decode SECONDS FILE [both|ours|naive]
+//                        decodes every KLV packet of FILE over and over for SECONDS: ours (reused packet, every
+//                        nested set decoded, no allocation) and a naive top-level decoder that allocates per field
+//   extract FILE OUT     writes FILE's KLV packets (demuxed from a .ts) back to back: the klvdata peer's input
+//   vary FILE OUT        FILE's packets with a number in each nested set changed from packet to packet
+//   profile FILE         which items of FILE's packets are nested, packs, and which change from packet to packet
 if (args.Length < 2)
 {
-    Console.Error.WriteLine("usage: KlvBench loop IN OUT N | demux FILE | decode SECONDS FILE");
+    Console.Error.WriteLine("usage: KlvBench loop IN OUT N | demux FILE | decode SECONDS FILE [both|ours|naive] | extract FILE OUT | profile FILE");
     return 2;
 }
 
@@ -24,7 +28,16 @@ switch (args[0])
         Demux(args[1]);
         return 0;
     case "decode":
-        Decode(double.Parse(args[1], CultureInfo.InvariantCulture), args[2]);
+        Decode(double.Parse(args[1], CultureInfo.InvariantCulture), args[2], args.Length > 3 ? args[3] : "both");
+        return 0;
+    case "extract":
+        Extract(args[1], args[2]);
+        return 0;
+    case "vary":
+        Vary(args[1], args[2]);
+        return 0;
+    case "profile":
+        Profile(args[1]);
         return 0;
     default:
         Console.Error.WriteLine($"unknown command {args[0]}");
@@ -74,60 +87,161 @@ static void Demux(string path)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"demux {bytes} bytes {seconds:0.000} s {bytes / 1e6 / seconds:0.0} MB/s {packets} KLV packets"));
 }
 
-static void Decode(double seconds, string path)
+static ReadOnlyMemory<byte>[] ReadPackets(string path)
 {
     // .ts files are demuxed; anything else is read as concatenated KLV packets.
-    ReadOnlyMemory<byte>[] packets;
     if (path.EndsWith(".ts", StringComparison.OrdinalIgnoreCase))
     {
         using var stream = File.OpenRead(path);
-        packets = [.. TsDemuxer.ReadKlv(stream).SelectMany(u => KlvPacketSplitter.Split(u.Payload).Select(s => s.Bytes))];
+        return [.. TsDemuxer.ReadKlv(stream).SelectMany(u => KlvPacketSplitter.Split(u.Payload).Select(s => s.Bytes))];
     }
-    else
+
+    return [.. KlvPacketSplitter.Split(File.ReadAllBytes(path)).Select(s => s.Bytes)];
+}
+
+/// <summary>Writes FILE's KLV packets back to back (what the klvdata peer reads: the same packets ours decodes).</summary>
+static void Extract(string path, string output)
+{
+    using var file = File.Create(output);
+    foreach (var p in ReadPackets(path))
     {
-        packets = [.. KlvPacketSplitter.Split(File.ReadAllBytes(path)).Select(s => s.Bytes)];
+        file.Write(p.Span);
+    }
+}
+
+/// <summary>
+/// Writes FILE's packets with one number changed in each nested set of the packet's own set, a different change in
+/// consecutive packets: a stream whose nested sets never repeat, so a reused packet decodes every one of them.
+/// The numbers stay well formed and the checksum is written again.
+/// </summary>
+static void Vary(string path, string output)
+{
+    using var file = File.Create(output);
+    var sequence = 0;
+    foreach (var p in ReadPackets(path))
+    {
+        var bytes = p.ToArray();
+        var mark = (byte)(sequence++ % 255 + 1);
+        foreach (var item in KlvDecoder.Decode(bytes).Set!)
+        {
+            var nested = item.AsSet() ?? (item.AsSeries() is { Count: > 0 } series ? series[0].Set : null);
+            foreach (var inner in nested ?? (IEnumerable<KlvItem>)[])
+            {
+                if (inner.IsNumber && inner.Length > 0)
+                {
+                    bytes[inner.ValueOffset + inner.Length - 1] ^= mark;
+                    break;
+                }
+            }
+        }
+
+        // A valid checksum again, so the packets decode without a problem.
+        var decoded = KlvDecoder.Decode(bytes);
+        if (decoded.Set is { Count: > 0 } set && set[set.Count - 1] is { Tag: 1, Length: 2 } checksum)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(checksum.ValueOffset), KlvChecksum.Sum16(bytes.AsSpan(0, checksum.ValueOffset)));
+        }
+
+        file.Write(bytes);
+    }
+}
+
+static void Profile(string path)
+{
+    var packets = ReadPackets(path);
+    var reused = new KlvPacket();
+    var prev = new Dictionary<string, byte[]>();
+    var counts = new Dictionary<string, (int N, int Changed)>();
+    foreach (var p in packets)
+    {
+        KlvDecoder.Decode(p, reused);
+        var ordinal = new Dictionary<string, int>();
+        void Walk(KlvLocalSet set, string prefix)
+        {
+            foreach (var item in set)
+            {
+                var name = $"{prefix}/{set.Schema.Name}:{item.Tag}:{item.Kind}";
+                var k = ordinal.TryGetValue(name, out var o) ? o : 0;
+                ordinal[name] = k + 1;
+                var bytes = item.Value.ToArray();
+                var changed = prev.TryGetValue(name + "#" + k, out var b) && !b.AsSpan().SequenceEqual(bytes);
+                prev[name + "#" + k] = bytes;
+                counts[name] = counts.TryGetValue(name, out var c) ? (c.N + 1, c.Changed + (changed ? 1 : 0)) : (1, 0);
+                if (item.AsSet() is { } s)
+                {
+                    Walk(s, name);
+                }
+
+                if (item.AsSeries() is { } series)
+                {
+                    foreach (var e in series)
+                    {
+                        Walk(e.Set, name);
+                    }
+                }
+            }
+        }
+
+        Walk(reused.Set!, "");
+        Console.WriteLine($"packet {p.Length} bytes, problems {reused.Problems.Count}: {string.Join("; ", reused.Problems.Select(x => x.Message))}");
     }
 
-    var meanSize = packets.Average(p => p.Length);
+    for (var round = 0; round < 3; round++)
+    {
+        var line = new List<long>();
+        foreach (var p in packets)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            KlvDecoder.Decode(p, reused);
+            line.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+        }
 
-    // Ours: one KlvPacket reused, numeric fields decoded without allocating.
-    var reused = new KlvPacket();
+        Console.WriteLine($"allocated per packet, round {round}: {string.Join(" ", line)}");
+    }
+
+    foreach (var (k, v) in counts.OrderBy(k => k.Key))
+    {
+        Console.WriteLine($"{v.N / (double)packets.Length,6:0.0}/packet changed {v.Changed,4} {k}");
+    }
+}
+
+static void Decode(double seconds, string path, string which)
+{
+    var packets = ReadPackets(path);
+    var meanSize = packets.Average(p => p.Length);
     long checksum = 0;
-    var (ours, oursAlloc) = Run(seconds, packets, p =>
+
+    // Ours: one KlvPacket reused, every nested set, series and pack decoded, nothing allocated once warm.
+    var reused = new KlvPacket();
+    var ours = new Meter(p =>
     {
         KlvDecoder.Decode(p, reused);
         checksum += reused.Set!.Count;
     });
 
-    // Baseline: the naive way, a dictionary of boxed values and a byte[] copy per field.
-    var (naive, naiveAlloc) = Run(seconds, packets, p => checksum += NaiveDecode(p.Span).Count);
+    // Baseline: the naive way, a dictionary of boxed values and a byte[] copy per top-level field.
+    var naive = new Meter(p => checksum += NaiveDecode(p.Span).Count);
 
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"decode {packets.Length} packets of {meanSize:0} bytes: ours {ours:0} packets/s ({oursAlloc:0} bytes allocated/packet), naive allocate-per-field {naive:0} packets/s ({naiveAlloc:0} bytes/packet) [{checksum % 10}]"));
-}
-
-static (double Rate, double AllocatedPerPacket) Run(double seconds, ReadOnlyMemory<byte>[] packets, Action<ReadOnlyMemory<byte>> decode)
-{
-    foreach (var p in packets)
+    var meters = which switch { "ours" => [ours], "naive" => [naive], _ => new[] { ours, naive } };
+    foreach (var m in meters)
     {
-        decode(p); // warm up (JIT, tiering)
+        m.Run(packets, Math.Min(0.5, seconds / 4)); // warm up: JIT tiering and PGO reach the final code
+        m.Reset();
     }
 
-    long count = 0;
-    var before = GC.GetAllocatedBytesForCurrentThread();
-    var watch = Stopwatch.StartNew();
-    while (watch.Elapsed.TotalSeconds < seconds)
+    // Interleaved in slices of a tenth of the time, so a change in the machine's load hits both alike.
+    while (meters.Any(m => m.CpuSeconds < seconds))
     {
-        foreach (var p in packets)
+        foreach (var m in meters)
         {
-            decode(p);
+            m.Run(packets, seconds / 10);
         }
-
-        count += packets.Length;
     }
 
-    var elapsed = watch.Elapsed.TotalSeconds;
-    return (count / elapsed, (GC.GetAllocatedBytesForCurrentThread() - before) / (double)count);
+    // One line of name=value pairs for bench/ts-klv-throughput.sh. Rates are packets per CPU second of this
+    // process (the machine is shared; wall-clock rates follow its load), wall-clock rates beside them.
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"packets={packets.Length} mean_bytes={meanSize:0} ours={ours.Rate:0} ours_wall={ours.WallRate:0} ours_alloc={ours.AllocatedPerPacket:0} naive={naive.Rate:0} naive_wall={naive.WallRate:0} naive_alloc={naive.AllocatedPerPacket:0} check={checksum % 10}"));
 }
 
 /// <summary>Key, BER length, then BER-OID tag / BER length / value triples, each value copied and boxed as a number.</summary>
@@ -179,4 +293,48 @@ static ulong ReadUnsigned(byte[] v)
     Span<byte> padded = stackalloc byte[8];
     v.CopyTo(padded[(8 - v.Length)..]);
     return BinaryPrimitives.ReadUInt64BigEndian(padded);
+}
+
+/// <summary>Runs one decoder over the packets and accumulates packets, CPU time, wall time and allocation.</summary>
+internal sealed class Meter(Action<ReadOnlyMemory<byte>> decode)
+{
+    private long _count;
+    private double _wall;
+    private long _allocated;
+
+    public double CpuSeconds { get; private set; }
+
+    public double Rate => _count == 0 ? double.NaN : _count / CpuSeconds;
+
+    public double WallRate => _count == 0 ? double.NaN : _count / _wall;
+
+    public double AllocatedPerPacket => _count == 0 ? double.NaN : _allocated / (double)_count;
+
+    public void Reset() => (_count, _wall, _allocated, CpuSeconds) = (0, 0, 0, 0);
+
+    /// <summary>Whole passes over <paramref name="packets"/> until <paramref name="seconds"/> of CPU time are spent.</summary>
+    public void Run(ReadOnlyMemory<byte>[] packets, double seconds)
+    {
+        var cpu0 = Environment.CpuUsage.TotalTime;
+        var watch = Stopwatch.StartNew();
+        var spent = 0.0;
+        while (spent < seconds)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var rep = 0; rep < 64; rep++)
+            {
+                foreach (var p in packets)
+                {
+                    decode(p);
+                }
+            }
+
+            _allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+            _count += 64L * packets.Length;
+            spent = (Environment.CpuUsage.TotalTime - cpu0).TotalSeconds;
+        }
+
+        CpuSeconds += spent;
+        _wall += watch.Elapsed.TotalSeconds;
+    }
 }

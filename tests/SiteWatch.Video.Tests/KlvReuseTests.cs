@@ -81,6 +81,21 @@ public class KlvReuseTests
         }
     }
 
+    /// <summary>The packet with a 3-byte Mission ID item before its first item (length rewritten, checksum left stale).</summary>
+    private static byte[] WithLeadingItem(byte[] packet)
+    {
+        var n = Ber.TryReadLength(packet.AsSpan(16), out var length);
+        var value = packet.AsSpan(16 + n, length).ToArray();
+        var result = new List<byte>(packet[..16]) { 0x83, 0, 0, 0 };
+        var newLength = length + 3;
+        result[17] = (byte)(newLength >> 16);
+        result[18] = (byte)(newLength >> 8);
+        result[19] = (byte)newLength;
+        result.AddRange([3, 1, (byte)'X']);
+        result.AddRange(value);
+        return [.. result];
+    }
+
     private static byte[] WithPack94(byte[] packet, Action<Span<byte>> change)
     {
         var copy = (byte[])packet.Clone();
@@ -105,7 +120,10 @@ public class KlvReuseTests
         };
         foreach (var clip in new[] { "h264_klv.ts", "h265_klv.ts", "mpeg2_klv.ts" })
         {
-            packets.AddRange(TestData.KlvPacketsOf(clip).Select(p => p.Packet));
+            var clipPackets = TestData.KlvPacketsOf(clip).Select(p => p.Packet).ToList();
+            packets.AddRange(clipPackets);
+            // The same packets with a text item in front: every nested set repeats at another offset.
+            packets.AddRange(clipPackets.Take(3).Select(WithLeadingItem));
         }
 
         // Forward, backward and forward again, so every packet follows packets of other shapes and values.
@@ -166,5 +184,87 @@ public class KlvReuseTests
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Equal(KlvValueKind.Set, reused.Set!.First(i => i.Tag == St0601.SecurityLocalSet).Kind);
+    }
+
+    /// <summary>Every local set reachable from the registry's schemas (nested sets and series elements included).</summary>
+    private static List<KlvSchema> AllLocalSchemas()
+    {
+        var seen = new List<KlvSchema>();
+        var queue = new Queue<KlvSchema>([St0601.Schema, St0102.Schema, St0903.Schema, St0806.Schema]);
+        while (queue.TryDequeue(out var schema))
+        {
+            if (schema.IsUniversal || seen.Contains(schema))
+            {
+                continue;
+            }
+
+            seen.Add(schema);
+            foreach (var t in schema.Tags)
+            {
+                if (t.NestedSchema is { } nested)
+                {
+                    queue.Enqueue(nested);
+                }
+            }
+        }
+
+        return seen;
+    }
+
+    [Fact]
+    public void Packs_built_on_access_match_an_immediate_decode_for_any_bytes()
+    {
+        // Well-formed packs are only checked while a packet decodes and built on first access; whatever the bytes,
+        // the item must be what decoding the pack at once gives: the same struct, or Invalid when that throws.
+        var random = new Random(16);
+        var checkedPacks = 0;
+        foreach (var schema in AllLocalSchemas())
+        {
+            foreach (var t in schema.Tags.Where(t => t.Format == KlvFormat.Custom))
+            {
+                for (var i = 0; i < 400; i++)
+                {
+                    // Mostly small bytes, so BER lengths and OIDs parse and the packs' structure is reached.
+                    var value = new byte[random.Next(1, 48)];
+                    for (var b = 0; b < value.Length; b++)
+                    {
+                        value[b] = (byte)(random.Next(4) == 0 ? random.Next(256) : random.Next(i % 2 == 0 ? 24 : 4));
+                    }
+
+                    var set = new List<byte>();
+                    var tag = (ulong)t.Tag;
+                    if (tag >= 0x80)
+                    {
+                        set.Add((byte)(0x80 | (tag >> 7)));
+                    }
+
+                    set.Add((byte)(tag & 0x7F));
+                    set.Add((byte)value.Length);
+                    set.AddRange(value);
+                    var item = KlvDecoder.DecodeSet(schema, set.ToArray()).Single();
+
+                    object? expected;
+                    try
+                    {
+                        expected = t.Custom!(value);
+                    }
+                    catch (KlvFormatException)
+                    {
+                        Assert.Equal(KlvValueKind.Invalid, item.Kind);
+                        continue;
+                    }
+
+                    Assert.Equal(KlvValueKind.Struct, item.Kind);
+                    var want = new StringBuilder();
+                    RenderValue(want, expected);
+                    var got = new StringBuilder();
+                    RenderValue(got, item.AsStructured());
+                    Assert.Equal(want.ToString(), got.ToString());
+                    checkedPacks++;
+                }
+            }
+        }
+
+        Assert.True(checkedPacks > 1000, $"only {checkedPacks} well-formed packs were generated");
     }
 }

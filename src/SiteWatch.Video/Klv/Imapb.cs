@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace SiteWatch.Video.Klv;
 
 /// <summary>Non-finite or out-of-range markers that ST 1201 can carry in an IMAPB value.</summary>
@@ -91,14 +93,22 @@ public readonly struct Imapb
     }
 
     /// <summary>Decodes an unsigned big-endian integer of <see cref="Length"/> bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public double Decode(ulong raw, out ImapbSpecial special)
     {
-        var topBit = 8 * Length - 1;
-        if (((raw >> topBit) & 1) == 0)
+        if (((raw >> (8 * Length - 1)) & 1) == 0)
         {
             special = ImapbSpecial.None;
             return ScaleReverse * (raw - ZOffset) + Min;
         }
+
+        return DecodeSpecial(raw, out special);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private double DecodeSpecial(ulong raw, out ImapbSpecial special)
+    {
+        var topBit = 8 * Length - 1;
 
         // ST 1201 special values: 1 1 S x x in the top bits; 1 0 ... is user defined.
         var top = (int)((raw >> (topBit - 4)) & 0x1F);

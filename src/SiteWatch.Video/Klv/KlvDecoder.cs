@@ -185,7 +185,11 @@ public static class KlvDecoder
             ref var slot = ref set.AddSlot();
             if (traits is null)
             {
-                slot = new KlvItem(set, (int)tag, KlvValueKind.Unknown, baseOffset + start, pos - start, pos, length, 0);
+                KlvItem.Write(ref slot, set, (int)tag, KlvValueKind.Unknown, baseOffset + start, pos - start, pos, length, 0);
+            }
+            else if (TryDecodeCommon(traits, span, pos, length, out var kind, out var bits))
+            {
+                KlvItem.Write(ref slot, set, traits.Tag, kind, baseOffset + start, pos - start, pos, length, bits);
             }
             else
             {
@@ -195,6 +199,74 @@ public static class KlvDecoder
             pos += length;
         }
     }
+
+    /// <summary>
+    /// The numbers and texts of nearly every item, at the lengths the standard gives them, decoded in the item loop
+    /// itself (no call, no stack frame); false sends the item to <see cref="DecodeValue"/>, which handles everything.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryDecodeCommon(KlvTagTraits t, ReadOnlySpan<byte> span, int pos, int len, out KlvValueKind kind, out long bits)
+    {
+        bits = 0;
+        kind = KlvValueKind.Double;
+        if (len == 0)
+        {
+            return false;
+        }
+
+        switch (t.Format)
+        {
+            case KlvFormat.UIntMapped when len == t.Length && len <= 8:
+                bits = BitConverter.DoubleToInt64Bits(ReadUInt(span, pos, len) * t.Scale + t.Offset);
+                return true;
+            case KlvFormat.IntMapped when len == t.Length && len <= 8:
+                var raw = ReadInt(span, pos, len);
+                // The most negative value is the "out of range / error" sentinel.
+                kind = raw == long.MinValue >> (64 - 8 * len) ? KlvValueKind.OutOfRange : KlvValueKind.Double;
+                bits = BitConverter.DoubleToInt64Bits(raw * t.Scale);
+                return true;
+            case KlvFormat.UInt or KlvFormat.Enum or KlvFormat.Flags or KlvFormat.Timestamp when len <= t.MaxLength && len <= 8:
+                bits = (long)ReadUInt(span, pos, len);
+                kind = t.IntegerKind;
+                return true;
+            case KlvFormat.Int when len <= t.MaxLength && len <= 8:
+                bits = ReadInt(span, pos, len);
+                kind = KlvValueKind.Int64;
+                return true;
+            case KlvFormat.Imapb when len <= 8:
+                var value = t.GetImapb(len).Decode(ReadUInt(span, pos, len), out var special);
+                (kind, bits) = special == ImapbSpecial.None
+                    ? (KlvValueKind.Double, BitConverter.DoubleToInt64Bits(value))
+                    : (KlvValueKind.Special, (long)special);
+                return true;
+            case KlvFormat.Utf8 when t.MaxLength == 0 || len <= t.MaxLength:
+                kind = KlvValueKind.String;
+                return true;
+            case KlvFormat.Bytes:
+                kind = KlvValueKind.Bytes;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// The 1-8 byte big-endian unsigned value at <paramref name="pos"/>: one 8-byte load and a shift when 8 bytes
+    /// remain in <paramref name="span"/> (the bytes after the value are read and shifted out), so the value's length
+    /// costs no branch; else byte by byte.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong ReadUInt(ReadOnlySpan<byte> span, int pos, int len) =>
+        span.Length - pos >= 8
+            ? BinaryPrimitives.ReadUInt64BigEndian(span[pos..]) >> (64 - 8 * len)
+            : KlvPrimitives.ReadUInt(span.Slice(pos, len));
+
+    /// <summary>The 1-8 byte big-endian two's complement value at <paramref name="pos"/> (see <see cref="ReadUInt"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long ReadInt(ReadOnlySpan<byte> span, int pos, int len) =>
+        span.Length - pos >= 8
+            ? BinaryPrimitives.ReadInt64BigEndian(span[pos..]) >> (64 - 8 * len)
+            : KlvPrimitives.ReadInt(span.Slice(pos, len));
 
     /// <summary>
     /// Items of a universal set: 16-byte item key, BER length, value. Keys the table knows decode with their traits
@@ -232,6 +304,10 @@ public static class KlvDecoder
             if (traits is null)
             {
                 slot = new KlvItem(set, 0, KlvValueKind.Unknown, baseOffset + start, pos - start, pos, length, 0);
+            }
+            else if (TryDecodeCommon(traits, span, pos, length, out var kind, out var bits))
+            {
+                KlvItem.Write(ref slot, set, traits.Tag, kind, baseOffset + start, pos - start, pos, length, bits);
             }
             else
             {
@@ -302,69 +378,34 @@ public static class KlvDecoder
     }
 
     /// <summary>
-    /// Decodes one value into <paramref name="slot"/>. The common numeric and text formats at their standard
-    /// lengths are handled here with a single construction site (a small stack frame matters at millions of
-    /// items per second); everything else goes to <see cref="DecodeValueSlow"/>.
+    /// Decodes one value that <see cref="TryDecodeCommon"/> left (empty values, nested sets and series, packs, and
+    /// formats or lengths off the common path) into <paramref name="slot"/>. Kept small: a large stack frame here
+    /// costs more than the decode of these items.
     /// </summary>
     private static void DecodeValue(KlvLocalSet set, KlvTagTraits t, ReadOnlySpan<byte> v, int pos, int offset, int header, ref List<KlvProblem>? problems, int depth, ref KlvItem slot)
     {
-        var len = v.Length;
-        KlvValueKind kind;
-        long bits = 0;
-        if (len == 0)
+        if (v.IsEmpty)
         {
-            kind = KlvValueKind.Empty;
-        }
-        else
-        {
-            switch (t.Format)
-            {
-                case KlvFormat.UIntMapped when len == t.Length:
-                    bits = BitConverter.DoubleToInt64Bits(KlvPrimitives.ReadUInt(v) * t.Scale + t.Offset);
-                    kind = KlvValueKind.Double;
-                    break;
-                case KlvFormat.IntMapped when len == t.Length:
-                    var raw = KlvPrimitives.ReadInt(v);
-                    // The most negative value is the "out of range / error" sentinel.
-                    kind = raw == long.MinValue >> (64 - 8 * len) ? KlvValueKind.OutOfRange : KlvValueKind.Double;
-                    bits = BitConverter.DoubleToInt64Bits(raw * t.Scale);
-                    break;
-                case KlvFormat.Imapb when len <= 8:
-                    var value = t.GetImapb(len).Decode(KlvPrimitives.ReadUInt(v), out var special);
-                    (kind, bits) = special == ImapbSpecial.None
-                        ? (KlvValueKind.Double, BitConverter.DoubleToInt64Bits(value))
-                        : (KlvValueKind.Special, (long)special);
-                    break;
-                case KlvFormat.UInt or KlvFormat.Enum or KlvFormat.Flags or KlvFormat.Timestamp when len <= t.MaxLength:
-                    bits = (long)KlvPrimitives.ReadUInt(v);
-                    kind = t.IntegerKind;
-                    break;
-                case KlvFormat.Int when len <= t.MaxLength:
-                    bits = KlvPrimitives.ReadInt(v);
-                    kind = KlvValueKind.Int64;
-                    break;
-                case KlvFormat.Utf8 when t.MaxLength == 0 || len <= t.MaxLength:
-                    kind = KlvValueKind.String;
-                    break;
-                case KlvFormat.Utf16BE when (len & 1) == 0:
-                    kind = KlvValueKind.String;
-                    break;
-                case KlvFormat.Bytes:
-                    kind = KlvValueKind.Bytes;
-                    break;
-                case KlvFormat.Set or KlvFormat.Series or KlvFormat.IdSeries when depth < MaxDepth:
-                    slot = DecodeNestedItem(set, t, pos, len, offset, header, ref problems, depth);
-                    return;
-                case KlvFormat.Custom:
-                    slot = DecodePackItem(set, t, v, pos, offset, header, ref problems);
-                    return;
-                default:
-                    slot = DecodeValueSlow(set, t, v, pos, offset, header, ref problems, depth);
-                    return;
-            }
+            KlvItem.Write(ref slot, set, t.Tag, KlvValueKind.Empty, offset, header, pos, 0, 0);
+            return;
         }
 
-        slot = new KlvItem(set, t.Tag, kind, offset, header, pos, len, bits);
+        switch (t.Format)
+        {
+            case KlvFormat.Set or KlvFormat.Series or KlvFormat.IdSeries when depth < MaxDepth:
+                DecodeNestedItem(set, t, pos, v.Length, offset, header, ref problems, depth, ref slot);
+                return;
+            case KlvFormat.Custom when t.Validator is { } valid && valid(v):
+                // Well formed: the struct is built when first asked for (KlvItem.AsStructured), so nothing is allocated here.
+                KlvItem.Write(ref slot, set, t.Tag, KlvValueKind.Struct, offset, header, pos, v.Length, set.AddObject(KlvLocalSet.PackNotBuilt));
+                return;
+            case KlvFormat.Custom:
+                slot = DecodePackItem(set, t, v, pos, offset, header, ref problems);
+                return;
+            default:
+                slot = DecodeValueSlow(set, t, v, pos, offset, header, ref problems, depth);
+                return;
+        }
     }
 
     /// <summary>Every format and length, with problems reported. <paramref name="pos"/> is the value's start in <paramref name="set"/>'s bytes.</summary>
@@ -461,7 +502,9 @@ public static class KlvDecoder
                     return Make(KlvValueKind.Raw);
                 }
 
-                return DecodeNestedItem(set, t, pos, len, offset, header, ref problems, depth);
+                var item = default(KlvItem);
+                DecodeNestedItem(set, t, pos, len, offset, header, ref problems, depth, ref item);
+                return item;
 
             case KlvFormat.Custom:
                 return DecodePackItem(set, t, v, pos, offset, header, ref problems);
@@ -476,18 +519,56 @@ public static class KlvDecoder
     /// nested sets and packs come in every packet, and that method's large frame costs more than their decode.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static KlvItem DecodeNestedItem(KlvLocalSet set, KlvTagTraits t, int pos, int len, int offset, int header, ref List<KlvProblem>? problems, int depth)
+    private static void DecodeNestedItem(KlvLocalSet set, KlvTagTraits t, int pos, int len, int offset, int header, ref List<KlvProblem>? problems, int depth, ref KlvItem slot)
     {
-        var nested = DecodeNested(t, set.Bytes.Slice(pos, len), offset + header, set.Pool, ref problems, depth, out var error);
-        return nested is null
-            ? InvalidItem(set, t, pos, len, offset, header, error!, ref problems)
-            : KlvItem.WithObject(set, t.Tag, nested is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, nested);
+        var memory = set.Bytes.Slice(pos, len);
+        if (depth == 0 && set.Pool is { } pool)
+        {
+            // A set or series in the packet's own set: a reused packet moves the previous packet's decode into place
+            // when the bytes are the same and decoded without a problem (security, RVT, SAR ... sets seldom change).
+            var entry = pool.FindNested(t, memory.Span, out var reusable);
+            if (reusable)
+            {
+                var placed = entry.Place(memory, offset + header);
+                KlvItem.Write(ref slot, set, t.Tag, placed is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, set.AddObject(placed));
+                return;
+            }
+
+            var before = problems?.Count ?? 0;
+            var decoded = DecodeNested(t, memory, offset + header, entry.Pool, ref problems, depth, out var failure);
+            entry.Store(t, memory.Span, decoded, offset + header, (problems?.Count ?? 0) == before);
+            WriteNested(set, t, pos, len, offset, header, decoded, failure, ref problems, ref slot);
+            return;
+        }
+
+        var nested = DecodeNested(t, memory, offset + header, set.Pool, ref problems, depth, out var error);
+        WriteNested(set, t, pos, len, offset, header, nested, error, ref problems, ref slot);
     }
 
-    /// <summary>A structured (pack) item; a reused packet takes it from its pool when the bytes repeat.</summary>
+    private static void WriteNested(KlvLocalSet set, KlvTagTraits t, int pos, int len, int offset, int header, object? nested, string? error, ref List<KlvProblem>? problems, ref KlvItem slot)
+    {
+        if (nested is null)
+        {
+            slot = InvalidItem(set, t, pos, len, offset, header, error!, ref problems);
+            return;
+        }
+
+        KlvItem.Write(ref slot, set, t.Tag, nested is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, set.AddObject(nested));
+    }
+
+    /// <summary>
+    /// A structured (pack) item: built on first access when its validator accepts the bytes, else decoded now
+    /// (a reused packet takes it from its pool when the bytes repeat).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static KlvItem DecodePackItem(KlvLocalSet set, KlvTagTraits t, ReadOnlySpan<byte> v, int pos, int offset, int header, ref List<KlvProblem>? problems)
     {
+        if (t.Validator is { } valid && valid(v))
+        {
+            // Well formed: the struct is built when first asked for (KlvItem.AsStructured), so nothing is allocated here.
+            return KlvItem.WithObject(set, t.Tag, KlvValueKind.Struct, offset, header, pos, v.Length, KlvLocalSet.PackNotBuilt);
+        }
+
         var decoded = set.Pool is { } pool ? pool.DecodePack(t, v, out var error) : KlvDecodePool.Decode(t, v, out error);
         return error is null
             ? KlvItem.WithObject(set, t.Tag, KlvValueKind.Struct, offset, header, pos, v.Length, decoded)

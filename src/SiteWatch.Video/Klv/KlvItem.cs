@@ -14,7 +14,7 @@ public readonly struct KlvItem
     private readonly KlvLocalSet? _owner;
     private readonly long _bits; // integer value, IEEE bits of a double, ST 1201 special kind, or object index
     private readonly int _tag;
-    private readonly int _offset;
+    private readonly int _offset; // from the owner's Offset, so a reused nested set can move within the packet
     private readonly int _valueStart;
     private readonly int _length;
     private readonly KlvValueKind _kind;
@@ -25,11 +25,32 @@ public readonly struct KlvItem
         _owner = owner;
         _tag = tag;
         _kind = kind;
-        _offset = offset;
+        _offset = offset - owner.Offset;
         _headerLength = (byte)Math.Min(headerLength, 255);
         _valueStart = valueStart;
         _length = length;
         _bits = bits;
+    }
+
+    /// <summary>
+    /// Writes an item into a set's slot in place. A reused set's slot already names its owner, so the reference is
+    /// stored (with the GC's write barrier) only when it differs: the numbers of a steady stream are plain stores.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Write(ref KlvItem slot, KlvLocalSet owner, int tag, KlvValueKind kind, int offset, int headerLength, int valueStart, int length, long bits)
+    {
+        if (!ReferenceEquals(slot._owner, owner))
+        {
+            Unsafe.AsRef(in slot._owner) = owner;
+        }
+
+        Unsafe.AsRef(in slot._bits) = bits;
+        Unsafe.AsRef(in slot._tag) = tag;
+        Unsafe.AsRef(in slot._offset) = offset - owner.Offset;
+        Unsafe.AsRef(in slot._valueStart) = valueStart;
+        Unsafe.AsRef(in slot._length) = length;
+        Unsafe.AsRef(in slot._kind) = kind;
+        Unsafe.AsRef(in slot._headerLength) = (byte)Math.Min(headerLength, 255);
     }
 
     internal static KlvItem Number(KlvLocalSet owner, int tag, KlvValueKind kind, int offset, int headerLength, int valueStart, int length, double value) =>
@@ -51,10 +72,10 @@ public readonly struct KlvItem
         : null;
 
     /// <summary>Offset of the item's tag byte from the first byte of the packet.</summary>
-    public int Offset => _offset;
+    public int Offset => (_owner?.Offset ?? 0) + _offset;
 
     /// <summary>Offset of the item's value from the first byte of the packet.</summary>
-    public int ValueOffset => _offset + _headerLength;
+    public int ValueOffset => Offset + _headerLength;
 
     /// <summary>The value bytes as they were received.</summary>
     public ReadOnlyMemory<byte> Value => _owner is null ? default : _owner.Bytes.Slice(_valueStart, _length);
@@ -157,15 +178,28 @@ public readonly struct KlvItem
         return Traits?.Format == KlvFormat.Utf16BE ? Encoding.BigEndianUnicode.GetString(bytes) : Encoding.UTF8.GetString(bytes);
     }
 
-    private object? Object => _kind is KlvValueKind.Set or KlvValueKind.Series or KlvValueKind.Struct or KlvValueKind.Invalid
-        ? _owner!.GetObject((int)_bits)
-        : null;
+    private object? Object
+    {
+        get
+        {
+            if (_kind is not (KlvValueKind.Set or KlvValueKind.Series or KlvValueKind.Struct or KlvValueKind.Invalid))
+            {
+                return null;
+            }
+
+            var o = _owner!.GetObject((int)_bits);
+            return ReferenceEquals(o, KlvLocalSet.PackNotBuilt) ? _owner.BuildPack((int)_bits, Traits, Value.Span) : o;
+        }
+    }
 
     public KlvLocalSet? AsSet() => Object as KlvLocalSet;
 
     public KlvSeries? AsSeries() => Object as KlvSeries;
 
-    /// <summary>Structured value of a custom-format tag: a <see cref="KlvStruct"/>, a list or a scalar.</summary>
+    /// <summary>
+    /// Structured value of a custom-format tag: a <see cref="KlvStruct"/>, a list or a scalar. A well-formed pack is
+    /// built on the first call (which allocates, as <see cref="AsString"/> does) and kept for the next.
+    /// </summary>
     public object? AsStructured() => _kind == KlvValueKind.Struct ? Object : null;
 
     /// <summary>Problem message for <see cref="KlvValueKind.Invalid"/> items.</summary>

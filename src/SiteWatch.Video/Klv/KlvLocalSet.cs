@@ -48,6 +48,36 @@ public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
         Problems = [];
     }
 
+    /// <summary>
+    /// Moves this set and everything nested in it by <paramref name="delta"/> bytes within a new packet whose bytes
+    /// there are the same: <paramref name="rootBytes"/> are the new bytes of the outermost moved set, which starts at
+    /// <paramref name="rootOffset"/>. Items count their offsets from their set, so they move with it.
+    /// </summary>
+    internal void Rebase(ReadOnlyMemory<byte> rootBytes, int rootOffset, int delta)
+    {
+        Offset += delta;
+        Bytes = rootBytes.Slice(Offset - rootOffset, Bytes.Length);
+        if (_objects is null)
+        {
+            return;
+        }
+
+        foreach (var o in _objects)
+        {
+            if (o is KlvLocalSet set)
+            {
+                set.Rebase(rootBytes, rootOffset, delta);
+            }
+            else if (o is KlvSeries series)
+            {
+                for (var i = 0; i < series.Count; i++) // indexed: the interface enumerator would allocate
+                {
+                    series[i].Set.Rebase(rootBytes, rootOffset, delta);
+                }
+            }
+        }
+    }
+
     /// <summary>Keeps a nested set, series, struct or problem text for an item; returns its index.</summary>
     internal int AddObject(object? value)
     {
@@ -57,6 +87,31 @@ public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
     }
 
     internal object? GetObject(int index) => _objects is not null && (uint)index < (uint)_objects.Count ? _objects[index] : null;
+
+    /// <summary>Stands in the object list for a validated pack whose struct has not been built yet.</summary>
+    internal static readonly object PackNotBuilt = new();
+
+    /// <summary>Builds a validated pack on first access and keeps it for the next (see <see cref="KlvPackValidators"/>).</summary>
+    internal object? BuildPack(int index, KlvTagTraits? traits, ReadOnlySpan<byte> value)
+    {
+        // Readers of a decoded packet may be on several threads: building (and the pool's pack cache) is serialised.
+        lock ((object?)Pool ?? this)
+        {
+            if (_objects is not null && (uint)index < (uint)_objects.Count && !ReferenceEquals(_objects[index], PackNotBuilt))
+            {
+                return _objects[index]; // built by another reader meanwhile
+            }
+
+            // A reused packet's pool hands back the object built for the same bytes in an earlier packet.
+            var built = traits?.Custom is null ? null : Pool is { } pool ? pool.DecodePack(traits, value, out _) : KlvDecodePool.Decode(traits, value, out _);
+            if (_objects is not null && (uint)index < (uint)_objects.Count)
+            {
+                _objects[index] = built;
+            }
+
+            return built;
+        }
+    }
 
     internal void Add(in KlvItem item) => AddSlot() = item;
 

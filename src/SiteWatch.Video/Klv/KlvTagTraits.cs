@@ -40,6 +40,7 @@ public sealed class KlvTagTraits
         Labels = labels;
         _nestedFactory = nested;
         Custom = custom;
+        Validator = custom is null ? null : KlvPackValidators.For(custom);
         CustomEncoder = customEncoder;
         Note = note;
 
@@ -97,6 +98,9 @@ public sealed class KlvTagTraits
     public IReadOnlyDictionary<long, string>? Labels { get; }
 
     public KlvCustomDecoder? Custom { get; }
+
+    /// <summary>Allocation-free check that <see cref="Custom"/> accepts a value; such packs are built on first access.</summary>
+    internal KlvPackValidator? Validator { get; }
 
     /// <summary>Inverse of <see cref="Custom"/>; null when the tag can only be encoded from raw bytes.</summary>
     public KlvCustomEncoder? CustomEncoder { get; }
