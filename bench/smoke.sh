@@ -17,13 +17,15 @@ declare -A TINY=(
   [raster-io]="256 1"
   [taizhou-eval]=""
   [detector-eval]="--quick 42"
+  [tiles]="2 18"
+  [fuzz]="2"
 )
 
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
   for script in "$ROOT"/bench/*.sh; do
     name="$(basename "$script" .sh)"
-    [ "$name" = smoke ] || [ "$name" = fuzz ] || names+=("$name")
+    [ "$name" = smoke ] || names+=("$name")
   done
 fi
 
