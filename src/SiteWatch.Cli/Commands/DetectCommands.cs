@@ -45,6 +45,17 @@ public sealed class DetectFileCommand : Command<DetectFileCommand.Settings>
         [Description("cpu (default) or cuda (needs a GPU and ONNX Runtime's CUDA execution provider).")]
         public string Device { get; init; } = "cpu";
 
+        [CommandOption("--class-map <MAP>")]
+        [Description("Report model classes under other names: MODEL_CLASS=NAME pairs separated by commas (small-vehicle=vehicle,large-vehicle=vehicle); an empty NAME drops the class. Applied before NMS, over the model side-car's class_map.")]
+        public string? ClassMap { get; init; }
+
+        [CommandOption("--no-resample")]
+        [Description("Read tiles at the scene's own resolution even when the model states another GSD (default: tiles are resampled to the model's GSD when the two differ by more than 20 %).")]
+        public bool NoResample { get; init; }
+
+        /// <summary>The parsed --class-map (checked in Validate).</summary>
+        public IReadOnlyDictionary<string, string>? ParsedClassMap => ClassMap is null ? null : ClassMapping.Parse(ClassMap);
+
         [CommandOption("--json")]
         [Description("Write a summary object as JSON.")]
         public bool Json { get; init; }
@@ -67,6 +78,17 @@ public sealed class DetectFileCommand : Command<DetectFileCommand.Settings>
             {
                 return ValidationResult.Error("--device must be cpu or cuda");
             }
+            if (ClassMap is not null)
+            {
+                try
+                {
+                    _ = ClassMapping.Parse(ClassMap);
+                }
+                catch (SiteWatchException e)
+                {
+                    return ValidationResult.Error($"--class-map: {e.Message}");
+                }
+            }
             return ValidationResult.Success();
         }
     }
@@ -82,8 +104,15 @@ public sealed class DetectFileCommand : Command<DetectFileCommand.Settings>
         using var model = DetectorModel.Load(modelPath);
         var options = new SceneDetectionOptions
         {
-            Detector = new DetectorOptions { ScoreThreshold = settings.Score ?? model.ScoreThreshold, IouThreshold = settings.Iou, Device = settings.Device },
+            Detector = new DetectorOptions
+            {
+                ScoreThreshold = settings.Score ?? model.ScoreThreshold,
+                IouThreshold = settings.Iou,
+                Device = settings.Device,
+                ClassMap = settings.ParsedClassMap,
+            },
             TileOverlap = settings.TileOverlap,
+            ResampleToModelGsd = !settings.NoResample,
             Aoi = settings.Aoi is { } aoi ? SceneObjectDetector.AoiInRasterCrs(settings.Scene, AoiReader.ReadFile(aoi)) : null,
         };
         var result = Output.WithProgress(settings.Json, $"Detecting objects in {Path.GetFileName(settings.Scene)}",
@@ -110,6 +139,9 @@ public sealed class DetectFileCommand : Command<DetectFileCommand.Settings>
                 result.TilesRun,
                 result.TilesSkipped,
                 ScannedKm2 = Math.Round(result.ScannedSquareKilometres, 6),
+                SceneGsd = result.SceneGsd is { } sg ? Math.Round(sg, 4) : (double?)null,
+                ModelGsd = result.ModelGsd,
+                ResampleFactor = Math.Round(result.ResampleFactor, 4),
                 InferenceSeconds = Math.Round(result.InferenceSeconds, 3),
                 TotalSeconds = Math.Round(result.TotalSeconds, 3),
                 Out = settings.Out is null ? null : Path.GetFullPath(settings.Out),
@@ -123,6 +155,11 @@ public sealed class DetectFileCommand : Command<DetectFileCommand.Settings>
             table.AddRow(Markup.Escape(name), count.ToString("N0", CultureInfo.InvariantCulture));
         }
         AnsiConsole.Write(table);
+        if (result.ResampleFactor != 1)
+        {
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"Scene at {result.SceneGsd:0.###} m per pixel read at the model's {result.ModelGsd:0.###} m (x{1 / result.ResampleFactor:0.###})");
+        }
         AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"{result.Detections.Count} objects in {result.ScannedSquareKilometres:0.###} km² ({result.TilesRun} tiles{(result.TilesSkipped > 0 ? $", {result.TilesSkipped} outside the AOI skipped" : "")}); {result.TotalSeconds:0.0} s, of which inference {result.InferenceSeconds:0.0} s");
         if (settings.Out is not null)

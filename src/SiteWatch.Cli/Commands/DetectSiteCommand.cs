@@ -1,5 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
+using SiteWatch.Core;
+using SiteWatch.Core.Detection;
 using SiteWatch.Core.Workflows;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -28,21 +30,62 @@ public sealed class DetectSiteCommand : Command<DetectSiteCommand.Settings>
         [DefaultValue("cpu")]
         public string Device { get; init; } = "cpu";
 
+        [CommandOption("--class-map <MAP>")]
+        [Description("Report model classes under other names: MODEL_CLASS=NAME pairs separated by commas (small-vehicle=vehicle,large-vehicle=vehicle); an empty NAME drops the class. Applied before NMS, over the model side-car's class_map.")]
+        public string? ClassMap { get; init; }
+
+        [CommandOption("--no-resample")]
+        [Description("Read tiles at the scene's own resolution even when the model states another GSD (default: tiles are resampled to the model's GSD when the two differ by more than 20 %).")]
+        public bool NoResample { get; init; }
+
+        /// <summary>The parsed --class-map (checked in Validate).</summary>
+        public IReadOnlyDictionary<string, string>? ParsedClassMap => ClassMap is null ? null : ClassMapping.Parse(ClassMap);
+
         [CommandOption("--force")]
         [Description("Run again on scenes already done with this model and parameters, replacing their detections.")]
         public bool Force { get; init; }
 
-        public override ValidationResult Validate() =>
-            string.IsNullOrWhiteSpace(Site) ? ValidationResult.Error("--site NAME is required")
-            : Score is { } score && !(score is > 0 and < 1) ? ValidationResult.Error("--score must lie between 0 and 1")
-            : Device is not ("cpu" or "cuda") ? ValidationResult.Error($"--device '{Device}': use cpu or cuda")
-            : ValidationResult.Success();
+        public override ValidationResult Validate()
+        {
+            if (string.IsNullOrWhiteSpace(Site))
+            {
+                return ValidationResult.Error("--site NAME is required");
+            }
+            if (Score is { } score && !(score is > 0 and < 1))
+            {
+                return ValidationResult.Error("--score must lie between 0 and 1");
+            }
+            if (Device is not ("cpu" or "cuda"))
+            {
+                return ValidationResult.Error($"--device '{Device}': use cpu or cuda");
+            }
+            if (ClassMap is not null)
+            {
+                try
+                {
+                    _ = ClassMapping.Parse(ClassMap);
+                }
+                catch (SiteWatchException e)
+                {
+                    return ValidationResult.Error($"--class-map: {e.Message}");
+                }
+            }
+            return ValidationResult.Success();
+        }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         using var workspace = settings.OpenWorkspace();
-        var options = new SiteDetectionOptions { ModelPath = settings.Model, ScoreThreshold = settings.Score, Device = settings.Device, Force = settings.Force };
+        var options = new SiteDetectionOptions
+        {
+            ModelPath = settings.Model,
+            ScoreThreshold = settings.Score,
+            Device = settings.Device,
+            Force = settings.Force,
+            ClassMap = settings.ParsedClassMap,
+            ResampleToModelGsd = !settings.NoResample,
+        };
         var result = Run(workspace, settings.Site, options, settings.Json, cancellationToken);
         if (settings.Json)
         {

@@ -38,6 +38,43 @@ public sealed partial class DetectorModel : IDisposable
         Scaling = description.Scaling;
         NamesFrom = description.NamesFrom;
         ScoreThreshold = description.ScoreThreshold ?? new DetectorOptions().ScoreThreshold;
+        GroundSampleDistance = description.GroundSampleDistance;
+        ModelClassMap = description.ClassMap;
+        _defaultMapping = ClassMapping.Build(ClassNames, ModelClassMap, null, path);
+    }
+
+    /// <summary>
+    /// Metres per pixel of the imagery the model was trained on (metadata or side-car `gsd`), or null when unknown.
+    /// Scenes of another resolution are resampled to it tile by tile (see <see cref="SceneObjectDetector"/>), so a
+    /// 0.3 m scene and a 0.9 m model meet at the model's scale.
+    /// </summary>
+    public double? GroundSampleDistance { get; }
+
+    /// <summary>The side-car's `class_map` (model class -> reported class; empty drops the class), or empty.</summary>
+    public IReadOnlyDictionary<string, string> ModelClassMap { get; }
+
+    private readonly ClassMapping _defaultMapping;
+    private volatile CachedMapping? _lastMapping;
+
+    private sealed record CachedMapping(IReadOnlyDictionary<string, string> Key, ClassMapping Mapping);
+
+    /// <summary>
+    /// The classes detections are reported as for these options: the model's names through its side-car map and
+    /// then the caller's <see cref="DetectorOptions.ClassMap"/> (which wins per class).
+    /// </summary>
+    public ClassMapping Classes(DetectorOptions options)
+    {
+        if (options.ClassMap is not { Count: > 0 } map)
+        {
+            return _defaultMapping;
+        }
+        if (_lastMapping is { } last && ReferenceEquals(last.Key, map))
+        {
+            return last.Mapping;
+        }
+        var mapping = ClassMapping.Build(ClassNames, ModelClassMap, map, ModelPath);
+        _lastMapping = new CachedMapping(map, mapping);
+        return mapping;
     }
 
     /// <summary>
@@ -180,6 +217,9 @@ public sealed partial class DetectorModel : IDisposable
             throw LayoutError(ModelPath, OutputName, shape);
         }
         var candidates = YoloDecoder.Decode(outputs[0].GetTensorDataAsSpan<float>(), (int)shape[2], ClassNames, Task, options.ScoreThreshold, box, width, height);
+        // Mapped before NMS: two model classes reported as one (DOTA's small- and large-vehicle as vehicle) are
+        // one object when their boxes overlap.
+        candidates = Classes(options).Apply(candidates);
         return BoxOverlap.NonMaximumSuppression(candidates, options.IouThreshold, options.MaxDetections);
     }
 
@@ -257,9 +297,15 @@ public sealed partial class DetectorModel : IDisposable
     private sealed record ModelDescription(IReadOnlyList<string> Names, string NamesFrom, DetectorTask Task, int Height, int Width, IReadOnlyList<string> Bands, InputScaling Scaling)
     {
         public float? ScoreThreshold { get; init; }
+        public double? GroundSampleDistance { get; init; }
+        public IReadOnlyDictionary<string, string> ClassMap { get; init; } = new Dictionary<string, string>();
     }
 
-    private sealed record SideCar(IReadOnlyList<string>? Names, int[]? ImageSize, string? Task, IReadOnlyList<string>? Bands, InputScaling? Scaling);
+    private sealed record SideCar(IReadOnlyList<string>? Names, int[]? ImageSize, string? Task, IReadOnlyList<string>? Bands, InputScaling? Scaling)
+    {
+        public double? GroundSampleDistance { get; init; }
+        public IReadOnlyDictionary<string, string>? ClassMap { get; init; }
+    }
 
     /// <summary>The side-car file of a model: MODEL.json beside MODEL.onnx.</summary>
     public static string SideCarPath(string modelPath) => System.IO.Path.ChangeExtension(modelPath, ".json");
@@ -331,7 +377,19 @@ public sealed partial class DetectorModel : IDisposable
                 ? v
                 : throw new SiteWatchException($"{path}: metadata score_threshold '{Truncate(st)}' is not a number between 0 and 1");
         }
-        return new ModelDescription(names, namesFrom, task ?? DetectorTask.Detect, size[0], size[1], bands, scaling) { ScoreThreshold = score };
+        var gsd = sideCar?.GroundSampleDistance;
+        if (gsd is null && metadata.TryGetValue("gsd", out var g))
+        {
+            gsd = double.TryParse(g, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v is > 0 and < 10_000
+                ? v
+                : throw new SiteWatchException($"{path}: metadata gsd '{Truncate(g)}' is not a ground sample distance in metres");
+        }
+        return new ModelDescription(names, namesFrom, task ?? DetectorTask.Detect, size[0], size[1], bands, scaling)
+        {
+            ScoreThreshold = score,
+            GroundSampleDistance = gsd,
+            ClassMap = sideCar?.ClassMap ?? new Dictionary<string, string>(),
+        };
     }
 
     [GeneratedRegex("""(\d+)\s*:\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")""")]
@@ -419,7 +477,32 @@ public sealed partial class DetectorModel : IDisposable
             var task = root.TryGetProperty("task", out var t) ? t.GetString() : null;
             var bands = root.TryGetProperty("bands", out var b) ? ReadStrings(b, path, "bands") : null;
             var scaling = root.TryGetProperty("scale", out var sc) ? ReadScaling(sc, path) : null;
-            return new SideCar(names, size, task, bands, scaling);
+            double? gsd = null;
+            if (root.TryGetProperty("gsd", out var g))
+            {
+                gsd = g.ValueKind == JsonValueKind.Number && g.GetDouble() is > 0 and < 10_000 and var v
+                    ? v
+                    : throw new SiteWatchException($"{path}: gsd must be the training imagery's metres per pixel (a positive number)");
+            }
+            Dictionary<string, string>? classMap = null;
+            if (root.TryGetProperty("class_map", out var cm))
+            {
+                if (cm.ValueKind != JsonValueKind.Object)
+                {
+                    throw new SiteWatchException($"{path}: class_map must be an object of model class -> reported class (\"\" or null drops the class)");
+                }
+                classMap = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var p in cm.EnumerateObject())
+                {
+                    classMap[p.Name] = p.Value.ValueKind switch
+                    {
+                        JsonValueKind.Null => "",
+                        JsonValueKind.String => p.Value.GetString()!.Trim(),
+                        _ => throw new SiteWatchException($"{path}: class_map.{p.Name} must be a class name, \"\" or null"),
+                    };
+                }
+            }
+            return new SideCar(names, size, task, bands, scaling) { GroundSampleDistance = gsd, ClassMap = classMap };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {

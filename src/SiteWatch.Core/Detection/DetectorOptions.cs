@@ -15,6 +15,12 @@ public sealed record DetectorOptions
     /// <summary>"cpu" or "cuda" (the CUDA execution provider, GPU 0).</summary>
     public string Device { get; init; } = "cpu";
 
+    /// <summary>
+    /// Model class -> reported class, over the model's own side-car map (e.g. small-vehicle and large-vehicle ->
+    /// vehicle); an empty target drops the class. Null or empty: the model's classes (and side-car map) as they are.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? ClassMap { get; init; }
+
     public void Validate()
     {
         if (!(ScoreThreshold is >= 0 and <= 1))

@@ -21,6 +21,15 @@ public sealed record GeoDetection(string ClassName, float Score, Polygon MapPoly
 public sealed record SceneDetections(string RasterPath, string ModelPath, string Crs, IReadOnlyList<GeoDetection> Detections, IReadOnlyDictionary<string, int> CountsByClass,
     int TilesRun, int TilesSkipped, double ScannedSquareKilometres, double InferenceSeconds, double TotalSeconds)
 {
+    /// <summary>The scene's metres per pixel, when its CRS tells.</summary>
+    public double? SceneGsd { get; init; }
+
+    /// <summary>The metres per pixel the model was trained at, when it says.</summary>
+    public double? ModelGsd { get; init; }
+
+    /// <summary>Scene pixels per model pixel the tiles were read at (1: the scene's own resolution).</summary>
+    public double ResampleFactor { get; init; } = 1;
+
     /// <summary>An RFC 7946 FeatureCollection (WGS84): one feature per detection with class, score, area_m2 and orientation_deg.</summary>
     public string ToGeoJson()
     {

@@ -24,6 +24,18 @@ public sealed record SceneDetectionOptions
     /// smaller) are one object cut by a tile seam.
     /// </summary>
     public double SeamOverlap { get; init; } = 0.5;
+
+    /// <summary>
+    /// Resample tiles to the model's ground sample distance when the model states one and the scene's differs by
+    /// more than <see cref="GsdTolerance"/>. Off: tiles are read at the scene's own resolution.
+    /// </summary>
+    public bool ResampleToModelGsd { get; init; } = true;
+
+    /// <summary>
+    /// Relative GSD difference below which tiles are read as they are: YOLO models train with random scaling of
+    /// +-50 % (Ultralytics' default), so they hold small differences, and resampling costs a blur for nothing.
+    /// </summary>
+    public double GsdTolerance { get; init; } = 0.2;
 }
 
 /// <summary>
@@ -58,10 +70,15 @@ public static class SceneObjectDetector
         var factory = new GeometryFactory(new PrecisionModel(), srid);
         var aoi = options.Aoi is { } a ? PreparedGeometryFactory.Prepare(a) : null;
         var (tileW, tileH) = (model.InputWidth, model.InputHeight);
-        var tiles = Tiles(raster.Width, raster.Height, tileW, tileH, options.TileOverlap)
+        var sceneGsd = GroundSampleDistance(raster, transform, crs);
+        var scale = ResampleScale(model.GroundSampleDistance, sceneGsd, options);
+        // A tile covers the ground of one model input: tileW x tileH model pixels are tileW x scale scene pixels.
+        var (windowW, windowH) = (Math.Max(1, (int)Math.Round(tileW * scale)), Math.Max(1, (int)Math.Round(tileH * scale)));
+        var tiles = Tiles(raster.Width, raster.Height, windowW, windowH, options.TileOverlap)
             .Where(t => aoi is null || aoi.Intersects(MapPolygon(factory, transform, t.Column, t.Row, t.Width, t.Height)))
+            .Select(t => new DetectionTile(t, BufferSize(t.Width, windowW, tileW, scale), BufferSize(t.Height, windowH, tileH, scale)))
             .ToList();
-        var allTiles = Tiles(raster.Width, raster.Height, tileW, tileH, options.TileOverlap).Count();
+        var allTiles = Tiles(raster.Width, raster.Height, windowW, windowH, options.TileOverlap).Count();
 
         var found = new List<SeamCandidate>();
         double inference = 0;
@@ -90,18 +107,22 @@ public static class SceneObjectDetector
                 {
                     item = ready.Reader.ReadAsync(stop.Token).AsTask().GetAwaiter().GetResult();
                 }
-                var t = tiles[item.Index];
+                var tile = tiles[item.Index];
+                var t = tile.Source;
                 var tileDetections = model.DetectInput(item.Input.Value, runOptions, options.Detector, out var seconds);
                 free.Writer.TryWrite(item.Input);
                 inference += seconds;
+                var (sx, sy) = (t.Width / (double)tile.BufferWidth, t.Height / (double)tile.BufferHeight);
                 foreach (var d in tileDetections)
                 {
                     // Detections centred on the padding beyond the raster's edge see no image.
-                    if (d.CentreX >= t.Width || d.CentreY >= t.Height)
+                    if (d.CentreX >= tile.BufferWidth || d.CentreY >= tile.BufferHeight)
                     {
                         continue;
                     }
-                    found.Add(new SeamCandidate(d with { CentreX = d.CentreX + t.Column, CentreY = d.CentreY + t.Row }, CutByTileEdge(d, t, raster.Width, raster.Height)));
+                    var cut = CutByTileEdge(d, tile, raster.Width, raster.Height);
+                    var inScene = d with { CentreX = t.Column + d.CentreX * sx, CentreY = t.Row + d.CentreY * sy, Width = d.Width * sx, Height = d.Height * sy };
+                    found.Add(new SeamCandidate(inScene, cut));
                 }
                 progress?.Report((i + 1) / (double)tiles.Count);
             }
@@ -150,10 +171,63 @@ public static class SceneObjectDetector
             }
             detections.Add(Georeference(d, factory, transform, toWgs84, metresPerUnit));
         }
-        var counts = model.ClassNames.ToDictionary(n => n, n => detections.Count(d => d.ClassName == n), StringComparer.Ordinal);
+        var counts = model.Classes(options.Detector).Names.ToDictionary(n => n, n => detections.Count(d => d.ClassName == n), StringComparer.Ordinal);
         var scanned = ScannedArea(raster, factory, transform, options.Aoi, toWgs84, metresPerUnit);
         return new SceneDetections(Path.GetFullPath(rasterPath), model.ModelPath, crs.ToString(), detections.OrderByDescending(d => d.Score).ToList(), counts,
-            tiles.Count, allTiles - tiles.Count, scanned / 1e6, inference, total.Elapsed.TotalSeconds);
+            tiles.Count, allTiles - tiles.Count, scanned / 1e6, inference, total.Elapsed.TotalSeconds)
+        {
+            SceneGsd = sceneGsd,
+            ModelGsd = model.GroundSampleDistance,
+            ResampleFactor = scale,
+        };
+    }
+
+    /// <summary>A tile: its window of scene pixels and the model-input pixels it is read into (top left of the input).</summary>
+    internal readonly record struct DetectionTile(RasterWindow Source, int BufferWidth, int BufferHeight);
+
+    /// <summary>Model pixels for a tile side of <paramref name="side"/> scene pixels (a full window fills the model's input).</summary>
+    private static int BufferSize(int side, int window, int input, double scale) =>
+        side == window ? input : Math.Clamp((int)Math.Round(side / scale), 1, input);
+
+    /// <summary>
+    /// Scene pixels per model pixel: the model's GSD over the scene's when the model states one, resampling is on and
+    /// the two differ by more than the tolerance; else 1.
+    /// </summary>
+    internal static double ResampleScale(double? modelGsd, double? sceneGsd, SceneDetectionOptions options)
+    {
+        if (!options.ResampleToModelGsd || modelGsd is not { } m || sceneGsd is not { } s || s <= 0)
+        {
+            return 1;
+        }
+        var scale = m / s;
+        return Math.Abs(scale - 1) <= options.GsdTolerance ? 1 : scale;
+    }
+
+    /// <summary>
+    /// Metres per pixel of a raster: the geometric mean of the pixel's two sides, in the CRS's linear unit for a
+    /// projected CRS, or through the local radius of the WGS84 ellipsoid at the raster's centre for a geographic one.
+    /// </summary>
+    internal static double? GroundSampleDistance(RasterDataset raster, GeoTransform transform, SpatialReference crs)
+    {
+        var (w, h) = (Math.Sqrt(transform.PixelWidth * transform.PixelWidth + transform.ColumnRotation * transform.ColumnRotation),
+            Math.Sqrt(transform.PixelHeight * transform.PixelHeight + transform.RowRotation * transform.RowRotation));
+        if (crs.IsProjected)
+        {
+            return Math.Sqrt(w * h) * crs.LinearUnitMetres;
+        }
+        if (!crs.IsGeographic)
+        {
+            return null;
+        }
+        var (_, lat) = transform.PixelToMap(raster.Width / 2.0, raster.Height / 2.0);
+        var phi = lat * Math.PI / 180;
+        const double a = 6378137.0, e2 = 0.00669437999014;
+        var sin2 = Math.Sin(phi) * Math.Sin(phi);
+        var n = a / Math.Sqrt(1 - e2 * sin2); // prime vertical radius
+        var m = a * (1 - e2) / Math.Pow(1 - e2 * sin2, 1.5); // meridian radius
+        var metresPerDegreeX = Math.PI / 180 * n * Math.Cos(phi);
+        var metresPerDegreeY = Math.PI / 180 * m;
+        return Math.Sqrt(w * metresPerDegreeX * h * metresPerDegreeY);
     }
 
     /// <summary>A reusable model input: the pixel buffer and the tensor over it.</summary>
@@ -174,7 +248,7 @@ public static class SceneObjectDetector
     /// The reader stage: each tile's three bands read, scaled to 0..1 and laid out as the model's input (a tile
     /// smaller than the input, at a raster smaller than a tile, sits top left on the letterbox grey).
     /// </summary>
-    private static void ReadTiles(RasterDataset raster, SceneBands bands, double?[] noData, List<RasterWindow> tiles, int tileW, int tileH,
+    private static void ReadTiles(RasterDataset raster, SceneBands bands, double?[] noData, List<DetectionTile> tiles, int tileW, int tileH,
         ChannelReader<TileInput> free, ChannelWriter<(int, TileInput)> ready, CancellationToken stop)
     {
         Exception? failure = null;
@@ -188,9 +262,10 @@ public static class SceneObjectDetector
                 {
                     input = free.ReadAsync(stop).AsTask().GetAwaiter().GetResult();
                 }
-                var t = tiles[i];
+                var (t, bw, bh) = tiles[i];
+                var resampled = bw != t.Width || bh != t.Height;
                 var tile = input.Buffer.AsSpan();
-                var full = t.Width == tileW && t.Height == tileH;
+                var full = bw == tileW && bh == tileH;
                 if (!full)
                 {
                     tile.Fill(Letterbox.PadValue);
@@ -202,14 +277,22 @@ public static class SceneObjectDetector
                 for (var c = 0; c < 3; c++)
                 {
                     // A full tile is read straight into its plane; a smaller one through the scratch plane.
-                    var window = full ? tile.Slice(c * plane, plane) : scratch.AsSpan(0, t.Width * t.Height);
-                    raster.Read(bands.BandNumbers[c], t, window);
+                    var window = full ? tile.Slice(c * plane, plane) : scratch.AsSpan(0, bw * bh);
+                    if (resampled)
+                    {
+                        // Shrinking averages (a small object keeps its contrast); enlarging interpolates.
+                        raster.ReadResampled(bands.BandNumbers[c], t, bw, bh, window, bw < t.Width ? Resampling.Average : Resampling.Bilinear);
+                    }
+                    else
+                    {
+                        raster.Read(bands.BandNumbers[c], t, window);
+                    }
                     bands.Scale(c, window, noData[c]);
                     if (!full)
                     {
-                        for (var r = 0; r < t.Height; r++)
+                        for (var r = 0; r < bh; r++)
                         {
-                            window.Slice(r * t.Width, t.Width).CopyTo(tile.Slice(c * plane + r * tileW, t.Width));
+                            window.Slice(r * bw, bw).CopyTo(tile.Slice(c * plane + r * tileW, bw));
                         }
                     }
                 }
@@ -275,13 +358,15 @@ public static class SceneObjectDetector
     /// <summary>A detection in raster pixels, and whether a tile edge inside the raster cut it.</summary>
     internal readonly record struct SeamCandidate(PixelDetection Detection, bool CutByEdge);
 
-    private static bool CutByTileEdge(PixelDetection d, RasterWindow t, int rasterWidth, int rasterHeight)
+    /// <summary>Whether a detection in a tile's model pixels touches an edge of the tile that lies inside the raster.</summary>
+    private static bool CutByTileEdge(PixelDetection d, DetectionTile tile, int rasterWidth, int rasterHeight)
     {
         var (minX, minY, maxX, maxY) = d.Extent();
+        var t = tile.Source;
         return (t.Column > 0 && minX <= EdgeMargin)
             || (t.Row > 0 && minY <= EdgeMargin)
-            || (t.Column + t.Width < rasterWidth && maxX >= t.Width - EdgeMargin)
-            || (t.Row + t.Height < rasterHeight && maxY >= t.Height - EdgeMargin);
+            || (t.Column + t.Width < rasterWidth && maxX >= tile.BufferWidth - EdgeMargin)
+            || (t.Row + t.Height < rasterHeight && maxY >= tile.BufferHeight - EdgeMargin);
     }
 
     /// <summary>

@@ -20,6 +20,10 @@ public sealed record SiteDetectionOptions
     public double TileOverlap { get; init; } = new SceneDetectionOptions().TileOverlap;
     /// <summary>Run again on scenes already processed with this model and parameters, replacing their detections.</summary>
     public bool Force { get; init; }
+    /// <summary>Model class -> reported class (see <see cref="DetectorOptions.ClassMap"/>).</summary>
+    public IReadOnlyDictionary<string, string>? ClassMap { get; init; }
+    /// <summary>Resample tiles to the model's stated GSD (see <see cref="SceneDetectionOptions.ResampleToModelGsd"/>).</summary>
+    public bool ResampleToModelGsd { get; init; } = true;
 }
 
 /// <summary>One scene's detections: stored now, or reused from the catalog.</summary>
@@ -61,13 +65,14 @@ public static class SiteDetectionWorkflow
         DetectorModel? model = options.ScoreThreshold is null ? DetectorModel.Load(modelPath) : null;
         try
         {
-            var detector = new DetectorOptions { ScoreThreshold = options.ScoreThreshold ?? model!.ScoreThreshold, Device = options.Device };
+            var detector = new DetectorOptions { ScoreThreshold = options.ScoreThreshold ?? model!.ScoreThreshold, Device = options.Device, ClassMap = options.ClassMap };
             detector.Validate();
             var sceneOptions = new SceneDetectionOptions
             {
                 Detector = detector,
                 TileOverlap = options.TileOverlap,
                 Aoi = GeometryProjection.Transform(site.Aoi, 4326, site.CrsEpsg),
+                ResampleToModelGsd = options.ResampleToModelGsd,
             };
             var modelSha = ModelHash(modelPath);
             var parameters = JsonSerializer.Serialize(new
@@ -79,6 +84,9 @@ public static class SiteDetectionWorkflow
                 tile_overlap = sceneOptions.TileOverlap,
                 seam_overlap = sceneOptions.SeamOverlap,
                 aoi = true,
+                class_map = options.ClassMap?.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => kv.Value),
+                resample_to_model_gsd = sceneOptions.ResampleToModelGsd,
+                gsd_tolerance = sceneOptions.GsdTolerance,
             });
             var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(modelSha + "\n" + parameters)));
             var modelName = Path.GetFileNameWithoutExtension(modelPath);
@@ -124,7 +132,7 @@ public static class SiteDetectionWorkflow
                         ModelName = modelName,
                         Parameters = parameters,
                         ParametersSha256 = key,
-                        Counts = model.ClassNames.Distinct().ToDictionary(c => c, c => detections.CountsByClass.GetValueOrDefault(c)),
+                        Counts = detections.CountsByClass.ToDictionary(),
                         DetectionsFile = file,
                         CreatedUtc = created,
                         FileSha256 = StoredFiles.Sha256(staged),

@@ -114,6 +114,9 @@ internal static unsafe partial class GdalNative
     [LibraryImport(Lib)]
     internal static partial int GDALRasterIO(nint band, int rwFlag, int xOff, int yOff, int xSize, int ySize,
         void* data, int bufXSize, int bufYSize, int bufType, int pixelSpace, int lineSpace);
+    [LibraryImport(Lib)]
+    internal static partial int GDALRasterIOEx(nint band, int rwFlag, int xOff, int yOff, int xSize, int ySize,
+        void* data, int bufXSize, int bufYSize, int bufType, long pixelSpace, long lineSpace, RasterIOExtraArg* extra);
 
     // ---- utilities (gdal_utils.h): the same code path as gdalwarp ----
     [LibraryImport(Lib)] internal static partial nint GDALWarpAppOptionsNew(nint argv, nint binaryOptions);
@@ -183,4 +186,19 @@ internal static unsafe partial class GdalNative
         }
         return result;
     }
+}
+
+/// <summary>GDALRasterIOExtraArg, version 1 (GDAL 3.6; later versions only append fields and accept version 1).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct RasterIOExtraArg
+{
+    public int Version;
+    public int ResampleAlg;
+    public nint Progress;
+    public nint ProgressData;
+    public int FloatingPointWindowValidity;
+    public double XOff;
+    public double YOff;
+    public double XSize;
+    public double YSize;
 }

@@ -1,0 +1,175 @@
+using SiteWatch.Core;
+using SiteWatch.Core.Detection;
+using SiteWatch.Core.Detection.Onnx;
+using SiteWatch.Gdal;
+
+namespace SiteWatch.Tests.Detection;
+
+/// <summary>Tiles read at the model's ground sample distance, and model classes reported under the user's names.</summary>
+public class ModelScaleAndClassTests
+{
+    /// <summary>
+    /// A 128-pixel model that reports one box at (64, 64), 10 pixels high, as wide as the side of the bright square it
+    /// sees (the square root of the input's mean channel sum): what the model saw, in its own pixels.
+    /// </summary>
+    private static string SquareSideModel(TempDir dir, double? gsd)
+    {
+        var b = new OnnxGraphBuilder("square-side");
+        b.AddInput("images", [1, 3, 128, 128]);
+        b.AddOutput("output0", [1, 5, 1]);
+        b.AddInitializer("three", [1], [3f]);
+        b.AddInitializer("shape", [3], [1L, 1, 1]);
+        b.AddInitializer("cx", [1, 1, 1], [64f]);
+        b.AddInitializer("cy", [1, 1, 1], [64f]);
+        b.AddInitializer("h", [1, 1, 1], [10f]);
+        b.AddInitializer("score", [1, 1, 1], [0.9f]);
+        b.AddNode("ReduceSum", ["images"], ["sum"], OnnxAttribute.Int("keepdims", 0));
+        b.AddNode("Div", ["sum", "three"], ["area"]);
+        b.AddNode("Sqrt", ["area"], ["side"]);
+        b.AddNode("Reshape", ["side", "shape"], ["w"]);
+        b.AddNode("Concat", ["cx", "cy", "w", "h", "score"], ["output0"], OnnxAttribute.Int("axis", 1));
+        var metadata = TestModels.Metadata("{0: 'building'}", "detect", 128);
+        if (gsd is { } g)
+        {
+            metadata["gsd"] = g.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return TestModels.Write(dir.File("square.onnx"), b.ToModelBytes(metadata: metadata));
+    }
+
+    /// <summary>An 8-bit RGB scene, black but for a white square of <paramref name="side"/> pixels at the top left + 40.</summary>
+    private static string SquareScene(string path, int size, double gsd, int side)
+    {
+        var profile = new RasterProfile(size, size, 3, RasterDataType.Byte)
+        {
+            GeoTransform = GeoTransform.NorthUp(543_000, 4_420_000, gsd),
+            Crs = "EPSG:32652",
+            BandDescriptions = ["red", "green", "blue"],
+        };
+        using var raster = RasterDataset.Create(path, profile);
+        var data = new byte[size * size];
+        for (var r = 40; r < 40 + side; r++)
+        {
+            data.AsSpan(r * size + 40, side).Fill(255);
+        }
+        for (var band = 1; band <= 3; band++)
+        {
+            raster.Write<byte>(band, new RasterWindow(0, 0, size, size), data);
+        }
+        return path;
+    }
+
+    [Fact]
+    public void A_finer_scene_is_read_at_the_models_gsd_and_boxes_come_back_in_scene_pixels()
+    {
+        using var dir = new TempDir();
+        // 0.5 m scene, 1 m model: one tile of 256 scene pixels is the model's 128; the 40-pixel square is 20 to the model.
+        var scene = SquareScene(dir.File("fine.tif"), 256, 0.5, 40);
+        using var model = DetectorModel.Load(SquareSideModel(dir, gsd: 1.0));
+        Assert.Equal(1.0, model.GroundSampleDistance);
+
+        var result = SceneObjectDetector.Detect(scene, model, new SceneDetectionOptions());
+        Assert.Equal(0.5, result.SceneGsd!.Value, 9);
+        Assert.Equal(2, result.ResampleFactor, 9);
+        Assert.Equal(1, result.TilesRun);
+        var d = Assert.Single(result.Detections).Pixel;
+        Assert.Equal(40, d.Width, 3); // 20 model pixels seen, 40 scene pixels reported: the square's true side
+        Assert.Equal(20, d.Height, 3); // 10 model pixels
+        Assert.Equal((128, 128), (d.CentreX, d.CentreY));
+        Assert.Equal(40 * 20 * 0.25, result.Detections[0].AreaSquareMetres, 3);
+    }
+
+    [Fact]
+    public void Without_resampling_or_within_the_tolerance_the_scene_is_read_as_it_is()
+    {
+        using var dir = new TempDir();
+        var scene = SquareScene(dir.File("fine.tif"), 128, 0.5, 40);
+        using var model = DetectorModel.Load(SquareSideModel(dir, gsd: 1.0));
+        var off = SceneObjectDetector.Detect(scene, model, new SceneDetectionOptions { ResampleToModelGsd = false });
+        Assert.Equal(1, off.ResampleFactor);
+        Assert.Equal((40, 10), (off.Detections[0].Pixel.Width, off.Detections[0].Pixel.Height));
+
+        // 0.9 m against 1 m: within 20 %, read as it is.
+        var close = SquareScene(dir.File("close.tif"), 128, 0.9, 40);
+        var near = SceneObjectDetector.Detect(close, model, new SceneDetectionOptions());
+        Assert.Equal(1, near.ResampleFactor);
+        Assert.Equal(40, near.Detections[0].Pixel.Width, 3);
+    }
+
+    [Fact]
+    public void A_coarser_scene_is_enlarged_to_the_model_in_smaller_windows()
+    {
+        using var dir = new TempDir();
+        // 2 m scene, 1 m model: 100 scene pixels become 200 model pixels, more than one 128 input: tiles of 64 scene pixels.
+        var scene = SquareScene(dir.File("coarse.tif"), 100, 2.0, 20);
+        using var model = DetectorModel.Load(SquareSideModel(dir, gsd: 1.0));
+        var result = SceneObjectDetector.Detect(scene, model, new SceneDetectionOptions { TileOverlap = 0 });
+        Assert.Equal(0.5, result.ResampleFactor, 9);
+        Assert.Equal(4, result.TilesRun); // windows at 0 and 36 in each direction
+        // The tile at (0, 0) sees all of the square (scene 40..60 of 0..64), enlarged to 40 model pixels.
+        var d = Assert.Single(result.Detections, x => x.Pixel.CentreX < 40 && x.Pixel.CentreY < 40).Pixel;
+        Assert.Equal(20, d.Width, 1);
+        Assert.Equal(5, d.Height, 3);
+    }
+
+    [Fact]
+    public void A_geographic_scene_has_its_gsd_in_metres_at_its_latitude()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("geo.tif");
+        var profile = new RasterProfile(10, 10, 1, RasterDataType.Byte) { GeoTransform = GeoTransform.NorthUp(10, 60.0001, 0.00001), Crs = "EPSG:4326" };
+        using (RasterDataset.Create(path, profile))
+        {
+        }
+        using var raster = RasterDataset.Open(path);
+        using var crs = raster.OpenCrs()!;
+        var gsd = SceneObjectDetector.GroundSampleDistance(raster, raster.GeoTransform!.Value, crs)!.Value;
+        // 1e-5 degree: 1.117 m north-south and 0.558 m east-west at 60 N; the geometric mean 0.789 m.
+        Assert.InRange(gsd, 0.785, 0.793);
+    }
+
+    [Fact]
+    public void Model_classes_are_reported_under_mapped_names_merged_before_nms_and_dropped_when_empty()
+    {
+        using var dir = new TempDir();
+        // The same object scored as small-vehicle (0.8) and large-vehicle (0.7); a plane elsewhere.
+        var path = TestModels.Write(dir.File("dota.onnx"), TestModels.Constant(
+            [[64, 64, 20, 10, 0.8f, 0.1f, 0.1f], [65, 64, 20, 10, 0.1f, 0.7f, 0.1f], [20, 20, 10, 10, 0.1f, 0.1f, 0.9f]],
+            inputSize: 128, metadata: TestModels.Metadata("{0: 'small-vehicle', 1: 'large-vehicle', 2: 'plane'}", "detect", 128)));
+        using var model = DetectorModel.Load(path);
+        var image = new float[3 * 128 * 128];
+
+        Assert.Equal(3, model.Detect(image, 128, 128, new DetectorOptions()).Count);
+        var map = ClassMapping.Parse("small-vehicle=vehicle, large-vehicle=vehicle, plane=");
+        var mapped = model.Detect(image, 128, 128, new DetectorOptions { ClassMap = map });
+        var vehicle = Assert.Single(mapped);
+        Assert.Equal(("vehicle", 0.8f), (vehicle.ClassName, vehicle.Score));
+        Assert.Equal(["vehicle"], model.Classes(new DetectorOptions { ClassMap = map }).Names);
+
+        var e = Assert.Throws<SiteWatchException>(() => model.Detect(image, 128, 128, new DetectorOptions { ClassMap = ClassMapping.Parse("small-vehicel=vehicle") }));
+        Assert.Contains("'small-vehicel'", e.Message);
+        Assert.Contains("small-vehicle, large-vehicle, plane", e.Message);
+        Assert.Throws<SiteWatchException>(() => model.Classes(new DetectorOptions { ClassMap = ClassMapping.Parse("small-vehicle=,large-vehicle=,plane=") }));
+        Assert.Contains("MODEL_CLASS=REPORTED_CLASS", Assert.Throws<SiteWatchException>(() => ClassMapping.Parse("vehicle")).Message);
+        Assert.Contains("twice", Assert.Throws<SiteWatchException>(() => ClassMapping.Parse("plane=a,plane=b")).Message);
+    }
+
+    [Fact]
+    public void The_side_car_gives_gsd_and_a_class_map_that_the_callers_map_overrides()
+    {
+        using var dir = new TempDir();
+        var path = TestModels.Write(dir.File("m.onnx"), TestModels.Constant(
+            [[64, 64, 20, 10, 0.8f, 0.1f]], inputSize: 128, metadata: TestModels.Metadata("{0: 'small-vehicle', 1: 'ship'}", "detect", 128)));
+        File.WriteAllText(DetectorModel.SideCarPath(path), """{ "gsd": 0.3, "class_map": { "small-vehicle": "vehicle", "ship": null } }""");
+        using var model = DetectorModel.Load(path);
+        Assert.Equal(0.3, model.GroundSampleDistance);
+        Assert.Equal(["vehicle"], model.Classes(new DetectorOptions()).Names);
+        Assert.Equal("vehicle", Assert.Single(model.Detect(new float[3 * 128 * 128], 128, 128, new DetectorOptions())).ClassName);
+        var user = new DetectorOptions { ClassMap = ClassMapping.Parse("small-vehicle=car") };
+        Assert.Equal("car", Assert.Single(model.Detect(new float[3 * 128 * 128], 128, 128, user)).ClassName);
+
+        File.WriteAllText(DetectorModel.SideCarPath(path), """{ "gsd": -1 }""");
+        Assert.Contains("gsd", Assert.Throws<SiteWatchException>(() => DetectorModel.Load(path)).Message);
+        File.WriteAllText(DetectorModel.SideCarPath(path), """{ "class_map": ["vehicle"] }""");
+        Assert.Contains("class_map", Assert.Throws<SiteWatchException>(() => DetectorModel.Load(path)).Message);
+    }
+}
