@@ -11,11 +11,15 @@ namespace SiteWatch.Cli.Commands;
 public class ChangeMethodSettings : CommandSettings
 {
     [CommandOption("-m|--method <NAME>")]
-    [Description("irmad (default), mad, cva, pcakmeans, deepcva.")]
+    [Description("irmad (default), mad, cva, pcakmeans, deepcva; model with --model.")]
     public string Method { get; init; } = "irmad";
 
+    [CommandOption("--model <ONNX>")]
+    [Description("A learned bi-temporal change model (ONNX: before and after in, change probability out; side-car MODEL.json for bands, scale, threshold, tile). Implies --method model.")]
+    public string? Model { get; init; }
+
     [CommandOption("--threshold <NAME>")]
-    [Description("auto (per method), otsu, kmeans, chi2.")]
+    [Description("auto (per method), otsu, kmeans, chi2, otsu-chi2 (MAD, IR-MAD), model (a change model's own).")]
     public string Threshold { get; init; } = "auto";
 
     [CommandOption("--significance <P>")]
@@ -36,7 +40,8 @@ public class ChangeMethodSettings : CommandSettings
 
     public ChangeDetectionOptions Detection() => new()
     {
-        Method = Method,
+        Method = Model is null ? Method : "model",
+        ModelPath = Model is null ? null : Path.GetFullPath(Model),
         Threshold = Threshold,
         Significance = Significance,
         Morphology = Morphology,
@@ -51,6 +56,19 @@ public class ChangeMethodSettings : CommandSettings
         if (MinArea is { } a && !(a >= 0))
         {
             return ValidationResult.Error("--min-area must be zero or more square metres");
+        }
+        var method = Method.Trim().ToLowerInvariant();
+        if (Model is not null && method is not ("irmad" or "model"))
+        {
+            return ValidationResult.Error($"--model runs the learned model; it excludes --method {Method}");
+        }
+        if (Model is null && method == "model")
+        {
+            return ValidationResult.Error("--method model needs --model FILE.onnx");
+        }
+        if (Model is not null && !File.Exists(Model))
+        {
+            return ValidationResult.Error($"--model {Model}: file not found");
         }
         return ValidationResult.Success();
     }

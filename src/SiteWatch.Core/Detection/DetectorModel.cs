@@ -510,7 +510,7 @@ public sealed partial class DetectorModel : IDisposable
         }
     }
 
-    private static List<string> ReadStrings(JsonElement e, string path, string what)
+    internal static List<string> ReadStrings(JsonElement e, string path, string what)
     {
         if (e.ValueKind != JsonValueKind.Array || e.EnumerateArray().Any(x => x.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(x.GetString())))
         {
@@ -519,7 +519,7 @@ public sealed partial class DetectorModel : IDisposable
         return [.. e.EnumerateArray().Select(x => x.GetString()!.Trim())];
     }
 
-    private static InputScaling ReadScaling(JsonElement e, string path)
+    internal static InputScaling ReadScaling(JsonElement e, string path)
     {
         var kind = e.TryGetProperty("kind", out var k) ? k.GetString()?.Trim().ToLowerInvariant() : null;
         double Number(string name, double fallback) => e.TryGetProperty(name, out var v) ? v.GetDouble() : fallback;

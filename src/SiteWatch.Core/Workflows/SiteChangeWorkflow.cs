@@ -115,7 +115,10 @@ public static class SiteChangeWorkflow
     public static SiteChangeResult RunPair(Workspace workspace, Site site, Scene before, Scene after, SiteChangeOptions options,
         IProgress<double>? progress = null, CancellationToken cancel = default)
     {
-        var method = ChangeMethods.Create(options.Detection.Method).Name;
+        // Naming the method checks it; a change model is only loaded when it runs.
+        var method = ChangeMethods.Create(options.Detection.Method, options.Detection).Name;
+        // A learned model is known by its bytes and side-car, not its path: another file of the same name is another run.
+        var model = method == "model" ? ModelFileHash(options.Detection.ModelPath!) : null;
         var normalise = options.Normalise && method is not ("mad" or "irmad");
         var parameters = JsonSerializer.Serialize(new
         {
@@ -128,6 +131,7 @@ public static class SiteChangeWorkflow
             min_area_m2 = options.MinAreaSquareMetres,
             coregister = options.CoRegister,
             normalise,
+            model,
         });
         var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(parameters)));
         if (FindComplete(workspace, before, after, sha) is { } existing)
@@ -345,4 +349,23 @@ public static class SiteChangeWorkflow
     }
 
     private static double? Finite(double value, int digits) => double.IsFinite(value) ? Math.Round(value, digits) : null;
+
+    private static string ModelFileHash(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new SiteWatchException($"{path}: change model file not found");
+        }
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using (var stream = File.OpenRead(path))
+        {
+            sha.AppendData(SHA256.HashData(stream));
+        }
+        var sideCar = Detection.DetectorModel.SideCarPath(path);
+        if (File.Exists(sideCar))
+        {
+            sha.AppendData(File.ReadAllBytes(sideCar));
+        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
 }

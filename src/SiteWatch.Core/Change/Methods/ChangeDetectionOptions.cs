@@ -6,7 +6,10 @@ public sealed record ChangeDetectionOptions
     /// <summary>One of <see cref="ChangeMethods.Names"/>: cva, mad, irmad, pcakmeans.</summary>
     public string Method { get; init; } = "irmad";
 
-    /// <summary>One of <see cref="ChangeThresholds.Names"/>: auto, otsu, kmeans, chi2, otsu-chi2.</summary>
+    /// <summary>The bi-temporal ONNX model of method "model" (see <see cref="Learned.ChangeModel"/>).</summary>
+    public string? ModelPath { get; init; }
+
+    /// <summary>One of <see cref="ChangeThresholds.Names"/>: auto, otsu, kmeans, chi2, otsu-chi2, model.</summary>
     public string Threshold { get; init; } = "auto";
 
     /// <summary>Significance level of the chi-square test (threshold chi2): a pixel is changed when P(no change) is below it.</summary>

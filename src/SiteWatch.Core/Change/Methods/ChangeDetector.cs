@@ -32,9 +32,14 @@ public static class ChangeDetector
         {
             throw new SiteWatchException($"{maskPath}: the mask and the magnitude raster must be different files");
         }
-        var method = ChangeMethods.Create(options.Method);
+        var method = ChangeMethods.Create(options.Method, options);
+        using var owned = method as IDisposable;
         var thresholdName = ChangeThresholds.Normalise(options.Threshold);
         var resolved = thresholdName == "auto" ? method.DefaultThreshold : thresholdName;
+        if (resolved == "model" && method is not Learned.ChangeModelMethod)
+        {
+            throw new SiteWatchException($"the model threshold is a learned model's own; use it with a change model, not {method.Name}");
+        }
         if (resolved is "chi2" or "otsu-chi2" && method is not MadMethod)
         {
             throw new SiteWatchException($"the {resolved} threshold needs a chi-square statistic; use it with --method mad or irmad, not {method.Name}");

@@ -82,14 +82,14 @@ public static class ChangeThresholds
     /// otsu-chi2: Otsu's cut but never below the chi-square critical value, i.e. a pixel must both belong to the
     /// high-magnitude class and show statistically significant change (MAD, IR-MAD).
     /// </summary>
-    public static IReadOnlyList<string> Names { get; } = ["auto", "otsu", "kmeans", "chi2", "otsu-chi2"];
+    public static IReadOnlyList<string> Names { get; } = ["auto", "otsu", "kmeans", "chi2", "otsu-chi2", "model"];
 
     public static string Normalise(string name)
     {
         var n = name.Trim().ToLowerInvariant();
         return n switch
         {
-            "auto" or "otsu" or "kmeans" or "chi2" or "otsu-chi2" => n,
+            "auto" or "otsu" or "kmeans" or "chi2" or "otsu-chi2" or "model" => n,
             "otsuchi2" or "otsu+chi2" => "otsu-chi2",
             "k-means" => "kmeans",
             "chisquare" or "chi-square" => "chi2",

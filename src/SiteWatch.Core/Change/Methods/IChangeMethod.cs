@@ -44,10 +44,12 @@ public interface IChangeMethod
 /// <summary>The change methods, by the name the command line uses.</summary>
 public static class ChangeMethods
 {
-    public static IReadOnlyList<string> Names { get; } = ["irmad", "mad", "cva", "pcakmeans", "deepcva"];
+    public static IReadOnlyList<string> Names { get; } = ["irmad", "mad", "cva", "pcakmeans", "deepcva", "model"];
 
-    public static IChangeMethod Create(string name) => name.Trim().ToLowerInvariant() switch
+    /// <summary>The method by name; "model" runs <see cref="ChangeDetectionOptions.ModelPath"/>.</summary>
+    public static IChangeMethod Create(string name, ChangeDetectionOptions? options = null) => name.Trim().ToLowerInvariant() switch
     {
+        "model" => new Learned.ChangeModelMethod(options?.ModelPath ?? throw new SiteWatchException("the model change method needs a change model (ONNX, see ChangeModel)")),
         "irmad" or "ir-mad" => new MadMethod(iterative: true),
         "mad" => new MadMethod(iterative: false),
         "cva" => new CvaMethod(),
