@@ -83,6 +83,9 @@ public static class SiteWatchApp
                     .WithExample("detect", "file", "scene.tif", "--model", "yolo11n-obb.onnx", "--out", "detections.geojson")
                     .WithExample("detect", "file", "scene.tif", "--aoi", "aoi.geojson", "--score", "0.4", "--json");
             });
+            config.AddCommand<MonitorCommand>("monitor")
+                .WithDescription("Find a site's new scenes in a STAC API or catalog and run each through ingest, change, detection and alerts, once.")
+                .WithExample("monitor", "--site", "plant", "--stac", "https://stac.example.org", "--collections", "naip", "--cloud", "20");
             config.AddCommand<ActivityCommand>("activity")
                 .WithDescription("A site's activity per date: object counts per class, change areas, and an activity index against a trailing baseline.")
                 .WithExample("activity", "--site", "hamhung", "--png", "activity.png")

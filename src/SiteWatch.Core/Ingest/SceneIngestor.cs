@@ -13,6 +13,8 @@ public sealed record IngestOptions
     public DateTime? AcquiredUtc { get; init; }
     public string? Sensor { get; init; }
     public Resampling Resampling { get; init; } = Resampling.Bilinear;
+    /// <summary>Recorded as the scene's source instead of the file's path (e.g. the STAC item a download came from).</summary>
+    public string? SourceLabel { get; init; }
 }
 
 /// <summary>What happened to one file.</summary>
@@ -112,7 +114,7 @@ public sealed class SceneIngestor(Workspace workspace)
                 Sensor = options.Sensor ?? metadata.Sensor ?? "unknown",
                 Bands = metadata.Bands,
                 CloudCoverPercent = metadata.CloudCoverPercent,
-                SourcePath = fullPath,
+                SourcePath = options.SourceLabel ?? fullPath,
                 SourceSha256 = hash,
                 File = Path.Combine(Workspace.SiteFolder("imagery", site), $"{acquired:yyyyMMdd'T'HHmmss}_{hash[..12]}.tif"),
                 FileSha256 = StoredFiles.Sha256(staged),
