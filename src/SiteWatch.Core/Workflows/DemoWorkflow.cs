@@ -15,7 +15,11 @@ public sealed record DemoOptions(string OutputDirectory, int Seed = 42);
 
 /// <summary>What the demo produced, for the CLI to print.</summary>
 public sealed record DemoResult(string OutputDirectory, string WorkspaceDirectory, string ScenesDirectory, string AoiPath, string GroundTruthPath,
-    DemoPlan Plan, Site Site, IReadOnlyList<Scene> Scenes, DemoChangeReport Change, DemoActivityReport Activity);
+    DemoPlan Plan, Site Site, IReadOnlyList<Scene> Scenes, DemoChangeReport Change, DemoActivityReport Activity)
+{
+    /// <summary>A static STAC catalog of the delivered scenes (stac/catalog.json), for `sitewatch monitor`.</summary>
+    public string StacCatalogPath => Path.Combine(OutputDirectory, "stac", "catalog.json");
+}
 
 /// <summary>The demo's objects and alerts: detections (when the default model ships), the activity timeline and the alerts raised.</summary>
 /// <param name="DetectionNote">Why detection was skipped, or null when it ran.</param>
@@ -71,6 +75,7 @@ public static class DemoWorkflow
             files.Add(WriteScene(plan, i, scenesDir, truthDir));
         }
         progress?.Report(("Rendering scenes", 1));
+        WriteStacCatalog(output, plan, files, toWgs84);
 
         using var workspace = Workspace.Init(workspaceDir);
         File.WriteAllText(Path.Combine(workspaceDir, Marker), "created by 'sitewatch demo'; the demo may delete and recreate this workspace\n");
@@ -267,5 +272,97 @@ public static class DemoWorkflow
             };
         }
         File.WriteAllText(Path.ChangeExtension(path, ".json"), JsonSerializer.Serialize(item, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>
+    /// A static STAC catalog over the delivered scenes (stac/catalog.json, a collection, one item per scene with its
+    /// footprint, time, platform, cloud cover and assets linked relatively), so monitoring can be tried on the demo:
+    /// `sitewatch monitor --site NAME --stac demo-output/stac/catalog.json`.
+    /// </summary>
+    private static void WriteStacCatalog(string output, DemoPlan plan, IReadOnlyList<string> files, CoordinateTransform toWgs84)
+    {
+        var folder = Path.Combine(output, "stac");
+        Directory.CreateDirectory(folder);
+        var gt = GeoTransform.FromArray(plan.GeoTransform);
+        var (w, h) = (plan.Width, plan.Height);
+        var corners = new[] { (0.0, 0.0), (w, 0.0), (w, h), (0.0, h), (0.0, 0.0) }
+            .Select(p => gt.PixelToMap(p.Item1, p.Item2))
+            .Select(p => toWgs84.Transform(p.X, p.Y))
+            .Select(p => new[] { Math.Round(p.X, 7), Math.Round(p.Y, 7) })
+            .ToArray();
+        var bbox = new[] { corners.Min(c => c[0]), corners.Min(c => c[1]), corners.Max(c => c[0]), corners.Max(c => c[1]) };
+        const string collection = "hamhung-demo";
+        var options = new JsonSerializerOptions { WriteIndented = true };
+        var itemLinks = new List<object>();
+        for (var i = 0; i < files.Count; i++)
+        {
+            var acquisition = plan.Acquisitions[i];
+            var id = Path.GetFileNameWithoutExtension(files[i]);
+            var assets = new Dictionary<string, object?>
+            {
+                ["image"] = new Dictionary<string, object?>
+                {
+                    ["href"] = $"../scenes/{Path.GetFileName(files[i])}",
+                    ["type"] = "image/tiff; application=geotiff",
+                    ["roles"] = new[] { "data" },
+                    ["eo:bands"] = plan.BandNames.Select((name, b) => new { name, common_name = name, center_wavelength = plan.BandWavelengthsMicrometres[b] }).ToArray(),
+                },
+            };
+            var mask = CloudMaskPath(files[i]);
+            if (File.Exists(mask))
+            {
+                assets["cloud_mask"] = new Dictionary<string, object?>
+                {
+                    ["href"] = $"../scenes/{Path.GetFileName(mask)}",
+                    ["type"] = "image/tiff; application=geotiff",
+                    ["roles"] = new[] { "cloud", "cloud-shadow" },
+                };
+            }
+            var item = new Dictionary<string, object?>
+            {
+                ["type"] = "Feature",
+                ["stac_version"] = "1.0.0",
+                ["stac_extensions"] = new[] { "https://stac-extensions.github.io/eo/v1.1.0/schema.json" },
+                ["id"] = id,
+                ["collection"] = collection,
+                ["bbox"] = bbox,
+                ["geometry"] = new { type = "Polygon", coordinates = new[] { corners } },
+                ["properties"] = new Dictionary<string, object?>
+                {
+                    ["datetime"] = acquisition.AcquiredUtc.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+                    ["platform"] = acquisition.Sensor,
+                    ["eo:cloud_cover"] = Math.Round(acquisition.CloudCoverPercent ?? 0, 1),
+                    ["gsd"] = plan.Gsd,
+                },
+                ["assets"] = assets,
+                ["links"] = new object[]
+                {
+                    new { rel = "collection", href = "./collection.json", type = "application/json" },
+                    new { rel = "root", href = "./catalog.json", type = "application/json" },
+                },
+            };
+            File.WriteAllText(Path.Combine(folder, $"{id}.json"), JsonSerializer.Serialize(item, options));
+            itemLinks.Add(new { rel = "item", href = $"./{id}.json", type = "application/geo+json" });
+        }
+        var first = plan.Acquisitions[0].AcquiredUtc.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        var last = plan.Acquisitions[^1].AcquiredUtc.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        File.WriteAllText(Path.Combine(folder, "collection.json"), JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["type"] = "Collection",
+            ["stac_version"] = "1.0.0",
+            ["id"] = collection,
+            ["description"] = "Synthetic scenes of the SiteWatch demo plant near Hamhung (4 bands, 0.9 m)",
+            ["license"] = "CC0-1.0",
+            ["extent"] = new { spatial = new { bbox = new[] { bbox } }, temporal = new { interval = new[] { new[] { first, last } } } },
+            ["links"] = itemLinks.Append(new { rel = "root", href = "./catalog.json", type = "application/json" }).ToArray(),
+        }, options));
+        File.WriteAllText(Path.Combine(folder, "catalog.json"), JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["type"] = "Catalog",
+            ["stac_version"] = "1.0.0",
+            ["id"] = "sitewatch-demo",
+            ["description"] = "The SiteWatch demo's delivered scenes",
+            ["links"] = new object[] { new { rel = "child", href = "./collection.json", type = "application/json" }, new { rel = "root", href = "./catalog.json", type = "application/json" } },
+        }, options));
     }
 }

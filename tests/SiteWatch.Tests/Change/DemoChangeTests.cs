@@ -9,7 +9,7 @@ public class DemoChangeTests
     private const double RatioTolerance = 0.03;
 
     [Fact]
-    public void Demo_finds_the_new_building_at_its_true_size_and_the_crane_removal()
+    public async Task Demo_finds_the_new_building_at_its_true_size_and_the_crane_removal()
     {
         using var dir = new TempDir();
         var result = DemoWorkflow.Run(new DemoOptions(dir.File("demo")));
@@ -56,5 +56,18 @@ public class DemoChangeTests
         Assert.Contains(raised, a => a.RuleName == "new structure");
         var crane = Assert.Single(raised, a => a.RuleName == "crane removed");
         Assert.Equal(new DateTime(2024, 7, 16), crane.ObservedUtc.Date);
+
+        // The demo's static STAC catalog feeds `monitor`: a new workspace gets every delivered scene once, at the
+        // catalog's times, the clouded one with its cloud mask; a second round finds nothing new.
+        using var monitored = Core.Catalog.Workspace.Init(dir.File("monitored"));
+        SiteSetup.AddSite(monitored, "watched", result.AoiPath, null, null, [], null);
+        using var http = new HttpClient();
+        var options = new Core.Monitoring.MonitorOptions { Source = result.StacCatalogPath, Change = false, Detect = false, Alerts = false };
+        var round = await Core.Monitoring.SiteMonitor.RunOnceAsync(monitored, "watched", options, http);
+        Assert.Equal(result.Scenes.Count, round.NewScenes);
+        var scenes = monitored.Catalog.ListScenes(monitored.Catalog.GetSite("watched").Id);
+        Assert.Equal(result.Scenes.Select(s => s.AcquiredUtc), scenes.Select(s => s.AcquiredUtc));
+        Assert.Single(scenes, s => s.CloudMaskFile is not null);
+        Assert.Equal(0, (await Core.Monitoring.SiteMonitor.RunOnceAsync(monitored, "watched", options, http)).NewScenes);
     }
 }
