@@ -98,6 +98,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
                         summary = r.Run.Summary,
                         truth_mask = r.TruthMaskPath,
                         accuracy = new { precision = r.Accuracy.Precision, recall = r.Accuracy.Recall, f1 = r.Accuracy.F1, kappa = r.Accuracy.Kappa, iou = r.Accuracy.IoU },
+                        accuracy_without_vegetation = new { precision = r.StructureAccuracy.Precision, recall = r.StructureAccuracy.Recall, f1 = r.StructureAccuracy.F1, kappa = r.StructureAccuracy.Kappa, iou = r.StructureAccuracy.IoU },
                     }).ToArray(),
                     new_building_m2 = result.Change.NewBuildingOutline?.Area,
                     new_building_to_hall_ratio = result.Change.NewBuildingRatio,
@@ -352,7 +353,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
     private static void PrintChange(DemoChangeReport change)
     {
         var table = new Table().Title("Change detection (IR-MAD, co-registered) against the ground truth")
-            .AddColumns("Before", "After", "Shift fixed (px)", "Appeared", "Removed", "Altered", "Truth objects +/-/~", "Precision", "Recall", "F1", "Kappa");
+            .AddColumns("Before", "After", "Shift fixed (px)", "Appeared", "Removed", "Altered", "Vegetation", "Truth objects +/-/~", "Precision", "Recall", "F1", "Kappa", "Kappa w/o vegetation");
         foreach (var r in change.Series.Append(change.Overall))
         {
             var s = r.Run.Summary;
@@ -362,9 +363,10 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
                 : "-";
             var a = r.Accuracy;
             table.AddRow(r.Run.Before.AcquiredUtc.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), r.Run.After.AcquiredUtc.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-                shift, Kind("appeared"), Kind("removed"), Kind("altered"), $"{r.TruthAppeared}/{r.TruthRemoved}/{r.TruthAltered}",
+                shift, Kind("appeared"), Kind("removed"), Kind("altered"), Kind("vegetation"), $"{r.TruthAppeared}/{r.TruthRemoved}/{r.TruthAltered}",
                 a.Precision.ToString("0.00", CultureInfo.InvariantCulture), a.Recall.ToString("0.00", CultureInfo.InvariantCulture),
-                a.F1.ToString("0.00", CultureInfo.InvariantCulture), a.Kappa.ToString("0.00", CultureInfo.InvariantCulture));
+                a.F1.ToString("0.00", CultureInfo.InvariantCulture), a.Kappa.ToString("0.00", CultureInfo.InvariantCulture),
+                r.StructureAccuracy.Kappa.ToString("0.00", CultureInfo.InvariantCulture));
         }
         AnsiConsole.Write(table);
         if (change.NewBuildingOutline is { } outline)

@@ -126,12 +126,16 @@ public sealed record ActivityTimeline(Site Site, IReadOnlyList<string> Classes, 
         return new ActivityTimeline(site, classes, dates, options.Baseline, model?.ModelName, model?.ModelSha256, series, notes);
     }
 
-    /// <summary>Changed and appeared (non-shadow) area from a change run's summary.</summary>
+    /// <summary>Changed area without vegetation (growth and seasons are not activity) and appeared (non-shadow) area from a change run's summary.</summary>
     internal static (double? Changed, double? Appeared) ChangeAreas(ChangeRunRecord run)
     {
         using var summary = JsonDocument.Parse(run.Summary);
         var root = summary.RootElement;
         double? changed = root.TryGetProperty("changed_area_m2", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetDouble() : null;
+        if (changed is { } all && root.TryGetProperty("vegetation", out var v) && v.ValueKind == JsonValueKind.Object)
+        {
+            changed = Math.Max(0, all - v.GetProperty("area_m2").GetDouble());
+        }
         double? appeared = null;
         if (root.TryGetProperty("appeared", out var a) && a.ValueKind == JsonValueKind.Object)
         {

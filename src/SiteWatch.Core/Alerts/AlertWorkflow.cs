@@ -253,7 +253,9 @@ public static class AlertWorkflow
             return null;
         }
         var zone = context.ToMap(rule.Zone!);
+        // Growing or greening vegetation is not activity in a yard.
         var inside = context.ChangeObjects(run)
+            .Where(f => Text(f, "kind") != ChangeKind.Vegetation)
             .Select(f => (Feature: f, Part: context.ToMap(f.Geometry).Intersection(zone)))
             .Where(o => !o.Part.IsEmpty && o.Part.Area > 0).ToList();
         var area = inside.Sum(o => o.Part.Area);

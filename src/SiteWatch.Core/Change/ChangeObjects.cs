@@ -13,8 +13,16 @@ public static class ChangeKind
     public const string Appeared = "appeared";
     /// <summary>Something that stood out from its surroundings is gone (crane taken down, pile used up ...).</summary>
     public const string Removed = "removed";
-    /// <summary>The place changed but stands out about as much as before (resurfacing, crop change, repainting ...).</summary>
+    /// <summary>The place changed but stands out about as much as before (resurfacing, repainting ...).</summary>
     public const string Altered = "altered";
+    /// <summary>
+    /// Change of or within vegetation, green on the later date (NDVI above <see cref="ChangeObjectOptions.VegetationNdvi"/>):
+    /// growth, seasonal green-up, mowing, a crop, pasture where forest was; not a structure. Clearing to bare ground or
+    /// building on green land (green before, not after) keeps its structural kind.
+    /// </summary>
+    public const string Vegetation = "vegetation";
+
+    public static IReadOnlyList<string> All { get; } = [Appeared, Removed, Altered, Vegetation];
 }
 
 /// <summary>One connected region of change, measured.</summary>
@@ -53,6 +61,14 @@ public sealed record ChangeObjectOptions
     public int RingPixels { get; init; } = 3;
     /// <summary>How much more an object must stand out on one date than the other to count as appeared or removed.</summary>
     public double ContrastRatio { get; init; } = 1.5;
+
+    /// <summary>
+    /// Mean NDVI on the later date above which a change object is <see cref="ChangeKind.Vegetation"/>. The materials
+    /// structures are made of stay below it on every sensor (roofs, concrete and asphalt about 0 to 0.15, bare soil
+    /// and gravel up to about 0.25), while green leaves reflect NIR strongly (0.3 and above is the usual cut between
+    /// sparse and green vegetation); so a place green after the change has grown or greened, not been built on.
+    /// </summary>
+    public double VegetationNdvi { get; init; } = 0.3;
 }
 
 /// <summary>Vectorises a change mask into measured, classified change objects.</summary>
@@ -111,15 +127,21 @@ public static class ChangeObjectExtractor
                 ? (evidence.BrightnessBefore, evidence.RingBrightnessBefore, evidence.NdviBefore)
                 : (evidence.BrightnessAfter, evidence.RingBrightnessAfter, evidence.NdviAfter);
             var shadow = kind != ChangeKind.Altered && inside < 0.6 * ring && (ndvi ?? 0) < 0.3;
+            if (evidence.NdviAfter > options.VegetationNdvi)
+            {
+                (kind, shadow) = (ChangeKind.Vegetation, false);
+            }
             var centroid = footprint.Centroid;
             var (lon, lat) = toWgs84.Transform(centroid.X, centroid.Y);
+            var wgs84Footprint = GeometryProjection.Transform(footprint, toWgs84, 4326);
             objects.Add(new ChangeObject
             {
                 Id = objects.Count + 1,
                 Footprint = footprint,
-                FootprintWgs84 = GeometryProjection.Transform(footprint, toWgs84, 4326),
-                AreaSquareMetres = footprint.Area * Math.Pow(crs.LinearUnitMetres, 2),
-                PerimeterMetres = footprint.Length * crs.LinearUnitMetres,
+                FootprintWgs84 = wgs84Footprint,
+                // A pair in degrees (change detect on geographic files) is measured on the ground, not in square degrees.
+                AreaSquareMetres = crs.IsProjected ? footprint.Area * Math.Pow(crs.LinearUnitMetres, 2) : Measurements.AreaSquareMetres(wgs84Footprint),
+                PerimeterMetres = crs.IsProjected ? footprint.Length * crs.LinearUnitMetres : Measurements.PerimeterMetres(wgs84Footprint),
                 CentroidLon = lon,
                 CentroidLat = lat,
                 PixelCount = evidence.Pixels,

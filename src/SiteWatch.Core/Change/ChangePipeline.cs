@@ -65,6 +65,7 @@ public static class ChangePipeline
             ["appeared"] = Tally(objects, ChangeKind.Appeared),
             ["removed"] = Tally(objects, ChangeKind.Removed),
             ["altered"] = Tally(objects, ChangeKind.Altered),
+            ["vegetation"] = Tally(objects, ChangeKind.Vegetation),
             ["largest"] = objects.Take(10).Select(o => new { id = o.Id, kind = o.Kind, shadow = o.Shadow, area_m2 = Math.Round(o.AreaSquareMetres, 1), lat = Math.Round(o.CentroidLat, 6), lon = Math.Round(o.CentroidLon, 6), confidence = Math.Round(o.Confidence, 3) }).ToArray(),
         };
         foreach (var (key, value) in extraSummary ?? new Dictionary<string, object?>())

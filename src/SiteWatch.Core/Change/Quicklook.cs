@@ -45,7 +45,7 @@ public static class Quicklook
         canvas.DrawText($"before {beforeLabel}", margin, header + h + 18, SKTextAlign.Left, font, textPaint);
         canvas.DrawText($"after {afterLabel}", 2 * margin + w, header + h + 18, SKTextAlign.Left, font, textPaint);
         var legendX = 3 * margin + 2 * w;
-        foreach (var (label, color) in new[] { ("appeared", KindColour(ChangeKind.Appeared)), ("removed", KindColour(ChangeKind.Removed)), ("altered", KindColour(ChangeKind.Altered)) })
+        foreach (var (label, color) in ChangeKind.All.Select(k => (k, KindColour(k))))
         {
             using var swatch = new SKPaint { Color = color, IsAntialias = true };
             canvas.DrawRect(legendX, header + h + 8, 12, 12, swatch);
@@ -68,6 +68,7 @@ public static class Quicklook
     {
         ChangeKind.Appeared => new SKColor(255, 64, 48),
         ChangeKind.Removed => new SKColor(40, 200, 255),
+        ChangeKind.Vegetation => new SKColor(140, 255, 120),
         _ => new SKColor(255, 210, 40),
     };
 

@@ -9,7 +9,9 @@ using SiteWatch.Gdal;
 namespace SiteWatch.Core.Workflows;
 
 /// <summary>A change run of the demo, scored against the demo's ground truth.</summary>
-public sealed record DemoPairReport(SiteChangeResult Run, ChangeAccuracy Accuracy, string TruthMaskPath, int TruthAppeared, int TruthRemoved, int TruthAltered);
+/// <param name="StructureAccuracy">The same, with the objects judged vegetation left out (the truth holds structures and
+/// objects only, not the seasons): what the vegetation kind is worth.</param>
+public sealed record DemoPairReport(SiteChangeResult Run, ChangeAccuracy Accuracy, ChangeAccuracy StructureAccuracy, string TruthMaskPath, int TruthAppeared, int TruthRemoved, int TruthAltered);
 
 /// <summary>What change detection found in the demo series, and how it compares with the truth.</summary>
 public sealed record DemoChangeReport(
@@ -94,16 +96,44 @@ public static class DemoChangeAnalysis
 
         var predicted = Path.Combine(run.Directory, "change_mask.tif");
         var truthPath = Path.Combine(truthDirectory, $"change_truth_{d0:yyyy-MM-dd}_{d1:yyyy-MM-dd}.tif");
+        var structures = Path.Combine(truthDirectory, $"predicted_structures_{d0:yyyy-MM-dd}_{d1:yyyy-MM-dd}.tif");
         using (var mask = RasterDataset.Open(predicted))
         {
             Rasterise(changed.Select(o => o.FootprintUtm).ToList(), mask, truthPath);
+            // The predicted mask without the pixels of vegetation objects (nodata kept).
+            var vegetation = Burn(run.Objects?.Where(o => o.Kind == ChangeKind.Vegetation).Select(o => o.Footprint).ToList() ?? [], mask);
+            var all = new RasterWindow(0, 0, mask.Width, mask.Height);
+            var values = mask.Read<byte>(1, all);
+            for (var i = 0; i < values.Length; i++)
+            {
+                if (vegetation[i] == 1 && values[i] == ChangeDetector.MaskChanged)
+                {
+                    values[i] = ChangeDetector.MaskUnchanged;
+                }
+            }
+            using var output = RasterDataset.Create(structures, new RasterProfile(mask.Width, mask.Height, 1, RasterDataType.Byte)
+            {
+                GeoTransform = mask.GeoTransform,
+                Crs = mask.CrsWkt,
+                NoData = ChangeDetector.MaskNoData,
+            });
+            output.Write<byte>(1, all, values);
         }
         var accuracy = ChangeEvaluator.Evaluate(predicted, truthPath);
-        return new DemoPairReport(run, accuracy, truthPath, appeared, removed, changed.Count - appeared - removed);
+        var structureAccuracy = ChangeEvaluator.Evaluate(structures, truthPath);
+        return new DemoPairReport(run, accuracy, structureAccuracy, truthPath, appeared, removed, changed.Count - appeared - removed);
     }
 
     /// <summary>Burns polygons (pixel centre inside) into a byte GeoTIFF on the grid of a template raster.</summary>
     private static void Rasterise(IReadOnlyList<Geometry> polygons, RasterDataset template, string path)
+    {
+        var data = Burn(polygons, template);
+        using var truth = RasterDataset.Create(path, new RasterProfile(template.Width, template.Height, 1, RasterDataType.Byte) { GeoTransform = template.GeoTransform, Crs = template.CrsWkt });
+        truth.Write<byte>(1, new RasterWindow(0, 0, template.Width, template.Height), data);
+    }
+
+    /// <summary>1 where a pixel's centre lies in one of the polygons, on the grid of a template raster.</summary>
+    private static byte[] Burn(IReadOnlyList<Geometry> polygons, RasterDataset template)
     {
         var gt = template.GeoTransform!.Value;
         var data = new byte[template.Width * template.Height];
@@ -125,7 +155,6 @@ public static class DemoChangeAnalysis
                 }
             }
         }
-        using var truth = RasterDataset.Create(path, new RasterProfile(template.Width, template.Height, 1, RasterDataType.Byte) { GeoTransform = gt, Crs = template.CrsWkt });
-        truth.Write<byte>(1, new RasterWindow(0, 0, template.Width, template.Height), data);
+        return data;
     }
 }

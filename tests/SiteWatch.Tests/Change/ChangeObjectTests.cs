@@ -144,4 +144,64 @@ public class ChangeObjectTests
         Assert.Contains("geotransform", Assert.Throws<SiteWatchException>(() => RasterPair.Open(a, c)).Message);
         Assert.Contains("no band 7", Assert.Throws<SiteWatchException>(() => RasterPair.Open(a, a, [1, 7])).Message);
     }
+
+    /// <summary>
+    /// A field that greens up (soil, then leaves: NIR up, red down), a green patch cleared to bright soil, and a new
+    /// roof: the field is vegetation, the clearing and the roof keep their structural kinds.
+    /// </summary>
+    [Fact]
+    public void Green_up_is_vegetation_while_clearing_and_a_new_roof_are_not()
+    {
+        using var dir = new TempDir();
+        const int size = 200;
+        string Write(string name, bool after)
+        {
+            var profile = new RasterProfile(size, size, 4, RasterDataType.UInt16)
+            {
+                GeoTransform = GeoTransform.NorthUp(371_000, 4_421_000, 1),
+                Crs = "EPSG:32652",
+                NoData = 0,
+                BandDescriptions = ["blue", "green", "red", "nir"],
+            };
+            var path = dir.File(name);
+            using var raster = RasterDataset.Create(path, profile);
+            var random = new Random(after ? 2 : 1);
+            var data = new ushort[size * size];
+            ushort[] soil = [1200, 1350, 1500, 1650], leaves = [300, 700, 300, 5500], bright = [2000, 2100, 2200, 2300], roof = [3000, 3100, 3200, 3300];
+            for (var b = 0; b < 4; b++)
+            {
+                for (var r = 0; r < size; r++)
+                {
+                    for (var c = 0; c < size; c++)
+                    {
+                        var field = c is >= 20 and < 60 && r is >= 20 and < 50;
+                        var clearing = c is >= 120 and < 150 && r is >= 130 and < 160;
+                        var newRoof = after && c is >= 120 and < 150 && r is >= 40 and < 60;
+                        var spectrum = field ? (after ? leaves : soil) : clearing ? (after ? bright : leaves) : newRoof ? roof : soil;
+                        var v = spectrum[b] + 100 * Math.Sin(c / 7.0) * Math.Cos(r / 9.0) + random.Next(-40, 41);
+                        data[r * size + c] = (ushort)Math.Clamp(v, 1, 60000);
+                    }
+                }
+                raster.Write<ushort>(b + 1, new RasterWindow(0, 0, size, size), data);
+            }
+            return path;
+        }
+        using var pair = RasterPair.Open(Write("before.tif", false), Write("after.tif", true));
+        var bands = SpectralBands.Identify(["blue", "green", "red", "nir"], [null, null, null, null]);
+        var outcome = ChangePipeline.Run(pair, bands, new ChangeRunOptions { Detection = new ChangeDetectionOptions { Method = "cva" } }, dir.File("out"));
+
+        static bool Inside(ChangeObject o, double x0, double x1, double y0, double y1)
+        {
+            var c = o.Footprint.Centroid;
+            return c.X > 371_000 + x0 && c.X < 371_000 + x1 && c.Y < 4_421_000 - y0 && c.Y > 4_421_000 - y1;
+        }
+        var field = Assert.Single(outcome.Objects, o => Inside(o, 20, 60, 20, 50));
+        Assert.Equal(ChangeKind.Vegetation, field.Kind);
+        Assert.True(field.NdviAfter > 0.5 && field.NdviBefore < 0.1);
+        var clearing = Assert.Single(outcome.Objects, o => Inside(o, 120, 150, 130, 160));
+        Assert.NotEqual(ChangeKind.Vegetation, clearing.Kind);
+        var roof = Assert.Single(outcome.Objects, o => Inside(o, 120, 150, 40, 60));
+        Assert.Equal(ChangeKind.Appeared, roof.Kind);
+        Assert.Equal(field.AreaSquareMetres, outcome.Summary.GetProperty("vegetation").GetProperty("area_m2").GetDouble(), 1);
+    }
 }

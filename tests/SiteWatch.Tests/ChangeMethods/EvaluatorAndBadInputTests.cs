@@ -74,7 +74,8 @@ public class EvaluatorAndBadInputTests
         var scene = new SyntheticPair { Width = 64, Height = 48, NoDataValue = 0, NoDataWhere = (_, _) => true };
         var (t1, t2) = scene.Write(dir.Path);
         using var pair = RasterPair.Open(t1, t2);
-        foreach (var method in ChangeMethods.Names)
+        // "model" needs a model file first; its own tests cover it.
+        foreach (var method in ChangeMethods.Names.Where(m => m != "model"))
         {
             var e = Assert.Throws<SiteWatchException>(() => ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = method }, dir.File("out/mag.tif"), dir.File("out/mask.tif")));
             Assert.Contains("no pixel holds valid data", e.Message);
