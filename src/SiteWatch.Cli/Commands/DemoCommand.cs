@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using SiteWatch.Core.Demo;
+using SiteWatch.Core.Reports;
 using SiteWatch.Core.Workflows;
 using SiteWatch.Video.Watch;
 using Spectre.Console;
@@ -372,7 +373,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         if (change.NewBuildingOutline is { } outline)
         {
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                $"Measured new assembly building (largest new structure {change.Overall.Run.Before.AcquiredUtc:yyyy-MM-dd} -> {change.Overall.Run.After.AcquiredUtc:yyyy-MM-dd}, outline of its pieces): {outline.Area:N0} m² = [bold]{change.NewBuildingRatio:P1}[/] of the hall ({change.HallAreaSquareMetres:N0} m², analyst's outline); truth {change.TruthRatio:P1}, footprint IoU with truth {change.NewBuildingIoU:0.00}");
+                $"Measured new assembly building (largest new structure {change.Overall.Run.Before.AcquiredUtc:yyyy-MM-dd} -> {change.Overall.Run.After.AcquiredUtc:yyyy-MM-dd}, outline of its pieces): [bold]{MeasuredStatements.AreaRelation(outline.Area, change.HallAreaSquareMetres, "the hall")}[/], hall from the analyst's outline; truth {change.TruthRatio:P1}, footprint IoU with truth {change.NewBuildingIoU:0.00}");
         }
         else
         {
@@ -381,7 +382,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         if (change.CraneRemoval is { } c && change.CranePair is { } p)
         {
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                $"Crane removal detected between {p.Run.Before.AcquiredUtc:yyyy-MM-dd} and {p.Run.After.AcquiredUtc:yyyy-MM-dd}: removed object {c.Id}, {c.AreaSquareMetres:N0} m² at {c.CentroidLat:0.00000}N {c.CentroidLon:0.00000}E");
+                $"Crane removal detected: {MeasuredStatements.Removed("crane", DateOnly.FromDateTime(p.Run.Before.AcquiredUtc), DateOnly.FromDateTime(p.Run.After.AcquiredUtc), c.AreaSquareMetres, c.CentroidLat, c.CentroidLon)} (removed change object {c.Id})");
         }
         else
         {

@@ -74,7 +74,7 @@ public static class AlertChip
         data.SaveTo(stream);
     }
 
-    private static SKBitmap Render(RasterDataset raster, RasterWindow window, int[] bandNumbers, int w, int h)
+    internal static SKBitmap Render(RasterDataset raster, RasterWindow window, int[] bandNumbers, int w, int h)
     {
         var bitmap = new SKBitmap(w, h, SKColorType.Rgba8888, SKAlphaType.Premul);
         var planes = new float[3][];

@@ -187,7 +187,7 @@ public static class AlertWorkflow
             ? string.Create(CultureInfo.InvariantCulture, $" ({found.Count} new structures ≥ {rule.MinAreaSquareMetres:N0} m², {found.Sum(f => Number(f, "area_m2")):N0} m² in all)")
             : "";
         return new Finding(
-            string.Create(CultureInfo.InvariantCulture, $"new structure of {Number(largest, "area_m2"):N0} m² at {Number(largest, "centroid_lat"):0.00000}N {Number(largest, "centroid_lon"):0.00000}E between {Before(context, i):yyyy-MM-dd} and {date.Date:yyyy-MM-dd}") + more,
+            Reports.MeasuredStatements.NewStructure(Number(largest, "area_m2"), Number(largest, "centroid_lat"), Number(largest, "centroid_lon"), Before(context, i), date.Date) + more,
             evidence, Union(found.Select(f => context.ToMap(f.Geometry))));
     }
 
@@ -230,7 +230,7 @@ public static class AlertWorkflow
         if (removed.Count > 0)
         {
             var largest = removed[0].Feature;
-            message = string.Create(CultureInfo.InvariantCulture, $"{what} removed between {prior.Date:yyyy-MM-dd} and {date.Date:yyyy-MM-dd}: {Number(largest, "area_m2"):N0} m² gone at {Number(largest, "centroid_lat"):0.00000}N {Number(largest, "centroid_lon"):0.00000}E");
+            message = Reports.MeasuredStatements.Removed(what, prior.Date, date.Date, Number(largest, "area_m2"), Number(largest, "centroid_lat"), Number(largest, "centroid_lon"));
             place = Union(removed.Select(o => o.Map));
         }
         else

@@ -56,6 +56,16 @@ public static class Measurements
         return shells.Length == 1 ? shells[0] : pieces.Factory.BuildGeometry(shells).Union();
     }
 
+    /// <summary>
+    /// The footprint of one structure from change objects: the pieces within two pixels of <paramref name="largest"/>
+    /// (roof seams split a roof), outlined as an analyst would (<see cref="Outline"/>). Projected geometries only.
+    /// </summary>
+    public static Geometry StructureOutline(Geometry largest, IEnumerable<Geometry> pieces, double gsd)
+    {
+        var near = pieces.Where(p => !ReferenceEquals(p, largest) && p.IsWithinDistance(largest, 2 * gsd)).Prepend(largest).ToArray();
+        return Outline(largest.Factory.BuildGeometry(near), 2 * gsd);
+    }
+
     private static bool IsGeographic(Geometry g) =>
         g.SRID == 4326 || (g.SRID == 0 && g.EnvelopeInternal is { } e && e.MinX >= -180 && e.MaxX <= 180 && e.MinY >= -90 && e.MaxY <= 90);
 

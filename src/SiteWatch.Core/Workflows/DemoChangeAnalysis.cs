@@ -62,9 +62,7 @@ public static class DemoChangeAnalysis
         if (newBuilding is not null)
         {
             // Its footprint is the outline of the pieces of new structure within two pixels of it (roof seams split it).
-            var gsd = site.Gsd ?? 1;
-            var near = appeared.Where(o => o.Footprint.IsWithinDistance(newBuilding.Footprint, 2 * gsd)).Select(o => o.Footprint).ToArray();
-            outline = Measurements.Outline(newBuilding.Footprint.Factory.BuildGeometry(near), 2 * gsd);
+            outline = Measurements.StructureOutline(newBuilding.Footprint, appeared.Select(o => o.Footprint), site.Gsd ?? 1);
         }
         double? iou = outline is null ? null : IoU(outline, building.FootprintUtm);
 
