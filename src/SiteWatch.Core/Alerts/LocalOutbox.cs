@@ -285,15 +285,26 @@ public static class OutboxDelivery
     /// <summary>Sends one row; returns null when it got there, else why not (one line).</summary>
     public delegate Task<string?> Sender(OutboxItem item, CancellationToken cancel);
 
+    /// <summary>
+    /// Claims, sends and records every due row once. <paramref name="nowUtc"/> is when the round starts; claims and
+    /// outcomes are stamped with the time they happen (<see cref="WebhookDeliveryOptions.Clock"/>).
+    /// </summary>
     public static async Task<OutboxRoundReport> DeliverDueAsync(LocalOutbox outbox, Sender send, DateTime nowUtc, WebhookDeliveryOptions? options = null,
         CancellationToken cancel = default)
     {
         options ??= new WebhookDeliveryOptions();
         var attempted = new List<OutboxItem>();
         var seen = new List<long>();
-        var lease = options.Lease > options.Timeout ? options.Lease : options.Timeout + options.Lease;
-        while (!cancel.IsCancellationRequested && outbox.ClaimNext(nowUtc, options.Claimer, nowUtc + lease, seen) is { } item)
+        var lease = WebhookDelivery.LeaseOf(options);
+        // Each claim is leased from the time it is claimed, not from the round's start (see WebhookDelivery.DeliverDue).
+        var clock = new RoundClock(nowUtc, options.Clock);
+        while (!cancel.IsCancellationRequested)
         {
+            var claimedAt = clock.Now;
+            if (outbox.ClaimNext(claimedAt, options.Claimer, claimedAt + lease, seen) is not { } item)
+            {
+                break;
+            }
             seen.Add(item.Id);
             string? error;
             try
@@ -305,15 +316,16 @@ public static class OutboxDelivery
                 outbox.Release(item.Id, options.Claimer);
                 throw;
             }
+            var doneAt = clock.Now;
             var attempts = item.Attempts + 1;
             var updated = error is null
-                ? item with { State = DeliveryState.Delivered, Attempts = attempts, LastError = null, DeliveredUtc = nowUtc, NextAttemptUtc = nowUtc }
+                ? item with { State = DeliveryState.Delivered, Attempts = attempts, LastError = null, DeliveredUtc = doneAt, NextAttemptUtc = doneAt }
                 : item with
                 {
                     State = attempts >= item.MaxAttempts ? DeliveryState.Failed : DeliveryState.Pending,
                     Attempts = attempts,
                     LastError = SecretMask.Text(error),
-                    NextAttemptUtc = nowUtc + WebhookDelivery.Backoff(attempts, options),
+                    NextAttemptUtc = doneAt + WebhookDelivery.Backoff(attempts, options),
                 };
             outbox.Record(updated, options.Claimer);
             attempted.Add(updated);
