@@ -165,13 +165,17 @@ public sealed class LocalOutbox : IDisposable
         return reader.Read() ? Read(reader) : null;
     });
 
-    /// <summary>Records one attempt's outcome and releases the claim (only while <paramref name="claimer"/> holds it).</summary>
-    public void Record(OutboxItem updated, string claimer) => Run(() =>
+    /// <summary>
+    /// Records one attempt's outcome and releases the claim, only while <paramref name="claimer"/> still holds the claim
+    /// it made when the row had <paramref name="claimedAttempts"/> attempts. False, changing nothing, when that claim
+    /// ran out and another sender took the row over: the newer outcome stands.
+    /// </summary>
+    public bool Record(OutboxItem updated, string claimer, int claimedAttempts) => Run(() =>
     {
         using var command = Command("""
             UPDATE outbox SET state = $state, attempts = $attempts, next_attempt_utc = $next, last_error = $error, delivered_utc = $delivered,
                 claimed_by = NULL, lease_until_utc = NULL
-            WHERE id = $id AND (claimed_by = $me OR claimed_by IS NULL)
+            WHERE id = $id AND claimed_by = $me AND attempts = $claimed
             """);
         command.Parameters.AddWithValue("$id", updated.Id);
         command.Parameters.AddWithValue("$state", updated.State);
@@ -180,7 +184,8 @@ public sealed class LocalOutbox : IDisposable
         command.Parameters.AddWithValue("$error", (object?)updated.LastError ?? DBNull.Value);
         command.Parameters.AddWithValue("$delivered", updated.DeliveredUtc is { } d ? Iso(d) : DBNull.Value);
         command.Parameters.AddWithValue("$me", claimer);
-        return command.ExecuteNonQuery();
+        command.Parameters.AddWithValue("$claimed", claimedAttempts);
+        return command.ExecuteNonQuery() == 1;
     });
 
     /// <summary>Gives a claimed row back untouched (the sender was stopped mid-attempt).</summary>
@@ -294,6 +299,7 @@ public static class OutboxDelivery
     {
         options ??= new WebhookDeliveryOptions();
         var attempted = new List<OutboxItem>();
+        var dropped = new List<string>();
         var seen = new List<long>();
         var lease = WebhookDelivery.LeaseOf(options);
         // Each claim is leased from the time it is claimed, not from the round's start (see WebhookDelivery.DeliverDue).
@@ -327,16 +333,22 @@ public static class OutboxDelivery
                     LastError = SecretMask.Text(error),
                     NextAttemptUtc = doneAt + WebhookDelivery.Backoff(attempts, options),
                 };
-            outbox.Record(updated, options.Claimer);
+            if (!outbox.Record(updated, options.Claimer, item.Attempts))
+            {
+                dropped.Add(WebhookDelivery.DroppedText($"{SecretMask.Url(item.Target)}: row {item.Id} ({item.AlertUid})", claimedAt + lease));
+                continue;
+            }
             attempted.Add(updated);
         }
-        return new OutboxRoundReport(attempted);
+        return new OutboxRoundReport(attempted) { Dropped = dropped };
     }
 }
 
-/// <summary>What one round over a local outbox did.</summary>
+/// <summary>What one round over a local outbox did (<see cref="Dropped"/>: as in <see cref="DeliveryReport.Dropped"/>).</summary>
 public sealed record OutboxRoundReport(IReadOnlyList<OutboxItem> Attempted)
 {
+    public IReadOnlyList<string> Dropped { get; init; } = [];
+
     public int Delivered => Attempted.Count(i => i.State == DeliveryState.Delivered);
     public int Retrying => Attempted.Count(i => i.State == DeliveryState.Pending);
     public int Failed => Attempted.Count(i => i.State == DeliveryState.Failed);

@@ -31,7 +31,14 @@ public sealed record WebhookDeliveryOptions
 }
 
 /// <summary>What one delivery round did.</summary>
-public sealed record DeliveryReport(int Delivered, int Retrying, int Failed, IReadOnlyList<AlertDeliveryRecord> Attempted);
+public sealed record DeliveryReport(int Delivered, int Retrying, int Failed, IReadOnlyList<AlertDeliveryRecord> Attempted)
+{
+    /// <summary>
+    /// Outcomes not recorded, one line each: the attempt outlived its claim and another sender took the delivery over
+    /// (its outcome stands; a receiver may have got the alert twice, with the same idempotency key).
+    /// </summary>
+    public IReadOnlyList<string> Dropped { get; init; } = [];
+}
 
 /// <summary>The time inside a delivery round: its start plus what the clock says has elapsed since.</summary>
 internal sealed class RoundClock(DateTime startUtc, TimeProvider clock)
@@ -62,6 +69,7 @@ public static class WebhookDelivery
         options ??= new WebhookDeliveryOptions();
         using var http = new HttpClient { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
         var attempted = new List<AlertDeliveryRecord>();
+        var dropped = new List<string>();
         var seen = new List<long>();
         var lease = LeaseOf(options);
         // A round of slow receivers runs for minutes: each claim gets its lease from the time it is claimed (a lease
@@ -99,18 +107,27 @@ public static class WebhookDelivery
                 }
                 updated = Outcome(delivery, error, clock.Now, options);
             }
-            catalog.RecordDeliveryAttempt(updated, options.Claimer);
+            if (!catalog.RecordDeliveryAttempt(updated, options.Claimer, delivery.Attempts))
+            {
+                dropped.Add(DroppedText($"{SecretMask.Url(delivery.TargetUrl)}: delivery {delivery.Id} (alert {delivery.AlertId})", claimedAt + lease));
+                continue;
+            }
             attempted.Add(updated);
         }
         return new DeliveryReport(
             attempted.Count(d => d.State == DeliveryState.Delivered),
             attempted.Count(d => d.State == DeliveryState.Pending),
             attempted.Count(d => d.State == DeliveryState.Failed),
-            attempted);
+            attempted) { Dropped = dropped };
     }
 
     /// <summary>How long a claim is held: the lease, and never less than one attempt's timeout plus a margin.</summary>
     internal static TimeSpan LeaseOf(WebhookDeliveryOptions options) => options.Lease > options.Timeout ? options.Lease : options.Timeout + options.Lease;
+
+    /// <summary>The line reported for an outcome that came after its claim was taken over.</summary>
+    internal static string DroppedText(string what, DateTime leaseUntilUtc) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{what}: outcome not recorded: its claim ran out at {leaseUntilUtc:yyyy-MM-ddTHH:mm:ss}Z and another sender took the delivery over");
 
     /// <summary>A delivery after one attempt at <paramref name="atUtc"/>: delivered, or retried after its backoff, or failed after the last attempt.</summary>
     internal static AlertDeliveryRecord Outcome(AlertDeliveryRecord delivery, string? error, DateTime atUtc, WebhookDeliveryOptions options)

@@ -204,6 +204,7 @@ public sealed class WatchDelivery : IAsyncDisposable
             {
                 Count(item.Target, item.State, item.AlertUid, item.LastError);
             }
+            report.Dropped.ToList().ForEach(Problem);
         }
 
         if (_catalog is not null && _site is not null && _siteWebhooks.Count > 0)
@@ -213,6 +214,7 @@ public sealed class WatchDelivery : IAsyncDisposable
             {
                 Count(d.TargetUrl, d.State, $"site alert {d.AlertId}", d.LastError);
             }
+            report.Dropped.ToList().ForEach(Problem);
         }
     }
 

@@ -217,6 +217,96 @@ public sealed class DeliveryFaultTests
     }
 
     [Fact]
+    public void An_outcome_from_a_claim_that_ran_out_never_overwrites_the_newer_one()
+    {
+        using var dir = new TempDir();
+        var (workspace, site, _) = Stored(dir, FreePort(), alerts: 1);
+        using var __ = workspace;
+        var catalog = workspace.Catalog;
+        var slow = catalog.ClaimNextDelivery(site.Id, T0, "process-a", T0 + TimeSpan.FromMinutes(1))!;
+        // A's lease runs out; B takes the row over and delivers it.
+        var fast = catalog.ClaimNextDelivery(site.Id, T0 + TimeSpan.FromMinutes(2), "process-b", T0 + TimeSpan.FromMinutes(3))!;
+        Assert.Equal(slow.Id, fast.Id);
+        Assert.True(catalog.RecordDeliveryAttempt(fast with { State = DeliveryState.Delivered, Attempts = 1, DeliveredUtc = T0 + TimeSpan.FromMinutes(2) }, "process-b", fast.Attempts));
+        // A's late failure (the claim it no longer holds; the row is unclaimed now) is dropped.
+        Assert.False(catalog.RecordDeliveryAttempt(slow with { State = DeliveryState.Pending, Attempts = 1, LastError = "timed out" }, "process-a", slow.Attempts));
+        var row = Assert.Single(catalog.ListDeliveries(site.Id));
+        Assert.Equal((DeliveryState.Delivered, 1, (string?)null), (row.State, row.Attempts, row.LastError));
+    }
+
+    [Fact]
+    public void An_outcome_of_an_older_claim_by_the_same_claimer_is_dropped_once_the_row_has_moved_on()
+    {
+        using var dir = new TempDir();
+        var (workspace, site, _) = Stored(dir, FreePort(), alerts: 1);
+        using var __ = workspace;
+        var catalog = workspace.Catalog;
+        // Two rounds of one process share its claimer name: the first round's claim runs out...
+        var stale = catalog.ClaimNextDelivery(site.Id, T0, "process", T0 + TimeSpan.FromMinutes(1))!;
+        var other = catalog.ClaimNextDelivery(site.Id, T0 + TimeSpan.FromMinutes(2), "process-b", T0 + TimeSpan.FromMinutes(3))!;
+        Assert.True(catalog.RecordDeliveryAttempt(other with { Attempts = 1, LastError = "HTTP 500", NextAttemptUtc = T0 + TimeSpan.FromMinutes(3) }, "process-b", other.Attempts));
+        // ...and a later round of the same process claims it again.
+        var current = catalog.ClaimNextDelivery(site.Id, T0 + TimeSpan.FromMinutes(4), "process", T0 + TimeSpan.FromMinutes(5))!;
+        Assert.Equal(1, current.Attempts);
+        Assert.False(catalog.RecordDeliveryAttempt(stale with { State = DeliveryState.Delivered, Attempts = 1, DeliveredUtc = T0 }, "process", stale.Attempts));
+        Assert.True(catalog.RecordDeliveryAttempt(current with { State = DeliveryState.Delivered, Attempts = 2, DeliveredUtc = T0 + TimeSpan.FromMinutes(4) }, "process", current.Attempts));
+        var row = Assert.Single(catalog.ListDeliveries(site.Id));
+        Assert.Equal((DeliveryState.Delivered, 2, T0 + TimeSpan.FromMinutes(4)), (row.State, row.Attempts, row.DeliveredUtc));
+    }
+
+    [Fact]
+    public void A_round_whose_claim_ran_out_mid_send_reports_its_outcome_as_dropped_and_leaves_the_takeover_standing()
+    {
+        using var dir = new TempDir();
+        var port = FreePort();
+        var (workspace, site, hook) = Stored(dir, port, alerts: 1);
+        using var _ = workspace;
+        using var other = workspace.Catalog.OpenAnotherConnection();
+        var clock = new ManualClock();
+        // The receiver takes 5 minutes (past the 1-minute lease); meanwhile another process takes the row over and
+        // delivers it; then the receiver answers 500 to the slow sender.
+        using var receiver = new Receiver(port, _ =>
+        {
+            clock.Advance(TimeSpan.FromMinutes(5));
+            var now = T0 + clock.GetElapsedTime(0);
+            var taken = other.ClaimNextDelivery(site.Id, now, "process-b", now + TimeSpan.FromMinutes(1));
+            Assert.NotNull(taken);
+            Assert.True(other.RecordDeliveryAttempt(taken with { State = DeliveryState.Delivered, Attempts = 1, DeliveredUtc = now }, "process-b", taken.Attempts));
+            return 500;
+        });
+        var report = WebhookDelivery.DeliverDue(workspace.Catalog, site, [hook], T0, Fast with { Clock = clock, Claimer = "process-a" });
+        Assert.Empty(report.Attempted);
+        Assert.Contains("outcome not recorded", Assert.Single(report.Dropped));
+        Assert.StartsWith(hook.Url + ": delivery ", report.Dropped[0]);
+        var row = Assert.Single(workspace.Catalog.ListDeliveries(site.Id));
+        Assert.Equal((DeliveryState.Delivered, 1, (string?)null), (row.State, row.Attempts, row.LastError));
+    }
+
+    [Fact]
+    public void In_a_local_outbox_an_outcome_from_a_claim_that_ran_out_is_dropped()
+    {
+        using var dir = new TempDir();
+        using var outbox = LocalOutbox.Open(dir.File("outbox.db"));
+        outbox.Enqueue("uid-1", [("http://127.0.0.1:9/hook", Encoding.UTF8.GetBytes("{}"))], 5, T0);
+        var slow = outbox.ClaimNext(T0, "process-a", T0 + TimeSpan.FromMinutes(1))!;
+        var fast = outbox.ClaimNext(T0 + TimeSpan.FromMinutes(2), "process-b", T0 + TimeSpan.FromMinutes(3))!;
+        Assert.Equal(slow.Id, fast.Id);
+        Assert.True(outbox.Record(fast with { State = DeliveryState.Delivered, Attempts = 1, DeliveredUtc = T0 }, "process-b", fast.Attempts));
+        Assert.False(outbox.Record(slow with { Attempts = 1, LastError = "timed out" }, "process-a", slow.Attempts));
+        // The same claimer's older claim, after the row moved on, is dropped too.
+        outbox.Enqueue("uid-2", [("http://127.0.0.1:9/hook", Encoding.UTF8.GetBytes("{}"))], 5, T0);
+        var first = outbox.ClaimNext(T0, "process", T0 + TimeSpan.FromMinutes(1))!;
+        var taken = outbox.ClaimNext(T0 + TimeSpan.FromMinutes(2), "process-b", T0 + TimeSpan.FromMinutes(3))!;
+        Assert.True(outbox.Record(taken with { Attempts = 1, LastError = "HTTP 500", NextAttemptUtc = T0 }, "process-b", taken.Attempts));
+        var again = outbox.ClaimNext(T0 + TimeSpan.FromMinutes(4), "process", T0 + TimeSpan.FromMinutes(5))!;
+        Assert.Equal(first.Id, again.Id);
+        Assert.False(outbox.Record(first with { State = DeliveryState.Delivered, Attempts = 1 }, "process", first.Attempts));
+        var rows = outbox.List();
+        Assert.Equal((DeliveryState.Delivered, 1), (rows[0].State, rows[0].Attempts));
+        Assert.Equal((DeliveryState.Pending, 1, "HTTP 500"), (rows[1].State, rows[1].Attempts, rows[1].LastError));
+    }
+
+    [Fact]
     public void A_receiver_answering_500_is_retried_after_its_backoff_and_gets_the_alert_once_with_the_same_key()
     {
         using var dir = new TempDir();
