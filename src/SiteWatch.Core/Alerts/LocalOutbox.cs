@@ -165,13 +165,17 @@ public sealed class LocalOutbox : IDisposable
         return reader.Read() ? Read(reader) : null;
     });
 
-    /// <summary>Records one attempt's outcome and releases the claim (only while <paramref name="claimer"/> holds it).</summary>
-    public void Record(OutboxItem updated, string claimer) => Run(() =>
+    /// <summary>
+    /// Records one attempt's outcome and releases the claim, only while <paramref name="claimer"/> still holds the claim
+    /// it made when the row had <paramref name="claimedAttempts"/> attempts. False, changing nothing, when that claim
+    /// ran out and another sender took the row over: the newer outcome stands.
+    /// </summary>
+    public bool Record(OutboxItem updated, string claimer, int claimedAttempts) => Run(() =>
     {
         using var command = Command("""
             UPDATE outbox SET state = $state, attempts = $attempts, next_attempt_utc = $next, last_error = $error, delivered_utc = $delivered,
                 claimed_by = NULL, lease_until_utc = NULL
-            WHERE id = $id AND (claimed_by = $me OR claimed_by IS NULL)
+            WHERE id = $id AND claimed_by = $me AND attempts = $claimed
             """);
         command.Parameters.AddWithValue("$id", updated.Id);
         command.Parameters.AddWithValue("$state", updated.State);
@@ -180,7 +184,8 @@ public sealed class LocalOutbox : IDisposable
         command.Parameters.AddWithValue("$error", (object?)updated.LastError ?? DBNull.Value);
         command.Parameters.AddWithValue("$delivered", updated.DeliveredUtc is { } d ? Iso(d) : DBNull.Value);
         command.Parameters.AddWithValue("$me", claimer);
-        return command.ExecuteNonQuery();
+        command.Parameters.AddWithValue("$claimed", claimedAttempts);
+        return command.ExecuteNonQuery() == 1;
     });
 
     /// <summary>Gives a claimed row back untouched (the sender was stopped mid-attempt).</summary>
@@ -285,15 +290,27 @@ public static class OutboxDelivery
     /// <summary>Sends one row; returns null when it got there, else why not (one line).</summary>
     public delegate Task<string?> Sender(OutboxItem item, CancellationToken cancel);
 
+    /// <summary>
+    /// Claims, sends and records every due row once. <paramref name="nowUtc"/> is when the round starts; claims and
+    /// outcomes are stamped with the time they happen (<see cref="WebhookDeliveryOptions.Clock"/>).
+    /// </summary>
     public static async Task<OutboxRoundReport> DeliverDueAsync(LocalOutbox outbox, Sender send, DateTime nowUtc, WebhookDeliveryOptions? options = null,
         CancellationToken cancel = default)
     {
         options ??= new WebhookDeliveryOptions();
         var attempted = new List<OutboxItem>();
+        var dropped = new List<string>();
         var seen = new List<long>();
-        var lease = options.Lease > options.Timeout ? options.Lease : options.Timeout + options.Lease;
-        while (!cancel.IsCancellationRequested && outbox.ClaimNext(nowUtc, options.Claimer, nowUtc + lease, seen) is { } item)
+        var lease = WebhookDelivery.LeaseOf(options);
+        // Each claim is leased from the time it is claimed, not from the round's start (see WebhookDelivery.DeliverDue).
+        var clock = new RoundClock(nowUtc, options.Clock);
+        while (!cancel.IsCancellationRequested)
         {
+            var claimedAt = clock.Now;
+            if (outbox.ClaimNext(claimedAt, options.Claimer, claimedAt + lease, seen) is not { } item)
+            {
+                break;
+            }
             seen.Add(item.Id);
             string? error;
             try
@@ -305,26 +322,33 @@ public static class OutboxDelivery
                 outbox.Release(item.Id, options.Claimer);
                 throw;
             }
+            var doneAt = clock.Now;
             var attempts = item.Attempts + 1;
             var updated = error is null
-                ? item with { State = DeliveryState.Delivered, Attempts = attempts, LastError = null, DeliveredUtc = nowUtc, NextAttemptUtc = nowUtc }
+                ? item with { State = DeliveryState.Delivered, Attempts = attempts, LastError = null, DeliveredUtc = doneAt, NextAttemptUtc = doneAt }
                 : item with
                 {
                     State = attempts >= item.MaxAttempts ? DeliveryState.Failed : DeliveryState.Pending,
                     Attempts = attempts,
                     LastError = SecretMask.Text(error),
-                    NextAttemptUtc = nowUtc + WebhookDelivery.Backoff(attempts, options),
+                    NextAttemptUtc = doneAt + WebhookDelivery.Backoff(attempts, options),
                 };
-            outbox.Record(updated, options.Claimer);
+            if (!outbox.Record(updated, options.Claimer, item.Attempts))
+            {
+                dropped.Add(WebhookDelivery.DroppedText($"{SecretMask.Url(item.Target)}: row {item.Id} ({item.AlertUid})", claimedAt + lease));
+                continue;
+            }
             attempted.Add(updated);
         }
-        return new OutboxRoundReport(attempted);
+        return new OutboxRoundReport(attempted) { Dropped = dropped };
     }
 }
 
-/// <summary>What one round over a local outbox did.</summary>
+/// <summary>What one round over a local outbox did (<see cref="Dropped"/>: as in <see cref="DeliveryReport.Dropped"/>).</summary>
 public sealed record OutboxRoundReport(IReadOnlyList<OutboxItem> Attempted)
 {
+    public IReadOnlyList<string> Dropped { get; init; } = [];
+
     public int Delivered => Attempted.Count(i => i.State == DeliveryState.Delivered);
     public int Retrying => Attempted.Count(i => i.State == DeliveryState.Pending);
     public int Failed => Attempted.Count(i => i.State == DeliveryState.Failed);

@@ -20,13 +20,33 @@ public sealed record WebhookDeliveryOptions
     public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(2);
     /// <summary>Who claims deliveries (process id and a random part unless given).</summary>
     public string Claimer { get; init; } = DefaultClaimer;
+    /// <summary>
+    /// Measures how long a round has run: each claim and outcome is stamped with the round's start time plus the time
+    /// elapsed since (tests freeze or advance it).
+    /// </summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     /// <summary>This process: host, pid and a random part (a pid is reused after a restart).</summary>
     public static readonly string DefaultClaimer = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
 }
 
 /// <summary>What one delivery round did.</summary>
-public sealed record DeliveryReport(int Delivered, int Retrying, int Failed, IReadOnlyList<AlertDeliveryRecord> Attempted);
+public sealed record DeliveryReport(int Delivered, int Retrying, int Failed, IReadOnlyList<AlertDeliveryRecord> Attempted)
+{
+    /// <summary>
+    /// Outcomes not recorded, one line each: the attempt outlived its claim and another sender took the delivery over
+    /// (its outcome stands; a receiver may have got the alert twice, with the same idempotency key).
+    /// </summary>
+    public IReadOnlyList<string> Dropped { get; init; } = [];
+}
+
+/// <summary>The time inside a delivery round: its start plus what the clock says has elapsed since.</summary>
+internal sealed class RoundClock(DateTime startUtc, TimeProvider clock)
+{
+    private readonly long _started = clock.GetTimestamp();
+
+    public DateTime Now => startUtc + clock.GetElapsedTime(_started);
+}
 
 /// <summary>
 /// Sends pending alert deliveries (the catalog's outbox) as HTTP POSTs of JSON, signed with HMAC-SHA256 when the
@@ -39,8 +59,9 @@ public static class WebhookDelivery
     public const string DeliveryHeader = "X-SiteWatch-Delivery";
 
     /// <summary>
-    /// Attempts every delivery of the site that is due at <paramref name="nowUtc"/>, one at a time, each claimed first
-    /// (so another process delivering at the same time never sends it too). Each is attempted at most once per call.
+    /// Attempts every delivery of the site that is due, one at a time, each claimed first (so another process delivering
+    /// at the same time never sends it too). Each is attempted at most once per call. <paramref name="nowUtc"/> is when
+    /// the round starts; claims and outcomes are stamped with the time they happen (<see cref="WebhookDeliveryOptions.Clock"/>).
     /// </summary>
     public static DeliveryReport DeliverDue(SiteCatalog catalog, Site site, IReadOnlyList<WebhookConfig> webhooks, DateTime nowUtc,
         WebhookDeliveryOptions? options = null, CancellationToken cancel = default)
@@ -48,18 +69,26 @@ public static class WebhookDelivery
         options ??= new WebhookDeliveryOptions();
         using var http = new HttpClient { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
         var attempted = new List<AlertDeliveryRecord>();
+        var dropped = new List<string>();
         var seen = new List<long>();
-        var lease = options.Lease > options.Timeout ? options.Lease : options.Timeout + options.Lease;
-        while (!cancel.IsCancellationRequested
-            && catalog.ClaimNextDelivery(site.Id, nowUtc, options.Claimer, nowUtc + lease, seen) is { } delivery)
+        var lease = LeaseOf(options);
+        // A round of slow receivers runs for minutes: each claim gets its lease from the time it is claimed (a lease
+        // from the round's start could already have run out, and another process would send the row too).
+        var clock = new RoundClock(nowUtc, options.Clock);
+        while (!cancel.IsCancellationRequested)
         {
+            var claimedAt = clock.Now;
+            if (catalog.ClaimNextDelivery(site.Id, claimedAt, options.Claimer, claimedAt + lease, seen) is not { } delivery)
+            {
+                break;
+            }
             seen.Add(delivery.Id);
             var webhook = webhooks.FirstOrDefault(w => w.Url == delivery.TargetUrl);
             AlertDeliveryRecord updated;
             if (webhook is null)
             {
                 // Kept as it is: without its configuration (the secret) it cannot be signed; restoring the webhook resumes it.
-                updated = delivery with { LastError = "the webhook is no longer in the site's alert rules; add it back to deliver", NextAttemptUtc = nowUtc + options.FirstRetryDelay };
+                updated = delivery with { LastError = "the webhook is no longer in the site's alert rules; add it back to deliver", NextAttemptUtc = clock.Now + options.FirstRetryDelay };
             }
             else
             {
@@ -76,25 +105,43 @@ public static class WebhookDelivery
                     catalog.ReleaseDelivery(delivery.Id, options.Claimer);
                     throw;
                 }
-                var attempts = delivery.Attempts + 1;
-                updated = error is null
-                    ? delivery with { State = DeliveryState.Delivered, Attempts = attempts, LastError = null, DeliveredUtc = nowUtc, NextAttemptUtc = nowUtc }
-                    : delivery with
-                    {
-                        State = attempts >= delivery.MaxAttempts ? DeliveryState.Failed : DeliveryState.Pending,
-                        Attempts = attempts,
-                        LastError = SecretMask.Text(error),
-                        NextAttemptUtc = nowUtc + Backoff(attempts, options),
-                    };
+                updated = Outcome(delivery, error, clock.Now, options);
             }
-            catalog.RecordDeliveryAttempt(updated, options.Claimer);
+            if (!catalog.RecordDeliveryAttempt(updated, options.Claimer, delivery.Attempts))
+            {
+                dropped.Add(DroppedText($"{SecretMask.Url(delivery.TargetUrl)}: delivery {delivery.Id} (alert {delivery.AlertId})", claimedAt + lease));
+                continue;
+            }
             attempted.Add(updated);
         }
         return new DeliveryReport(
             attempted.Count(d => d.State == DeliveryState.Delivered),
             attempted.Count(d => d.State == DeliveryState.Pending),
             attempted.Count(d => d.State == DeliveryState.Failed),
-            attempted);
+            attempted) { Dropped = dropped };
+    }
+
+    /// <summary>How long a claim is held: the lease, and never less than one attempt's timeout plus a margin.</summary>
+    internal static TimeSpan LeaseOf(WebhookDeliveryOptions options) => options.Lease > options.Timeout ? options.Lease : options.Timeout + options.Lease;
+
+    /// <summary>The line reported for an outcome that came after its claim was taken over.</summary>
+    internal static string DroppedText(string what, DateTime leaseUntilUtc) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{what}: outcome not recorded: its claim ran out at {leaseUntilUtc:yyyy-MM-ddTHH:mm:ss}Z and another sender took the delivery over");
+
+    /// <summary>A delivery after one attempt at <paramref name="atUtc"/>: delivered, or retried after its backoff, or failed after the last attempt.</summary>
+    internal static AlertDeliveryRecord Outcome(AlertDeliveryRecord delivery, string? error, DateTime atUtc, WebhookDeliveryOptions options)
+    {
+        var attempts = delivery.Attempts + 1;
+        return error is null
+            ? delivery with { State = DeliveryState.Delivered, Attempts = attempts, LastError = null, DeliveredUtc = atUtc, NextAttemptUtc = atUtc }
+            : delivery with
+            {
+                State = attempts >= delivery.MaxAttempts ? DeliveryState.Failed : DeliveryState.Pending,
+                Attempts = attempts,
+                LastError = SecretMask.Text(error),
+                NextAttemptUtc = atUtc + Backoff(attempts, options),
+            };
     }
 
     /// <summary>The stable id of a site's alert (payload <c>alert.uid</c>, header <c>Idempotency-Key</c>).</summary>

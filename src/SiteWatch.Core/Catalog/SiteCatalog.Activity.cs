@@ -366,15 +366,17 @@ public sealed partial class SiteCatalog
     }
 
     /// <summary>
-    /// Records the outcome of one delivery attempt and releases its claim (the row is updated, never deleted). With a
-    /// claimer, only while that claim is held: a process whose lease ran out does not overwrite the newer attempt.
+    /// Records the outcome of one delivery attempt and releases its claim (the row is updated, never deleted), only
+    /// while <paramref name="claimer"/> still holds the claim it made when the row had <paramref name="claimedAttempts"/>
+    /// attempts. False, changing nothing, when that claim ran out and another sender took the row over (whether or not
+    /// it has recorded yet): the newer outcome stands.
     /// </summary>
-    public void RecordDeliveryAttempt(AlertDeliveryRecord updated, string? claimer = null)
+    public bool RecordDeliveryAttempt(AlertDeliveryRecord updated, string claimer, int claimedAttempts)
     {
         using var command = Command("""
             UPDATE alert_deliveries SET state = $state, attempts = $attempts, next_attempt_utc = $next, last_error = $error, delivered_utc = $delivered,
                 claimed_by = NULL, lease_until_utc = NULL
-            WHERE id = $id AND ($me IS NULL OR claimed_by = $me OR claimed_by IS NULL)
+            WHERE id = $id AND claimed_by = $me AND attempts = $claimed
             """);
         command.Parameters.AddWithValue("$id", updated.Id);
         command.Parameters.AddWithValue("$state", updated.State);
@@ -382,8 +384,9 @@ public sealed partial class SiteCatalog
         command.Parameters.AddWithValue("$next", Iso(updated.NextAttemptUtc));
         command.Parameters.AddWithValue("$error", (object?)updated.LastError ?? DBNull.Value);
         command.Parameters.AddWithValue("$delivered", updated.DeliveredUtc is { } d ? Iso(d) : DBNull.Value);
-        command.Parameters.AddWithValue("$me", (object?)claimer ?? DBNull.Value);
-        Run(command.ExecuteNonQuery);
+        command.Parameters.AddWithValue("$me", claimer);
+        command.Parameters.AddWithValue("$claimed", claimedAttempts);
+        return Run(command.ExecuteNonQuery) == 1;
     }
 
     private AlertDeliveryRecord ReadDelivery(SqliteDataReader r) => new()

@@ -9,7 +9,7 @@ namespace SiteWatch.Core.Catalog;
 /// <summary>The embedded SQLite catalog of sites and scenes.</summary>
 public sealed partial class SiteCatalog : IDisposable
 {
-    private const int SchemaVersion = 7;
+    private const int SchemaVersion = 8;
     private readonly SqliteConnection _connection;
 
     private SiteCatalog(SqliteConnection connection, string path)
@@ -94,6 +94,8 @@ public sealed partial class SiteCatalog : IDisposable
         {
             return;
         }
+        // v8 rebuilds tables, which needs foreign keys off; that can only be switched outside the transaction.
+        using var foreignKeys = version < 8 ? ForeignKeysOff() : null;
         using var tx = _connection.BeginTransaction();
         if (version < 1)
         {
@@ -142,6 +144,10 @@ public sealed partial class SiteCatalog : IDisposable
         if (version < 7)
         {
             CreateNotesTable(tx); // site_notes: the analyst's dated notes and cited sources (SiteCatalog.Notes.cs)
+        }
+        if (version < 8)
+        {
+            MakeIdsStable(tx);
         }
         Execute($"PRAGMA user_version = {SchemaVersion}", tx);
         tx.Commit();

@@ -24,15 +24,25 @@ public sealed class CotSink : IAlertSink
     private readonly Uri _endpoint;
     private readonly CotOptions _options;
     private readonly TimeSpan _connectTimeout;
+    private readonly TimeSpan _sendTimeout;
     private UdpClient? _udp;
     private TcpClient? _tcp;
     private Stream? _tcpStream;
 
-    public CotSink(Uri endpoint, CotOptions? options = null, TimeSpan? connectTimeout = null)
+    /// <summary>Default bound on writing one event to a TCP receiver.</summary>
+    public static readonly TimeSpan DefaultSendTimeout = TimeSpan.FromSeconds(5);
+
+    /// <param name="connectTimeout">How long a TCP connect may take (default 2 s).</param>
+    /// <param name="sendTimeout">
+    /// How long writing one event may take (default <see cref="DefaultSendTimeout"/>): a receiver that accepts and then
+    /// stops reading (black-holed, hung) fills the socket buffers and would otherwise block the sender for good.
+    /// </param>
+    public CotSink(Uri endpoint, CotOptions? options = null, TimeSpan? connectTimeout = null, TimeSpan? sendTimeout = null)
     {
         _endpoint = endpoint;
         _options = options ?? new CotOptions();
         _connectTimeout = connectTimeout ?? TimeSpan.FromSeconds(2);
+        _sendTimeout = sendTimeout ?? DefaultSendTimeout;
     }
 
     /// <summary>Reads udp://HOST:PORT or tcp://HOST:PORT; anything else is a <see cref="SiteWatchException"/>.</summary>
@@ -64,6 +74,7 @@ public sealed class CotSink : IAlertSink
             return;
         }
 
+        var stage = "connect";
         try
         {
             // A peer that closed shows as readable with nothing to read. Writing into such a socket succeeds once
@@ -76,16 +87,29 @@ public sealed class CotSink : IAlertSink
             if (_tcpStream is null)
             {
                 _tcp = new TcpClient();
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(_connectTimeout);
-                await _tcp.ConnectAsync(_endpoint.Host, _endpoint.Port, timeout.Token).ConfigureAwait(false);
+                using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                connect.CancelAfter(_connectTimeout);
+                await _tcp.ConnectAsync(_endpoint.Host, _endpoint.Port, connect.Token).ConfigureAwait(false);
                 _tcpStream = _tcp.GetStream();
             }
 
-            await _tcpStream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-            await _tcpStream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            stage = "send";
+            using var send = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            send.CancelAfter(_sendTimeout);
+            await _tcpStream.WriteAsync(bytes, send.Token).ConfigureAwait(false);
+            await _tcpStream.FlushAsync(send.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A write cut off half way leaves the stream unusable: drop it; the next alert connects again.
+            DropTcp();
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            var reason = stage == "connect"
+                ? string.Create(inv, $"no connection within {_connectTimeout.TotalSeconds:0.#} s")
+                : string.Create(inv, $"the receiver did not take the event within {_sendTimeout.TotalSeconds:0.#} s");
+            throw new IOException($"{Name}: {reason}", new TimeoutException(reason, e));
+        }
+        catch (Exception e) when (e is SocketException or IOException)
         {
             // Drop the connection; the next alert connects again.
             DropTcp();

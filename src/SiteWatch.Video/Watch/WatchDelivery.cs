@@ -28,6 +28,9 @@ public sealed record WatchDeliveryOptions
     public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan CotConnectTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long writing one CoT event to a TCP receiver may take before the attempt counts as failed.</summary>
+    public TimeSpan CotSendTimeout { get; init; } = CotSink.DefaultSendTimeout;
 }
 
 /// <summary>
@@ -94,7 +97,7 @@ public sealed class OutboxSender : IAsyncDisposable
 
         if (!_cot.TryGetValue(item.Target, out var sink))
         {
-            _cot[item.Target] = sink = new CotSink(CotSink.ParseEndpoint(item.Target), connectTimeout: _options.CotConnectTimeout);
+            _cot[item.Target] = sink = new CotSink(CotSink.ParseEndpoint(item.Target), connectTimeout: _options.CotConnectTimeout, sendTimeout: _options.CotSendTimeout);
         }
 
         try
@@ -201,6 +204,7 @@ public sealed class WatchDelivery : IAsyncDisposable
             {
                 Count(item.Target, item.State, item.AlertUid, item.LastError);
             }
+            report.Dropped.ToList().ForEach(Problem);
         }
 
         if (_catalog is not null && _site is not null && _siteWebhooks.Count > 0)
@@ -210,6 +214,7 @@ public sealed class WatchDelivery : IAsyncDisposable
             {
                 Count(d.TargetUrl, d.State, $"site alert {d.AlertId}", d.LastError);
             }
+            report.Dropped.ToList().ForEach(Problem);
         }
     }
 

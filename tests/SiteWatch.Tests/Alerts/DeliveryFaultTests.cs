@@ -24,7 +24,21 @@ public sealed class DeliveryFaultTests
         Timeout = TimeSpan.FromSeconds(20),
         FirstRetryDelay = TimeSpan.FromSeconds(30),
         Lease = TimeSpan.FromMinutes(1),
+        // Frozen: times asserted below are the round's start plus backoffs.
+        Clock = new ManualClock(),
     };
+
+    /// <summary>A clock that moves only when told to (a receiver that "takes ten minutes" advances it).</summary>
+    internal sealed class ManualClock : TimeProvider
+    {
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+    }
 
     /// <summary>A workspace with one site and <paramref name="alerts"/> stored alerts, each with a delivery to the port.</summary>
     private static (Workspace Workspace, Site Site, WebhookConfig Hook) Stored(TempDir dir, int port, int alerts, int maxAttempts = 5)
@@ -57,7 +71,7 @@ public sealed class DeliveryFaultTests
     }
 
     /// <summary>An HTTP receiver on loopback answering each request with the status <paramref name="status"/> picks (by request number).</summary>
-    private sealed class Receiver : IDisposable
+    internal sealed class Receiver : IDisposable
     {
         private readonly HttpListener _listener = new();
         private readonly Task _serving;
@@ -84,6 +98,7 @@ public sealed class DeliveryFaultTests
                     {
                         Requests.Enqueue((reader.ReadToEnd(), context.Request.Headers[AlertIdentity.IdempotencyHeader], context.Request.Headers[WebhookDelivery.SignatureHeader]));
                     }
+                    Current = long.Parse(context.Request.Headers[WebhookDelivery.DeliveryHeader] ?? "0", System.Globalization.CultureInfo.InvariantCulture);
                     context.Response.StatusCode = status(n++);
                     context.Response.Close();
                 }
@@ -91,6 +106,9 @@ public sealed class DeliveryFaultTests
         }
 
         public ConcurrentQueue<(string Body, string? Key, string? Signature)> Requests { get; } = new();
+
+        /// <summary>The delivery id of the request being answered (read by the status callback).</summary>
+        public long Current { get; private set; }
 
         public void Dispose()
         {
@@ -125,6 +143,167 @@ public sealed class DeliveryFaultTests
         Assert.Equal(11, receiver.Requests.Select(r => r.Key).Distinct().Count());
         Assert.All(workspace.Catalog.ListDeliveries(site.Id), d => Assert.Equal((DeliveryState.Delivered, 1), (d.State, d.Attempts)));
         Assert.Empty(WebhookDelivery.DeliverDue(workspace.Catalog, site, [hook], T0 + TimeSpan.FromDays(1), Fast).Attempted);
+    }
+
+    [Fact]
+    public void A_long_round_leases_each_delivery_from_when_it_is_claimed_so_no_other_process_sends_it_meanwhile()
+    {
+        using var dir = new TempDir();
+        var port = FreePort();
+        var (workspace, site, hook) = Stored(dir, port, alerts: 3);
+        using var _ = workspace;
+        using var other = workspace.Catalog.OpenAnotherConnection();
+        var clock = new ManualClock();
+        var options = Fast with { Clock = clock, Claimer = "slow-round" };
+        var ids = workspace.Catalog.ListDeliveries(site.Id).Select(d => d.Id).ToList();
+        var stolen = new List<long>();
+        Receiver? receiver = null;
+        // Each receiver takes 10 minutes (by the round's clock), far past the 1-minute lease. While a delivery is being
+        // sent, another process looks for exactly that row a second later: its lease must still hold.
+        receiver = new Receiver(port, _ =>
+        {
+            var current = receiver!.Current;
+            var now = T0 + clock.GetElapsedTime(0) + TimeSpan.FromSeconds(1);
+            if (other.ClaimNextDelivery(site.Id, now, "other-process", now + TimeSpan.FromMinutes(1), ids.Where(id => id != current).ToList()) is { } taken)
+            {
+                stolen.Add(taken.Id);
+            }
+            clock.Advance(TimeSpan.FromMinutes(10));
+            return 200;
+        });
+        using (receiver)
+        {
+            var report = WebhookDelivery.DeliverDue(workspace.Catalog, site, [hook], T0, options);
+            Assert.Empty(stolen);
+            Assert.Equal(3, report.Delivered);
+            Assert.Equal(3, receiver.Requests.Count);
+        }
+        var deliveries = workspace.Catalog.ListDeliveries(site.Id);
+        Assert.All(deliveries, d => Assert.Equal((DeliveryState.Delivered, 1), (d.State, d.Attempts)));
+        // Outcomes carry the time they happened: the third answer came 30 minutes into the round.
+        Assert.Equal(T0 + TimeSpan.FromMinutes(30), deliveries.Max(d => d.DeliveredUtc));
+    }
+
+    [Fact]
+    public async Task A_long_local_outbox_round_leases_each_row_from_when_it_is_claimed()
+    {
+        using var dir = new TempDir();
+        var file = dir.File("outbox.db");
+        using var outbox = LocalOutbox.Open(file);
+        using var other = LocalOutbox.Open(file);
+        for (var i = 0; i < 3; i++)
+        {
+            outbox.Enqueue($"uid-{i}", [("http://127.0.0.1:9/hook", Encoding.UTF8.GetBytes("{}"))], 5, T0);
+        }
+        var ids = outbox.List().Select(r => r.Id).ToList();
+        var clock = new ManualClock();
+        var stolen = new List<long>();
+        Task<string?> SlowSend(OutboxItem item, CancellationToken cancel)
+        {
+            var now = T0 + clock.GetElapsedTime(0) + TimeSpan.FromSeconds(1);
+            if (other.ClaimNext(now, "other-process", now + TimeSpan.FromMinutes(1), ids.Where(id => id != item.Id).ToList()) is { } taken)
+            {
+                stolen.Add(taken.Id);
+            }
+            clock.Advance(TimeSpan.FromMinutes(10));
+            return Task.FromResult<string?>(null);
+        }
+
+        var report = await OutboxDelivery.DeliverDueAsync(outbox, SlowSend, T0, Fast with { Clock = clock, Claimer = "slow-round" });
+        Assert.Empty(stolen);
+        Assert.Equal(3, report.Delivered);
+        Assert.All(outbox.List(), r => Assert.Equal((DeliveryState.Delivered, 1), (r.State, r.Attempts)));
+        Assert.Equal(T0 + TimeSpan.FromMinutes(30), outbox.List().Max(r => r.DeliveredUtc));
+    }
+
+    [Fact]
+    public void An_outcome_from_a_claim_that_ran_out_never_overwrites_the_newer_one()
+    {
+        using var dir = new TempDir();
+        var (workspace, site, _) = Stored(dir, FreePort(), alerts: 1);
+        using var __ = workspace;
+        var catalog = workspace.Catalog;
+        var slow = catalog.ClaimNextDelivery(site.Id, T0, "process-a", T0 + TimeSpan.FromMinutes(1))!;
+        // A's lease runs out; B takes the row over and delivers it.
+        var fast = catalog.ClaimNextDelivery(site.Id, T0 + TimeSpan.FromMinutes(2), "process-b", T0 + TimeSpan.FromMinutes(3))!;
+        Assert.Equal(slow.Id, fast.Id);
+        Assert.True(catalog.RecordDeliveryAttempt(fast with { State = DeliveryState.Delivered, Attempts = 1, DeliveredUtc = T0 + TimeSpan.FromMinutes(2) }, "process-b", fast.Attempts));
+        // A's late failure (the claim it no longer holds; the row is unclaimed now) is dropped.
+        Assert.False(catalog.RecordDeliveryAttempt(slow with { State = DeliveryState.Pending, Attempts = 1, LastError = "timed out" }, "process-a", slow.Attempts));
+        var row = Assert.Single(catalog.ListDeliveries(site.Id));
+        Assert.Equal((DeliveryState.Delivered, 1, (string?)null), (row.State, row.Attempts, row.LastError));
+    }
+
+    [Fact]
+    public void An_outcome_of_an_older_claim_by_the_same_claimer_is_dropped_once_the_row_has_moved_on()
+    {
+        using var dir = new TempDir();
+        var (workspace, site, _) = Stored(dir, FreePort(), alerts: 1);
+        using var __ = workspace;
+        var catalog = workspace.Catalog;
+        // Two rounds of one process share its claimer name: the first round's claim runs out...
+        var stale = catalog.ClaimNextDelivery(site.Id, T0, "process", T0 + TimeSpan.FromMinutes(1))!;
+        var other = catalog.ClaimNextDelivery(site.Id, T0 + TimeSpan.FromMinutes(2), "process-b", T0 + TimeSpan.FromMinutes(3))!;
+        Assert.True(catalog.RecordDeliveryAttempt(other with { Attempts = 1, LastError = "HTTP 500", NextAttemptUtc = T0 + TimeSpan.FromMinutes(3) }, "process-b", other.Attempts));
+        // ...and a later round of the same process claims it again.
+        var current = catalog.ClaimNextDelivery(site.Id, T0 + TimeSpan.FromMinutes(4), "process", T0 + TimeSpan.FromMinutes(5))!;
+        Assert.Equal(1, current.Attempts);
+        Assert.False(catalog.RecordDeliveryAttempt(stale with { State = DeliveryState.Delivered, Attempts = 1, DeliveredUtc = T0 }, "process", stale.Attempts));
+        Assert.True(catalog.RecordDeliveryAttempt(current with { State = DeliveryState.Delivered, Attempts = 2, DeliveredUtc = T0 + TimeSpan.FromMinutes(4) }, "process", current.Attempts));
+        var row = Assert.Single(catalog.ListDeliveries(site.Id));
+        Assert.Equal((DeliveryState.Delivered, 2, T0 + TimeSpan.FromMinutes(4)), (row.State, row.Attempts, row.DeliveredUtc));
+    }
+
+    [Fact]
+    public void A_round_whose_claim_ran_out_mid_send_reports_its_outcome_as_dropped_and_leaves_the_takeover_standing()
+    {
+        using var dir = new TempDir();
+        var port = FreePort();
+        var (workspace, site, hook) = Stored(dir, port, alerts: 1);
+        using var _ = workspace;
+        using var other = workspace.Catalog.OpenAnotherConnection();
+        var clock = new ManualClock();
+        // The receiver takes 5 minutes (past the 1-minute lease); meanwhile another process takes the row over and
+        // delivers it; then the receiver answers 500 to the slow sender.
+        using var receiver = new Receiver(port, _ =>
+        {
+            clock.Advance(TimeSpan.FromMinutes(5));
+            var now = T0 + clock.GetElapsedTime(0);
+            var taken = other.ClaimNextDelivery(site.Id, now, "process-b", now + TimeSpan.FromMinutes(1));
+            Assert.NotNull(taken);
+            Assert.True(other.RecordDeliveryAttempt(taken with { State = DeliveryState.Delivered, Attempts = 1, DeliveredUtc = now }, "process-b", taken.Attempts));
+            return 500;
+        });
+        var report = WebhookDelivery.DeliverDue(workspace.Catalog, site, [hook], T0, Fast with { Clock = clock, Claimer = "process-a" });
+        Assert.Empty(report.Attempted);
+        Assert.Contains("outcome not recorded", Assert.Single(report.Dropped));
+        Assert.StartsWith(hook.Url + ": delivery ", report.Dropped[0]);
+        var row = Assert.Single(workspace.Catalog.ListDeliveries(site.Id));
+        Assert.Equal((DeliveryState.Delivered, 1, (string?)null), (row.State, row.Attempts, row.LastError));
+    }
+
+    [Fact]
+    public void In_a_local_outbox_an_outcome_from_a_claim_that_ran_out_is_dropped()
+    {
+        using var dir = new TempDir();
+        using var outbox = LocalOutbox.Open(dir.File("outbox.db"));
+        outbox.Enqueue("uid-1", [("http://127.0.0.1:9/hook", Encoding.UTF8.GetBytes("{}"))], 5, T0);
+        var slow = outbox.ClaimNext(T0, "process-a", T0 + TimeSpan.FromMinutes(1))!;
+        var fast = outbox.ClaimNext(T0 + TimeSpan.FromMinutes(2), "process-b", T0 + TimeSpan.FromMinutes(3))!;
+        Assert.Equal(slow.Id, fast.Id);
+        Assert.True(outbox.Record(fast with { State = DeliveryState.Delivered, Attempts = 1, DeliveredUtc = T0 }, "process-b", fast.Attempts));
+        Assert.False(outbox.Record(slow with { Attempts = 1, LastError = "timed out" }, "process-a", slow.Attempts));
+        // The same claimer's older claim, after the row moved on, is dropped too.
+        outbox.Enqueue("uid-2", [("http://127.0.0.1:9/hook", Encoding.UTF8.GetBytes("{}"))], 5, T0);
+        var first = outbox.ClaimNext(T0, "process", T0 + TimeSpan.FromMinutes(1))!;
+        var taken = outbox.ClaimNext(T0 + TimeSpan.FromMinutes(2), "process-b", T0 + TimeSpan.FromMinutes(3))!;
+        Assert.True(outbox.Record(taken with { Attempts = 1, LastError = "HTTP 500", NextAttemptUtc = T0 }, "process-b", taken.Attempts));
+        var again = outbox.ClaimNext(T0 + TimeSpan.FromMinutes(4), "process", T0 + TimeSpan.FromMinutes(5))!;
+        Assert.Equal(first.Id, again.Id);
+        Assert.False(outbox.Record(first with { State = DeliveryState.Delivered, Attempts = 1 }, "process", first.Attempts));
+        var rows = outbox.List();
+        Assert.Equal((DeliveryState.Delivered, 1), (rows[0].State, rows[0].Attempts));
+        Assert.Equal((DeliveryState.Pending, 1, "HTTP 500"), (rows[1].State, rows[1].Attempts, rows[1].LastError));
     }
 
     [Fact]

@@ -214,6 +214,36 @@ public sealed class OutboxDeliveryTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_cot_tcp_receiver_that_stops_reading_fails_the_attempt_after_the_send_timeout_instead_of_stalling_the_round()
+    {
+        // Accepts the connection and never reads: once the socket buffers are full, a write blocks for good.
+        var blackHole = new TcpListener(IPAddress.Loopback, 0);
+        blackHole.Start();
+        var port = ((IPEndPoint)blackHole.LocalEndpoint).Port;
+        var accepting = blackHole.AcceptTcpClientAsync();
+        try
+        {
+            await using var sender = new OutboxSender(Fast with { CotSendTimeout = TimeSpan.FromSeconds(1) });
+            var item = new OutboxItem
+            {
+                Id = 1, AlertUid = "uid", Target = $"tcp://127.0.0.1:{port}", Payload = new byte[64 << 20], State = DeliveryState.Pending,
+                Attempts = 0, MaxAttempts = 5, NextAttemptUtc = DateTime.UtcNow,
+            };
+            // Bounded by the test, so a hang fails here instead of stalling the run.
+            var error = await sender.SendAsync(item, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal("the receiver did not take the event within 1 s", error);
+        }
+        finally
+        {
+            blackHole.Stop();
+            if (accepting.IsCompletedSuccessfully)
+            {
+                (await accepting).Dispose();
+            }
+        }
+    }
+
     private static int CountOf(string text, string what)
     {
         var count = 0;
