@@ -67,6 +67,8 @@ public static class ServerApp
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
 
+        // Defence in depth behind the upload driver list: no VRT this process opens may read raw bytes of arbitrary files.
+        Gdal.GdalEnvironment.SetConfigOption("GDAL_VRT_ENABLE_RAWRASTERBAND", "NO");
         var host = new WorkspaceHost(options.WorkspaceDirectory);
         builder.Services.AddSingleton(host);
         builder.Services.AddSingleton(new JobQueue(settings.JobQueueCapacity));

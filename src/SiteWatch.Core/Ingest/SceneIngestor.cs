@@ -13,6 +13,8 @@ public sealed record IngestOptions
     public DateTime? AcquiredUtc { get; init; }
     public string? Sensor { get; init; }
     public Resampling Resampling { get; init; } = Resampling.Bilinear;
+    /// <summary>GDAL drivers the source may be opened with (the server: GTiff only for uploads); null allows all (the CLI opens what its user names).</summary>
+    public IReadOnlyCollection<string>? AllowedDrivers { get; init; }
 }
 
 /// <summary>What happened to one file.</summary>
@@ -42,7 +44,7 @@ public sealed class SceneIngestor(Workspace workspace)
     {
         var site = workspace.Catalog.GetSite(siteName);
         var fullPath = Path.GetFullPath(sourcePath);
-        using var raster = OpenScene(fullPath);
+        using var raster = OpenScene(fullPath, options.AllowedDrivers);
         var hash = HashFiles(raster, fullPath);
         if (workspace.Catalog.FindSceneBySource(site.Id, hash) is { } existing)
         {
@@ -96,7 +98,7 @@ public sealed class SceneIngestor(Workspace workspace)
             }
             if (metadata.CloudMaskPath is { } maskPath)
             {
-                WriteCloudMask(maskPath, grid, site.CrsEpsg, stagedMask!, cancel);
+                WriteCloudMask(maskPath, grid, site.CrsEpsg, stagedMask!, options.AllowedDrivers, cancel);
             }
             var (width, height, valid) = MeasureValid(staged);
             if (valid == 0)
@@ -152,9 +154,9 @@ public sealed class SceneIngestor(Workspace workspace)
     }
 
     /// <summary>The provider's cloud mask, warped (nearest) onto the site grid: non-zero = cloud or cloud shadow.</summary>
-    private static void WriteCloudMask(string maskPath, SiteGrid grid, int epsg, string output, CancellationToken cancel)
+    private static void WriteCloudMask(string maskPath, SiteGrid grid, int epsg, string output, IReadOnlyCollection<string>? drivers, CancellationToken cancel)
     {
-        using var mask = OpenScene(maskPath);
+        using var mask = OpenScene(maskPath, drivers);
         using var warped = Warper.Warp(mask, "", new WarpTarget
         {
             Crs = $"EPSG:{epsg}",
@@ -166,12 +168,12 @@ public sealed class SceneIngestor(Workspace workspace)
         warped.CopyToCog(output, new CogOptions { OverviewResampling = "NEAREST" }, cancel: cancel);
     }
 
-    private static RasterDataset OpenScene(string path)
+    private static RasterDataset OpenScene(string path, IReadOnlyCollection<string>? drivers)
     {
         RasterDataset raster;
         try
         {
-            raster = RasterDataset.Open(path);
+            raster = RasterDataset.Open(path, update: false, drivers);
         }
         catch (GdalException e)
         {
