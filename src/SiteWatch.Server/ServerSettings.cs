@@ -19,7 +19,7 @@ public sealed class ServerSettings
     public long MaxUploadBytes { get; set; } = 2L * 1024 * 1024 * 1024;
     /// <summary>Largest request body of any other route (JSON), in bytes.</summary>
     public long MaxJsonBytes { get; set; } = 4 * 1024 * 1024;
-    /// <summary>Login attempts per client address and minute (429 beyond).</summary>
+    /// <summary>Login attempts per user name, client address and minute (429 beyond).</summary>
     public int LoginPermitsPerMinute { get; set; } = 10;
     /// <summary>Largest page of any list.</summary>
     public int MaxPageSize { get; set; } = 500;
@@ -31,4 +31,8 @@ public sealed class ServerSettings
     public int JobQueueCapacity { get; set; } = 32;
     /// <summary>How long a login session lasts without use.</summary>
     public int SessionMinutes { get; set; } = 480;
+    /// <summary>How long a login session lasts at most, however often it is used (then sign in again).</summary>
+    public double SessionMaxHours { get; set; } = 24;
+    /// <summary>Logins checked at once (PBKDF2 is deliberately slow); a few more wait, beyond that 429.</summary>
+    public int MaxConcurrentLogins { get; set; } = 4;
 }

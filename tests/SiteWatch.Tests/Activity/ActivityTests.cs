@@ -79,7 +79,7 @@ public class ActivityTests
             connection.Open();
             using var command = connection.CreateCommand();
             command.CommandText = "PRAGMA user_version";
-            Assert.Equal(6L, command.ExecuteScalar());
+            Assert.Equal(9L, command.ExecuteScalar());
         }
     }
 
