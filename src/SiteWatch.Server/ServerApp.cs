@@ -50,6 +50,7 @@ public static class ServerApp
         var settings = builder.Configuration.GetSection("Server").Get<ServerSettings>() ?? new ServerSettings();
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<LoginLimits>();
+        builder.Services.AddSingleton<UploadGate>();
 
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; });

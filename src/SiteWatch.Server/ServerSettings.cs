@@ -17,6 +17,10 @@ public sealed class ServerSettings
 
     /// <summary>Largest scene upload in bytes (413 beyond it; nothing is stored).</summary>
     public long MaxUploadBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+    /// <summary>Scene uploads received at once (503 with Retry-After beyond).</summary>
+    public int MaxConcurrentUploads { get; set; } = 2;
+    /// <summary>An upload is refused (507) when it would leave less than this many bytes free on the workspace's disk.</summary>
+    public long UploadMinFreeBytes { get; set; } = 1L << 30;
     /// <summary>Largest request body of any other route (JSON), in bytes.</summary>
     public long MaxJsonBytes { get; set; } = 4 * 1024 * 1024;
     /// <summary>Login attempts per user name, client address and minute (429 beyond).</summary>

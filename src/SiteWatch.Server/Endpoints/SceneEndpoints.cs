@@ -64,7 +64,7 @@ internal static class SceneEndpoints
         // Upload a raster into a site: streamed to the workspace's staging area (size-capped), checked by GDAL, then
         // ingested by a background job. On any failure nothing stays behind.
         app.MapPost("/api/sites/{id:long}/scenes", async (long id, HttpContext context, WorkspaceHost host, JobQueue jobs, ServerSettings settings,
-            ClaimsPrincipal user, CancellationToken cancel) =>
+            UploadGate gate, ClaimsPrincipal user, CancellationToken cancel) =>
         {
             var site = host.Use(w => SiteEndpoints.RequireSite(w, id));
             var date = ParseDate(context.Request.Query["date"].ToString());
@@ -77,6 +77,8 @@ internal static class SceneEndpoints
                 limit.MaxRequestBodySize = settings.MaxUploadBytes;
             }
             CheckFileName(context.Request.Query["filename"].ToString());
+            using var slot = gate.Enter();
+            gate.CheckFreeSpace(host.Root, context.Request.ContentLength ?? 0);
             var staged = host.Use(w => { w.EnsureWritable(); return w.NewStagingPath(".tif"); });
             try
             {
@@ -102,6 +104,11 @@ internal static class SceneEndpoints
                         if (total > settings.MaxUploadBytes)
                         {
                             throw new HttpProblem(StatusCodes.Status413PayloadTooLarge, $"upload is larger than the limit of {settings.MaxUploadBytes} bytes; nothing was stored");
+                        }
+                        if (context.Request.ContentLength is null && (total & UploadGate.FreeSpaceCheckMask) < read)
+                        {
+                            // No declared length: the disk is looked at again every few megabytes as the body arrives.
+                            gate.CheckFreeSpace(host.Root, 0);
                         }
                         await target.WriteAsync(buffer.AsMemory(0, read), cancel);
                     }
@@ -198,6 +205,51 @@ internal static class SceneEndpoints
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The staging session is swept when the server stops.
+        }
+    }
+}
+
+/// <summary>
+/// Bounds what uploads may take: Server:MaxConcurrentUploads received at once (503 beyond: disk bandwidth and staging
+/// space are finite) and Server:UploadMinFreeBytes left free on the workspace's disk (507 when an upload would go below).
+/// </summary>
+internal sealed class UploadGate(ServerSettings settings)
+{
+    /// <summary>Free space is checked again after every 8 MiB of a body of unknown length.</summary>
+    public const long FreeSpaceCheckMask = (8 << 20) - 1;
+
+    private readonly SemaphoreSlim _slots = new(Math.Max(1, settings.MaxConcurrentUploads));
+
+    public IDisposable Enter()
+    {
+        if (!_slots.Wait(0))
+        {
+            throw new HttpProblem(StatusCodes.Status503ServiceUnavailable, $"{settings.MaxConcurrentUploads} uploads are already being received; try again shortly; nothing was stored");
+        }
+        return new Slot(_slots);
+    }
+
+    /// <summary>Refuses with 507 when <paramref name="incoming"/> more bytes would leave less than the minimum free.</summary>
+    public void CheckFreeSpace(string workspaceRoot, long incoming)
+    {
+        var free = new DriveInfo(workspaceRoot).AvailableFreeSpace;
+        if (free - incoming < settings.UploadMinFreeBytes)
+        {
+            throw new HttpProblem(StatusCodes.Status507InsufficientStorage,
+                $"upload refused: the server would have less than {settings.UploadMinFreeBytes} bytes of disk free (Server:UploadMinFreeBytes); nothing was stored");
+        }
+    }
+
+    private sealed class Slot(SemaphoreSlim slots) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                slots.Release();
+            }
         }
     }
 }
