@@ -153,8 +153,18 @@ public static class SiteWatchApp
                 user.AddCommand<UserAddCommand>("add").WithDescription("Add a user (a password is generated and printed once unless --password-stdin).")
                     .WithExample("user", "add", "alice", "--role", "admin");
                 user.AddCommand<UserListCommand>("list").WithDescription("List users and their API key prefixes.");
-                user.AddCommand<UserKeyCommand>("key").WithDescription("Make a new API key for a user (shown once).")
-                    .WithExample("user", "key", "alice");
+                user.AddBranch("key", key =>
+                {
+                    key.SetDescription("Make a new API key for a user (shown once), or revoke keys ('key revoke').");
+                    key.SetDefaultCommand<UserKeyCommand>();
+                    key.AddExample("user", "key", "alice", "--expires-days", "90");
+                    key.AddCommand<UserKeyRevokeCommand>("revoke").WithDescription("Revoke an API key of a user (by id or prefix, or --all); it stops working at once.")
+                        .WithExample("user", "key", "revoke", "alice", "sw_AbC12x");
+                });
+                user.AddCommand<UserPasswordCommand>("password").WithDescription("Set a user's password (generated and printed once unless --password-stdin); ends their sessions.")
+                    .WithExample("user", "password", "alice", "--password-stdin");
+                user.AddCommand<UserDeleteCommand>("delete").WithDescription("Remove a user and their API keys; their sessions end at once.")
+                    .WithExample("user", "delete", "bob");
             });
             config.AddCommand<DemoCommand>("demo")
                 .WithDescription("Generate the built-in demo site (a synthetic plant near Hamhung) and ingest it into a workspace; then simulate a drone border flight and watch it for zone alerts.")

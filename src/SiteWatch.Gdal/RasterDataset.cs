@@ -50,7 +50,13 @@ public sealed unsafe class RasterDataset : IDisposable
     public int BandCount { get; }
 
     /// <summary>Opens any raster GDAL reads. Throws <see cref="GdalException"/> naming the file and the reason.</summary>
-    public static RasterDataset Open(string path, bool update = false)
+    public static RasterDataset Open(string path, bool update = false) => Open(path, update, allowedDrivers: null);
+
+    /// <summary>
+    /// Opens a raster with only the named GDAL drivers (e.g. "GTiff"): files from untrusted sources must not reach
+    /// drivers that follow references to other files or URLs (VRT, /vsicurl/). Null allows every driver.
+    /// </summary>
+    public static RasterDataset Open(string path, bool update, IReadOnlyCollection<string>? allowedDrivers)
     {
         GdalEnvironment.EnsureInitialized();
         if (!File.Exists(path) && !path.StartsWith("/vsi", StringComparison.Ordinal))
@@ -58,7 +64,11 @@ public sealed unsafe class RasterDataset : IDisposable
             throw new GdalException($"{path}: file not found");
         }
         GdalException.Reset();
-        var raw = GdalNative.GDALOpenEx(path, OpenRaster | OpenVerboseError | (update ? OpenUpdate : 0), 0, 0, 0);
+        nint raw;
+        using (var drivers = allowedDrivers is null ? null : new Utf8StringArray(allowedDrivers))
+        {
+            raw = GdalNative.GDALOpenEx(path, OpenRaster | OpenVerboseError | (update ? OpenUpdate : 0), drivers?.Pointer ?? 0, 0, 0);
+        }
         if (raw == 0)
         {
             var last = GdalException.FromLastError(path);

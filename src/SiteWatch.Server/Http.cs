@@ -17,8 +17,9 @@ internal static class Problems
     public static IResult Of(int status, string detail) => TypedResults.Problem(detail: detail, statusCode: status);
 
     /// <summary>
-    /// Turns failures into problem details: <see cref="HttpProblem"/> as it says, a user-facing SiteWatchException as
-    /// 400 (bad input), an oversized body as 413, anything else as 500 without internals.
+    /// Turns failures into problem details: <see cref="HttpProblem"/> as it says, a user-facing SiteWatchException by
+    /// <see cref="ErrorMapping.StatusOf"/> (busy 503 with Retry-After, storage 500, bad input 400), an oversized body as
+    /// 413, anything else as 500 without internals; no answer carries a server path.
     /// </summary>
     public static async Task Middleware(HttpContext context, RequestDelegate next)
     {
@@ -28,17 +29,38 @@ internal static class Problems
         }
         catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
         {
+            var root = context.RequestServices.GetService<WorkspaceHost>()?.Root;
             var (status, detail) = e switch
             {
                 HttpProblem p => (p.Status, p.Message),
                 BadHttpRequestException b => (b.StatusCode, b.StatusCode == StatusCodes.Status413PayloadTooLarge ? "the request body is too large" : b.Message),
-                SiteWatchException s => (StatusCodes.Status400BadRequest, s.Message),
+                SiteWatchException s => (ErrorMapping.StatusOf(s, root ?? "\0"), s.Message),
+                IOException or UnauthorizedAccessException => (StatusCodes.Status500InternalServerError, "storage error on the server: " + e.Message),
                 _ => (StatusCodes.Status500InternalServerError, "internal error; see the server log"),
             };
-            if (status >= 500)
+            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SiteWatch.Server");
+            if (status >= 500 && status != StatusCodes.Status503ServiceUnavailable)
             {
-                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SiteWatch.Server").LogError(e, "request failed");
+                logger.LogError(e, "request failed");
             }
+            else if (e is SiteWatchException || status == StatusCodes.Status503ServiceUnavailable)
+            {
+                // The client gets the text without server paths; the log keeps it whole.
+                logger.LogWarning("request failed ({Status}): {Message}", status, e.Message);
+            }
+            if (status == StatusCodes.Status503ServiceUnavailable)
+            {
+                context.Response.OnStarting(() => { context.Response.Headers.RetryAfter = ErrorMapping.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture); return Task.CompletedTask; });
+                if (e is SiteWatchException)
+                {
+                    detail = "the workspace is busy (another process holds it); try again shortly";
+                }
+            }
+            else if (status == StatusCodes.Status500InternalServerError && e is SiteWatchException)
+            {
+                detail = "storage error on the server: " + detail;
+            }
+            detail = ErrorMapping.Redact(detail, root);
             context.Response.Clear();
             context.Response.StatusCode = status;
             await Of(status, detail).ExecuteAsync(context);

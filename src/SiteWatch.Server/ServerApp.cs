@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.HttpLogging;
+using Microsoft.AspNetCore.RateLimiting;
 using Scalar.AspNetCore;
 using SiteWatch.Server.Auth;
 using SiteWatch.Server.Endpoints;
@@ -48,6 +49,8 @@ public static class ServerApp
         }
         var settings = builder.Configuration.GetSection("Server").Get<ServerSettings>() ?? new ServerSettings();
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton<LoginLimits>();
+        builder.Services.AddSingleton<UploadGate>();
 
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; });
@@ -67,6 +70,8 @@ public static class ServerApp
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
 
+        // Defence in depth behind the upload driver list: no VRT this process opens may read raw bytes of arbitrary files.
+        Gdal.GdalEnvironment.SetConfigOption("GDAL_VRT_ENABLE_RAWRASTERBAND", "NO");
         var host = new WorkspaceHost(options.WorkspaceDirectory);
         builder.Services.AddSingleton(host);
         builder.Services.AddSingleton(new JobQueue(settings.JobQueueCapacity));
@@ -122,12 +127,16 @@ public static class ServerApp
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             o.OnRejected = async (context, cancel) =>
             {
-                context.HttpContext.Response.Headers.RetryAfter = "60";
-                await Problems.Of(StatusCodes.Status429TooManyRequests, "too many login attempts; wait a minute").ExecuteAsync(context.HttpContext);
+                context.HttpContext.Response.Headers.RetryAfter = "1";
+                await Problems.Of(StatusCodes.Status429TooManyRequests, "too many logins at once; try again shortly").ExecuteAsync(context.HttpContext);
             };
-            o.AddPolicy(LoginRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
-                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.LoginPermitsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            // Attempts per user name and address are counted by the login route itself (LoginLimits): the name is in the body.
+            o.AddConcurrencyLimiter(LoginRateLimit, c =>
+            {
+                c.PermitLimit = Math.Max(1, settings.MaxConcurrentLogins);
+                c.QueueLimit = 2 * Math.Max(1, settings.MaxConcurrentLogins);
+                c.QueueProcessingOrder = QueueProcessingOrder.OldestFirst;
+            });
         });
 
         var app = builder.Build();
@@ -183,18 +192,26 @@ public static class ServerApp
         _ => "request failed",
     };
 
-    /// <summary>A session of a user who was removed or whose role changed ends at the next request.</summary>
-    private static Task ValidateSession(CookieValidatePrincipalContext context)
+    /// <summary>
+    /// A session ends at the next request when its user was removed, their role changed, their security stamp changed
+    /// (new password, sessions revoked) or it began more than Server:SessionMaxHours ago.
+    /// </summary>
+    private static async Task ValidateSession(CookieValidatePrincipalContext context)
     {
         var host = context.HttpContext.RequestServices.GetRequiredService<WorkspaceHost>();
-        var id = context.Principal?.FindFirst(Principals.UserIdClaim)?.Value;
-        var role = context.Principal?.FindFirst(ClaimTypes.Role)?.Value;
+        var settings = context.HttpContext.RequestServices.GetRequiredService<ServerSettings>();
+        var principal = context.Principal;
+        var id = principal?.FindFirst(Principals.UserIdClaim)?.Value;
+        var role = principal?.FindFirst(ClaimTypes.Role)?.Value;
+        var stamp = principal?.FindFirst(Principals.StampClaim)?.Value;
+        var signedIn = long.TryParse(principal?.FindFirst(Principals.SignedInClaim)?.Value, out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds) : (DateTimeOffset?)null;
         var user = long.TryParse(id, out var userId) ? host.Use(w => w.Catalog.TryGetUser(userId)) : null;
-        if (user is null || user.Role != role)
+        if (user is null || user.Role != role || stamp is null || user.SecurityStamp != stamp
+            || signedIn is null || DateTimeOffset.UtcNow - signedIn > TimeSpan.FromHours(settings.SessionMaxHours))
         {
             context.RejectPrincipal();
+            await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
         }
-        return Task.CompletedTask;
     }
 
     private static async Task SecurityHeaders(HttpContext context, RequestDelegate next)

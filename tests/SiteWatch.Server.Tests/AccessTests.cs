@@ -199,10 +199,14 @@ public sealed class LoginTests(StrictLoginFixture server) : IClassFixture<Strict
         Assert.False(wrong.Headers.Contains("Set-Cookie"));
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsJsonAsync("/api/auth/login", new { username = "admin", password = "guess three" })).StatusCode);
-        // The limit (3 a minute here) is reached: even the right password waits.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsJsonAsync("/api/auth/login", new { username = "ADMIN", password = "guess four" })).StatusCode);
+        // The limit (3 a minute per user name and address here) is reached: even the right password waits.
         var limited = await client.PostAsJsonAsync("/api/auth/login", new { username = "admin", password = ServerFixture.Password });
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.True(limited.Headers.Contains("Retry-After"));
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/sites")).StatusCode);
+        // Another user behind the same address is not locked out by guesses at admin.
+        using var colleague = server.Client();
+        Assert.Equal(HttpStatusCode.OK, (await colleague.PostAsJsonAsync("/api/auth/login", new { username = "vic", password = ServerFixture.Password })).StatusCode);
     }
 }

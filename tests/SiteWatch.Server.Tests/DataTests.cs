@@ -182,6 +182,7 @@ public sealed class DataTests(ServerFixture server) : IClassFixture<ServerFixtur
         var files = StoredFileCount();
         var scenes = SceneCount();
         var big = new byte[3 * 1024 * 1024];
+        "II*\0"u8.CopyTo(big);
         var declared = await client.PostAsync($"/api/sites/{server.SiteId}/scenes?filename=big.tif", new ByteArrayContent(big));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, declared.StatusCode);
         // Without a declared length (chunked), the stream is cut at the limit.

@@ -17,13 +17,20 @@ public static class UserRoles
     private static int Rank(string role) => role switch { Viewer => 1, Analyst => 2, Admin => 3, _ => 0 };
 }
 
-/// <summary>A local user of the server. The password hash is produced and checked by the server (ASP.NET Core Identity's hasher).</summary>
-public sealed record UserRecord(long Id, string Name, string Role, string PasswordHash, DateTime CreatedUtc);
+/// <summary>
+/// A local user of the server. The password hash is produced and checked by the server (ASP.NET Core Identity's
+/// hasher). The security stamp is a random value every session carries: changing it (new password, revoked sessions)
+/// ends every session signed in before.
+/// </summary>
+public sealed record UserRecord(long Id, string Name, string Role, string PasswordHash, DateTime CreatedUtc, string SecurityStamp);
 
 /// <summary>An API key: only its SHA-256 is stored; the prefix (first characters) lets a person tell keys apart.</summary>
-public sealed record ApiKeyRecord(long Id, long UserId, string Prefix, DateTime CreatedUtc);
+public sealed record ApiKeyRecord(long Id, long UserId, string Prefix, DateTime CreatedUtc, DateTime? ExpiresUtc = null, DateTime? RevokedUtc = null)
+{
+    public bool Usable(DateTime nowUtc) => RevokedUtc is null && (ExpiresUtc is null || ExpiresUtc > nowUtc);
+}
 
-/// <summary>Users and API keys of `sitewatch serve` (schema 6).</summary>
+/// <summary>Users and API keys of `sitewatch serve` (schema 6; security stamps, key expiry and revocation schema 9).</summary>
 public sealed partial class SiteCatalog
 {
     /// <summary>Additive migration: the users and api_keys tables.</summary>
@@ -47,6 +54,17 @@ public sealed partial class SiteCatalog
             """, tx);
     }
 
+    /// <summary>Additive migration (schema 9): security stamps of users, expiry and revocation of API keys.</summary>
+    private void AddUserRevocation(SqliteTransaction tx)
+    {
+        AddColumnIfMissing("users", "security_stamp", tx);
+        AddColumnIfMissing("api_keys", "expires_utc", tx);
+        AddColumnIfMissing("api_keys", "revoked_utc", tx);
+        Execute("UPDATE users SET security_stamp = lower(hex(randomblob(16))) WHERE security_stamp IS NULL", tx);
+    }
+
+    private static string NewStamp() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
     public UserRecord AddUser(string name, string role, string passwordHash)
     {
         if (string.IsNullOrWhiteSpace(name) || name.Length > 64 || name.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
@@ -61,7 +79,8 @@ public sealed partial class SiteCatalog
         {
             throw new SiteWatchException($"a user named '{name}' already exists");
         }
-        using var command = Command("INSERT INTO users (name, role, password_hash, created_utc) VALUES ($n, $r, $h, $c) RETURNING id");
+        using var command = Command("INSERT INTO users (name, role, password_hash, created_utc, security_stamp) VALUES ($n, $r, $h, $c, $s) RETURNING id");
+        command.Parameters.AddWithValue("$s", NewStamp());
         command.Parameters.AddWithValue("$n", name);
         command.Parameters.AddWithValue("$r", role);
         command.Parameters.AddWithValue("$h", passwordHash);
@@ -70,12 +89,56 @@ public sealed partial class SiteCatalog
         return TryGetUser(id)!;
     }
 
+    /// <summary>Stores a stronger hash of the same password (sessions stay valid).</summary>
     public void SetPasswordHash(long userId, string passwordHash)
     {
         using var command = Command("UPDATE users SET password_hash = $h WHERE id = $id");
         command.Parameters.AddWithValue("$h", passwordHash);
         command.Parameters.AddWithValue("$id", userId);
         Run(command.ExecuteNonQuery);
+    }
+
+    /// <summary>A new password: every session signed in with the old one ends (new security stamp).</summary>
+    public void SetPassword(long userId, string passwordHash)
+    {
+        using var command = Command("UPDATE users SET password_hash = $h, security_stamp = $s WHERE id = $id");
+        command.Parameters.AddWithValue("$h", passwordHash);
+        command.Parameters.AddWithValue("$s", NewStamp());
+        command.Parameters.AddWithValue("$id", userId);
+        Run(command.ExecuteNonQuery);
+    }
+
+    /// <summary>Ends every session of the user (API keys stay valid).</summary>
+    public void RotateSecurityStamp(long userId)
+    {
+        using var command = Command("UPDATE users SET security_stamp = $s WHERE id = $id");
+        command.Parameters.AddWithValue("$s", NewStamp());
+        command.Parameters.AddWithValue("$id", userId);
+        Run(command.ExecuteNonQuery);
+    }
+
+    /// <summary>Removes the user and their API keys; their sessions end at the next request. False when there is none.</summary>
+    public bool DeleteUser(long userId)
+    {
+        using var command = Command("DELETE FROM users WHERE id = $id");
+        command.Parameters.AddWithValue("$id", userId);
+        return Run(command.ExecuteNonQuery) > 0;
+    }
+
+    /// <summary>
+    /// Revokes the user's usable keys whose id or prefix matches (null: all of them); returns how many. A revoked key
+    /// stays listed (who had which key) but authenticates no more.
+    /// </summary>
+    public int RevokeApiKeys(long userId, string? idOrPrefix)
+    {
+        using var command = Command("""
+            UPDATE api_keys SET revoked_utc = $now
+            WHERE user_id = $u AND revoked_utc IS NULL AND ($k IS NULL OR CAST(id AS TEXT) = $k OR prefix = $k)
+            """);
+        command.Parameters.AddWithValue("$now", Iso(DateTime.UtcNow));
+        command.Parameters.AddWithValue("$u", userId);
+        command.Parameters.AddWithValue("$k", (object?)idOrPrefix ?? DBNull.Value);
+        return Run(command.ExecuteNonQuery);
     }
 
     public UserRecord? TryGetUser(string name)
@@ -99,31 +162,37 @@ public sealed partial class SiteCatalog
     }
 
     /// <summary>Stores an API key by its SHA-256 (hex); the key itself is never stored.</summary>
-    public ApiKeyRecord AddApiKey(long userId, string keySha256, string prefix)
+    public ApiKeyRecord AddApiKey(long userId, string keySha256, string prefix, DateTime? expiresUtc = null)
     {
-        using var command = Command("INSERT INTO api_keys (user_id, key_sha256, prefix, created_utc) VALUES ($u, $k, $p, $c) RETURNING id");
+        using var command = Command("INSERT INTO api_keys (user_id, key_sha256, prefix, created_utc, expires_utc) VALUES ($u, $k, $p, $c, $e) RETURNING id");
+        command.Parameters.AddWithValue("$e", expiresUtc is { } e ? Iso(e) : DBNull.Value);
         command.Parameters.AddWithValue("$u", userId);
         command.Parameters.AddWithValue("$k", keySha256);
         command.Parameters.AddWithValue("$p", prefix);
         var created = DateTime.UtcNow;
         command.Parameters.AddWithValue("$c", Iso(created));
         var id = Convert.ToInt64(Run(command.ExecuteScalar), CultureInfo.InvariantCulture);
-        return new ApiKeyRecord(id, userId, prefix, created);
+        return new ApiKeyRecord(id, userId, prefix, created, expiresUtc);
     }
 
-    /// <summary>The user owning the key with this SHA-256 (hex), if any.</summary>
+    /// <summary>The user owning the key with this SHA-256 (hex), if any and while the key is neither revoked nor expired.</summary>
     public UserRecord? FindUserByApiKey(string keySha256)
     {
-        using var command = Command("SELECT users.* FROM api_keys JOIN users ON users.id = api_keys.user_id WHERE api_keys.key_sha256 = $k");
+        using var command = Command("""
+            SELECT users.* FROM api_keys JOIN users ON users.id = api_keys.user_id
+            WHERE api_keys.key_sha256 = $k AND api_keys.revoked_utc IS NULL AND (api_keys.expires_utc IS NULL OR api_keys.expires_utc > $now)
+            """);
         command.Parameters.AddWithValue("$k", keySha256);
+        command.Parameters.AddWithValue("$now", Iso(DateTime.UtcNow));
         return ReadAll(command, ReadUser).FirstOrDefault();
     }
 
     public IReadOnlyList<ApiKeyRecord> ListApiKeys(long userId)
     {
-        using var command = Command("SELECT id, user_id, prefix, created_utc FROM api_keys WHERE user_id = $u ORDER BY id");
+        using var command = Command("SELECT id, user_id, prefix, created_utc, expires_utc, revoked_utc FROM api_keys WHERE user_id = $u ORDER BY id");
         command.Parameters.AddWithValue("$u", userId);
-        return ReadAll(command, r => new ApiKeyRecord(r.GetInt64(0), r.GetInt64(1), r.GetString(2), ParseIso(r.GetString(3))));
+        return ReadAll(command, r => new ApiKeyRecord(r.GetInt64(0), r.GetInt64(1), r.GetString(2), ParseIso(r.GetString(3)),
+            r.IsDBNull(4) ? null : ParseIso(r.GetString(4)), r.IsDBNull(5) ? null : ParseIso(r.GetString(5))));
     }
 
     /// <summary>Raw stored key hashes (for tests and audits: they must never equal a key).</summary>
@@ -135,5 +204,5 @@ public sealed partial class SiteCatalog
 
     private UserRecord ReadUser(SqliteDataReader r) => new(
         r.GetInt64(r.GetOrdinal("id")), r.GetString(r.GetOrdinal("name")), r.GetString(r.GetOrdinal("role")),
-        r.GetString(r.GetOrdinal("password_hash")), ParseIso(r.GetString(r.GetOrdinal("created_utc"))));
+        r.GetString(r.GetOrdinal("password_hash")), ParseIso(r.GetString(r.GetOrdinal("created_utc"))), r.GetString(r.GetOrdinal("security_stamp")));
 }

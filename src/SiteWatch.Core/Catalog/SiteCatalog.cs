@@ -9,7 +9,7 @@ namespace SiteWatch.Core.Catalog;
 /// <summary>The embedded SQLite catalog of sites and scenes.</summary>
 public sealed partial class SiteCatalog : IDisposable
 {
-    private const int SchemaVersion = 8;
+    private const int SchemaVersion = 9;
     private readonly SqliteConnection _connection;
 
     private SiteCatalog(SqliteConnection connection, string path)
@@ -148,6 +148,10 @@ public sealed partial class SiteCatalog : IDisposable
         if (version < 8)
         {
             MakeIdsStable(tx);
+        }
+        if (version < 9)
+        {
+            AddUserRevocation(tx);
         }
         Execute($"PRAGMA user_version = {SchemaVersion}", tx);
         tx.Commit();

@@ -54,7 +54,7 @@ public sealed class WorkspaceLock : IDisposable
             }
             if (DateTime.UtcNow > deadline)
             {
-                throw new SiteWatchException($"another SiteWatch process has been working on {what} for over {timeout.TotalMinutes:0} min; try again when it has finished");
+                throw new SiteWatchException($"another SiteWatch process has been working on {what} for over {timeout.TotalMinutes:0} min; try again when it has finished", new TimeoutException());
             }
             cancel.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(200));
             cancel.ThrowIfCancellationRequested();

@@ -15,6 +15,8 @@ public sealed record IngestOptions
     public Resampling Resampling { get; init; } = Resampling.Bilinear;
     /// <summary>Recorded as the scene's source instead of the file's path (e.g. the STAC item a download came from).</summary>
     public string? SourceLabel { get; init; }
+    /// <summary>GDAL drivers the source may be opened with (the server: GTiff only for uploads); null allows all (the CLI opens what its user names).</summary>
+    public IReadOnlyCollection<string>? AllowedDrivers { get; init; }
 }
 
 /// <summary>What happened to one file.</summary>
@@ -44,7 +46,7 @@ public sealed class SceneIngestor(Workspace workspace)
     {
         var site = workspace.Catalog.GetSite(siteName);
         var fullPath = Path.GetFullPath(sourcePath);
-        using var raster = OpenScene(fullPath);
+        using var raster = OpenScene(fullPath, options.AllowedDrivers);
         var hash = HashFiles(raster, fullPath);
         if (workspace.Catalog.FindSceneBySource(site.Id, hash) is { } existing)
         {
@@ -98,7 +100,7 @@ public sealed class SceneIngestor(Workspace workspace)
             }
             if (metadata.CloudMaskPath is { } maskPath)
             {
-                WriteCloudMask(maskPath, grid, site.CrsEpsg, stagedMask!, cancel);
+                WriteCloudMask(maskPath, grid, site.CrsEpsg, stagedMask!, options.AllowedDrivers, cancel);
             }
             var (width, height, valid) = MeasureValid(staged);
             if (valid == 0)
@@ -154,9 +156,9 @@ public sealed class SceneIngestor(Workspace workspace)
     }
 
     /// <summary>The provider's cloud mask, warped (nearest) onto the site grid: non-zero = cloud or cloud shadow.</summary>
-    private static void WriteCloudMask(string maskPath, SiteGrid grid, int epsg, string output, CancellationToken cancel)
+    private static void WriteCloudMask(string maskPath, SiteGrid grid, int epsg, string output, IReadOnlyCollection<string>? drivers, CancellationToken cancel)
     {
-        using var mask = OpenScene(maskPath);
+        using var mask = OpenScene(maskPath, drivers);
         using var warped = Warper.Warp(mask, "", new WarpTarget
         {
             Crs = $"EPSG:{epsg}",
@@ -168,12 +170,12 @@ public sealed class SceneIngestor(Workspace workspace)
         warped.CopyToCog(output, new CogOptions { OverviewResampling = "NEAREST" }, cancel: cancel);
     }
 
-    private static RasterDataset OpenScene(string path)
+    private static RasterDataset OpenScene(string path, IReadOnlyCollection<string>? drivers)
     {
         RasterDataset raster;
         try
         {
-            raster = RasterDataset.Open(path);
+            raster = RasterDataset.Open(path, update: false, drivers);
         }
         catch (GdalException e)
         {

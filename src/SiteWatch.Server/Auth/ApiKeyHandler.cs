@@ -47,11 +47,23 @@ internal sealed class ApiKeyHandler(IOptionsMonitor<AuthenticationSchemeOptions>
 internal static class Principals
 {
     public const string UserIdClaim = "sitewatch:user_id";
+    /// <summary>The user's security stamp when the session began: a session whose stamp is no longer the user's has ended.</summary>
+    public const string StampClaim = "sitewatch:stamp";
+    /// <summary>When the session signed in (Unix seconds): sliding renewal never carries it past Server:SessionMaxHours.</summary>
+    public const string SignedInClaim = "sitewatch:signed_in";
 
     public static IEnumerable<Claim> Claims(Core.Catalog.UserRecord user) =>
     [
         new Claim(ClaimTypes.Name, user.Name),
         new Claim(ClaimTypes.Role, user.Role),
         new Claim(UserIdClaim, user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+    ];
+
+    /// <summary>The claims of a browser session: the user's, its stamp and when it signed in.</summary>
+    public static IEnumerable<Claim> SessionClaims(Core.Catalog.UserRecord user, DateTimeOffset now) =>
+    [
+        .. Claims(user),
+        new Claim(StampClaim, user.SecurityStamp),
+        new Claim(SignedInClaim, now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
     ];
 }

@@ -21,11 +21,23 @@ public static class UserAccounts
 
     public static UserRecord Add(SiteCatalog catalog, string name, string role, string password)
     {
+        CheckPassword(name, password);
+        return catalog.AddUser(name, role.Trim().ToLowerInvariant(), Hasher.HashPassword(null!, password));
+    }
+
+    private static void CheckPassword(string name, string password)
+    {
         if (password.Length < MinPasswordLength)
         {
             throw new SiteWatchException($"the password of '{name}' is too short ({password.Length} characters; at least {MinPasswordLength})");
         }
-        return catalog.AddUser(name, role.Trim().ToLowerInvariant(), Hasher.HashPassword(null!, password));
+    }
+
+    /// <summary>Gives the user a new password and ends every session signed in before (their API keys stay).</summary>
+    public static void SetPassword(SiteCatalog catalog, UserRecord user, string password)
+    {
+        CheckPassword(user.Name, password);
+        catalog.SetPassword(user.Id, Hasher.HashPassword(user, password));
     }
 
     /// <summary>Adds the user, or gives an existing one of that name this role's password (the demo's admin on a re-run).</summary>
@@ -33,41 +45,42 @@ public static class UserAccounts
     {
         if (catalog.TryGetUser(name) is { } existing && existing.Role == role)
         {
-            catalog.SetPasswordHash(existing.Id, Hasher.HashPassword(existing, password));
-            return existing;
+            SetPassword(catalog, existing, password);
+            return catalog.TryGetUser(existing.Id)!;
         }
         return Add(catalog, name, role, password);
     }
 
+    /// <summary>The user a login names, or null; looked up apart from the hashing so the catalog is not held while PBKDF2 runs.</summary>
+    public static UserRecord? Find(SiteCatalog catalog, string name) =>
+        string.IsNullOrWhiteSpace(name) || name.Length > 64 ? null : catalog.TryGetUser(name);
+
     /// <summary>
-    /// The user when name and password match; null otherwise. An unknown name costs the same hash check as a wrong
-    /// password, so the time taken does not tell which it was.
+    /// Whether the password is the user's (PBKDF2, needs no catalog). An unknown user (null) costs the same hash check
+    /// as a wrong password, so the time taken does not tell which it was. <paramref name="rehash"/> is a stronger hash
+    /// of the same password to store when the stored one uses weaker parameters.
     /// </summary>
-    public static UserRecord? Verify(SiteCatalog catalog, string name, string password)
+    public static bool CheckPassword(UserRecord? user, string password, out string? rehash)
     {
-        var user = string.IsNullOrWhiteSpace(name) || name.Length > 64 ? null : catalog.TryGetUser(name);
+        rehash = null;
         if (user is null)
         {
             Hasher.VerifyHashedPassword(null!, DummyHash, password);
-            return null;
+            return false;
         }
         var result = Hasher.VerifyHashedPassword(user, user.PasswordHash, password);
-        if (result == PasswordVerificationResult.Failed)
-        {
-            return null;
-        }
         if (result == PasswordVerificationResult.SuccessRehashNeeded)
         {
-            catalog.SetPasswordHash(user.Id, Hasher.HashPassword(user, password));
+            rehash = Hasher.HashPassword(user, password);
         }
-        return user;
+        return result != PasswordVerificationResult.Failed;
     }
 
-    /// <summary>A new API key for the user: returned once, stored only as its SHA-256.</summary>
-    public static string NewApiKey(SiteCatalog catalog, UserRecord user)
+    /// <summary>A new API key for the user: returned once, stored only as its SHA-256; it stops working at <paramref name="expiresUtc"/> if given.</summary>
+    public static string NewApiKey(SiteCatalog catalog, UserRecord user, DateTime? expiresUtc = null)
     {
         var key = ApiKeyPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
-        catalog.AddApiKey(user.Id, HashKey(key), key[..(ApiKeyPrefix.Length + 6)]);
+        catalog.AddApiKey(user.Id, HashKey(key), key[..(ApiKeyPrefix.Length + 6)], expiresUtc);
         return key;
     }
 

@@ -12,6 +12,12 @@ namespace SiteWatch.Server.Endpoints;
 
 internal static class SceneEndpoints
 {
+    /// <summary>
+    /// Uploads are opened by GDAL's GeoTIFF driver only: other drivers (VRT above all) follow references to other
+    /// files and URLs, so an uploaded VRT could read the catalog or reach /vsicurl/ addresses from the server.
+    /// </summary>
+    public static readonly IReadOnlyCollection<string> UploadDrivers = ["GTiff", "COG"];
+
     public static Scene RequireScene(Workspace w, long id) => w.Catalog.TryGetScene(id) ?? throw HttpProblem.NotFound("scene", id);
 
     public static void Map(WebApplication app)
@@ -58,7 +64,7 @@ internal static class SceneEndpoints
         // Upload a raster into a site: streamed to the workspace's staging area (size-capped), checked by GDAL, then
         // ingested by a background job. On any failure nothing stays behind.
         app.MapPost("/api/sites/{id:long}/scenes", async (long id, HttpContext context, WorkspaceHost host, JobQueue jobs, ServerSettings settings,
-            ClaimsPrincipal user, CancellationToken cancel) =>
+            UploadGate gate, ClaimsPrincipal user, CancellationToken cancel) =>
         {
             var site = host.Use(w => SiteEndpoints.RequireSite(w, id));
             var date = ParseDate(context.Request.Query["date"].ToString());
@@ -70,26 +76,49 @@ internal static class SceneEndpoints
             {
                 limit.MaxRequestBodySize = settings.MaxUploadBytes;
             }
-            var staged = host.Use(w => { w.EnsureWritable(); return w.NewStagingPath(Extension(context.Request.Query["filename"].ToString())); });
+            CheckFileName(context.Request.Query["filename"].ToString());
+            using var slot = gate.Enter();
+            gate.CheckFreeSpace(host.Root, context.Request.ContentLength ?? 0);
+            var staged = host.Use(w => { w.EnsureWritable(); return w.NewStagingPath(".tif"); });
             try
             {
                 await using (var target = new FileStream(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
                 {
                     var buffer = new byte[1 << 16];
+                    var head = new byte[4];
                     long total = 0;
                     int read;
                     while ((read = await context.Request.Body.ReadAsync(buffer, cancel)) > 0)
                     {
+                        if (total < head.Length)
+                        {
+                            // The first bytes decide before anything is kept or handed to GDAL.
+                            var n = (int)Math.Min(head.Length - total, read);
+                            buffer.AsSpan(0, n).CopyTo(head.AsSpan((int)total));
+                            if (total + n == head.Length)
+                            {
+                                CheckTiffSignature(head);
+                            }
+                        }
                         total += read;
                         if (total > settings.MaxUploadBytes)
                         {
                             throw new HttpProblem(StatusCodes.Status413PayloadTooLarge, $"upload is larger than the limit of {settings.MaxUploadBytes} bytes; nothing was stored");
+                        }
+                        if (context.Request.ContentLength is null && (total & UploadGate.FreeSpaceCheckMask) < read)
+                        {
+                            // No declared length: the disk is looked at again every few megabytes as the body arrives.
+                            gate.CheckFreeSpace(host.Root, 0);
                         }
                         await target.WriteAsync(buffer.AsMemory(0, read), cancel);
                     }
                     if (total == 0)
                     {
                         throw HttpProblem.BadRequest("upload: the request body is empty; send the raster file as the body");
+                    }
+                    if (total < head.Length)
+                    {
+                        CheckTiffSignature(head.AsSpan(0, (int)total));
                     }
                 }
                 CheckRaster(staged);
@@ -106,7 +135,7 @@ internal static class SceneEndpoints
             }
             var job = jobs.Enqueue("ingest", site.Id, user.Identity?.Name ?? "?", (workspace, progress, stop) =>
             {
-                var result = new SceneIngestor(workspace).Ingest(site.Name, staged, new IngestOptions { AcquiredUtc = date }, progress, stop);
+                var result = new SceneIngestor(workspace).Ingest(site.Name, staged, new IngestOptions { AcquiredUtc = date, AllowedDrivers = UploadDrivers }, progress, stop);
                 return new { scene_id = result.Scene.Id, already_present = result.AlreadyPresent };
             }, cleanup: () => Delete(staged));
             return Results.Accepted($"/api/jobs/{job.Id}", job.View());
@@ -124,11 +153,26 @@ internal static class SceneEndpoints
             : throw HttpProblem.BadRequest($"query parameter 'date': '{Paging.Truncate(text)}' is not a date (YYYY-MM-DD or ISO 8601)");
     }
 
-    /// <summary>Only a short, plain extension of the client's file name is kept (GDAL may use it to pick a driver).</summary>
-    private static string Extension(string filename)
+    /// <summary>Uploads are GeoTIFFs (COGs included): a client file name with another extension (.vrt above all) is refused; the stored name is always ours.</summary>
+    private static void CheckFileName(string filename)
     {
         var ext = Path.GetExtension(filename).ToLowerInvariant();
-        return ext.Length is > 1 and <= 8 && ext.Skip(1).All(char.IsAsciiLetterOrDigit) ? ext : ".tif";
+        if (filename.Length > 0 && ext is not (".tif" or ".tiff"))
+        {
+            throw HttpProblem.BadRequest($"upload '{Paging.Truncate(Path.GetFileName(filename))}': only GeoTIFF files (.tif, .tiff) are accepted; nothing was stored");
+        }
+    }
+
+    /// <summary>TIFF (II*\0, MM\0*) or BigTIFF (II+\0, MM\0+): anything else never reaches GDAL.</summary>
+    private static void CheckTiffSignature(ReadOnlySpan<byte> head)
+    {
+        var tiff = head.Length == 4 && (
+            (head[0] == 'I' && head[1] == 'I' && head[2] is (byte)'*' or (byte)'+' && head[3] == 0) ||
+            (head[0] == 'M' && head[1] == 'M' && head[2] == 0 && head[3] is (byte)'*' or (byte)'+'));
+        if (!tiff)
+        {
+            throw HttpProblem.BadRequest("upload: not a GeoTIFF (the file does not start with a TIFF or BigTIFF signature); only GeoTIFF and COG uploads are accepted; nothing was stored");
+        }
     }
 
     /// <summary>The upload must be a georeferenced raster GDAL reads; otherwise 400 and the file is removed.</summary>
@@ -136,7 +180,7 @@ internal static class SceneEndpoints
     {
         try
         {
-            using var raster = RasterDataset.Open(path);
+            using var raster = RasterDataset.Open(path, update: false, UploadDrivers);
             if (raster.GeoTransform is null || raster.CrsWkt is null)
             {
                 throw HttpProblem.BadRequest("upload: the raster has no georeference (geotransform and CRS); SiteWatch needs georeferenced scenes");
@@ -161,6 +205,51 @@ internal static class SceneEndpoints
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The staging session is swept when the server stops.
+        }
+    }
+}
+
+/// <summary>
+/// Bounds what uploads may take: Server:MaxConcurrentUploads received at once (503 beyond: disk bandwidth and staging
+/// space are finite) and Server:UploadMinFreeBytes left free on the workspace's disk (507 when an upload would go below).
+/// </summary>
+internal sealed class UploadGate(ServerSettings settings)
+{
+    /// <summary>Free space is checked again after every 8 MiB of a body of unknown length.</summary>
+    public const long FreeSpaceCheckMask = (8 << 20) - 1;
+
+    private readonly SemaphoreSlim _slots = new(Math.Max(1, settings.MaxConcurrentUploads));
+
+    public IDisposable Enter()
+    {
+        if (!_slots.Wait(0))
+        {
+            throw new HttpProblem(StatusCodes.Status503ServiceUnavailable, $"{settings.MaxConcurrentUploads} uploads are already being received; try again shortly; nothing was stored");
+        }
+        return new Slot(_slots);
+    }
+
+    /// <summary>Refuses with 507 when <paramref name="incoming"/> more bytes would leave less than the minimum free.</summary>
+    public void CheckFreeSpace(string workspaceRoot, long incoming)
+    {
+        var free = new DriveInfo(workspaceRoot).AvailableFreeSpace;
+        if (free - incoming < settings.UploadMinFreeBytes)
+        {
+            throw new HttpProblem(StatusCodes.Status507InsufficientStorage,
+                $"upload refused: the server would have less than {settings.UploadMinFreeBytes} bytes of disk free (Server:UploadMinFreeBytes); nothing was stored");
+        }
+    }
+
+    private sealed class Slot(SemaphoreSlim slots) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                slots.Release();
+            }
         }
     }
 }

@@ -79,8 +79,8 @@ public class ActivityTests
             connection.Open();
             using var command = connection.CreateCommand();
             command.CommandText = "PRAGMA user_version";
-            // The current schema (8: stable ids, or later).
-            Assert.InRange((long)command.ExecuteScalar()!, 8L, 100L);
+            // The current schema (9: user revocation, or later).
+            Assert.InRange((long)command.ExecuteScalar()!, 9L, 100L);
         }
     }
 

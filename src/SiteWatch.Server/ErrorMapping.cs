@@ -1,0 +1,56 @@
+using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
+using SiteWatch.Core;
+
+namespace SiteWatch.Server;
+
+/// <summary>
+/// What a failure tells a client: its status (busy 503, the server's own storage 500, bad input 400) and its text
+/// without the server's filesystem paths (the full text goes to the server log).
+/// </summary>
+public static partial class ErrorMapping
+{
+    /// <summary>Seconds a client is asked to wait after a busy answer.</summary>
+    public const int RetryAfterSeconds = 5;
+
+    /// <summary>The status of a user-facing failure that reached the request boundary.</summary>
+    public static int StatusOf(SiteWatchException e, string workspaceRoot)
+    {
+        for (Exception? inner = e.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            switch (inner)
+            {
+                case SqliteException { SqliteErrorCode: 5 or 6 }:
+                case TimeoutException:
+                    // Another process holds the catalog or a workspace lock: worth retrying.
+                    return StatusCodes.Status503ServiceUnavailable;
+                case SqliteException or IOException or UnauthorizedAccessException:
+                    return StatusCodes.Status500InternalServerError;
+            }
+        }
+        // Core names the file a problem is about: a workspace file (catalog, store, staging; read-only workspace)
+        // is the server's own trouble, anything else came from the request.
+        return e.Message.StartsWith(workspaceRoot, StringComparison.Ordinal) ? StatusCodes.Status500InternalServerError : StatusCodes.Status400BadRequest;
+    }
+
+    /// <summary>
+    /// The text without absolute filesystem paths: the workspace root becomes "workspace", any other absolute path
+    /// its last component. Route paths the server names in its own hints (/api/..., /hubs/...) stay.
+    /// </summary>
+    public static string Redact(string text, string? workspaceRoot)
+    {
+        if (!string.IsNullOrEmpty(workspaceRoot))
+        {
+            text = text.Replace(workspaceRoot.TrimEnd('/') + "/", "workspace/", StringComparison.Ordinal)
+                .Replace(workspaceRoot.TrimEnd('/'), "workspace", StringComparison.Ordinal);
+        }
+        return AbsolutePath().Replace(text, m =>
+            m.Value.StartsWith("/api/", StringComparison.Ordinal) || m.Value.StartsWith("/hubs/", StringComparison.Ordinal) || m.Value.StartsWith("/vsi", StringComparison.Ordinal)
+                ? m.Value
+                : Path.GetFileName(m.Value.TrimEnd('/')) is { Length: > 0 } name ? name : "(path)");
+    }
+
+    // An absolute path of two or more components, not part of a URL (no word, dot, colon or slash before it).
+    [GeneratedRegex(@"(?<![\w.:/~-])/[^\s/'"":,;()\[\]]+(?:/[^\s/'"":,;()\[\]]*)+")]
+    private static partial Regex AbsolutePath();
+}

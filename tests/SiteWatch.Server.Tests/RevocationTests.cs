@@ -1,0 +1,182 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using SiteWatch.Core.Catalog;
+using SiteWatch.Server.Auth;
+
+namespace SiteWatch.Server.Tests;
+
+/// <summary>
+/// Sessions and API keys end when the user is removed, the key revoked or expired, or the password changed; all
+/// done as `sitewatch user ...` does it (another connection to the catalog) while the server runs.
+/// </summary>
+public sealed class RevocationTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    private (UserRecord User, string Key) AddUser(string role = UserRoles.Analyst)
+    {
+        using var workspace = Workspace.Open(server.WorkspaceDirectory);
+        var user = UserAccounts.Add(workspace.Catalog, "u" + Guid.NewGuid().ToString("N")[..10], role, ServerFixture.Password);
+        return (user, UserAccounts.NewApiKey(workspace.Catalog, user));
+    }
+
+    private static void InCatalog(ServerFixture server, Action<SiteCatalog> action)
+    {
+        using var workspace = Workspace.Open(server.WorkspaceDirectory);
+        action(workspace.Catalog);
+    }
+
+    private HttpClient WithKey(string key)
+    {
+        var client = server.Client();
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        return client;
+    }
+
+    [Fact]
+    public async Task A_deleted_users_session_and_key_answer_401()
+    {
+        var (user, key) = AddUser();
+        using var session = await server.SignedIn(user.Name);
+        using var script = WithKey(key);
+        Assert.Equal(HttpStatusCode.OK, (await session.GetAsync("/api/sites")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await script.GetAsync("/api/sites")).StatusCode);
+
+        InCatalog(server, c => Assert.True(c.DeleteUser(user.Id)));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await session.GetAsync("/api/sites")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await script.GetAsync("/api/sites")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_revoked_or_expired_key_answers_401_and_the_users_other_key_still_works()
+    {
+        var (user, key) = AddUser();
+        string other = "", expired = "";
+        InCatalog(server, c =>
+        {
+            other = UserAccounts.NewApiKey(c, user);
+            expired = UserAccounts.NewApiKey(c, user, DateTime.UtcNow.AddSeconds(-1));
+        });
+        using var revokedClient = WithKey(key);
+        using var otherClient = WithKey(other);
+        Assert.Equal(HttpStatusCode.OK, (await revokedClient.GetAsync("/api/sites")).StatusCode);
+        using (var expiredClient = WithKey(expired))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await expiredClient.GetAsync("/api/sites")).StatusCode);
+        }
+
+        InCatalog(server, c => Assert.Equal(1, c.RevokeApiKeys(user.Id, key[..9])));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await revokedClient.GetAsync("/api/sites")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await otherClient.GetAsync("/api/sites")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_password_change_ends_the_sessions_signed_in_before()
+    {
+        var (user, _) = AddUser();
+        using var before = await server.SignedIn(user.Name);
+        Assert.Equal(HttpStatusCode.OK, (await before.GetAsync("/api/auth/me")).StatusCode);
+
+        const string newPassword = "a different long password";
+        InCatalog(server, c => UserAccounts.SetPassword(c, c.TryGetUser(user.Id)!, newPassword));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await before.GetAsync("/api/auth/me")).StatusCode);
+        using var again = server.Client();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await again.PostAsJsonAsync("/api/auth/login", new { username = user.Name, password = ServerFixture.Password })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await again.PostAsJsonAsync("/api/auth/login", new { username = user.Name, password = newPassword })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await again.GetAsync("/api/auth/me")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Admins_revoke_sessions_and_keys_and_remove_users_over_the_API()
+    {
+        var (user, key) = AddUser();
+        using var session = await server.SignedIn(user.Name);
+        using var script = WithKey(key);
+        using var admin = await server.SignedIn("admin");
+        using var viewer = await server.SignedIn("vic");
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.DeleteAsync($"/api/users/{user.Id}")).StatusCode);
+
+        var listed = await admin.GetFromJsonAsync<JsonElement>("/api/users");
+        var keyId = listed.EnumerateArray().Single(u => u.GetProperty("id").GetInt64() == user.Id).GetProperty("api_keys")[0].GetProperty("id").GetInt64();
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.PostAsync($"/api/users/{user.Id}/sessions/revoke", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await session.GetAsync("/api/auth/me")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await script.GetAsync("/api/auth/me")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/users/{user.Id}/keys/{keyId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await script.GetAsync("/api/auth/me")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.DeleteAsync($"/api/users/{user.Id}/keys/{keyId}")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/users/{user.Id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.DeleteAsync($"/api/users/{user.Id}")).StatusCode);
+        InCatalog(server, c => Assert.Null(c.TryGetUser(user.Id)));
+    }
+}
+
+/// <summary>Sessions that last at most two seconds (Server:SessionMaxHours), however often they are used.</summary>
+public sealed class ShortSessionFixture : ServerFixture
+{
+    public override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Server:SessionMaxHours"] = (2.0 / 3600).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
+
+    public override bool WithScenes => false;
+}
+
+public sealed class SessionLifetimeTests(ShortSessionFixture server) : IClassFixture<ShortSessionFixture>
+{
+    [Fact]
+    public async Task A_session_ends_after_its_absolute_lifetime_even_while_used()
+    {
+        using var client = await server.SignedIn("vic");
+        var started = DateTime.UtcNow;
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/auth/me")).StatusCode);
+        HttpStatusCode status;
+        do
+        {
+            await Task.Delay(250);
+            status = (await client.GetAsync("/api/auth/me")).StatusCode;
+        }
+        while (status == HttpStatusCode.OK && DateTime.UtcNow - started < TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromSeconds(1), "the session ended before its lifetime");
+    }
+}
+
+/// <summary>One login checked at a time (two more may wait), and many attempts per user allowed.</summary>
+public sealed class OneLoginAtATimeFixture : ServerFixture
+{
+    public override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Server:MaxConcurrentLogins"] = "1",
+        ["Server:LoginPermitsPerMinute"] = "1000",
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
+
+    public override bool WithScenes => false;
+}
+
+public sealed class LoginConcurrencyTests(OneLoginAtATimeFixture server) : IClassFixture<OneLoginAtATimeFixture>
+{
+    [Fact]
+    public async Task Logins_beyond_the_concurrency_limit_answer_429_while_other_routes_answer()
+    {
+        using var client = server.Client();
+        var logins = Enumerable.Range(0, 16).Select(i =>
+            client.PostAsJsonAsync("/api/auth/login", new { username = i % 2 == 0 ? "admin" : "nobody", password = "wrong password " + i })).ToList();
+        // PBKDF2 runs outside the workspace lock: the catalog answers while logins are being checked.
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+        var answers = await Task.WhenAll(logins);
+        var statuses = answers.Select(a => a.StatusCode).ToList();
+        Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
+        Assert.Contains(HttpStatusCode.Unauthorized, statuses);
+        Assert.All(statuses, s => Assert.True(s is HttpStatusCode.TooManyRequests or HttpStatusCode.Unauthorized, s.ToString()));
+        var limited = answers.First(a => a.StatusCode == HttpStatusCode.TooManyRequests);
+        Assert.True(limited.Headers.Contains("Retry-After"));
+        Assert.Contains("at once", (await limited.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+    }
+}
