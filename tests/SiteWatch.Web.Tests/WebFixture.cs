@@ -64,8 +64,8 @@ public sealed class WebFixture : ServerFixture, IAsyncLifetime
             File.WriteAllText(rules, """
                 {"rules": [
                   {"name": "new structure", "kind": "new_structure", "min_area_m2": 100, "severity": "critical"},
-                  {"name": "change at the tower", "kind": "change_area_in_zone", "min_area_m2": 50,
-                   "zone": {"type": "Polygon", "coordinates": [[[127.4910, 39.9280], [127.4914, 39.9280], [127.4914, 39.9284], [127.4910, 39.9284], [127.4910, 39.9280]]]}}
+                  {"name": "tower removed", "kind": "object_removed", "min_area_m2": 50, "severity": "critical",
+                   "zone": {"type": "Polygon", "coordinates": [[[127.49080, 39.92800], [127.49100, 39.92800], [127.49100, 39.92815], [127.49080, 39.92815], [127.49080, 39.92800]]]}}
                 ]}
                 """);
             AlertWorkflow.StoreRules(workspace, "plant", rules);

@@ -115,10 +115,10 @@ export class MeasureTools {
   private render(): void {
     const reference = this.measurements.find((m) => m.tool === "reference");
     const rows = this.measurements
-      .map((m, i) => {
+      .map((m) => {
         const what = m.tool === "distance" ? "Distance" : m.tool === "area" ? "Area" : "Reference outline";
         const value = m.tool === "distance" ? metres(m.value) : squareMetres(m.value);
-        return `<li data-measure="${m.tool}" data-value="${m.value.toFixed(3)}"><span>${i + 1}. ${what}</span><b>${value}</b></li>`;
+        return `<li data-measure="${m.tool}" data-value="${m.value.toFixed(3)}"><span>${what}</span><b>${value}</b></li>`;
       })
       .join("");
     let sentence = "";

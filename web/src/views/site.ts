@@ -308,10 +308,11 @@ export class SiteView {
     map.addSource("alerts", { type: "geojson", data: this.alertOutlines() });
     map.addLayer({ id: "alerts-line", type: "line", source: "alerts", paint: { "line-color": "#ff4fd8", "line-width": 1.5, "line-dasharray": [2, 2] } });
 
-    map.addSource("focus", { type: "geojson", data: emptyCollection() });
-    map.addLayer({ id: "focus-line", type: "line", source: "focus", paint: { "line-color": "#ffffff", "line-width": 3 } });
     map.addSource("structure", { type: "geojson", data: emptyCollection() });
     map.addLayer({ id: "structure-line", type: "line", source: "structure", paint: { "line-color": "#ff5a36", "line-width": 3, "line-dasharray": [1, 1] } });
+    // The alert being looked at, above everything else.
+    map.addSource("focus", { type: "geojson", data: emptyCollection() });
+    map.addLayer({ id: "focus-line", type: "line", source: "focus", paint: { "line-color": "#ffffff", "line-width": 4, "line-opacity": 0.9 } });
 
     for (const layer of ["changes-fill", "detections-fill"]) {
       map.on("mouseenter", layer, () => (map.getCanvas().style.cursor = "pointer"));
@@ -628,10 +629,16 @@ export class SiteView {
       const focus = alert.geometry ? { type: "FeatureCollection" as const, features: [{ type: "Feature" as const, properties: {}, geometry: alert.geometry }] } : emptyCollection();
       (map.getSource("focus") as maplibregl.GeoJSONSource | undefined)?.setData(focus);
       if (move && alert.geometry) {
-        const bounds = new maplibregl.LngLatBounds();
-        coordinates(alert.geometry).forEach((c) => bounds.extend(c as [number, number]));
-        map.fitBounds(bounds, { padding: 80, maxZoom: 18, duration: 0 });
+        // Only when the outline is not all in view already: the analyst's zoom is kept where it can be.
+        const view = map.getBounds();
+        const points = coordinates(alert.geometry) as [number, number][];
+        if (!points.every((c) => view.contains(c))) {
+          const bounds = new maplibregl.LngLatBounds();
+          points.forEach((c) => bounds.extend(c));
+          map.fitBounds(bounds, { padding: 80, maxZoom: Math.max(17, map.getZoom()), duration: 0 });
+        }
       }
+      this.el.alerts.querySelector(".evidence")?.scrollIntoView({ block: "nearest" });
     });
   }
 
