@@ -21,6 +21,8 @@ public sealed record ServeOptions(string WorkspaceDirectory, string? Urls = null
     /// <summary>Configuration entries that override appsettings and the environment (e.g. "Server:MaxUploadBytes").</summary>
     public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
     public string[] Args { get; init; } = [];
+    /// <summary>The web UI's folder when Server:WebRoot names none (the CLI passes the built web/dist it finds).</summary>
+    public string? DefaultWebRoot { get; init; }
 }
 
 /// <summary>Builds the SiteWatch web server: REST API, map tiles, users and access over one workspace.</summary>
@@ -48,6 +50,7 @@ public static class ServerApp
             builder.WebHost.UseUrls(options.Urls);
         }
         var settings = builder.Configuration.GetSection("Server").Get<ServerSettings>() ?? new ServerSettings();
+        settings.WebRoot ??= options.DefaultWebRoot;
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<LoginLimits>();
         builder.Services.AddSingleton<UploadGate>();
@@ -161,7 +164,10 @@ public static class ServerApp
                 throw new Core.SiteWatchException($"Server:WebRoot {webRoot}: no such folder");
             }
             // Before authentication: the UI's assets load for the login page. PhysicalFileProvider never leaves the folder.
-            app.UseStaticFiles(new StaticFileOptions { FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetFullPath(webRoot)) });
+            var files = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetFullPath(webRoot));
+            // "/" is the UI's index.html (the UI routes in the URL's fragment, so no other path needs a fallback).
+            app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
         }
         app.UseAuthentication();
         app.UseAuthorization();
@@ -227,7 +233,8 @@ public static class ServerApp
             // The API docs page (Scalar) runs its own bundled script and inline styles; everything else runs none.
             headers.ContentSecurityPolicy = context.Request.Path.StartsWithSegments("/docs")
                 ? "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-                : "default-src 'none'; img-src 'self' data: blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+                // The web UI: its own scripts, style sheets and map worker only (style attributes for positions and colours); data by fetch and the live hub (same origin).
+                : "default-src 'none'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; worker-src 'self'; connect-src 'self'; img-src 'self' data: blob:; font-src 'self'; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
             return Task.CompletedTask;
         });
         await next(context);

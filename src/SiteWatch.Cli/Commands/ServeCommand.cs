@@ -24,13 +24,39 @@ public sealed class ServeCommand : Command<ServeCommand.Settings>
         return 0;
     }
 
+    /// <summary>
+    /// The built web UI: web/dist of the source tree this binary was built in (found upwards from the binary), or a
+    /// wwwroot folder beside it (a published copy). Null when there is none.
+    /// </summary>
+    internal static string? FindWebUi(string start)
+    {
+        var beside = Path.Combine(start, "wwwroot");
+        if (File.Exists(Path.Combine(beside, "index.html")))
+        {
+            return beside;
+        }
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            var dist = Path.Combine(dir.FullName, "web", "dist");
+            if (File.Exists(Path.Combine(dist, "index.html")))
+            {
+                return dist;
+            }
+        }
+        return null;
+    }
+
     /// <summary>Serves the workspace until Ctrl+C or SIGTERM (requests in flight finish; background jobs are cancelled).</summary>
     internal static void Serve(string workspace, string? urls, CancellationToken cancellationToken, string? banner = null)
     {
-        var app = ServerApp.Build(new ServeOptions(workspace, urls ?? (Environment.GetEnvironmentVariable("ASPNETCORE_URLS") is { Length: > 0 } ? null : DefaultUrls)));
+        var app = ServerApp.Build(new ServeOptions(workspace, urls ?? (Environment.GetEnvironmentVariable("ASPNETCORE_URLS") is { Length: > 0 } ? null : DefaultUrls))
+        {
+            DefaultWebRoot = FindWebUi(AppContext.BaseDirectory),
+        });
         var users = app.Services.GetService(typeof(WorkspaceHost)) is WorkspaceHost host ? host.Use(w => w.Catalog.ListUsers().Count) : 0;
         app.StartAsync(cancellationToken).GetAwaiter().GetResult();
-        Console.Error.WriteLine($"sitewatch: serving {workspace} at {string.Join(", ", app.Urls)} (API docs at /docs; Ctrl+C stops)");
+        var webUi = app.Services.GetService(typeof(ServerSettings)) is ServerSettings { WebRoot: not null } ? "web UI at /, " : "";
+        Console.Error.WriteLine($"sitewatch: serving {workspace} at {string.Join(", ", app.Urls)} ({webUi}API docs at /docs; Ctrl+C stops)");
         if (banner is not null)
         {
             AnsiConsole.WriteLine(banner);
@@ -38,6 +64,10 @@ public sealed class ServeCommand : Command<ServeCommand.Settings>
         if (users == 0)
         {
             Output.Notice("the workspace has no users yet, so nobody can sign in; create one with 'sitewatch user add NAME --role admin'");
+        }
+        if (app.Services.GetService(typeof(ServerSettings)) is ServerSettings { WebRoot: null })
+        {
+            Output.Notice("no web UI found (build it with 'npm ci && npm run build' in web/, or set Server:WebRoot); the API is served alone");
         }
         app.WaitForShutdownAsync(cancellationToken).GetAwaiter().GetResult();
         app.StopAsync(CancellationToken.None).GetAwaiter().GetResult();
