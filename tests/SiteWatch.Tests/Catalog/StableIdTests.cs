@@ -86,14 +86,17 @@ public sealed class StableIdTests
             Assert.Empty(upgraded.Catalog.DatabaseProblems());
         }
         var after = Dump(catalog);
-        Assert.Equal(before.Keys.Order(), after.Keys.Where(k => k != "sqlite_sequence").Order());
+        // Later versions add the notes table (7) and user revocation columns (9); every v6 row stays as it was.
+        string[] laterColumns = ["security_stamp=", "expires_utc=", "revoked_utc="];
+        static string WithoutLater(string row, string[] later) => string.Join("|", row.Split('|').Where(f => !later.Any(f.StartsWith)));
+        Assert.Equal(before.Keys.Order(), after.Keys.Where(k => k is not "sqlite_sequence" and not "site_notes").Order());
         foreach (var (table, rows) in before)
         {
-            Assert.True(rows.SequenceEqual(after[table]), $"table {table} changed by the upgrade");
+            Assert.True(rows.SequenceEqual(after[table].Select(r => WithoutLater(r, laterColumns))), $"table {table} changed by the upgrade");
         }
         using (var raw = Open(catalog))
         {
-            Assert.Equal(8L, Scalar(raw, "PRAGMA user_version"));
+            Assert.Equal(9L, Scalar(raw, "PRAGMA user_version"));
             Assert.Equal(2L, Scalar(raw, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('sites', 'alerts') AND sql LIKE '%AUTOINCREMENT%'"));
             Assert.Equal(1L, Scalar(raw, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'alerts_by_site_time'"));
             Assert.Equal(0L, Scalar(raw, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'sitewatch_new_%'"));
@@ -124,7 +127,7 @@ public sealed class StableIdTests
 
     /// <summary>
     /// Turns a current catalog back into what v6 wrote: sites and alerts with a plain INTEGER PRIMARY KEY (rebuilt the
-    /// same documented way), no sqlite_sequence rows, user_version 6.
+    /// same documented way), no notes table or user revocation columns, no sqlite_sequence rows, user_version 6.
     /// </summary>
     private static void DowngradeToVersion6(string path)
     {
@@ -155,6 +158,7 @@ public sealed class StableIdTests
                 Execute(raw, $"ALTER TABLE old_{table} RENAME TO {table}", tx);
                 indexes.ForEach(i => Execute(raw, i, tx));
             }
+            Execute(raw, "DROP TABLE site_notes; ALTER TABLE users DROP COLUMN security_stamp; ALTER TABLE api_keys DROP COLUMN expires_utc; ALTER TABLE api_keys DROP COLUMN revoked_utc;", tx);
             Execute(raw, "DELETE FROM sqlite_sequence; PRAGMA user_version = 6;", tx);
             tx.Commit();
         }
