@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.HttpLogging;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Scalar.AspNetCore;
 using SiteWatch.Server.Auth;
@@ -77,7 +78,7 @@ public static class ServerApp
         Gdal.GdalEnvironment.SetConfigOption("GDAL_VRT_ENABLE_RAWRASTERBAND", "NO");
         var host = new WorkspaceHost(options.WorkspaceDirectory);
         builder.Services.AddSingleton(host);
-        builder.Services.AddSingleton(new JobQueue(settings.JobQueueCapacity));
+        builder.Services.AddSingleton(new JobQueue(settings.JobQueueCapacity, TimeSpan.FromMinutes(settings.JobRetentionMinutes), settings.MaxFinishedJobs));
         builder.Services.AddHostedService<JobWorker>();
         builder.Services.AddSignalR();
         builder.Services.AddSingleton<Live.JobEvents>();
@@ -105,7 +106,7 @@ public static class ServerApp
                 o.Cookie.Name = "sitewatch.session";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
-                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.Cookie.SecurePolicy = settings.SecureCookies ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
                 o.ExpireTimeSpan = TimeSpan.FromMinutes(settings.SessionMinutes);
                 o.SlidingExpiration = true;
                 // An API: answer 401/403, never redirect to a login page.
@@ -124,6 +125,7 @@ public static class ServerApp
             o.Cookie.Name = "sitewatch.xsrf";
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.Cookie.HttpOnly = true;
+            o.Cookie.SecurePolicy = settings.SecureCookies ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
         });
         builder.Services.AddRateLimiter(o =>
         {
@@ -144,6 +146,21 @@ public static class ServerApp
 
         var app = builder.Build();
         app.Lifetime.ApplicationStopped.Register(host.Dispose);
+        if (settings.TrustedProxies.Length > 0)
+        {
+            // Only the named proxies' X-Forwarded-For/-Proto count (client address for login limits, https for
+            // cookies and HSTS); the framework's loopback defaults are cleared so nothing else is believed.
+            var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };
+            forwarded.KnownIPNetworks.Clear();
+            forwarded.KnownProxies.Clear();
+            foreach (var proxy in settings.TrustedProxies)
+            {
+                forwarded.KnownProxies.Add(System.Net.IPAddress.TryParse(proxy, out var address)
+                    ? address
+                    : throw new Core.SiteWatchException($"Server:TrustedProxies: '{proxy}' is not an IP address"));
+            }
+            app.UseForwardedHeaders(forwarded);
+        }
         app.Use(SecurityHeaders);
         app.UseHttpLogging();
         app.Use(Problems.Middleware);
@@ -157,6 +174,7 @@ public static class ServerApp
             }
         });
         app.UseRateLimiter();
+        app.Use(RequireOwnOrigin);
         if (settings.WebRoot is { } webRoot)
         {
             if (!Directory.Exists(webRoot))
@@ -230,6 +248,11 @@ public static class ServerApp
             headers.XFrameOptions = "DENY";
             headers["Cross-Origin-Opener-Policy"] = "same-origin";
             headers["Cross-Origin-Resource-Policy"] = "same-origin";
+            var hsts = context.RequestServices.GetRequiredService<ServerSettings>().HstsSeconds;
+            if (context.Request.IsHttps && hsts > 0)
+            {
+                headers.StrictTransportSecurity = $"max-age={hsts}";
+            }
             // The API docs page (Scalar) runs its own bundled script and inline styles; everything else runs none.
             headers.ContentSecurityPolicy = context.Request.Path.StartsWithSegments("/docs")
                 ? "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -237,6 +260,28 @@ public static class ServerApp
                 : "default-src 'none'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; worker-src 'self'; connect-src 'self'; img-src 'self' data: blob:; font-src 'self'; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
             return Task.CompletedTask;
         });
+        await next(context);
+    }
+
+    /// <summary>
+    /// A browser names the page that makes a request in its Origin header (on every WebSocket, POST, PUT, DELETE and
+    /// cross-origin fetch). SameSite cookies still travel from another port of the same host, and the antiforgery
+    /// check does not cover the live hub's WebSocket, so a request from a page of another origin is refused unless
+    /// Server:AllowedOrigins names it. Scripts with API keys send no Origin and pass.
+    /// </summary>
+    private static async Task RequireOwnOrigin(HttpContext context, RequestDelegate next)
+    {
+        var origin = context.Request.Headers.Origin.ToString();
+        if (origin.Length > 0)
+        {
+            var own = $"{context.Request.Scheme}://{context.Request.Host.Value}";
+            var allowed = context.RequestServices.GetRequiredService<ServerSettings>().AllowedOrigins;
+            if (!string.Equals(origin, own, StringComparison.OrdinalIgnoreCase) && !allowed.Contains(origin, StringComparer.OrdinalIgnoreCase))
+            {
+                await Problems.Of(StatusCodes.Status403Forbidden, $"requests from pages of origin {Paging.Truncate(origin)} are not accepted (Server:AllowedOrigins)").ExecuteAsync(context);
+                return;
+            }
+        }
         await next(context);
     }
 

@@ -33,6 +33,24 @@ public sealed class ServerSettings
     public int MaxConcurrentTiles { get; set; }
     /// <summary>Jobs that may wait in the queue (503 beyond).</summary>
     public int JobQueueCapacity { get; set; } = 32;
+    /// <summary>How long a finished job stays readable at /api/jobs (its results are in the catalog for good).</summary>
+    public double JobRetentionMinutes { get; set; } = 60;
+    /// <summary>Finished jobs kept at most (the oldest are forgotten first).</summary>
+    public int MaxFinishedJobs { get; set; } = 500;
+    /// <summary>
+    /// Origins (scheme://host[:port]) besides the server's own whose pages may open the live hub or send requests
+    /// with a session cookie; by default none (a page on another port of the same host is another origin).
+    /// </summary>
+    public string[] AllowedOrigins { get; set; } = [];
+    /// <summary>
+    /// Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (TLS ends there); by
+    /// default none, so no client can claim another address or scheme.
+    /// </summary>
+    public string[] TrustedProxies { get; set; } = [];
+    /// <summary>Session and antiforgery cookies only over HTTPS (set it when the server or its proxy speaks TLS).</summary>
+    public bool SecureCookies { get; set; }
+    /// <summary>Seconds of Strict-Transport-Security sent on HTTPS answers (0: none).</summary>
+    public int HstsSeconds { get; set; } = 31_536_000;
     /// <summary>How long a login session lasts without use.</summary>
     public int SessionMinutes { get; set; } = 480;
     /// <summary>How long a login session lasts at most, however often it is used (then sign in again).</summary>

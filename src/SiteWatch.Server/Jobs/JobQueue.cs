@@ -65,22 +65,45 @@ public sealed class Job
 /// <summary>
 /// The background job queue: a bounded channel (a full queue answers 503, never blocks a request) drained by one
 /// hosted worker, so long GDAL/ONNX work never runs on a request thread and never runs many at once.
-/// Jobs live in memory: a restart forgets them (their results are in the catalog).
+/// Jobs live in memory: a restart forgets them (their results are in the catalog). Finished jobs are kept for
+/// <see cref="ServerSettings.JobRetentionMinutes"/> and at most <see cref="ServerSettings.MaxFinishedJobs"/> of them,
+/// so a long-running server's job list does not grow without bound.
 /// </summary>
 public sealed class JobQueue
 {
     private readonly Channel<Job> _channel;
     private readonly ConcurrentDictionary<string, Job> _jobs = new();
+    private readonly TimeSpan _retention;
+    private readonly int _maxFinished;
+    private readonly TimeProvider _clock;
 
-    public JobQueue(int capacity)
+    public JobQueue(int capacity, TimeSpan retention, int maxFinished, TimeProvider? clock = null)
     {
         _channel = Channel.CreateBounded<Job>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+        _retention = retention;
+        _maxFinished = Math.Max(0, maxFinished);
+        _clock = clock ?? TimeProvider.System;
     }
 
     internal ChannelReader<Job> Reader => _channel.Reader;
 
+    /// <summary>Forgets finished jobs past their retention, and the oldest finished ones beyond the cap.</summary>
+    internal void Evict()
+    {
+        var now = _clock.GetUtcNow().UtcDateTime;
+        var finished = _jobs.Values.Where(j => j.FinishedUtc is not null).OrderByDescending(j => j.FinishedUtc).ToList();
+        for (var i = 0; i < finished.Count; i++)
+        {
+            if (i >= _maxFinished || now - finished[i].FinishedUtc!.Value > _retention)
+            {
+                _jobs.TryRemove(finished[i].Id, out _);
+            }
+        }
+    }
+
     public Job Enqueue(string kind, long siteId, string user, Func<Workspace, IProgress<double>, CancellationToken, object?> work, Action? cleanup = null)
     {
+        Evict();
         var job = new Job(kind, siteId, user, work, cleanup);
         _jobs[job.Id] = job;
         if (!_channel.Writer.TryWrite(job))
@@ -92,9 +115,17 @@ public sealed class JobQueue
         return job;
     }
 
-    public Job? Find(string id) => _jobs.GetValueOrDefault(id);
+    public Job? Find(string id)
+    {
+        Evict();
+        return _jobs.GetValueOrDefault(id);
+    }
 
-    public IReadOnlyList<Job> All() => _jobs.Values.OrderByDescending(j => j.CreatedUtc).ToList();
+    public IReadOnlyList<Job> All()
+    {
+        Evict();
+        return _jobs.Values.OrderByDescending(j => j.CreatedUtc).ToList();
+    }
 }
 
 internal sealed class JobWorker(JobQueue queue, WorkspaceHost host, Live.JobEvents events, ILogger<JobWorker> logger) : BackgroundService
@@ -139,7 +170,9 @@ internal sealed class JobWorker(JobQueue queue, WorkspaceHost host, Live.JobEven
         catch (Exception e) when (e is SiteWatchException or GdalException or IOException or UnauthorizedAccessException or HttpProblem)
         {
             job.State = JobStates.Failed;
-            job.Error = e.Message;
+            // Any signed-in user may read a job: the server's paths stay in its log.
+            job.Error = ErrorMapping.Redact(e.Message, host.Root);
+            logger.LogWarning("job {JobId} failed: {Message}", job.Id, e.Message);
         }
         catch (Exception e)
         {
