@@ -55,13 +55,27 @@ public sealed partial class SiteCatalog
     }
 
     /// <summary>
-    /// Deletes a site and (by cascade) its scenes, runs and alerts. Its stored files then belong to no row; the
-    /// caller moves them aside (<see cref="Workspace.QuarantineOrphans"/>), so nothing is ever deleted outright.
+    /// Deletes a site and (by cascade) its scenes, runs and alerts, running <paramref name="moveFiles"/> (its stored
+    /// files moved aside, see <see cref="Workspace.DeleteSite"/>) before the delete is committed and
+    /// <paramref name="undoMove"/> when the commit fails. False, moving nothing, when there is no such site.
     /// </summary>
-    public bool DeleteSite(long id)
+    internal bool DeleteSite(long id, Action moveFiles, Action undoMove)
     {
-        using var command = Command("DELETE FROM sites WHERE id = $id");
-        command.Parameters.AddWithValue("$id", id);
-        return Run(command.ExecuteNonQuery) == 1;
+        var deleted = false;
+        CommitWithMove(tx =>
+        {
+            using var command = Command("DELETE FROM sites WHERE id = $id", tx);
+            command.Parameters.AddWithValue("$id", id);
+            return deleted = Run(command.ExecuteNonQuery) == 1;
+        },
+        move: () =>
+        {
+            if (deleted)
+            {
+                moveFiles();
+            }
+        },
+        undoMove: undoMove);
+        return deleted;
     }
 }

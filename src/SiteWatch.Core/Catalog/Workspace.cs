@@ -226,13 +226,12 @@ public sealed class Workspace : IDisposable
 
     private List<string> FindOrphans(IReadOnlyCollection<string> referenced)
     {
-        var files = new HashSet<string>(StringComparer.Ordinal);
-        var folders = new List<string>();
+        // Referenced files and folders in one set: a file is referenced when it or a folder above it is in the set,
+        // found by walking up its few parent folders (not by comparing it with every referenced folder).
+        var paths = new HashSet<string>(StringComparer.Ordinal);
         foreach (var path in referenced)
         {
-            var normal = Path.GetRelativePath(Root, Path.GetFullPath(Path.Combine(Root, path)));
-            files.Add(normal);
-            folders.Add(normal + Path.DirectorySeparatorChar);
+            paths.Add(Path.GetRelativePath(Root, Path.GetFullPath(Path.Combine(Root, path))));
         }
         var orphans = new List<string>();
         foreach (var store in StoreFolders)
@@ -245,7 +244,7 @@ public sealed class Workspace : IDisposable
             foreach (var file in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories))
             {
                 var relative = Path.GetRelativePath(Root, file);
-                if (!files.Contains(relative) && !folders.Any(f => relative.StartsWith(f, StringComparison.Ordinal)))
+                if (!IsReferenced(relative, paths))
                 {
                     orphans.Add(relative);
                 }
@@ -253,6 +252,75 @@ public sealed class Workspace : IDisposable
         }
         return orphans;
     }
+
+    private static bool IsReferenced(string relative, HashSet<string> paths)
+    {
+        for (var path = relative; !string.IsNullOrEmpty(path); path = Path.GetDirectoryName(path))
+        {
+            if (paths.Contains(path))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Deletes a site: its rows (scenes, runs, alerts, by cascade) and, in the same step, its folders in every store
+    /// (KIND/ID-slug, keyed by the site's id, which is never given to another site) moved to .quarantine/BATCH/,
+    /// never deleted. Only those folders are touched, so the work is a few renames however large the workspace.
+    /// Returns the moved folders (relative to the workspace); false when the site was already gone.
+    /// </summary>
+    public (bool Deleted, IReadOnlyList<string> Quarantined) DeleteSite(Site site)
+    {
+        EnsureWritable();
+        var batch = NewBatch();
+        var prefix = $"{site.Id}-";
+        var moved = new List<(string From, string To)>();
+        void Undo()
+        {
+            foreach (var (from, to) in Enumerable.Reverse(moved))
+            {
+                Directory.Move(to, from);
+            }
+        }
+        var deleted = Catalog.DeleteSite(site.Id,
+            moveFiles: () =>
+            {
+                foreach (var store in StoreFolders)
+                {
+                    var dir = Path.Combine(Root, store);
+                    var folders = Directory.Exists(dir)
+                        ? Directory.EnumerateDirectories(dir).Where(d => Path.GetFileName(d).StartsWith(prefix, StringComparison.Ordinal)).ToList()
+                        : [];
+                    foreach (var folder in folders)
+                    {
+                        var target = Path.Combine(QuarantineDirectory, batch, Path.GetRelativePath(Root, folder));
+                        try
+                        {
+                            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                            Directory.Move(folder, target);
+                        }
+                        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                        {
+                            // The delete is not committed: the folders moved so far go back, so rows and files stay together.
+                            Undo();
+                            throw new SiteWatchException($"{folder}: cannot move it to {QuarantineDirectory}: {e.Message}; site {site.Name} was not deleted");
+                        }
+                        moved.Add((folder, target));
+                    }
+                }
+            },
+            undoMove: Undo);
+        if (moved.Count > 0)
+        {
+            Notice?.Invoke($"site {site.Name}: {moved.Count} folder(s) moved to {Path.Combine(QuarantineDirectory, batch)}");
+        }
+        return (deleted, moved.Select(m => Path.GetRelativePath(Root, m.From)).ToList());
+    }
+
+    private static string NewBatch() =>
+        DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6];
 
     /// <summary>
     /// Moves orphaned store files to .quarantine/BATCH/ (same relative path), under the catalog's write lock so no
@@ -267,7 +335,7 @@ public sealed class Workspace : IDisposable
             {
                 return [];
             }
-            var batch = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6];
+            var batch = NewBatch();
             var moved = new List<(string, string)>();
             foreach (var orphan in orphans)
             {

@@ -56,11 +56,8 @@ internal static class SiteEndpoints
         {
             host.Use(w =>
             {
-                RequireSite(w, id);
-                w.EnsureWritable();
-                w.Catalog.DeleteSite(id);
-                // Its files now belong to no row: moved aside to .quarantine/, never deleted outright.
-                w.QuarantineOrphans();
+                // Its rows go, its folders are moved aside to .quarantine/ (never deleted outright).
+                w.DeleteSite(RequireSite(w, id));
             });
             return Results.NoContent();
         }).RequireAuthorization(ServerApp.AnalystPolicy);

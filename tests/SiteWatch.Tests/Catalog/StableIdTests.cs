@@ -43,7 +43,7 @@ public sealed class StableIdTests
         Assert.True(newestAlert.Id > keptAlert.Id);
 
         // The newest site goes, and with it (cascade) the newest alert.
-        Assert.True(workspace.Catalog.DeleteSite(newest.Id));
+        Assert.True(workspace.DeleteSite(newest).Deleted);
         Assert.Null(workspace.Catalog.TryGetAlert(newestAlert.Id));
 
         var next = AddSite(workspace, dir, "next");
@@ -72,7 +72,7 @@ public sealed class StableIdTests
             // Deleted while the catalog was v6 (its ids are gone from the catalog, so they may be given out once more).
             var gone = AddSite(workspace, dir, "gone");
             Alert(workspace, gone, "g1");
-            workspace.Catalog.DeleteSite(gone.Id);
+            workspace.DeleteSite(gone);
         }
         var catalog = dir.File("ws/sitewatch.db");
         DowngradeToVersion6(catalog);
@@ -111,12 +111,12 @@ public sealed class StableIdTests
         var nextSite = AddSite(reopened, dir, "next");
         Assert.True(nextSite.Id > border2.Id);
         var newest = Alert(reopened, border2, "b2");
-        Assert.True(c.DeleteSite(border2.Id));
+        Assert.True(reopened.DeleteSite(border2).Deleted);
         var after2 = Alert(reopened, plant, "p3");
         Assert.True(after2.Id > newest.Id, $"alert id {after2.Id} reused (deleted {newest.Id})");
         Assert.True(c.AddSite("again", border2.Aoi, 4326, 1.0, [], null).Id > nextSite.Id);
         // Cascades survived the rebuild: a site's scenes, runs, rules, alerts and their deliveries go with it.
-        Assert.True(c.DeleteSite(plant.Id));
+        Assert.True(reopened.DeleteSite(plant).Deleted);
         using var check = Open(catalog);
         foreach (var table in new[] { "scenes", "change_runs", "alert_rules", "alerts", "alert_deliveries" })
         {

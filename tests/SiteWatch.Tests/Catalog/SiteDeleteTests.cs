@@ -1,0 +1,97 @@
+using SiteWatch.Core;
+using SiteWatch.Core.Catalog;
+using SiteWatch.Core.Change;
+using SiteWatch.Core.Workflows;
+using SiteWatch.Tests.Change;
+
+namespace SiteWatch.Tests.Catalog;
+
+/// <summary>Deleting a site moves its own folders aside (never deletes them) and touches nothing else; orphans are found by path.</summary>
+public sealed class SiteDeleteTests
+{
+    private const string Aoi = """{"type":"Polygon","coordinates":[[[1.59,42.54],[1.61,42.54],[1.61,42.56],[1.59,42.56],[1.59,42.54]]]}""";
+
+    private static (Workspace Workspace, Site Plant, SiteChangeResult Change) PlantWithChangeRun(TempDir dir)
+    {
+        var (workspace, plant) = SiteChangeTests.Ingested(dir);
+        var change = SiteChangeWorkflow.Run(workspace, "plant", "2024-03-14", "2024-10-15", new SiteChangeOptions { Detection = new ChangeDetectionOptions { Method = "cva" } });
+        return (workspace, plant, change);
+    }
+
+    private static string Write(Workspace workspace, string relative)
+    {
+        var full = Path.Combine(workspace.Root, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        File.WriteAllText(full, "left by an interrupted run");
+        return full;
+    }
+
+    [Fact]
+    public void Deleting_a_site_moves_its_own_folders_aside_and_leaves_every_other_file_alone()
+    {
+        using var dir = new TempDir();
+        var (workspace, plant, _) = PlantWithChangeRun(dir);
+        using var _ = workspace;
+        File.WriteAllText(dir.File("border.geojson"), Aoi);
+        var border = SiteSetup.AddSite(workspace, "border", dir.File("border.geojson"), 1.0, null, [], null);
+        // Unreferenced files that are not this site's: another site's leftover, and a folder whose name only starts with the same digits.
+        var othersLeftover = Write(workspace, Path.Combine(Workspace.SiteFolder("imagery", border), "leftover.tif"));
+        var lookalike = Write(workspace, Path.Combine("imagery", $"{plant.Id}0-other", "x.tif"));
+        var plantFiles = new[] { "imagery", "changes" }
+            .SelectMany(kind => Directory.EnumerateFiles(Path.Combine(workspace.Root, Workspace.SiteFolder(kind, plant)), "*", SearchOption.AllDirectories))
+            .Select(f => Path.GetRelativePath(workspace.Root, f)).ToList();
+        Assert.Contains(plantFiles, f => f.EndsWith(".tif", StringComparison.Ordinal) && f.StartsWith("imagery", StringComparison.Ordinal));
+        Assert.Contains(plantFiles, f => f.EndsWith("changes.geojson", StringComparison.Ordinal));
+
+        var (deleted, quarantined) = workspace.DeleteSite(plant);
+
+        Assert.True(deleted);
+        Assert.Equal([Workspace.SiteFolder("changes", plant), Workspace.SiteFolder("imagery", plant)], quarantined.Order());
+        Assert.Null(workspace.Catalog.TryGetSiteById(plant.Id));
+        Assert.Empty(workspace.Catalog.ListScenes(plant.Id));
+        Assert.Empty(workspace.Catalog.ListChangeRuns(plant.Id));
+        var batch = Assert.Single(Directory.GetDirectories(workspace.QuarantineDirectory));
+        Assert.All(plantFiles, f =>
+        {
+            Assert.False(File.Exists(Path.Combine(workspace.Root, f)), f);
+            Assert.True(File.Exists(Path.Combine(batch, f)), f);
+        });
+        Assert.True(File.Exists(othersLeftover));
+        Assert.True(File.Exists(lookalike));
+        Assert.NotNull(workspace.Catalog.TryGetSiteById(border.Id));
+        Assert.False(workspace.DeleteSite(plant).Deleted);
+    }
+
+    [Fact]
+    public void A_site_whose_folders_cannot_be_moved_aside_is_not_deleted_and_keeps_its_files()
+    {
+        using var dir = new TempDir();
+        var (workspace, plant) = SiteChangeTests.Ingested(dir);
+        using var _ = workspace;
+        var scenes = workspace.Catalog.ListScenes(plant.Id);
+        // A file where the quarantine folder must go: no folder can be moved there.
+        File.WriteAllText(workspace.QuarantineDirectory, "in the way");
+
+        var error = Assert.Throws<SiteWatchException>(() => workspace.DeleteSite(plant));
+        Assert.Contains("was not deleted", error.Message);
+        Assert.NotNull(workspace.Catalog.TryGetSiteById(plant.Id));
+        Assert.All(scenes, s => Assert.True(File.Exists(workspace.Resolve(s.File)), s.File));
+        Assert.Equal(scenes.Count, workspace.Catalog.ListScenes(plant.Id).Count);
+    }
+
+    [Fact]
+    public void Orphans_are_files_under_no_referenced_file_or_folder()
+    {
+        using var dir = new TempDir();
+        var (workspace, plant, change) = PlantWithChangeRun(dir);
+        using var _ = workspace;
+        var run = Path.GetRelativePath(workspace.Root, change.Directory);
+        Write(workspace, Path.Combine(run, "notes", "extra.txt"));
+        var sibling = Write(workspace, run + "0" + Path.DirectorySeparatorChar + "stray.geojson");
+        var stray = Write(workspace, Path.Combine(Workspace.SiteFolder("imagery", plant), "stray.tif"));
+
+        var orphans = workspace.FindOrphans();
+
+        Assert.Equal([Path.GetRelativePath(workspace.Root, sibling), Path.GetRelativePath(workspace.Root, stray)], orphans.Order());
+    }
+}
