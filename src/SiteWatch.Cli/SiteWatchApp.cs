@@ -141,6 +141,9 @@ public static class SiteWatchApp
                     .WithExample("simulate", "flight", "--out", "flight", "--seconds", "20")
                     .WithExample("simulate", "flight", "--size", "640x360", "--vmti", "--udp", "127.0.0.1:5600");
             });
+            config.AddCommand<CloudsCommand>("clouds")
+                .WithDescription("Find clouds and their shadows in a scene delivered without a cloud mask (what scene add does for such scenes).")
+                .WithExample("clouds", "scene.tif", "--out", "clouds.tif");
             config.AddCommand<InfoCommand>("info")
                 .WithDescription("Describe any raster GDAL reads: size, bands, types, nodata, georeference, CRS.")
                 .WithExample("info", "scene.tif", "--json");

@@ -34,8 +34,20 @@ public sealed class SceneAddCommand : Command<SceneAddCommand.Settings>
         [DefaultValue(Resampling.Bilinear)]
         public Resampling Resampling { get; init; } = Resampling.Bilinear;
 
+        [CommandOption("--band-names <NAMES>")]
+        [Description("Names of the bands in order, for files that do not name them (e.g. red,green,blue,nir for NAIP): NDVI, true colour and cloud detection need them.")]
+        public string? BandNames { get; init; }
+
+        [CommandOption("--no-cloud-detect")]
+        [Description("Do not search scenes delivered without a cloud mask for clouds and cloud shadows.")]
+        public bool NoCloudDetect { get; init; }
+
         public override ValidationResult Validate()
         {
+            if (BandNames is not null && BandNames.Split(',').Any(string.IsNullOrWhiteSpace))
+            {
+                return ValidationResult.Error($"--band-names '{BandNames}' has an empty name (give them comma-separated, e.g. red,green,blue,nir)");
+            }
             if (string.IsNullOrWhiteSpace(Site))
             {
                 return ValidationResult.Error("--site NAME is required");
@@ -53,7 +65,14 @@ public sealed class SceneAddCommand : Command<SceneAddCommand.Settings>
         using var workspace = settings.OpenWorkspace();
         var site = workspace.Catalog.GetSite(settings.Site!);
         DateTime? date = settings.Date is null ? null : (SceneMetadataReader.TryTime(settings.Date, out var d) ? d : null);
-        var options = new IngestOptions { AcquiredUtc = date, Sensor = settings.Sensor, Resampling = settings.Resampling };
+        var options = new IngestOptions
+        {
+            AcquiredUtc = date,
+            Sensor = settings.Sensor,
+            Resampling = settings.Resampling,
+            BandNames = settings.BandNames?.Split(',').Select(n => n.Trim()).ToList(),
+            DetectClouds = !settings.NoCloudDetect,
+        };
         var ingestor = new SceneIngestor(workspace);
         var results = new List<object>();
         var failures = 0;
@@ -63,7 +82,20 @@ public sealed class SceneAddCommand : Command<SceneAddCommand.Settings>
             {
                 var result = Output.WithProgress(settings.Json, $"Ingesting {Path.GetFileName(file)}",
                     progress => ingestor.Ingest(site.Name, file, options, progress, cancellationToken));
-                results.Add(new { file, status = result.AlreadyPresent ? "already-present" : "added", scene = Views.Scene(result.Scene) });
+                results.Add(new
+                {
+                    file,
+                    status = result.AlreadyPresent ? "already-present" : "added",
+                    scene = Views.Scene(result.Scene),
+                    cloud_detection = result.Clouds is { } found ? new
+                    {
+                        cloud_percent = Math.Round(100 * found.CloudFraction, 3),
+                        shadow_percent = Math.Round(100 * found.ShadowFraction, 3),
+                        cloud_objects = found.CloudObjects,
+                        confirmed_by_shadow = found.ConfirmedByShadow,
+                        skipped_because = found.SkippedBecause,
+                    } : null,
+                });
                 if (!settings.Json)
                 {
                     var s = result.Scene;
@@ -74,6 +106,14 @@ public sealed class SceneAddCommand : Command<SceneAddCommand.Settings>
                     else
                     {
                         AnsiConsole.MarkupLineInterpolated($"[green]+[/] {file}: scene {s.Id}, {s.AcquiredUtc:yyyy-MM-dd} ({s.AcquiredFrom}), {s.Bands.Count} bands {s.DataType}, {s.Width} x {s.Height} px, {s.ValidFraction:P0} valid -> {s.File}");
+                        if (result.Clouds is { Found: true } c)
+                        {
+                            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  clouds found (no provider mask): {100 * c.CloudFraction:0.0} % cloud, {100 * c.ShadowFraction:0.0} % shadow -> {s.CloudMaskFile}");
+                        }
+                        else if (result.Clouds is { SkippedBecause: { } why })
+                        {
+                            AnsiConsole.MarkupLineInterpolated($"  no cloud detection: {why}");
+                        }
                     }
                 }
             }

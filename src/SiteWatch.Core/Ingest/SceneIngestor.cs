@@ -17,10 +17,14 @@ public sealed record IngestOptions
     public string? SourceLabel { get; init; }
     /// <summary>GDAL drivers the source may be opened with (the server: GTiff only for uploads); null allows all (the CLI opens what its user names).</summary>
     public IReadOnlyCollection<string>? AllowedDrivers { get; init; }
+    /// <summary>Names of the bands in order (e.g. red, green, blue, nir for NAIP), for files that do not say; overrides the metadata.</summary>
+    public IReadOnlyList<string>? BandNames { get; init; }
+    /// <summary>Search scenes delivered without a cloud mask for clouds and their shadows (<see cref="CloudDetector"/>) and store what is found as their mask.</summary>
+    public bool DetectClouds { get; init; } = true;
 }
 
-/// <summary>What happened to one file.</summary>
-public sealed record IngestResult(Scene Scene, bool AlreadyPresent);
+/// <summary>What happened to one file; <paramref name="Clouds"/> when the scene came without a cloud mask and was searched for clouds.</summary>
+public sealed record IngestResult(Scene Scene, bool AlreadyPresent, CloudDetectionResult? Clouds = null);
 
 /// <summary>
 /// Puts a scene into a site: clips it to the AOI plus margin, warps it onto the site grid, stores it as a COG and
@@ -56,6 +60,14 @@ public sealed class SceneIngestor(Workspace workspace)
         workspace.EnsureWritable();
 
         var metadata = SceneMetadataReader.Read(raster, fullPath);
+        if (options.BandNames is { } names)
+        {
+            if (names.Count != raster.BandCount)
+            {
+                throw new SiteWatchException($"{fullPath}: has {raster.BandCount} bands but {names.Count} band names were given ({string.Join(", ", names)})");
+            }
+            metadata = metadata with { Bands = metadata.Bands.Select((b, i) => b with { Name = names[i].Trim().ToLowerInvariant() }).ToList() };
+        }
         var acquired = options.AcquiredUtc ?? metadata.AcquiredUtc
             ?? throw new SiteWatchException($"{fullPath}: no acquisition time in its metadata (STAC item, TIFF DateTime, ENVI header); give one with --date YYYY-MM-DD");
         var acquiredFrom = options.AcquiredUtc is not null ? "--date" : metadata.AcquiredFrom!;
@@ -76,7 +88,8 @@ public sealed class SceneIngestor(Workspace workspace)
         CheckOverlap(raster, sourceCrs, siteCrs, site, fullPath);
 
         var staged = workspace.NewStagingPath(".tif");
-        var stagedMask = metadata.CloudMaskPath is null ? null : workspace.NewStagingPath(".tif");
+        var stagedMask = metadata.CloudMaskPath is null && !options.DetectClouds ? null : workspace.NewStagingPath(".tif");
+        CloudDetectionResult? clouds = null;
         try
         {
             var nodata = raster.NoData ?? (raster.DataType is RasterDataType.Float32 or RasterDataType.Float64 ? double.NaN : 0);
@@ -102,6 +115,17 @@ public sealed class SceneIngestor(Workspace workspace)
             {
                 WriteCloudMask(maskPath, grid, site.CrsEpsg, stagedMask!, options.AllowedDrivers, cancel);
             }
+            else if (options.DetectClouds)
+            {
+                // No provider mask: look for clouds and their shadows on the stored scene itself.
+                var spectral = Change.SpectralBands.Identify(metadata.Bands.Select(b => (string?)b.Name).ToArray(), metadata.Bands.Select(b => b.WavelengthMicrometres).ToArray());
+                clouds = CloudDetector.Detect(staged, spectral, stagedMask, cancel: cancel);
+                if (!clouds.Found)
+                {
+                    File.Delete(stagedMask!);
+                    stagedMask = null;
+                }
+            }
             var (width, height, valid) = MeasureValid(staged);
             if (valid == 0)
             {
@@ -115,7 +139,7 @@ public sealed class SceneIngestor(Workspace workspace)
                 AcquiredFrom = acquiredFrom,
                 Sensor = options.Sensor ?? metadata.Sensor ?? "unknown",
                 Bands = metadata.Bands,
-                CloudCoverPercent = metadata.CloudCoverPercent,
+                CloudCoverPercent = metadata.CloudCoverPercent ?? (clouds is { SkippedBecause: null } ? clouds.CoverPercent : null),
                 SourcePath = options.SourceLabel ?? fullPath,
                 SourceSha256 = hash,
                 File = Path.Combine(Workspace.SiteFolder("imagery", site), $"{acquired:yyyyMMdd'T'HHmmss}_{hash[..12]}.tif"),
@@ -137,7 +161,7 @@ public sealed class SceneIngestor(Workspace workspace)
                 stagedMask is null ? null : (stagedMask, workspace.Resolve(draft.CloudMaskFile!)));
             progress?.Report(1);
             // Another process may have stored the same source meanwhile: then that scene is the one.
-            return new IngestResult(scene, AlreadyPresent: scene.File != draft.File);
+            return new IngestResult(scene, AlreadyPresent: scene.File != draft.File, clouds);
         }
         catch (GdalException e)
         {
