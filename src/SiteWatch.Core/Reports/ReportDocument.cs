@@ -89,7 +89,7 @@ public static class ReportDocument
             b.Add(new HeadingBlock(3, f.Title));
             b.Add(new ParagraphBlock(f.Statement, TextStyle.Strong));
             b.Add(new ParagraphBlock(string.Create(Inv,
-                $"Kind: {f.Kind}. Area: {f.AreaSquareMetres:N0} m². Confidence: {f.Confidence:0.00}. Centroid: {MeasuredStatements.LatLon(f.Lat, f.Lon)}. Between {MeasuredStatements.Day(f.Before)} and {MeasuredStatements.Day(f.After)}.")));
+                $"Kind: {f.Kind}. Area: {f.AreaSquareMetres:N0} m². Confidence: {f.Confidence:0.00}.")));
             b.Add(new ImagesBlock(f.Chips, $"{f.Legend}. " + string.Join(" | ", f.Chips.Select(c => c.AltText))));
             b.Add(new ParagraphBlock($"Evidence: {f.Evidence}", TextStyle.Small));
         }
@@ -150,7 +150,7 @@ public static class ReportDocument
         b.Add(new HeadingBlock(2, "Methods and provenance"));
         b.Add(new ParagraphBlock(
             "Scenes are clipped to the area of interest and resampled onto the site's grid, stored as Cloud Optimized GeoTIFFs with the SHA-256 of their source and stored file. "
-            + "Each pair of consecutive scenes is co-registered (phase correlation on tie points; the shift is applied only when the fit is reliable), radiometrically normalised, "
+            + "Each pair of consecutive scenes is co-registered (phase correlation on tie points; the shift is applied only when the fit is reliable), radiometrically normalised where the method needs it, "
             + "and compared by the change method named below with an automatic threshold; the change mask is vectorised into objects measured on the grid and classed as appeared, removed, altered or vegetation "
             + "from how much they stand out from their surroundings on each date, with shadows flagged. Objects are counted by the detection model named below; the activity index is the mean z-score of the counts and change areas against a trailing baseline. "
             + "Every number in this report is read from the workspace catalog and the run folders listed here; re-running the same command on the same inputs and parameters reproduces it."));
@@ -213,7 +213,7 @@ public static class ReportDocument
 
     private static string Registration(ReportScene s) => s.RmseMetres is { } m
         ? string.Create(Inv, $"{m:0.##} m ({s.RmsePixels:0.##} px), {(s.Reliable == true ? "applied" : "not applied: unreliable")}")
-        : s.RegistrationNote ?? "first scene (reference)";
+        : s.RegistrationNote ?? "-";
 
     private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;
 }

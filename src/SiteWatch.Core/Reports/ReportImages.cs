@@ -123,9 +123,10 @@ public static class ReportImages
     private static void DrawOverlay(SKCanvas canvas, MapOverlay overlay, Func<double, double, SKPoint> toPixel, ReportFonts fonts)
     {
         using var builder = new SKPathBuilder { FillType = SKPathFillType.EvenOdd };
+        // Exterior rings only: a change object's holes are undetected pixels inside it, and outlining each would hide the imagery.
         foreach (var polygon in Polygons(overlay.Map))
         {
-            foreach (var ring in new[] { polygon.ExteriorRing }.Concat(polygon.InteriorRings))
+            foreach (var ring in new[] { polygon.ExteriorRing })
             {
                 for (var i = 0; i < ring.Coordinates.Length; i++)
                 {

@@ -17,9 +17,9 @@ public static class ReportPdfWriter
     {
         var (w, h) = PageSize(report.Options.Paper);
         var flow = new Flow(w, h, fonts);
-        foreach (var block in blocks)
+        for (var i = 0; i < blocks.Count; i++)
         {
-            flow.Add(block);
+            flow.Add(blocks[i], i + 1 < blocks.Count ? blocks[i + 1] : null);
         }
         // Layout measured every string, so every substituted glyph is known now; the reader is told on the last page.
         if (fonts.Substitutions.Count > 0)
@@ -32,7 +32,10 @@ public static class ReportPdfWriter
         }
         var footer = $"SiteWatch site report: {report.Site.Name}, {report.Period}";
         using var stream = File.Create(path);
-        using var document = SKDocument.CreatePdf(stream, new SKDocumentPdfMetadata
+        // From the defaults: a bare struct would mean JPEG quality 0 for every picture; 101 keeps them lossless.
+        var metadata = SKDocumentPdfMetadata.Default;
+        metadata.EncodingQuality = 101;
+        using var document = SKDocument.CreatePdf(stream, metadata with
         {
             Title = report.Title,
             Subject = $"Site {report.Site.Name}, {report.Period}",
@@ -40,7 +43,6 @@ public static class ReportPdfWriter
             Producer = "SiteWatch (Skia PDF)",
             Creation = report.GeneratedUtc,
             Modified = report.GeneratedUtc,
-            RasterDpi = 150,
         }) ?? throw new SiteWatchException($"{path}: Skia could not start a PDF document");
         var pages = flow.Pages;
         for (var i = 0; i < pages.Count; i++)
@@ -83,12 +85,12 @@ public static class ReportPdfWriter
 
         private List<Action<SKCanvas>> Current => _pages[^1];
 
-        public void Add(ReportBlock block)
+        public void Add(ReportBlock block, ReportBlock? next = null)
         {
             switch (block)
             {
                 case HeadingBlock hb:
-                    Heading(hb);
+                    Heading(hb, next);
                     break;
                 case ParagraphBlock p:
                     Paragraph(p);
@@ -134,12 +136,29 @@ public static class ReportPdfWriter
             _ => (fonts.Regular, 9.5f, new SKColor(20, 20, 20)),
         };
 
-        private void Heading(HeadingBlock h)
+        /// <summary>How much of a block must stay on the page of the heading above it.</summary>
+        private float KeepHeight(ReportBlock? next) => next switch
+        {
+            ImagesBlock i => Math.Min(ImageScale(i) * i.Images.Max(x => x.Height), Bottom - Margin - 80),
+            ChartBlock => ReportCharts.HeightFor(ContentWidth) * 0.8f,
+            TableBlock => 45,
+            _ => 40,
+        };
+
+        private float ImageScale(ImagesBlock block)
+        {
+            const float gap = 8;
+            var each = (ContentWidth - gap * (block.Images.Count - 1)) / block.Images.Count;
+            // Pictures are never enlarged past 1 px = 1 pt (72 dpi), so small chips stay sharp.
+            return Math.Min(1f, each / block.Images.Max(i => (float)i.Width));
+        }
+
+        private void Heading(HeadingBlock h, ReportBlock? next)
         {
             var size = h.Level switch { 1 => 19f, 2 => 13.5f, _ => 10.5f };
             var before = h.Level switch { 1 => 0f, 2 => 12f, _ => 8f };
-            // A heading never ends a page: it keeps about three lines of what follows with it.
-            Need(before + size * 1.5f + 60);
+            // A heading never ends a page: what follows it (a picture, a chart, a few lines) stays with it.
+            Need(before + size * 1.5f + 10 + KeepHeight(next));
             _y += _y > Margin ? before : 0;
             var lines = Wrap(h.Text, fonts.Bold, size, ContentWidth);
             foreach (var line in lines)
@@ -262,9 +281,7 @@ public static class ReportPdfWriter
         {
             const float gap = 8;
             var n = block.Images.Count;
-            var each = (ContentWidth - gap * (n - 1)) / n;
-            // Pictures are never enlarged past 1 px = 1 pt (72 dpi), so small chips stay sharp.
-            var scale = Math.Min(1f, each / block.Images.Max(i => (float)i.Width));
+            var scale = ImageScale(block);
             var heights = block.Images.Select(i => i.Height * scale).ToList();
             var captionLines = block.Caption is null ? [] : Wrap(block.Caption, fonts.Regular, 7f, ContentWidth);
             var total = heights.Max() + captionLines.Count * 9 + 6;

@@ -78,7 +78,8 @@ public static class SiteReportBuilder
             caveats.Add("the period holds one scene: nothing to compare it with");
         }
 
-        var reportScenes = scenes.Select(s => SceneRow(s, consecutive.LastOrDefault(r => r.AfterSceneId == s.Id), gsd)).ToList();
+        var reportScenes = scenes.Select(s => SceneRow(s, consecutive.LastOrDefault(r => r.AfterSceneId == s.Id), gsd)).Select((row, i) =>
+            row.RmseMetres is null && row.RegistrationNote is null ? row with { RegistrationNote = i == 0 ? "first scene (reference)" : "no change run from the previous scene" } : row).ToList();
 
         // Findings: the largest structural change objects (vegetation and cast shadows are not structures).
         var candidates = new List<ChangeCandidate>();
@@ -92,11 +93,13 @@ public static class SiteReportBuilder
                     Number(feature, "confidence"), (int)Number(feature, "id")));
             }
         }
-        var significant = candidates.Where(c => c.Kind != ChangeKind.Vegetation && !Flag(c.Feature, "shadow") && c.Area >= options.MinFindingSquareMetres)
+        // Only what touches the AOI: the stored grid is the AOI's bounding box, and its corners are not the site.
+        var significant = candidates.Where(c => c.Kind != ChangeKind.Vegetation && !Flag(c.Feature, "shadow") && c.Area >= options.MinFindingSquareMetres
+                && c.Feature.Geometry.Intersects(site.Aoi))
             .OrderByDescending(c => c.Area).ThenBy(c => c.Run.Run.Id).ThenBy(c => c.Id).ToList();
         if (significant.Count > options.MaxFindings)
         {
-            caveats.Add(string.Create(Inv, $"{significant.Count} structural change objects of at least {options.MinFindingSquareMetres:N0} m²; the {options.MaxFindings} largest are shown"));
+            caveats.Add(string.Create(Inv, $"{significant.Count} structural change objects of at least {options.MinFindingSquareMetres:N0} m² touch the AOI; the {options.MaxFindings} largest are shown"));
         }
         var references = catalog.ListNotes(site.Id).Where(n => n.Outline is not null)
             .Select(n => (Note: n, Map: GeometryProjection.Transform(n.Outline!, 4326, site.CrsEpsg))).ToList();
@@ -255,7 +258,7 @@ public static class SiteReportBuilder
         static double? Num(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
         bool? reliable = reg.TryGetProperty("reliable", out var r) && r.ValueKind is JsonValueKind.True or JsonValueKind.False ? r.GetBoolean() : null;
         var warning = reg.TryGetProperty("warning", out var w) && w.ValueKind == JsonValueKind.String ? w.GetString() : null;
-        return new ReportScene(scene, gsd, Num(reg, "rmse_m"), Num(reg, "rmse_px"), reliable, warning);
+        return new ReportScene(scene, gsd, Num(reg, "rmse_m"), Num(reg, "rmse_px"), reliable, warning ?? (reliable == false ? "not applied: unreliable" : null));
     }
 
     private static IReadOnlyList<ReportChart> Charts(ActivityTimeline timeline, IReadOnlyList<ActivityDate> activity, ReportFonts fonts)
