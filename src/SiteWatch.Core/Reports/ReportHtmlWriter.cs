@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 
 namespace SiteWatch.Core.Reports;
@@ -101,7 +100,9 @@ public static class ReportHtmlWriter
 
     public static string DataUri(ReportImage image) => "data:image/png;base64," + Convert.ToBase64String(image.Png);
 
-    private static string E(string text) => WebUtility.HtmlEncode(text);
+    /// <summary>Escapes the five markup characters only; the file is UTF-8, so "m²" stays readable (and searchable) as written.</summary>
+    private static string E(string text) => text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)
+        .Replace(">", "&gt;", StringComparison.Ordinal).Replace("\"", "&quot;", StringComparison.Ordinal).Replace("'", "&#39;", StringComparison.Ordinal);
 
     private static string Class(TextStyle style) => style switch
     {

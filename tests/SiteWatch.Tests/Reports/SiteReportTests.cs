@@ -49,7 +49,7 @@ public partial class SiteReportTests
 
         var result = SiteReportWorkflow.Write(workspace, "plant", new ReportOptions(), outDir, Now);
 
-        Assert.Equal([Path.GetFileName(result.HtmlPath), Path.GetFileName(result.PdfPath)], Directory.GetFileSystemEntries(outDir).Select(Path.GetFileName).Order().ToArray());
+        Assert.Equal(new[] { result.HtmlPath, result.PdfPath }, Directory.GetFileSystemEntries(outDir).Order().ToArray());
         var run = Assert.Single(workspace.Catalog.ListChangeRuns(site.Id));
         using var summary = JsonDocument.Parse(run.Summary);
         // The catalog's largest structural change object (the new roof).
@@ -145,6 +145,11 @@ public partial class SiteReportTests
             new ReportOptions { From = new DateOnly(2024, 10, 1), To = new DateOnly(2024, 3, 1) }, outDir, Now));
         Assert.Contains("is after --to", reversed.Message);
         Assert.False(Directory.Exists(outDir));
+
+        // A folder that cannot be made (a file is in the way): a clear error.
+        File.WriteAllText(dir.File("file"), "");
+        var blocked = Assert.Throws<SiteWatchException>(() => SiteReportWorkflow.Write(workspace, "plant", new ReportOptions(), Path.Combine(dir.File("file"), "sub"), Now));
+        Assert.Contains("cannot create the report folder", blocked.Message);
 
         // A folder the user cannot write: a clear error, nothing left behind.
         Directory.CreateDirectory(outDir);
