@@ -12,7 +12,7 @@ namespace SiteWatch.Core.Reports;
 public sealed record ReportImage(byte[] Png, int Width, int Height, string AltText);
 
 /// <summary>An outline drawn over imagery (map coordinates of the site's CRS), with an optional label beside it.</summary>
-public sealed record MapOverlay(Geometry Map, SKColor Colour, string? Label = null, bool Dashed = false, float Width = 2.5f);
+public sealed record MapOverlay(Geometry Map, SKColor Colour, string? Label = null, bool Dashed = false, float Width = 2.5f, float LabelSize = 13);
 
 /// <summary>One panel: a stored raster cut to a map window, its caption, the imagery's attribution and what to draw over it.</summary>
 public sealed record MapPanel(string RasterPath, Scene Scene, string Caption, IReadOnlyList<MapOverlay> Overlays);
@@ -157,13 +157,14 @@ public static class ReportImages
         {
             var env = overlay.Map.EnvelopeInternal;
             var corner = toPixel(env.MinX, env.MaxY);
-            var width = fonts.Measure(label, fonts.Bold, 13);
+            var size = overlay.LabelSize;
+            var width = fonts.Measure(label, fonts.Bold, size);
             var x = corner.X;
             var y = corner.Y - 4;
             using var box = new SKPaint { Color = new SKColor(0, 0, 0, 190) };
-            canvas.DrawRect(new SKRect(x - 2, y - 13, x + width + 3, y + 3), box);
+            canvas.DrawRect(new SKRect(x - 2, y - size, x + width + 3, y + 3), box);
             using var text = new SKPaint { Color = overlay.Colour, IsAntialias = true };
-            fonts.Draw(canvas, label, x, y, fonts.Bold, 13, text);
+            fonts.Draw(canvas, label, x, y, fonts.Bold, size, text);
         }
     }
 

@@ -152,7 +152,7 @@ public static class SiteReportBuilder
         var window = new Envelope(aoiMap.EnvelopeInternal);
         window.ExpandBy(Math.Max(10 * gsd, 0.05 * Math.Max(window.Width, window.Height)));
         var overlays = new List<MapOverlay> { new(aoiMap, ReportImages.Aoi, Dashed: true, Width: 2) };
-        overlays.AddRange(placesMap.Select(p => new MapOverlay(p.Map, ReportImages.Subject, $"{p.Number}", Width: 2)));
+        overlays.AddRange(Enumerable.Reverse(placesMap).Select(p => new MapOverlay(p.Map, ReportImages.Subject, $"{p.Number}", Width: 2, LabelSize: 20)));
         var overview = ReportImages.Panels(
             [new MapPanel(workspace.Resolve(latest.File), latest, $"{site.Name}: {MeasuredStatements.Day(Day(latest))}, AOI dashed, findings numbered", overlays)],
             window, site.CrsEpsg, OverviewSize, fonts)[0];
