@@ -138,7 +138,7 @@ public static class SiteReportBuilder
         entries.AddRange(scenes.Select(s => (new TimelineEntry(Day(s), "imagery",
             $"{s.Sensor} scene {s.Id} acquired {s.AcquiredUtc:yyyy-MM-dd HH:mm} UTC" + (s.CloudCoverPercent is { } cc ? string.Create(Inv, $", {cc:0.#} % cloud") : ""),
             $"scene {s.Id}", null), 0)));
-        entries.AddRange(findings.Select(x => (new TimelineEntry(x.After, "change", $"#{x.Number}: {x.Statement}", x.Evidence, null), 1)));
+        entries.AddRange(findings.Select(x => (new TimelineEntry(x.After, "change", $"#{x.Number}: {x.Statement}", x.Evidence.Split(';')[0], null), 1)));
         entries.AddRange(alerts.Select(a => (new TimelineEntry(DateOnly.FromDateTime(a.Alert.ObservedUtc), "alert",
             $"[{a.Alert.Severity}] {a.Alert.RuleName}: {a.Alert.Message}", $"alert {a.Alert.Id}", null), 2)));
         entries.AddRange(notes.Select(n => (new TimelineEntry(n.Date, "note", n.Text, n.Source, n.Url), 3)));

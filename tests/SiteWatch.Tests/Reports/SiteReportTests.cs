@@ -32,7 +32,7 @@ public partial class SiteReportTests
         AlertWorkflow.StoreRules(workspace, "plant", dir.File("rules.json"));
         AlertWorkflow.Check(workspace, "plant", Now);
         workspace.Catalog.AddNote(site.Id, new DateOnly(2024, 6, 1), "Daily <b>Press</b> & Co", "https://example.org/plant?a=1&b=2",
-            "Hall extension announced <script>alert(1)</script>", null);
+            "Hall extension announced <script>alert(1)</script> \U0001D11E", null);
         // 40 m x 25 m in the grid's UTM zone, west of the new roof.
         var hallUtm = new GeometryFactory().ToGeometry(new Envelope(371_020, 371_060, 4_420_965, 4_420_990));
         var hall = workspace.Catalog.AddNote(site.Id, new DateOnly(2024, 3, 14), "analyst", null, "existing hall", GeometryProjection.Transform(hallUtm, 32652, 4326));
@@ -83,6 +83,10 @@ public partial class SiteReportTests
             }
             Assert.Contains(Squash("Daily <b>Press</b> & Co"), text);
             Assert.Contains(Squash("Hall extension announced"), text);
+            // A character DejaVu lacks is named on the last page, never dropped silently.
+            Assert.Contains(result.Substitutions, x => x.StartsWith("U+1D11E", StringComparison.Ordinal));
+            Assert.Contains(Squash("Glyph substitutions"), pages[^1]);
+            Assert.Contains("U+1D11E", pages[^1]);
             Assert.Contains(Squash("[critical] new structure"), text);
             Assert.Contains(Squash("vehicle count"), text);
             Assert.Contains("tile-centre", text);
