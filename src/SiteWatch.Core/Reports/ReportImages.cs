@@ -27,9 +27,7 @@ public static class ReportImages
     private const int Header = 26, Footer = 20;
 
     public static readonly SKColor Subject = new(255, 56, 40);
-    public static readonly SKColor Reference = new(40, 220, 255);
     public static readonly SKColor Aoi = new(255, 214, 10);
-    public static readonly SKColor Earlier = new(255, 170, 40);
 
     /// <summary>The map window around a place: the place plus half its size on each side (at least <paramref name="minPadMetres"/>).</summary>
     public static Envelope WindowAround(Envelope place, double minPadMetres)
