@@ -169,6 +169,18 @@ public static class SiteWatchApp
                 user.AddCommand<UserDeleteCommand>("delete").WithDescription("Remove a user and their API keys; their sessions end at once.")
                     .WithExample("user", "delete", "bob");
             });
+            config.AddBranch("note", note =>
+            {
+                note.SetDescription("The analyst's dated notes on a site, with their sources; the site report's timeline cites them.");
+                note.AddCommand<NoteAddCommand>("add").WithDescription("Add a dated note with its source (and link, and an outline to measure against).")
+                    .WithExample("note", "add", "--site", "hamhung", "--date", "2024-07-02", "--source", "Press report", "--url", "https://example.org/a", "Hall extension announced");
+                note.AddCommand<NoteListCommand>("list").WithDescription("List a site's notes in date order.");
+                note.AddCommand<NoteDeleteCommand>("delete").WithDescription("Delete one of a site's notes by id.");
+            });
+            config.AddCommand<ReportCommand>("report")
+                .WithDescription("Write a site's report as self-contained HTML and PDF: overview map, scenes, before/after evidence of each significant change, activity charts, alerts, timeline with notes, methods and provenance.")
+                .WithExample("report", "--site", "hamhung", "--out", "reports")
+                .WithExample("report", "--site", "hamhung", "--from", "2024-03-01", "--to", "2024-10-31", "--paper", "letter");
             config.AddCommand<DemoCommand>("demo")
                 .WithDescription("Generate the built-in demo site (a synthetic plant near Hamhung) and ingest it into a workspace; then simulate a drone border flight and watch it for zone alerts.")
                 .WithExample("demo", "--out", "./demo-output");
