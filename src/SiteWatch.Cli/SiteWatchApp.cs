@@ -177,6 +177,10 @@ public static class SiteWatchApp
                 note.AddCommand<NoteListCommand>("list").WithDescription("List a site's notes in date order.");
                 note.AddCommand<NoteDeleteCommand>("delete").WithDescription("Delete one of a site's notes by id.");
             });
+            config.AddCommand<TimelapseCommand>("timelapse")
+                .WithDescription("Write a site's scenes in date order as an MP4 or GIF: date, attribution, scale bar, north arrow, AOI and what changed since the scene before (ffmpeg encodes).")
+                .WithExample("timelapse", "--site", "hamhung", "--out", "hamhung.mp4")
+                .WithExample("timelapse", "--site", "hamhung", "--out", "hamhung.gif", "--fps", "2", "--size", "640");
             config.AddCommand<ReportCommand>("report")
                 .WithDescription("Write a site's report as self-contained HTML and PDF: overview map, scenes, before/after evidence of each significant change, activity charts, alerts, timeline with notes, methods and provenance.")
                 .WithExample("report", "--site", "hamhung", "--out", "reports")

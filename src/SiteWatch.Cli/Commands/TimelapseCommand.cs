@@ -1,0 +1,97 @@
+using System.ComponentModel;
+using System.Globalization;
+using SiteWatch.Core.Reports;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace SiteWatch.Cli.Commands;
+
+public sealed class TimelapseCommand : Command<TimelapseCommand.Settings>
+{
+    public sealed class Settings : WorkspaceSettings
+    {
+        [CommandOption("-s|--site <NAME>")]
+        [Description("The site.")]
+        public string Site { get; init; } = "";
+
+        [CommandOption("-o|--out <FILE>")]
+        [Description("Output file: .mp4 (H.264) or .gif.")]
+        public string? Out { get; init; }
+
+        [CommandOption("--from <DATE>")]
+        [Description("First day, YYYY-MM-DD (default: the site's first scene).")]
+        public string? From { get; init; }
+
+        [CommandOption("--to <DATE>")]
+        [Description("Last day, YYYY-MM-DD (default: the site's last scene).")]
+        public string? To { get; init; }
+
+        [CommandOption("--fps <N>")]
+        [Description("Scenes per second (default 1).")]
+        [DefaultValue(1.0)]
+        public double Fps { get; init; } = 1;
+
+        [CommandOption("--size <PX>")]
+        [Description("Longest side of the imagery in each frame, pixels (default 1024).")]
+        [DefaultValue(1024)]
+        public int Size { get; init; } = 1024;
+
+        [CommandOption("--no-outlines")]
+        [Description("Do not draw what changed since the scene before (appeared red, removed blue, altered orange; objects of 25 m² or more inside the AOI).")]
+        public bool NoOutlines { get; init; }
+
+        public override ValidationResult Validate()
+        {
+            if (string.IsNullOrWhiteSpace(Site))
+            {
+                return ValidationResult.Error("--site NAME is required");
+            }
+            if (string.IsNullOrWhiteSpace(Out))
+            {
+                return ValidationResult.Error("--out FILE.mp4 or FILE.gif is required");
+            }
+            foreach (var (option, value) in new[] { ("--from", From), ("--to", To) })
+            {
+                if (value is not null && !DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+                {
+                    return ValidationResult.Error($"{option} '{value}' is not a date (YYYY-MM-DD)");
+                }
+            }
+            return Fps is <= 0 or > 60 || !double.IsFinite(Fps) ? ValidationResult.Error("--fps must be more than 0 and at most 60")
+                : Size is < 64 or > 4096 ? ValidationResult.Error("--size must be 64 to 4096 pixels")
+                : ValidationResult.Success();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        using var workspace = settings.OpenWorkspace();
+        var options = new TimelapseOptions
+        {
+            From = settings.From is null ? null : DateOnly.ParseExact(settings.From, "yyyy-MM-dd", CultureInfo.InvariantCulture),
+            To = settings.To is null ? null : DateOnly.ParseExact(settings.To, "yyyy-MM-dd", CultureInfo.InvariantCulture),
+            FramesPerSecond = settings.Fps,
+            Size = settings.Size,
+            ChangeOutlines = !settings.NoOutlines,
+        };
+        var result = Output.WithProgress(settings.Json, "Rendering the timelapse",
+            progress => TimelapseWorkflow.Write(workspace, settings.Site, settings.Out!, options, progress, cancellationToken));
+        if (settings.Json)
+        {
+            Output.WriteJson(new
+            {
+                path = result.Path,
+                frames = result.Frames,
+                width = result.Width,
+                height = result.Height,
+                first = MeasuredStatements.Day(result.First),
+                last = MeasuredStatements.Day(result.Last),
+                outlined_changes = result.OutlinedChanges,
+            });
+            return 0;
+        }
+        AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"[green]Timelapse[/] {result.Path}: {result.Frames} scenes {MeasuredStatements.Day(result.First)} to {MeasuredStatements.Day(result.Last)}, {result.Width} x {result.Height} px, {result.OutlinedChanges} change outlines");
+        return 0;
+    }
+}
