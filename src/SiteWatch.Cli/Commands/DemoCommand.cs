@@ -115,6 +115,8 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
                     classes = c.Classes.Select(a => new { @class = a.ClassName, truth = a.TruthCount, detected = a.PredictedCount, matched = a.TruePositives }),
                 }),
                 alert_rules = result.Activity.RulesPath,
+                report = new { html = result.Products.Report.HtmlPath, pdf = result.Products.Report.PdfPath, pages = result.Products.Report.Pages, findings = result.Products.Report.Report.Findings.Count },
+                timelapse = new { path = result.Products.Timelapse.Path, frames = result.Products.Timelapse.Frames },
                 alerts = result.Activity.Alerts.Raised.OrderBy(a => a.ObservedUtc).Select(a => AlertsListCommand.AlertView(a, [])).ToArray(),
                 truth = new
                 {
@@ -189,6 +191,8 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         AnsiConsole.MarkupLineInterpolated($"  AOI                  {result.AoiPath}");
         AnsiConsole.MarkupLineInterpolated($"  change runs          {Path.Combine(result.WorkspaceDirectory, "changes")}  (quicklook.png, changes.geojson, change_mask.tif per pair)");
         AnsiConsole.MarkupLineInterpolated($"  activity plot        {result.Activity.PlotPath}");
+        AnsiConsole.MarkupLineInterpolated($"  site report          {result.Products.Report.PdfPath}  ({result.Products.Report.Pages} pages; same content in {Path.GetFileName(result.Products.Report.HtmlPath)})");
+        AnsiConsole.MarkupLineInterpolated($"  timelapse            {result.Products.Timelapse.Path}  ({result.Products.Timelapse.Frames} scenes, changes outlined)");
         AnsiConsole.MarkupLineInterpolated($"  alert rules          {result.Activity.RulesPath}  (try: sitewatch alerts --site {result.Site.Name} -w {result.WorkspaceDirectory})");
         AnsiConsole.MarkupLineInterpolated($"  workspace            {result.WorkspaceDirectory}  (try: sitewatch scene list --site {result.Site.Name} -w {result.WorkspaceDirectory})");
         if (drone is not null)

@@ -15,7 +15,7 @@ public sealed record DemoOptions(string OutputDirectory, int Seed = 42);
 
 /// <summary>What the demo produced, for the CLI to print.</summary>
 public sealed record DemoResult(string OutputDirectory, string WorkspaceDirectory, string ScenesDirectory, string AoiPath, string GroundTruthPath,
-    DemoPlan Plan, Site Site, IReadOnlyList<Scene> Scenes, DemoChangeReport Change, DemoActivityReport Activity)
+    DemoPlan Plan, Site Site, IReadOnlyList<Scene> Scenes, DemoChangeReport Change, DemoActivityReport Activity, DemoProducts Products)
 {
     /// <summary>A static STAC catalog of the delivered scenes (stac/catalog.json), for `sitewatch monitor`.</summary>
     public string StacCatalogPath => Path.Combine(OutputDirectory, "stac", "catalog.json");
@@ -25,6 +25,9 @@ public sealed record DemoResult(string OutputDirectory, string WorkspaceDirector
 /// <param name="DetectionNote">Why detection was skipped, or null when it ran.</param>
 public sealed record DemoActivityReport(SiteDetectionResult? Detection, string? DetectionNote, ActivityTimeline Timeline, string PlotPath, string RulesPath,
     AlertCheckResult Alerts, IReadOnlyList<DemoDetectionCheck> DetectionChecks);
+
+/// <summary>What the analyst hands on: the site report (HTML and PDF) and the timelapse.</summary>
+public sealed record DemoProducts(Reports.SiteReportResult Report, Reports.TimelapseResult Timelapse);
 
 /// <summary>One scene's detections scored against the ground truth objects present that day (IoU 0.3, bounding boxes).</summary>
 public sealed record DemoDetectionCheck(DateOnly Date, bool Cloudy, IReadOnlyList<ClassAccuracy> Classes);
@@ -93,10 +96,30 @@ public static class DemoWorkflow
         var change = DemoChangeAnalysis.Run(workspace, site, plan, truthDir, new SiteChangeOptions(),
             new SyncProgress<double>(p => progress?.Report(("Detecting change", p))), cancel);
         var activity = RunActivity(workspace, site, plan, output, truthPath, progress, cancel);
-        return new DemoResult(output, workspaceDir, scenesDir, aoiPath, truthPath, plan, site, workspace.Catalog.ListScenes(site.Id), change, activity);
+        var products = WriteProducts(workspace, site, plan, output, toWgs84, progress, cancel);
+        return new DemoResult(output, workspaceDir, scenesDir, aoiPath, truthPath, plan, site, workspace.Catalog.ListScenes(site.Id), change, activity, products);
     }
 
     /// <summary>Counts objects with the shipped detector (when this build has one), plots the activity and checks the demo's alert rules.</summary>
+    /// <summary>
+    /// The analyst's products: a note outlining the existing hall (the reference the new building is measured
+    /// against, as an analyst would draw it), the site report and the timelapse.
+    /// </summary>
+    private static DemoProducts WriteProducts(Workspace workspace, Site site, DemoPlan plan, string output, CoordinateTransform toWgs84,
+        IProgress<(string Stage, double Fraction)>? progress, CancellationToken cancel)
+    {
+        var hall = plan.Objects.Single(o => o.Class == TruthClasses.AssemblyHall);
+        // The report names the reference by the note's text: keep it the hall's name.
+        workspace.Catalog.AddNote(site.Id, DateOnly.FromDateTime(plan.Acquisitions[0].AcquiredUtc), "analyst: outline drawn on the first scene", null,
+            "existing assembly hall", GeometryProjection.Transform(hall.FootprintUtm, toWgs84, 4326));
+        progress?.Report(("Writing the report", 0));
+        var report = Reports.SiteReportWorkflow.Write(workspace, site.Name, new Reports.ReportOptions(), Path.Combine(output, "report"), DateTime.UtcNow);
+        progress?.Report(("Writing the timelapse", 0));
+        var timelapse = Reports.TimelapseWorkflow.Write(workspace, site.Name, Path.Combine(output, "timelapse.mp4"), new Reports.TimelapseOptions(),
+            new SyncProgress<double>(p => progress?.Report(("Writing the timelapse", p))), cancel);
+        return new DemoProducts(report, timelapse);
+    }
+
     private static DemoActivityReport RunActivity(Workspace workspace, Site site, DemoPlan plan, string output, string truthPath,
         IProgress<(string Stage, double Fraction)>? progress, CancellationToken cancel)
     {

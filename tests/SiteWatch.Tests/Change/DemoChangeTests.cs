@@ -36,6 +36,25 @@ public class DemoChangeTests
         var cloudyPairs = change.Series.Where(r => r.Run.After.Id == clouded.Id || r.Run.Before.Id == clouded.Id).ToList();
         Assert.Equal(2, cloudyPairs.Count);
         Assert.All(cloudyPairs, r => Assert.True(r.Run.Summary.GetProperty("excluded_cloud_pixels").GetInt64() > 10_000));
+        // Scenes delivered without a mask were searched for clouds and none was found on the clear ones.
+        Assert.All(result.Scenes.Where(s => s.Id != clouded.Id), s => Assert.Null(s.CloudMaskFile));
+
+        // The analyst's products: the report states the new building against the outlined hall, with its evidence,
+        // and the crane removal; the timelapse holds every scene.
+        var report = result.Products.Report;
+        Assert.True(report.Pages > 5);
+        var largest = report.Report.Findings[0];
+        Assert.Contains("% of existing assembly hall", largest.Statement);
+        Assert.InRange(largest.AreaSquareMetres / change.HallAreaSquareMetres, change.TruthRatio - RatioTolerance, change.TruthRatio + RatioTolerance);
+        using (var pdf = UglyToad.PdfPig.PdfDocument.Open(report.PdfPath))
+        {
+            var text = string.Join("\n", pdf.GetPages().Select(p => p.Text));
+            Assert.Contains("crane removed between 2024-06-14 and 2024-07-16", text);
+            Assert.Contains("freight_car count rose", text);
+        }
+        Assert.Equal(result.Scenes.Count, result.Products.Timelapse.Frames);
+        Assert.True(new FileInfo(result.Products.Timelapse.Path).Length > 10_000);
+
         var intoCloud = cloudyPairs.Single(r => r.Run.After.Id == clouded.Id);
         Assert.True(intoCloud.Accuracy.Precision > 0.4, $"pair into the clouded scene: {intoCloud.Accuracy}");
 
