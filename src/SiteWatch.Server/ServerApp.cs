@@ -78,7 +78,8 @@ public static class ServerApp
         Gdal.GdalEnvironment.SetConfigOption("GDAL_VRT_ENABLE_RAWRASTERBAND", "NO");
         var host = new WorkspaceHost(options.WorkspaceDirectory);
         builder.Services.AddSingleton(host);
-        builder.Services.AddSingleton(new JobQueue(settings.JobQueueCapacity, TimeSpan.FromMinutes(settings.JobRetentionMinutes), settings.MaxFinishedJobs));
+        var jobs = new JobQueue(settings.JobQueueCapacity, TimeSpan.FromMinutes(settings.JobRetentionMinutes), settings.MaxFinishedJobs);
+        builder.Services.AddSingleton(jobs);
         builder.Services.AddHostedService<JobWorker>();
         builder.Services.AddSignalR();
         builder.Services.AddSingleton<Live.JobEvents>();
@@ -146,6 +147,7 @@ public static class ServerApp
 
         var app = builder.Build();
         app.Lifetime.ApplicationStopped.Register(host.Dispose);
+        app.Lifetime.ApplicationStopped.Register(jobs.DeleteAllFiles);
         if (settings.TrustedProxies.Length > 0)
         {
             // Only the named proxies' X-Forwarded-For/-Proto count (client address for login limits, https for
@@ -197,6 +199,7 @@ public static class ServerApp
         SceneEndpoints.Map(app);
         RunEndpoints.Map(app);
         JobEndpoints.Map(app);
+        ProductEndpoints.Map(app);
         app.MapHub<Live.EventsHub>(Live.EventsHub.Path);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapScalarApiReference("/docs", o => o.WithTitle("SiteWatch API"));

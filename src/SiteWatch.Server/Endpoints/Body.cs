@@ -26,6 +26,15 @@ internal static class Body
         }
     }
 
+    /// <summary>
+    /// The request's JSON object, or an empty one when the request has no body. A body may come without a length
+    /// (chunked, as .NET's JsonContent sends it): its content type says it is there.
+    /// </summary>
+    public static async Task<JsonElement> ReadOptionalObjectAsync(HttpRequest request, CancellationToken cancel) =>
+        request.ContentLength == 0 || (request.ContentLength is null && string.IsNullOrEmpty(request.ContentType))
+            ? JsonDocument.Parse("{}").RootElement
+            : await ReadObjectAsync(request, cancel);
+
     public static string? String(JsonElement body, string field, bool required = false, int maxLength = 1000)
     {
         if (!body.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)

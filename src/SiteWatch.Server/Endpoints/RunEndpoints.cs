@@ -66,8 +66,8 @@ internal static class RunEndpoints
 
         app.MapPost("/api/sites/{id:long}/detect", async (long id, HttpRequest request, WorkspaceHost host, JobQueue jobs, ClaimsPrincipal user, CancellationToken cancel) =>
         {
-            var body = request.ContentLength is null or 0 ? default : await Body.ReadObjectAsync(request, cancel);
-            var score = body.ValueKind == System.Text.Json.JsonValueKind.Object ? Body.Number(body, "score") : null;
+            var body = await Body.ReadOptionalObjectAsync(request, cancel);
+            var score = Body.Number(body, "score");
             if (score is { } s && s is <= 0 or >= 1)
             {
                 throw HttpProblem.BadRequest("field 'score': must be between 0 and 1");

@@ -15,13 +15,23 @@ public static class JobStates
     public const string Cancelled = "cancelled";
 }
 
+/// <summary>The folder a job writes its downloads in, and their addresses.</summary>
+public sealed record JobFiles(string Folder, string JobId)
+{
+    public static string Url(string jobId, string name) => $"/api/jobs/{jobId}/files/{Uri.EscapeDataString(name)}";
+
+    public string Url(string name) => Url(JobId, name);
+}
+
 /// <summary>One background job: its state and progress are read by GET /api/jobs/{id} while it runs.</summary>
 public sealed class Job
 {
     private double _progress;
 
-    internal Job(string kind, long siteId, string user, Func<Workspace, IProgress<double>, CancellationToken, object?> work, Action? cleanup)
+    internal Job(string kind, long siteId, string user, Func<Workspace, IProgress<double>, CancellationToken, object?> work, Action? cleanup, string? filesDirectory = null, string? id = null)
     {
+        Id = id ?? Guid.NewGuid().ToString("N");
+        FilesDirectory = filesDirectory;
         Kind = kind;
         SiteId = siteId;
         User = user;
@@ -29,7 +39,7 @@ public sealed class Job
         Cleanup = cleanup;
     }
 
-    public string Id { get; } = Guid.NewGuid().ToString("N");
+    public string Id { get; }
     public string Kind { get; }
     public long SiteId { get; }
     public string User { get; }
@@ -43,6 +53,19 @@ public sealed class Job
     internal Func<Workspace, IProgress<double>, CancellationToken, object?> Work { get; }
     /// <summary>Runs after the job whatever its outcome (e.g. deletes an uploaded file from staging).</summary>
     internal Action? Cleanup { get; }
+    /// <summary>
+    /// A folder of its own for the files the job makes for download (a report, an export, a timelapse), served at
+    /// /api/jobs/{id}/files/{name} after it succeeds and deleted when the job is forgotten.
+    /// </summary>
+    internal string? FilesDirectory { get; }
+
+    internal void DeleteFiles()
+    {
+        if (FilesDirectory is not null && Directory.Exists(FilesDirectory))
+        {
+            Directory.Delete(FilesDirectory, recursive: true);
+        }
+    }
 
     internal void Report(double fraction) => Volatile.Write(ref _progress, Math.Clamp(fraction, 0, 1));
 
@@ -94,22 +117,52 @@ public sealed class JobQueue
         var finished = _jobs.Values.Where(j => j.FinishedUtc is not null).OrderByDescending(j => j.FinishedUtc).ToList();
         for (var i = 0; i < finished.Count; i++)
         {
-            if (i >= _maxFinished || now - finished[i].FinishedUtc!.Value > _retention)
+            if ((i >= _maxFinished || now - finished[i].FinishedUtc!.Value > _retention) && _jobs.TryRemove(finished[i].Id, out var gone))
             {
-                _jobs.TryRemove(finished[i].Id, out _);
+                try
+                {
+                    gone.DeleteFiles();
+                }
+                catch (IOException)
+                {
+                    // Still being downloaded: the folder goes with the server's files folder at shutdown.
+                }
             }
         }
     }
 
-    public Job Enqueue(string kind, long siteId, string user, Func<Workspace, IProgress<double>, CancellationToken, object?> work, Action? cleanup = null)
+    /// <summary>Where jobs' download folders live: a folder of this server process under the system's temporary folder.</summary>
+    public string FilesRoot { get; } = Path.Combine(Path.GetTempPath(), "sitewatch-server", $"{Environment.ProcessId}-{Guid.NewGuid():N}");
+
+    /// <summary>A job that makes files for download: <paramref name="work"/> gets the folder to write them in and their addresses.</summary>
+    public Job EnqueueWithFiles(string kind, long siteId, string user, Func<Workspace, JobFiles, IProgress<double>, CancellationToken, object?> work)
+    {
+        var id = Guid.NewGuid().ToString("N");
+        var files = new JobFiles(Path.Combine(FilesRoot, id), id);
+        Directory.CreateDirectory(files.Folder);
+        return Enqueue(kind, siteId, user, (w, p, c) => work(w, files, p, c), cleanup: null, filesDirectory: files.Folder, id: id);
+    }
+
+    /// <summary>Removes every job's files (server shutdown).</summary>
+    internal void DeleteAllFiles()
+    {
+        if (Directory.Exists(FilesRoot))
+        {
+            Directory.Delete(FilesRoot, recursive: true);
+        }
+    }
+
+    public Job Enqueue(string kind, long siteId, string user, Func<Workspace, IProgress<double>, CancellationToken, object?> work, Action? cleanup = null,
+        string? filesDirectory = null, string? id = null)
     {
         Evict();
-        var job = new Job(kind, siteId, user, work, cleanup);
+        var job = new Job(kind, siteId, user, work, cleanup, filesDirectory, id);
         _jobs[job.Id] = job;
         if (!_channel.Writer.TryWrite(job))
         {
             _jobs.TryRemove(job.Id, out _);
             cleanup?.Invoke();
+            job.DeleteFiles();
             throw new HttpProblem(StatusCodes.Status503ServiceUnavailable, "the job queue is full; try again later");
         }
         return job;
@@ -186,6 +239,11 @@ internal sealed class JobWorker(JobQueue queue, WorkspaceHost host, Live.JobEven
             try
             {
                 job.Cleanup?.Invoke();
+                if (job.State != JobStates.Succeeded)
+                {
+                    // A half-made report or export is never offered for download.
+                    job.DeleteFiles();
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
