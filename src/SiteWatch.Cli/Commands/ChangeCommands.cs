@@ -192,6 +192,10 @@ internal static class ChangeOutputs
         var d = outcome.Detection;
         AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"[bold]{d.Method}[/] with {d.ThresholdMethod} threshold {d.Threshold:0.###}: {d.ChangedPixels:N0} of {d.ValidPixels:N0} valid pixels changed ({d.ChangedFraction:P2}); {outcome.Objects.Count} change objects");
+        if (d.ThresholdReason is { } why)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[grey]Threshold: {why}.[/]");
+        }
         if (outcome.Objects.Count > 0)
         {
             var table = new Table().AddColumns("Id", "Kind", "Area (m²)", "Lat", "Lon", "Confidence");

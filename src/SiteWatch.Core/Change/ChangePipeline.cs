@@ -51,6 +51,7 @@ public static class ChangePipeline
             ["after"] = options.AfterLabel,
             ["method"] = detection.Method,
             ["threshold_method"] = detection.ThresholdMethod,
+            ["threshold_reason"] = detection.ThresholdReason,
             ["threshold"] = detection.Threshold,
             ["valid_pixels"] = detection.ValidPixels,
             ["changed_pixels"] = detection.ChangedPixels,

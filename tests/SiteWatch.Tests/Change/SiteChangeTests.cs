@@ -41,6 +41,10 @@ public class SiteChangeTests
 
         var first = SiteChangeWorkflow.Run(workspace, "plant", "2024-03-14", "2024-10-15", new SiteChangeOptions());
         Assert.False(first.Reused);
+        // The run says which threshold it used and why, with the numbers it weighed.
+        var reason = first.Summary.GetProperty("threshold_reason").GetString()!;
+        Assert.StartsWith("otsu-chi2 is irmad's default; Otsu's cut of the chi-square", reason);
+        Assert.Contains("critical value", reason);
         Assert.True(File.Exists(Path.Combine(first.Directory, "change_mask.tif")));
         Assert.True(File.Exists(Path.Combine(first.Directory, "quicklook.png")));
         Assert.Contains(first.Objects!, o => o.Kind == ChangeKind.Appeared);

@@ -75,6 +75,8 @@ public sealed record ChangeDetectionResult
     public required string ThresholdMethod { get; init; }
     /// <summary>Pixels whose band-1 value is above this are changed (before morphology).</summary>
     public required double Threshold { get; init; }
+    /// <summary>Why this threshold: the rule and the numbers it weighed, in a sentence for the run's report.</summary>
+    public string? ThresholdReason { get; init; }
     public required long ChangedPixels { get; init; }
     /// <summary>Changed pixels before morphological clean-up.</summary>
     public required long ChangedPixelsBeforeMorphology { get; init; }

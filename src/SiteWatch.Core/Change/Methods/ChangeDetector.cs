@@ -58,9 +58,36 @@ public static class ChangeDetector
             var stats = WriteMagnitude(pair, method, magnitude, bandCount, options, new ProgressSlice(progress, 0.6, 0.2), cancel);
             RequireValidPixels(stats.Count, 1, pair);
 
-            var threshold = resolved == "otsu-chi2"
-                ? Math.Max(method.NativeThreshold("chi2", options)!.Value, HistogramThreshold("otsu", method, magnitude, pair, stats, options, new ProgressSlice(progress, 0.8, 0.1), cancel))
-                : method.NativeThreshold(resolved, options) ?? HistogramThreshold(resolved, method, magnitude, pair, stats, options, new ProgressSlice(progress, 0.8, 0.1), cancel);
+            double threshold;
+            string reason;
+            var inv = CultureInfo.InvariantCulture;
+            if (resolved == "otsu-chi2")
+            {
+                var critical = method.NativeThreshold("chi2", options)!.Value;
+                var otsu = HistogramThreshold("otsu", method, magnitude, pair, stats, options, new ProgressSlice(progress, 0.8, 0.1), cancel);
+                threshold = Math.Max(critical, otsu);
+                reason = otsu >= critical
+                    ? string.Create(inv, $"Otsu's cut of the chi-square, {otsu:G5}, is above its critical value {critical:G5} at significance {options.Significance:G3}: pixels in the high class are also significant change")
+                    : string.Create(inv, $"Otsu's cut of the chi-square, {otsu:G5}, is below its critical value {critical:G5} at significance {options.Significance:G3}: the critical value is used, so nothing that could be noise is called change");
+            }
+            else if (method.NativeThreshold(resolved, options) is { } native)
+            {
+                threshold = native;
+                reason = resolved == "chi2"
+                    ? string.Create(inv, $"the chi-square critical value {native:G5} at significance {options.Significance:G3}")
+                    : string.Create(inv, $"the model's own threshold {native:G5} on its change probability");
+            }
+            else
+            {
+                threshold = HistogramThreshold(resolved, method, magnitude, pair, stats, options, new ProgressSlice(progress, 0.8, 0.1), cancel);
+                reason = resolved == "kmeans"
+                    ? string.Create(inv, $"the midpoint {threshold:G5} of the two k-means centres of the {method.OutputBands[0]} histogram")
+                    : string.Create(inv, $"Otsu's cut {threshold:G5} of the {method.OutputBands[0]} histogram (the split with the largest between-class variance)");
+            }
+            if (thresholdName == "auto")
+            {
+                reason = $"{resolved} is {method.Name}'s default; " + reason;
+            }
 
             long changed, changedRaw;
             using (var mask = RasterDataset.Create(maskTemp, pair.Profile(1, RasterDataType.Byte, MaskNoData) with { BandDescriptions = ["change"] }))
@@ -77,6 +104,7 @@ public static class ChangeDetector
                 Method = method.Name,
                 ThresholdMethod = resolved,
                 Threshold = threshold,
+                ThresholdReason = reason,
                 ChangedPixels = changed,
                 ChangedPixelsBeforeMorphology = changedRaw,
                 ValidPixels = stats.Count,
