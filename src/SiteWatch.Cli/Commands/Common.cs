@@ -22,6 +22,45 @@ public class WorkspaceSettings : CommandSettings
     public Workspace OpenWorkspace() => Core.Catalog.Workspace.Open(Core.Catalog.Workspace.ResolveDirectory(Workspace), Output.Notice);
 }
 
+/// <summary>A site and a period of it (`report`, `timelapse`): the dates checked once here, handed on as days.</summary>
+public class SitePeriodSettings : WorkspaceSettings
+{
+    [CommandOption("-s|--site <NAME>")]
+    [Description("The site.")]
+    public string Site { get; init; } = "";
+
+    [CommandOption("--from <DATE>")]
+    [Description("First day of the period, YYYY-MM-DD (default: the site's first scene).")]
+    public string? From { get; init; }
+
+    [CommandOption("--to <DATE>")]
+    [Description("Last day of the period, YYYY-MM-DD (default: the site's last scene).")]
+    public string? To { get; init; }
+
+    public DateOnly? FromDay => Day(From);
+    public DateOnly? ToDay => Day(To);
+
+    private static DateOnly? Day(string? text) =>
+        text is not null && DateOnly.TryParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var day) ? day : null;
+
+    /// <summary>The site is named and the dates are dates.</summary>
+    protected ValidationResult ValidatePeriod()
+    {
+        if (string.IsNullOrWhiteSpace(Site))
+        {
+            return ValidationResult.Error("--site NAME is required");
+        }
+        foreach (var (option, value) in new[] { ("--from", From), ("--to", To) })
+        {
+            if (value is not null && Day(value) is null)
+            {
+                return ValidationResult.Error($"{option} '{value}' is not a date (YYYY-MM-DD)");
+            }
+        }
+        return ValidationResult.Success();
+    }
+}
+
 /// <summary>Console output: tables for people, JSON for machines, progress bars only on a terminal.</summary>
 internal static class Output
 {

@@ -8,20 +8,8 @@ namespace SiteWatch.Cli.Commands;
 
 public sealed class ReportCommand : Command<ReportCommand.Settings>
 {
-    public sealed class Settings : WorkspaceSettings
+    public sealed class Settings : SitePeriodSettings
     {
-        [CommandOption("-s|--site <NAME>")]
-        [Description("The site.")]
-        public string Site { get; init; } = "";
-
-        [CommandOption("--from <DATE>")]
-        [Description("First day of the period, YYYY-MM-DD (default: the site's first scene).")]
-        public string? From { get; init; }
-
-        [CommandOption("--to <DATE>")]
-        [Description("Last day of the period, YYYY-MM-DD (default: the site's last scene).")]
-        public string? To { get; init; }
-
         [CommandOption("-o|--out <DIR>")]
         [Description("Folder for the report's HTML and PDF (created if missing; default: the current directory).")]
         public string Out { get; init; } = ".";
@@ -42,16 +30,9 @@ public sealed class ReportCommand : Command<ReportCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (string.IsNullOrWhiteSpace(Site))
+            if (ValidatePeriod() is { Successful: false } period)
             {
-                return ValidationResult.Error("--site NAME is required");
-            }
-            foreach (var (option, value) in new[] { ("--from", From), ("--to", To) })
-            {
-                if (value is not null && !DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
-                {
-                    return ValidationResult.Error($"{option} '{value}' is not a date (YYYY-MM-DD)");
-                }
+                return period;
             }
             return Paper.ToLowerInvariant() is not ("a4" or "letter") ? ValidationResult.Error($"--paper '{Paper}' is not a4 or letter")
                 : MaxFindings < 0 ? ValidationResult.Error("--max-findings must not be negative")
@@ -65,8 +46,8 @@ public sealed class ReportCommand : Command<ReportCommand.Settings>
         using var workspace = settings.OpenWorkspace();
         var options = new ReportOptions
         {
-            From = settings.From is null ? null : DateOnly.ParseExact(settings.From, "yyyy-MM-dd", CultureInfo.InvariantCulture),
-            To = settings.To is null ? null : DateOnly.ParseExact(settings.To, "yyyy-MM-dd", CultureInfo.InvariantCulture),
+            From = settings.FromDay,
+            To = settings.ToDay,
             Paper = settings.Paper.Equals("letter", StringComparison.OrdinalIgnoreCase) ? PaperSize.Letter : PaperSize.A4,
             MaxFindings = settings.MaxFindings,
             MinFindingSquareMetres = settings.MinArea,

@@ -8,23 +8,11 @@ namespace SiteWatch.Cli.Commands;
 
 public sealed class TimelapseCommand : Command<TimelapseCommand.Settings>
 {
-    public sealed class Settings : WorkspaceSettings
+    public sealed class Settings : SitePeriodSettings
     {
-        [CommandOption("-s|--site <NAME>")]
-        [Description("The site.")]
-        public string Site { get; init; } = "";
-
         [CommandOption("-o|--out <FILE>")]
         [Description("Output file: .mp4 (H.264) or .gif.")]
         public string? Out { get; init; }
-
-        [CommandOption("--from <DATE>")]
-        [Description("First day, YYYY-MM-DD (default: the site's first scene).")]
-        public string? From { get; init; }
-
-        [CommandOption("--to <DATE>")]
-        [Description("Last day, YYYY-MM-DD (default: the site's last scene).")]
-        public string? To { get; init; }
 
         [CommandOption("--fps <N>")]
         [Description("Scenes per second (default 1).")]
@@ -42,20 +30,13 @@ public sealed class TimelapseCommand : Command<TimelapseCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (string.IsNullOrWhiteSpace(Site))
+            if (ValidatePeriod() is { Successful: false } period)
             {
-                return ValidationResult.Error("--site NAME is required");
+                return period;
             }
             if (string.IsNullOrWhiteSpace(Out))
             {
                 return ValidationResult.Error("--out FILE.mp4 or FILE.gif is required");
-            }
-            foreach (var (option, value) in new[] { ("--from", From), ("--to", To) })
-            {
-                if (value is not null && !DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
-                {
-                    return ValidationResult.Error($"{option} '{value}' is not a date (YYYY-MM-DD)");
-                }
             }
             return Fps is <= 0 or > 60 || !double.IsFinite(Fps) ? ValidationResult.Error("--fps must be more than 0 and at most 60")
                 : Size is < 64 or > 4096 ? ValidationResult.Error("--size must be 64 to 4096 pixels")
@@ -68,8 +49,8 @@ public sealed class TimelapseCommand : Command<TimelapseCommand.Settings>
         using var workspace = settings.OpenWorkspace();
         var options = new TimelapseOptions
         {
-            From = settings.From is null ? null : DateOnly.ParseExact(settings.From, "yyyy-MM-dd", CultureInfo.InvariantCulture),
-            To = settings.To is null ? null : DateOnly.ParseExact(settings.To, "yyyy-MM-dd", CultureInfo.InvariantCulture),
+            From = settings.FromDay,
+            To = settings.ToDay,
             FramesPerSecond = settings.Fps,
             Size = settings.Size,
             ChangeOutlines = !settings.NoOutlines,

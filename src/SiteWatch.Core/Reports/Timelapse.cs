@@ -108,7 +108,9 @@ public static class TimelapseWorkflow
             Encode(frames, temporary, extension, options.FramesPerSecond, cancel);
             File.Move(temporary, output, overwrite: true);
             progress?.Report(1);
-            return new TimelapseResult(output, scenes.Count, width + width % 2, height + height % 2,
+            // MP4 frames are padded to an even size.
+            var even = extension == ".mp4" ? 1 : 0;
+            return new TimelapseResult(output, scenes.Count, width + even * (width % 2), height + even * (height % 2),
                 DateOnly.FromDateTime(scenes[0].AcquiredUtc), DateOnly.FromDateTime(scenes[^1].AcquiredUtc), outlined);
         }
         finally
