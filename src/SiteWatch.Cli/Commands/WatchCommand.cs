@@ -64,7 +64,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         public string Out { get; init; } = "watch-output";
 
         [CommandOption("--site <NAME>")]
-        [Description("Also store every alert in this site's catalog (source video, with its snapshot), beside the alerts raised on its scenes, with an outbox row for each webhook of the site's alert rules (signed, sent in the background and by 'sitewatch alerts deliver').")]
+        [Description("Also keep the flight in this site's workspace (recordings/ID: HLS video with fMP4 segments, frames.jsonl with footprints and tracks, a catalog row the server lists and follows live) and store every alert in the site's catalog (source video, with its snapshot), beside the alerts raised on its scenes, with an outbox row for each webhook of the site's alert rules (signed, sent in the background and by 'sitewatch alerts deliver').")]
         public string? Site { get; init; }
 
         [CommandOption("-w|--workspace <DIR>")]
@@ -184,7 +184,10 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         {
             // Alerts are keyed by the recording's content, so watching it again stores and sends nothing twice.
             var recording = live ? null : RecordingIdentity.OfFile(settings.Source);
-            return Run(settings, zones, detector, dem, every, cotOptions, sinks, delivery, recording, stop.Token).GetAwaiter().GetResult();
+            // With --site the flight is also kept in the workspace (HLS video, frames log, catalog row) for the server.
+            var recorder = catalogSink is null ? null
+                : FlightRecorder.Start(workspace!, catalogSink.Site, live ? settings.Source : Path.GetFullPath(settings.Source), live, recording);
+            return RunRecorded(settings, zones, detector, dem, every, cotOptions, sinks, delivery, recording, recorder, stop.Token).GetAwaiter().GetResult();
         }
         finally
         {
@@ -223,10 +226,41 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         return new OnnxFrameDetector(model, options);
     }
 
-    private static async Task<int> Run(Settings settings, IReadOnlyList<WatchZone> zones, IFrameDetector detector, DemTerrain? dem, int every,
-        CotOptions cotOptions, List<IAlertSink> sinks, WatchDelivery? delivery, string? recording, CancellationToken cancellationToken)
+    private static async Task<int> RunRecorded(Settings settings, IReadOnlyList<WatchZone> zones, IFrameDetector detector, DemTerrain? dem, int every,
+        CotOptions cotOptions, List<IAlertSink> sinks, WatchDelivery? delivery, string? recording, FlightRecorder? recorder,
+        CancellationToken cancellationToken)
     {
-        await using var source = VideoSource.Open(settings.Source);
+        await using var recorderScope = recorder;
+        try
+        {
+            var code = await Run(settings, zones, detector, dem, every, cotOptions, sinks, delivery, recording, recorder, cancellationToken);
+            if (recorder is not null)
+            {
+                var problem = await recorder.FinishAsync(cancellationToken.IsCancellationRequested ? "stopped before the end of the video" : null);
+                var message = $"recording {recorder.Recording.Id}: {recorder.Recording.Directory}" + (problem is null ? "" : $" ({problem})");
+                if (settings.Json)
+                {
+                    Console.Error.WriteLine(message);
+                }
+                else
+                {
+                    AnsiConsole.MarkupLine(Markup.Escape(message));
+                }
+            }
+
+            return code;
+        }
+        catch (Exception e) when (recorder is not null)
+        {
+            await recorder.FinishAsync($"failed: {e.Message}");
+            throw;
+        }
+    }
+
+    private static async Task<int> Run(Settings settings, IReadOnlyList<WatchZone> zones, IFrameDetector detector, DemTerrain? dem, int every,
+        CotOptions cotOptions, List<IAlertSink> sinks, WatchDelivery? delivery, string? recording, FlightRecorder? recorder, CancellationToken cancellationToken)
+    {
+        await using var source = VideoSource.Open(settings.Source, recorder is null ? null : new VideoSourceOptions { Copy = recorder.CopyAsync });
         var options = new WatchOptions
         {
             OutputDirectory = settings.Out,
@@ -242,6 +276,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         var pipeline = new WatchPipeline(zones, detector, options, sinks, delivery)
         {
             OnStatus = s => latest = s,
+            OnFrame = recorder is null ? null : recorder.Frame,
             OnAlert = a =>
             {
                 alerts.Add(a);
