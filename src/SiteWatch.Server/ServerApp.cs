@@ -82,6 +82,7 @@ public static class ServerApp
         builder.Services.AddSignalR();
         builder.Services.AddSingleton<Live.JobEvents>();
         builder.Services.AddHostedService<Live.AlertFeed>();
+        builder.Services.AddHostedService<Live.RecordingFeed>();
         builder.Services.AddSingleton<TileRenderer>();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o =>
@@ -179,6 +180,7 @@ public static class ServerApp
         SceneEndpoints.Map(app);
         RunEndpoints.Map(app);
         JobEndpoints.Map(app);
+        VideoEndpoints.Map(app);
         app.MapHub<Live.EventsHub>(Live.EventsHub.Path);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapScalarApiReference("/docs", o => o.WithTitle("SiteWatch API"));
