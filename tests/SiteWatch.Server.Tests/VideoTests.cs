@@ -117,7 +117,7 @@ public class VideoTests(VideoFixture server) : IClassFixture<VideoFixture>
     [InlineData("..%252f..%252fsitewatch.db")]
     [InlineData("%2e%2e%2fframes.jsonl")]
     [InlineData("..%5cframes.jsonl")]
-    [InlineData("%2e%2e")]
+    [InlineData("%2e%2e%2f%2e%2e%2fsitewatch.db")]
     [InlineData("frames.jsonl")]
     [InlineData(".index.m3u8.tmp")]
     [InlineData("index.m3u8%00.mp4")]
