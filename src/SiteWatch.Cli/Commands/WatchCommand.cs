@@ -20,7 +20,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         public string Source { get; init; } = "";
 
         [CommandOption("--zones <FILE>")]
-        [Description("Watch zones: GeoJSON FeatureCollection (WGS84) of Polygon / LineString zones with name, rules (enter, cross, loiter), loiter_seconds, classes, min_score, min_area_m2, cooldown_seconds, buffer_m.")]
+        [Description("Without it, the --site's stored watch zones (POST /api/sites/{id}/zones). Watch zones: GeoJSON FeatureCollection (WGS84) of Polygon / LineString zones with name, rules (enter, cross, loiter), loiter_seconds, classes, min_score, min_area_m2, cooldown_seconds, buffer_m.")]
         public string? Zones { get; init; }
 
         [CommandOption("--dem <FILE>")]
@@ -81,9 +81,9 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (string.IsNullOrEmpty(Zones))
+            if (string.IsNullOrEmpty(Zones) && string.IsNullOrEmpty(Site))
             {
-                return ValidationResult.Error("--zones ZONES.geojson is required");
+                return ValidationResult.Error("--zones ZONES.geojson is required (or --site NAME whose watch zones are stored)");
             }
 
             if (DeliveryGrace < 0 || double.IsNaN(DeliveryGrace))
@@ -123,7 +123,6 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var zones = WatchZoneFile.Load(settings.Zones!);
         var cotOptions = new CotOptions { Type = settings.CotType };
         var live = settings.Source.StartsWith("udp://", StringComparison.OrdinalIgnoreCase);
         if (!live && !File.Exists(settings.Source))
@@ -133,6 +132,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         VideoInput.RequireNotEmpty(settings.Source);
 
         using var workspace = settings.Site is null ? null : Core.Catalog.Workspace.Open(Core.Catalog.Workspace.ResolveDirectory(settings.Workspace), Output.Notice);
+        var zones = settings.Zones is { Length: > 0 } zonesFile ? WatchZoneFile.Load(zonesFile) : SiteZones(workspace!, settings.Site!);
         var deliveryOptions = new WatchDeliveryOptions { ShutdownGrace = TimeSpan.FromSeconds(settings.DeliveryGrace) };
         var targets = new List<string>();
         if (settings.Cot is { } cot)
@@ -194,6 +194,15 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
             Console.CancelKeyPress -= onCancel;
             delivery?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
+    }
+
+    /// <summary>The watch zones stored for a site (by the server's zones routes), read as a zones file is.</summary>
+    private static IReadOnlyList<WatchZone> SiteZones(Core.Catalog.Workspace workspace, string siteName)
+    {
+        var site = workspace.Catalog.TryGetSite(siteName) ?? throw new SiteWatchException($"no site named '{siteName}'");
+        var stored = workspace.Catalog.TryGetWatchZones(site.Id);
+        var zones = stored is null ? [] : WatchZoneFile.Parse(stored.GeoJson, $"site {siteName}: stored watch zones");
+        return zones.Count > 0 ? zones : throw new SiteWatchException($"site {siteName} has no watch zones: pass --zones ZONES.geojson or add zones (POST /api/sites/{site.Id}/zones)");
     }
 
     private static IFrameDetector CreateDetector(Settings settings)

@@ -71,6 +71,12 @@ public class RecordingTests
             .Sum(l => double.Parse(l[8..].TrimEnd(','), CultureInfo.InvariantCulture));
         Assert.InRange(total, 4.5, 5.5);
 
+        // Without --zones the site's stored zones are used; it has none, so nothing starts and no row is added.
+        var noZones = CliTests.Run(ws, "watch", dir.File("flight/flight.ts"), "--detector", "vmti", "--site", "border", "--out", dir.File("out2"));
+        Assert.NotEqual(0, noZones.Code);
+        Assert.Contains("site border has no watch zones", noZones.Err);
+        Assert.Single(workspace.Catalog.ListRecordings(site.Id));
+
         // The recording's folder belongs to its row: the workspace check finds no orphan.
         var check = CliTests.Run(ws, "check");
         Assert.True(check.Code == 0, check.Out + check.Err);
