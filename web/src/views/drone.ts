@@ -7,6 +7,8 @@ import { HubConnection, HubConnectionBuilder, LogLevel } from "@microsoft/signal
 import { api, antiforgeryToken, type Page } from "../api";
 import { escapeHtml } from "../format";
 import { baseStyle, emptyCollection, maplibregl } from "../mapbase";
+// A stylesheet of its own: the server's CSP allows no inline styles.
+import "./drone.css";
 
 export interface DroneRoute {
   siteId: number;
@@ -66,14 +68,7 @@ export class DroneView {
   async show(): Promise<void> {
     const recordings = await api.get<Page<Recording>>(`/api/sites/${this.route.siteId}/recordings?page_size=50`);
     const chosen = recordings.items.find((r) => r.id === this.route.recordingId) ?? recordings.items[0];
-    this.root.innerHTML = `<style>
-        .drone { display: grid; grid-template-columns: minmax(320px, 1fr) 1fr; gap: 8px; height: calc(100vh - 60px); }
-        .drone-video { position: relative; overflow: auto; }
-        .drone-video video { width: 100%; background: #000; display: block; }
-        .drone-boxes { position: absolute; left: 0; top: 0; pointer-events: none; }
-        .drone-map { min-height: 400px; }
-        .drone-alerts { max-height: 40vh; overflow: auto; font-size: 13px; }
-      </style><div class="drone">
+    this.root.innerHTML = `<div class="drone">
         <div class="drone-video"><video muted playsinline controls></video><canvas class="drone-boxes"></canvas>
           <select class="drone-recordings">${recordings.items
             .map((r) => `<option value="${r.id}" ${r.id === chosen?.id ? "selected" : ""}>#${r.id} ${escapeHtml(r.started_utc)} (${escapeHtml(r.status)}, ${r.frames} frames)</option>`)
@@ -107,6 +102,10 @@ export class DroneView {
     const video = this.root.querySelector<HTMLVideoElement>("video")!;
     if (Hls.isSupported()) {
       this.hls = new Hls({ liveDurationInfinity: recording.status === "recording" });
+      this.hls.on(Hls.Events.MANIFEST_PARSED, () => (this.root.dataset.hls = "parsed"));
+      this.hls.on(Hls.Events.ERROR, (_e, data) => {
+        if (data.fatal) this.root.dataset.hls = `error: ${data.details}`;
+      });
       this.hls.loadSource(recording.playlist);
       this.hls.attachMedia(video);
     } else {
@@ -124,7 +123,12 @@ export class DroneView {
       const g = f.geometry as GeoJSON.LineString | GeoJSON.Point;
       this.trackPaths.set(f.properties!.track as number, g.type === "Point" ? [g.coordinates] : g.coordinates);
     }
-    this.redraw(this.footprints.at(-1));
+    // Live: where the drone is now; recorded: where the video starts.
+    this.redraw(recording.status === "recording" ? this.footprints.at(-1) : this.footprints[0]);
+    // Markers for tests and scripts: what the map holds.
+    this.root.dataset.recording = String(recording.id);
+    this.root.dataset.footprints = String(this.footprints.length);
+    this.root.dataset.tracks = String(this.trackPaths.size);
     // A recorded flight: the footprint follows the video time.
     video.addEventListener("timeupdate", () => {
       if (this.recording?.status === "recording") return;
@@ -148,10 +152,12 @@ export class DroneView {
     this.hub.on("alert", (alert: { message: string; raised_utc: string }) => this.addAlert(`${alert.raised_utc}: ${alert.message}`));
     await this.hub.start();
     await this.hub.invoke("FollowSite", this.route.siteId);
+    this.root.dataset.ready = "1";
   }
 
   private onFrame(recordingId: number, frame: Frame): void {
     if (recordingId !== this.recording?.id) return;
+    this.root.dataset.liveFrames = String(Number(this.root.dataset.liveFrames ?? 0) + 1);
     if (frame.sensor) this.path.push(frame.sensor.slice(0, 2));
     for (const t of frame.tracks) {
       if (!t.at) continue;
