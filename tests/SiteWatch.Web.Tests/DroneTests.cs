@@ -10,7 +10,7 @@ namespace SiteWatch.Web.Tests;
 public sealed class DroneTests(WebFixture server) : IClassFixture<WebFixture>
 {
     /// <summary>A simulated flight watched for the site as `sitewatch watch --site plant` does (another catalog connection).</summary>
-    private async Task<long> RecordFlightAsync()
+    private async Task<long> RecordFlightAsync(Func<long, Task>? started = null)
     {
         var dir = Path.Combine(server.Root, "drone-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
@@ -24,6 +24,10 @@ public sealed class DroneTests(WebFixture server) : IClassFixture<WebFixture>
         }
         using var workspace = Workspace.Open(server.WorkspaceDirectory);
         await using var recorder = FlightRecorder.Start(workspace, workspace.Catalog.TryGetSiteById(server.SiteId)!, ts, live: false, RecordingIdentity.OfFile(ts));
+        if (started is not null)
+        {
+            await started(recorder.Recording.Id);
+        }
         await using (var pipeline = new WatchPipeline(WatchZoneFile.Load(zonesFile), new VmtiFrameDetector(),
                          new WatchOptions { OutputDirectory = Path.Combine(dir, "watch"), DetectEvery = 1, WaitForDetections = true }) { OnFrame = recorder.Frame })
         {
@@ -47,8 +51,30 @@ public sealed class DroneTests(WebFixture server) : IClassFixture<WebFixture>
         // hls.js read the playlist the watch wrote and the video element has the flight's frames.
         await page.WaitForSelectorAsync(".content[data-hls]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
         Assert.Equal("parsed", await page.GetAttributeAsync(".content", "data-hls"));
-        await page.WaitForFunctionAsync("document.querySelector('.drone video').readyState >= 2");
+        // (Polled from here: the page's CSP allows no eval, which a wait-for-function string needs.)
+        for (var i = 0; i < 300 && await page.EvaluateAsync<int>("document.querySelector('.drone video').readyState") < 2; i++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.True(await page.EvaluateAsync<int>("document.querySelector('.drone video').readyState") >= 2, "the video has frames to show");
         Assert.Equal(320, await page.EvaluateAsync<int>("document.querySelector('.drone video').videoWidth"));
         await WebFixture.Screenshot(page, "20-drone-recorded");
+    }
+
+    [Fact]
+    public async Task A_flight_being_watched_moves_its_footprint_and_tracks_and_its_zone_events_appear()
+    {
+        var page = await server.SignIn("vic");
+        var id = await RecordFlightAsync(async recording =>
+        {
+            // The watch has started (row and folder, no frame yet): the analyst opens the drone view on it.
+            await page.GotoAsync($"/#/drone/{server.SiteId}?recording={recording}");
+            await page.WaitForSelectorAsync(".content[data-ready='1']", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
+            Assert.Equal("0", await page.GetAttributeAsync(".content", "data-footprints"));
+        });
+        // Every frame reaches the page (the server tails the frames log), with the zone events of the flight.
+        await page.WaitForSelectorAsync(".content[data-live-frames='60']", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
+        Assert.True(await page.EvaluateAsync<int>("document.querySelectorAll('.drone-alerts li').length") > 0);
+        await WebFixture.Screenshot(page, "21-drone-live");
     }
 }

@@ -104,7 +104,12 @@ export class DroneView {
       this.hls = new Hls({ liveDurationInfinity: recording.status === "recording" });
       this.hls.on(Hls.Events.MANIFEST_PARSED, () => (this.root.dataset.hls = "parsed"));
       this.hls.on(Hls.Events.ERROR, (_e, data) => {
-        if (data.fatal) this.root.dataset.hls = `error: ${data.details}`;
+        if (!data.fatal) return;
+        this.root.dataset.hls = `error: ${data.details}`;
+        // A flight just started has no playlist until ffmpeg closes its first segment: ask again shortly.
+        if (this.recording?.status === "recording" && data.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR) {
+          setTimeout(() => this.hls?.loadSource(recording.playlist), 2000);
+        }
       });
       this.hls.loadSource(recording.playlist);
       this.hls.attachMedia(video);
@@ -148,6 +153,10 @@ export class DroneView {
     this.hub.on("recording", (r: { id: number; status: string }) => {
       // A new flight starts: switch to it; the one shown ended: keep it, now complete.
       if (r.status === "recording" && r.id !== this.recording?.id) location.hash = `#/drone/${this.route.siteId}?recording=${r.id}`;
+      else if (r.status !== "recording" && r.id === this.recording?.id) {
+        this.recording = { ...this.recording, status: r.status as Recording["status"] };
+        this.hls?.loadSource(this.recording.playlist);
+      }
     });
     this.hub.on("alert", (alert: { message: string; raised_utc: string }) => this.addAlert(`${alert.raised_utc}: ${alert.message}`));
     await this.hub.start();
