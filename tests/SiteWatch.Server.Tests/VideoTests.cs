@@ -36,7 +36,7 @@ public sealed class VideoFixture : ServerFixture, IAsyncLifetime
     /// Watches the flight for the site as `sitewatch watch --site plant` does, from another catalog connection (another
     /// process in real use): the recorder copies the stream to ffmpeg's HLS writer and logs every frame.
     /// </summary>
-    public async Task<RecordingRecord> RecordAsync(Func<FlightRecorder, Task>? started = null)
+    public async Task<RecordingRecord> RecordAsync(Func<FlightRecorder, Task>? started = null, Action<FrameReport>? written = null)
     {
         using var workspace = Workspace.Open(WorkspaceDirectory);
         var site = workspace.Catalog.TryGetSiteById(SiteId)!;
@@ -48,7 +48,7 @@ public sealed class VideoFixture : ServerFixture, IAsyncLifetime
         var sink = new CatalogAlertSink(workspace, "plant", FlightTs);
         await using (var pipeline = new WatchPipeline(WatchZoneFile.Load(ZonesFile), new VmtiFrameDetector(),
                          new WatchOptions { OutputDirectory = Path.Combine(Root, "watch-" + Guid.NewGuid().ToString("N")), DetectEvery = 1, WaitForDetections = true },
-                         [sink]) { OnFrame = recorder.Frame })
+                         [sink]) { OnFrame = f => { recorder.Frame(f); written?.Invoke(f); } })
         {
             await using var source = VideoSource.Open(FlightTs, new VideoSourceOptions { Copy = recorder.CopyAsync });
             await pipeline.RunAsync(source.ReadFramesAsync());
@@ -59,7 +59,7 @@ public sealed class VideoFixture : ServerFixture, IAsyncLifetime
 }
 
 /// <summary>Recordings, their GeoJSON and HLS files, watch zones and the live flight over SignalR, on the real server.</summary>
-public class VideoTests(VideoFixture server) : IClassFixture<VideoFixture>
+public class VideoTests(VideoFixture server, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<VideoFixture>
 {
     private static async Task<JsonElement> Json(HttpResponseMessage response)
     {
@@ -206,7 +206,17 @@ public class VideoTests(VideoFixture server) : IClassFixture<VideoFixture>
         await using var connection = new HubConnectionBuilder()
             .WithUrl(new Uri(server.BaseAddress, EventsHub.Path), o => o.Headers["X-Api-Key"] = key)
             .Build();
-        connection.On<JsonElement>("frame", f => frames.Writer.TryWrite(f));
+        // Delay from a frame's line written by the watch to its arrival here (reported, not asserted).
+        var writtenAt = new System.Collections.Concurrent.ConcurrentDictionary<long, long>();
+        var delaysMs = new System.Collections.Concurrent.ConcurrentBag<double>();
+        connection.On<JsonElement>("frame", f =>
+        {
+            if (writtenAt.TryGetValue(f.GetProperty("frame").GetProperty("frame").GetInt64(), out var at))
+            {
+                delaysMs.Add(System.Diagnostics.Stopwatch.GetElapsedTime(at).TotalMilliseconds);
+            }
+            frames.Writer.TryWrite(f);
+        });
         connection.On<JsonElement>("recording", r => recordings.Writer.TryWrite(r));
         await connection.StartAsync();
         await connection.InvokeAsync("FollowSite", server.SiteId);
@@ -224,7 +234,7 @@ public class VideoTests(VideoFixture server) : IClassFixture<VideoFixture>
                     return;
                 }
             }
-        });
+        }, f => writtenAt[f.Frame.Index] = System.Diagnostics.Stopwatch.GetTimestamp());
 
         var received = new List<JsonElement>();
         while (received.Count < 50)
@@ -236,6 +246,8 @@ public class VideoTests(VideoFixture server) : IClassFixture<VideoFixture>
             }
         }
         Assert.Equal(Enumerable.Range(0, 50), received.Select(f => f.GetProperty("frame").GetInt32()));
+        var sorted = delaysMs.Order().ToList();
+        output.WriteLine($"frame written -> received over SignalR: {sorted.Count} frames, p50 {sorted[sorted.Count / 2]:0} ms, p95 {sorted[(int)(sorted.Count * 0.95)]:0} ms, max {sorted[^1]:0} ms");
         Assert.Equal(row.Footprints, received.Count(f => f.TryGetProperty("footprint", out _)));
         Assert.Contains(received, f => f.GetProperty("tracks").GetArrayLength() > 0);
         var zoneEvents = received.Sum(f => f.TryGetProperty("alerts", out var a) ? a.GetArrayLength() : 0);
