@@ -84,6 +84,7 @@ public static class ServerApp
         builder.Services.AddSignalR();
         builder.Services.AddSingleton<Live.JobEvents>();
         builder.Services.AddHostedService<Live.AlertFeed>();
+        builder.Services.AddHostedService<Live.RecordingFeed>();
         builder.Services.AddSingleton<TileRenderer>();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o =>
@@ -200,6 +201,7 @@ public static class ServerApp
         RunEndpoints.Map(app);
         JobEndpoints.Map(app);
         ProductEndpoints.Map(app);
+        VideoEndpoints.Map(app);
         app.MapHub<Live.EventsHub>(Live.EventsHub.Path);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapScalarApiReference("/docs", o => o.WithTitle("SiteWatch API"));

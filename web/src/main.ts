@@ -8,6 +8,7 @@ import { formatRoute, parseRoute, type Route, type SiteState } from "./state";
 import { showLogin } from "./views/login";
 import { SitesView } from "./views/sites";
 import { SiteView } from "./views/site";
+import { DroneView, parseDroneRoute } from "./views/drone";
 
 window.sitewatch = { ...(window.sitewatch ?? {}), startedAt: performance.now() };
 
@@ -47,7 +48,31 @@ async function route(): Promise<void> {
       throw e;
     }
   }
+  const drone = parseDroneRoute(hash);
+  if (drone) {
+    // The live drone view: its own page, same header.
+    current?.destroy();
+    const content = chrome("drone");
+    const view = new DroneView(content, drone);
+    current = view;
+    view.show().catch(showError(content));
+    return;
+  }
   render(target);
+}
+
+/** The page frame (header with sign-out) around a view; returns where the view goes. */
+function chrome(page: string): HTMLElement {
+  app.className = `page-${page}`;
+  app.innerHTML = header();
+  app.querySelector(".logout")!.addEventListener("click", async () => {
+    await live?.stop().catch(() => {});
+    live = undefined;
+    await api.logout().catch(() => {});
+    me = undefined;
+    location.hash = "#/login";
+  });
+  return app.querySelector<HTMLElement>(".content")!;
 }
 
 function render(target: Route): void {
@@ -61,16 +86,7 @@ function render(target: Route): void {
     });
     return;
   }
-  app.className = `page-${target.page}`;
-  app.innerHTML = header();
-  app.querySelector(".logout")!.addEventListener("click", async () => {
-    await live?.stop().catch(() => {});
-    live = undefined;
-    await api.logout().catch(() => {});
-    me = undefined;
-    location.hash = "#/login";
-  });
-  const content = app.querySelector<HTMLElement>(".content")!;
+  const content = chrome(target.page);
   if (target.page === "sites") {
     const view = new SitesView(content, me!);
     current = view;

@@ -20,7 +20,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         public string Source { get; init; } = "";
 
         [CommandOption("--zones <FILE>")]
-        [Description("Watch zones: GeoJSON FeatureCollection (WGS84) of Polygon / LineString zones with name, rules (enter, cross, loiter), loiter_seconds, classes, min_score, min_area_m2, cooldown_seconds, buffer_m.")]
+        [Description("Without it, the --site's stored watch zones (POST /api/sites/{id}/zones). Watch zones: GeoJSON FeatureCollection (WGS84) of Polygon / LineString zones with name, rules (enter, cross, loiter), loiter_seconds, classes, min_score, min_area_m2, cooldown_seconds, buffer_m.")]
         public string? Zones { get; init; }
 
         [CommandOption("--dem <FILE>")]
@@ -64,7 +64,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         public string Out { get; init; } = "watch-output";
 
         [CommandOption("--site <NAME>")]
-        [Description("Also store every alert in this site's catalog (source video, with its snapshot), beside the alerts raised on its scenes, with an outbox row for each webhook of the site's alert rules (signed, sent in the background and by 'sitewatch alerts deliver').")]
+        [Description("Also keep the flight in this site's workspace (recordings/ID: HLS video with fMP4 segments, frames.jsonl with footprints and tracks, a catalog row the server lists and follows live) and store every alert in the site's catalog (source video, with its snapshot), beside the alerts raised on its scenes, with an outbox row for each webhook of the site's alert rules (signed, sent in the background and by 'sitewatch alerts deliver').")]
         public string? Site { get; init; }
 
         [CommandOption("-w|--workspace <DIR>")]
@@ -81,9 +81,9 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (string.IsNullOrEmpty(Zones))
+            if (string.IsNullOrEmpty(Zones) && string.IsNullOrEmpty(Site))
             {
-                return ValidationResult.Error("--zones ZONES.geojson is required");
+                return ValidationResult.Error("--zones ZONES.geojson is required (or --site NAME whose watch zones are stored)");
             }
 
             if (DeliveryGrace < 0 || double.IsNaN(DeliveryGrace))
@@ -123,7 +123,6 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var zones = WatchZoneFile.Load(settings.Zones!);
         var cotOptions = new CotOptions { Type = settings.CotType };
         var live = settings.Source.StartsWith("udp://", StringComparison.OrdinalIgnoreCase);
         if (!live && !File.Exists(settings.Source))
@@ -133,6 +132,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         VideoInput.RequireNotEmpty(settings.Source);
 
         using var workspace = settings.Site is null ? null : Core.Catalog.Workspace.Open(Core.Catalog.Workspace.ResolveDirectory(settings.Workspace), Output.Notice);
+        var zones = settings.Zones is { Length: > 0 } zonesFile ? WatchZoneFile.Load(zonesFile) : SiteZones(workspace!, settings.Site!);
         var deliveryOptions = new WatchDeliveryOptions { ShutdownGrace = TimeSpan.FromSeconds(settings.DeliveryGrace) };
         var targets = new List<string>();
         if (settings.Cot is { } cot)
@@ -184,13 +184,25 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         {
             // Alerts are keyed by the recording's content, so watching it again stores and sends nothing twice.
             var recording = live ? null : RecordingIdentity.OfFile(settings.Source);
-            return Run(settings, zones, detector, dem, every, cotOptions, sinks, delivery, recording, stop.Token).GetAwaiter().GetResult();
+            // With --site the flight is also kept in the workspace (HLS video, frames log, catalog row) for the server.
+            var recorder = catalogSink is null ? null
+                : FlightRecorder.Start(workspace!, catalogSink.Site, live ? settings.Source : Path.GetFullPath(settings.Source), live, recording);
+            return RunRecorded(settings, zones, detector, dem, every, cotOptions, sinks, delivery, recording, recorder, stop.Token).GetAwaiter().GetResult();
         }
         finally
         {
             Console.CancelKeyPress -= onCancel;
             delivery?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
+    }
+
+    /// <summary>The watch zones stored for a site (by the server's zones routes), read as a zones file is.</summary>
+    private static IReadOnlyList<WatchZone> SiteZones(Core.Catalog.Workspace workspace, string siteName)
+    {
+        var site = workspace.Catalog.TryGetSite(siteName) ?? throw new SiteWatchException($"no site named '{siteName}'");
+        var stored = workspace.Catalog.TryGetWatchZones(site.Id);
+        var zones = stored is null ? [] : WatchZoneFile.Parse(stored.GeoJson, $"site {siteName}: stored watch zones");
+        return zones.Count > 0 ? zones : throw new SiteWatchException($"site {siteName} has no watch zones: pass --zones ZONES.geojson or add zones (POST /api/sites/{site.Id}/zones)");
     }
 
     private static IFrameDetector CreateDetector(Settings settings)
@@ -223,10 +235,41 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         return new OnnxFrameDetector(model, options);
     }
 
-    private static async Task<int> Run(Settings settings, IReadOnlyList<WatchZone> zones, IFrameDetector detector, DemTerrain? dem, int every,
-        CotOptions cotOptions, List<IAlertSink> sinks, WatchDelivery? delivery, string? recording, CancellationToken cancellationToken)
+    private static async Task<int> RunRecorded(Settings settings, IReadOnlyList<WatchZone> zones, IFrameDetector detector, DemTerrain? dem, int every,
+        CotOptions cotOptions, List<IAlertSink> sinks, WatchDelivery? delivery, string? recording, FlightRecorder? recorder,
+        CancellationToken cancellationToken)
     {
-        await using var source = VideoSource.Open(settings.Source);
+        await using var recorderScope = recorder;
+        try
+        {
+            var code = await Run(settings, zones, detector, dem, every, cotOptions, sinks, delivery, recording, recorder, cancellationToken);
+            if (recorder is not null)
+            {
+                var problem = await recorder.FinishAsync(cancellationToken.IsCancellationRequested ? "stopped before the end of the video" : null);
+                var message = $"recording {recorder.Recording.Id}: {recorder.Recording.Directory}" + (problem is null ? "" : $" ({problem})");
+                if (settings.Json)
+                {
+                    Console.Error.WriteLine(message);
+                }
+                else
+                {
+                    AnsiConsole.MarkupLine(Markup.Escape(message));
+                }
+            }
+
+            return code;
+        }
+        catch (Exception e) when (recorder is not null)
+        {
+            await recorder.FinishAsync($"failed: {e.Message}");
+            throw;
+        }
+    }
+
+    private static async Task<int> Run(Settings settings, IReadOnlyList<WatchZone> zones, IFrameDetector detector, DemTerrain? dem, int every,
+        CotOptions cotOptions, List<IAlertSink> sinks, WatchDelivery? delivery, string? recording, FlightRecorder? recorder, CancellationToken cancellationToken)
+    {
+        await using var source = VideoSource.Open(settings.Source, recorder is null ? null : new VideoSourceOptions { Copy = recorder.CopyAsync });
         var options = new WatchOptions
         {
             OutputDirectory = settings.Out,
@@ -242,6 +285,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         var pipeline = new WatchPipeline(zones, detector, options, sinks, delivery)
         {
             OnStatus = s => latest = s,
+            OnFrame = recorder is null ? null : recorder.Frame,
             OnAlert = a =>
             {
                 alerts.Add(a);

@@ -9,7 +9,7 @@ namespace SiteWatch.Core.Catalog;
 /// <summary>The embedded SQLite catalog of sites and scenes.</summary>
 public sealed partial class SiteCatalog : IDisposable
 {
-    private const int SchemaVersion = 9;
+    private const int SchemaVersion = 10;
     private readonly SqliteConnection _connection;
 
     private SiteCatalog(SqliteConnection connection, string path)
@@ -152,6 +152,10 @@ public sealed partial class SiteCatalog : IDisposable
         if (version < 9)
         {
             AddUserRevocation(tx);
+        }
+        if (version < 10)
+        {
+            CreateVersion10Video(tx);
         }
         Execute($"PRAGMA user_version = {SchemaVersion}", tx);
         tx.Commit();
@@ -657,6 +661,7 @@ public sealed partial class SiteCatalog : IDisposable
         {
             "SELECT file FROM scenes", "SELECT cloud_mask_file FROM scenes WHERE cloud_mask_file IS NOT NULL",
             "SELECT directory FROM change_runs", "SELECT detections_file FROM detection_runs",
+            "SELECT directory FROM recordings WHERE directory <> ''",
         })
         {
             using var command = Command(sql, tx);

@@ -10,7 +10,7 @@ public sealed class Workspace : IDisposable
     public const string EnvironmentVariable = "SITEWATCH_WORKSPACE";
 
     /// <summary>Folders whose files the catalog owns: a file there without a row is an orphan.</summary>
-    public static readonly IReadOnlyList<string> StoreFolders = ["imagery", "changes", "detections", "alerts"];
+    public static readonly IReadOnlyList<string> StoreFolders = ["imagery", "changes", "detections", "alerts", "recordings"];
 
     private WorkspaceLock? _stagingSession;
     private string? _stagingSessionDirectory;

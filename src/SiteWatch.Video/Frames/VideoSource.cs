@@ -428,6 +428,11 @@ public sealed partial class VideoSource : IAsyncDisposable
             Drain(now);
         }
 
+        if (_options.Copy is { } copy)
+        {
+            await copy(chunk, ct).ConfigureAwait(false);
+        }
+
         try
         {
             await stdin.WriteAsync(chunk, ct).ConfigureAwait(false);

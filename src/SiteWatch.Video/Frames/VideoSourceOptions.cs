@@ -27,4 +27,11 @@ public sealed record VideoSourceOptions
 
     /// <summary>Stream time ffmpeg looks at before decoding; its default of 5 s would delay a live stream's first frame.</summary>
     public TimeSpan AnalyzeDuration { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Receives every chunk of the transport stream as it is read (file) or received (UDP, allowed senders only),
+    /// before it is decoded: a recorder writes the same stream elsewhere (HLS). The chunk's memory is reused after
+    /// the call; a live recorder must not block here.
+    /// </summary>
+    public Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask>? Copy { get; init; }
 }

@@ -157,6 +157,9 @@ public sealed class WatchPipeline : IAsyncDisposable
     /// <summary>Called for every alert as it is raised (after it is stored).</summary>
     public Action<WatchAlert>? OnAlert { get; init; }
 
+    /// <summary>Called after every frame with what the watch made of it (a recording's frames log).</summary>
+    public Action<FrameReport>? OnFrame { get; init; }
+
     /// <summary>Runs over a frame sequence to its end (or cancellation) and writes the exports.</summary>
     public async Task<WatchSummary> RunAsync(IAsyncEnumerable<VideoFrame> frames, CancellationToken cancellationToken = default)
     {
@@ -199,6 +202,7 @@ public sealed class WatchPipeline : IAsyncDisposable
             }
         }
 
+        var alertsBefore = Record.Alerts.Count;
         foreach (var hit in _rules.Evaluate(observations, frame.Time))
         {
             Raise(hit, frame, active.First(t => t.Id == hit.Track.TrackId));
@@ -210,7 +214,18 @@ public sealed class WatchPipeline : IAsyncDisposable
             Keep(ended);
         }
 
+        var footprintsBefore = Record.Footprints.Count;
         KeepFootprint(frame);
+        if (OnFrame is not null)
+        {
+            var placed = observations.ToDictionary(o => o.TrackId, o => o.Position);
+            OnFrame(new FrameReport(frame,
+                Record.Footprints.Count > footprintsBefore ? Record.Footprints[^1] : null,
+                active.Select(t => new FrameTrack(t.Id, t.ClassName, t.Score, t.State == TrackState.Confirmed, t.Box,
+                    placed.TryGetValue(t.Id, out var p) ? p : null)).ToList(),
+                Record.Alerts.Count > alertsBefore ? Record.Alerts[alertsBefore..] : []));
+        }
+
         _busy.Stop();
         if (OnStatus is not null && (frame.Time - _lastStatus).TotalSeconds >= 0.5)
         {
@@ -558,3 +573,9 @@ public sealed class WatchPipeline : IAsyncDisposable
         await _alertLog.DisposeAsync().ConfigureAwait(false);
     }
 }
+
+/// <summary>One active track in a frame: its box in the image and, where it could be placed, its ground position.</summary>
+public sealed record FrameTrack(int Id, string ClassName, double Score, bool Confirmed, PixelBox Box, GeoPoint? Position);
+
+/// <summary>What a watch made of one frame: the footprint when one was kept, the active tracks, the alerts raised.</summary>
+public sealed record FrameReport(VideoFrame Frame, FootprintSample? Footprint, IReadOnlyList<FrameTrack> Tracks, IReadOnlyList<WatchAlert> Alerts);

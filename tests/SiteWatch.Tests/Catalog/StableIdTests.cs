@@ -86,17 +86,17 @@ public sealed class StableIdTests
             Assert.Empty(upgraded.Catalog.DatabaseProblems());
         }
         var after = Dump(catalog);
-        // Later versions add the notes table (7) and user revocation columns (9); every v6 row stays as it was.
+        // Later versions add the notes table (7), user revocation columns (9) and the video tables (10); every v6 row stays as it was.
         string[] laterColumns = ["security_stamp=", "expires_utc=", "revoked_utc="];
         static string WithoutLater(string row, string[] later) => string.Join("|", row.Split('|').Where(f => !later.Any(f.StartsWith)));
-        Assert.Equal(before.Keys.Order(), after.Keys.Where(k => k is not "sqlite_sequence" and not "site_notes").Order());
+        Assert.Equal(before.Keys.Order(), after.Keys.Where(k => k is not "sqlite_sequence" and not "site_notes" and not "recordings" and not "site_watch_zones").Order());
         foreach (var (table, rows) in before)
         {
             Assert.True(rows.SequenceEqual(after[table].Select(r => WithoutLater(r, laterColumns))), $"table {table} changed by the upgrade");
         }
         using (var raw = Open(catalog))
         {
-            Assert.Equal(9L, Scalar(raw, "PRAGMA user_version"));
+            Assert.Equal(10L, Scalar(raw, "PRAGMA user_version"));
             Assert.Equal(2L, Scalar(raw, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('sites', 'alerts') AND sql LIKE '%AUTOINCREMENT%'"));
             Assert.Equal(1L, Scalar(raw, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'alerts_by_site_time'"));
             Assert.Equal(0L, Scalar(raw, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'sitewatch_new_%'"));
@@ -158,7 +158,7 @@ public sealed class StableIdTests
                 Execute(raw, $"ALTER TABLE old_{table} RENAME TO {table}", tx);
                 indexes.ForEach(i => Execute(raw, i, tx));
             }
-            Execute(raw, "DROP TABLE site_notes; ALTER TABLE users DROP COLUMN security_stamp; ALTER TABLE api_keys DROP COLUMN expires_utc; ALTER TABLE api_keys DROP COLUMN revoked_utc;", tx);
+            Execute(raw, "DROP TABLE site_notes; DROP TABLE recordings; DROP TABLE site_watch_zones; ALTER TABLE users DROP COLUMN security_stamp; ALTER TABLE api_keys DROP COLUMN expires_utc; ALTER TABLE api_keys DROP COLUMN revoked_utc;", tx);
             Execute(raw, "DELETE FROM sqlite_sequence; PRAGMA user_version = 6;", tx);
             tx.Commit();
         }
