@@ -18,8 +18,16 @@ public sealed class ExportCommand : Command<ExportCommand.Settings>
         public string Format { get; init; } = "";
 
         [CommandOption("--what <KINDS>")]
-        [Description("Comma-separated kinds: changes, detections, alerts, zones, tracks, footprints (default: every kind the site has; tracks and footprints are not stored in a workspace).")]
+        [Description("Comma-separated kinds: aoi, scenes (footprints with date, sensor, GSD, cloud cover), changes, detections, alerts, zones, tracks, footprints (default: every kind the site has; tracks and drone footprints are not stored in a workspace).")]
         public string? What { get; init; }
+
+        [CommandOption("--from <DATE>")]
+        [Description("Only what lies on or after this date (YYYY-MM-DD): scenes acquired, change runs with both scenes, detections and alerts observed.")]
+        public string? From { get; init; }
+
+        [CommandOption("--to <DATE>")]
+        [Description("Only what lies on or before this date (YYYY-MM-DD, the whole day).")]
+        public string? To { get; init; }
 
         [CommandOption("-o|--out <PATH>")]
         [Description("Destination: a file for gpkg/kml/kmz (and for geojson/csv/fgb with one kind), else a folder with one file per kind (default: SITE.EXT or SITE-FORMAT/ here).")]
@@ -36,7 +44,13 @@ public sealed class ExportCommand : Command<ExportCommand.Settings>
         public override ValidationResult Validate() =>
             string.IsNullOrWhiteSpace(Site) ? ValidationResult.Error("--site NAME is required")
             : string.IsNullOrWhiteSpace(Format) ? ValidationResult.Error("--format is required (gpkg, kml, kmz, geojson, csv, fgb or stac)")
+            : From is not null && ParseDate(From) is null || To is not null && ParseDate(To) is null ? ValidationResult.Error("--from and --to take dates as YYYY-MM-DD")
             : ValidationResult.Success();
+
+        internal static DateTime? ParseDate(string text) =>
+            DateTime.TryParseExact(text.Trim(), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var d)
+                ? DateTime.SpecifyKind(d, DateTimeKind.Utc) : null;
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -55,6 +69,8 @@ public sealed class ExportCommand : Command<ExportCommand.Settings>
             OutputPath = settings.Out,
             Overwrite = settings.Overwrite,
             CopyAssets = settings.CopyAssets,
+            FromUtc = settings.From is null ? null : Settings.ParseDate(settings.From),
+            ToUtc = settings.To is null ? null : Settings.ParseDate(settings.To)!.Value.AddDays(1).AddTicks(-1),
         }, cancellationToken);
         if (settings.Json)
         {

@@ -45,6 +45,8 @@ public sealed record ExportFormat
 /// <summary>The kinds of results a site export can hold, one layer each.</summary>
 public static class ExportKind
 {
+    public const string Aoi = "aoi";
+    public const string Scenes = "scenes";
     public const string Changes = "changes";
     public const string Detections = "detections";
     public const string Alerts = "alerts";
@@ -52,7 +54,7 @@ public static class ExportKind
     public const string Tracks = "tracks";
     public const string Footprints = "footprints";
 
-    public static readonly IReadOnlyList<string> All = [Changes, Detections, Alerts, Zones, Tracks, Footprints];
+    public static readonly IReadOnlyList<string> All = [Aoi, Scenes, Changes, Detections, Alerts, Zones, Tracks, Footprints];
 
     /// <summary>Parses a comma-separated list ("changes,alerts"); null or empty means every kind.</summary>
     public static IReadOnlyList<string> ParseList(string? list)

@@ -40,7 +40,7 @@ public static class SiteLayers
     /// drone footprints are not kept in a workspace (a watch writes them to its --out folder), so asking for them by
     /// name is an error rather than an empty layer.
     /// </summary>
-    public static (IReadOnlyList<ExportLayer> Layers, IReadOnlyList<string> Notes) Collect(Workspace workspace, Site site, IReadOnlyList<string> kinds, bool kindsChosen)
+    public static (IReadOnlyList<ExportLayer> Layers, IReadOnlyList<string> Notes) Collect(Workspace workspace, Site site, IReadOnlyList<string> kinds, bool kindsChosen, ExportPeriod period)
     {
         var layers = new List<ExportLayer>();
         var notes = new List<string>();
@@ -58,19 +58,86 @@ public static class SiteLayers
             }
             var layer = kind switch
             {
-                ExportKind.Changes => Changes(workspace, site),
-                ExportKind.Detections => Detections(workspace, site),
-                ExportKind.Alerts => Alerts(workspace, site),
+                ExportKind.Aoi => Aoi(site),
+                ExportKind.Scenes => Scenes(workspace, site, period),
+                ExportKind.Changes => Changes(workspace, site, period),
+                ExportKind.Detections => Detections(workspace, site, period),
+                ExportKind.Alerts => Alerts(workspace, site, period),
                 _ => Zones(workspace, site),
             };
             if (layer.Features.Count == 0)
             {
-                notes.Add($"{kind}: none stored for site {site.Name}");
+                notes.Add(period == ExportPeriod.Always || kind == ExportKind.Zones
+                    ? $"{kind}: none stored for site {site.Name}"
+                    : $"{kind}: none stored for site {site.Name} in {period}");
                 continue;
             }
             layers.Add(layer);
         }
         return (layers, notes);
+    }
+
+    private static readonly VectorField[] AoiFields =
+    [
+        new("name", VectorFieldType.String),
+        new("site_id", VectorFieldType.Integer64),
+        new("crs_epsg", VectorFieldType.Integer),
+        new("gsd_m", VectorFieldType.Real),
+    ];
+
+    /// <summary>The site's area of interest: the frame every other layer lies in.</summary>
+    public static ExportLayer Aoi(Site site) => new(ExportKind.Aoi, "Area of interest", AoiFields,
+    [
+        new ExportFeature(site.Aoi, new Dictionary<string, object?>
+        {
+            ["name"] = site.Name,
+            ["site_id"] = site.Id,
+            ["crs_epsg"] = site.CrsEpsg,
+            ["gsd_m"] = site.Gsd,
+        }, "PEN(c:#FFFFFF,w:3px);BRUSH(fc:#FFFFFF00)"),
+    ]);
+
+    private static readonly VectorField[] SceneFields =
+    [
+        new("name", VectorFieldType.String),
+        new("scene_id", VectorFieldType.Integer64),
+        new(ObservedField, VectorFieldType.DateTime),
+        new("sensor", VectorFieldType.String),
+        new("gsd_m", VectorFieldType.Real),
+        new("cloud_cover_pct", VectorFieldType.Real),
+        new("valid_fraction", VectorFieldType.Real),
+        new("bands", VectorFieldType.Integer),
+        new("file", VectorFieldType.String),
+        new("file_sha256", VectorFieldType.String),
+    ];
+
+    /// <summary>Each scene's footprint on the site grid (the stored COG's extent), with its date, sensor, GSD and cloud cover.</summary>
+    public static ExportLayer Scenes(Workspace workspace, Site site, ExportPeriod period)
+    {
+        var features = new List<ExportFeature>();
+        foreach (var scene in workspace.Catalog.ListScenes(site.Id).Where(s => period.Contains(s.AcquiredUtc)))
+        {
+            var file = workspace.Resolve(scene.File);
+            if (!File.Exists(file))
+            {
+                throw new SiteWatchException($"{file}: scene {scene.Id}'s stored file is missing (run 'sitewatch check'); nothing was written");
+            }
+            var (footprint, _, _, gt) = StacCatalogWriter.RasterFootprint(file, site);
+            features.Add(new ExportFeature(footprint, new Dictionary<string, object?>
+            {
+                ["name"] = string.Create(CultureInfo.InvariantCulture, $"{scene.AcquiredUtc:yyyy-MM-dd} {scene.Sensor}"),
+                ["scene_id"] = scene.Id,
+                [ObservedField] = scene.AcquiredUtc,
+                ["sensor"] = scene.Sensor,
+                ["gsd_m"] = site.Gsd ?? Math.Abs(gt.PixelWidth),
+                ["cloud_cover_pct"] = scene.CloudCoverPercent,
+                ["valid_fraction"] = scene.ValidFraction,
+                ["bands"] = scene.Bands.Count,
+                ["file"] = scene.File,
+                ["file_sha256"] = scene.FileSha256,
+            }, "PEN(c:#A0A0A0,w:1px);BRUSH(fc:#A0A0A000)"));
+        }
+        return new ExportLayer(ExportKind.Scenes, "Scene footprints", SceneFields, features) { TimeStampField = ObservedField };
     }
 
     private static readonly VectorField[] ChangeFields =
@@ -92,12 +159,17 @@ public static class SiteLayers
         new("run_folder", VectorFieldType.String),
     ];
 
-    public static ExportLayer Changes(Workspace workspace, Site site)
+    /// <summary>The change objects of every change run whose before and after scenes both lie in the period.</summary>
+    public static ExportLayer Changes(Workspace workspace, Site site, ExportPeriod period)
     {
         var scenes = workspace.Catalog.ListScenes(site.Id).ToDictionary(s => s.Id);
         var features = new List<ExportFeature>();
         foreach (var run in workspace.Catalog.ListChangeRuns(site.Id))
         {
+            if (!period.Contains(scenes[run.BeforeSceneId].AcquiredUtc) || !period.Contains(scenes[run.AfterSceneId].AcquiredUtc))
+            {
+                continue;
+            }
             var file = Path.Combine(workspace.Resolve(run.Directory), "changes.geojson");
             var before = scenes[run.BeforeSceneId];
             var after = scenes[run.AfterSceneId];
@@ -142,13 +214,13 @@ public static class SiteLayers
     ];
 
     /// <summary>Detections of the model and parameters the activity timeline counts (the latest used), so exported objects match the counts.</summary>
-    public static ExportLayer Detections(Workspace workspace, Site site)
+    public static ExportLayer Detections(Workspace workspace, Site site, ExportPeriod period)
     {
         var timeline = ActivityTimeline.Build(workspace.Catalog, site, new ActivityOptions());
         var features = new List<ExportFeature>();
         foreach (var date in timeline.Dates)
         {
-            if (date.Detections is not { } run)
+            if (date.Detections is not { } run || !period.Contains(date.Scene.AcquiredUtc))
             {
                 continue;
             }
@@ -191,10 +263,10 @@ public static class SiteLayers
     ];
 
     /// <summary>Every alert of the site; one without a place of its own (a count over the whole site) is placed on the site's AOI and says so.</summary>
-    public static ExportLayer Alerts(Workspace workspace, Site site)
+    public static ExportLayer Alerts(Workspace workspace, Site site, ExportPeriod period)
     {
         var features = new List<ExportFeature>();
-        foreach (var a in workspace.Catalog.ListAlerts(site.Id))
+        foreach (var a in workspace.Catalog.ListAlerts(site.Id).Where(a => period.Contains(a.ObservedUtc)))
         {
             var own = a.GeometryGeoJson is { } json ? AoiParse(json) : null;
             string? chip = null;

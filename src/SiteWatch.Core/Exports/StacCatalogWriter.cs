@@ -28,14 +28,17 @@ public static class StacCatalogWriter
     private const string GeoTiff = "image/tiff; application=geotiff";
 
     /// <summary>Writes the catalog into <paramref name="directory"/> (an empty folder); hrefs are made relative to <paramref name="finalDirectory"/>, where it will live.</summary>
-    public static StacExport Write(Workspace workspace, Site site, string directory, string finalDirectory, bool copyAssets, CancellationToken cancel = default)
+    public static StacExport Write(Workspace workspace, Site site, string directory, string finalDirectory, bool copyAssets, ExportPeriod period, CancellationToken cancel = default)
     {
-        var scenes = workspace.Catalog.ListScenes(site.Id);
-        var runs = workspace.Catalog.ListChangeRuns(site.Id);
+        var scenes = workspace.Catalog.ListScenes(site.Id).Where(s => period.Contains(s.AcquiredUtc)).ToList();
         if (scenes.Count == 0)
         {
-            throw new SiteWatchException($"site {site.Name} has no scenes: nothing to catalog (add some with 'sitewatch scene add')");
+            throw new SiteWatchException(period == ExportPeriod.Always
+                ? $"site {site.Name} has no scenes: nothing to catalog (add some with 'sitewatch scene add')"
+                : $"site {site.Name} has no scenes acquired {period}: nothing to catalog");
         }
+        var inPeriod = scenes.Select(s => s.Id).ToHashSet();
+        var runs = workspace.Catalog.ListChangeRuns(site.Id).Where(r => inPeriod.Contains(r.BeforeSceneId) && inPeriod.Contains(r.AfterSceneId)).ToList();
         var slug = SceneIngestor.Slug(site.Name);
         var links = new JsonArray { Link("root", "./catalog.json", "application/json", site.Name) };
         var sceneItemPaths = new Dictionary<long, string>();
@@ -251,6 +254,20 @@ public static class StacCatalogWriter
     /// <summary>The raster's footprint in WGS84 (its four corners, densified), bbox and projection extension fields.</summary>
     private static (JsonNode Geometry, JsonArray Bbox, JsonObject Projection) Footprint(string raster, Site site)
     {
+        var (polygon, width, height, gt) = RasterFootprint(raster, site);
+        var env = polygon.EnvelopeInternal;
+        var projection = new JsonObject
+        {
+            ["proj:epsg"] = site.CrsEpsg,
+            ["proj:shape"] = new JsonArray(height, width),
+            ["proj:transform"] = new JsonArray(gt.PixelWidth, gt.RowRotation, gt.OriginX, gt.ColumnRotation, gt.PixelHeight, gt.OriginY),
+        };
+        return (JsonNode.Parse(GeoJsonText.Write(polygon))!, new JsonArray(env.MinX, env.MinY, env.MaxX, env.MaxY), projection);
+    }
+
+    /// <summary>A stored raster's extent on the site grid as a WGS84 polygon (edges densified: UTM edges curve in lon/lat).</summary>
+    internal static (Geometry Wgs84, int Width, int Height, GeoTransform Transform) RasterFootprint(string raster, Site site)
+    {
         using var dataset = RasterDataset.Open(raster);
         var gt = dataset.GeoTransform ?? throw new SiteWatchException($"{raster}: has no georeference");
         var factory = new GeometryFactory(new PrecisionModel(), site.CrsEpsg);
@@ -266,15 +283,7 @@ public static class StacCatalogWriter
             }
         }
         ring.Add(ring[0].Copy());
-        var polygon = GeometryProjection.Transform(factory.CreatePolygon(ring.ToArray()), site.CrsEpsg, 4326);
-        var env = polygon.EnvelopeInternal;
-        var projection = new JsonObject
-        {
-            ["proj:epsg"] = site.CrsEpsg,
-            ["proj:shape"] = new JsonArray(dataset.Height, dataset.Width),
-            ["proj:transform"] = new JsonArray(gt.PixelWidth, gt.RowRotation, gt.OriginX, gt.ColumnRotation, gt.PixelHeight, gt.OriginY),
-        };
-        return (JsonNode.Parse(GeoJsonText.Write(polygon))!, new JsonArray(env.MinX, env.MinY, env.MaxX, env.MaxY), projection);
+        return (GeometryProjection.Transform(factory.CreatePolygon(ring.ToArray()), site.CrsEpsg, 4326), dataset.Width, dataset.Height, gt);
     }
 
     private static JsonObject Link(string rel, string href, string type, string? title)
