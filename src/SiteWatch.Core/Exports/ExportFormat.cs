@@ -14,6 +14,8 @@ public sealed record ExportFormat
     public IReadOnlyList<string> LayerOptions { get; init; } = [];
     /// <summary>Whether date-times are written as ISO 8601 text (CSV: OGR would write "2024/03/14 02:00:00+00").</summary>
     public bool DatesAsText { get; init; }
+    /// <summary>Whether each feature also gets lon/lat columns (a point inside it) for tools that do not read WKT.</summary>
+    public bool PointColumns { get; init; }
     /// <summary>Whether features carry KML time (TimeStamp / TimeSpan) and styles.</summary>
     public bool Kml { get; init; }
 
@@ -22,7 +24,7 @@ public sealed record ExportFormat
     public static readonly ExportFormat KmlFile = new() { Name = "kml", Driver = "LIBKML", Extension = ".kml", MultiLayer = true, Kml = true };
     public static readonly ExportFormat Kmz = new() { Name = "kmz", Driver = "LIBKML", Extension = ".kmz", MultiLayer = true, Kml = true };
     public static readonly ExportFormat GeoJson = new() { Name = "geojson", Driver = "GeoJSON", Extension = ".geojson", LayerOptions = ["RFC7946=YES", "WRITE_NAME=NO"] };
-    public static readonly ExportFormat Csv = new() { Name = "csv", Driver = "CSV", Extension = ".csv", LayerOptions = ["GEOMETRY=AS_WKT"], DatesAsText = true };
+    public static readonly ExportFormat Csv = new() { Name = "csv", Driver = "CSV", Extension = ".csv", LayerOptions = ["GEOMETRY=AS_WKT", "STRING_QUOTING=IF_NEEDED"], DatesAsText = true, PointColumns = true };
     public static readonly ExportFormat FlatGeobuf = new() { Name = "fgb", Driver = "FlatGeobuf", Extension = ".fgb", LayerOptions = ["SPATIAL_INDEX=YES"] };
     public static readonly ExportFormat Stac = new() { Name = "stac", Extension = "" };
 

@@ -56,6 +56,10 @@ public static class VectorExporter
         var fields = format.DatesAsText
             ? layer.Fields.Select(f => f.Type is VectorFieldType.DateTime or VectorFieldType.Date ? f with { Type = VectorFieldType.String } : f).ToList()
             : layer.Fields.ToList();
+        if (format.PointColumns)
+        {
+            fields.AddRange([new VectorField("lon", VectorFieldType.Real), new VectorField("lat", VectorFieldType.Real)]);
+        }
         var (type, promote) = GeometryTypeOf(layer.Features.Select(f => f.Wgs84));
         var options = format.LayerOptions.ToList();
         if (format.Driver == "GPKG")
@@ -67,9 +71,26 @@ public static class VectorExporter
         target.AddRange(layer.Features.Select(f => new VectorFeature
         {
             Wkb = writer.Write(promote ? Promote(f.Wgs84) : f.Wgs84),
-            Values = format.DatesAsText ? f.Values.ToDictionary(v => v.Key, v => IsoText(v.Value)) : f.Values,
+            Values = Values(f, format),
             Style = format.Kml ? f.Style : null,
         }));
+    }
+
+    private static IReadOnlyDictionary<string, object?> Values(ExportFeature f, ExportFormat format)
+    {
+        if (!format.DatesAsText && !format.PointColumns)
+        {
+            return f.Values;
+        }
+        var values = f.Values.ToDictionary(v => v.Key, v => format.DatesAsText ? IsoText(v.Value) : v.Value);
+        if (format.PointColumns)
+        {
+            // A point inside the feature (a centroid can fall outside an L-shaped roof).
+            var point = f.Wgs84.InteriorPoint;
+            values["lon"] = Math.Round(point.X, 7);
+            values["lat"] = Math.Round(point.Y, 7);
+        }
+        return values;
     }
 
     /// <summary>One declared geometry type for the layer: polygons mixed with multipolygons become multipolygons (FlatGeobuf and GeoPackage readers expect one type).</summary>

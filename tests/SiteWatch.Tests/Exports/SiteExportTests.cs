@@ -177,6 +177,13 @@ public class SiteExportTests
         var scenes = File.ReadAllText(Path.Combine(result.Path, "scenes.csv"));
         Assert.Contains("POLYGON ((127.", scenes);
         Assert.Contains("2024-03-14T02:00:00.000Z", scenes);
+        // lon/lat columns: a point inside each feature, for spreadsheets.
+        using (var aoi = VectorDataset.Open(Path.Combine(result.Path, "aoi.csv"), openOptions: ["GEOM_POSSIBLE_NAMES=WKT", "KEEP_GEOM_COLUMNS=NO"]))
+        {
+            var f = aoi.Layers[0].Features().Single();
+            Assert.InRange(double.Parse((string)f.Values["lon"]!, CultureInfo.InvariantCulture), 127.4907, 127.4923);
+            Assert.InRange(double.Parse((string)f.Values["lat"]!, CultureInfo.InvariantCulture), 39.9278, 39.9290);
+        }
     }
 
     [Theory]
