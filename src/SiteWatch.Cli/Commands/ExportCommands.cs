@@ -18,7 +18,7 @@ public sealed class ExportCommand : Command<ExportCommand.Settings>
         public string Format { get; init; } = "";
 
         [CommandOption("--what <KINDS>")]
-        [Description("Comma-separated kinds: aoi, scenes (footprints with date, sensor, GSD, cloud cover), changes, detections, alerts, zones, tracks, footprints (default: every kind the site has; tracks and drone footprints are not stored in a workspace).")]
+        [Description("Comma-separated kinds: aoi, scenes (footprints with date, sensor, GSD, cloud cover), changes, detections, alerts, zones, tracks, footprints (default: aoi, scenes, changes, detections, alerts, zones where the site has them; tracks and drone footprints are not stored in a workspace).")]
         public string? What { get; init; }
 
         [CommandOption("--from <DATE>")]

@@ -58,12 +58,15 @@ public static class ExportKind
 
     public static readonly IReadOnlyList<string> All = [Aoi, Scenes, Changes, Detections, Alerts, Zones, Tracks, Footprints];
 
-    /// <summary>Parses a comma-separated list ("changes,alerts"); null or empty means every kind.</summary>
+    /// <summary>The kinds a workspace keeps: what an export holds when --what is not given.</summary>
+    public static readonly IReadOnlyList<string> Stored = [Aoi, Scenes, Changes, Detections, Alerts, Zones];
+
+    /// <summary>Parses a comma-separated list ("changes,alerts"); null or empty means every stored kind.</summary>
     public static IReadOnlyList<string> ParseList(string? list)
     {
         if (string.IsNullOrWhiteSpace(list))
         {
-            return All;
+            return Stored;
         }
         var kinds = new List<string>();
         foreach (var item in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

@@ -64,7 +64,7 @@ public static class SiteExportWorkflow
             return new ExportResult(target.Destination, format, true, [], [], stac);
         }
 
-        var kinds = options.What ?? ExportKind.All;
+        var kinds = options.What ?? ExportKind.Stored;
         var (layers, notes) = SiteLayers.Collect(workspace, site, kinds, kindsChosen: options.What is not null, period);
         // The AOI and the watch zones alone (they hold no dates) are no export unless asked for by name.
         if (layers.Count == 0 || options.What is null && layers.All(l => l.Kind is ExportKind.Aoi or ExportKind.Zones))

@@ -51,7 +51,7 @@ public static class SiteLayers
                 var what = kind == ExportKind.Tracks ? "tracks" : "drone frame footprints";
                 if (kindsChosen)
                 {
-                    throw new SiteWatchException($"{what} are not stored in a workspace: 'sitewatch watch' writes them to its --out folder (flight.geojson, flight.kml); export changes, detections, alerts or zones");
+                    throw new SiteWatchException($"{what} are not stored in a workspace: 'sitewatch watch' writes them to its --out folder (flight.geojson, flight.kml); export aoi, scenes, changes, detections, alerts or zones");
                 }
                 notes.Add($"{what}: not stored in a workspace ('sitewatch watch' writes them to its --out folder)");
                 continue;

@@ -321,6 +321,8 @@ public class SiteExportTests
 
         Assert.Contains("unknown export format 'shp'", Assert.Throws<SiteWatchException>(() => ExportFormat.Parse("shp")).Message);
         Assert.Contains("unknown kind 'roads'", Assert.Throws<SiteWatchException>(() => ExportKind.ParseList("changes,roads")).Message);
+        Assert.Contains("tracks are not stored in a workspace", Assert.Throws<SiteWatchException>(() =>
+            SiteExportWorkflow.Run(workspace, "plant", new ExportOptions { Format = ExportFormat.GeoPackage, What = ["tracks"], OutputPath = Path.Combine(output, "x.gpkg") })).Message);
         Assert.Contains("nowhere", Assert.Throws<SiteWatchException>(() =>
             SiteExportWorkflow.Run(workspace, "nowhere", new ExportOptions { Format = ExportFormat.GeoPackage, OutputPath = Path.Combine(output, "x.gpkg") })).Message);
         Assert.Contains("does not exist", Assert.Throws<SiteWatchException>(() =>
