@@ -90,6 +90,11 @@ public static class SiteWatchApp
                 .WithDescription("A site's activity per date: object counts per class, change areas, and an activity index against a trailing baseline.")
                 .WithExample("activity", "--site", "hamhung", "--png", "activity.png")
                 .WithExample("activity", "--site", "hamhung", "--baseline", "4", "--json");
+            config.AddCommand<ExportCommand>("export")
+                .WithDescription("Export a site's results through GDAL/OGR (GeoPackage, KML/KMZ with time, GeoJSON, CSV with WKT, FlatGeobuf) or as a STAC catalog.")
+                .WithExample("export", "--site", "hamhung", "--format", "gpkg", "--out", "hamhung.gpkg")
+                .WithExample("export", "--site", "hamhung", "--format", "kmz", "--what", "changes,alerts")
+                .WithExample("export", "--site", "hamhung", "--format", "stac", "--out", "hamhung-stac");
             config.AddBranch("alerts", alerts =>
             {
                 alerts.SetDescription("Alert rules per site, the alerts they raise (with evidence), and their webhook deliveries.");
