@@ -245,7 +245,18 @@ public class SiteExportTests
         Assert.Equal("1.0.0", root.GetProperty("stac_version").GetString());
         Assert.False(string.IsNullOrEmpty(root.GetProperty("id").GetString()));
         Assert.False(string.IsNullOrEmpty(root.GetProperty("description").GetString()));
-        var items = root.GetProperty("links").EnumerateArray().Where(l => l.GetProperty("rel").GetString() == "item").ToList();
+        var child = Assert.Single(root.GetProperty("links").EnumerateArray(), l => l.GetProperty("rel").GetString() == "child").GetProperty("href").GetString()!;
+        using var collectionJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.Path, child)));
+        var collection = collectionJson.RootElement;
+        Assert.Equal("Collection", collection.GetProperty("type").GetString());
+        Assert.Equal("1.0.0", collection.GetProperty("stac_version").GetString());
+        Assert.False(string.IsNullOrEmpty(collection.GetProperty("license").GetString()));
+        Assert.False(string.IsNullOrEmpty(collection.GetProperty("description").GetString()));
+        Assert.Equal(4, collection.GetProperty("extent").GetProperty("spatial").GetProperty("bbox")[0].GetArrayLength());
+        var interval = collection.GetProperty("extent").GetProperty("temporal").GetProperty("interval")[0];
+        Assert.Equal((scenes.Min(s => s.AcquiredUtc), scenes.Max(s => s.AcquiredUtc)), (Utc(interval[0].GetString()), Utc(interval[1].GetString())));
+        var collectionId = collection.GetProperty("id").GetString();
+        var items = collection.GetProperty("links").EnumerateArray().Where(l => l.GetProperty("rel").GetString() == "item").ToList();
         Assert.Equal(scenes.Count + runs.Count, items.Count);
         var sceneDates = new List<DateTime>();
         foreach (var link in items)
@@ -258,6 +269,7 @@ public class SiteExportTests
             Assert.Equal("Feature", i.GetProperty("type").GetString());
             Assert.Equal("1.0.0", i.GetProperty("stac_version").GetString());
             Assert.Equal(JsonValueKind.String, i.GetProperty("id").ValueKind);
+            Assert.Equal(collectionId, i.GetProperty("collection").GetString());
             Assert.Equal("Polygon", i.GetProperty("geometry").GetProperty("type").GetString());
             Assert.Equal(4, i.GetProperty("bbox").GetArrayLength());
             Assert.Equal(JsonValueKind.Array, i.GetProperty("links").ValueKind);
