@@ -40,7 +40,13 @@ public static class StacCatalogWriter
         var inPeriod = scenes.Select(s => s.Id).ToHashSet();
         var runs = workspace.Catalog.ListChangeRuns(site.Id).Where(r => inPeriod.Contains(r.BeforeSceneId) && inPeriod.Contains(r.AfterSceneId)).ToList();
         var slug = SceneIngestor.Slug(site.Name);
-        var links = new JsonArray { Link("root", "./catalog.json", "application/json", site.Name) };
+        // catalog.json -> collection.json (extent, license) -> items; both at the root so items keep one relative depth.
+        var links = new JsonArray
+        {
+            Link("root", "./catalog.json", "application/json", site.Name),
+            Link("parent", "./catalog.json", "application/json", site.Name),
+        };
+        var spatial = new double[] { double.MaxValue, double.MaxValue, double.MinValue, double.MinValue };
         var sceneItemPaths = new Dictionary<long, string>();
         foreach (var scene in scenes)
         {
@@ -48,7 +54,10 @@ public static class StacCatalogWriter
             var id = $"{slug}-scene-{scene.Id}-{scene.AcquiredUtc:yyyyMMddTHHmmss}";
             var relative = $"scenes/{id}/{id}.json";
             sceneItemPaths[scene.Id] = relative;
-            WriteItem(directory, finalDirectory, relative, SceneItem(workspace, site, scene, id), copyAssets, workspace);
+            var sceneItem = SceneItem(workspace, site, scene, id, slug);
+            var box = ((JsonArray)sceneItem["bbox"]!).Select(v => v!.GetValue<double>()).ToArray();
+            spatial = [Math.Min(spatial[0], box[0]), Math.Min(spatial[1], box[1]), Math.Max(spatial[2], box[2]), Math.Max(spatial[3], box[3])];
+            WriteItem(directory, finalDirectory, relative, sceneItem, copyAssets, workspace);
             links.Add(Link("item", "./" + relative, "application/geo+json", $"scene {Iso(scene.AcquiredUtc)} ({scene.Sensor})"));
         }
         var sceneById = scenes.ToDictionary(s => s.Id);
@@ -59,21 +68,43 @@ public static class StacCatalogWriter
             var after = sceneById[run.AfterSceneId];
             var id = $"{slug}-change-{run.Id}-{before.AcquiredUtc:yyyyMMdd}-{after.AcquiredUtc:yyyyMMdd}-{SceneIngestor.Slug(run.Method)}";
             var relative = $"changes/{id}/{id}.json";
-            var item = ChangeItem(workspace, site, run, before, after, id);
+            var item = ChangeItem(workspace, site, run, before, after, id, slug);
             var itemLinks = (JsonArray)item["links"]!;
             itemLinks.Add(Link("derived_from", "../../" + sceneItemPaths[before.Id], "application/geo+json", "before scene"));
             itemLinks.Add(Link("derived_from", "../../" + sceneItemPaths[after.Id], "application/geo+json", "after scene"));
             WriteItem(directory, finalDirectory, relative, item, copyAssets, workspace);
             links.Add(Link("item", "./" + relative, "application/geo+json", $"change {before.AcquiredUtc:yyyy-MM-dd} -> {after.AcquiredUtc:yyyy-MM-dd} ({run.Method})"));
         }
+        var description = $"Outputs of SiteWatch for site {site.Name}: {scenes.Count} scene(s) on the site grid (EPSG:{site.CrsEpsg}, {site.Gsd?.ToString("0.###", CultureInfo.InvariantCulture) ?? "?"} m) and {runs.Count} change run(s).";
+        var collection = new JsonObject
+        {
+            ["type"] = "Collection",
+            ["stac_version"] = StacVersion,
+            ["id"] = slug,
+            ["title"] = $"SiteWatch site {site.Name}",
+            ["description"] = description,
+            // The imagery's own terms travel with the source; SiteWatch's derived files carry none of their own.
+            ["license"] = "other",
+            ["extent"] = new JsonObject
+            {
+                ["spatial"] = new JsonObject { ["bbox"] = new JsonArray(new JsonArray(spatial[0], spatial[1], spatial[2], spatial[3])) },
+                ["temporal"] = new JsonObject { ["interval"] = new JsonArray(new JsonArray(Iso(scenes.Min(s => s.AcquiredUtc)), Iso(scenes.Max(s => s.AcquiredUtc)))) },
+            },
+            ["links"] = links,
+        };
+        File.WriteAllText(Path.Combine(directory, "collection.json"), collection.ToJsonString(JsonOptions));
         var catalog = new JsonObject
         {
             ["type"] = "Catalog",
             ["stac_version"] = StacVersion,
-            ["id"] = slug,
+            ["id"] = slug + "-catalog",
             ["title"] = $"SiteWatch site {site.Name}",
-            ["description"] = $"Outputs of SiteWatch for site {site.Name}: {scenes.Count} scene(s) on the site grid (EPSG:{site.CrsEpsg}, {site.Gsd?.ToString("0.###", CultureInfo.InvariantCulture) ?? "?"} m) and {runs.Count} change run(s).",
-            ["links"] = links,
+            ["description"] = description,
+            ["links"] = new JsonArray
+            {
+                Link("root", "./catalog.json", "application/json", site.Name),
+                Link("child", "./collection.json", "application/json", $"site {site.Name}"),
+            },
         };
         var catalogFile = Path.Combine(directory, "catalog.json");
         File.WriteAllText(catalogFile, catalog.ToJsonString(JsonOptions));
@@ -82,7 +113,7 @@ public static class StacCatalogWriter
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
-    private static JsonObject SceneItem(Workspace workspace, Site site, Scene scene, string id)
+    private static JsonObject SceneItem(Workspace workspace, Site site, Scene scene, string id, string collection)
     {
         var file = workspace.Resolve(scene.File);
         var (geometry, bbox, projection) = Footprint(file, site);
@@ -123,10 +154,10 @@ public static class StacCatalogWriter
         {
             assets["cloud_mask"] = Asset(mask, GeoTiff, ["cloud", "cloud-shadow"], "cloud mask on the site grid (non-zero = cloud or shadow)", scene.CloudMaskSha256, null);
         }
-        return Item(id, geometry, bbox, properties, assets, [Projection, Eo, FileExtension]);
+        return Item(id, collection, geometry, bbox, properties, assets, [Projection, Eo, FileExtension]);
     }
 
-    private static JsonObject ChangeItem(Workspace workspace, Site site, ChangeRunRecord run, Scene before, Scene after, string id)
+    private static JsonObject ChangeItem(Workspace workspace, Site site, ChangeRunRecord run, Scene before, Scene after, string id, string collection)
     {
         var folder = workspace.Resolve(run.Directory);
         var mask = Path.Combine(folder, "change_mask.tif");
@@ -180,10 +211,10 @@ public static class StacCatalogWriter
             };
             assets[key] = Asset(stored, type, roles, title, sha, null);
         }
-        return Item(id, geometry, bbox, properties, assets, [Projection, FileExtension]);
+        return Item(id, collection, geometry, bbox, properties, assets, [Projection, FileExtension]);
     }
 
-    private static JsonObject Item(string id, JsonNode geometry, JsonArray bbox, JsonObject properties, JsonObject assets, string[] extensions) => new()
+    private static JsonObject Item(string id, string collection, JsonNode geometry, JsonArray bbox, JsonObject properties, JsonObject assets, string[] extensions) => new()
     {
         ["type"] = "Feature",
         ["stac_version"] = StacVersion,
@@ -192,10 +223,12 @@ public static class StacCatalogWriter
         ["geometry"] = geometry,
         ["bbox"] = bbox,
         ["properties"] = properties,
+        ["collection"] = collection,
         ["links"] = new JsonArray
         {
             Link("root", "../../catalog.json", "application/json", null),
-            Link("parent", "../../catalog.json", "application/json", null),
+            Link("parent", "../../collection.json", "application/json", null),
+            Link("collection", "../../collection.json", "application/json", null),
         },
         ["assets"] = assets,
     };
