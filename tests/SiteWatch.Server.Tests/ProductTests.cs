@@ -75,10 +75,33 @@ public sealed class ProductTests(ServerFixture server) : IClassFixture<ServerFix
     }
 
     [Fact]
+    public async Task Exports_come_as_a_geopackage_or_one_kind_per_file_and_kml_stays_with_the_cli()
+    {
+        using var client = await server.SignedIn("ana");
+        var gpkg = await Finished(client, await client.PostAsJsonAsync($"/api/sites/{server.SiteId}/export", new { format = "gpkg" }));
+        Assert.True(gpkg.GetProperty("state").GetString() == JobStates.Succeeded, gpkg.ToString());
+        var bytes = await client.GetByteArrayAsync(gpkg.GetProperty("result").GetProperty("files").GetProperty("export").GetString());
+        Assert.Equal("SQLite format 3", System.Text.Encoding.ASCII.GetString(bytes[..15]));
+        Assert.Contains(gpkg.GetProperty("result").GetProperty("layers").EnumerateArray(), l => l.GetProperty("kind").GetString() == "scenes" && l.GetProperty("features").GetInt32() == 2);
+
+        var scenes = await Finished(client, await client.PostAsJsonAsync($"/api/sites/{server.SiteId}/export", new { format = "geojson", what = "scenes" }));
+        var collection = await client.GetFromJsonAsync<JsonElement>(scenes.GetProperty("result").GetProperty("files").GetProperty("export").GetString());
+        Assert.Equal("FeatureCollection", collection.GetProperty("type").GetString());
+        Assert.Equal(2, collection.GetProperty("features").GetArrayLength());
+
+        var kml = await client.PostAsJsonAsync($"/api/sites/{server.SiteId}/export", new { format = "kml" });
+        Assert.Equal(HttpStatusCode.BadRequest, kml.StatusCode);
+        Assert.Contains("sitewatch export", await kml.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync($"/api/sites/{server.SiteId}/export", new { format = "csv" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync($"/api/sites/{server.SiteId}/export", new { format = "gpkg", what = "../x" })).StatusCode);
+    }
+
+    [Fact]
     public async Task A_viewer_cannot_start_one()
     {
         using var client = await server.SignedIn("vic");
         Assert.Equal(HttpStatusCode.Forbidden, (await client.PostAsJsonAsync($"/api/sites/{server.SiteId}/report", new { })).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await client.PostAsJsonAsync($"/api/sites/{server.SiteId}/timelapse", new { })).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.PostAsJsonAsync($"/api/sites/{server.SiteId}/export", new { })).StatusCode);
     }
 }

@@ -117,6 +117,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
                 alert_rules = result.Activity.RulesPath,
                 report = new { html = result.Products.Report.HtmlPath, pdf = result.Products.Report.PdfPath, pages = result.Products.Report.Pages, findings = result.Products.Report.Report.Findings.Count },
                 timelapse = new { path = result.Products.Timelapse.Path, frames = result.Products.Timelapse.Frames },
+                geopackage = new { path = result.Products.GeoPackage.Path, layers = result.Products.GeoPackage.Layers.Select(l => new { kind = l.Kind, features = l.Features }) },
                 alerts = result.Activity.Alerts.Raised.OrderBy(a => a.ObservedUtc).Select(a => AlertsListCommand.AlertView(a, [])).ToArray(),
                 truth = new
                 {
@@ -193,6 +194,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         AnsiConsole.MarkupLineInterpolated($"  activity plot        {result.Activity.PlotPath}");
         AnsiConsole.MarkupLineInterpolated($"  site report          {result.Products.Report.PdfPath}  ({result.Products.Report.Pages} pages; same content in {Path.GetFileName(result.Products.Report.HtmlPath)})");
         AnsiConsole.MarkupLineInterpolated($"  timelapse            {result.Products.Timelapse.Path}  ({result.Products.Timelapse.Frames} scenes, changes outlined)");
+        AnsiConsole.MarkupLineInterpolated($"  GeoPackage           {result.Products.GeoPackage.Path}  ({string.Join(", ", result.Products.GeoPackage.Layers.Select(l => $"{l.Kind} {l.Features}"))})");
         AnsiConsole.MarkupLineInterpolated($"  alert rules          {result.Activity.RulesPath}  (try: sitewatch alerts --site {result.Site.Name} -w {result.WorkspaceDirectory})");
         AnsiConsole.MarkupLineInterpolated($"  workspace            {result.WorkspaceDirectory}  (try: sitewatch scene list --site {result.Site.Name} -w {result.WorkspaceDirectory})");
         if (drone is not null)

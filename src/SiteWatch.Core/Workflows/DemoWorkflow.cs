@@ -26,8 +26,8 @@ public sealed record DemoResult(string OutputDirectory, string WorkspaceDirector
 public sealed record DemoActivityReport(SiteDetectionResult? Detection, string? DetectionNote, ActivityTimeline Timeline, string PlotPath, string RulesPath,
     AlertCheckResult Alerts, IReadOnlyList<DemoDetectionCheck> DetectionChecks);
 
-/// <summary>What the analyst hands on: the site report (HTML and PDF) and the timelapse.</summary>
-public sealed record DemoProducts(Reports.SiteReportResult Report, Reports.TimelapseResult Timelapse);
+/// <summary>What the analyst hands on: the site report (HTML and PDF), the timelapse and a GeoPackage for GIS tools.</summary>
+public sealed record DemoProducts(Reports.SiteReportResult Report, Reports.TimelapseResult Timelapse, Exports.ExportResult GeoPackage);
 
 /// <summary>One scene's detections scored against the ground truth objects present that day (IoU 0.3, bounding boxes).</summary>
 public sealed record DemoDetectionCheck(DateOnly Date, bool Cloudy, IReadOnlyList<ClassAccuracy> Classes);
@@ -103,7 +103,7 @@ public static class DemoWorkflow
     /// <summary>Counts objects with the shipped detector (when this build has one), plots the activity and checks the demo's alert rules.</summary>
     /// <summary>
     /// The analyst's products: a note outlining the existing hall (the reference the new building is measured
-    /// against, as an analyst would draw it), the site report and the timelapse.
+    /// against, as an analyst would draw it), the site report, the timelapse and a GeoPackage of every layer.
     /// </summary>
     private static DemoProducts WriteProducts(Workspace workspace, Site site, DemoPlan plan, string output, CoordinateTransform toWgs84,
         IProgress<(string Stage, double Fraction)>? progress, CancellationToken cancel)
@@ -117,7 +117,14 @@ public static class DemoWorkflow
         progress?.Report(("Writing the timelapse", 0));
         var timelapse = Reports.TimelapseWorkflow.Write(workspace, site.Name, Path.Combine(output, "timelapse.mp4"), new Reports.TimelapseOptions(),
             new SyncProgress<double>(p => progress?.Report(("Writing the timelapse", p))), cancel);
-        return new DemoProducts(report, timelapse);
+        progress?.Report(("Exporting a GeoPackage", 0));
+        var geoPackage = Exports.SiteExportWorkflow.Run(workspace, site.Name, new Exports.ExportOptions
+        {
+            Format = Exports.ExportFormat.GeoPackage,
+            OutputPath = Path.Combine(output, $"{site.Name}.gpkg"),
+            Overwrite = true,
+        }, cancel);
+        return new DemoProducts(report, timelapse, geoPackage);
     }
 
     private static DemoActivityReport RunActivity(Workspace workspace, Site site, DemoPlan plan, string output, string truthPath,

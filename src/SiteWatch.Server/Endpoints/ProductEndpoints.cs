@@ -97,7 +97,55 @@ internal static class ProductEndpoints
             });
             return Results.Accepted($"/api/jobs/{job.Id}", job.View());
         }).RequireAuthorization(ServerApp.AnalystPolicy).WithTags("products");
+
+        MapExport(app);
     }
+
+    /// <summary>
+    /// Exports the server makes: a GeoPackage of every kind, or one kind as GeoJSON, CSV or FlatGeobuf (one file each).
+    /// KML/KMZ stay with the CLI: GDAL's LIBKML driver corrupted a long-lived process's heap in our tests. STAC folders
+    /// link into the workspace and are the CLI's too.
+    /// </summary>
+    private static readonly string[] ServerExportFormats = ["gpkg", "geojson", "csv", "fgb"];
+
+    private static void MapExport(WebApplication app) =>
+        app.MapPost("/api/sites/{id:long}/export", async (long id, HttpRequest request, WorkspaceHost host, JobQueue jobs, ClaimsPrincipal user, CancellationToken cancel) =>
+        {
+            var body = await Body.ReadOptionalObjectAsync(request, cancel);
+            var name = (Body.String(body, "format", maxLength: 10) ?? "gpkg").ToLowerInvariant();
+            if (!ServerExportFormats.Contains(name))
+            {
+                throw HttpProblem.BadRequest($"field 'format': '{Paging.Truncate(name)}' is not one the server exports ({string.Join(", ", ServerExportFormats)}); KML, KMZ and STAC come from 'sitewatch export'");
+            }
+            var format = Core.Exports.ExportFormat.Parse(name);
+            var what = Body.String(body, "what", maxLength: 20);
+            if (what is not null && !Core.Exports.ExportKind.Stored.Contains(what))
+            {
+                throw HttpProblem.BadRequest($"field 'what': '{Paging.Truncate(what)}' is not one of {string.Join(", ", Core.Exports.ExportKind.Stored)}");
+            }
+            if (!format.MultiLayer && what is null)
+            {
+                throw HttpProblem.BadRequest($"field 'what': a {name} file holds one kind; name it (one of {string.Join(", ", Core.Exports.ExportKind.Stored)}), or ask for gpkg");
+            }
+            var from = Day(body, "from");
+            var to = Day(body, "to");
+            var site = host.Use(w => SiteEndpoints.RequireSite(w, id));
+            var job = jobs.EnqueueWithFiles("export", site.Id, user.Identity?.Name ?? "?", (workspace, files, progress, stop) =>
+            {
+                var file = $"{Core.Ingest.SceneIngestor.Slug(site.Name)}{(what is null ? "" : "-" + what)}{format.Extension}";
+                var result = Core.Exports.SiteExportWorkflow.Run(workspace, site.Name, new Core.Exports.ExportOptions
+                {
+                    Format = format,
+                    What = what is null ? null : [what],
+                    OutputPath = Path.Combine(files.Folder, file),
+                    FromUtc = from?.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
+                    ToUtc = to?.ToDateTime(TimeOnly.MaxValue, DateTimeKind.Utc),
+                }, stop);
+                progress.Report(1);
+                return new { layers = result.Layers.Select(l => new { kind = l.Kind, features = l.Features }), notes = result.Notes, files = new { export = files.Url(file) } };
+            });
+            return Results.Accepted($"/api/jobs/{job.Id}", job.View());
+        }).RequireAuthorization(ServerApp.AnalystPolicy).WithTags("products");
 
     private static DateOnly? Day(JsonElement body, string field) =>
         Body.String(body, field, maxLength: 10) is not { } text ? null

@@ -53,6 +53,10 @@ public class DemoChangeTests
             Assert.Contains("freight_car count rose", text);
         }
         Assert.Equal(result.Scenes.Count, result.Products.Timelapse.Frames);
+        var layers = result.Products.GeoPackage.Layers.ToDictionary(l => l.Kind, l => l.Features);
+        Assert.Equal(result.Scenes.Count, layers["scenes"]);
+        Assert.True(layers["changes"] > 0 && layers["detections"] > 0);
+        Assert.Equal(result.Activity.Alerts.Raised.Count, layers["alerts"]);
         Assert.True(new FileInfo(result.Products.Timelapse.Path).Length > 10_000);
 
         var intoCloud = cloudyPairs.Single(r => r.Run.After.Id == clouded.Id);
