@@ -201,6 +201,7 @@ public static class ServerApp
         RunEndpoints.Map(app);
         JobEndpoints.Map(app);
         ProductEndpoints.Map(app);
+        NoteEndpoints.Map(app);
         VideoEndpoints.Map(app);
         app.MapHub<Live.EventsHub>(Live.EventsHub.Path);
         app.MapOpenApi("/openapi/{documentName}.json");
