@@ -202,6 +202,7 @@ public static class ServerApp
         JobEndpoints.Map(app);
         ProductEndpoints.Map(app);
         NoteEndpoints.Map(app);
+        RuleEndpoints.Map(app);
         VideoEndpoints.Map(app);
         app.MapHub<Live.EventsHub>(Live.EventsHub.Path);
         app.MapOpenApi("/openapi/{documentName}.json");

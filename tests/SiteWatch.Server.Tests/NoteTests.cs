@@ -48,4 +48,29 @@ public sealed class NoteTests(ServerFixture server) : IClassFixture<ServerFixtur
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/sites/987654/notes")).StatusCode);
         Assert.Single((await client.GetFromJsonAsync<JsonElement>(url)).EnumerateArray());
     }
+
+    [Fact]
+    public async Task Alert_rules_are_stored_as_written_checked_by_the_cli_parser_and_hidden_from_viewers()
+    {
+        using var client = await server.SignedIn("ana");
+        var url = $"/api/sites/{server.SiteId}/rules";
+        const string rules = """
+            // More vehicles than usual; signed webhook.
+            {"rules": [{"name": "more vehicles", "kind": "count_above_baseline", "class": "vehicle"}],
+             "webhooks": [{"url": "http://127.0.0.1:9/hook", "secret": "s3cret"}]}
+            """;
+        var stored = await client.PutAsync(url, new StringContent(rules, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, stored.StatusCode);
+        var counts = await stored.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((1, 1), (counts.GetProperty("rules").GetInt32(), counts.GetProperty("webhooks").GetInt32()));
+        Assert.Equal(rules, await client.GetStringAsync(url));
+
+        var bad = await client.PutAsync(url, new StringContent("""{"rules": [{"name": "x", "kind": "no_such_kind"}]}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("no_such_kind", await bad.Content.ReadAsStringAsync());
+        Assert.Equal(rules, await client.GetStringAsync(url));
+
+        using var viewer = await server.SignedIn("vic");
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.GetAsync(url)).StatusCode);
+    }
 }

@@ -26,10 +26,17 @@ public static class AlertWorkflow
     public static AlertRuleSet StoreRules(Workspace workspace, string siteName, string rulesFile)
     {
         var full = Path.GetFullPath(rulesFile);
-        var rules = AlertRuleSet.ReadFile(full);
+        AlertRuleSet.ReadFile(full);
+        return StoreRulesText(workspace, siteName, IO.BoundedFile.ReadText(full, "alert rules file"), full);
+    }
+
+    /// <summary>Validates rules given as text (e.g. a request body) and stores them as written; <paramref name="source"/> says where they came from.</summary>
+    public static AlertRuleSet StoreRulesText(Workspace workspace, string siteName, string json, string source)
+    {
+        var rules = AlertRuleSet.Parse(json, source);
         var site = workspace.Catalog.GetSite(siteName);
         workspace.EnsureWritable();
-        workspace.Catalog.SaveAlertRules(site.Id, IO.BoundedFile.ReadText(full, "alert rules file"), full);
+        workspace.Catalog.SaveAlertRules(site.Id, json, source);
         return rules;
     }
 
