@@ -14,46 +14,50 @@ public class ChangeObjectTests
     /// </summary>
     internal static (string Before, string After) WritePair(TempDir dir)
     {
-        const int size = 200;
-        string Write(string name, bool after)
+        double Value(bool after, int b, int r, int c, Random random)
         {
-            var profile = new RasterProfile(size, size, 4, RasterDataType.UInt16)
+            // Soil with texture; NIR a little higher.
+            double v = 1200 + 150 * b + 120 * Math.Sin(c / 7.0) * Math.Cos(r / 9.0) + random.Next(-40, 41);
+            var newRoof = after && c is >= 120 and < 150 && r is >= 60 and < 80;
+            var oldTower = !after && c is >= 40 and < 52 && r is >= 130 and < 142;
+            if (newRoof || oldTower)
             {
-                GeoTransform = GeoTransform.NorthUp(371_000, 4_421_000, 1),
-                Crs = "EPSG:32652",
-                NoData = 0,
-                BandDescriptions = ["blue", "green", "red", "nir"],
-            };
-            var path = dir.File(name);
-            using var raster = RasterDataset.Create(path, profile);
-            var random = new Random(after ? 2 : 1);
-            var data = new ushort[size * size];
-            for (var b = 0; b < 4; b++)
-            {
-                for (var r = 0; r < size; r++)
-                {
-                    for (var c = 0; c < size; c++)
-                    {
-                        // Soil with texture; NIR a little higher.
-                        double v = 1200 + 150 * b + 120 * Math.Sin(c / 7.0) * Math.Cos(r / 9.0) + random.Next(-40, 41);
-                        var newRoof = after && c is >= 120 and < 150 && r is >= 60 and < 80;
-                        var oldTower = !after && c is >= 40 and < 52 && r is >= 130 and < 142;
-                        if (newRoof || oldTower)
-                        {
-                            v = 5200 + 100 * b + random.Next(-40, 41);
-                        }
-                        if (after)
-                        {
-                            v = 1.1 * v + 80; // a different sun and sensor: MAD must not call this change
-                        }
-                        data[r * size + c] = (ushort)Math.Clamp(v, 1, 60000);
-                    }
-                }
-                raster.Write<ushort>(b + 1, new RasterWindow(0, 0, size, size), data);
+                v = 5200 + 100 * b + random.Next(-40, 41);
             }
-            return path;
+            // A different sun and sensor on the later date: MAD must not call this change.
+            return after ? 1.1 * v + 80 : v;
         }
-        return (Write("before.tif", false), Write("after.tif", true));
+        return (WriteScene(dir, "before.tif", 1, (b, r, c, random) => Value(false, b, r, c, random)),
+            WriteScene(dir, "after.tif", 2, (b, r, c, random) => Value(true, b, r, c, random)));
+    }
+
+    /// <summary>A 200 x 200 px, 4-band (blue, green, red, NIR) uint16 scene at 1 m in UTM 52N; <paramref name="value"/> gives each pixel by band, row and column.</summary>
+    private static string WriteScene(TempDir dir, string name, int seed, Func<int, int, int, Random, double> value)
+    {
+        const int size = 200;
+        var profile = new RasterProfile(size, size, 4, RasterDataType.UInt16)
+        {
+            GeoTransform = GeoTransform.NorthUp(371_000, 4_421_000, 1),
+            Crs = "EPSG:32652",
+            NoData = 0,
+            BandDescriptions = ["blue", "green", "red", "nir"],
+        };
+        var path = dir.File(name);
+        using var raster = RasterDataset.Create(path, profile);
+        var random = new Random(seed);
+        var data = new ushort[size * size];
+        for (var b = 0; b < 4; b++)
+        {
+            for (var r = 0; r < size; r++)
+            {
+                for (var c = 0; c < size; c++)
+                {
+                    data[r * size + c] = (ushort)Math.Clamp(value(b, r, c, random), 1, 60000);
+                }
+            }
+            raster.Write<ushort>(b + 1, new RasterWindow(0, 0, size, size), data);
+        }
+        return path;
     }
 
     [Fact]
@@ -153,39 +157,15 @@ public class ChangeObjectTests
     public void Green_up_is_vegetation_while_clearing_and_a_new_roof_are_not()
     {
         using var dir = new TempDir();
-        const int size = 200;
-        string Write(string name, bool after)
+        ushort[] soil = [1200, 1350, 1500, 1650], leaves = [300, 700, 300, 5500], bright = [2000, 2100, 2200, 2300], roofTop = [3000, 3100, 3200, 3300];
+        string Write(string name, bool after) => WriteScene(dir, name, after ? 2 : 1, (b, r, c, random) =>
         {
-            var profile = new RasterProfile(size, size, 4, RasterDataType.UInt16)
-            {
-                GeoTransform = GeoTransform.NorthUp(371_000, 4_421_000, 1),
-                Crs = "EPSG:32652",
-                NoData = 0,
-                BandDescriptions = ["blue", "green", "red", "nir"],
-            };
-            var path = dir.File(name);
-            using var raster = RasterDataset.Create(path, profile);
-            var random = new Random(after ? 2 : 1);
-            var data = new ushort[size * size];
-            ushort[] soil = [1200, 1350, 1500, 1650], leaves = [300, 700, 300, 5500], bright = [2000, 2100, 2200, 2300], roof = [3000, 3100, 3200, 3300];
-            for (var b = 0; b < 4; b++)
-            {
-                for (var r = 0; r < size; r++)
-                {
-                    for (var c = 0; c < size; c++)
-                    {
-                        var field = c is >= 20 and < 60 && r is >= 20 and < 50;
-                        var clearing = c is >= 120 and < 150 && r is >= 130 and < 160;
-                        var newRoof = after && c is >= 120 and < 150 && r is >= 40 and < 60;
-                        var spectrum = field ? (after ? leaves : soil) : clearing ? (after ? bright : leaves) : newRoof ? roof : soil;
-                        var v = spectrum[b] + 100 * Math.Sin(c / 7.0) * Math.Cos(r / 9.0) + random.Next(-40, 41);
-                        data[r * size + c] = (ushort)Math.Clamp(v, 1, 60000);
-                    }
-                }
-                raster.Write<ushort>(b + 1, new RasterWindow(0, 0, size, size), data);
-            }
-            return path;
-        }
+            var field = c is >= 20 and < 60 && r is >= 20 and < 50;
+            var clearing = c is >= 120 and < 150 && r is >= 130 and < 160;
+            var newRoof = after && c is >= 120 and < 150 && r is >= 40 and < 60;
+            var spectrum = field ? (after ? leaves : soil) : clearing ? (after ? bright : leaves) : newRoof ? roofTop : soil;
+            return spectrum[b] + 100 * Math.Sin(c / 7.0) * Math.Cos(r / 9.0) + random.Next(-40, 41);
+        });
         using var pair = RasterPair.Open(Write("before.tif", false), Write("after.tif", true));
         var bands = SpectralBands.Identify(["blue", "green", "red", "nir"], [null, null, null, null]);
         var outcome = ChangePipeline.Run(pair, bands, new ChangeRunOptions { Detection = new ChangeDetectionOptions { Method = "cva" } }, dir.File("out"));
