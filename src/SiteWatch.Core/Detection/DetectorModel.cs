@@ -308,7 +308,7 @@ public sealed partial class DetectorModel : IDisposable
     }
 
     /// <summary>The side-car file of a model: MODEL.json beside MODEL.onnx.</summary>
-    public static string SideCarPath(string modelPath) => System.IO.Path.ChangeExtension(modelPath, ".json");
+    public static string SideCarPath(string modelPath) => ModelSideCar.PathOf(modelPath);
 
     private static ModelDescription Describe(string path, IReadOnlyDictionary<string, string> metadata, int[] inputDims, int channels)
     {
@@ -451,64 +451,46 @@ public sealed partial class DetectorModel : IDisposable
         }
     }
 
-    private static SideCar? ReadSideCar(string modelPath)
+    private static SideCar? ReadSideCar(string modelPath) => ModelSideCar.Read(modelPath, "model side-car", (root, path) =>
     {
-        var path = SideCarPath(modelPath);
-        if (!File.Exists(path))
+        IReadOnlyList<string>? names = null;
+        if (root.TryGetProperty("names", out var n))
         {
-            return null;
+            names = n.ValueKind == JsonValueKind.Object
+                ? ParseNames(string.Join(", ", n.EnumerateObject().Select(p => $"{p.Name}: {JsonSerializer.Serialize(p.Value.GetString())}")), path)
+                : ReadStrings(n, path, "names");
         }
-        try
+        int[]? size = root.TryGetProperty("imgsz", out var s) ? ParseImageSize(s.GetRawText(), path) : null;
+        var task = root.TryGetProperty("task", out var t) ? t.GetString() : null;
+        var bands = root.TryGetProperty("bands", out var b) ? ReadStrings(b, path, "bands") : null;
+        var scaling = root.TryGetProperty("scale", out var sc) ? ReadScaling(sc, path) : null;
+        double? gsd = null;
+        if (root.TryGetProperty("gsd", out var g))
         {
-            using var doc = JsonDocument.Parse(IO.BoundedFile.ReadText(path, "model side-car"));
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            gsd = g.ValueKind == JsonValueKind.Number && g.GetDouble() is > 0 and < 10_000 and var v
+                ? v
+                : throw new SiteWatchException($"{path}: gsd must be the training imagery's metres per pixel (a positive number)");
+        }
+        Dictionary<string, string>? classMap = null;
+        if (root.TryGetProperty("class_map", out var cm))
+        {
+            if (cm.ValueKind != JsonValueKind.Object)
             {
-                throw new SiteWatchException($"{path}: the model's side-car must be a JSON object");
+                throw new SiteWatchException($"{path}: class_map must be an object of model class -> reported class (\"\" or null drops the class)");
             }
-            IReadOnlyList<string>? names = null;
-            if (root.TryGetProperty("names", out var n))
+            classMap = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var p in cm.EnumerateObject())
             {
-                names = n.ValueKind == JsonValueKind.Object
-                    ? ParseNames(string.Join(", ", n.EnumerateObject().Select(p => $"{p.Name}: {JsonSerializer.Serialize(p.Value.GetString())}")), path)
-                    : ReadStrings(n, path, "names");
-            }
-            int[]? size = root.TryGetProperty("imgsz", out var s) ? ParseImageSize(s.GetRawText(), path) : null;
-            var task = root.TryGetProperty("task", out var t) ? t.GetString() : null;
-            var bands = root.TryGetProperty("bands", out var b) ? ReadStrings(b, path, "bands") : null;
-            var scaling = root.TryGetProperty("scale", out var sc) ? ReadScaling(sc, path) : null;
-            double? gsd = null;
-            if (root.TryGetProperty("gsd", out var g))
-            {
-                gsd = g.ValueKind == JsonValueKind.Number && g.GetDouble() is > 0 and < 10_000 and var v
-                    ? v
-                    : throw new SiteWatchException($"{path}: gsd must be the training imagery's metres per pixel (a positive number)");
-            }
-            Dictionary<string, string>? classMap = null;
-            if (root.TryGetProperty("class_map", out var cm))
-            {
-                if (cm.ValueKind != JsonValueKind.Object)
+                classMap[p.Name] = p.Value.ValueKind switch
                 {
-                    throw new SiteWatchException($"{path}: class_map must be an object of model class -> reported class (\"\" or null drops the class)");
-                }
-                classMap = new Dictionary<string, string>(StringComparer.Ordinal);
-                foreach (var p in cm.EnumerateObject())
-                {
-                    classMap[p.Name] = p.Value.ValueKind switch
-                    {
-                        JsonValueKind.Null => "",
-                        JsonValueKind.String => p.Value.GetString()!.Trim(),
-                        _ => throw new SiteWatchException($"{path}: class_map.{p.Name} must be a class name, \"\" or null"),
-                    };
-                }
+                    JsonValueKind.Null => "",
+                    JsonValueKind.String => p.Value.GetString()!.Trim(),
+                    _ => throw new SiteWatchException($"{path}: class_map.{p.Name} must be a class name, \"\" or null"),
+                };
             }
-            return new SideCar(names, size, task, bands, scaling) { GroundSampleDistance = gsd, ClassMap = classMap };
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            throw new SiteWatchException($"{path}: not a valid model side-car: {e.Message}", e);
-        }
-    }
+        return new SideCar(names, size, task, bands, scaling) { GroundSampleDistance = gsd, ClassMap = classMap };
+    });
 
     internal static List<string> ReadStrings(JsonElement e, string path, string what)
     {

@@ -203,65 +203,48 @@ public sealed class ChangeModel : IDisposable
     private sealed record SideCar(IReadOnlyList<string> Bands, InputScaling Scaling, IReadOnlyList<float>? Mean, IReadOnlyList<float>? Std, double? Gsd,
         double Threshold, bool Logits, int? Tile, int? Overlap);
 
-    private static SideCar ReadSideCar(string modelPath)
+    private static readonly SideCar Defaults = new(["red", "green", "blue"], InputScaling.Auto, null, null, null, 0.5, false, null, null);
+
+    private static SideCar ReadSideCar(string modelPath) => ModelSideCar.Read(modelPath, "change model side-car", (root, path) =>
     {
-        var path = DetectorModel.SideCarPath(modelPath);
-        var sideCar = new SideCar(["red", "green", "blue"], InputScaling.Auto, null, null, null, 0.5, false, null, null);
-        if (!File.Exists(path))
+        double Number(string name, double low, double high, string what)
         {
-            return sideCar;
+            var e = root.GetProperty(name);
+            return e.ValueKind == JsonValueKind.Number && e.GetDouble() is var v && v >= low && v <= high
+                ? v
+                : throw new SiteWatchException($"{path}: {name} must be {what}");
         }
-        try
+        float[]? Floats(string name) => root.TryGetProperty(name, out var e)
+            ? e.ValueKind == JsonValueKind.Array && e.EnumerateArray().All(x => x.ValueKind == JsonValueKind.Number)
+                ? [.. e.EnumerateArray().Select(x => x.GetSingle())]
+                : throw new SiteWatchException($"{path}: {name} must be a list of numbers, one per band")
+            : null;
+        var bands = root.TryGetProperty("bands", out var b) ? DetectorModel.ReadStrings(b, path, "bands") : Defaults.Bands;
+        if (bands.Count is < 1 or > 32)
         {
-            using var doc = JsonDocument.Parse(IO.BoundedFile.ReadText(path, "change model side-car"));
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new SiteWatchException($"{path}: the model's side-car must be a JSON object");
-            }
-            double Number(string name, double low, double high, string what)
-            {
-                var e = root.GetProperty(name);
-                return e.ValueKind == JsonValueKind.Number && e.GetDouble() is var v && v >= low && v <= high
-                    ? v
-                    : throw new SiteWatchException($"{path}: {name} must be {what}");
-            }
-            float[]? Floats(string name) => root.TryGetProperty(name, out var e)
-                ? e.ValueKind == JsonValueKind.Array && e.EnumerateArray().All(x => x.ValueKind == JsonValueKind.Number)
-                    ? [.. e.EnumerateArray().Select(x => x.GetSingle())]
-                    : throw new SiteWatchException($"{path}: {name} must be a list of numbers, one per band")
-                : null;
-            var bands = root.TryGetProperty("bands", out var b) ? DetectorModel.ReadStrings(b, path, "bands") : sideCar.Bands;
-            if (bands.Count is < 1 or > 32)
-            {
-                throw new SiteWatchException($"{path}: bands must name 1 to 32 bands");
-            }
-            var std = Floats("std");
-            if (std is not null && std.Any(s => !(s > 0)))
-            {
-                throw new SiteWatchException($"{path}: std values must be positive");
-            }
-            var output = root.TryGetProperty("output", out var o) ? o.GetString()?.Trim().ToLowerInvariant() : "probability";
-            if (output is not ("probability" or "logits"))
-            {
-                throw new SiteWatchException($"{path}: output must be probability or logits, not '{output}'");
-            }
-            return new SideCar(
-                bands,
-                root.TryGetProperty("scale", out var sc) ? DetectorModel.ReadScaling(sc, path) : sideCar.Scaling,
-                Floats("mean"),
-                std,
-                root.TryGetProperty("gsd", out _) ? Number("gsd", 1e-6, 10_000, "the training imagery's metres per pixel") : null,
-                root.TryGetProperty("threshold", out _) ? Number("threshold", 0, 1, "a probability between 0 and 1") : 0.5,
-                output == "logits",
-                root.TryGetProperty("tile", out _) ? (int)Number("tile", 16, 4096, "a tile side of 16 to 4096 pixels") : null,
-                root.TryGetProperty("overlap", out _) ? (int)Number("overlap", 0, 2048, "a number of pixels") : null);
+            throw new SiteWatchException($"{path}: bands must name 1 to 32 bands");
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        var std = Floats("std");
+        if (std is not null && std.Any(s => !(s > 0)))
         {
-            throw new SiteWatchException($"{path}: not a valid change model side-car: {e.Message}", e);
+            throw new SiteWatchException($"{path}: std values must be positive");
         }
-    }
+        var output = root.TryGetProperty("output", out var o) ? o.GetString()?.Trim().ToLowerInvariant() : "probability";
+        if (output is not ("probability" or "logits"))
+        {
+            throw new SiteWatchException($"{path}: output must be probability or logits, not '{output}'");
+        }
+        return new SideCar(
+            bands,
+            root.TryGetProperty("scale", out var sc) ? DetectorModel.ReadScaling(sc, path) : Defaults.Scaling,
+            Floats("mean"),
+            std,
+            root.TryGetProperty("gsd", out _) ? Number("gsd", 1e-6, 10_000, "the training imagery's metres per pixel") : null,
+            root.TryGetProperty("threshold", out _) ? Number("threshold", 0, 1, "a probability between 0 and 1") : 0.5,
+            output == "logits",
+            root.TryGetProperty("tile", out _) ? (int)Number("tile", 16, 4096, "a tile side of 16 to 4096 pixels") : null,
+            root.TryGetProperty("overlap", out _) ? (int)Number("overlap", 0, 2048, "a number of pixels") : null);
+    }) ?? Defaults;
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(ModelPath)} ({Channels} bands, tile {Tile}, overlap {Overlap})");
 }
