@@ -29,6 +29,11 @@ public sealed record WarpTarget
     public Resampling Resampling { get; init; } = Resampling.Bilinear;
     /// <summary>Nodata of the output (areas the source does not cover). Null keeps the source's.</summary>
     public double? NoData { get; init; }
+    /// <summary>
+    /// Treat the source's nodata value as an ordinary value (gdalwarp -srcnodata None), so that it can be told apart
+    /// from the areas the source does not cover, which get <see cref="NoData"/>.
+    /// </summary>
+    public bool IgnoreSourceNoData { get; init; }
     /// <summary>Warp memory in MB: bounds the working set regardless of scene size.</summary>
     public int WorkingMemoryMegabytes { get; init; } = 256;
 }
@@ -94,6 +99,10 @@ public static unsafe class Warper
         if (target.Extent is { } e)
         {
             args.AddRange(["-te", F(e.MinX), F(e.MinY), F(e.MaxX), F(e.MaxY)]);
+        }
+        if (target.IgnoreSourceNoData)
+        {
+            args.AddRange(["-srcnodata", "None"]);
         }
         var nodata = target.NoData ?? source.NoData;
         if (nodata is { } nd)

@@ -39,6 +39,8 @@ public static class ChangePipeline
         var files = new ChangeRunFiles(directory);
         var detection = ChangeDetector.Detect(pair, options.Detection, files.Magnitude, files.Mask,
             new ScaledProgress(progress, 0, 0.85), cancel);
+        AddOverviews(files.Magnitude, "AVERAGE", cancel);
+        AddOverviews(files.Mask, "NEAREST", cancel);
         var objects = ChangeObjectExtractor.Extract(pair, files.Mask, files.Magnitude, detection.Threshold, bands,
             new ChangeObjectOptions { MinAreaSquareMetres = options.MinAreaSquareMetres }, cancel);
         progress?.Report(0.92);
@@ -84,6 +86,24 @@ public static class ChangePipeline
         File.WriteAllText(files.Summary, JsonSerializer.Serialize(element, new JsonSerializerOptions { WriteIndented = true }));
         progress?.Report(1);
         return new ChangeRunOutcome(detection, objects, files, element);
+    }
+
+    /// <summary>
+    /// Internal overviews (halving until a side is under 256 px) so that map tiles of a zoomed-out view read a small
+    /// level instead of the whole raster. The mask's levels are sampled, not averaged: its values are classes.
+    /// </summary>
+    private static void AddOverviews(string path, string resampling, CancellationToken cancel)
+    {
+        using var raster = RasterDataset.Open(path, update: true);
+        var factors = new List<int>();
+        for (var f = 2; Math.Min(raster.Width, raster.Height) / (f / 2) > 256; f *= 2)
+        {
+            factors.Add(f);
+        }
+        if (factors.Count > 0)
+        {
+            raster.BuildOverviews(factors, resampling, cancel: cancel);
+        }
     }
 
     private static object Tally(IReadOnlyList<ChangeObject> objects, string kind)

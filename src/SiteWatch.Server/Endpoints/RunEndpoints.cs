@@ -3,6 +3,7 @@ using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Change;
 using SiteWatch.Core.Workflows;
 using SiteWatch.Server.Jobs;
+using SiteWatch.Server.Tiles;
 
 namespace SiteWatch.Server.Endpoints;
 
@@ -23,6 +24,30 @@ internal static class RunEndpoints
                 return Path.Combine(w.Resolve(run.Directory), "changes.geojson");
             });
             return StoredFile(file, "application/geo+json", $"change run {id}");
+        });
+
+        // The run's magnitude or mask as coloured, see-through XYZ tiles, and the legend that explains the colours.
+        changes.MapGet("/{id:long}/tiles/{z}/{x}/{y}.{format}", async (long id, string z, string x, string y, string format, HttpContext context,
+            WorkspaceHost host, TileRenderer tiles, CancellationToken cancel) =>
+        {
+            var tileFormat = TileRenderer.Format(format);
+            var tile = TileAddress.Parse(z, x, y);
+            var layer = ChangeTileStyle.ParseLayer(context.Request.Query["layer"]);
+            var (run, file) = ChangeRaster(host, id, layer);
+            var etag = TileRenderer.ChangeETag(run, layer, tile, tileFormat);
+            context.Response.Headers.ETag = etag;
+            context.Response.Headers.CacheControl = "private, max-age=3600";
+            if (context.Request.Headers.IfNoneMatch.ToString().Split(',').Any(t => t.Trim() == etag))
+            {
+                return Results.StatusCode(StatusCodes.Status304NotModified);
+            }
+            return Results.Bytes(await tiles.RenderChangeAsync(run, file, layer, tile, tileFormat, cancel), TileRenderer.ContentType(tileFormat));
+        });
+        changes.MapGet("/{id:long}/legend", (long id, HttpContext context, WorkspaceHost host, TileRenderer tiles) =>
+        {
+            var layer = ChangeTileStyle.ParseLayer(context.Request.Query["layer"]);
+            var (run, file) = ChangeRaster(host, id, layer);
+            return Results.Json(tiles.ChangeLegend(run, file, layer));
         });
 
         var detections = app.MapGroup("/api/detections").WithTags("detections");
@@ -81,6 +106,20 @@ internal static class RunEndpoints
             });
             return Results.Accepted($"/api/jobs/{job.Id}", job.View());
         }).RequireAuthorization(ServerApp.AnalystPolicy).WithTags("detections");
+    }
+
+    /// <summary>The run and its stored magnitude or mask raster (resolved inside the workspace); 404 when either is gone.</summary>
+    private static (ChangeRunRecord Run, string File) ChangeRaster(WorkspaceHost host, long id, ChangeLayer layer)
+    {
+        var (run, file) = host.Use(w =>
+        {
+            var r = w.Catalog.TryGetChangeRun(id) ?? throw HttpProblem.NotFound("change run", id);
+            var files = new ChangeRunFiles(w.Resolve(r.Directory));
+            return (r, layer == ChangeLayer.Mask ? files.Mask : files.Magnitude);
+        });
+        return File.Exists(file)
+            ? (run, file)
+            : throw new HttpProblem(StatusCodes.Status404NotFound, $"change run {id}: its stored {ChangeTileStyle.Name(layer)} raster is missing (run 'sitewatch check')");
     }
 
     /// <summary>A file the catalog points at (already resolved inside the workspace); 404 when it is gone.</summary>

@@ -39,10 +39,7 @@ internal static class SceneEndpoints
         scenes.MapGet("/{id:long}/tiles/{z}/{x}/{y}.{format}", async (long id, string z, string x, string y, string format, HttpContext context,
             WorkspaceHost host, TileRenderer tiles, CancellationToken cancel) =>
         {
-            if (format is not ("png" or "webp"))
-            {
-                throw HttpProblem.BadRequest($"tile format '{Paging.Truncate(format)}': use png or webp");
-            }
+            format = TileRenderer.Format(format);
             var tile = TileAddress.Parse(z, x, y);
             var (scene, file) = host.Use(w => { var s = RequireScene(w, id); return (s, w.Resolve(s.File)); });
             var bands = TileRenderer.Bands(scene, context.Request.Query["bands"].ToString());

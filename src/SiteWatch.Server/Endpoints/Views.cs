@@ -64,6 +64,9 @@ internal static class Views
         summary = Parse(r.Summary),
         created_utc = r.CreatedUtc,
         objects = $"/api/changes/{r.Id}/objects",
+        magnitude_tiles = $"/api/changes/{r.Id}/tiles/{{z}}/{{x}}/{{y}}.png?layer=magnitude",
+        mask_tiles = $"/api/changes/{r.Id}/tiles/{{z}}/{{x}}/{{y}}.png?layer=mask",
+        legend = $"/api/changes/{r.Id}/legend?layer=magnitude",
     };
 
     public static object DetectionRun(DetectionRunRecord r) => new

@@ -51,12 +51,18 @@ public sealed class TileRenderer : IDisposable
     private readonly MemoryCache _cache;
     private readonly SemaphoreSlim _gdal;
     private readonly ConcurrentDictionary<string, Lazy<SceneRendering>> _scenes = new();
+    private readonly ConcurrentDictionary<string, Lazy<ChangeRendering>> _changes = new();
 
     public TileRenderer(ServerSettings settings)
     {
         _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = Math.Max(1, settings.TileCacheMegabytes) * 1024L * 1024L });
         _gdal = new SemaphoreSlim(settings.MaxConcurrentTiles > 0 ? settings.MaxConcurrentTiles : Environment.ProcessorCount);
     }
+
+    /// <summary>The tile format from the route's extension: png or webp, else 400 naming it.</summary>
+    public static string Format(string format) => format is "png" or "webp"
+        ? format
+        : throw HttpProblem.BadRequest($"tile format '{Paging.Truncate(format)}': use png or webp");
 
     public static string ContentType(string format) => format == "webp" ? "image/webp" : "image/png";
 
@@ -122,26 +128,11 @@ public sealed class TileRenderer : IDisposable
     {
         const int n = TileAddress.Size;
         var rgba = new byte[n * n * 4];
-        var bounds = tile.Bounds;
-        if (!bounds.Intersect(scene.MercatorBounds).IsEmpty)
+        if (!tile.Bounds.Intersect(scene.MercatorBounds).IsEmpty)
         {
-            using var source = RasterDataset.Open(file);
-            using var warped = Warper.Warp(source, "", new WarpTarget
-            {
-                Crs = "EPSG:3857",
-                Extent = bounds,
-                Size = (n, n),
-                Resampling = Resampling.Bilinear,
-                NoData = scene.NoData ?? 0,
-                WorkingMemoryMegabytes = 16,
-            }, "VRT");
             var nodata = scene.NoData ?? 0;
-            var planes = new float[3][];
+            var planes = Warped(file, tile, bands, new WarpTarget { Resampling = Resampling.Bilinear, NoData = nodata });
             var valid = new bool[n * n];
-            for (var i = 0; i < 3; i++)
-            {
-                planes[i] = warped.Read<float>(bands[i], new RasterWindow(0, 0, n, n));
-            }
             for (var p = 0; p < n * n; p++)
             {
                 // A pixel is transparent where every used band holds nodata (outside the scene or its valid area).
@@ -166,6 +157,88 @@ public sealed class TileRenderer : IDisposable
             }
         }
         return Encode(rgba, format);
+    }
+
+    /// <summary>
+    /// The given bands of <paramref name="file"/> warped onto the tile's 256 x 256 Web Mercator grid through a virtual
+    /// raster: GDAL reads only the window and overview level the tile needs.
+    /// </summary>
+    private static float[][] Warped(string file, TileAddress tile, IReadOnlyList<int> bands, WarpTarget style)
+    {
+        const int n = TileAddress.Size;
+        using var source = RasterDataset.Open(file);
+        using var warped = Warper.Warp(source, "", style with
+        {
+            Crs = "EPSG:3857",
+            Extent = tile.Bounds,
+            Size = (n, n),
+            WorkingMemoryMegabytes = 16,
+        }, "VRT");
+        return bands.Select(b => warped.Read<float>(b, new RasterWindow(0, 0, n, n))).ToArray();
+    }
+
+    /// <summary>A change run's magnitude or mask as a coloured, see-through tile (see <see cref="ChangeTileStyle"/>).</summary>
+    public async Task<byte[]> RenderChangeAsync(ChangeRunRecord run, string file, ChangeLayer layer, TileAddress tile, string format, CancellationToken cancel)
+    {
+        var key = ChangeKey(run, layer, tile, format);
+        if (_cache.TryGetValue(key, out byte[]? cached) && cached is not null)
+        {
+            return cached;
+        }
+        await _gdal.WaitAsync(cancel);
+        byte[] bytes;
+        try
+        {
+            const int n = TileAddress.Size;
+            var rendering = ChangeStyleOf(run, file, layer);
+            var rgba = new byte[n * n * 4];
+            if (!tile.Bounds.Intersect(rendering.MercatorBounds).IsEmpty)
+            {
+                if (layer == ChangeLayer.Mask)
+                {
+                    // The mask's own nodata (255, not compared) is drawn, so it is read as a value; only the area
+                    // outside the raster gets the tile's nodata.
+                    var plane = Warped(file, tile, [1], new WarpTarget { Resampling = Resampling.Nearest, NoData = ChangeTileStyle.MaskOutside, IgnoreSourceNoData = true })[0];
+                    ChangeTileStyle.PaintMask(plane, rgba);
+                }
+                else
+                {
+                    var plane = Warped(file, tile, [1], new WarpTarget { Resampling = Resampling.Bilinear, NoData = double.NaN })[0];
+                    ChangeTileStyle.PaintMagnitude(plane, rendering.Threshold, rendering.Top, rgba);
+                }
+            }
+            bytes = Encode(rgba, format);
+        }
+        finally
+        {
+            _gdal.Release();
+        }
+        _cache.Set(key, bytes, new MemoryCacheEntryOptions { Size = bytes.Length + key.Length * 2 + 64 });
+        return bytes;
+    }
+
+    /// <summary>The legend of a change layer: its colours and the values they stand for in this run.</summary>
+    public object ChangeLegend(ChangeRunRecord run, string file, ChangeLayer layer)
+    {
+        var rendering = ChangeStyleOf(run, file, layer);
+        return ChangeTileStyle.Legend(layer, rendering.Threshold, rendering.Top, run.Method);
+    }
+
+    public static string ChangeETag(ChangeRunRecord run, ChangeLayer layer, TileAddress tile, string format) =>
+        "\"" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ChangeKey(run, layer, tile, format))))[..32] + "\"";
+
+    private static string ChangeKey(ChangeRunRecord run, ChangeLayer layer, TileAddress tile, string format) =>
+        $"change/{run.Id}/{run.CreatedUtc.Ticks}/{ChangeTileStyle.Name(layer)}/{tile.Z}/{tile.X}/{tile.Y}/{format}";
+
+    private ChangeRendering ChangeStyleOf(ChangeRunRecord run, string file, ChangeLayer layer) =>
+        _changes.GetOrAdd($"{run.Id}/{run.CreatedUtc.Ticks}/{ChangeTileStyle.Name(layer)}",
+            _ => new Lazy<ChangeRendering>(() => ChangeRendering.Read(file, layer, ThresholdOf(run)), LazyThreadSafetyMode.PublicationOnly)).Value;
+
+    /// <summary>The threshold the run applied, from its summary; NaN when the summary does not hold one.</summary>
+    private static double ThresholdOf(ChangeRunRecord run)
+    {
+        using var summary = System.Text.Json.JsonDocument.Parse(run.Summary);
+        return summary.RootElement.TryGetProperty("threshold", out var t) && t.ValueKind == System.Text.Json.JsonValueKind.Number ? t.GetDouble() : double.NaN;
     }
 
     private static byte[] Encode(byte[] rgba, string format)
@@ -205,24 +278,51 @@ public sealed class TileRenderer : IDisposable
             }
             return new SceneRendering(MercatorOf(raster), nodata, stretch);
         }
+    }
 
-        private static MapExtent MercatorOf(RasterDataset raster)
+    /// <summary>A raster's bounds in Web Mercator (edges sampled, so a rotated or curved outline is covered).</summary>
+    internal static MapExtent MercatorOf(RasterDataset raster)
+    {
+        using var crs = raster.OpenCrs() ?? throw new GdalException($"{raster.Path}: has no coordinate reference system");
+        using var mercator = SpatialReference.FromEpsg(3857);
+        using var transform = new CoordinateTransform(crs, mercator);
+        var b = raster.Bounds;
+        double minX = double.MaxValue, minY = double.MaxValue, maxX = double.MinValue, maxY = double.MinValue;
+        for (var i = 0; i <= 8; i++)
         {
-            using var crs = raster.OpenCrs() ?? throw new GdalException($"{raster.Path}: has no coordinate reference system");
-            using var mercator = SpatialReference.FromEpsg(3857);
-            using var transform = new CoordinateTransform(crs, mercator);
-            var b = raster.Bounds;
-            double minX = double.MaxValue, minY = double.MaxValue, maxX = double.MinValue, maxY = double.MinValue;
-            for (var i = 0; i <= 8; i++)
+            foreach (var (x, y) in new[] { (b.MinX + b.Width * i / 8, b.MinY), (b.MinX + b.Width * i / 8, b.MaxY), (b.MinX, b.MinY + b.Height * i / 8), (b.MaxX, b.MinY + b.Height * i / 8) })
             {
-                foreach (var (x, y) in new[] { (b.MinX + b.Width * i / 8, b.MinY), (b.MinX + b.Width * i / 8, b.MaxY), (b.MinX, b.MinY + b.Height * i / 8), (b.MaxX, b.MinY + b.Height * i / 8) })
-                {
-                    var (mx, my) = transform.Transform(x, y);
-                    minX = Math.Min(minX, mx); maxX = Math.Max(maxX, mx);
-                    minY = Math.Min(minY, my); maxY = Math.Max(maxY, my);
-                }
+                var (mx, my) = transform.Transform(x, y);
+                minX = Math.Min(minX, mx); maxX = Math.Max(maxX, mx);
+                minY = Math.Min(minY, my); maxY = Math.Max(maxY, my);
             }
-            return new MapExtent(minX, minY, maxX, maxY);
+        }
+        return new MapExtent(minX, minY, maxX, maxY);
+    }
+
+    /// <summary>What drawing a change layer needs once: its Web Mercator bounds, the run's threshold and the ramp's top.</summary>
+    private sealed record ChangeRendering(MapExtent MercatorBounds, double Threshold, double Top)
+    {
+        /// <summary>The ramp tops out at the 99th percentile of the magnitude (an overview-sized read), never below the threshold.</summary>
+        public static ChangeRendering Read(string file, ChangeLayer layer, double threshold)
+        {
+            using var raster = RasterDataset.Open(file);
+            if (layer == ChangeLayer.Mask)
+            {
+                return new ChangeRendering(MercatorOf(raster), threshold, 1);
+            }
+            var scale = Math.Max(1.0, Math.Max(raster.Width, raster.Height) / 1024.0);
+            int w = Math.Max(1, (int)(raster.Width / scale)), h = Math.Max(1, (int)(raster.Height / scale));
+            var buffer = new float[w * h];
+            raster.ReadDecimated<float>(1, new RasterWindow(0, 0, raster.Width, raster.Height), w, h, buffer);
+            var values = buffer.Where(float.IsFinite).ToArray();
+            Array.Sort(values);
+            double p99 = values.Length == 0 ? 0 : values[(int)(0.99 * (values.Length - 1))];
+            // Runs record their threshold in the summary; without one, only the top percent is drawn strongly.
+            var top = double.IsFinite(threshold) ? Math.Max(p99, threshold * 1.25) : p99;
+            top = top > 0 ? top : 1;
+            threshold = double.IsFinite(threshold) ? threshold : top;
+            return new ChangeRendering(MercatorOf(raster), threshold, top);
         }
     }
 }

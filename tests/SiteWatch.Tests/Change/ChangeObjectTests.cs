@@ -32,9 +32,8 @@ public class ChangeObjectTests
     }
 
     /// <summary>A 200 x 200 px, 4-band (blue, green, red, NIR) uint16 scene at 1 m in UTM 52N; <paramref name="value"/> gives each pixel by band, row and column.</summary>
-    private static string WriteScene(TempDir dir, string name, int seed, Func<int, int, int, Random, double> value)
+    private static string WriteScene(TempDir dir, string name, int seed, Func<int, int, int, Random, double> value, int size = 200)
     {
-        const int size = 200;
         var profile = new RasterProfile(size, size, 4, RasterDataType.UInt16)
         {
             GeoTransform = GeoTransform.NorthUp(371_000, 4_421_000, 1),
@@ -58,6 +57,28 @@ public class ChangeObjectTests
             raster.Write<ushort>(b + 1, new RasterWindow(0, 0, size, size), data);
         }
         return path;
+    }
+
+    [Fact]
+    public void Change_rasters_carry_overviews_so_zoomed_out_map_tiles_read_little_and_the_masks_levels_keep_its_classes()
+    {
+        using var dir = new TempDir();
+        double Value(bool after, int b, int r, int c, Random random) =>
+            after && c is >= 300 and < 360 && r is >= 200 and < 240 ? 5200 + 100 * b : 1200 + 150 * b + 120 * Math.Sin(c / 7.0) * Math.Cos(r / 9.0) + random.Next(-40, 41);
+        var before = WriteScene(dir, "before.tif", 1, (b, r, c, random) => Value(false, b, r, c, random), size: 600);
+        var after = WriteScene(dir, "after.tif", 2, (b, r, c, random) => Value(true, b, r, c, random), size: 600);
+        using var pair = RasterPair.Open(before, after);
+        var outcome = ChangePipeline.Run(pair, SpectralBands.Identify(["blue", "green", "red", "nir"], [null, null, null, null]), new ChangeRunOptions(), dir.File("out"));
+        using var magnitude = RasterDataset.Open(outcome.Files.Magnitude);
+        using var mask = RasterDataset.Open(outcome.Files.Mask);
+        // 600 px: levels of 300 and 150 px (the last one under 256 px a side).
+        Assert.Equal(2, magnitude.OverviewCount);
+        Assert.Equal(2, mask.OverviewCount);
+        // A decimated read served from the smallest level holds only the mask's classes, and the new roof.
+        var small = new byte[150 * 150];
+        mask.ReadDecimated<byte>(1, new RasterWindow(0, 0, 600, 600), 150, 150, small);
+        Assert.All(small, v => Assert.True(v is 0 or 1 or ChangeDetector.MaskNoData, $"mask level value {v}"));
+        Assert.Contains((byte)1, small);
     }
 
     [Fact]
