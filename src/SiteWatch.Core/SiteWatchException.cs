@@ -9,3 +9,9 @@ public class SiteWatchException : Exception
     public SiteWatchException(string message) : base(message) { }
     public SiteWatchException(string message, Exception inner) : base(message, inner) { }
 }
+
+/// <summary>
+/// The request conflicts with work in progress on the same thing (a site with a live recording cannot be deleted):
+/// it may succeed once that work ends. The server answers 409.
+/// </summary>
+public class SiteInUseException(string message) : SiteWatchException(message);

@@ -5,7 +5,7 @@ using SiteWatch.Core;
 namespace SiteWatch.Server;
 
 /// <summary>
-/// What a failure tells a client: its status (busy 503, the server's own storage 500, bad input 400) and its text
+/// What a failure tells a client: its status (busy 503, in use by running work 409, the server's own storage 500, bad input 400) and its text
 /// without the server's filesystem paths (the full text goes to the server log).
 /// </summary>
 public static partial class ErrorMapping
@@ -16,6 +16,10 @@ public static partial class ErrorMapping
     /// <summary>The status of a user-facing failure that reached the request boundary.</summary>
     public static int StatusOf(SiteWatchException e, string workspaceRoot)
     {
+        if (e is SiteInUseException)
+        {
+            return StatusCodes.Status409Conflict;
+        }
         for (Exception? inner = e.InnerException; inner is not null; inner = inner.InnerException)
         {
             switch (inner)

@@ -176,6 +176,24 @@ public sealed class AccessTests(ServerFixture server) : IClassFixture<ServerFixt
         Assert.Equal(1, page.GetProperty("items").GetArrayLength());
         Assert.True(page.GetProperty("total").GetInt32() >= 2);
 
+        // While a watch records a flight of the site, the delete is refused with 409 and the site stays.
+        long recording;
+        using (var workspace = Workspace.Open(server.WorkspaceDirectory))
+        {
+            var row = workspace.Catalog.StartRecording(id, "flight.ts", "file", null, r => $"recordings/{r}");
+            recording = row.Id;
+            Directory.CreateDirectory(workspace.Resolve(row.Directory));
+            File.WriteAllText(Path.Combine(workspace.Resolve(row.Directory), RecordingLiveness.FramesFile), "{}\n");
+        }
+        var refused = await client.DeleteAsync($"/api/sites/{id}");
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("stop its watch first", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/sites/{id}")).StatusCode);
+        using (var workspace = Workspace.Open(server.WorkspaceDirectory))
+        {
+            Assert.True(workspace.Catalog.EndRecording(recording, 1, 0, 1.0, null, null));
+        }
+
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/sites/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/sites/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync($"/api/sites/{id}")).StatusCode);

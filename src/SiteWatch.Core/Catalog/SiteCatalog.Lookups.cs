@@ -1,3 +1,4 @@
+using System.Globalization;
 namespace SiteWatch.Core.Catalog;
 
 /// <summary>Look-ups by id that answer null instead of failing (the server answers 404), and site deletion.</summary>
@@ -55,15 +56,31 @@ public sealed partial class SiteCatalog
     }
 
     /// <summary>
-    /// Deletes a site and (by cascade) its scenes, runs and alerts, running <paramref name="moveFiles"/> (its stored
-    /// files moved aside, see <see cref="Workspace.DeleteSite"/>) before the delete is committed and
-    /// <paramref name="undoMove"/> when the commit fails. False, moving nothing, when there is no such site.
+    /// Deletes a site and (by cascade) its scenes, runs, alerts and recordings, running <paramref name="moveFiles"/>
+    /// (its stored files moved aside, given the recordings whose folders go too, see <see cref="Workspace.DeleteSite"/>)
+    /// before the delete is committed and <paramref name="undoMove"/> when the commit fails. False, moving nothing,
+    /// when there is no such site. A recording still being written by a watch (see <see cref="RecordingLiveness"/>)
+    /// refuses the delete: its rows and files would be pulled from under the running watch.
     /// </summary>
-    internal bool DeleteSite(long id, Action moveFiles, Action undoMove)
+    internal bool DeleteSite(long id, string siteName, Action<IReadOnlyList<RecordingRecord>> moveFiles, Action undoMove)
     {
         var deleted = false;
+        IReadOnlyList<RecordingRecord> recordings = [];
         CommitWithMove(tx =>
         {
+            // Read in the delete's transaction, so a recording started meanwhile is either seen here or fails on
+            // its missing site.
+            using (var list = Command("SELECT * FROM recordings WHERE site_id = $id ORDER BY id", tx))
+            {
+                list.Parameters.AddWithValue("$id", id);
+                recordings = ReadAll(list, ReadRecording);
+            }
+            var now = DateTime.UtcNow;
+            if (recordings.FirstOrDefault(r => r.State == RecordingStates.Live && !RecordingLiveness.IsAbandoned(WorkspaceRoot, r, now)) is { } live)
+            {
+                throw new SiteInUseException(string.Create(CultureInfo.InvariantCulture,
+                    $"site {siteName} has a flight being recorded now (recording {live.Id}, started {live.StartedUtc:yyyy-MM-dd HH:mm:ss}Z); stop its watch first, then delete the site"));
+            }
             using var command = Command("DELETE FROM sites WHERE id = $id", tx);
             command.Parameters.AddWithValue("$id", id);
             return deleted = Run(command.ExecuteNonQuery) == 1;
@@ -72,7 +89,7 @@ public sealed partial class SiteCatalog
         {
             if (deleted)
             {
-                moveFiles();
+                moveFiles(recordings);
             }
         },
         undoMove: undoMove);

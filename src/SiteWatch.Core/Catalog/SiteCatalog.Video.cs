@@ -44,6 +44,30 @@ public sealed record RecordingRecord
     public string? EndNote { get; init; }
 }
 
+/// <summary>
+/// Whether a live recording still has a watch writing it: its frames log grows with every frame, so a log silent for
+/// <see cref="StaleAfter"/> (or never written) means the watch is gone without ending the row.
+/// </summary>
+public static class RecordingLiveness
+{
+    /// <summary>The frames log in a recording's folder (one JSON line per frame).</summary>
+    public const string FramesFile = "frames.jsonl";
+
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(60);
+
+    /// <summary>True for a live row whose frames log has not grown for <see cref="StaleAfter"/> (or never appeared).</summary>
+    public static bool IsAbandoned(string workspaceRoot, RecordingRecord row, DateTime nowUtc)
+    {
+        if (row.State != RecordingStates.Live)
+        {
+            return false;
+        }
+        var log = new FileInfo(Path.Combine(workspaceRoot, row.Directory, FramesFile));
+        var last = log.Exists ? log.LastWriteTimeUtc : row.StartedUtc;
+        return nowUtc - last > StaleAfter;
+    }
+}
+
 /// <summary>A site's stored watch zones (the GeoJSON as given; validated by the video layer before it is stored).</summary>
 public sealed record StoredWatchZones(long SiteId, string GeoJson, string Source, DateTime StoredUtc);
 

@@ -266,9 +266,11 @@ public sealed class Workspace : IDisposable
     }
 
     /// <summary>
-    /// Deletes a site: its rows (scenes, runs, alerts, by cascade) and, in the same step, its folders in every store
-    /// (KIND/ID-slug, keyed by the site's id, which is never given to another site) moved to .quarantine/BATCH/,
-    /// never deleted. Only those folders are touched, so the work is a few renames however large the workspace.
+    /// Deletes a site: its rows (scenes, runs, alerts, recordings, by cascade) and, in the same step, its folders in
+    /// every store (KIND/ID-slug, keyed by the site's id, which is never given to another site) and its recordings'
+    /// folders (recordings/ID) moved to .quarantine/BATCH/, never deleted. Only those folders are touched, so the work
+    /// is a few renames however large the workspace. Refused (<see cref="SiteInUseException"/>) while a watch
+    /// records a flight of the site.
     /// Returns the moved folders (relative to the workspace); false when the site was already gone.
     /// </summary>
     public (bool Deleted, IReadOnlyList<string> Quarantined) DeleteSite(Site site)
@@ -284,31 +286,34 @@ public sealed class Workspace : IDisposable
                 Directory.Move(to, from);
             }
         }
-        var deleted = Catalog.DeleteSite(site.Id,
-            moveFiles: () =>
+        var deleted = Catalog.DeleteSite(site.Id, site.Name,
+            moveFiles: recordings =>
             {
+                var folders = new List<string>();
                 foreach (var store in StoreFolders)
                 {
                     var dir = Path.Combine(Root, store);
-                    var folders = Directory.Exists(dir)
-                        ? Directory.EnumerateDirectories(dir).Where(d => Path.GetFileName(d).StartsWith(prefix, StringComparison.Ordinal)).ToList()
-                        : [];
-                    foreach (var folder in folders)
+                    folders.AddRange(Directory.Exists(dir)
+                        ? Directory.EnumerateDirectories(dir).Where(d => Path.GetFileName(d).StartsWith(prefix, StringComparison.Ordinal))
+                        : []);
+                }
+                // Recording folders are named by the recording's id alone; the rows say which are the site's.
+                folders.AddRange(recordings.Select(r => Resolve(r.Directory)).Where(Directory.Exists));
+                foreach (var folder in folders)
+                {
+                    var target = Path.Combine(QuarantineDirectory, batch, Path.GetRelativePath(Root, folder));
+                    try
                     {
-                        var target = Path.Combine(QuarantineDirectory, batch, Path.GetRelativePath(Root, folder));
-                        try
-                        {
-                            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                            Directory.Move(folder, target);
-                        }
-                        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                        {
-                            // The delete is not committed: the folders moved so far go back, so rows and files stay together.
-                            Undo();
-                            throw new SiteWatchException($"{folder}: cannot move it to {QuarantineDirectory}: {e.Message}; site {site.Name} was not deleted");
-                        }
-                        moved.Add((folder, target));
+                        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                        Directory.Move(folder, target);
                     }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        // The delete is not committed: the folders moved so far go back, so rows and files stay together.
+                        Undo();
+                        throw new SiteWatchException($"{folder}: cannot move it to {QuarantineDirectory}: {e.Message}; site {site.Name} was not deleted");
+                    }
+                    moved.Add((folder, target));
                 }
             },
             undoMove: Undo);

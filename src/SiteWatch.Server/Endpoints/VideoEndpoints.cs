@@ -132,7 +132,7 @@ internal static partial class VideoEndpoints
     /// stopped, failed, or its watch is gone (the frames log stopped growing without the row being ended).
     /// </summary>
     public static string Status(Workspace w, RecordingRecord r) => r.State == RecordingStates.Live
-        ? FlightRecorder.IsAbandoned(w.Root, r, DateTime.UtcNow) ? "incomplete" : "recording"
+        ? RecordingLiveness.IsAbandoned(w.Root, r, DateTime.UtcNow) ? "incomplete" : "recording"
         : r.EndNote is null ? "complete" : "incomplete";
 
     public static object Recording(Workspace w, RecordingRecord r) => new

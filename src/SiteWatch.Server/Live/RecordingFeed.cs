@@ -43,7 +43,7 @@ internal sealed class RecordingFeed(WorkspaceHost host, IHubContext<EventsHub> h
     {
         var (root, live) = host.Use(w => (w.Root, w.Catalog.ListLiveRecordings()));
         var now = DateTime.UtcNow;
-        foreach (var r in live.Where(r => !_following.ContainsKey(r.Id) && !FlightRecorder.IsAbandoned(root, r, now)))
+        foreach (var r in live.Where(r => !_following.ContainsKey(r.Id) && !RecordingLiveness.IsAbandoned(root, r, now)))
         {
             var path = Path.Combine(root, r.Directory, FlightRecorder.FramesFile);
             var length = File.Exists(path) ? new FileInfo(path).Length : 0;
@@ -64,7 +64,7 @@ internal sealed class RecordingFeed(WorkspaceHost host, IHubContext<EventsHub> h
                 await hub.Clients.Group(EventsHub.SiteGroup(entry.SiteId)).SendAsync("frame", new { recording_id = id, frame }, ct);
             }
 
-            if (live.All(r => r.Id != id) || FlightRecorder.IsAbandoned(root, live.First(r => r.Id == id), now))
+            if (live.All(r => r.Id != id) || RecordingLiveness.IsAbandoned(root, live.First(r => r.Id == id), now))
             {
                 _following.Remove(id);
                 var status = host.Use(w => w.Catalog.TryGetRecording(id) is { } r ? VideoEndpoints.Status(w, r) : "deleted");

@@ -19,12 +19,9 @@ namespace SiteWatch.Video.Watch;
 /// </summary>
 public sealed class FlightRecorder : IAsyncDisposable
 {
-    public const string FramesFile = "frames.jsonl";
+    public const string FramesFile = RecordingLiveness.FramesFile;
     public const string HlsFolder = "hls";
     public const string Playlist = "index.m3u8";
-
-    /// <summary>A live recording whose frames log has not grown for this long belongs to a watch that is gone.</summary>
-    public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(60);
 
     private readonly Workspace _workspace;
     private readonly string _directory;
@@ -94,13 +91,13 @@ public sealed class FlightRecorder : IAsyncDisposable
     /// <summary>Absolute folder of this recording.</summary>
     public string DirectoryPath => _directory;
 
-    /// <summary>Ends live recordings of the workspace whose watch is gone (frames log silent for <see cref="StaleAfter"/>).</summary>
+    /// <summary>Ends live recordings of the workspace whose watch is gone (see <see cref="RecordingLiveness"/>).</summary>
     public static int EndAbandoned(Workspace workspace)
     {
         var ended = 0;
         foreach (var row in workspace.Catalog.ListLiveRecordings())
         {
-            if (IsAbandoned(workspace.Root, row, DateTime.UtcNow)
+            if (RecordingLiveness.IsAbandoned(workspace.Root, row, DateTime.UtcNow)
                 && workspace.Catalog.EndRecording(row.Id, CountLines(Path.Combine(workspace.Root, row.Directory, FramesFile)), row.Footprints, null, null,
                     "interrupted: the watch stopped without finishing the recording"))
             {
@@ -109,19 +106,6 @@ public sealed class FlightRecorder : IAsyncDisposable
         }
 
         return ended;
-    }
-
-    /// <summary>True for a live row whose frames log has not grown for <see cref="StaleAfter"/> (or never appeared).</summary>
-    public static bool IsAbandoned(string workspaceRoot, RecordingRecord row, DateTime nowUtc)
-    {
-        if (row.State != RecordingStates.Live)
-        {
-            return false;
-        }
-
-        var log = new FileInfo(Path.Combine(workspaceRoot, row.Directory, FramesFile));
-        var last = log.Exists ? log.LastWriteTimeUtc : row.StartedUtc;
-        return nowUtc - last > StaleAfter;
     }
 
     /// <summary>Starts a recording of <paramref name="source"/> for a site (the row first, then the folder).</summary>

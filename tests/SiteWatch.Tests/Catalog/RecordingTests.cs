@@ -117,8 +117,8 @@ public class RecordingTests
         Assert.True(Directory.Exists(Path.Combine(ws, row.Directory)), "the row's folder exists: no dangling row");
         // Still within the grace period: a watch may be running.
         Assert.Equal(0, FlightRecorder.EndAbandoned(workspace));
-        File.SetLastWriteTimeUtc(Path.Combine(ws, row.Directory, FlightRecorder.FramesFile), DateTime.UtcNow - FlightRecorder.StaleAfter - TimeSpan.FromSeconds(5));
-        Assert.True(FlightRecorder.IsAbandoned(ws, workspace.Catalog.TryGetRecording(row.Id)!, DateTime.UtcNow));
+        File.SetLastWriteTimeUtc(Path.Combine(ws, row.Directory, FlightRecorder.FramesFile), DateTime.UtcNow - RecordingLiveness.StaleAfter - TimeSpan.FromSeconds(5));
+        Assert.True(RecordingLiveness.IsAbandoned(ws, workspace.Catalog.TryGetRecording(row.Id)!, DateTime.UtcNow));
         Assert.Equal(1, FlightRecorder.EndAbandoned(workspace));
         var ended = workspace.Catalog.TryGetRecording(row.Id)!;
         Assert.Equal(RecordingStates.Ended, ended.State);

@@ -63,6 +63,35 @@ public sealed class SiteDeleteTests
     }
 
     [Fact]
+    public void A_site_whose_flight_is_being_recorded_is_not_deleted_and_its_ended_recordings_go_aside_with_it()
+    {
+        using var dir = new TempDir();
+        var (workspace, plant) = SiteChangeTests.Ingested(dir);
+        using var _ = workspace;
+        // A watch recording a flight of the site: its row is live and its frames log has just grown.
+        var recording = workspace.Catalog.StartRecording(plant.Id, "flight.ts", "file", null, id => $"recordings/{id}");
+        var frames = Write(workspace, Path.Combine(recording.Directory, RecordingLiveness.FramesFile));
+
+        var error = Assert.Throws<SiteInUseException>(() => workspace.DeleteSite(plant));
+        Assert.Contains($"recording {recording.Id}", error.Message);
+        Assert.Contains("stop its watch first", error.Message);
+        Assert.NotNull(workspace.Catalog.TryGetSiteById(plant.Id));
+        Assert.NotNull(workspace.Catalog.TryGetRecording(recording.Id));
+        Assert.True(File.Exists(frames));
+        Assert.False(Directory.Exists(workspace.QuarantineDirectory) && Directory.EnumerateFileSystemEntries(workspace.QuarantineDirectory).Any());
+
+        // A watch killed long ago (its log silent past the grace period) no longer holds the site.
+        File.SetLastWriteTimeUtc(frames, DateTime.UtcNow - RecordingLiveness.StaleAfter - TimeSpan.FromSeconds(5));
+        var (deleted, quarantined) = workspace.DeleteSite(plant);
+        Assert.True(deleted);
+        Assert.Contains(recording.Directory, quarantined);
+        Assert.Null(workspace.Catalog.TryGetRecording(recording.Id));
+        Assert.False(File.Exists(frames));
+        var batch = Assert.Single(Directory.GetDirectories(workspace.QuarantineDirectory));
+        Assert.True(File.Exists(Path.Combine(batch, recording.Directory, RecordingLiveness.FramesFile)));
+    }
+
+    [Fact]
     public void A_site_whose_folders_cannot_be_moved_aside_is_not_deleted_and_keeps_its_files()
     {
         using var dir = new TempDir();
