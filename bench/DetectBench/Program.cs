@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 using SiteWatch.Core.Detection;
-using SiteWatch.Core.Detection.Onnx;
 using SiteWatch.Gdal;
+using SiteWatch.Demo.Models;
 
 // Detection throughput driver, run by bench/detect-throughput.sh.
 //   make-scene PATH SIZE        a SIZE x SIZE 4-band (blue, green, red, nir) uint16 GeoTIFF at 0.9 m (the demo's GSD)

@@ -8,7 +8,7 @@ using SiteWatch.Core.Catalog;
 using SiteWatch.Server.Auth;
 using SiteWatch.Server.Live;
 using SiteWatch.Video.Frames;
-using SiteWatch.Video.Simulation;
+using SiteWatch.Demo.Flight;
 using SiteWatch.Video.Watch;
 
 namespace SiteWatch.Server.Tests;

@@ -2,7 +2,7 @@ using System.Net;
 using SiteWatch.Video.Frames;
 using SiteWatch.Video.Geo;
 using SiteWatch.Video.Klv;
-using SiteWatch.Video.Simulation;
+using SiteWatch.Demo.Flight;
 using Xunit.Abstractions;
 
 namespace SiteWatch.Video.Tests;

@@ -1,5 +1,5 @@
 using SiteWatch.Video.Frames;
-using SiteWatch.Video.Simulation;
+using SiteWatch.Demo.Flight;
 using SiteWatch.Video.Klv;
 using SiteWatch.Video.Ts;
 

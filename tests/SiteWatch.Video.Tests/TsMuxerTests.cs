@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using SiteWatch.Video.Klv;
-using SiteWatch.Video.Simulation;
+using SiteWatch.Demo.Flight;
 using SiteWatch.Video.Ts;
 
 namespace SiteWatch.Video.Tests;

@@ -1,7 +1,7 @@
 using Microsoft.Playwright;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Video.Frames;
-using SiteWatch.Video.Simulation;
+using SiteWatch.Demo.Flight;
 using SiteWatch.Video.Watch;
 
 namespace SiteWatch.Web.Tests;

@@ -1,7 +1,7 @@
 using System.Globalization;
-using SiteWatch.Core.Detection.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using SiteWatch.Demo.Models;
 
 namespace SiteWatch.TrainDetector;
 

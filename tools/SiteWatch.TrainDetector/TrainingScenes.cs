@@ -1,4 +1,4 @@
-using SiteWatch.Core.Demo;
+using SiteWatch.Demo.Plant;
 
 namespace SiteWatch.TrainDetector;
 

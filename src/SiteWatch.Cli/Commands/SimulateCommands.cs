@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Net;
-using SiteWatch.Video.Simulation;
+using SiteWatch.Demo.Flight;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

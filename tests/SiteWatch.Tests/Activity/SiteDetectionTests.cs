@@ -1,8 +1,8 @@
 using SiteWatch.Core;
 using SiteWatch.Core.Activity;
-using SiteWatch.Core.Detection.Onnx;
 using SiteWatch.Core.Workflows;
 using SiteWatch.Tests.Change;
+using SiteWatch.Demo.Models;
 
 namespace SiteWatch.Tests.Activity;
 
@@ -19,7 +19,7 @@ public class SiteDetectionTests
         b.AddOutput("output0", [1, 6, 1]);
         b.AddInitializer("zero", [1], [0f]);
         b.AddInitializer("c", [1, 6, 1], [32f, 32f, 12f, 12f, 0.9f, 0.05f]);
-        b.AddNode("ReduceMax", ["images"], ["m"], Core.Detection.Onnx.OnnxAttribute.Int("keepdims", 0));
+        b.AddNode("ReduceMax", ["images"], ["m"], OnnxAttribute.Int("keepdims", 0));
         b.AddNode("Mul", ["m", "zero"], ["z"]);
         b.AddNode("Add", ["c", "z"], ["output0"]);
         File.WriteAllBytes(path, b.ToModelBytes(metadata: new Dictionary<string, string> { ["names"] = "{0: 'vehicle', 1: 'crane'}", ["imgsz"] = "[64, 64]", ["task"] = "detect" }));

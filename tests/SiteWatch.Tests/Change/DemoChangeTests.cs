@@ -1,4 +1,5 @@
 using SiteWatch.Core.Workflows;
+using SiteWatch.Demo;
 
 namespace SiteWatch.Tests.Change;
 

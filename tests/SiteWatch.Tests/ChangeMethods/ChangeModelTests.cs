@@ -1,8 +1,8 @@
 using SiteWatch.Core;
 using SiteWatch.Core.Change;
 using SiteWatch.Core.Change.Learned;
-using SiteWatch.Core.Detection.Onnx;
 using SiteWatch.Gdal;
+using SiteWatch.Demo.Models;
 
 namespace SiteWatch.Tests.ChangeMethodsTests;
 

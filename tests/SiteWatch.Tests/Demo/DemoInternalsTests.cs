@@ -1,5 +1,5 @@
 using NetTopologySuite.Geometries;
-using SiteWatch.Core.Demo;
+using SiteWatch.Demo.Plant;
 
 namespace SiteWatch.Tests.Demo;
 

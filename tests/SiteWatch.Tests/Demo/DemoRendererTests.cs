@@ -1,6 +1,6 @@
 using NetTopologySuite.Geometries;
 using NetTopologySuite.Geometries.Utilities;
-using SiteWatch.Core.Demo;
+using SiteWatch.Demo.Plant;
 
 namespace SiteWatch.Tests.Demo;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using NetTopologySuite.Geometries;
-using SiteWatch.Core.Demo;
+using SiteWatch.Demo.Plant;
 
 namespace SiteWatch.Tests.Demo;
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using NetTopologySuite.Features;
 using NetTopologySuite.Geometries;
 using NetTopologySuite.IO.Converters;
-using SiteWatch.Core.Demo;
+using SiteWatch.Demo.Plant;
 
 namespace SiteWatch.Tests.Demo;
 

@@ -1,6 +1,6 @@
 using SiteWatch.Core;
 using SiteWatch.Core.Detection;
-using SiteWatch.Core.Detection.Onnx;
+using SiteWatch.Demo.Models;
 
 namespace SiteWatch.Tests.Detection;
 

@@ -1,7 +1,7 @@
 using SiteWatch.Core;
 using SiteWatch.Core.Detection;
-using SiteWatch.Core.Detection.Onnx;
 using SiteWatch.Gdal;
+using SiteWatch.Demo.Models;
 
 namespace SiteWatch.Tests.Detection;
 

@@ -1,5 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
-using SiteWatch.Core.Detection.Onnx;
+using SiteWatch.Demo.Models;
 
 namespace SiteWatch.Tests.Detection;
 

@@ -1,4 +1,4 @@
-using SiteWatch.Core.Detection.Onnx;
+using SiteWatch.Demo.Models;
 
 namespace SiteWatch.Tests.Detection;
 

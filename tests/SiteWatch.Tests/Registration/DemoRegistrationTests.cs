@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using SiteWatch.Core.Demo;
+using SiteWatch.Demo.Plant;
 using SiteWatch.Core.Registration;
 using SiteWatch.Gdal;
 using SiteWatch.Tests.Demo;

@@ -1,6 +1,7 @@
 using SiteWatch.Video.Geo;
 using SiteWatch.Video.Klv;
 using Xunit.Abstractions;
+using SiteWatch.Demo.Flight;
 
 namespace SiteWatch.Video.Tests.Geo;
 

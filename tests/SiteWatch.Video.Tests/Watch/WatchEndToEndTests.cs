@@ -1,6 +1,6 @@
 using SiteWatch.Video.Frames;
 using SiteWatch.Video.Geo;
-using SiteWatch.Video.Simulation;
+using SiteWatch.Demo.Flight;
 using SiteWatch.Video.Watch;
 using Xunit.Abstractions;
 

@@ -3,13 +3,15 @@ using System.Text.Json;
 using SiteWatch.Core.Activity;
 using SiteWatch.Core.Alerts;
 using SiteWatch.Core.Catalog;
-using SiteWatch.Core.Demo;
+using SiteWatch.Demo.Plant;
 using SiteWatch.Core.Detection;
 using SiteWatch.Core.Geo;
 using SiteWatch.Core.Ingest;
 using SiteWatch.Gdal;
+using SiteWatch.Core.Workflows;
+using SiteWatch.Core;
 
-namespace SiteWatch.Core.Workflows;
+namespace SiteWatch.Demo;
 
 public sealed record DemoOptions(string OutputDirectory, int Seed = 42);
 
@@ -27,7 +29,7 @@ public sealed record DemoActivityReport(SiteDetectionResult? Detection, string? 
     AlertCheckResult Alerts, IReadOnlyList<DemoDetectionCheck> DetectionChecks);
 
 /// <summary>What the analyst hands on: the site report (HTML and PDF), the timelapse and a GeoPackage for GIS tools.</summary>
-public sealed record DemoProducts(Reports.SiteReportResult Report, Reports.TimelapseResult Timelapse, Exports.ExportResult GeoPackage);
+public sealed record DemoProducts(Core.Reports.SiteReportResult Report, Core.Reports.TimelapseResult Timelapse, Core.Exports.ExportResult GeoPackage);
 
 /// <summary>One scene's detections scored against the ground truth objects present that day (IoU 0.3, bounding boxes).</summary>
 public sealed record DemoDetectionCheck(DateOnly Date, bool Cloudy, IReadOnlyList<ClassAccuracy> Classes);
@@ -113,14 +115,14 @@ public static class DemoWorkflow
         workspace.Catalog.AddNote(site.Id, DateOnly.FromDateTime(plan.Acquisitions[0].AcquiredUtc), "analyst: outline drawn on the first scene", null,
             "existing assembly hall", GeometryProjection.Transform(hall.FootprintUtm, toWgs84, 4326));
         progress?.Report(("Writing the report", 0));
-        var report = Reports.SiteReportWorkflow.Write(workspace, site.Name, new Reports.ReportOptions(), Path.Combine(output, "report"), DateTime.UtcNow);
+        var report = Core.Reports.SiteReportWorkflow.Write(workspace, site.Name, new Core.Reports.ReportOptions(), Path.Combine(output, "report"), DateTime.UtcNow);
         progress?.Report(("Writing the timelapse", 0));
-        var timelapse = Reports.TimelapseWorkflow.Write(workspace, site.Name, Path.Combine(output, "timelapse.mp4"), new Reports.TimelapseOptions(),
+        var timelapse = Core.Reports.TimelapseWorkflow.Write(workspace, site.Name, Path.Combine(output, "timelapse.mp4"), new Core.Reports.TimelapseOptions(),
             new SyncProgress<double>(p => progress?.Report(("Writing the timelapse", p))), cancel);
         progress?.Report(("Exporting a GeoPackage", 0));
-        var geoPackage = Exports.SiteExportWorkflow.Run(workspace, site.Name, new Exports.ExportOptions
+        var geoPackage = Core.Exports.SiteExportWorkflow.Run(workspace, site.Name, new Core.Exports.ExportOptions
         {
-            Format = Exports.ExportFormat.GeoPackage,
+            Format = Core.Exports.ExportFormat.GeoPackage,
             OutputPath = Path.Combine(output, $"{site.Name}.gpkg"),
             Overwrite = true,
         }, cancel);

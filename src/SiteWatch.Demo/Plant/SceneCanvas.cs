@@ -1,4 +1,4 @@
-namespace SiteWatch.Core.Demo;
+namespace SiteWatch.Demo.Plant;
 
 /// <summary>Decides what a pixel covered (fully or partly) by a shape becomes.</summary>
 internal interface IPaint

@@ -2,11 +2,13 @@ using NetTopologySuite.Algorithm.Locate;
 using NetTopologySuite.Geometries;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Change;
-using SiteWatch.Core.Demo;
+using SiteWatch.Demo.Plant;
 using SiteWatch.Core.Geo;
 using SiteWatch.Gdal;
+using SiteWatch.Core.Workflows;
+using SiteWatch.Core;
 
-namespace SiteWatch.Core.Workflows;
+namespace SiteWatch.Demo;
 
 /// <summary>A change run of the demo, scored against the demo's ground truth.</summary>
 /// <param name="StructureAccuracy">The same, with the objects judged vegetation left out (the truth holds structures and

@@ -1,4 +1,4 @@
-namespace SiteWatch.Core.Demo;
+namespace SiteWatch.Demo.Plant;
 
 /// <summary>
 /// Low-precision solar position (Astronomical Almanac approximation, ~0.01 deg): enough to give every

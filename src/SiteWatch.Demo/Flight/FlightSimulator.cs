@@ -6,8 +6,9 @@ using System.Text.Json;
 using SiteWatch.Video.Geo;
 using SiteWatch.Video.Klv;
 using SiteWatch.Video.Ts;
+using SiteWatch.Video;
 
-namespace SiteWatch.Video.Simulation;
+namespace SiteWatch.Demo.Flight;
 
 /// <summary>What to simulate. Angles in degrees, distances in metres.</summary>
 public sealed record FlightSimulationOptions

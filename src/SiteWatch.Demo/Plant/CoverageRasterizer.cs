@@ -1,4 +1,4 @@
-namespace SiteWatch.Core.Demo;
+namespace SiteWatch.Demo.Plant;
 
 /// <summary>
 /// Exact-area anti-aliased polygon rasteriser (signed-area accumulation as in font-rs / stb_truetype):

@@ -1,4 +1,4 @@
-namespace SiteWatch.Core.Demo;
+namespace SiteWatch.Demo.Plant;
 
 /// <summary>Surface reflectance (0..1) in the four delivered bands: blue, green, red, near infrared.</summary>
 internal readonly struct Spectrum

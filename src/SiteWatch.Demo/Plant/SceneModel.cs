@@ -1,6 +1,6 @@
 using NetTopologySuite.Geometries;
 
-namespace SiteWatch.Core.Demo;
+namespace SiteWatch.Demo.Plant;
 
 internal enum FeatureKind
 {

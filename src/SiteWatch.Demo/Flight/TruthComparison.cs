@@ -1,7 +1,8 @@
 using SiteWatch.Video.Geo;
-using SiteWatch.Video.Simulation;
+using SiteWatch.Demo.Flight;
+using SiteWatch.Video.Watch;
 
-namespace SiteWatch.Video.Watch;
+namespace SiteWatch.Demo.Flight;
 
 /// <summary>One truth event (a border crossing or a yard entry) and the alert that answered it, if any.</summary>
 public sealed record TruthEvent(int ObjectId, string ObjectClass, string Zone, double TruthSeconds, bool MustBeSeen, WatchAlert? Alert);

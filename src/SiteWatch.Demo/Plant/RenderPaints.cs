@@ -1,4 +1,4 @@
-namespace SiteWatch.Core.Demo;
+namespace SiteWatch.Demo.Plant;
 
 // Paints are structs used through generic constraints so the JIT inlines them into the raster loop.
 // All textures are functions of local ground position, never of pixel position, so that misregistration

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SiteWatch.Video;
 
-namespace SiteWatch.Video.Simulation;
+namespace SiteWatch.Demo.Flight;
 
 /// <summary>Ground truth of a simulated flight, written as truth.json (snake_case keys).</summary>
 public sealed record FlightTruth

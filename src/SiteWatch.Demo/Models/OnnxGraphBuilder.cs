@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace SiteWatch.Core.Detection.Onnx;
+namespace SiteWatch.Demo.Models;
 
 /// <summary>
 /// Writes a small ONNX model (ModelProto, IR version 8) straight to the protobuf wire format, without a protobuf

@@ -1,8 +1,9 @@
 using SiteWatch.Video.Frames;
 using SiteWatch.Video.Geo;
-using SiteWatch.Video.Simulation;
+using SiteWatch.Demo.Flight;
+using SiteWatch.Video.Watch;
 
-namespace SiteWatch.Video.Watch;
+namespace SiteWatch.Demo.Flight;
 
 /// <summary>The drone part of the demo: a short simulated border flight, watched, compared with its truth.</summary>
 public sealed record DroneDemoOptions(string OutputDirectory)

@@ -1,6 +1,6 @@
 using NetTopologySuite.Geometries;
 
-namespace SiteWatch.Core.Demo;
+namespace SiteWatch.Demo.Plant;
 
 /// <summary>
 /// The synthetic demo site: a georeferenced monthly series of 4-band scenes of an industrial plant near

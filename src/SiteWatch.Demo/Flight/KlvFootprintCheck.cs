@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using SiteWatch.Video.Geo;
 
-namespace SiteWatch.Video.Geo;
+namespace SiteWatch.Demo.Flight;
 
 /// <summary>One KLV corner against ours.</summary>
 public sealed record CornerAgreement(int Corner, string Name, LatLon Klv, GeoPoint? Ours, double? DistanceMetres, string? Reason);

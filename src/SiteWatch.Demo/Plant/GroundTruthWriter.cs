@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using NetTopologySuite.Geometries;
 
-namespace SiteWatch.Core.Demo;
+namespace SiteWatch.Demo.Plant;
 
 /// <summary>
 /// Writes the demo's ground truth as an RFC 7946 FeatureCollection in WGS84 (lon, lat): one feature per

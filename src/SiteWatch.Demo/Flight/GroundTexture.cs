@@ -1,4 +1,4 @@
-namespace SiteWatch.Video.Simulation;
+namespace SiteWatch.Demo.Flight;
 
 /// <summary>
 /// The ground's colours as seen from above, on a square of local metres: terrain coloured by height and slope

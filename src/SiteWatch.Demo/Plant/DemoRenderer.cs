@@ -1,4 +1,4 @@
-namespace SiteWatch.Core.Demo;
+namespace SiteWatch.Demo.Plant;
 
 /// <summary>
 /// Renders one acquisition of a <see cref="DemoPlan"/>: the ground is described in local metres and sampled

@@ -1,4 +1,4 @@
-namespace SiteWatch.Video.Simulation;
+namespace SiteWatch.Demo.Flight;
 
 /// <summary>
 /// Local metres around the scenario's origin (x east, y north) and back to WGS 84, on the tangent plane at the origin.
@@ -7,8 +7,8 @@ namespace SiteWatch.Video.Simulation;
 /// </summary>
 public sealed class LocalFrame(double originLatitude, double originLongitude)
 {
-    private readonly double _metresPerDegLat = Geo.Wgs84.MeridianRadius(originLatitude) * Math.PI / 180;
-    private readonly double _metresPerDegLon = Geo.Wgs84.PrimeVerticalRadius(originLatitude) * Math.Cos(originLatitude * Math.PI / 180) * Math.PI / 180;
+    private readonly double _metresPerDegLat = Video.Geo.Wgs84.MeridianRadius(originLatitude) * Math.PI / 180;
+    private readonly double _metresPerDegLon = Video.Geo.Wgs84.PrimeVerticalRadius(originLatitude) * Math.Cos(originLatitude * Math.PI / 180) * Math.PI / 180;
 
     public double OriginLatitude { get; } = originLatitude;
     public double OriginLongitude { get; } = originLongitude;

@@ -1,4 +1,4 @@
-namespace SiteWatch.Core.Demo;
+namespace SiteWatch.Demo.Plant;
 
 /// <summary>
 /// Stateless hash-based value noise: every texture is a pure function of (position, seed), so the same

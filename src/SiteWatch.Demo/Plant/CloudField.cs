@@ -1,4 +1,4 @@
-namespace SiteWatch.Core.Demo;
+namespace SiteWatch.Demo.Plant;
 
 /// <summary>
 /// Low cumulus over part of the site: a few Gaussian envelopes modulated by fractal noise and passed

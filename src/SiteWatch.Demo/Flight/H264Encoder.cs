@@ -2,8 +2,9 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
+using SiteWatch.Video;
 
-namespace SiteWatch.Video.Simulation;
+namespace SiteWatch.Demo.Flight;
 
 /// <summary>One H.264 access unit (Annex B bytes, beginning with its access unit delimiter) in decode order.</summary>
 public sealed record H264AccessUnit(long Index, byte[] Bytes, bool Keyframe);
