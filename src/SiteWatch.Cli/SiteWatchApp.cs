@@ -223,7 +223,7 @@ public static class SiteWatchApp
                     return Usage;
                 case SiteWatchException or GdalException or VideoException or KlvFormatException:
                 case IOException or UnauthorizedAccessException or OperationCanceledException:
-                    Error(error, e.Message);
+                    Error(error, CliWording.Text(e));
                     return Failure;
                 case DllNotFoundException:
                     Error(error, $"a native library is missing ({e.Message}); run ./scripts/bootstrap.sh or install GDAL, ffmpeg and the packages README.md lists");

@@ -13,6 +13,31 @@ public static partial class ErrorMapping
     /// <summary>Seconds a client is asked to wait after a busy answer.</summary>
     public const int RetryAfterSeconds = 5;
 
+    /// <summary>
+    /// The server's words for an engine problem: the input at fault as the request's field, the remedy as what to do
+    /// through the API (the CLI words the same problems as its options and commands).
+    /// </summary>
+    public static string Text(SiteWatchException e)
+    {
+        var text = e.Parameter is { } parameter ? $"field '{parameter}': {e.Message}" : e.Message;
+        return e.Next is { } next ? $"{text} ({Remedy(next)})" : text;
+    }
+
+    private static string Remedy(NextStep next) => next.Kind switch
+    {
+        NextStepKind.AddScenes => "upload a scene: POST /api/sites/{id}/scenes",
+        NextStepKind.DetectObjects => "start detection: POST /api/sites/{id}/detect",
+        NextStepKind.DetectChangeSeries or NextStepKind.RedoChange => "start change detection: POST /api/sites/{id}/change",
+        NextStepKind.StoreAlertRules => "store rules: PUT /api/sites/{id}/rules",
+        NextStepKind.ListNotes => "see GET /api/sites/{id}/notes",
+        NextStepKind.CreateWorkspace => "the server's workspace is missing; see its log",
+        NextStepKind.GiveModel => "the server has no default detector; install one beside it",
+        NextStepKind.GiveCrs => "give the site's field 'crs'",
+        NextStepKind.AddSite => "create one: POST /api/sites",
+        NextStepKind.CheckWorkspace => "an administrator can run 'sitewatch check' on the workspace",
+        _ => next.Kind.ToString(),
+    };
+
     /// <summary>The status of a user-facing failure that reached the request boundary.</summary>
     public static int StatusOf(SiteWatchException e, string workspaceRoot)
     {

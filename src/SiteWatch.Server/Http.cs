@@ -34,7 +34,7 @@ internal static class Problems
             {
                 HttpProblem p => (p.Status, p.Message),
                 BadHttpRequestException b => (b.StatusCode, b.StatusCode == StatusCodes.Status413PayloadTooLarge ? "the request body is too large" : b.Message),
-                SiteWatchException s => (ErrorMapping.StatusOf(s, root ?? "\0"), s.Message),
+                SiteWatchException s => (ErrorMapping.StatusOf(s, root ?? "\0"), ErrorMapping.Text(s)),
                 IOException or UnauthorizedAccessException => (StatusCodes.Status500InternalServerError, "storage error on the server: " + e.Message),
                 _ => (StatusCodes.Status500InternalServerError, "internal error; see the server log"),
             };

@@ -12,6 +12,25 @@ namespace SiteWatch.Server.Tests;
 public sealed class ErrorAnswerTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
     [Fact]
+    public async Task Engine_problems_name_the_requests_field_and_the_apis_remedy_never_a_command_line_option()
+    {
+        using var client = await server.SignedIn("ana");
+        var accepted = await client.PostAsJsonAsync($"/api/sites/{server.SiteId}/change", new { before = "2024-03-14", after = "2024-03-14" });
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        JsonElement job;
+        do
+        {
+            await Task.Delay(50);
+            job = await client.GetFromJsonAsync<JsonElement>(accepted.Headers.Location!);
+        }
+        while (job.GetProperty("state").GetString() is "queued" or "running");
+        Assert.Equal("failed", job.GetProperty("state").GetString());
+        var error = job.GetProperty("error").GetString()!;
+        Assert.StartsWith("field 'after': names the same scene (2024-03-14)", error);
+        Assert.DoesNotContain("--", error);
+    }
+
+    [Fact]
     public async Task A_read_only_workspace_answers_500_storage_errors_without_its_path()
     {
         using var client = await server.SignedIn("ana");

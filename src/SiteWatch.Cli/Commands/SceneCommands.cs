@@ -120,8 +120,8 @@ public sealed class SceneAddCommand : Command<SceneAddCommand.Settings>
             catch (Exception e) when (e is SiteWatchException or GdalException)
             {
                 failures++;
-                results.Add(new { file, status = "failed", error = e.Message });
-                SiteWatchApp.Error(e.Message);
+                results.Add(new { file, status = "failed", error = CliWording.Text(e) });
+                SiteWatchApp.Error(CliWording.Text(e));
             }
         }
         if (settings.Json)

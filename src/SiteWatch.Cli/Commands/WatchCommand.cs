@@ -114,7 +114,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
             }
             catch (SiteWatchException e)
             {
-                return ValidationResult.Error(e.Message);
+                return ValidationResult.Error(CliWording.Text(e));
             }
 
             return ValidationResult.Success();

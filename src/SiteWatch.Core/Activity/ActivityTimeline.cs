@@ -59,18 +59,18 @@ public sealed record ActivityTimeline(Site Site, IReadOnlyList<string> Classes, 
         var chosen = options.ModelSha256 is { } sha ? runs.Where(r => r.ModelSha256 == sha).ToList() : runs.ToList();
         if (options.ModelSha256 is not null && chosen.Count == 0)
         {
-            throw new SiteWatchException($"site {site.Name} has no detections with that model; run 'sitewatch detect --site {site.Name} --model ...' first");
+            throw new SiteWatchException($"site {site.Name} has no detections with that model; run detection with it first") { Next = new NextStep(NextStepKind.DetectObjects, site.Name) };
         }
         // One model and parameter set: the one used most recently.
         var key = chosen.LastOrDefault()?.ParametersSha256;
         var detections = chosen.Where(r => r.ParametersSha256 == key).ToDictionary(r => r.SceneId);
         if (key is null)
         {
-            notes.Add($"no object detections yet: run 'sitewatch detect --site {site.Name}'");
+            notes.Add($"no object detections yet: run object detection on site {site.Name}");
         }
         else if (scenes.Count(s => !detections.ContainsKey(s.Id)) is var missing and > 0)
         {
-            notes.Add($"{missing} scene(s) have no detections with model {detections.Values.First().ModelName}: run 'sitewatch detect --site {site.Name}'");
+            notes.Add($"{missing} scene(s) have no detections with model {detections.Values.First().ModelName}: run object detection on site {site.Name} again");
         }
         var classes = detections.Values.SelectMany(r => r.Counts.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
 
@@ -101,7 +101,7 @@ public sealed record ActivityTimeline(Site Site, IReadOnlyList<string> Classes, 
         }
         if (missingPairs > 0)
         {
-            notes.Add($"{missingPairs} consecutive scene pair(s) have no change run: run 'sitewatch change --site {site.Name} --series'");
+            notes.Add($"{missingPairs} consecutive scene pair(s) have no change run: run change detection on the series of site {site.Name}");
         }
 
         var series = classes.Select(c => new ActivitySeries(c, dates.Select(d => d.Counts is { } counts ? (double?)counts[c] : null).ToArray(), options.CountStdFloor))

@@ -44,7 +44,7 @@ public static class AlertWorkflow
     public static AlertRuleSet LoadRules(Workspace workspace, Site site)
     {
         var stored = workspace.Catalog.TryGetAlertRules(site.Id)
-            ?? throw new SiteWatchException($"site {site.Name} has no alert rules; store a rules file with 'sitewatch alerts rules --site {site.Name} --file rules.json'");
+            ?? throw new SiteWatchException($"site {site.Name} has no alert rules; store a rules file first") { Next = new NextStep(NextStepKind.StoreAlertRules, site.Name) };
         return AlertRuleSet.Parse(stored.Json, $"alert rules of site {site.Name} (from {stored.SourcePath})");
     }
 
@@ -349,7 +349,7 @@ public static class AlertWorkflow
 
     /// <summary>Features of a GeoJSON file the workspace wrote (change objects, detections).</summary>
     private static IReadOnlyList<IFeature> ReadFeatures(string path) =>
-        GeoJsonText.ReadFeatures(path, "missing from the workspace although the catalog records it; re-run the command that made it with --force");
+        GeoJsonText.ReadFeatures(path, "missing from the workspace although the catalog records it; run the step that made it again, forced");
 
     private static string? DetectionClass(IFeature f) => Text(f, "class_name") ?? Text(f, "class");
 

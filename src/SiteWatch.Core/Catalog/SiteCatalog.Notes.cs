@@ -47,31 +47,34 @@ public sealed partial class SiteCatalog
         source = (source ?? "").Trim();
         text = (text ?? "").Trim();
         url = string.IsNullOrWhiteSpace(url) ? null : url.Trim();
-        var problems = new List<string>();
+        var problems = new List<(string Parameter, string Text)>();
         if (text.Length == 0 || text.Length > MaxNoteText)
         {
-            problems.Add($"the note's text must be 1 to {MaxNoteText} characters (got {text.Length})");
+            problems.Add(("text", $"the note's text must be 1 to {MaxNoteText} characters (got {text.Length})"));
         }
         if (source.Length == 0 || source.Length > MaxNoteSource || source.Any(char.IsControl))
         {
-            problems.Add($"--source must be 1 to {MaxNoteSource} printable characters on one line (who or what the note cites)");
+            problems.Add(("source", $"the note's source must be 1 to {MaxNoteSource} printable characters on one line (who or what the note cites)"));
         }
         if (text.Any(c => char.IsControl(c) && c is not ('\n' or '\t')))
         {
-            problems.Add("the note's text holds control characters");
+            problems.Add(("text", "the note's text holds control characters"));
         }
         if (url is not null && (url.Length > MaxNoteUrl || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
         {
             // Only http(s): a report links it, and a javascript: or file: link in a report is a hazard to its reader.
-            problems.Add($"--url '{url}' is not an absolute http or https URL");
+            problems.Add(("url", $"the note's url '{url}' is not an absolute http or https URL"));
         }
         if (outlineWgs84 is not null && outlineWgs84 is not (Polygon or MultiPolygon))
         {
-            problems.Add($"an outline must be a Polygon or MultiPolygon (got {outlineWgs84.GeometryType})");
+            problems.Add(("outline", $"the note's outline must be a Polygon or MultiPolygon (got {outlineWgs84.GeometryType})"));
         }
         if (problems.Count > 0)
         {
-            throw new SiteWatchException(string.Join("; ", problems) + "; nothing was stored");
+            // The message names each input in words; the parameter is set when one input alone is at fault.
+            var parameters = problems.Select(p => p.Parameter).Distinct().ToList();
+            var message = string.Join("; ", problems.Select(p => p.Text)) + "; nothing was stored";
+            throw parameters.Count == 1 ? SiteWatchException.About(parameters[0], message) : new SiteWatchException(message);
         }
         using var command = Command("""
             INSERT INTO site_notes (site_id, note_date, source, url, text, geometry_geojson, created_utc)
@@ -104,7 +107,7 @@ public sealed partial class SiteCatalog
         command.Parameters.AddWithValue("$id", id);
         if (Run(command.ExecuteNonQuery) == 0)
         {
-            throw new SiteWatchException($"site {site.Name} has no note with id {id} (see 'sitewatch note list --site {site.Name}'); nothing was deleted");
+            throw new SiteWatchException($"site {site.Name} has no note with id {id}; nothing was deleted") { Next = new NextStep(NextStepKind.ListNotes, site.Name) };
         }
     }
 

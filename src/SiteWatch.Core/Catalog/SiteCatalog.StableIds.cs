@@ -27,7 +27,7 @@ public sealed partial class SiteCatalog
         var broken = ReadAll(check, r => $"table {r.GetString(0)}, row {r.GetValue(1)} refers to a missing row of {r.GetString(2)}");
         if (broken.Count > 0)
         {
-            throw new SiteWatchException($"{Path}: upgrading the catalog to schema 8 would leave broken references ({broken[0]}{(broken.Count > 1 ? $" and {broken.Count - 1} more" : "")}); nothing was changed; run 'sitewatch check'");
+            throw new SiteWatchException($"{Path}: upgrading the catalog to schema 8 would leave broken references ({broken[0]}{(broken.Count > 1 ? $" and {broken.Count - 1} more" : "")}); nothing was changed") { Next = new NextStep(NextStepKind.CheckWorkspace) };
         }
     }
 

@@ -246,10 +246,9 @@ public sealed partial class SiteCatalog : IDisposable
         return ReadAll(command, ReadSite).FirstOrDefault();
     }
 
-    public Site GetSite(string name) => TryGetSite(name) ?? throw new SiteWatchException(
-        ListSites() is { Count: > 0 } sites
-            ? $"no site named '{name}' (known: {string.Join(", ", sites.Select(s => s.Name))})"
-            : $"no site named '{name}'; the workspace has no sites yet (add one with 'sitewatch site add')");
+    public Site GetSite(string name) => TryGetSite(name) ?? throw (ListSites() is { Count: > 0 } sites
+        ? new SiteWatchException($"no site named '{name}' (known: {string.Join(", ", sites.Select(s => s.Name))})")
+        : new SiteWatchException($"no site named '{name}'; the workspace has no sites yet") { Next = new NextStep(NextStepKind.AddSite) });
 
     public Site GetSite(long id)
     {

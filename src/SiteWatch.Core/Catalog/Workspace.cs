@@ -75,7 +75,7 @@ public sealed class Workspace : IDisposable
         var root = Path.GetFullPath(directory);
         if (!Exists(root))
         {
-            throw new SiteWatchException($"{root}: not a SiteWatch workspace (no {CatalogFileName}); create one with 'sitewatch init {root}' or pass --workspace");
+            throw new SiteWatchException($"{root}: not a SiteWatch workspace (no {CatalogFileName}); create one there or name another workspace") { Next = new NextStep(NextStepKind.CreateWorkspace, root) };
         }
         var workspace = new Workspace(root, SiteCatalog.Open(Path.Combine(root, CatalogFileName), create: false)) { Notice = notice };
         workspace.Sweep();

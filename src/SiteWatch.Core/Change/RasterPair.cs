@@ -27,7 +27,7 @@ public sealed class RasterPair : IDisposable
         RequireSameGeoreference(before, after, "the two scenes must share one grid (ingest both into one site, or warp one onto the other's grid)");
         if (beforeBands is null && afterBands is null && before.BandCount != after.BandCount)
         {
-            throw new SiteWatchException($"{after.Path}: has {after.BandCount} bands but {before.Path} has {before.BandCount}; give a band mapping (e.g. --bands 1,2,3,4)");
+            throw new SiteWatchException($"{after.Path}: has {after.BandCount} bands but {before.Path} has {before.BandCount}; give a band mapping for each scene (e.g. 1,2,3,4)");
         }
         _beforeBands = (beforeBands ?? Enumerable.Range(1, before.BandCount).ToArray()).ToArray();
         _afterBands = (afterBands ?? _beforeBands).ToArray();

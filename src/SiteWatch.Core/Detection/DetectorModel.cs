@@ -234,12 +234,12 @@ public sealed partial class DetectorModel : IDisposable
             {
                 if (device != "cuda")
                 {
-                    throw new SiteWatchException($"unknown device '{device}'; use cpu or cuda");
+                    throw SiteWatchException.About("device", $"'{device}' is not a device; use cpu or cuda");
                 }
                 var providers = OrtEnv.Instance().GetAvailableProviders();
                 if (!providers.Contains("CUDAExecutionProvider"))
                 {
-                    throw new SiteWatchException($"{ModelPath}: device cuda needs ONNX Runtime's CUDA execution provider, which this build lacks (it has {string.Join(", ", providers)}); use --device cpu");
+                    throw SiteWatchException.About("device", $"cuda needs ONNX Runtime's CUDA execution provider, which this build lacks (it has {string.Join(", ", providers)}); use cpu for {ModelPath}");
                 }
                 try
                 {

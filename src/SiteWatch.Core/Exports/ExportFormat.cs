@@ -74,13 +74,13 @@ public static class ExportKind
             var kind = item.ToLowerInvariant();
             if (!All.Contains(kind))
             {
-                throw new SiteWatchException($"unknown kind '{item}' in --what (known: {string.Join(", ", All)})");
+                throw SiteWatchException.About("what", $"'{item}' is not a kind (known: {string.Join(", ", All)})");
             }
             if (!kinds.Contains(kind))
             {
                 kinds.Add(kind);
             }
         }
-        return kinds.Count == 0 ? throw new SiteWatchException("--what names no kind") : kinds;
+        return kinds.Count == 0 ? throw SiteWatchException.About("what", "names no kind") : kinds;
     }
 }

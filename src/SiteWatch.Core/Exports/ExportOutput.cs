@@ -50,7 +50,7 @@ public sealed class ExportOutput : IDisposable
         {
             if (!overwrite)
             {
-                throw new SiteWatchException($"{full}: already exists; choose another --out or pass --overwrite (nothing was written)");
+                throw SiteWatchException.About("out", $"{full}: already exists; choose another output or allow overwriting (nothing was written)");
             }
             if (Directory.Exists(full) != isDirectory)
             {

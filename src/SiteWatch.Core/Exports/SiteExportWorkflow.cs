@@ -49,14 +49,14 @@ public static class SiteExportWorkflow
         var period = new ExportPeriod(options.FromUtc, options.ToUtc);
         if (period.From > period.To)
         {
-            throw new SiteWatchException($"--from {period.From:yyyy-MM-dd} lies after --to {period.To:yyyy-MM-dd}");
+            throw SiteWatchException.About("from", $"{period.From:yyyy-MM-dd} lies after the period's end ({period.To:yyyy-MM-dd})");
         }
         var slug = SceneIngestor.Slug(site.Name);
         if (format == ExportFormat.Stac)
         {
             if (options.What is not null)
             {
-                throw new SiteWatchException("--what does not apply to a STAC export (it catalogs every scene and change run)");
+                throw SiteWatchException.About("what", "does not apply to a STAC export (it catalogs every scene and change run)");
             }
             using var target = ExportOutput.Begin(options.OutputPath ?? $"{slug}-stac", isDirectory: true, options.Overwrite);
             var stac = StacCatalogWriter.Write(workspace, site, target.TemporaryPath, target.Destination, options.CopyAssets, period, cancel);
@@ -69,7 +69,7 @@ public static class SiteExportWorkflow
         // The AOI and the watch zones alone (they hold no dates) are no export unless asked for by name.
         if (layers.Count == 0 || options.What is null && layers.All(l => l.Kind is ExportKind.Aoi or ExportKind.Zones))
         {
-            throw new SiteWatchException($"site {site.Name} has nothing to export for {period} ({string.Join("; ", notes)}); add scenes or run 'sitewatch change', 'detect' or 'alerts check' first");
+            throw new SiteWatchException($"site {site.Name} has nothing to export for {period} ({string.Join("; ", notes)}); add scenes, or run change detection, object detection or an alert check first");
         }
         var path = options.OutputPath;
         bool folder;
@@ -83,7 +83,7 @@ public static class SiteExportWorkflow
             // A file name: one layer in one file.
             if (layers.Count > 1)
             {
-                throw new SiteWatchException($"{path}: a {format.Name} file holds one layer, but {layers.Count} kinds have results ({string.Join(", ", layers.Select(l => l.Kind))}); give a folder as --out or choose one kind with --what");
+                throw new SiteWatchException($"{path}: a {format.Name} file holds one layer, but {layers.Count} kinds have results ({string.Join(", ", layers.Select(l => l.Kind))}); write to a folder or choose one kind");
             }
             folder = false;
         }

@@ -51,9 +51,9 @@ public static class SiteLayers
                 var what = kind == ExportKind.Tracks ? "tracks" : "drone frame footprints";
                 if (kindsChosen)
                 {
-                    throw new SiteWatchException($"{what} are not stored in a workspace: 'sitewatch watch' writes them to its --out folder (flight.geojson, flight.kml); export aoi, scenes, changes, detections, alerts or zones");
+                    throw SiteWatchException.About("what", $"{what} are not stored in a workspace: a watch writes them to its own output folder (flight.geojson, flight.kml); export aoi, scenes, changes, detections, alerts or zones");
                 }
-                notes.Add($"{what}: not stored in a workspace ('sitewatch watch' writes them to its --out folder)");
+                notes.Add($"{what}: not stored in a workspace (a watch writes them to its own output folder)");
                 continue;
             }
             var layer = kind switch
@@ -120,7 +120,7 @@ public static class SiteLayers
             var file = workspace.Resolve(scene.File);
             if (!File.Exists(file))
             {
-                throw new SiteWatchException($"{file}: scene {scene.Id}'s stored file is missing (run 'sitewatch check'); nothing was written");
+                throw new SiteWatchException($"{file}: scene {scene.Id}'s stored file is missing; nothing was written") { Next = new NextStep(NextStepKind.CheckWorkspace) };
             }
             var (footprint, _, _, gt) = StacCatalogWriter.RasterFootprint(file, site);
             features.Add(new ExportFeature(footprint, new Dictionary<string, object?>
@@ -173,7 +173,7 @@ public static class SiteLayers
             var file = Path.Combine(workspace.Resolve(run.Directory), "changes.geojson");
             var before = scenes[run.BeforeSceneId];
             var after = scenes[run.AfterSceneId];
-            foreach (var f in GeoJsonText.ReadFeatures(file, "a change run's changes.geojson is missing (run 'sitewatch check')"))
+            foreach (var f in GeoJsonText.ReadFeatures(file, "a change run's changes.geojson is missing (check the workspace)"))
             {
                 var kind = Text(f, "kind") ?? "altered";
                 var area = Number(f, "area_m2");
@@ -224,7 +224,7 @@ public static class SiteLayers
             {
                 continue;
             }
-            foreach (var f in GeoJsonText.ReadFeatures(workspace.Resolve(run.DetectionsFile), "a detection run's file is missing (run 'sitewatch check')"))
+            foreach (var f in GeoJsonText.ReadFeatures(workspace.Resolve(run.DetectionsFile), "a detection run's file is missing (check the workspace)"))
             {
                 var cls = Text(f, "class") ?? Text(f, "class_name") ?? "object";
                 var score = Number(f, "score");

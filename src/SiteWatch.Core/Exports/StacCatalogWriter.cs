@@ -34,7 +34,7 @@ public static class StacCatalogWriter
         if (scenes.Count == 0)
         {
             throw new SiteWatchException(period == ExportPeriod.Always
-                ? $"site {site.Name} has no scenes: nothing to catalog (add some with 'sitewatch scene add')"
+                ? $"site {site.Name} has no scenes: nothing to catalog (add some first)"
                 : $"site {site.Name} has no scenes acquired {period}: nothing to catalog");
         }
         var inPeriod = scenes.Select(s => s.Id).ToHashSet();
@@ -267,7 +267,7 @@ public static class StacCatalogWriter
             var stored = workspace.Resolve((string)asset["href"]!);
             if (!File.Exists(stored))
             {
-                throw new SiteWatchException($"{stored}: a stored file is missing (run 'sitewatch check'); nothing was written");
+                throw new SiteWatchException($"{stored}: a stored file is missing; nothing was written") { Next = new NextStep(NextStepKind.CheckWorkspace) };
             }
             asset["file:size"] = new FileInfo(stored).Length;
             if (copyAssets)

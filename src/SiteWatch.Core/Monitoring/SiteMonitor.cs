@@ -183,7 +183,7 @@ public static class SiteMonitor
             || a.Href.AbsolutePath.EndsWith(".tif", StringComparison.OrdinalIgnoreCase) || a.Href.AbsolutePath.EndsWith(".tiff", StringComparison.OrdinalIgnoreCase);
         return item.Assets.FirstOrDefault(a => IsTiff(a) && a.Roles.Contains("data"))
             ?? item.Assets.FirstOrDefault(a => IsTiff(a) && a.Key is "visual" or "image" or "data")
-            ?? throw new SiteWatchException($"{item.Id}: no GeoTIFF data asset among {string.Join(", ", item.Assets.Select(a => a.Key))}; name one with --asset");
+            ?? throw new SiteWatchException($"{item.Id}: no GeoTIFF data asset among {string.Join(", ", item.Assets.Select(a => a.Key))}; name the asset to ingest");
     }
 
     /// <summary>A local file as it is (a static catalog on disk), or an HTTP download streamed to staging under a size limit.</summary>

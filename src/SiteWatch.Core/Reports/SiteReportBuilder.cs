@@ -36,11 +36,11 @@ public static class SiteReportBuilder
         var all = catalog.ListScenes(site.Id);
         if (all.Count == 0)
         {
-            throw new SiteWatchException($"site {site.Name} has no scenes, so there is nothing to report; add imagery with 'sitewatch scene add --site {site.Name} FILE'");
+            throw new SiteWatchException($"site {site.Name} has no scenes, so there is nothing to report; add imagery first") { Next = new NextStep(NextStepKind.AddScenes, site.Name) };
         }
         if (options.From is { } f0 && options.To is { } t0 && f0 > t0)
         {
-            throw new SiteWatchException($"--from {MeasuredStatements.Day(f0)} is after --to {MeasuredStatements.Day(t0)}; the period is empty");
+            throw SiteWatchException.About("from", $"{MeasuredStatements.Day(f0)} is after the period's end ({MeasuredStatements.Day(t0)}); the period is empty");
         }
         if (options.MaxFindings < 0)
         {
@@ -67,7 +67,7 @@ public static class SiteReportBuilder
         var used = (consecutive.Count > 0 ? consecutive : pairRuns).Select(r => new ReportRun(r, byId[r.BeforeSceneId], byId[r.AfterSceneId])).ToList();
         if (pairRuns.Count == 0 && scenes.Count > 1)
         {
-            caveats.Add($"no change run compares the period's scenes: run 'sitewatch change --site {site.Name} --series' for the findings");
+            caveats.Add($"no change run compares the period's scenes: run change detection on the series of site {site.Name} for the findings");
         }
         else if (consecutive.Count > 0 && consecutive.Count < scenes.Count - 1)
         {
@@ -86,7 +86,7 @@ public static class SiteReportBuilder
         foreach (var run in used)
         {
             var path = Path.Combine(workspace.Resolve(run.Run.Directory), "changes.geojson");
-            foreach (var feature in GeoJsonText.ReadFeatures(path, $"missing from the workspace although change run {run.Run.Id} records it; re-run 'sitewatch change --site {site.Name} --force'"))
+            foreach (var feature in GeoJsonText.ReadFeatures(path, $"missing from the workspace although change run {run.Run.Id} records it; run change detection on that pair of site {site.Name} again, forced"))
             {
                 var kind = Text(feature, "kind") ?? ChangeKind.Altered;
                 candidates.Add(new ChangeCandidate(run, feature, kind, Number(feature, "area_m2"), Number(feature, "centroid_lat"), Number(feature, "centroid_lon"),

@@ -43,11 +43,11 @@ public static class SiteChangeWorkflow
     {
         var site = workspace.Catalog.GetSite(siteName);
         var scenes = workspace.Catalog.ListScenes(site.Id);
-        var before = FindScene(site, scenes, beforeDate, "--before");
-        var after = FindScene(site, scenes, afterDate, "--after");
+        var before = FindScene(site, scenes, beforeDate, "before");
+        var after = FindScene(site, scenes, afterDate, "after");
         if (before.Id == after.Id)
         {
-            throw new SiteWatchException($"--before and --after name the same scene ({before.AcquiredUtc:yyyy-MM-dd}) of site {site.Name}");
+            throw SiteWatchException.About("after", $"names the same scene ({before.AcquiredUtc:yyyy-MM-dd}) of site {site.Name} as before; compare two different scenes");
         }
         return RunPair(workspace, site, before, after, options, progress, cancel);
     }
@@ -76,7 +76,7 @@ public static class SiteChangeWorkflow
     /// The scene a user names: a date (YYYY-MM-DD) when the site has one scene that day, a date and time
     /// (YYYY-MM-DDTHH:MM[:SS], UTC) or a scene id (#ID). Two scenes on one day are never guessed between.
     /// </summary>
-    internal static Scene FindScene(Site site, IReadOnlyList<Scene> scenes, string text, string option)
+    internal static Scene FindScene(Site site, IReadOnlyList<Scene> scenes, string text, string parameter)
     {
         // Dates alone while they name the scenes; with time and id once a day has two.
         string Known() => scenes.Count == 0 ? "none"
@@ -88,7 +88,7 @@ public static class SiteChangeWorkflow
         {
             return long.TryParse(value[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var id) && scenes.FirstOrDefault(s => s.Id == id) is { } byId
                 ? byId
-                : throw new SiteWatchException($"site {site.Name} has no scene {value} ({option}); its scenes: {Known()}");
+                : throw SiteWatchException.About(parameter, $"{value}: site {site.Name} has no such scene; its scenes: {Known()}");
         }
         if (DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
         {
@@ -96,8 +96,8 @@ public static class SiteChangeWorkflow
             return sameDay.Count switch
             {
                 1 => sameDay[0],
-                0 => throw new SiteWatchException($"site {site.Name} has no scene acquired on {day:yyyy-MM-dd} ({option}); its scenes: {Known()}"),
-                _ => throw new SiteWatchException($"site {site.Name} has {sameDay.Count} scenes on {day:yyyy-MM-dd} ({option}): " +
+                0 => throw SiteWatchException.About(parameter, $"{value}: site {site.Name} has no scene acquired on {day:yyyy-MM-dd}; its scenes: {Known()}"),
+                _ => throw SiteWatchException.About(parameter, $"{value}: site {site.Name} has {sameDay.Count} scenes on {day:yyyy-MM-dd}: " +
                     string.Join(", ", sameDay.Select(s => $"#{s.Id} at {s.AcquiredUtc:HH:mm:ss} UTC ({s.Sensor})")) + "; name one by its time (YYYY-MM-DDTHH:MM:SS) or id (#ID)"),
             };
         }
@@ -106,10 +106,10 @@ public static class SiteChangeWorkflow
             // Minutes or seconds, as given: a scene matches when it lies within the precision the user wrote.
             var precision = value.Count(c => c == ':') >= 2 ? TimeSpan.FromSeconds(1) : TimeSpan.FromMinutes(1);
             var matching = scenes.Where(s => s.AcquiredUtc >= time && s.AcquiredUtc < time + precision).ToList();
-            return matching.Count == 1 ? matching[0] : throw new SiteWatchException(
-                $"site {site.Name} has {(matching.Count == 0 ? "no" : matching.Count.ToString(CultureInfo.InvariantCulture))} scene(s) acquired at {value} UTC ({option}); its scenes: {Known()}");
+            return matching.Count == 1 ? matching[0] : throw SiteWatchException.About(parameter,
+                $"{value}: site {site.Name} has {(matching.Count == 0 ? "no" : matching.Count.ToString(CultureInfo.InvariantCulture))} scene(s) acquired at {value} UTC; its scenes: {Known()}");
         }
-        throw new SiteWatchException($"{option} '{text}' is not a date (YYYY-MM-DD), a time (YYYY-MM-DDTHH:MM:SS) or a scene id (#ID)");
+        throw SiteWatchException.About(parameter, $"'{text}' is not a date (YYYY-MM-DD), a time (YYYY-MM-DDTHH:MM:SS) or a scene id (#ID)");
     }
 
     public static SiteChangeResult RunPair(Workspace workspace, Site site, Scene before, Scene after, SiteChangeOptions options,
@@ -142,7 +142,7 @@ public static class SiteChangeWorkflow
         workspace.EnsureWritable();
         if (before.Bands.Count != after.Bands.Count)
         {
-            throw new SiteWatchException($"scenes {before.Id} and {after.Id} of site {site.Name} have {before.Bands.Count} and {after.Bands.Count} bands; compare files with 'change detect --bands' instead");
+            throw new SiteWatchException($"scenes {before.Id} and {after.Id} of site {site.Name} have {before.Bands.Count} and {after.Bands.Count} bands; compare their files with a band mapping instead");
         }
         // One run of a pair and parameters at a time: a second process waits, then shares the first one's result.
         using var held = workspace.Lock($"change-{before.Id}-{after.Id}-{sha[..16]}",

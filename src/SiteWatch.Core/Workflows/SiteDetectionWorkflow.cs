@@ -47,7 +47,7 @@ public static class SiteDetectionWorkflow
             return File.Exists(modelPath) ? Path.GetFullPath(modelPath) : throw new SiteWatchException($"{modelPath}: model file not found");
         }
         return DetectorModel.DefaultModelPath ?? throw new SiteWatchException(
-            $"{Path.Combine(AppContext.BaseDirectory, "models", DetectorModel.DefaultModelFileName)}: the default detector is missing from this build; pass --model PATH (a YOLO or YOLO-OBB ONNX model)");
+            $"{Path.Combine(AppContext.BaseDirectory, "models", DetectorModel.DefaultModelFileName)}: the default detector is missing from this build; give a model file (a YOLO or YOLO-OBB ONNX model)") { Next = new NextStep(NextStepKind.GiveModel) };
     }
 
     public static SiteDetectionResult Run(Workspace workspace, string siteName, SiteDetectionOptions options,
@@ -57,7 +57,7 @@ public static class SiteDetectionWorkflow
         var scenes = workspace.Catalog.ListScenes(site.Id);
         if (scenes.Count == 0)
         {
-            throw new SiteWatchException($"site {site.Name} has no scenes; add some with 'sitewatch scene add FILE --site {site.Name}'");
+            throw new SiteWatchException($"site {site.Name} has no scenes; add some first") { Next = new NextStep(NextStepKind.AddScenes, site.Name) };
         }
         var modelPath = ResolveModel(options.ModelPath);
         // The model's own threshold is part of the cache key: without --score the model is loaded even when every

@@ -37,8 +37,11 @@ public static class SiteSetup
         {
             var north = c.Y > 0;
             throw new SiteWatchException(FormattableString.Invariant(
-                $"{aoiPath}: the AOI's centre ({Math.Abs(c.Y):0.####}{(north ? "N" : "S")} {c.X:0.####}E) is beyond the UTM zones (80S to 84N) the default grid uses; give a polar grid CRS with ")
-                + (north ? "--crs EPSG:3413 (polar stereographic north) or --crs EPSG:32661 (UPS North)" : "--crs EPSG:3031 (Antarctic polar stereographic) or --crs EPSG:32761 (UPS South)"));
+                $"{aoiPath}: the AOI's centre ({Math.Abs(c.Y):0.####}{(north ? "N" : "S")} {c.X:0.####}E) is beyond the UTM zones (80S to 84N) the default grid uses; give the site a polar grid CRS: ")
+                + (north ? "EPSG:3413 (polar stereographic north) or EPSG:32661 (UPS North)" : "EPSG:3031 (Antarctic polar stereographic) or EPSG:32761 (UPS South)"))
+            {
+                Next = new NextStep(NextStepKind.GiveCrs),
+            };
         }
         return SpatialReference.UtmEpsgFor(c.X, c.Y);
     }
@@ -50,13 +53,13 @@ public static class SiteSetup
             using var srs = SpatialReference.FromUserInput(definition);
             if (!srs.IsProjected || Math.Abs(srs.LinearUnitMetres - 1) > 1e-9)
             {
-                throw new SiteWatchException($"--crs {definition}: a site grid needs a projected CRS in metres (e.g. a UTM zone), not {srs.Name}");
+                throw SiteWatchException.About("crs", $"{definition}: a site grid needs a projected CRS in metres (e.g. a UTM zone), not {srs.Name}");
             }
-            return srs.Epsg ?? throw new SiteWatchException($"--crs {definition}: has no EPSG code; give one as EPSG:nnnn");
+            return srs.Epsg ?? throw SiteWatchException.About("crs", $"{definition}: has no EPSG code; give one as EPSG:nnnn");
         }
         catch (GdalException e)
         {
-            throw new SiteWatchException($"--crs: {e.Message}", e);
+            throw SiteWatchException.About("crs", $"{definition}: {e.Message}", e);
         }
     }
 }

@@ -48,8 +48,7 @@ internal static class NoteEndpoints
                 }
                 catch (SiteWatchException e) when (e.InnerException is null)
                 {
-                    // The catalog's checks name the field in the CLI's words; the answer names the request's.
-                    throw HttpProblem.BadRequest(e.Message.Replace("--source", "field 'source'", StringComparison.Ordinal).Replace("--url", "field 'url'", StringComparison.Ordinal));
+                    throw HttpProblem.BadRequest(ErrorMapping.Text(e));
                 }
             });
             return Results.Created($"/api/sites/{id}/notes/{note.Id}", View(note));

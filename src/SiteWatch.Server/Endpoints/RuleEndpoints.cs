@@ -30,7 +30,7 @@ internal static class RuleEndpoints
             }
             catch (SiteWatchException e)
             {
-                throw HttpProblem.BadRequest(e.Message);
+                throw HttpProblem.BadRequest(ErrorMapping.Text(e));
             }
             var set = host.Use(w => AlertWorkflow.StoreRulesText(w, SiteEndpoints.RequireSite(w, id).Name, json, source));
             return Results.Json(new { rules = set.Rules.Count, webhooks = set.Webhooks.Count });

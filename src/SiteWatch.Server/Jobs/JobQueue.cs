@@ -224,7 +224,7 @@ internal sealed class JobWorker(JobQueue queue, WorkspaceHost host, Live.JobEven
         {
             job.State = JobStates.Failed;
             // Any signed-in user may read a job: the server's paths stay in its log.
-            job.Error = ErrorMapping.Redact(e.Message, host.Root);
+            job.Error = ErrorMapping.Redact(e is SiteWatchException s ? ErrorMapping.Text(s) : e.Message, host.Root);
             logger.LogWarning("job {JobId} failed: {Message}", job.Id, e.Message);
         }
         catch (Exception e)

@@ -50,7 +50,7 @@ public sealed class CotSink : IAlertSink
     {
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != "udp" && uri.Scheme != "tcp") || uri.Port <= 0 || string.IsNullOrEmpty(uri.Host))
         {
-            throw new SiteWatchException($"--cot {text}: expected udp://HOST:PORT or tcp://HOST:PORT (e.g. udp://127.0.0.1:6969)");
+            throw SiteWatchException.About("cot", $"{text}: expected udp://HOST:PORT or tcp://HOST:PORT (e.g. udp://127.0.0.1:6969)");
         }
 
         return uri;
@@ -139,7 +139,7 @@ public static class WebhookUrl
     public static Uri Parse(string text) =>
         Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
             ? uri
-            : throw new SiteWatchException($"--webhook {SecretMask.Text(text)}: expected an http:// or https:// URL");
+            : throw SiteWatchException.About("webhook", $"{SecretMask.Text(text)}: expected an http:// or https:// URL");
 }
 
 /// <summary>The JSON form of alerts (alerts.jsonl, webhooks): snake_case names, nulls left out.</summary>

@@ -93,7 +93,7 @@ public class ActivityTests
         var empty = ActivityTimeline.Build(workspace.Catalog, site, new ActivityOptions());
         Assert.Equal(2, empty.Dates.Count);
         Assert.Contains(empty.Notes, n => n.Contains("no object detections"));
-        Assert.Contains(empty.Notes, n => n.Contains("change --site plant --series"));
+        Assert.Contains(empty.Notes, n => n.Contains("run change detection on the series of site plant"));
 
         SiteChangeWorkflow.RunSeries(workspace, "plant", new SiteChangeOptions());
         var scenes = workspace.Catalog.ListScenes(site.Id);

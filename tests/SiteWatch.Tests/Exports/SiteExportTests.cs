@@ -347,7 +347,7 @@ public class SiteExportTests
         var output = Directory.CreateDirectory(dir.File("out")).FullName;
 
         Assert.Contains("unknown export format 'shp'", Assert.Throws<SiteWatchException>(() => ExportFormat.Parse("shp")).Message);
-        Assert.Contains("unknown kind 'roads'", Assert.Throws<SiteWatchException>(() => ExportKind.ParseList("changes,roads")).Message);
+        Assert.Contains("'roads' is not a kind", Assert.Throws<SiteWatchException>(() => ExportKind.ParseList("changes,roads")).Message);
         Assert.Contains("tracks are not stored in a workspace", Assert.Throws<SiteWatchException>(() =>
             SiteExportWorkflow.Run(workspace, "plant", new ExportOptions { Format = ExportFormat.GeoPackage, What = ["tracks"], OutputPath = Path.Combine(output, "x.gpkg") })).Message);
         Assert.Contains("nowhere", Assert.Throws<SiteWatchException>(() =>

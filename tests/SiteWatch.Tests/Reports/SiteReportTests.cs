@@ -147,7 +147,8 @@ public partial class SiteReportTests
         Assert.Contains("2024-03-14, 2024-10-15", empty.Message);
         var reversed = Assert.Throws<SiteWatchException>(() => SiteReportWorkflow.Write(workspace, "plant",
             new ReportOptions { From = new DateOnly(2024, 10, 1), To = new DateOnly(2024, 3, 1) }, outDir, Now));
-        Assert.Contains("is after --to", reversed.Message);
+        Assert.Equal("from", reversed.Parameter);
+        Assert.Contains("2024-10-01 is after the period's end (2024-03-01)", reversed.Message);
         Assert.False(Directory.Exists(outDir));
 
         // A folder that cannot be made (a file is in the way): a clear error.
@@ -210,7 +211,7 @@ public partial class SiteReportTests
             Assert.True(File.Exists(json.RootElement.GetProperty("html").GetString()));
         }
         // No change run yet: the report says what to run.
-        Assert.Contains("sitewatch change --site plant --series", report.Err);
+        Assert.Contains("run change detection on the series of site plant", report.Err);
         var html = File.ReadAllText(Directory.GetFiles(outDir, "*.html").Single());
         Assert.Contains("Steel delivered", html);
         Assert.Contains("Trade record", html);

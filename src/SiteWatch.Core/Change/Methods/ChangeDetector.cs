@@ -42,7 +42,7 @@ public static class ChangeDetector
         }
         if (resolved is "chi2" or "otsu-chi2" && method is not MadMethod)
         {
-            throw new SiteWatchException($"the {resolved} threshold needs a chi-square statistic; use it with --method mad or irmad, not {method.Name}");
+            throw SiteWatchException.About("threshold", $"{resolved} needs a chi-square statistic; use it with the mad or irmad method, not {method.Name}");
         }
 
         string? magnitudeTemp = null, maskTemp = null;
