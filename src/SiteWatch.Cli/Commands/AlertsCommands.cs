@@ -142,7 +142,7 @@ public sealed class AlertsDeliverCommand : Command<AlertsDeliverCommand.Settings
     public sealed class Settings : AlertsSettings
     {
         [CommandOption("--outbox <FILE>")]
-        [Description("Send what a watch left pending in its outbox file (OUT/outbox.db: --webhook and --cot deliveries) instead of a site's deliveries.")]
+        [Description("Send what a watch left pending in its outbox file (OUT/outbox.db: --webhook and --cot deliveries) instead of a site's deliveries; webhook POSTs are signed with SITEWATCH_WEBHOOK_SECRET when it is set.")]
         public string? Outbox { get; init; }
 
         public override ValidationResult Validate() =>
@@ -170,7 +170,7 @@ public sealed class AlertsDeliverCommand : Command<AlertsDeliverCommand.Settings
     private static int DeliverOutbox(string file, bool json, CancellationToken cancel)
     {
         using var outbox = LocalOutbox.Open(file, create: false);
-        var options = new SiteWatch.Video.Watch.WatchDeliveryOptions();
+        var options = SiteWatch.Video.Watch.WatchDeliveryOptions.FromEnvironment();
         var sender = new SiteWatch.Video.Watch.OutboxSender(options);
         OutboxRoundReport report;
         try

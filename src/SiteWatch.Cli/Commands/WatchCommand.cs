@@ -52,7 +52,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         public string CotType { get; init; } = "a-u-G";
 
         [CommandOption("--webhook <URL>")]
-        [Description("POST every alert as JSON to this URL (repeatable), with header Idempotency-Key (the alert's stable uid). Alerts are queued in OUT/outbox.db first, retried with backoff in the background (never holding up the video) and what is still pending at the end is kept for the next run or 'sitewatch alerts deliver --outbox OUT/outbox.db'.")]
+        [Description("POST every alert as JSON to this URL (repeatable), with header Idempotency-Key (the alert's stable uid). Alerts are queued in OUT/outbox.db first, retried with backoff in the background (never holding up the video) and what is still pending at the end is kept for the next run or 'sitewatch alerts deliver --outbox OUT/outbox.db'. With SITEWATCH_WEBHOOK_SECRET set in the environment each POST is signed (X-SiteWatch-Signature: sha256=HMAC of the body), as a site's webhooks are.")]
         public string[] Webhooks { get; init; } = [];
 
         [CommandOption("--delivery-grace <SECONDS>")]
@@ -133,7 +133,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
 
         using var workspace = settings.Site is null ? null : Core.Catalog.Workspace.Open(Core.Catalog.Workspace.ResolveDirectory(settings.Workspace), Output.Notice);
         var zones = settings.Zones is { Length: > 0 } zonesFile ? WatchZoneFile.Load(zonesFile) : SiteZones(workspace!, settings.Site!);
-        var deliveryOptions = new WatchDeliveryOptions { ShutdownGrace = TimeSpan.FromSeconds(settings.DeliveryGrace) };
+        var deliveryOptions = WatchDeliveryOptions.FromEnvironment() with { ShutdownGrace = TimeSpan.FromSeconds(settings.DeliveryGrace) };
         var targets = new List<string>();
         if (settings.Cot is { } cot)
         {

@@ -31,6 +31,21 @@ public sealed record WatchDeliveryOptions
 
     /// <summary>How long writing one CoT event to a TCP receiver may take before the attempt counts as failed.</summary>
     public TimeSpan CotSendTimeout { get; init; } = CotSink.DefaultSendTimeout;
+
+    /// <summary>
+    /// Signs every webhook POST of the local outbox as the site outbox does (X-SiteWatch-Signature, HMAC-SHA256 of the
+    /// body), so a receiver checks both alike; null sends unsigned. Never stored in the outbox.
+    /// </summary>
+    public string? WebhookSecret { get; init; }
+
+    /// <summary>The environment variable the command line reads <see cref="WebhookSecret"/> from (a secret on the command line shows in process lists).</summary>
+    public const string WebhookSecretVariable = "SITEWATCH_WEBHOOK_SECRET";
+
+    /// <summary>Options with the webhook secret from <see cref="WebhookSecretVariable"/>, when it is set.</summary>
+    public static WatchDeliveryOptions FromEnvironment() => new()
+    {
+        WebhookSecret = Environment.GetEnvironmentVariable(WebhookSecretVariable) is { Length: > 0 } secret ? secret : null,
+    };
 }
 
 /// <summary>
@@ -91,7 +106,7 @@ public sealed class OutboxSender : IAsyncDisposable
     {
         if (!OutboxAlertSink.IsCot(item.Target))
         {
-            return await Task.Run(() => WebhookDelivery.Post(_http, item.Target, null, item.AlertUid, item.Id, item.Payload, _options.Retry.Timeout, cancel), cancel)
+            return await Task.Run(() => WebhookDelivery.Post(_http, item.Target, _options.WebhookSecret, item.AlertUid, item.Id, item.Payload, _options.Retry.Timeout, cancel), cancel)
                 .ConfigureAwait(false);
         }
 

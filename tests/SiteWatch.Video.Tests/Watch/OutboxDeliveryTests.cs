@@ -40,12 +40,12 @@ public sealed class OutboxDeliveryTests : IDisposable
         return port;
     }
 
-    private static (HttpListener Listener, ConcurrentQueue<(string Body, string? Key)> Bodies, Task Serving) Receiver(int port)
+    private static (HttpListener Listener, ConcurrentQueue<(string Body, string? Key, string? Signature)> Bodies, Task Serving) Receiver(int port)
     {
         var listener = new HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
-        var bodies = new ConcurrentQueue<(string, string?)>();
+        var bodies = new ConcurrentQueue<(string, string?, string?)>();
         var serving = Task.Run(async () =>
         {
             while (listener.IsListening)
@@ -61,7 +61,7 @@ public sealed class OutboxDeliveryTests : IDisposable
                 }
                 using (var reader = new StreamReader(context.Request.InputStream))
                 {
-                    bodies.Enqueue((await reader.ReadToEndAsync(), context.Request.Headers[AlertIdentity.IdempotencyHeader]));
+                    bodies.Enqueue((await reader.ReadToEndAsync(), context.Request.Headers[AlertIdentity.IdempotencyHeader], context.Request.Headers[WebhookDelivery.SignatureHeader]));
                 }
                 context.Response.StatusCode = 200;
                 context.Response.Close();
@@ -110,7 +110,7 @@ public sealed class OutboxDeliveryTests : IDisposable
             var reports = await delivery.CompleteAsync();
             Assert.Equal(7, bodies.Count);
             Assert.Equal(7, bodies.Select(b => b.Key).Distinct().Count());
-            foreach (var (body, key) in bodies)
+            foreach (var (body, key, _) in bodies)
             {
                 using var json = JsonDocument.Parse(body);
                 Assert.Equal(key, json.RootElement.GetProperty("uid").GetString());
@@ -122,6 +122,38 @@ public sealed class OutboxDeliveryTests : IDisposable
         finally
         {
             cot.Stop();
+            http.Stop();
+            http.Close();
+            await serving;
+        }
+    }
+
+    [Fact]
+    public async Task Local_outbox_webhooks_are_signed_like_site_webhooks_when_a_secret_is_given_and_unsigned_without()
+    {
+        var port = FreePort();
+        var (http, bodies, serving) = Receiver(port);
+        try
+        {
+            foreach (var secret in new[] { "s3cret", null })
+            {
+                var folder = Path.Combine(_dir.FullName, secret ?? "unsigned");
+                Directory.CreateDirectory(folder);
+                using var outbox = LocalOutbox.Open(Path.Combine(folder, LocalOutbox.FileName));
+                await using var delivery = new WatchDelivery(outbox, null, null, null, Fast with { WebhookSecret = secret });
+                var sink = new OutboxAlertSink(outbox, [$"http://127.0.0.1:{port}/alerts"]) { OnStored = delivery.Wake };
+                delivery.Start();
+                await sink.DeliverAsync(Alert(secret is null ? 2 : 1), CancellationToken.None);
+                Assert.Equal(1, Assert.Single(await delivery.CompleteAsync()).Delivered);
+            }
+            Assert.Equal(2, bodies.Count);
+            var signed = bodies.Single(b => b.Signature is not null);
+            // The receiver checks it as it checks a site webhook's: HMAC-SHA256 of the exact body under the shared secret.
+            Assert.Equal(WebhookDelivery.Signature("s3cret", Encoding.UTF8.GetBytes(signed.Body)), signed.Signature);
+            Assert.Single(bodies, b => b.Signature is null);
+        }
+        finally
+        {
             http.Stop();
             http.Close();
             await serving;
@@ -204,6 +236,7 @@ public sealed class OutboxDeliveryTests : IDisposable
                 Assert.Equal((2, 0, 0), (report.Delivered, report.Pending, report.Failed));
             }
             Assert.Equal(2, bodies.Count);
+            Assert.All(bodies, b => Assert.NotNull(b.Signature));
             Assert.All(workspace.Catalog.ListDeliveries(site.Id), d => Assert.Equal(DeliveryState.Delivered, d.State));
         }
         finally
