@@ -221,7 +221,7 @@ public static class SiteWatchApp
                     AnsiConsole.Console.Profile.Out.Writer.Flush();
                     error.WriteLine("Run 'sitewatch --help' (or 'sitewatch COMMAND --help') for usage.");
                     return Usage;
-                case SiteWatchException or GdalException or VideoException or KlvFormatException:
+                case SiteWatchException or GdalException or KlvFormatException:
                 case IOException or UnauthorizedAccessException or OperationCanceledException:
                     Error(error, CliWording.Text(e));
                     return Failure;
