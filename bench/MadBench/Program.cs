@@ -1,6 +1,7 @@
 using System.Globalization;
 using SiteWatch.Core.Change;
 using SiteWatch.Gdal;
+using SiteWatch.Core.Change.Methods;
 
 // MAD benchmark driver, run by bench/mad-vs-otb.sh next to Orfeo ToolBox on the same pair.
 //   make-pair A B SIZE       two SIZE x SIZE x 4-band uint16 tiled GeoTIFFs: B = A with another gain/offset, noise

@@ -7,6 +7,7 @@ using SiteWatch.Core.Geo;
 using SiteWatch.Gdal;
 using SiteWatch.Core.Workflows;
 using SiteWatch.Core;
+using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Demo;
 

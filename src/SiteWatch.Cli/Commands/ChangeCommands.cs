@@ -4,6 +4,7 @@ using SiteWatch.Core;
 using SiteWatch.Core.Change;
 using Spectre.Console;
 using Spectre.Console.Cli;
+using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Cli.Commands;
 

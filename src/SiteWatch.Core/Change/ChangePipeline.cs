@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SiteWatch.Gdal;
+using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Core.Change;
 

@@ -7,6 +7,7 @@ using SiteWatch.Core.Change;
 using SiteWatch.Core.Ingest;
 using SiteWatch.Core.Registration;
 using SiteWatch.Gdal;
+using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Core.Workflows;
 

@@ -4,6 +4,7 @@ using SiteWatch.Core.Change;
 using SiteWatch.Core.Workflows;
 using SiteWatch.Server.Jobs;
 using SiteWatch.Server.Tiles;
+using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Server.Endpoints;
 

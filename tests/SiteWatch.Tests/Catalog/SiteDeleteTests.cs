@@ -3,6 +3,7 @@ using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Change;
 using SiteWatch.Core.Workflows;
 using SiteWatch.Tests.Change;
+using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Tests.Catalog;
 

@@ -7,6 +7,7 @@ using SiteWatch.Core.Change;
 using SiteWatch.Core.Workflows;
 using SiteWatch.Server.Auth;
 using SiteWatch.Tests.Change;
+using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Tests.Catalog;
 

@@ -7,6 +7,7 @@ using SiteWatch.Core.Ingest;
 using SiteWatch.Core.Workflows;
 using SiteWatch.Gdal;
 using SiteWatch.Tests.Change;
+using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Tests.Catalog;
 

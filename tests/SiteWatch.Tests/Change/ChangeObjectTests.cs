@@ -3,6 +3,7 @@ using SiteWatch.Core;
 using SiteWatch.Core.Change;
 using SiteWatch.Core.Geo;
 using SiteWatch.Gdal;
+using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Tests.Change;
 

@@ -3,6 +3,7 @@ using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Change;
 using SiteWatch.Core.Ingest;
 using SiteWatch.Core.Workflows;
+using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Tests.Change;
 

@@ -3,6 +3,7 @@ using SiteWatch.Core.Change;
 using SiteWatch.Core.Change.Learned;
 using SiteWatch.Gdal;
 using SiteWatch.Demo.Models;
+using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Tests.ChangeMethodsTests;
 

@@ -1,6 +1,7 @@
 using SiteWatch.Core;
 using SiteWatch.Core.Change;
 using SiteWatch.Gdal;
+using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Tests.ChangeMethodsTests;
 

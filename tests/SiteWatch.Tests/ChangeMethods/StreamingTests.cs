@@ -1,5 +1,6 @@
 using SiteWatch.Core.Change;
 using SiteWatch.Gdal;
+using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Tests.ChangeMethodsTests;
 

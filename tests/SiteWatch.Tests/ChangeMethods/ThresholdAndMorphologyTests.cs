@@ -1,4 +1,5 @@
 using SiteWatch.Core.Change;
+using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Tests.ChangeMethodsTests;
 

@@ -1,6 +1,8 @@
 using SiteWatch.Core.Change;
 using SiteWatch.Gdal;
 using Xunit.Abstractions;
+using SiteWatch.Core.Change.Methods;
+using SiteWatch.Core.Change.Deep;
 
 namespace SiteWatch.Tests.DeepCva;
 

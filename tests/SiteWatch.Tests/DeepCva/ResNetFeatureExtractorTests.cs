@@ -1,5 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using SiteWatch.Core.Change;
+using SiteWatch.Core.Change.Methods;
+using SiteWatch.Core.Change.Deep;
 
 namespace SiteWatch.Tests.DeepCva;
 

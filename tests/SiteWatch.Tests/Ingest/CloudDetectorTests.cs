@@ -4,6 +4,7 @@ using SiteWatch.Core.Change;
 using SiteWatch.Core.Ingest;
 using SiteWatch.Core.Workflows;
 using SiteWatch.Gdal;
+using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Tests.Ingest;
 

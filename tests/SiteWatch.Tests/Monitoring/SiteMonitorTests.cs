@@ -9,6 +9,7 @@ using SiteWatch.Core.Monitoring;
 using SiteWatch.Core.Workflows;
 using SiteWatch.Gdal;
 using SiteWatch.Tests.Catalog;
+using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Tests.Monitoring;
 

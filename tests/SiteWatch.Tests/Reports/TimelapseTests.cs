@@ -4,6 +4,7 @@ using SiteWatch.Core.Change;
 using SiteWatch.Core.Reports;
 using SiteWatch.Core.Workflows;
 using SiteWatch.Tests.Change;
+using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Tests.Reports;
 

@@ -2,8 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using SiteWatch.Core.Ingest;
 using SiteWatch.Gdal;
+using SiteWatch.Core.Change.Methods;
 
-namespace SiteWatch.Core.Change;
+namespace SiteWatch.Core.Change.Deep;
 
 /// <summary>
 /// Deep change vector analysis (Saha, Bovolo and Bruzzone, IEEE TGRS 57(6), 2019) with the ImageNet ResNet18 of

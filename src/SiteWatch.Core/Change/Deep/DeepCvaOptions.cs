@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace SiteWatch.Core.Change;
+namespace SiteWatch.Core.Change.Deep;
 
 /// <summary>Settings of <see cref="DeepCvaMethod"/> beyond the shared <see cref="ChangeDetectionOptions"/>.</summary>
 public sealed record DeepCvaOptions

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace SiteWatch.Core.Change;
+namespace SiteWatch.Core.Change.Deep;
 
 /// <summary>
 /// The little ONNX graph surgery deep CVA needs, done on the protobuf wire format in memory (no protobuf library):

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.ML.OnnxRuntime;
 
-namespace SiteWatch.Core.Change;
+namespace SiteWatch.Core.Change.Deep;
 
 /// <summary>
 /// A feature layer of the ImageNet ResNet18 shipped in Microsoft.ML.DnnImageFeaturizer.ResNet18 (a CNTK export):

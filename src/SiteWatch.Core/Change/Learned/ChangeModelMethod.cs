@@ -1,6 +1,7 @@
 using System.Globalization;
 using SiteWatch.Core.Detection;
 using SiteWatch.Gdal;
+using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Core.Change.Learned;
 

@@ -1,4 +1,4 @@
-namespace SiteWatch.Core.Change;
+namespace SiteWatch.Core.Change.Methods;
 
 /// <summary>
 /// 3 x 3 binary morphology on a window of a change mask. Invalid pixels (nodata) and pixels beyond the window take no

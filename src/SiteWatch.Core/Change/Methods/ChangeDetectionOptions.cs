@@ -1,4 +1,4 @@
-namespace SiteWatch.Core.Change;
+namespace SiteWatch.Core.Change.Methods;
 
 /// <summary>How <see cref="ChangeDetector.Detect"/> works: the transform, the threshold and the clean-up.</summary>
 public sealed record ChangeDetectionOptions

@@ -1,7 +1,7 @@
 using System.Globalization;
 using SiteWatch.Gdal;
 
-namespace SiteWatch.Core.Change;
+namespace SiteWatch.Core.Change.Methods;
 
 /// <summary>
 /// Runs a change method over a <see cref="RasterPair"/> and writes two GeoTIFFs on the pair's grid, window by window:

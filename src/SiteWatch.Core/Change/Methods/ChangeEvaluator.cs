@@ -1,6 +1,6 @@
 using SiteWatch.Gdal;
 
-namespace SiteWatch.Core.Change;
+namespace SiteWatch.Core.Change.Methods;
 
 /// <summary>Agreement of a change mask with a reference: the confusion counts and the usual figures derived from them.</summary>
 public sealed record ChangeAccuracy

@@ -1,4 +1,4 @@
-namespace SiteWatch.Core.Change;
+namespace SiteWatch.Core.Change.Methods;
 
 /// <summary>
 /// A fixed-size histogram of a magnitude built in a streaming pass. Each bin keeps its count and the sum of its

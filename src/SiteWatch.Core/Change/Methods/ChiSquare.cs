@@ -1,7 +1,7 @@
 using MathNet.Numerics;
 using MathNet.Numerics.Distributions;
 
-namespace SiteWatch.Core.Change;
+namespace SiteWatch.Core.Change.Methods;
 
 /// <summary>The chi-square distribution functions the MAD methods evaluate per pixel.</summary>
 public static class ChiSquare

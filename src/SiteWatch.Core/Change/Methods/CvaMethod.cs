@@ -1,4 +1,4 @@
-namespace SiteWatch.Core.Change;
+namespace SiteWatch.Core.Change.Methods;
 
 /// <summary>
 /// Change vector analysis: each date's bands standardised to zero mean and unit variance (over the valid pixels of

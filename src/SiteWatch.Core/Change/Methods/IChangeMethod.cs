@@ -1,4 +1,5 @@
-namespace SiteWatch.Core.Change;
+using SiteWatch.Core.Change.Deep;
+namespace SiteWatch.Core.Change.Methods;
 
 /// <summary>
 /// An unsupervised change transform. <see cref="Fit"/> streams over the pair as often as its statistics need;

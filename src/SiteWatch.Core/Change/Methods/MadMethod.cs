@@ -3,7 +3,7 @@ using System.Globalization;
 using MathNet.Numerics.LinearAlgebra;
 using Vector = System.Numerics.Vector;
 
-namespace SiteWatch.Core.Change;
+namespace SiteWatch.Core.Change.Methods;
 
 /// <summary>
 /// The solution of one (weighted) canonical correlation analysis of BEFORE (X) against AFTER (Y): MAD variates

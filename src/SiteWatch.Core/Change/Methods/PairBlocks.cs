@@ -1,6 +1,6 @@
 using SiteWatch.Gdal;
 
-namespace SiteWatch.Core.Change;
+namespace SiteWatch.Core.Change.Methods;
 
 /// <summary>
 /// One window of a <see cref="RasterPair"/> in memory: the core window being processed plus a halo of context pixels

@@ -1,6 +1,6 @@
 using MathNet.Numerics.LinearAlgebra;
 
-namespace SiteWatch.Core.Change;
+namespace SiteWatch.Core.Change.Methods;
 
 /// <summary>
 /// PCA-KMeans (Celik, IEEE GRSL 6(4), 2009) streamed: a difference image (Celik's |X2 - X1| is for one grey band; for

@@ -1,6 +1,6 @@
 using SiteWatch.Gdal;
 
-namespace SiteWatch.Core.Change;
+namespace SiteWatch.Core.Change.Methods;
 
 /// <summary>How <see cref="RadiometricNormalisation.Fit"/> picks and uses the invariant pixels.</summary>
 public sealed record NormalisationOptions

@@ -3,7 +3,7 @@ using MathNet.Numerics.LinearAlgebra;
 using NVector = System.Numerics.Vector;
 using VD = System.Numerics.Vector<double>;
 
-namespace SiteWatch.Core.Change;
+namespace SiteWatch.Core.Change.Methods;
 
 /// <summary>
 /// Weighted mean and covariance of d-dimensional samples accumulated block by block. Each block is centred on its own

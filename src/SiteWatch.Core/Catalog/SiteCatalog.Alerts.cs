@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 
 namespace SiteWatch.Core.Catalog;
 
-/// <summary>Object detections per scene, alert rules, alerts and their webhook deliveries (schema v4, claims v5).</summary>
+/// <summary>Alert rules, alerts and their webhook deliveries (schema v4 with the detection runs table, claims v5).</summary>
 public sealed partial class SiteCatalog
 {
     /// <summary>
@@ -77,82 +77,6 @@ public sealed partial class SiteCatalog
             CREATE INDEX deliveries_due ON alert_deliveries(state, next_attempt_utc);
             """, tx);
     }
-
-    /// <summary>A scene's stored detections for this model and parameters, if any (re-running reuses them).</summary>
-    public DetectionRunRecord? FindDetectionRun(long sceneId, string parametersSha256)
-    {
-        using var command = Command("SELECT * FROM detection_runs WHERE scene_id = $s AND parameters_sha256 = $p");
-        command.Parameters.AddWithValue("$s", sceneId);
-        command.Parameters.AddWithValue("$p", parametersSha256);
-        return ReadAll(command, ReadDetectionRun).FirstOrDefault();
-    }
-
-    /// <summary>Every detection run of a site, oldest first.</summary>
-    public IReadOnlyList<DetectionRunRecord> ListDetectionRuns(long siteId)
-    {
-        using var command = Command("SELECT * FROM detection_runs WHERE site_id = $s ORDER BY created_utc, id");
-        command.Parameters.AddWithValue("$s", siteId);
-        return ReadAll(command, ReadDetectionRun);
-    }
-
-    /// <summary>
-    /// Records a scene's detections and moves their staged GeoJSON into place in one step; a run of the same scene,
-    /// model and parameters (--force) is replaced, its old file removed once the new one is committed.
-    /// </summary>
-    public DetectionRunRecord CommitDetectionRun(DetectionRunRecord draft, string stagedFile, string finalFile)
-    {
-        var replaced = FindDetectionRun(draft.SceneId, draft.ParametersSha256);
-        var committed = CommitWithMove(tx =>
-        {
-            using (var delete = Command("DELETE FROM detection_runs WHERE scene_id = $s AND parameters_sha256 = $p", tx))
-            {
-                delete.Parameters.AddWithValue("$s", draft.SceneId);
-                delete.Parameters.AddWithValue("$p", draft.ParametersSha256);
-                Run(delete.ExecuteNonQuery);
-            }
-            using var insert = Command("""
-                INSERT INTO detection_runs (site_id, scene_id, model_sha256, model_name, parameters, parameters_sha256, counts, detections_file, created_utc, file_sha256)
-                VALUES ($site, $scene, $model, $name, $params, $sha, $counts, $file, $created, $filesha) RETURNING id
-                """, tx);
-            insert.Parameters.AddWithValue("$site", draft.SiteId);
-            insert.Parameters.AddWithValue("$scene", draft.SceneId);
-            insert.Parameters.AddWithValue("$model", draft.ModelSha256);
-            insert.Parameters.AddWithValue("$name", draft.ModelName);
-            insert.Parameters.AddWithValue("$params", draft.Parameters);
-            insert.Parameters.AddWithValue("$sha", draft.ParametersSha256);
-            insert.Parameters.AddWithValue("$counts", JsonSerializer.Serialize(draft.Counts));
-            insert.Parameters.AddWithValue("$file", draft.DetectionsFile);
-            insert.Parameters.AddWithValue("$created", Iso(draft.CreatedUtc));
-            insert.Parameters.AddWithValue("$filesha", (object?)draft.FileSha256 ?? DBNull.Value);
-            return draft with { Id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture) };
-        },
-        move: () =>
-        {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(finalFile)!);
-            File.Move(stagedFile, finalFile, overwrite: false);
-        },
-        undoMove: () => File.Delete(finalFile));
-        if (replaced is not null && replaced.DetectionsFile != draft.DetectionsFile)
-        {
-            TryDelete(System.IO.Path.Combine(WorkspaceRoot, replaced.DetectionsFile));
-        }
-        return committed;
-    }
-
-    private DetectionRunRecord ReadDetectionRun(SqliteDataReader r) => new()
-    {
-        Id = r.GetInt64(r.GetOrdinal("id")),
-        SiteId = r.GetInt64(r.GetOrdinal("site_id")),
-        SceneId = r.GetInt64(r.GetOrdinal("scene_id")),
-        ModelSha256 = r.GetString(r.GetOrdinal("model_sha256")),
-        ModelName = r.GetString(r.GetOrdinal("model_name")),
-        Parameters = r.GetString(r.GetOrdinal("parameters")),
-        ParametersSha256 = r.GetString(r.GetOrdinal("parameters_sha256")),
-        Counts = JsonSerializer.Deserialize<Dictionary<string, int>>(r.GetString(r.GetOrdinal("counts"))) ?? [],
-        DetectionsFile = r.GetString(r.GetOrdinal("detections_file")),
-        CreatedUtc = ParseIso(r.GetString(r.GetOrdinal("created_utc"))),
-        FileSha256 = r.IsDBNull(r.GetOrdinal("file_sha256")) ? null : r.GetString(r.GetOrdinal("file_sha256")),
-    };
 
     /// <summary>Stores (or replaces) a site's alert rules file, as written.</summary>
     public void SaveAlertRules(long siteId, string json, string sourcePath)
