@@ -18,7 +18,7 @@ switch (args.FirstOrDefault())
         using (var pair = RasterPair.Open(args[1], args[2]))
         {
             var method = args.Length > 4 ? args[4] : "mad";
-            var result = ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = method, Threshold = "chi2", Morphology = "none" }, args[3], args[3] + ".mask.tif");
+            var result = ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = ChangeChoices.ParseMethod(method), Threshold = ThresholdRule.ChiSquare, Morphology = MaskCleanup.None }, args[3], args[3] + ".mask.tif");
             Console.Error.WriteLine($"MAD: {result.ChangedPixels} changed of {result.ValidPixels}; rho {string.Join(", ", result.CanonicalCorrelations.Select(r => r.ToString("0.0000", CultureInfo.InvariantCulture)))}");
         }
         return 0;

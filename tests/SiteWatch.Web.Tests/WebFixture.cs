@@ -53,7 +53,7 @@ public sealed class WebFixture : ServerFixture, IAsyncLifetime
         {
             MidSceneId = new SceneIngestor(workspace).Ingest("plant", WriteMidScene(Path.Combine(Root, "mid.tif")),
                 new IngestOptions { AcquiredUtc = DateTime.Parse(MidDate + "T02:00:00Z", null, System.Globalization.DateTimeStyles.AdjustToUniversal) }).Scene.Id;
-            var options = new SiteChangeOptions { Detection = new Core.Change.Methods.ChangeDetectionOptions { Method = "cva" } };
+            var options = new SiteChangeOptions { Detection = new Core.Change.Methods.ChangeDetectionOptions { Method = Core.Change.Methods.ChangeMethodKind.Cva } };
             SiteChangeWorkflow.Run(workspace, "plant", FirstDate, MidDate, options);
             SiteChangeWorkflow.Run(workspace, "plant", MidDate, LastDate, options);
             if (DetectorModel.DefaultModelPath is not null)

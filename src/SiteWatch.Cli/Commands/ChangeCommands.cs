@@ -39,13 +39,14 @@ public class ChangeMethodSettings : CommandSettings
     [Description("Write the summary as JSON.")]
     public bool Json { get; init; }
 
+    /// <summary>The typed options for the engine: the names given are parsed here, at the edge, and nowhere inside.</summary>
     public ChangeDetectionOptions Detection() => new()
     {
-        Method = Model is null ? Method : "model",
+        Method = Model is null ? ChangeChoices.ParseMethod(Method) : ChangeMethodKind.Model,
         ModelPath = Model is null ? null : Path.GetFullPath(Model),
-        Threshold = Threshold,
+        Threshold = ChangeChoices.ParseThreshold(Threshold),
         Significance = Significance,
-        Morphology = Morphology,
+        Morphology = ChangeChoices.ParseCleanup(Morphology),
     };
 
     public override ValidationResult Validate()
@@ -58,12 +59,22 @@ public class ChangeMethodSettings : CommandSettings
         {
             return ValidationResult.Error("--min-area must be zero or more square metres");
         }
-        var method = Method.Trim().ToLowerInvariant();
-        if (Model is not null && method is not ("irmad" or "model"))
+        ChangeMethodKind method;
+        try
+        {
+            method = ChangeChoices.ParseMethod(Method);
+            ChangeChoices.ParseThreshold(Threshold);
+            ChangeChoices.ParseCleanup(Morphology);
+        }
+        catch (SiteWatchException e)
+        {
+            return ValidationResult.Error(CliWording.Text(e));
+        }
+        if (Model is not null && method is not (ChangeMethodKind.IrMad or ChangeMethodKind.Model))
         {
             return ValidationResult.Error($"--model runs the learned model; it excludes --method {Method}");
         }
-        if (Model is null && method == "model")
+        if (Model is null && method == ChangeMethodKind.Model)
         {
             return ValidationResult.Error("--method model needs --model FILE.onnx");
         }

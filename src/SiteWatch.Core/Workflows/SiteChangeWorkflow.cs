@@ -116,8 +116,12 @@ public static class SiteChangeWorkflow
     public static SiteChangeResult RunPair(Workspace workspace, Site site, Scene before, Scene after, SiteChangeOptions options,
         IProgress<double>? progress = null, CancellationToken cancel = default)
     {
-        // Naming the method checks it; a change model is only loaded when it runs.
-        var method = ChangeMethods.Create(options.Detection.Method, options.Detection).Name;
+        // A change model is only loaded when it runs; its file must be named now.
+        var method = ChangeChoices.Name(options.Detection.Method);
+        if (options.Detection.Method == ChangeMethodKind.Model && options.Detection.ModelPath is null)
+        {
+            throw SiteWatchException.About("model", "the model change method needs a change model file (ONNX, see ChangeModel)");
+        }
         // A learned model is known by its bytes and side-car, not its path: another file of the same name is another run.
         var model = method == "model" ? ModelFileHash(options.Detection.ModelPath!) : null;
         var normalise = options.Normalise && method is not ("mad" or "irmad");
@@ -125,9 +129,9 @@ public static class SiteChangeWorkflow
         {
             pipeline = PipelineVersion,
             method,
-            threshold = options.Detection.Threshold,
+            threshold = ChangeChoices.Name(options.Detection.Threshold),
             significance = options.Detection.Significance,
-            morphology = options.Detection.Morphology,
+            morphology = ChangeChoices.Name(options.Detection.Morphology),
             min_region_pixels = options.Detection.MinRegionPixels,
             min_area_m2 = options.MinAreaSquareMetres,
             coregister = options.CoRegister,

@@ -79,7 +79,8 @@ internal static class RunEndpoints
             var body = await Body.ReadObjectAsync(request, cancel);
             var before = Body.String(body, "before", required: true, maxLength: 40)!;
             var after = Body.String(body, "after", required: true, maxLength: 40)!;
-            var method = Body.String(body, "method", maxLength: 40) ?? new ChangeDetectionOptions().Method;
+            // Parsed here, so a bad name is a 400 naming the field rather than a failed job.
+            var method = Body.String(body, "method", maxLength: 40) is { } name ? ChangeChoices.ParseMethod(name) : new ChangeDetectionOptions().Method;
             var site = host.Use(w => SiteEndpoints.RequireSite(w, id));
             var options = new SiteChangeOptions { Detection = new ChangeDetectionOptions { Method = method } };
             var job = jobs.Enqueue("change", site.Id, user.Identity?.Name ?? "?", (workspace, progress, stop) =>

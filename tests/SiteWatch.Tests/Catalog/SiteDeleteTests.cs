@@ -15,7 +15,7 @@ public sealed class SiteDeleteTests
     private static (Workspace Workspace, Site Plant, SiteChangeResult Change) PlantWithChangeRun(TempDir dir)
     {
         var (workspace, plant) = SiteChangeTests.Ingested(dir);
-        var change = SiteChangeWorkflow.Run(workspace, "plant", "2024-03-14", "2024-10-15", new SiteChangeOptions { Detection = new ChangeDetectionOptions { Method = "cva" } });
+        var change = SiteChangeWorkflow.Run(workspace, "plant", "2024-03-14", "2024-10-15", new SiteChangeOptions { Detection = new ChangeDetectionOptions { Method = ChangeMethodKind.Cva } });
         return (workspace, plant, change);
     }
 

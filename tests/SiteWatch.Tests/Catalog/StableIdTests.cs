@@ -62,7 +62,7 @@ public sealed class StableIdTests
         var (workspace, plant) = SiteChangeTests.Ingested(dir);
         using (workspace)
         {
-            SiteChangeWorkflow.Run(workspace, "plant", "2024-03-14", "2024-10-15", new SiteChangeOptions { Detection = new ChangeDetectionOptions { Method = "cva" } });
+            SiteChangeWorkflow.Run(workspace, "plant", "2024-03-14", "2024-10-15", new SiteChangeOptions { Detection = new ChangeDetectionOptions { Method = ChangeMethodKind.Cva } });
             UserAccounts.Add(workspace.Catalog, "ana", UserRoles.Analyst, "correct horse battery staple");
             File.WriteAllText(dir.File("rules.json"), """{"rules": [{"name": "more vehicles", "kind": "count_above_baseline", "class": "vehicle"}], "webhooks": [{"url": "http://127.0.0.1:9/hook"}]}""");
             AlertWorkflow.StoreRules(workspace, "plant", dir.File("rules.json"));

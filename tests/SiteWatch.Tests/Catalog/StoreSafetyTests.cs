@@ -17,7 +17,7 @@ namespace SiteWatch.Tests.Catalog;
 /// </summary>
 public class StoreSafetyTests
 {
-    private static readonly SiteChangeOptions Cva = new() { Detection = new ChangeDetectionOptions { Method = "cva" } };
+    private static readonly SiteChangeOptions Cva = new() { Detection = new ChangeDetectionOptions { Method = ChangeMethodKind.Cva } };
 
     /// <summary>The plant pair plus a second scene on the before date, three hours later (other pixels, other hash).</summary>
     private static (Workspace Workspace, Site Site) WithTwoScenesOnOneDay(TempDir dir)

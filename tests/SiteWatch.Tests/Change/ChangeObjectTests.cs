@@ -190,7 +190,7 @@ public class ChangeObjectTests
         });
         using var pair = RasterPair.Open(Write("before.tif", false), Write("after.tif", true));
         var bands = SpectralBands.Identify(["blue", "green", "red", "nir"], [null, null, null, null]);
-        var outcome = ChangePipeline.Run(pair, bands, new ChangeRunOptions { Detection = new ChangeDetectionOptions { Method = "cva" } }, dir.File("out"));
+        var outcome = ChangePipeline.Run(pair, bands, new ChangeRunOptions { Detection = new ChangeDetectionOptions { Method = ChangeMethodKind.Cva } }, dir.File("out"));
 
         static bool Inside(ChangeObject o, double x0, double x1, double y0, double y1)
         {

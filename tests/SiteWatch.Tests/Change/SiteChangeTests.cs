@@ -59,7 +59,7 @@ public class SiteChangeTests
         Assert.True(again.Reused);
         Assert.Equal(first.Record.Id, again.Record.Id);
 
-        var other = SiteChangeWorkflow.Run(workspace, "plant", "2024-03-14", "2024-10-15", new SiteChangeOptions { Detection = new ChangeDetectionOptions { Method = "cva" } });
+        var other = SiteChangeWorkflow.Run(workspace, "plant", "2024-03-14", "2024-10-15", new SiteChangeOptions { Detection = new ChangeDetectionOptions { Method = ChangeMethodKind.Cva } });
         Assert.False(other.Reused);
         Assert.True(other.Summary.TryGetProperty("normalisation", out var normalisation) && normalisation.GetArrayLength() == 4, "CVA runs on radiometrically normalised data");
         Assert.Equal(2, workspace.Catalog.ListChangeRuns(site.Id).Count);
@@ -77,9 +77,10 @@ public class SiteChangeTests
         Assert.Contains("2024-03-14, 2024-10-15", missing.Message);
         var same = Assert.Throws<SiteWatchException>(() => SiteChangeWorkflow.Run(workspace, "plant", "2024-03-14", "2024-03-14", new SiteChangeOptions()));
         Assert.Contains("same scene", same.Message);
-        var method = Assert.Throws<SiteWatchException>(() => SiteChangeWorkflow.Run(workspace, "plant", "2024-03-14", "2024-10-15",
-            new SiteChangeOptions { Detection = new ChangeDetectionOptions { Method = "magic" } }));
-        Assert.Contains("unknown change method 'magic'", method.Message);
+        // Method names are parsed by the host, before the engine runs.
+        var method = Assert.Throws<SiteWatchException>(() => ChangeChoices.ParseMethod("magic"));
+        Assert.Equal("method", method.Parameter);
+        Assert.Contains("'magic' is not a change method", method.Message);
         Assert.Empty(workspace.Catalog.ListChangeRuns(site.Id));
         Assert.False(Directory.Exists(Path.Combine(workspace.Root, "changes")));
         Assert.Empty(Directory.EnumerateFiles(workspace.StagingDirectory, "*", SearchOption.AllDirectories));

@@ -111,7 +111,7 @@ public class ChangeModelTests
     {
         var (before, after) = WritePair(dir);
         using var pair = RasterPair.Open(before, after);
-        var options = new ChangeDetectionOptions { Method = "model", ModelPath = model, BlockSize = blockSize, Threshold = threshold };
+        var options = new ChangeDetectionOptions { Method = ChangeMethodKind.Model, ModelPath = model, BlockSize = blockSize, Threshold = ChangeChoices.ParseThreshold(threshold) };
         var magnitude = dir.File($"magnitude{tag}.tif");
         var mask = dir.File($"mask{tag}.tif");
         var result = ChangeDetector.Detect(pair, options, magnitude, mask);
@@ -178,10 +178,10 @@ public class ChangeModelTests
         using var pair = RasterPair.Open(before, after);
         var good = TwoInputModel(dir, "good", """{ "tile": 64 }""");
         Assert.Contains("chi-square", Assert.Throws<SiteWatchException>(() =>
-            ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = "model", ModelPath = good, Threshold = "chi2" }, dir.File("a.tif"), dir.File("b.tif"))).Message);
+            ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = ChangeMethodKind.Model, ModelPath = good, Threshold = ThresholdRule.ChiSquare }, dir.File("a.tif"), dir.File("b.tif"))).Message);
         Assert.Contains("learned model", Assert.Throws<SiteWatchException>(() =>
-            ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = "cva", Threshold = "model" }, dir.File("a.tif"), dir.File("b.tif"))).Message);
-        Assert.Contains("needs a change model", Assert.Throws<SiteWatchException>(() => ChangeMethods.Create("model")).Message);
+            ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = ChangeMethodKind.Cva, Threshold = ThresholdRule.Model }, dir.File("a.tif"), dir.File("b.tif"))).Message);
+        Assert.Contains("needs a change model", Assert.Throws<SiteWatchException>(() => ChangeMethods.Create(ChangeMethodKind.Model)).Message);
         Assert.False(File.Exists(dir.File("a.tif")));
     }
 

@@ -76,7 +76,7 @@ public class EvaluatorAndBadInputTests
         var (t1, t2) = scene.Write(dir.Path);
         using var pair = RasterPair.Open(t1, t2);
         // "model" needs a model file first; its own tests cover it.
-        foreach (var method in ChangeMethods.Names.Where(m => m != "model"))
+        foreach (var method in Enum.GetValues<ChangeMethodKind>().Where(m => m != ChangeMethodKind.Model))
         {
             var e = Assert.Throws<SiteWatchException>(() => ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = method }, dir.File("out/mag.tif"), dir.File("out/mask.tif")));
             Assert.Contains("no pixel holds valid data", e.Message);
@@ -109,10 +109,10 @@ public class EvaluatorAndBadInputTests
 
         var (a, b) = new SyntheticPair { Width = 40, Height = 30 }.Write(dir.Path);
         using var pair = RasterPair.Open(a, b);
-        var chi2 = Assert.Throws<SiteWatchException>(() => ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = "cva", Threshold = "chi2" }, dir.File("m.tif"), dir.File("k.tif")));
+        var chi2 = Assert.Throws<SiteWatchException>(() => ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = ChangeMethodKind.Cva, Threshold = ThresholdRule.ChiSquare }, dir.File("m.tif"), dir.File("k.tif")));
         Assert.Contains("needs a chi-square statistic", chi2.Message);
         Assert.Throws<SiteWatchException>(() => ChangeDetector.Detect(pair, new ChangeDetectionOptions { Significance = 1.5 }, dir.File("m.tif"), dir.File("k.tif")));
-        Assert.Throws<SiteWatchException>(() => ChangeDetector.Detect(pair, new ChangeDetectionOptions { Morphology = "dilate" }, dir.File("m.tif"), dir.File("k.tif")));
+        Assert.Equal("morphology", Assert.Throws<SiteWatchException>(() => ChangeChoices.ParseCleanup("dilate")).Parameter);
         Assert.Throws<SiteWatchException>(() => ChangeDetector.Detect(pair, new ChangeDetectionOptions { Regularisation = 1 }, dir.File("m.tif"), dir.File("k.tif")));
         Assert.Throws<SiteWatchException>(() => ChangeDetector.Detect(pair, new ChangeDetectionOptions(), dir.File("same.tif"), dir.File("same.tif")));
         Assert.False(File.Exists(dir.File("m.tif")));

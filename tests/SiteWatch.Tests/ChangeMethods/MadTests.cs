@@ -16,7 +16,7 @@ public class MadTests
         var scene = new SyntheticPair();
         var (t1, t2) = scene.Write(dir.Path);
         using var pair = RasterPair.Open(t1, t2);
-        var result = ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = method }, dir.File("mag.tif"), dir.File("mask.tif"));
+        var result = ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = ChangeChoices.ParseMethod(method) }, dir.File("mag.tif"), dir.File("mask.tif"));
         var (recall, roadRecall, falseAlarms) = scene.Score(SyntheticPair.ReadMask(dir.File("mask.tif")));
         Assert.True(recall > 0.95, $"{method}: recall {recall:0.000}");
         Assert.True(roadRecall > 0.9, $"{method}: the road is lost ({roadRecall:0.000}); the clean-up must keep thin changes");
@@ -35,7 +35,7 @@ public class MadTests
         var scene = new SyntheticPair { WithChange = false, Gains = [0.55, 1.6, 0.8, 1.35], Offsets = [20, -40, 3, 15] };
         var (t1, t2) = scene.Write(dir.Path);
         using var pair = RasterPair.Open(t1, t2);
-        var result = ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = method }, dir.File("mag.tif"), dir.File("mask.tif"));
+        var result = ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = ChangeChoices.ParseMethod(method) }, dir.File("mag.tif"), dir.File("mask.tif"));
         // MAD is invariant to affine changes per band: only noise remains, which the chi-square test (at 1 %) and the
         // area clean-up dismiss. Otsu alone would split even this unimodal noise in two; the default's chi-square floor stops it.
         Assert.True(result.ChangedFraction < 0.002, $"{method}: {result.ChangedFraction:P2} flagged");
@@ -49,7 +49,7 @@ public class MadTests
         var scene = new SyntheticPair { WithChange = false, Gains = [0.55, 1.6, 0.8, 1.35], Offsets = [20, -40, 3, 15] };
         var (t1, t2) = scene.Write(dir.Path);
         using var pair = RasterPair.Open(t1, t2);
-        var result = ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = "cva" }, dir.File("mag.tif"), dir.File("mask.tif"));
+        var result = ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = ChangeMethodKind.Cva }, dir.File("mag.tif"), dir.File("mask.tif"));
         // What CVA does: the magnitude stays at the noise level (standardisation removes a positive gain and offset)...
         Assert.True(result.MagnitudeMean < 0.5, $"mean CVA magnitude {result.MagnitudeMean:0.000}");
         // ...but Otsu always finds two classes, so a scene without change is still split: CVA + Otsu is not safe there.
@@ -59,8 +59,8 @@ public class MadTests
         var inverted = new SyntheticPair { WithChange = false, Gains = [0.55, -1.6, 0.8, 1.35], Offsets = [20, 300, 3, 15] };
         var (u1, u2) = inverted.Write(dir.Path, "inv");
         using var invertedPair = RasterPair.Open(u1, u2);
-        var cva = ChangeDetector.Detect(invertedPair, new ChangeDetectionOptions { Method = "cva" }, dir.File("cva-mag.tif"), dir.File("cva-mask.tif"));
-        var mad = ChangeDetector.Detect(invertedPair, new ChangeDetectionOptions { Method = "irmad" }, dir.File("mad-mag.tif"), dir.File("mad-mask.tif"));
+        var cva = ChangeDetector.Detect(invertedPair, new ChangeDetectionOptions { Method = ChangeMethodKind.Cva }, dir.File("cva-mag.tif"), dir.File("cva-mask.tif"));
+        var mad = ChangeDetector.Detect(invertedPair, new ChangeDetectionOptions { Method = ChangeMethodKind.IrMad }, dir.File("mad-mag.tif"), dir.File("mad-mask.tif"));
         Assert.True(cva.MagnitudeMean > 1, $"CVA magnitude {cva.MagnitudeMean:0.00}");
         Assert.True(mad.ChangedFraction < 0.002, $"IR-MAD flagged {mad.ChangedFraction:P2}");
     }
@@ -190,7 +190,7 @@ public class MadTests
         var scene = new SyntheticPair { Seed = 3 };
         var (t1, t2) = scene.Write(dir.Path);
         using var pair = RasterPair.Open(t1, t2);
-        var result = ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = "irmad" }, dir.File("mag.tif"), dir.File("mask.tif"));
+        var result = ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = ChangeMethodKind.IrMad }, dir.File("mag.tif"), dir.File("mask.tif"));
         var (mean, exceed) = NoChangeChiSquare(scene, dir.File("mag.tif"), ChiSquare.Critical(0.05, 4));
         Assert.Equal(4, result.CanonicalCorrelations.Count);
         Assert.InRange(mean, 3.6, 4.4);    // E[chi2(4)] = 4
@@ -198,7 +198,7 @@ public class MadTests
 
         // Without the consistency correction IR-MAD settles where unchanged pixels have Z well above chi2(N)
         // (the weights shrink the variance they estimate): Nielsen's published iteration over-detects.
-        ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = "irmad", ConsistencyCorrection = false }, dir.File("mag0.tif"), dir.File("mask0.tif"));
+        ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = ChangeMethodKind.IrMad, ConsistencyCorrection = false }, dir.File("mag0.tif"), dir.File("mask0.tif"));
         var (meanUncorrected, _) = NoChangeChiSquare(scene, dir.File("mag0.tif"), ChiSquare.Critical(0.05, 4));
         Assert.True(meanUncorrected > 2 * 4, $"uncorrected mean Z {meanUncorrected:0.00}");
     }
@@ -287,7 +287,7 @@ public class MadTests
         var result = ChangeDetector.Detect(pair, new ChangeDetectionOptions(), dir.File("mag.tif"), dir.File("mask.tif"));
         Assert.Equal(scene.Bands, result.CanonicalCorrelations.Count);
         Assert.Contains(result.Notes, note => note.Contains("collinear or constant"));
-        var cva = ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = "cva" }, dir.File("cmag.tif"), dir.File("cmask.tif"));
+        var cva = ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = ChangeMethodKind.Cva }, dir.File("cmag.tif"), dir.File("cmask.tif"));
         Assert.Contains(cva.Notes, note => note.Contains("band 5 is constant"));
     }
 }

@@ -39,7 +39,7 @@ public class RealDataTests
     {
         using var dir = new TempDir();
         // The reference Python implementation (ChangeDetectionRepository) gives kappa 0.704, F1 0.749 for MAD + chi2 p < 0.01.
-        var accuracy = RunTaizhou(dir, new ChangeDetectionOptions { Method = "mad", Threshold = "chi2", Morphology = "none" }, out var result);
+        var accuracy = RunTaizhou(dir, new ChangeDetectionOptions { Method = ChangeMethodKind.Mad, Threshold = ThresholdRule.ChiSquare, Morphology = MaskCleanup.None }, out var result);
         Assert.InRange(accuracy.Kappa, 0.68, 0.73);
         Assert.InRange(accuracy.F1, 0.72, 0.78);
         Assert.Equal(16.812, result.Threshold, 3);
@@ -53,7 +53,7 @@ public class RealDataTests
     public void Taizhou_other_methods_stay_at_their_measured_level(string method, string threshold, double floor)
     {
         using var dir = new TempDir();
-        var accuracy = RunTaizhou(dir, new ChangeDetectionOptions { Method = method, Threshold = threshold }, out _);
+        var accuracy = RunTaizhou(dir, new ChangeDetectionOptions { Method = ChangeChoices.ParseMethod(method), Threshold = ChangeChoices.ParseThreshold(threshold) }, out _);
         Assert.True(accuracy.Kappa >= floor, $"{method}/{threshold}: {accuracy}");
     }
 

@@ -18,7 +18,7 @@ public class StreamingTests
         var scene = new SyntheticPair { Seed = 9 }; // 300 x 260: block 64 leaves partial windows on both edges
         var (t1, t2) = scene.Write(dir.Path);
         using var pair = RasterPair.Open(t1, t2);
-        var options = new ChangeDetectionOptions { Method = method, Threshold = threshold, Morphology = morphology };
+        var options = new ChangeDetectionOptions { Method = ChangeChoices.ParseMethod(method), Threshold = ChangeChoices.ParseThreshold(threshold), Morphology = ChangeChoices.ParseCleanup(morphology) };
         var large = ChangeDetector.Detect(pair, options with { BlockSize = 512 }, dir.File("mag512.tif"), dir.File("mask512.tif"));
         var small = ChangeDetector.Detect(pair, options with { BlockSize = 64 }, dir.File("mag64.tif"), dir.File("mask64.tif"));
 
@@ -76,7 +76,7 @@ public class StreamingTests
         using var dir = new TempDir();
         var (t1, t2) = new SyntheticPair { Width = 80, Height = 60 }.Write(dir.Path);
         using var pair = RasterPair.Open(t1, t2);
-        var result = ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = "cva", ExtraBands = false }, dir.File("mag.tif"), dir.File("mask.tif"));
+        var result = ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = ChangeMethodKind.Cva, ExtraBands = false }, dir.File("mag.tif"), dir.File("mask.tif"));
         using var magnitude = RasterDataset.Open(dir.File("mag.tif"));
         Assert.Equal(1, magnitude.BandCount);
         Assert.Equal(["magnitude"], result.MagnitudeBands);

@@ -53,11 +53,16 @@ public class ThresholdAndMorphologyTests
     [Fact]
     public void Threshold_names_are_checked()
     {
-        Assert.Equal("kmeans", ChangeThresholds.Normalise("K-Means"));
-        Assert.Equal("otsu-chi2", ChangeThresholds.Normalise("otsu+chi2"));
-        var e = Assert.Throws<SiteWatch.Core.SiteWatchException>(() => ChangeThresholds.Normalise("triangle"));
+        Assert.Equal(ThresholdRule.KMeans, ChangeChoices.ParseThreshold("K-Means"));
+        Assert.Equal(ThresholdRule.OtsuChiSquare, ChangeChoices.ParseThreshold("otsu+chi2"));
+        var e = Assert.Throws<SiteWatch.Core.SiteWatchException>(() => ChangeChoices.ParseThreshold("triangle"));
         Assert.Contains("auto, otsu, kmeans, chi2, otsu-chi2", e.Message);
-        Assert.Throws<SiteWatch.Core.SiteWatchException>(() => ChangeMethods.Create("deepcva-typo"));
+        Assert.Equal("threshold", e.Parameter);
+        Assert.Throws<SiteWatch.Core.SiteWatchException>(() => ChangeChoices.ParseMethod("deepcva-typo"));
+        // Every name the engine writes reads back as the same choice.
+        Assert.All(Enum.GetValues<ChangeMethodKind>(), k => Assert.Equal(k, ChangeChoices.ParseMethod(ChangeChoices.Name(k))));
+        Assert.All(Enum.GetValues<ThresholdRule>(), r => Assert.Equal(r, ChangeChoices.ParseThreshold(ChangeChoices.Name(r))));
+        Assert.All(Enum.GetValues<MaskCleanup>(), c => Assert.Equal(c, ChangeChoices.ParseCleanup(ChangeChoices.Name(c))));
     }
 
     private static (byte[] Mask, byte[] Valid) Canvas(int width, int height, params (int Row, int Column)[] on)

@@ -63,10 +63,9 @@ public class DeepCvaTaizhouTests(ITestOutputHelper output)
     public void Change_detector_runs_deep_cva_end_to_end_on_taizhou()
     {
         var dir = TestPaths.RequireSharedData("change", "taizhou");
-        Skip.IfNot(ChangeMethods.Names.Contains("deepcva"), "deep CVA is not registered in ChangeMethods yet");
         using var temp = new TempDir();
         using var pair = RasterPair.Open(Path.Combine(dir, "2000TM"), Path.Combine(dir, "2003TM"));
-        var result = ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = "deepcva" }, temp.File("magnitude.tif"), temp.File("mask.tif"));
+        var result = ChangeDetector.Detect(pair, new ChangeDetectionOptions { Method = ChangeMethodKind.DeepCva }, temp.File("magnitude.tif"), temp.File("mask.tif"));
         var accuracy = ChangeEvaluator.Evaluate(temp.File("mask.tif"), Path.Combine(dir, "change.bmp"), Path.Combine(dir, "unchanged.bmp"));
         output.WriteLine($"{result.ThresholdMethod} threshold {result.Threshold:F4}: {accuracy}");
         Assert.Equal("otsu", result.ThresholdMethod);

@@ -170,7 +170,7 @@ public sealed class CloudDetectorTests
         Assert.Equal(second.Scene.CloudMaskSha256, StoredFiles.Sha256(workspace.Resolve(second.Scene.CloudMaskFile!)));
         Assert.InRange(second.Scene.CloudCoverPercent!.Value, 0.5, 10);
 
-        var change = SiteChangeWorkflow.Run(workspace, "valley", "2024-07-16", "2024-08-13", new SiteChangeOptions { Detection = new ChangeDetectionOptions { Method = "cva" } });
+        var change = SiteChangeWorkflow.Run(workspace, "valley", "2024-07-16", "2024-08-13", new SiteChangeOptions { Detection = new ChangeDetectionOptions { Method = ChangeMethodKind.Cva } });
         Assert.True(change.Summary.GetProperty("excluded_cloud_pixels").GetInt64() > 3000);
         // Nothing at the cloud's or its shadow's place is reported as change.
         Assert.DoesNotContain(change.Objects!, o => o.Footprint.Distance(new NetTopologySuite.Geometries.Point(OriginX + CloudX * Gsd, OriginY - CloudY * Gsd)) < 60);

@@ -205,7 +205,7 @@ public sealed class SiteMonitorTests : IDisposable
         MaxCloudCover = 50,
         Detect = false,
         Alerts = false,
-        ChangeOptions = new SiteChangeOptions { Detection = new ChangeDetectionOptions { Method = "cva" }, CoRegister = false },
+        ChangeOptions = new SiteChangeOptions { Detection = new ChangeDetectionOptions { Method = ChangeMethodKind.Cva }, CoRegister = false },
     };
 
     [Fact]

@@ -33,7 +33,7 @@ public sealed class TimelapseTests
         using var dir = new TempDir();
         var (workspace, _) = SiteChangeTests.Ingested(dir);
         using var _w = workspace;
-        SiteChangeWorkflow.Run(workspace, "plant", "2024-03-14", "2024-10-15", new SiteChangeOptions { Detection = new ChangeDetectionOptions { Method = "cva" } });
+        SiteChangeWorkflow.Run(workspace, "plant", "2024-03-14", "2024-10-15", new SiteChangeOptions { Detection = new ChangeDetectionOptions { Method = ChangeMethodKind.Cva } });
 
         var video = TimelapseWorkflow.Write(workspace, "plant", dir.File("plant.mp4"), new TimelapseOptions { Size = 301 });
         var probed = Probe(video.Path);

@@ -65,7 +65,7 @@ public sealed class DeepCvaMethod : IChangeMethod
     }
 
     public string Name => "deepcva";
-    public string DefaultThreshold => "otsu";
+    public ThresholdRule DefaultThreshold => ThresholdRule.Otsu;
 
     /// <summary>Band 1 is a Euclidean magnitude (the square root is already taken), not a squared distance.</summary>
     public bool MagnitudeIsSquared => false;
@@ -505,7 +505,7 @@ public sealed class DeepCvaMethod : IChangeMethod
         }
     }
 
-    public double? NativeThreshold(string thresholdName, ChangeDetectionOptions options) => null;
+    public double? NativeThreshold(ThresholdRule rule, ChangeDetectionOptions options) => null;
 
     public ChangeDetectionResult Describe(ChangeDetectionResult result)
     {

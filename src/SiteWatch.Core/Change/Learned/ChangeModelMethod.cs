@@ -30,7 +30,7 @@ public sealed class ChangeModelMethod(string modelPath) : IChangeMethod, IDispos
     private int _tilesRun;
 
     public string Name => "model";
-    public string DefaultThreshold => "model";
+    public ThresholdRule DefaultThreshold => ThresholdRule.Model;
     public bool MagnitudeIsSquared => false;
     public int Halo => Model.Overlap;
     public IReadOnlyList<string> OutputBands { get; } = ["change_probability"];
@@ -160,7 +160,7 @@ public sealed class ChangeModelMethod(string modelPath) : IChangeMethod, IDispos
         }
     }
 
-    public double? NativeThreshold(string thresholdName, ChangeDetectionOptions options) => thresholdName == "model" ? Model.Threshold : null;
+    public double? NativeThreshold(ThresholdRule rule, ChangeDetectionOptions options) => rule == ThresholdRule.Model ? Model.Threshold : null;
 
     public void Dispose() => _model?.Dispose();
 

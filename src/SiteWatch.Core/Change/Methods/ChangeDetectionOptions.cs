@@ -3,14 +3,12 @@ namespace SiteWatch.Core.Change.Methods;
 /// <summary>How <see cref="ChangeDetector.Detect"/> works: the transform, the threshold and the clean-up.</summary>
 public sealed record ChangeDetectionOptions
 {
-    /// <summary>One of <see cref="ChangeMethods.Names"/>: cva, mad, irmad, pcakmeans.</summary>
-    public string Method { get; init; } = "irmad";
+    public ChangeMethodKind Method { get; init; } = ChangeMethodKind.IrMad;
 
     /// <summary>The bi-temporal ONNX model of method "model" (see <see cref="Learned.ChangeModel"/>).</summary>
     public string? ModelPath { get; init; }
 
-    /// <summary>One of <see cref="ChangeThresholds.Names"/>: auto, otsu, kmeans, chi2, otsu-chi2, model.</summary>
-    public string Threshold { get; init; } = "auto";
+    public ThresholdRule Threshold { get; init; } = ThresholdRule.Auto;
 
     /// <summary>Significance level of the chi-square test (threshold chi2): a pixel is changed when P(no change) is below it.</summary>
     public double Significance { get; init; } = 0.01;
@@ -38,11 +36,11 @@ public sealed record ChangeDetectionOptions
     public int BlockSize { get; init; } = 512;
 
     /// <summary>
-    /// Clean-up of the change mask, one of <see cref="ChangeDetector.MorphologyNames"/>: area (default: area opening and
+    /// Clean-up of the change mask: area (default: area opening and
     /// closing, removes changed specks and fills unchanged pinholes smaller than <see cref="MinRegionPixels"/> while
     /// keeping thin linear changes), openclose (3 x 3 opening then closing), none.
     /// </summary>
-    public string Morphology { get; init; } = "area";
+    public MaskCleanup Morphology { get; init; } = MaskCleanup.Area;
 
     /// <summary>Smallest changed region (8-connected) and unchanged hole (4-connected) kept by the area clean-up, in pixels.</summary>
     public int MinRegionPixels { get; init; } = 5;
@@ -61,7 +59,7 @@ public sealed record ChangeDetectionOptions
     /// date, i.e. the CVA magnitude; removes a global gain and offset between the dates), raw (L2 norm of the raw band
     /// differences, Celik's |X2 - X1| for one band), bands (|X2 - X1| of every band, stacked).
     /// </summary>
-    public string PcaDifference { get; init; } = "standardised";
+    public PcaDifferenceImage PcaDifference { get; init; } = PcaDifferenceImage.Standardised;
 
     /// <summary>PCA-KMeans: most pixels (chosen by a fixed spatial hash) the k-means is fitted on; the rest are assigned.</summary>
     public int KMeansSampleSize { get; init; } = 250_000;

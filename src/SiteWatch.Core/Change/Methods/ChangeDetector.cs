@@ -14,8 +14,6 @@ public static class ChangeDetector
     public const byte MaskUnchanged = 0;
     public const byte MaskNoData = 255;
 
-    public static IReadOnlyList<string> MorphologyNames { get; } = ["area", "openclose", "none"];
-
     /// <summary>
     /// Detects change. Passes: the method's fitting passes (one for CVA and MAD, one per iteration for IR-MAD, three for
     /// PCA-KMeans), one transform pass writing the magnitude, one or two histogram passes over band 1 (Otsu, k-means),
@@ -26,7 +24,6 @@ public static class ChangeDetector
     public static ChangeDetectionResult Detect(RasterPair pair, ChangeDetectionOptions options, string magnitudePath, string maskPath,
         IProgress<double>? progress = null, CancellationToken cancel = default)
     {
-        options = options with { Morphology = options.Morphology.Trim().ToLowerInvariant() };
         Validate(options);
         if (Path.GetFullPath(magnitudePath) == Path.GetFullPath(maskPath))
         {
@@ -34,15 +31,15 @@ public static class ChangeDetector
         }
         var method = ChangeMethods.Create(options.Method, options);
         using var owned = method as IDisposable;
-        var thresholdName = ChangeThresholds.Normalise(options.Threshold);
-        var resolved = thresholdName == "auto" ? method.DefaultThreshold : thresholdName;
-        if (resolved == "model" && method is not Learned.ChangeModelMethod)
+        var resolved = options.Threshold == ThresholdRule.Auto ? method.DefaultThreshold : options.Threshold;
+        var resolvedName = ChangeChoices.Name(resolved);
+        if (resolved == ThresholdRule.Model && method is not Learned.ChangeModelMethod)
         {
-            throw new SiteWatchException($"the model threshold is a learned model's own; use it with a change model, not {method.Name}");
+            throw SiteWatchException.About("threshold", $"model is a learned model's own; use it with a change model, not {method.Name}");
         }
-        if (resolved is "chi2" or "otsu-chi2" && method is not MadMethod)
+        if (resolved is ThresholdRule.ChiSquare or ThresholdRule.OtsuChiSquare && method is not MadMethod)
         {
-            throw SiteWatchException.About("threshold", $"{resolved} needs a chi-square statistic; use it with the mad or irmad method, not {method.Name}");
+            throw SiteWatchException.About("threshold", $"{resolvedName} needs a chi-square statistic; use it with the mad or irmad method, not {method.Name}");
         }
 
         string? magnitudeTemp = null, maskTemp = null;
@@ -61,10 +58,10 @@ public static class ChangeDetector
             double threshold;
             string reason;
             var inv = CultureInfo.InvariantCulture;
-            if (resolved == "otsu-chi2")
+            if (resolved == ThresholdRule.OtsuChiSquare)
             {
-                var critical = method.NativeThreshold("chi2", options)!.Value;
-                var otsu = HistogramThreshold("otsu", method, magnitude, pair, stats, options, new ProgressSlice(progress, 0.8, 0.1), cancel);
+                var critical = method.NativeThreshold(ThresholdRule.ChiSquare, options)!.Value;
+                var otsu = HistogramThreshold(ThresholdRule.Otsu, method, magnitude, pair, stats, options, new ProgressSlice(progress, 0.8, 0.1), cancel);
                 threshold = Math.Max(critical, otsu);
                 reason = otsu >= critical
                     ? string.Create(inv, $"Otsu's cut of the chi-square, {otsu:G5}, is above its critical value {critical:G5} at significance {options.Significance:G3}: pixels in the high class are also significant change")
@@ -73,20 +70,20 @@ public static class ChangeDetector
             else if (method.NativeThreshold(resolved, options) is { } native)
             {
                 threshold = native;
-                reason = resolved == "chi2"
+                reason = resolved == ThresholdRule.ChiSquare
                     ? string.Create(inv, $"the chi-square critical value {native:G5} at significance {options.Significance:G3}")
                     : string.Create(inv, $"the model's own threshold {native:G5} on its change probability");
             }
             else
             {
                 threshold = HistogramThreshold(resolved, method, magnitude, pair, stats, options, new ProgressSlice(progress, 0.8, 0.1), cancel);
-                reason = resolved == "kmeans"
+                reason = resolved == ThresholdRule.KMeans
                     ? string.Create(inv, $"the midpoint {threshold:G5} of the two k-means centres of the {method.OutputBands[0]} histogram")
                     : string.Create(inv, $"Otsu's cut {threshold:G5} of the {method.OutputBands[0]} histogram (the split with the largest between-class variance)");
             }
-            if (thresholdName == "auto")
+            if (options.Threshold == ThresholdRule.Auto)
             {
-                reason = $"{resolved} is {method.Name}'s default; " + reason;
+                reason = $"{resolvedName} is {method.Name}'s default; " + reason;
             }
 
             long changed, changedRaw;
@@ -95,14 +92,14 @@ public static class ChangeDetector
                 (changed, changedRaw) = WriteMask(pair, magnitude, mask, threshold, options, new ProgressSlice(progress, 0.9, 0.1), cancel);
                 mask.SetMetadataItem("CHANGE_METHOD", method.Name);
                 mask.SetMetadataItem("CHANGE_THRESHOLD", threshold.ToString("R", CultureInfo.InvariantCulture));
-                mask.SetMetadataItem("CHANGE_THRESHOLD_METHOD", resolved);
+                mask.SetMetadataItem("CHANGE_THRESHOLD_METHOD", resolvedName);
                 mask.Flush();
             }
 
             var result = method.Describe(new ChangeDetectionResult
             {
                 Method = method.Name,
-                ThresholdMethod = resolved,
+                ThresholdMethod = resolvedName,
                 Threshold = threshold,
                 ThresholdReason = reason,
                 ChangedPixels = changed,
@@ -116,7 +113,7 @@ public static class ChangeDetector
             });
             magnitude.SetMetadataItem("CHANGE_METHOD", method.Name);
             magnitude.SetMetadataItem("CHANGE_THRESHOLD", threshold.ToString("R", CultureInfo.InvariantCulture));
-            magnitude.SetMetadataItem("CHANGE_THRESHOLD_METHOD", resolved);
+            magnitude.SetMetadataItem("CHANGE_THRESHOLD_METHOD", resolvedName);
             if (result.CanonicalCorrelations.Count > 0)
             {
                 magnitude.SetMetadataItem("CANONICAL_CORRELATIONS", string.Join(",", result.CanonicalCorrelations.Select(r => r.ToString("G6", CultureInfo.InvariantCulture))));
@@ -157,10 +154,6 @@ public static class ChangeDetector
         if (!(options.ConvergenceTolerance > 0))
         {
             throw new SiteWatchException("the convergence tolerance must be positive");
-        }
-        if (!MorphologyNames.Contains(options.Morphology))
-        {
-            throw new SiteWatchException($"unknown mask clean-up '{options.Morphology}'; use one of {string.Join(", ", MorphologyNames)}");
         }
         if (options.MinRegionPixels is < 1 or > 1000)
         {
@@ -215,16 +208,16 @@ public static class ChangeDetector
         return new MagnitudeStats(count, min, max, sum);
     }
 
-    private static double HistogramThreshold(string name, IChangeMethod method, RasterDataset magnitude, RasterPair pair, MagnitudeStats stats, ChangeDetectionOptions options, ProgressSlice progress, CancellationToken cancel)
+    private static double HistogramThreshold(ThresholdRule rule, IChangeMethod method, RasterDataset magnitude, RasterPair pair, MagnitudeStats stats, ChangeDetectionOptions options, ProgressSlice progress, CancellationToken cancel)
     {
-        if (name is not ("otsu" or "kmeans"))
+        if (rule is not (ThresholdRule.Otsu or ThresholdRule.KMeans))
         {
-            throw new SiteWatchException($"the {name} threshold does not apply to {method.Name}");
+            throw SiteWatchException.About("threshold", $"{ChangeChoices.Name(rule)} does not apply to {method.Name}");
         }
         var squared = method.MagnitudeIsSquared;
         var histogram = Histogram(magnitude, pair, squared ? stats with { Min = Math.Sqrt(Math.Max(0, stats.Min)), Max = Math.Sqrt(Math.Max(0, stats.Max)) } : stats,
             squared, options, progress, cancel);
-        var t = name == "otsu" ? ChangeThresholds.Otsu(histogram) : ChangeThresholds.KMeans(histogram);
+        var t = rule == ThresholdRule.Otsu ? ChangeThresholds.Otsu(histogram) : ChangeThresholds.KMeans(histogram);
         return squared ? t * t : t;
     }
 
@@ -272,8 +265,8 @@ public static class ChangeDetector
     {
         var halo = options.Morphology switch
         {
-            "openclose" => BinaryMorphology.HaloOpenClose,
-            "area" => BinaryMorphology.HaloArea(options.MinRegionPixels),
+            MaskCleanup.OpenClose => BinaryMorphology.HaloOpenClose,
+            MaskCleanup.Area => BinaryMorphology.HaloArea(options.MinRegionPixels),
             _ => 0,
         };
         var side = Math.Min(options.BlockSize, Math.Max(pair.Width, pair.Height)) + 2 * halo;
@@ -281,7 +274,7 @@ public static class ChangeDetector
         var binary = new byte[side * side];
         var valid = new byte[side * side];
         var scratch = new byte[side * side];
-        var queue = options.Morphology == "area" ? new int[side * side] : [];
+        var queue = options.Morphology == MaskCleanup.Area ? new int[side * side] : [];
         var output = new byte[side * side];
         long changed = 0, changedRaw = 0;
         var total = PairBlocks.WindowCount(pair, options.BlockSize);
@@ -308,11 +301,11 @@ public static class ChangeDetector
                 var start = (r + dr) * padded.Width + dc;
                 changedRaw += core.Width - binary.AsSpan(start, core.Width).Count((byte)0);
             }
-            if (options.Morphology == "openclose")
+            if (options.Morphology == MaskCleanup.OpenClose)
             {
                 BinaryMorphology.OpenClose(binary.AsSpan(0, n), valid.AsSpan(0, n), padded.Width, padded.Height, scratch);
             }
-            else if (options.Morphology == "area")
+            else if (options.Morphology == MaskCleanup.Area)
             {
                 BinaryMorphology.AreaOpenClose(binary.AsSpan(0, n), valid.AsSpan(0, n), padded.Width, padded.Height, options.MinRegionPixels, queue, scratch);
             }

@@ -77,26 +77,6 @@ public sealed class MagnitudeHistogram
 /// <summary>Thresholds that turn a change magnitude into a binary decision: changed where magnitude &gt; threshold.</summary>
 public static class ChangeThresholds
 {
-    /// <summary>
-    /// auto: the method's default; otsu; kmeans; chi2: the chi-square test at the significance level (MAD, IR-MAD);
-    /// otsu-chi2: Otsu's cut but never below the chi-square critical value, i.e. a pixel must both belong to the
-    /// high-magnitude class and show statistically significant change (MAD, IR-MAD).
-    /// </summary>
-    public static IReadOnlyList<string> Names { get; } = ["auto", "otsu", "kmeans", "chi2", "otsu-chi2", "model"];
-
-    public static string Normalise(string name)
-    {
-        var n = name.Trim().ToLowerInvariant();
-        return n switch
-        {
-            "auto" or "otsu" or "kmeans" or "chi2" or "otsu-chi2" or "model" => n,
-            "otsuchi2" or "otsu+chi2" => "otsu-chi2",
-            "k-means" => "kmeans",
-            "chisquare" or "chi-square" => "chi2",
-            _ => throw new SiteWatchException($"unknown threshold '{name}'; use one of {string.Join(", ", Names)}"),
-        };
-    }
-
     /// <summary>Otsu (1979): the cut maximising the between-class variance w0 w1 (mu0 - mu1)^2.</summary>
     public static double Otsu(MagnitudeHistogram histogram)
     {

@@ -17,7 +17,7 @@ public sealed class CvaMethod : IChangeMethod
     private double[] _invStdY = [];
 
     public string Name => "cva";
-    public string DefaultThreshold => "otsu";
+    public ThresholdRule DefaultThreshold => ThresholdRule.Otsu;
     public bool MagnitudeIsSquared => false;
     public int Halo => 0;
     public IReadOnlyList<string> OutputBands { get; } = ["magnitude", "angle"];
@@ -92,7 +92,7 @@ public sealed class CvaMethod : IChangeMethod
         }
     }
 
-    public double? NativeThreshold(string thresholdName, ChangeDetectionOptions options) => null;
+    public double? NativeThreshold(ThresholdRule rule, ChangeDetectionOptions options) => null;
 
     public ChangeDetectionResult Describe(ChangeDetectionResult result) => result with { Notes = [.. result.Notes, .. _notes] };
 }

@@ -1,4 +1,5 @@
 using SiteWatch.Core.Change.Deep;
+
 namespace SiteWatch.Core.Change.Methods;
 
 /// <summary>
@@ -10,8 +11,8 @@ public interface IChangeMethod
 {
     string Name { get; }
 
-    /// <summary>The thresholding "auto" resolves to for this method.</summary>
-    string DefaultThreshold { get; }
+    /// <summary>The thresholding <see cref="ThresholdRule.Auto"/> resolves to for this method.</summary>
+    ThresholdRule DefaultThreshold { get; }
 
     /// <summary>
     /// True when band 1 is a squared distance (a chi-square statistic): Otsu and k-means then work on its square root,
@@ -35,8 +36,8 @@ public interface IChangeMethod
     /// </summary>
     void Transform(PairBlock block, Span<float> output);
 
-    /// <summary>A threshold on band 1 the method itself defines for a thresholding name (e.g. chi2 for MAD), or null.</summary>
-    double? NativeThreshold(string thresholdName, ChangeDetectionOptions options);
+    /// <summary>A threshold on band 1 the method itself defines for a thresholding rule (e.g. chi2 for MAD), or null.</summary>
+    double? NativeThreshold(ThresholdRule rule, ChangeDetectionOptions options);
 
     /// <summary>Adds the method's statistics to a result.</summary>
     ChangeDetectionResult Describe(ChangeDetectionResult result);
@@ -45,17 +46,15 @@ public interface IChangeMethod
 /// <summary>The change methods, by the name the command line uses.</summary>
 public static class ChangeMethods
 {
-    public static IReadOnlyList<string> Names { get; } = ["irmad", "mad", "cva", "pcakmeans", "deepcva", "model"];
-
-    /// <summary>The method by name; "model" runs <see cref="ChangeDetectionOptions.ModelPath"/>.</summary>
-    public static IChangeMethod Create(string name, ChangeDetectionOptions? options = null) => name.Trim().ToLowerInvariant() switch
+    /// <summary>The method of that kind; <see cref="ChangeMethodKind.Model"/> runs <see cref="ChangeDetectionOptions.ModelPath"/>.</summary>
+    public static IChangeMethod Create(ChangeMethodKind kind, ChangeDetectionOptions? options = null) => kind switch
     {
-        "model" => new Learned.ChangeModelMethod(options?.ModelPath ?? throw new SiteWatchException("the model change method needs a change model (ONNX, see ChangeModel)")),
-        "irmad" or "ir-mad" => new MadMethod(iterative: true),
-        "mad" => new MadMethod(iterative: false),
-        "cva" => new CvaMethod(),
-        "pcakmeans" or "pca-kmeans" => new PcaKMeansMethod(),
-        "deepcva" or "deep-cva" => new DeepCvaMethod(),
-        _ => throw new SiteWatchException($"unknown change method '{name}'; use one of {string.Join(", ", Names)}"),
+        ChangeMethodKind.Model => new Learned.ChangeModelMethod(options?.ModelPath ?? throw SiteWatchException.About("model", "the model change method needs a change model file (ONNX, see ChangeModel)")),
+        ChangeMethodKind.IrMad => new MadMethod(iterative: true),
+        ChangeMethodKind.Mad => new MadMethod(iterative: false),
+        ChangeMethodKind.Cva => new CvaMethod(),
+        ChangeMethodKind.PcaKMeans => new PcaKMeansMethod(),
+        ChangeMethodKind.DeepCva => new DeepCvaMethod(),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 }

@@ -265,7 +265,7 @@ public sealed class MadMethod(bool iterative) : IChangeMethod
     /// Otsu on the Mahalanobis distance sqrt(Z), but never below the chi-square critical value: Otsu finds the break
     /// between the no-change and change modes, the test keeps a scene without change from being split in two anyway.
     /// </summary>
-    public string DefaultThreshold => "otsu-chi2";
+    public ThresholdRule DefaultThreshold => ThresholdRule.OtsuChiSquare;
     public bool MagnitudeIsSquared => true;
     public int Halo => 0;
     public IReadOnlyList<string> OutputBands => _bands;
@@ -435,9 +435,9 @@ public sealed class MadMethod(bool iterative) : IChangeMethod
         scratch.AsSpan(0, planes * n).CopyTo(output);
     }
 
-    public double? NativeThreshold(string thresholdName, ChangeDetectionOptions options) => thresholdName switch
+    public double? NativeThreshold(ThresholdRule rule, ChangeDetectionOptions options) => rule switch
     {
-        "chi2" => ChiSquare.Critical(options.Significance, Transformation.Variates),
+        ThresholdRule.ChiSquare => ChiSquare.Critical(options.Significance, Transformation.Variates),
         _ => null,
     };
 

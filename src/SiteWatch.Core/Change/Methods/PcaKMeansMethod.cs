@@ -23,7 +23,7 @@ public sealed class PcaKMeansMethod : IChangeMethod
     private int _dimension;
     private int _components;
     private double[] _meanVector = [];
-    private string _difference = "standardised";
+    private PcaDifferenceImage _difference = PcaDifferenceImage.Standardised;
     private int _channels;
     private double[] _meanX = [];
     private double[] _meanY = [];
@@ -36,7 +36,7 @@ public sealed class PcaKMeansMethod : IChangeMethod
     private string[] _bands = [];
 
     public string Name => "pcakmeans";
-    public string DefaultThreshold => "kmeans";
+    public ThresholdRule DefaultThreshold => ThresholdRule.KMeans;
     public bool MagnitudeIsSquared => false;
     public int Halo => _h - 1;
     public IReadOnlyList<string> OutputBands => _bands;
@@ -54,12 +54,8 @@ public sealed class PcaKMeansMethod : IChangeMethod
         _height = pair.Height;
         _offset = (_h + 1) / 2 - 1; // ceil(h / 2) - 1 rows and columns before the pixel, as in Celik's code
         var p = pair.BandCount;
-        _difference = options.PcaDifference.Trim().ToLowerInvariant();
-        if (_difference is not ("standardised" or "raw" or "bands"))
-        {
-            throw new SiteWatchException($"unknown PCA-KMeans difference image '{options.PcaDifference}'; use standardised, raw or bands");
-        }
-        _channels = _difference == "bands" ? p : 1;
+        _difference = options.PcaDifference;
+        _channels = _difference == PcaDifferenceImage.Bands ? p : 1;
         _dimension = _h * _h * _channels;
         _components = options.PcaComponents;
         if (_components < 1 || _components > _dimension)
@@ -70,7 +66,7 @@ public sealed class PcaKMeansMethod : IChangeMethod
         var progressA = new ProgressSlice(progress, 0, 0.5);
         var progressB = new ProgressSlice(progress, 0.5, 0.5);
 
-        if (_difference == "standardised")
+        if (_difference == PcaDifferenceImage.Standardised)
         {
             var stats = new WeightedMoments(2 * p);
             foreach (var block in PairBlocks.Read(pair, options.BlockSize, 0, null, cancel))
@@ -266,13 +262,13 @@ public sealed class PcaKMeansMethod : IChangeMethod
             }
             switch (_difference)
             {
-                case "bands":
+                case PcaDifferenceImage.Bands:
                     for (var b = 0; b < p; b++)
                     {
                         _diff[b * np + i] = Math.Abs(planes[(p + b) * np + i] - planes[b * np + i]);
                     }
                     break;
-                case "raw":
+                case PcaDifferenceImage.Raw:
                 {
                     double sum = 0;
                     for (var b = 0; b < p; b++)
@@ -511,10 +507,10 @@ public sealed class PcaKMeansMethod : IChangeMethod
         }
     }
 
-    public double? NativeThreshold(string thresholdName, ChangeDetectionOptions options) => thresholdName switch
+    public double? NativeThreshold(ThresholdRule rule, ChangeDetectionOptions options) => rule switch
     {
         // The 2-D/3-D k-means of the method is its own threshold: the score is 0 on the boundary between the centres.
-        "kmeans" => 0,
+        ThresholdRule.KMeans => 0,
         _ => null,
     };
 

@@ -52,7 +52,7 @@ public static class RadiometricNormalisation
         var mad = new MadMethod(iterative: true);
         var madOptions = new ChangeDetectionOptions
         {
-            Method = "irmad",
+            Method = ChangeMethodKind.IrMad,
             MaxIterations = options.MaxIterations,
             Regularisation = options.Regularisation,
             BlockSize = options.BlockSize,

@@ -1,0 +1,131 @@
+namespace SiteWatch.Core.Change.Methods;
+
+/// <summary>The change transforms SiteWatch runs.</summary>
+public enum ChangeMethodKind
+{
+    /// <summary>Iteratively reweighted MAD (Nielsen 2007), the default.</summary>
+    IrMad,
+    /// <summary>Multivariate alteration detection (Nielsen, Conradsen and Simpson 1998).</summary>
+    Mad,
+    /// <summary>Change vector analysis on bands standardised per date.</summary>
+    Cva,
+    /// <summary>PCA of block differences, then k-means (Celik 2009).</summary>
+    PcaKMeans,
+    /// <summary>Change vectors of ResNet18 features.</summary>
+    DeepCva,
+    /// <summary>A learned bi-temporal ONNX model (<see cref="ChangeDetectionOptions.ModelPath"/>).</summary>
+    Model,
+}
+
+/// <summary>How the magnitude is cut into changed and unchanged.</summary>
+public enum ThresholdRule
+{
+    /// <summary>The method's own default (<see cref="IChangeMethod.DefaultThreshold"/>).</summary>
+    Auto,
+    Otsu,
+    KMeans,
+    /// <summary>The chi-square test at the significance level (MAD, IR-MAD).</summary>
+    ChiSquare,
+    /// <summary>Otsu's cut, never below the chi-square critical value (MAD, IR-MAD).</summary>
+    OtsuChiSquare,
+    /// <summary>A learned model's own threshold.</summary>
+    Model,
+}
+
+/// <summary>The clean-up of the change mask.</summary>
+public enum MaskCleanup
+{
+    /// <summary>Area opening and closing: removes changed specks and fills unchanged pinholes, keeps thin lines.</summary>
+    Area,
+    /// <summary>3 x 3 opening then closing.</summary>
+    OpenClose,
+    None,
+}
+
+/// <summary>The difference image PCA-KMeans works on.</summary>
+public enum PcaDifferenceImage
+{
+    /// <summary>The L2 norm of the difference of bands standardised per date (the CVA magnitude).</summary>
+    Standardised,
+    /// <summary>The L2 norm of the raw band differences.</summary>
+    Raw,
+    /// <summary>|X2 - X1| of every band, stacked.</summary>
+    Bands,
+}
+
+/// <summary>
+/// The names users give these choices (command-line options, API fields, run parameters and summaries). Hosts parse
+/// what users type once, at their edge, and pass the typed values in; the engine only ever writes the canonical names.
+/// </summary>
+public static class ChangeChoices
+{
+    private static readonly (ChangeMethodKind Kind, string Name, string[] Aliases)[] Methods =
+    [
+        (ChangeMethodKind.IrMad, "irmad", ["ir-mad"]),
+        (ChangeMethodKind.Mad, "mad", []),
+        (ChangeMethodKind.Cva, "cva", []),
+        (ChangeMethodKind.PcaKMeans, "pcakmeans", ["pca-kmeans"]),
+        (ChangeMethodKind.DeepCva, "deepcva", ["deep-cva"]),
+        (ChangeMethodKind.Model, "model", []),
+    ];
+
+    private static readonly (ThresholdRule Rule, string Name, string[] Aliases)[] Thresholds =
+    [
+        (ThresholdRule.Auto, "auto", []),
+        (ThresholdRule.Otsu, "otsu", []),
+        (ThresholdRule.KMeans, "kmeans", ["k-means"]),
+        (ThresholdRule.ChiSquare, "chi2", ["chisquare", "chi-square"]),
+        (ThresholdRule.OtsuChiSquare, "otsu-chi2", ["otsuchi2", "otsu+chi2"]),
+        (ThresholdRule.Model, "model", []),
+    ];
+
+    private static readonly (MaskCleanup Cleanup, string Name, string[] Aliases)[] Cleanups =
+    [
+        (MaskCleanup.Area, "area", []),
+        (MaskCleanup.OpenClose, "openclose", ["open-close"]),
+        (MaskCleanup.None, "none", []),
+    ];
+
+    private static readonly (PcaDifferenceImage Image, string Name, string[] Aliases)[] Differences =
+    [
+        (PcaDifferenceImage.Standardised, "standardised", ["standardized"]),
+        (PcaDifferenceImage.Raw, "raw", []),
+        (PcaDifferenceImage.Bands, "bands", []),
+    ];
+
+    public static IReadOnlyList<string> MethodNames { get; } = Methods.Select(m => m.Name).ToArray();
+    public static IReadOnlyList<string> ThresholdNames { get; } = Thresholds.Select(t => t.Name).ToArray();
+    public static IReadOnlyList<string> CleanupNames { get; } = Cleanups.Select(c => c.Name).ToArray();
+    public static IReadOnlyList<string> DifferenceNames { get; } = Differences.Select(d => d.Name).ToArray();
+
+    public static string Name(ChangeMethodKind kind) => Methods.First(m => m.Kind == kind).Name;
+    public static string Name(ThresholdRule rule) => Thresholds.First(t => t.Rule == rule).Name;
+    public static string Name(MaskCleanup cleanup) => Cleanups.First(c => c.Cleanup == cleanup).Name;
+    public static string Name(PcaDifferenceImage image) => Differences.First(d => d.Image == image).Name;
+
+    public static ChangeMethodKind ParseMethod(string text, string parameter = "method") =>
+        Parse(Methods, text, parameter, "change method").Kind;
+
+    public static ThresholdRule ParseThreshold(string text, string parameter = "threshold") =>
+        Parse(Thresholds, text, parameter, "threshold").Rule;
+
+    public static MaskCleanup ParseCleanup(string text, string parameter = "morphology") =>
+        Parse(Cleanups, text, parameter, "mask clean-up").Cleanup;
+
+    public static PcaDifferenceImage ParseDifference(string text, string parameter = "pca-difference") =>
+        Parse(Differences, text, parameter, "PCA-KMeans difference image").Image;
+
+    private static T Parse<T>(IEnumerable<T> table, string text, string parameter, string what) where T : struct, System.Runtime.CompilerServices.ITuple
+    {
+        var key = (text ?? "").Trim().ToLowerInvariant();
+        foreach (var row in table)
+        {
+            if ((string)row[1]! == key || ((string[])row[2]!).Contains(key))
+            {
+                return row;
+            }
+        }
+        throw SiteWatchException.About(parameter,
+            $"'{text}' is not a {what}; use one of {string.Join(", ", table.Select(r => (string)r[1]!))}");
+    }
+}
