@@ -41,6 +41,51 @@ export interface ChangeRun {
   summary: Record<string, unknown>;
   created_utc: string;
   objects: string;
+  /** XYZ tile templates of the run's magnitude and mask (see the server's change tiles). */
+  magnitude_tiles: string;
+  mask_tiles: string;
+  legend: string;
+}
+
+export interface Note {
+  id: number;
+  site_id: number;
+  date: string;
+  source: string;
+  url?: string | null;
+  text: string;
+  outline?: GeoJSON.Geometry | null;
+  outline_m2?: number | null;
+  created_utc: string;
+}
+
+export interface NewNote {
+  date: string;
+  source: string;
+  url?: string;
+  text: string;
+  outline?: GeoJSON.Geometry;
+}
+
+/** A finished product job's result: its files by role (pdf, html, timelapse, export) as download URLs. */
+export interface ProductResult {
+  files: Record<string, string>;
+  [key: string]: unknown;
+}
+
+export interface LegendEntry {
+  value: number;
+  colour: string;
+  label: string;
+}
+
+export interface Legend {
+  layer: "magnitude" | "mask";
+  method: string;
+  threshold?: number;
+  top?: number;
+  entries: LegendEntry[];
+  note?: string;
 }
 
 export interface DetectionRun {
@@ -190,6 +235,49 @@ export const api = {
   startChange: (siteId: number, before: string, after: string) => request<Job>("POST", `/api/sites/${siteId}/change`, { before, after }),
   startDetection: (siteId: number) => request<Job>("POST", `/api/sites/${siteId}/detect`, {}),
   createSite: (name: string, aoi: GeoJSON.Geometry, gsd?: number) => request<Site>("POST", "/api/sites", { name, aoi, gsd }),
+  notes: (siteId: number) => request<Note[]>("GET", `/api/sites/${siteId}/notes`),
+  addNote: (siteId: number, note: NewNote) => request<Note>("POST", `/api/sites/${siteId}/notes`, note),
+  deleteNote: (siteId: number, noteId: number) => request<void>("DELETE", `/api/sites/${siteId}/notes/${noteId}`),
+  startReport: (siteId: number, paper: "a4" | "letter") => request<Job>("POST", `/api/sites/${siteId}/report`, { paper }),
+  startTimelapse: (siteId: number, format: "mp4" | "gif") => request<Job>("POST", `/api/sites/${siteId}/timelapse`, { format }),
+  startExport: (siteId: number, format: string, what?: string) => request<Job>("POST", `/api/sites/${siteId}/export`, what ? { format, what } : { format }),
+  legend: (run: ChangeRun, layer: "magnitude" | "mask") => request<Legend>("GET", `/api/changes/${run.id}/legend?layer=${layer}`),
+
+  /**
+   * Uploads a raster as the request body with progress (fetch cannot report upload progress; XMLHttpRequest can);
+   * the answer is the ingest job. Errors carry the server's problem text (413 too large, 400 not a raster ...).
+   */
+  async uploadScene(siteId: number, file: File, date: string | undefined, progress: (fraction: number) => void): Promise<Job> {
+    const token = await antiforgeryToken();
+    const query = new URLSearchParams({ filename: file.name });
+    if (date) query.set("date", date);
+    return new Promise<Job>((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", `/api/sites/${siteId}/scenes?${query}`);
+      xhr.setRequestHeader("X-XSRF-TOKEN", token);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.onprogress = (e) => {
+        if (e.lengthComputable && e.total > 0) progress(e.loaded / e.total);
+      };
+      xhr.onload = () => {
+        if (xhr.status === 401) unauthorizedListeners.forEach((l) => l());
+        if (xhr.status >= 200 && xhr.status < 300) {
+          resolve(JSON.parse(xhr.responseText) as Job);
+          return;
+        }
+        let detail = `${xhr.status} ${xhr.statusText}`;
+        try {
+          const body = JSON.parse(xhr.responseText);
+          detail = body.detail ?? body.title ?? detail;
+        } catch {
+          // not JSON: keep the status line
+        }
+        reject(new ApiError(xhr.status, detail));
+      };
+      xhr.onerror = () => reject(new ApiError(0, "the upload was cut off (network error)"));
+      xhr.send(file);
+    });
+  },
 };
 
 /** Roles in order of what they may do; the server checks every write anyway. */

@@ -25,6 +25,15 @@ export class MeasureTools {
   private measurements: Measurement[] = [];
   private structure?: Structure;
   private active?: Tool;
+  /** Called when the reference outline is drawn, replaced or cleared. */
+  onReferenceChange?: () => void;
+
+  /** The reference outline drawn on the map now (WGS84), e.g. to keep it with a note. */
+  referenceOutline(): GeoJSON.Polygon | undefined {
+    const reference = this.measurements.find((m) => m.tool === "reference");
+    const feature = reference && this.draw?.getSnapshotFeature(reference.id);
+    return feature ? (feature.geometry as GeoJSON.Polygon) : undefined;
+  }
 
   constructor() {
     this.element = document.createElement("section");
@@ -69,6 +78,7 @@ export class MeasureTools {
       this.active = undefined;
       draw.setMode("idle");
       this.render();
+      if (tool === "reference") this.onReferenceChange?.();
     });
     this.draw = draw;
   }
@@ -85,6 +95,7 @@ export class MeasureTools {
     this.measurements = [];
     this.active = undefined;
     this.render();
+    this.onReferenceChange?.();
   }
 
   /** The change object the reference is read against (picked on the map, or the largest appeared object). */
@@ -110,6 +121,7 @@ export class MeasureTools {
     this.measurements = [];
     this.active = undefined;
     this.render();
+    this.onReferenceChange?.();
   }
 
   private render(): void {

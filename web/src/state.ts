@@ -3,7 +3,7 @@
 // a: the date shown (the "after" of a comparison); b: the "before" date; mode: single | swipe | side.
 
 export type Mode = "single" | "swipe" | "side";
-export const LAYERS = ["changes", "detections", "aoi", "alerts"] as const;
+export const LAYERS = ["changes", "detections", "aoi", "alerts", "magnitude", "mask"] as const;
 export type Layer = (typeof LAYERS)[number];
 
 export interface MapView {

@@ -19,6 +19,12 @@ describe("the URL holds the picture", () => {
     expect(formatRoute(route)).toBe(hash);
   });
 
+  it("keeps the change raster layers in the URL", () => {
+    const route = parseRoute("#/site/4?layers=changes,magnitude,mask,bogus");
+    expect(route).toMatchObject({ page: "site", siteId: 4, layers: ["changes", "magnitude", "mask"] });
+    expect(formatRoute(route)).toBe("#/site/4?layers=changes,magnitude,mask");
+  });
+
   it("leaves defaults out of the URL", () => {
     expect(formatRoute({ page: "site", siteId: 1, mode: "single", layers: [...DEFAULT_LAYERS].reverse() })).toBe("#/site/1");
     expect(parseRoute("#/site/1")).toEqual({ page: "site", siteId: 1, mode: "single", layers: DEFAULT_LAYERS });

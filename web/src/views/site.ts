@@ -10,6 +10,7 @@ import { day, escapeHtml, percent, squareMetres } from "../format";
 import type { LiveEvents } from "../live";
 import { baseStyle, classColour, emptyCollection, KIND_COLOURS, maplibregl, sceneSource } from "../mapbase";
 import { MeasureTools } from "../measure";
+import { NotesPanel, ProductsPanel, UploadPanel } from "../panels";
 import type { Layer, Mode, SiteState } from "../state";
 import { defaultPair } from "../timeline-logic";
 import { scenesForTimeline, Timeline } from "../timeline";
@@ -30,13 +31,19 @@ const LAYER_LABELS: Record<Layer, string> = {
   detections: "Detections",
   aoi: "Area of interest",
   alerts: "Alert outlines",
+  magnitude: "Change magnitude",
+  mask: "Change mask",
 };
+
+/** The run's rasters drawn as see-through overlays, under the vector layers. */
+const CHANGE_RASTERS = ["magnitude", "mask"] as const;
 
 export class SiteView {
   private data!: Loaded;
   private readonly timeline: Timeline;
   private readonly chart: ActivityChart;
   private readonly measure = new MeasureTools();
+  private notes!: NotesPanel;
   private primary?: MapLibreMap;
   private secondary?: MapLibreMap;
   private compare?: Compare;
@@ -111,6 +118,28 @@ export class SiteView {
     await this.apply();
   }
 
+  /** After an upload: the new scene joins the timeline and is shown. */
+  private async reloadScenes(): Promise<void> {
+    const scenes = await api.scenes(this.state.siteId);
+    const known = new Set(this.data.scenes.map((s) => s.id));
+    this.data.scenes = scenes.items;
+    this.timeline.setScenes(scenesForTimeline(this.data.scenes));
+    const added = scenes.items.find((s) => !known.has(s.id));
+    if (added) this.state = { ...this.state, after: day(added.acquired_utc) };
+    this.root.querySelector(".site-title .muted")!.textContent = `EPSG:${this.data.site.crs_epsg} · ${this.data.site.gsd} m · ${this.data.scenes.length} scenes`;
+    await this.apply();
+  }
+
+  /** Puts an outline (a note's) on the map as the focus and brings it into view. */
+  private focusOn(outline: GeoJSON.Geometry | undefined): void {
+    const map = this.primary;
+    if (!map || !outline) return;
+    (map.getSource("focus") as maplibregl.GeoJSONSource | undefined)?.setData({ type: "FeatureCollection", features: [{ type: "Feature", properties: {}, geometry: outline }] });
+    const bounds = new maplibregl.LngLatBounds();
+    (coordinates(outline) as [number, number][]).forEach((c) => bounds.extend(c));
+    map.fitBounds(bounds, { padding: 80, maxZoom: Math.max(17, map.getZoom()), duration: 0 });
+  }
+
   private sceneOn(date: string | undefined): Scene | undefined {
     return this.data.scenes.find((s) => day(s.acquired_utc) === date);
   }
@@ -165,6 +194,9 @@ export class SiteView {
           <section class="panel analysis-panel"></section>
           <section class="panel alerts-panel"></section>
           <div class="measure-host"></div>
+          <div class="notes-host"></div>
+          <div class="products-host"></div>
+          <div class="upload-host"></div>
           <section class="panel activity-panel"><h3>Activity</h3><div class="chart-host"></div></section>
         </aside>
       </div>`;
@@ -180,6 +212,16 @@ export class SiteView {
     q(".chart-host").appendChild(this.chart.element);
     this.timeline.setScenes(scenesForTimeline(this.data.scenes));
     if (!mayWrite(this.me)) this.el.analysis.hidden = true;
+    const follow = (job: Job, progress: (job: Job) => void) => this.followJob(job, progress);
+    this.notes = new NotesPanel(this.state.siteId, this.me, () => this.measure.referenceOutline(), (outline) => this.focusOn(outline), () => this.state.after);
+    this.measure.onReferenceChange = () => this.notes.referenceChanged();
+    q(".notes-host").appendChild(this.notes.element);
+    void this.notes.load();
+    if (mayWrite(this.me)) {
+      // Viewers see neither: the server refuses them to viewers anyway.
+      q(".products-host").appendChild(new ProductsPanel(this.state.siteId, follow).element);
+      q(".upload-host").appendChild(new UploadPanel(this.state.siteId, follow, () => this.reloadScenes()).element);
+    }
 
     this.el.view.addEventListener("change", (e) => {
       const t = e.target as HTMLInputElement | HTMLSelectElement;
@@ -334,6 +376,43 @@ export class SiteView {
     };
   }
 
+  /** The change run's magnitude and mask tiles (the server colours them), kept under the vector layers. */
+  private setChangeRasters(map: MapLibreMap): void {
+    const run = this.changeRun;
+    if (!run) return;
+    for (const raster of CHANGE_RASTERS) {
+      const id = `change-${raster}`;
+      const template = location.origin + (raster === "magnitude" ? run.magnitude_tiles : run.mask_tiles);
+      const source = map.getSource(id) as maplibregl.RasterTileSource | undefined;
+      if (source) {
+        source.setTiles([template]);
+      } else {
+        map.addSource(id, { type: "raster", tiles: [template], tileSize: 256, bounds: this.data.site.bbox as [number, number, number, number], minzoom: 8, maxzoom: 21 });
+        map.addLayer({ id, type: "raster", source: id, paint: { "raster-fade-duration": 0, "raster-resampling": "nearest" } }, "aoi-line");
+      }
+    }
+  }
+
+  /** The legends of the change rasters shown: colours with the values they stand for in this run. */
+  private async fillLegends(): Promise<void> {
+    const run = this.changeRun;
+    for (const raster of CHANGE_RASTERS) {
+      const host = this.el.layers.querySelector<HTMLElement>(`[data-legend=${raster}]`);
+      if (!host || !run || !this.state.layers.includes(raster)) continue;
+      try {
+        const legend = await api.legend(run, raster);
+        if (this.changeRun?.id !== run.id) return;
+        const entries = legend.entries
+          .map((e) => `<span class="entry"><span class="swatch" style="background:${escapeHtml(e.colour)}"></span>${raster === "mask" ? escapeHtml(e.label) : escapeHtml(e.value.toPrecision(3))}</span>`)
+          .join("");
+        host.innerHTML = `${entries}${legend.threshold !== undefined ? `<div class="muted">threshold ${escapeHtml(legend.threshold.toPrecision(4))} (${escapeHtml(legend.method)})</div>` : ""}`;
+        if (legend.note) host.title = legend.note;
+      } catch {
+        host.textContent = "legend unavailable";
+      }
+    }
+  }
+
   private setVisibility(map: MapLibreMap, layer: string, visible: boolean): void {
     if (map.getLayer(layer)) map.setLayoutProperty(layer, "visibility", visible ? "visible" : "none");
   }
@@ -348,6 +427,7 @@ export class SiteView {
     this.setVisibility(map, "detections-fill", on("detections"));
     this.setVisibility(map, "aoi-line", on("aoi"));
     this.setVisibility(map, "alerts-line", on("alerts"));
+    for (const raster of CHANGE_RASTERS) this.setVisibility(map, `change-${raster}`, on(raster) && this.changeRun !== undefined);
     if (this.secondary) this.setVisibility(this.secondary, "aoi-line", on("aoi"));
     const classes = this.state.classes;
     const filter: maplibregl.FilterSpecification | null = classes && classes.length > 0 ? ["in", ["get", "class"], ["literal", classes]] : null;
@@ -392,6 +472,7 @@ export class SiteView {
 
     this.changeObjects = changes;
     (map.getSource("changes") as maplibregl.GeoJSONSource).setData(changes);
+    this.setChangeRasters(map);
     const classes = this.data.activity?.classes ?? Object.keys(this.detectionRun?.counts ?? {});
     detections.features.forEach((f) => {
       f.properties = { ...f.properties, _colour: classColour(String(f.properties?.class ?? ""), classes) };
@@ -456,6 +537,11 @@ export class SiteView {
     this.state = { ...this.state, layers };
     this.applyVisibility();
     this.onState(this.state);
+    if ((CHANGE_RASTERS as readonly string[]).includes(layer)) {
+      const host = this.el.layers.querySelector<HTMLElement>(`[data-legend=${layer}]`);
+      if (host && !on) host.innerHTML = "";
+      else void this.fillLegends();
+    }
   }
 
   private toggleClass(cls: string, on: boolean): void {
@@ -568,7 +654,10 @@ export class SiteView {
       ${layer("detections", `<span class="count">${this.detectionRun?.total ?? 0}</span>`)}
       <div class="sub">${this.detectionRun ? `${escapeHtml(this.detectionRun.model_name)} on ${this.state.after}` : "no detections on this date"}<div class="classes">${classList}</div></div>
       ${layer("aoi")}
-      ${layer("alerts")}`;
+      ${layer("alerts")}
+      ${layer("magnitude")}<div class="sub legend" data-legend="magnitude"></div>
+      ${layer("mask")}<div class="sub legend" data-legend="mask"></div>`;
+    void this.fillLegends();
   }
 
   private renderAnalysisPanel(): void {
