@@ -19,6 +19,8 @@ declare -A TINY=(
   [detector-eval]="--quick 42"
   [tiles]="2 18"
   [fuzz]="2"
+  [web]="1"
+  [change-accuracy]="42"
 )
 
 names=("$@")
