@@ -147,6 +147,11 @@ public sealed class BrowserTests(WebFixture server) : IClassFixture<WebFixture>
         Assert.Contains("appeared", text, StringComparison.OrdinalIgnoreCase);
         Assert.Contains($"{largest.GetProperty("area_m2").GetDouble():N0} m²", text);
         Assert.Contains($"{WebFixture.FirstDate} → {WebFixture.MidDate}", text);
+        // The run's picture opens from the popup and is the PNG the run wrote.
+        var quicklook = await popup.QuerySelectorAsync("a.quicklook");
+        var picture = await page.APIRequest.GetAsync((await quicklook!.GetAttributeAsync("href"))!);
+        Assert.Equal("image/png", picture.Headers["content-type"]);
+        Assert.Equal(0x89, (await picture.BodyAsync())[0]);
         await WebFixture.Screenshot(page, "07-change-popup");
         await page.CloseAsync();
     }

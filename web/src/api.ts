@@ -45,6 +45,8 @@ export interface ChangeRun {
   magnitude_tiles: string;
   mask_tiles: string;
   legend: string;
+  /** The run's before | after | change picture (PNG). */
+  quicklook: string;
 }
 
 export interface Note {

@@ -27,6 +27,12 @@ internal static class RunEndpoints
             return StoredFile(file, "application/geo+json", $"change run {id}");
         });
 
+        // The run's before | after | change picture, as the CLI wrote it.
+        changes.MapGet("/{id:long}/quicklook.png", (long id, WorkspaceHost host) =>
+        {
+            var file = host.Use(w => new ChangeRunFiles(w.Resolve((w.Catalog.TryGetChangeRun(id) ?? throw HttpProblem.NotFound("change run", id)).Directory)).Quicklook);
+            return StoredFile(file, "image/png", $"change run {id}");
+        });
         // The run's magnitude or mask as coloured, see-through XYZ tiles, and the legend that explains the colours.
         changes.MapGet("/{id:long}/tiles/{z}/{x}/{y}.{format}", async (long id, string z, string x, string y, string format, HttpContext context,
             WorkspaceHost host, TileRenderer tiles, CancellationToken cancel) =>

@@ -67,6 +67,7 @@ internal static class Views
         magnitude_tiles = $"/api/changes/{r.Id}/tiles/{{z}}/{{x}}/{{y}}.png?layer=magnitude",
         mask_tiles = $"/api/changes/{r.Id}/tiles/{{z}}/{{x}}/{{y}}.png?layer=mask",
         legend = $"/api/changes/{r.Id}/legend?layer=magnitude",
+        quicklook = $"/api/changes/{r.Id}/quicklook.png",
     };
 
     public static object DetectionRun(DetectionRunRecord r) => new

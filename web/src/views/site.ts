@@ -577,6 +577,7 @@ export class SiteView {
           <tr><th>Run</th><td>#${run?.id ?? "-"} · ${escapeHtml(run?.method ?? "")}</td></tr>
           <tr><th>Object</th><td>${escapeHtml(String(hit.id ?? p.id ?? "-"))}</td></tr>
         </table>
+        ${run ? `<p><a class="quicklook" href="${escapeHtml(run.quicklook)}" target="_blank" rel="noopener">before | after | change picture of the run</a></p>` : ""}
         <button type="button" class="use-structure">Measure against the reference</button>
       </div>`;
     } else {
