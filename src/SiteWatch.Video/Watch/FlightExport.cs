@@ -2,6 +2,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Xml;
+using NetTopologySuite.Features;
+using NetTopologySuite.Geometries;
+using SiteWatch.Core.Geo;
 using SiteWatch.Video.Geo;
 using SiteWatch.Video.Tracking;
 
@@ -30,122 +33,82 @@ public sealed class FlightRecord
 /// <summary>GeoJSON (RFC 7946) and KML 2.2 of a <see cref="FlightRecord"/>.</summary>
 public static class FlightExport
 {
+    /// <summary>RFC 7946 GeoJSON through NetTopologySuite's writer: footprints, tracks (with per-point video times) and alerts, each with its kind.</summary>
     public static void WriteGeoJson(FlightRecord record, string path)
     {
-        using var stream = File.Create(path);
-        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false });
-        json.WriteStartObject();
-        json.WriteString("type", "FeatureCollection");
-        json.WriteStartArray("features");
+        var features = new FeatureCollection();
         foreach (var footprint in record.Footprints)
         {
-            Feature(json, "footprint", () =>
+            var ring = footprint.Ring.Select(p => (Coordinate)Position(p)).ToList();
+            if (ring.Count > 0 && !ring[0].Equals2D(ring[^1]))
             {
-                json.WriteString("type", "Polygon");
-                json.WriteStartArray("coordinates");
-                json.WriteStartArray();
-                foreach (var p in footprint.Ring)
-                {
-                    Position(json, p);
-                }
-
-                json.WriteEndArray();
-                json.WriteEndArray();
-            }, () =>
+                ring.Add(ring[0].Copy());
+            }
+            if (ring.Count < 4)
             {
-                json.WriteNumber("frame", footprint.FrameIndex);
-                json.WriteNumber("video_seconds", Math.Round(footprint.VideoTime.TotalSeconds, 3));
-                WriteTime(json, "time", footprint.SensorTime);
-            });
+                continue; // not an area: nothing to draw
+            }
+            features.Add(Feature(Geometries.CreatePolygon(ring.ToArray()), "footprint", new()
+            {
+                ["frame"] = footprint.FrameIndex,
+                ["video_seconds"] = Math.Round(footprint.VideoTime.TotalSeconds, 3),
+                ["time"] = Time(footprint.SensorTime),
+            }));
         }
 
         foreach (var track in record.Tracks.Where(t => t.Path.Count >= 2))
         {
-            Feature(json, "track", () =>
+            features.Add(Feature(Geometries.CreateLineString(track.Path.Select(p => Position(p.Position)).ToArray()), "track", new()
             {
-                json.WriteString("type", "LineString");
-                json.WriteStartArray("coordinates");
-                foreach (var p in track.Path)
-                {
-                    Position(json, p.Position);
-                }
-
-                json.WriteEndArray();
-            }, () =>
-            {
-                json.WriteNumber("track_id", track.Id);
-                json.WriteString("class", track.ClassName);
-                json.WriteNumber("score", Math.Round(track.Score, 3));
-                json.WriteStartArray("video_seconds");
-                foreach (var p in track.Path)
-                {
-                    json.WriteNumberValue(Math.Round(p.Time.TotalSeconds, 3));
-                }
-
-                json.WriteEndArray();
-                WriteTime(json, "start", record.Absolute(track.Path[0].Time));
-                WriteTime(json, "end", record.Absolute(track.Path[^1].Time));
-            });
+                ["track_id"] = track.Id,
+                ["class"] = track.ClassName,
+                ["score"] = Math.Round(track.Score, 3),
+                ["video_seconds"] = track.Path.Select(p => Math.Round(p.Time.TotalSeconds, 3)).ToArray(),
+                ["start"] = Time(record.Absolute(track.Path[0].Time)),
+                ["end"] = Time(record.Absolute(track.Path[^1].Time)),
+            }));
         }
 
         foreach (var alert in record.Alerts)
         {
-            Feature(json, "alert", () =>
+            features.Add(Feature(Geometries.CreatePoint(Position(new GeoPoint(alert.Latitude, alert.Longitude, alert.HeightAboveEllipsoid))), "alert", new()
             {
-                json.WriteString("type", "Point");
-                json.WritePropertyName("coordinates");
-                Position(json, new GeoPoint(alert.Latitude, alert.Longitude, alert.HeightAboveEllipsoid));
-            }, () =>
-            {
-                json.WriteString("alert_id", alert.Id);
-                json.WriteString("rule", alert.Rule);
-                json.WriteString("zone", alert.Zone);
-                json.WriteNumber("track_id", alert.TrackId);
-                json.WriteString("class", alert.ClassName);
-                json.WriteNumber("score", Math.Round(alert.Score, 3));
-                json.WriteNumber("video_seconds", Math.Round(alert.VideoSeconds, 3));
-                WriteTime(json, "time", alert.SensorTime ?? alert.WallTime);
-                if (alert.Snapshot is not null)
-                {
-                    json.WriteString("snapshot", alert.Snapshot);
-                }
-            });
+                ["alert_id"] = alert.Id,
+                ["rule"] = alert.Rule,
+                ["zone"] = alert.Zone,
+                ["track_id"] = alert.TrackId,
+                ["class"] = alert.ClassName,
+                ["score"] = Math.Round(alert.Score, 3),
+                ["video_seconds"] = Math.Round(alert.VideoSeconds, 3),
+                ["time"] = Time(alert.SensorTime ?? alert.WallTime),
+                ["snapshot"] = alert.Snapshot,
+            }));
         }
 
-        json.WriteEndArray();
-        json.WriteEndObject();
+        File.WriteAllText(path, JsonSerializer.Serialize(features, AoiReader.GeoJsonOptions));
     }
 
-    private static void Feature(Utf8JsonWriter json, string kind, Action geometry, Action properties)
-    {
-        json.WriteStartObject();
-        json.WriteString("type", "Feature");
-        json.WriteStartObject("geometry");
-        geometry();
-        json.WriteEndObject();
-        json.WriteStartObject("properties");
-        json.WriteString("kind", kind);
-        properties();
-        json.WriteEndObject();
-        json.WriteEndObject();
-    }
+    private static readonly GeometryFactory Geometries = new(new PrecisionModel(), 4326);
 
-    private static void Position(Utf8JsonWriter json, GeoPoint p)
+    /// <summary>A feature whose properties start with its kind; unknown values (null) are left out.</summary>
+    private static Feature Feature(Geometry geometry, string kind, Dictionary<string, object?> properties)
     {
-        json.WriteStartArray();
-        json.WriteNumberValue(Math.Round(p.Longitude, 7));
-        json.WriteNumberValue(Math.Round(p.Latitude, 7));
-        json.WriteNumberValue(Math.Round(p.HeightAboveEllipsoid, 1));
-        json.WriteEndArray();
-    }
-
-    private static void WriteTime(Utf8JsonWriter json, string name, DateTimeOffset? time)
-    {
-        if (time is { } t)
+        var attributes = new AttributesTable { { "kind", kind } };
+        foreach (var (name, value) in properties)
         {
-            json.WriteString(name, Iso(t));
+            if (value is not null)
+            {
+                attributes.Add(name, value);
+            }
         }
+        return new Feature(geometry, attributes);
     }
+
+    /// <summary>Lon, lat (7 decimals: about a centimetre) and height above the ellipsoid (decimetres).</summary>
+    private static CoordinateZ Position(GeoPoint p) =>
+        new(Math.Round(p.Longitude, 7), Math.Round(p.Latitude, 7), Math.Round(p.HeightAboveEllipsoid, 1));
+
+    private static string? Time(DateTimeOffset? time) => time is { } t ? Iso(t) : null;
 
     private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 

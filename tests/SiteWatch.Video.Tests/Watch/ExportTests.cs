@@ -37,6 +37,11 @@ public sealed class ExportTests : IDisposable
         var ring = features[0].GetProperty("geometry").GetProperty("coordinates")[0];
         Assert.Equal(5, ring.GetArrayLength());
         Assert.Equal(127.0, ring[0][0].GetDouble(), 6);
+        Assert.Equal(3, ring[0].GetArrayLength()); // lon, lat and height above the ellipsoid
+        // NetTopologySuite reads it back as it wrote it.
+        var read = JsonSerializer.Deserialize<NetTopologySuite.Features.FeatureCollection>(File.ReadAllText(path), SiteWatch.Core.Geo.AoiReader.GeoJsonOptions)!;
+        Assert.Equal(3, read.Count);
+        Assert.Equal(new[] { 0.0, 1.0 }, ((object[])read[1].Attributes["video_seconds"]).Select(Convert.ToDouble));
         var track = features[1];
         Assert.Equal("LineString", track.GetProperty("geometry").GetProperty("type").GetString());
         Assert.Equal("2024-05-01T03:00:01.000Z", track.GetProperty("properties").GetProperty("end").GetString());
