@@ -149,6 +149,9 @@ public static class SiteWatchApp
             config.AddCommand<CloudsCommand>("clouds")
                 .WithDescription("Find clouds and their shadows in a scene delivered without a cloud mask (what scene add does for such scenes).")
                 .WithExample("clouds", "scene.tif", "--out", "clouds.tif");
+            config.AddCommand<SchemaCommand>("schema")
+                .WithDescription("Print the JSON schema of a file SiteWatch reads (zones: every property with its meaning, default and bounds).")
+                .WithExample("schema", "zones", "--out", "zones.schema.json");
             config.AddCommand<InfoCommand>("info")
                 .WithDescription("Describe any raster GDAL reads: size, bands, types, nodata, georeference, CRS.")
                 .WithExample("info", "scene.tif", "--json");

@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using System.Reflection;
 using System.Text.Json;
 using SiteWatch.Core;
 
@@ -6,9 +8,9 @@ namespace SiteWatch.Video.Watch;
 
 /// <summary>
 /// Reads watch zones from a GeoJSON FeatureCollection (WGS84 lon/lat): Polygon and MultiPolygon zones, LineString lines.
-/// Properties: name, rules (["enter", "cross", "loiter"]; or rule: one of them as a string), loiter_seconds, classes, min_score, min_area_m2,
-/// cooldown_seconds, buffer_m (lines), hysteresis_m (lines), inertia (frames). Every problem is a
-/// <see cref="SiteWatchException"/> naming the file, the feature index and the field.
+/// Each feature's properties are a <see cref="ZoneProperties"/> (its fields, defaults and bounds; the file's JSON
+/// schema is <see cref="ZoneSchema"/>). Every problem is a <see cref="SiteWatchException"/> naming the file, the
+/// feature index and the field.
 /// </summary>
 public static class WatchZoneFile
 {
@@ -84,10 +86,12 @@ public static class WatchZoneFile
         }
 
         var properties = feature.TryGetProperty("properties", out var p) && p.ValueKind == JsonValueKind.Object ? p : default;
+        // The name first, so every later problem names the zone as well as the feature.
         var name = properties.ValueKind == JsonValueKind.Object && properties.TryGetProperty("name", out var n)
-            ? n.ValueKind == JsonValueKind.String && n.GetString() is { Length: > 0 } s ? s : throw Bad(where, "name", "a non-empty string", n)
+            ? n.ValueKind == JsonValueKind.String && n.GetString() is { Length: > 0 } given ? given : throw Bad(where, "name", ZoneProperties.Fields["name"].Expected, n)
             : $"zone {index}";
         where = $"{where} ('{name}')";
+        var read = ReadProperties(properties, where);
         var geometryType = geometry.TryGetProperty("type", out var gt) && gt.ValueKind == JsonValueKind.String ? gt.GetString() : null;
         if (!geometry.TryGetProperty("coordinates", out var coordinates) || coordinates.ValueKind != JsonValueKind.Array)
         {
@@ -121,7 +125,7 @@ public static class WatchZoneFile
                 throw new SiteWatchException($"{where}: geometry type '{geometryType}' is not a zone; use Polygon, MultiPolygon or LineString");
         }
 
-        var settings = ReadSettings(properties, where, line is not null);
+        var settings = ToSettings(read, properties, where, line is not null);
         return new WatchZone(name, polygons, line, settings);
     }
 
@@ -181,40 +185,87 @@ public static class WatchZoneFile
         return result;
     }
 
-    private static ZoneSettings ReadSettings(JsonElement properties, string where, bool isLine)
+    /// <summary>
+    /// The feature's properties as <see cref="ZoneProperties"/>, every value checked against the type and bounds the
+    /// record declares; a problem names the feature, the property, what it must be and what it was.
+    /// </summary>
+    private static ZoneProperties ReadProperties(JsonElement properties, string where)
     {
-        var settings = new ZoneSettings();
-        if (properties.ValueKind == JsonValueKind.Object)
+        if (properties.ValueKind != JsonValueKind.Object)
         {
-            foreach (var property in properties.EnumerateObject())
+            return new ZoneProperties();
+        }
+        foreach (var property in properties.EnumerateObject())
+        {
+            // An explicit null is a mistake (absent means the default); say so rather than read it as absent.
+            if (property.Value.ValueKind == JsonValueKind.Null && ZoneProperties.Fields.TryGetValue(property.Name, out var field))
             {
-                var value = property.Value;
-                settings = property.Name switch
-                {
-                    "rules" => settings with { Rules = ReadRules(value, where, property.Name) },
-                    // One rule as a string, as some zone files carry it ("crossing" reads as cross).
-                    "rule" => settings with
-                    {
-                        Rules = value.ValueKind == JsonValueKind.String ? new HashSet<ZoneRule> { ParseRule(value.GetString(), where, property.Name) } : throw Bad(where, property.Name, "a string", value),
-                    },
-                    "loiter_seconds" => settings with { LoiterSeconds = Number(value, where, property.Name, 0, exclusiveMin: true) },
-                    "classes" => settings with { Classes = ReadClasses(value, where) },
-                    "min_score" => settings with { MinScore = Number(value, where, property.Name, 0, 1) },
-                    "min_area_m2" => settings with { MinAreaM2 = Number(value, where, property.Name, 0) },
-                    "cooldown_seconds" => settings with { CooldownSeconds = Number(value, where, property.Name, 0) },
-                    "buffer_m" => settings with { BufferMetres = Number(value, where, property.Name, 0) },
-                    "hysteresis_m" => settings with { HysteresisMetres = Number(value, where, property.Name, 0) },
-                    "inertia" => settings with { Inertia = (int)Number(value, where, property.Name, 1, 1000, integer: true) },
-                    _ => settings, // other properties (styling, notes) are the analyst's own
-                };
+                throw Bad(where, property.Name, field.Expected, property.Value);
             }
         }
-
-        var rulesGiven = properties.ValueKind == JsonValueKind.Object && (properties.TryGetProperty("rules", out _) || properties.TryGetProperty("rule", out _));
-        if (!rulesGiven)
+        ZoneProperties read;
+        try
         {
-            settings = settings with { Rules = new HashSet<ZoneRule> { isLine ? ZoneRule.Cross : ZoneRule.Enter } };
+            read = properties.Deserialize<ZoneProperties>(ZoneProperties.Json) ?? new ZoneProperties();
         }
+        catch (JsonException e)
+        {
+            // The path names the field ($.min_score, $.rules[1]); the message names its value as the user wrote it.
+            var name = e.Path is { Length: > 2 } path ? path[2..].Split('[', '.')[0] : null;
+            if (name is not null && ZoneProperties.Fields.TryGetValue(name, out var field) && properties.TryGetProperty(name, out var value))
+            {
+                throw Bad(where, name, field.Expected, value);
+            }
+            throw new SiteWatchException($"{where}: properties: {e.Message}", e);
+        }
+        foreach (var (name, (property, _)) in ZoneProperties.Fields)
+        {
+            if (property.GetValue(read) is not { } value || property.GetCustomAttribute<RangeAttribute>() is not { } range)
+            {
+                continue;
+            }
+            var number = Convert.ToDouble(value, CultureInfo.InvariantCulture);
+            var min = Convert.ToDouble(range.Minimum, CultureInfo.InvariantCulture);
+            var max = Convert.ToDouble(range.Maximum, CultureInfo.InvariantCulture);
+            if (number < min || number > max || (range.MinimumIsExclusive && number <= min))
+            {
+                var integer = property.PropertyType == typeof(int?);
+                var bounds = !double.IsPositiveInfinity(max) ? $"{min}..{max}" : range.MinimumIsExclusive ? $"above {min}" : $"at least {min}";
+                throw new SiteWatchException(string.Create(CultureInfo.InvariantCulture, $"{where}: property '{name}' must be {(integer ? "an integer " : "")}{bounds}, got {number}"));
+            }
+        }
+        return read;
+    }
+
+    private static ZoneSettings ToSettings(ZoneProperties read, JsonElement properties, string where, bool isLine)
+    {
+        var defaults = new ZoneSettings();
+        HashSet<ZoneRule> rules;
+        if (read.Rules is { } names)
+        {
+            if (names.Length == 0)
+            {
+                throw Bad(where, "rules", ZoneProperties.Fields["rules"].Expected, properties.GetProperty("rules"));
+            }
+            rules = names.Select(r => ParseRule(r, where, "rules")).ToHashSet();
+        }
+        else
+        {
+            // One rule as a string, as some zone files carry it ("crossing" reads as cross).
+            rules = read.Rule is { } one ? [ParseRule(one, where, "rule")] : [isLine ? ZoneRule.Cross : ZoneRule.Enter];
+        }
+        var settings = new ZoneSettings
+        {
+            Rules = rules,
+            LoiterSeconds = read.LoiterSeconds ?? defaults.LoiterSeconds,
+            Classes = read.Classes is { } classes ? new HashSet<string>(classes, StringComparer.OrdinalIgnoreCase) : defaults.Classes,
+            MinScore = read.MinScore ?? defaults.MinScore,
+            MinAreaM2 = read.MinAreaM2 ?? defaults.MinAreaM2,
+            CooldownSeconds = read.CooldownSeconds ?? defaults.CooldownSeconds,
+            BufferMetres = read.BufferM ?? defaults.BufferMetres,
+            HysteresisMetres = read.HysteresisM ?? defaults.HysteresisMetres,
+            Inertia = read.Inertia ?? defaults.Inertia,
+        };
 
         if (!isLine && settings.BufferMetres > 0)
         {
@@ -234,22 +285,6 @@ public static class WatchZoneFile
         return settings;
     }
 
-    private static HashSet<ZoneRule> ReadRules(JsonElement value, string where, string field)
-    {
-        if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() == 0)
-        {
-            throw Bad(where, field, "a non-empty array of \"enter\", \"cross\", \"loiter\"", value);
-        }
-
-        var rules = new HashSet<ZoneRule>();
-        foreach (var item in value.EnumerateArray())
-        {
-            rules.Add(item.ValueKind == JsonValueKind.String ? ParseRule(item.GetString(), where, field) : throw Bad(where, field, "an array of strings", value));
-        }
-
-        return rules;
-    }
-
     private static ZoneRule ParseRule(string? rule, string where, string field) => rule switch
     {
         "enter" => ZoneRule.Enter,
@@ -257,34 +292,6 @@ public static class WatchZoneFile
         "loiter" => ZoneRule.Loiter,
         _ => throw new SiteWatchException($"{where}: property '{field}': unknown rule '{rule}' (use enter, cross, loiter)"),
     };
-
-    private static HashSet<string> ReadClasses(JsonElement value, string where)
-    {
-        if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
-        {
-            throw Bad(where, "classes", "an array of class names", value);
-        }
-
-        return new HashSet<string>(value.EnumerateArray().Select(e => e.GetString()!), StringComparer.OrdinalIgnoreCase);
-    }
-
-    private static double Number(JsonElement value, string where, string field, double min, double max = double.PositiveInfinity,
-        bool exclusiveMin = false, bool integer = false)
-    {
-        if (value.ValueKind != JsonValueKind.Number)
-        {
-            throw Bad(where, field, integer ? "an integer" : "a number", value);
-        }
-
-        var number = value.GetDouble();
-        if (number < min || number > max || (exclusiveMin && number <= min) || (integer && number != Math.Floor(number)))
-        {
-            var range = max < double.PositiveInfinity ? $"{min}..{max}" : exclusiveMin ? $"above {min}" : $"at least {min}";
-            throw new SiteWatchException(string.Create(CultureInfo.InvariantCulture, $"{where}: property '{field}' must be {(integer ? "an integer " : "")}{range}, got {number}"));
-        }
-
-        return number;
-    }
 
     private static SiteWatchException Bad(string where, string field, string expected, JsonElement got) =>
         new($"{where}: property '{field}' must be {expected}, got {Describe(got)}");

@@ -45,6 +45,41 @@ public class ZoneFileTests
     }
 
     [Theory]
+    [InlineData("""{"name":"l","min_score":null}""", "feature 1 ('l'): property 'min_score' must be a number, got null")]
+    [InlineData("""{"name":"l","inertia":2.5}""", "feature 1 ('l'): property 'inertia' must be an integer, got the number 2.5")]
+    [InlineData("""{"name":"l","inertia":0}""", "feature 1 ('l'): property 'inertia' must be an integer 1..1000, got 0")]
+    [InlineData("""{"name":"l","rules":[]}""", "property 'rules' must be a non-empty array")]
+    [InlineData("""{"name":"l","rules":["cross", 3]}""", "property 'rules' must be a non-empty array of \"enter\", \"cross\", \"loiter\", got an array")]
+    [InlineData("""{"name":"l","loiter_seconds":0,"buffer_m":5}""", "property 'loiter_seconds' must be above 0, got 0")]
+    public void Values_are_checked_against_the_types_and_bounds_the_zone_properties_declare(string properties, string expected)
+    {
+        var good = NorthLine(0, 0, 100, """{"name":"ok"}""");
+        var e = Assert.Throws<SiteWatchException>(() => WatchZoneFile.Parse(Collection(good, NorthLine(5, 0, 100, properties)), "zones.geojson"));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void The_schema_is_generated_from_the_zone_properties_and_their_defaults_are_the_readers()
+    {
+        var schema = ZoneSchema.Generate();
+        var properties = schema["properties"]!["features"]!["items"]!["properties"]!["properties"]!["properties"]!.AsObject();
+        Assert.Equal(
+            ["name", "rules", "rule", "loiter_seconds", "classes", "min_score", "min_area_m2", "cooldown_seconds", "buffer_m", "hysteresis_m", "inertia"],
+            properties.Select(p => p.Key));
+        Assert.All(properties, p => Assert.False(string.IsNullOrWhiteSpace((string?)p.Value!["description"]), p.Key));
+        Assert.Equal(1.0, (double)properties["min_score"]!["maximum"]!);
+        Assert.Equal(0.0, (double)properties["loiter_seconds"]!["exclusiveMinimum"]!);
+        Assert.Equal("integer", (string?)properties["inertia"]!["type"]);
+        // What the schema promises as defaults is what a zone without those properties gets.
+        var zone = Assert.Single(Zones(Square(0, 0, 10, 10, """{"name":"bare"}""")));
+        Assert.Equal(zone.Settings.LoiterSeconds, (double)properties["loiter_seconds"]!["default"]!);
+        Assert.Equal(zone.Settings.HysteresisMetres, (double)properties["hysteresis_m"]!["default"]!);
+        Assert.Equal(zone.Settings.Inertia, (int)properties["inertia"]!["default"]!);
+        Assert.Equal(zone.Settings.MinScore, (double)properties["min_score"]!["default"]!);
+        Assert.Equal(zone.Settings.CooldownSeconds, (double)properties["cooldown_seconds"]!["default"]!);
+    }
+
+    [Theory]
     [InlineData("{", "not valid JSON")]
     [InlineData("""{"type":"Feature"}""", "expected a GeoJSON FeatureCollection")]
     [InlineData("""{"type":"FeatureCollection","features":[]}""", "has no zones")]

@@ -1,0 +1,39 @@
+using System.ComponentModel;
+using System.Text.Json;
+using SiteWatch.Video.Watch;
+using Spectre.Console.Cli;
+
+namespace SiteWatch.Cli.Commands;
+
+/// <summary>Prints the JSON schema of a file SiteWatch reads, for editors and validators.</summary>
+public sealed class SchemaCommand : Command<SchemaCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<KIND>")]
+        [Description("Which file: zones (watch zones, as 'watch --zones' and the server read them).")]
+        public string Kind { get; init; } = "";
+
+        [CommandOption("-o|--out <FILE>")]
+        [Description("Write the schema to this file instead of stdout.")]
+        public string? Out { get; init; }
+
+        public override Spectre.Console.ValidationResult Validate() => Kind is "zones"
+            ? Spectre.Console.ValidationResult.Success()
+            : Spectre.Console.ValidationResult.Error($"schema '{Kind}': the schemas are: zones");
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var text = ZoneSchema.Generate().ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        if (settings.Out is { } path)
+        {
+            File.WriteAllText(path, text + Environment.NewLine);
+        }
+        else
+        {
+            Console.Out.WriteLine(text);
+        }
+        return 0;
+    }
+}
