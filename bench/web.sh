@@ -22,12 +22,16 @@ WORK="$ROOT/bench/results/web"
 DEMO="$WORK/demo"
 mkdir -p "$WORK"
 [ -f "$DEMO/workspace/sitewatch.db" ] || { echo "==> demo workspace (once)"; "$SW" demo --out "$DEMO" --no-drone >/dev/null; }
-WS="$DEMO/workspace"
-# A viewer for the bench; its password is kept beside the bench's own workspace.
-if [ ! -f "$WORK/bench-web.password" ]; then
-  python3 -c 'import secrets; print(secrets.token_urlsafe(18))' > "$WORK/bench-web.password"
-  "$SW" user add bench-web --role viewer --password-stdin -w "$WS" < "$WORK/bench-web.password" >/dev/null
-fi
+# Every run serves a fresh copy of the demo workspace: the alert bench stores alerts, which would otherwise pile up
+# in the site view the next run measures.
+WS="$WORK/workspace"
+rm -rf "$WS"; cp -r "$DEMO/workspace" "$WS"
+# A viewer for the bench and an analyst for the screenshots, with passwords kept beside the bench's workspace.
+for who in bench-web:viewer docs-analyst:analyst; do
+  [ -f "$WORK/${who%%:*}.password" ] || python3 -c 'import secrets; print(secrets.token_urlsafe(18))' > "$WORK/${who%%:*}.password"
+  "$SW" user add "${who%%:*}" --role "${who##*:}" --password-stdin -w "$WS" < "$WORK/${who%%:*}.password" >/dev/null 2>&1 \
+    || "$SW" user password "${who%%:*}" --password-stdin -w "$WS" < "$WORK/${who%%:*}.password" >/dev/null
+done
 PASSWORD="$(cat "$WORK/bench-web.password")"
 SITE="$("$SW" site show hamhung-plant -w "$WS" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
 SCENE="$("$SW" scene list --site hamhung-plant -w "$WS" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')"
@@ -48,11 +52,7 @@ trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true' EX
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 
 if [ -n "$SHOTS" ]; then
-  # An analyst, so the pictures show what analysts do (products, upload, notes).
-  if [ ! -f "$WORK/docs-analyst.password" ]; then
-    python3 -c 'import secrets; print(secrets.token_urlsafe(18))' > "$WORK/docs-analyst.password"
-    "$SW" user add docs-analyst --role analyst --password-stdin -w "$WS" < "$WORK/docs-analyst.password" >/dev/null
-  fi
+  # As the analyst, so the pictures show what analysts do (products, upload, notes).
   "$BENCH" shots "http://127.0.0.1:$PORT" docs-analyst "$(cat "$WORK/docs-analyst.password")" "$SITE" "$SHOTS"
   exit 0
 fi

@@ -11,12 +11,7 @@ internal static class AlertDelay
     public static async Task<int> Measure(string baseUrl, string user, string password, long siteId, string workspaceDir, int count)
     {
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader", "--disable-quic", "--no-first-run"],
-        });
+        await using var browser = await Chromium.LaunchAsync(playwright);
         await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl, ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
         context.SetDefaultTimeout(120_000);
         var login = await context.APIRequest.PostAsync("/api/auth/login", new APIRequestContextOptions { DataObject = new { username = user, password } });
@@ -27,15 +22,18 @@ internal static class AlertDelay
         var page = await context.NewPageAsync();
         await page.GotoAsync($"/#/site/{siteId}");
         await page.WaitForSelectorAsync(".live-state[data-live='live']");
-        // The page notes when each bench alert's text first appears in the document (its own clock is the machine's).
+        // The page notes when each of this run's alerts first appears in the document (its clock is the machine's);
+        // the run's own tag keeps alerts of earlier runs, already listed, out of it.
+        var run = Guid.NewGuid().ToString("N")[..8];
         await page.EvaluateAsync("""
-            () => {
+            (run) => {
               window.benchSeen = {};
+              const pattern = new RegExp(`bench alert ${run}-(\\d+) `, "g");
               new MutationObserver(() => {
-                for (const m of document.body.innerText.matchAll(/bench alert (\d+) /g)) window.benchSeen[m[1]] ??= Date.now();
+                for (const m of document.body.innerText.matchAll(pattern)) window.benchSeen[m[1]] ??= Date.now();
               }).observe(document.body, { childList: true, subtree: true, characterData: true });
             }
-            """);
+            """, run);
 
         using var workspace = Workspace.Open(workspaceDir);
         var delays = new List<double>();
@@ -56,7 +54,7 @@ internal static class AlertDelay
                 RaisedUtc = now,
                 ObservedUtc = now,
                 Severity = "info",
-                Message = $"bench alert {i} (web bench)",
+                Message = $"bench alert {run}-{i} (web bench)",
                 Evidence = "{}",
                 Key = $"bench:{Guid.NewGuid():N}",
             }, []);

@@ -25,13 +25,7 @@ if (args.Length != 7)
 var (baseUrl, user, password, siteId, tiles, bbox, runs) = (args[0], args[1], args[2], args[3], args[4], args[5], int.Parse(args[6], CultureInfo.InvariantCulture));
 
 using var playwright = await Playwright.CreateAsync();
-await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-{
-    ExecutablePath = "/usr/bin/chromium",
-    Headless = true,
-    Args = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+await using var browser = await Chromium.LaunchAsync(playwright);
 
 async Task<double> Load(string url, string done, bool signIn)
 {

@@ -102,9 +102,16 @@ public sealed class TileRenderer : IDisposable
     private static string Key(Scene scene, TileAddress tile, int[] bands, string format) =>
         $"{scene.Id}/{scene.FileSha256 ?? scene.IngestedUtc.Ticks.ToString(CultureInfo.InvariantCulture)}/{tile.Z}/{tile.X}/{tile.Y}/{string.Join(',', bands)}/{format}";
 
-    public async Task<byte[]> RenderAsync(Scene scene, string file, TileAddress tile, int[] bands, string format, CancellationToken cancel)
+    public Task<byte[]> RenderAsync(Scene scene, string file, TileAddress tile, int[] bands, string format, CancellationToken cancel) =>
+        CachedAsync(Key(scene, tile, bands, format), () =>
+        {
+            var rendering = _scenes.GetOrAdd($"{scene.Id}/{scene.FileSha256}", _ => new Lazy<SceneRendering>(() => SceneRendering.Read(file), LazyThreadSafetyMode.PublicationOnly)).Value;
+            return Render(rendering, file, tile, bands, format);
+        }, cancel);
+
+    /// <summary>A tile from the memory cache, else rendered with at most the configured number of GDAL renders at once.</summary>
+    private async Task<byte[]> CachedAsync(string key, Func<byte[]> render, CancellationToken cancel)
     {
-        var key = Key(scene, tile, bands, format);
         if (_cache.TryGetValue(key, out byte[]? cached) && cached is not null)
         {
             return cached;
@@ -113,8 +120,7 @@ public sealed class TileRenderer : IDisposable
         byte[] bytes;
         try
         {
-            var rendering = _scenes.GetOrAdd($"{scene.Id}/{scene.FileSha256}", _ => new Lazy<SceneRendering>(() => SceneRendering.Read(file), LazyThreadSafetyMode.PublicationOnly)).Value;
-            bytes = Render(rendering, file, tile, bands, format);
+            bytes = render();
         }
         finally
         {
@@ -178,16 +184,8 @@ public sealed class TileRenderer : IDisposable
     }
 
     /// <summary>A change run's magnitude or mask as a coloured, see-through tile (see <see cref="ChangeTileStyle"/>).</summary>
-    public async Task<byte[]> RenderChangeAsync(ChangeRunRecord run, string file, ChangeLayer layer, TileAddress tile, string format, CancellationToken cancel)
-    {
-        var key = ChangeKey(run, layer, tile, format);
-        if (_cache.TryGetValue(key, out byte[]? cached) && cached is not null)
-        {
-            return cached;
-        }
-        await _gdal.WaitAsync(cancel);
-        byte[] bytes;
-        try
+    public Task<byte[]> RenderChangeAsync(ChangeRunRecord run, string file, ChangeLayer layer, TileAddress tile, string format, CancellationToken cancel) =>
+        CachedAsync(ChangeKey(run, layer, tile, format), () =>
         {
             const int n = TileAddress.Size;
             var rendering = ChangeStyleOf(run, file, layer);
@@ -207,15 +205,8 @@ public sealed class TileRenderer : IDisposable
                     ChangeTileStyle.PaintMagnitude(plane, rendering.Threshold, rendering.Top, rgba);
                 }
             }
-            bytes = Encode(rgba, format);
-        }
-        finally
-        {
-            _gdal.Release();
-        }
-        _cache.Set(key, bytes, new MemoryCacheEntryOptions { Size = bytes.Length + key.Length * 2 + 64 });
-        return bytes;
-    }
+            return Encode(rgba, format);
+        }, cancel);
 
     /// <summary>The legend of a change layer: its colours and the values they stand for in this run.</summary>
     public object ChangeLegend(ChangeRunRecord run, string file, ChangeLayer layer)
