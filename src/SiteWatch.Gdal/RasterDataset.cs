@@ -395,6 +395,32 @@ public sealed unsafe class RasterDataset : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads a window of a mask band (non-zero: excluded, e.g. cloud) and clears <paramref name="valid"/> (one byte
+    /// per pixel of the window, 1 valid) wherever the mask is set; the scratch comes from the shared pool.
+    /// </summary>
+    public void ExcludeMasked(int band, RasterWindow window, Span<byte> valid)
+    {
+        var n = (int)window.PixelCount;
+        var scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(n);
+        try
+        {
+            var mask = scratch.AsSpan(0, n);
+            Read<byte>(band, window, mask);
+            for (var i = 0; i < n; i++)
+            {
+                if (mask[i] != 0)
+                {
+                    valid[i] = 0;
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
     public T[] Read<T>(int band, RasterWindow window) where T : unmanaged
     {
         var data = new T[window.PixelCount];

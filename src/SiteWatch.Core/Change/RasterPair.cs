@@ -11,7 +11,6 @@ public sealed class RasterPair : IDisposable
     private readonly bool _owns;
     private readonly int[] _beforeBands;
     private readonly int[] _afterBands;
-    private byte[] _maskBuffer = [];
 
     /// <param name="beforeBands">1-based bands of BEFORE to use, in order (default: all).</param>
     /// <param name="afterBands">The matching bands of AFTER (default: the same numbers).</param>
@@ -148,22 +147,7 @@ public sealed class RasterPair : IDisposable
             MarkInvalid(bp, BeforeNoData, valid);
             MarkInvalid(ap, AfterNoData, valid);
         }
-        if (ExclusionMask is { } mask)
-        {
-            if (_maskBuffer.Length < n)
-            {
-                _maskBuffer = new byte[n];
-            }
-            var m = _maskBuffer.AsSpan(0, n);
-            mask.Read<byte>(1, window, m);
-            for (var i = 0; i < n; i++)
-            {
-                if (m[i] != 0)
-                {
-                    valid[i] = 0;
-                }
-            }
-        }
+        ExclusionMask?.ExcludeMasked(1, window, valid[..n]);
     }
 
     private static void MarkInvalid(ReadOnlySpan<float> plane, double? nodata, Span<byte> valid)

@@ -17,7 +17,6 @@ internal sealed class SceneReader
     private readonly double?[] _noData;
     private readonly RasterDataset? _mask;
     private float[] _band = [];
-    private byte[] _maskBuffer = [];
     private float[] _inside = [];
     private byte[] _insideValid = [];
 
@@ -199,22 +198,7 @@ internal sealed class SceneReader
             Accumulate(band, _noData[b], mean, valid);
         }
         FinishMean(mean.AsSpan(0, n), valid, _bands.Length);
-        if (_mask is { } mask)
-        {
-            if (_maskBuffer.Length < n)
-            {
-                _maskBuffer = new byte[n];
-            }
-            var m = _maskBuffer.AsSpan(0, n);
-            mask.Read<byte>(1, window, m);
-            for (var i = 0; i < n; i++)
-            {
-                if (m[i] != 0)
-                {
-                    valid[i] = 0;
-                }
-            }
-        }
+        _mask?.ExcludeMasked(1, window, valid.AsSpan(0, n));
     }
 }
 

@@ -6,6 +6,25 @@ public class RasterIoTests
 {
     public static TheoryData<RasterDataType> PixelTypes => [RasterDataType.Byte, RasterDataType.UInt16, RasterDataType.Int16, RasterDataType.Float32];
 
+    [Fact]
+    public void A_mask_band_clears_exactly_the_valid_pixels_it_covers_in_the_window_read()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("mask.tif");
+        using var mask = RasterDataset.Create(path, new RasterProfile(40, 30, 1, RasterDataType.Byte) { GeoTransform = GeoTransform.NorthUp(500_000, 4_400_000, 1), Crs = "EPSG:32652" });
+        var data = new byte[40 * 30];
+        data[5 * 40 + 7] = 1;   // row 5, column 7
+        data[12 * 40 + 20] = 255; // any non-zero value excludes
+        mask.Write<byte>(1, new RasterWindow(0, 0, 40, 30), data);
+        var window = new RasterWindow(5, 4, 20, 10); // holds both set pixels
+        var valid = Enumerable.Repeat((byte)1, (int)window.PixelCount + 3).ToArray();
+        valid[0] = 0; // already invalid stays invalid
+        mask.ExcludeMasked(1, window, valid.AsSpan(0, (int)window.PixelCount));
+        var cleared = Enumerable.Range(0, (int)window.PixelCount).Where(i => valid[i] == 0).ToArray();
+        Assert.Equal([0, (5 - 4) * 20 + (7 - 5), (12 - 4) * 20 + (20 - 5)], cleared);
+        Assert.All(valid[^3..], v => Assert.Equal(1, v)); // nothing beyond the window's pixels is touched
+    }
+
     [Theory]
     [MemberData(nameof(PixelTypes))]
     public void Windows_written_block_by_block_read_back_exactly(RasterDataType type)
