@@ -170,6 +170,24 @@ public sealed class ChangeTileTests(ServerFixture server) : IClassFixture<Server
     }
 
     [Fact]
+    public async Task The_quicklook_and_the_zone_schema_are_served_to_signed_in_users()
+    {
+        using var client = await server.SignedIn("vic");
+        var run = await RunId(client);
+        var quicklook = await client.GetAsync($"/api/changes/{run}/quicklook.png");
+        Assert.Equal(HttpStatusCode.OK, quicklook.StatusCode);
+        using (var picture = SKBitmap.Decode(await quicklook.Content.ReadAsByteArrayAsync()))
+        {
+            Assert.True(picture.Width > 400, "before | after | change, side by side");
+        }
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/changes/987654/quicklook.png")).StatusCode);
+        var schema = await client.GetAsync("/api/schemas/zones");
+        Assert.Equal("application/schema+json", schema.Content.Headers.ContentType?.MediaType);
+        var json = JsonDocument.Parse(await schema.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("SiteWatch watch zones", json.GetProperty("title").GetString());
+    }
+
+    [Fact]
     public void The_ramp_runs_dark_to_light_and_opacity_marks_the_threshold()
     {
         Assert.Equal(((byte)0, (byte)0, (byte)4), ChangeTileStyle.Ramp(0));
