@@ -93,11 +93,9 @@ public sealed class TileRenderer : IDisposable
     }
 
     /// <summary>A strong ETag for the tile: the stored file's identity, the address, bands and format (no rendering needed).</summary>
-    public static string ETag(Scene scene, TileAddress tile, int[] bands, string format)
-    {
-        var key = Key(scene, tile, bands, format);
-        return "\"" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..32] + "\"";
-    }
+    public static string ETag(Scene scene, TileAddress tile, int[] bands, string format) => StrongTag(Key(scene, tile, bands, format));
+
+    private static string StrongTag(string key) => "\"" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..32] + "\"";
 
     private static string Key(Scene scene, TileAddress tile, int[] bands, string format) =>
         $"{scene.Id}/{scene.FileSha256 ?? scene.IngestedUtc.Ticks.ToString(CultureInfo.InvariantCulture)}/{tile.Z}/{tile.X}/{tile.Y}/{string.Join(',', bands)}/{format}";
@@ -215,8 +213,7 @@ public sealed class TileRenderer : IDisposable
         return ChangeTileStyle.Legend(layer, rendering.Threshold, rendering.Top, run.Method);
     }
 
-    public static string ChangeETag(ChangeRunRecord run, ChangeLayer layer, TileAddress tile, string format) =>
-        "\"" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ChangeKey(run, layer, tile, format))))[..32] + "\"";
+    public static string ChangeETag(ChangeRunRecord run, ChangeLayer layer, TileAddress tile, string format) => StrongTag(ChangeKey(run, layer, tile, format));
 
     private static string ChangeKey(ChangeRunRecord run, ChangeLayer layer, TileAddress tile, string format) =>
         $"change/{run.Id}/{run.CreatedUtc.Ticks}/{ChangeTileStyle.Name(layer)}/{tile.Z}/{tile.X}/{tile.Y}/{format}";
