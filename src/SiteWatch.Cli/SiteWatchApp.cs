@@ -150,7 +150,7 @@ public static class SiteWatchApp
                 .WithDescription("Find clouds and their shadows in a scene delivered without a cloud mask (what scene add does for such scenes).")
                 .WithExample("clouds", "scene.tif", "--out", "clouds.tif");
             config.AddCommand<SchemaCommand>("schema")
-                .WithDescription("Print the JSON schema of a file SiteWatch reads (zones: every property with its meaning, default and bounds).")
+                .WithDescription("Print the JSON schema of a file SiteWatch reads (zones, rules): every property with its meaning, default and bounds.")
                 .WithExample("schema", "zones", "--out", "zones.schema.json");
             config.AddCommand<InfoCommand>("info")
                 .WithDescription("Describe any raster GDAL reads: size, bands, types, nodata, georeference, CRS.")

@@ -20,6 +20,7 @@ public sealed class AccessTests(ServerFixture server) : IClassFixture<ServerFixt
     [InlineData("/openapi/v1.json")]
     [InlineData("/docs")]
     [InlineData("/api/schemas/zones")]
+    [InlineData("/api/schemas/rules")]
     [InlineData("/api/changes/1/tiles/16/0/0.png")]
     [InlineData("/api/changes/1/quicklook.png")]
     public async Task Without_a_session_everything_but_health_version_and_login_answers_401(string path)

@@ -185,6 +185,8 @@ public sealed class ChangeTileTests(ServerFixture server) : IClassFixture<Server
         Assert.Equal("application/schema+json", schema.Content.Headers.ContentType?.MediaType);
         var json = JsonDocument.Parse(await schema.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal("SiteWatch watch zones", json.GetProperty("title").GetString());
+        var rules = JsonDocument.Parse(await client.GetStringAsync("/api/schemas/rules")).RootElement;
+        Assert.Equal("SiteWatch alert rules", rules.GetProperty("title").GetString());
     }
 
     [Fact]

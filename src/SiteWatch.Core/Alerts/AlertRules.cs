@@ -44,15 +44,10 @@ public sealed record WebhookConfig(string Url, string? Secret, int MaxAttempts);
 /// <summary>A site's alert rules and webhooks, read from a JSON file (comments and trailing commas allowed).</summary>
 public sealed record AlertRuleSet(IReadOnlyList<AlertRule> Rules, IReadOnlyList<WebhookConfig> Webhooks)
 {
-    private static readonly string[] Severities = ["info", "warning", "critical"];
+    private static readonly IReadOnlyList<string> Severities = AlertRuleSchema.Severities;
 
-    private static readonly Dictionary<string, string[]> Fields = new()
-    {
-        [RuleKind.CountAboveBaseline] = ["class", "k", "baseline", "min_count"],
-        [RuleKind.NewStructure] = ["min_area_m2"],
-        [RuleKind.ObjectRemoved] = ["class", "zone", "min_area_m2"],
-        [RuleKind.ChangeAreaInZone] = ["zone", "min_area_m2"],
-    };
+    /// <summary>The fields each kind accepts, from the one table the rules file's schema is generated from.</summary>
+    private static readonly Dictionary<string, IReadOnlyList<string>> Fields = RuleKind.All.ToDictionary(k => k, AlertRuleSchema.FieldsOf);
 
     public static AlertRuleSet ReadFile(string path)
     {

@@ -27,6 +27,7 @@ internal static partial class VideoEndpoints
 
         // The zone file's JSON schema (generated from the reader's own typed record), for editors and scripts.
         app.MapGet("/api/schemas/zones", () => Results.Text(ZoneSchema.Generate().ToJsonString(), "application/schema+json")).WithTags("zones");
+        app.MapGet("/api/schemas/rules", () => Results.Text(Core.Alerts.AlertRuleSchema.Generate().ToJsonString(), "application/schema+json")).WithTags("alerts");
 
         sites.MapGet("/zones", (long id, WorkspaceHost host) => Results.Text(host.Use(w =>
         {

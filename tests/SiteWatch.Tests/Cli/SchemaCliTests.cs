@@ -17,8 +17,12 @@ public sealed class SchemaCliTests
         Assert.Equal(0, CliTests.Run(null, "schema", "zones", "--out", dir.File("zones.schema.json")).Code);
         Assert.Equal(output.Trim(), File.ReadAllText(dir.File("zones.schema.json")).Trim());
 
-        var unknown = CliTests.Run(null, "schema", "rules");
+        var rules = CliTests.Run(null, "schema", "rules");
+        Assert.True(rules.Code == 0, rules.Err);
+        Assert.Equal("SiteWatch alert rules", JsonDocument.Parse(rules.Out).RootElement.GetProperty("title").GetString());
+
+        var unknown = CliTests.Run(null, "schema", "roads");
         Assert.Equal(2, unknown.Code);
-        Assert.Contains("the schemas are: zones", unknown.Err);
+        Assert.Contains("the schemas are: zones, rules", unknown.Err);
     }
 }
