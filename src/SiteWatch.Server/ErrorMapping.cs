@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
-using Microsoft.Data.Sqlite;
 using SiteWatch.Core;
+using SiteWatch.Core.Catalog;
 
 namespace SiteWatch.Server;
 
@@ -49,11 +49,11 @@ public static partial class ErrorMapping
         {
             switch (inner)
             {
-                case SqliteException { SqliteErrorCode: 5 or 6 }:
                 case TimeoutException:
-                    // Another process holds the catalog or a workspace lock: worth retrying.
+                case var busy when SiteCatalog.IsTransient(busy):
+                    // Another process holds the catalog or a workspace lock, or the database server restarts: worth retrying.
                     return StatusCodes.Status503ServiceUnavailable;
-                case SqliteException or IOException or UnauthorizedAccessException:
+                case System.Data.Common.DbException or IOException or UnauthorizedAccessException:
                     return StatusCodes.Status500InternalServerError;
             }
         }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace SiteWatch.Core.Catalog;
 
@@ -11,7 +11,7 @@ public sealed partial class SiteCatalog
     /// Schema v5 (alerts): outbox rows can be claimed by one delivering process at a time (claimed_by, lease_until_utc);
     /// an expired lease is free again. Additive only.
     /// </summary>
-    private void CreateVersion5Alerts(SqliteTransaction tx)
+    private void CreateVersion5Alerts(DbTransaction tx)
     {
         Execute("""
             ALTER TABLE alert_deliveries ADD COLUMN claimed_by TEXT;
@@ -19,11 +19,7 @@ public sealed partial class SiteCatalog
             """, tx);
     }
 
-    /// <summary>
-    /// A second connection to this catalog, for a background loop (a connection is used by one thread at a time).
-    /// </summary>
-    public SiteCatalog OpenAnotherConnection() => Open(Path, create: false);
-    private void CreateVersion4(SqliteTransaction tx)
+    private void CreateVersion4(DbTransaction tx)
     {
         Execute("""
             CREATE TABLE detection_runs (
@@ -82,30 +78,30 @@ public sealed partial class SiteCatalog
     public void SaveAlertRules(long siteId, string json, string sourcePath)
     {
         using var command = Command("""
-            INSERT INTO alert_rules (site_id, rules_json, source_path, stored_utc) VALUES ($s, $json, $path, $now)
+            INSERT INTO alert_rules (site_id, rules_json, source_path, stored_utc) VALUES (@s, @json, @path, @now)
             ON CONFLICT (site_id) DO UPDATE SET rules_json = excluded.rules_json, source_path = excluded.source_path, stored_utc = excluded.stored_utc
             """);
-        command.Parameters.AddWithValue("$s", siteId);
-        command.Parameters.AddWithValue("$json", json);
-        command.Parameters.AddWithValue("$path", sourcePath);
-        command.Parameters.AddWithValue("$now", Iso(DateTime.UtcNow));
+        command.Bind("s", siteId);
+        command.Bind("json", json);
+        command.Bind("path", sourcePath);
+        command.Bind("now", Iso(DateTime.UtcNow));
         Run(command.ExecuteNonQuery);
     }
 
     public StoredAlertRules? TryGetAlertRules(long siteId)
     {
-        using var command = Command("SELECT * FROM alert_rules WHERE site_id = $s");
-        command.Parameters.AddWithValue("$s", siteId);
+        using var command = Command("SELECT * FROM alert_rules WHERE site_id = @s");
+        command.Bind("s", siteId);
         return ReadAll(command, r => new StoredAlertRules(
-            r.GetInt64(r.GetOrdinal("site_id")), r.GetString(r.GetOrdinal("rules_json")),
+            r.ReadInt64(r.GetOrdinal("site_id")), r.GetString(r.GetOrdinal("rules_json")),
             r.GetString(r.GetOrdinal("source_path")), ParseIso(r.GetString(r.GetOrdinal("stored_utc"))))).FirstOrDefault();
     }
 
     public bool AlertExists(long siteId, string key)
     {
-        using var command = Command("SELECT 1 FROM alerts WHERE site_id = $s AND alert_key = $k");
-        command.Parameters.AddWithValue("$s", siteId);
-        command.Parameters.AddWithValue("$k", key);
+        using var command = Command("SELECT 1 FROM alerts WHERE site_id = @s AND alert_key = @k");
+        command.Bind("s", siteId);
+        command.Bind("k", key);
         return Run(command.ExecuteScalar) is not null;
     }
 
@@ -126,21 +122,21 @@ public sealed partial class SiteCatalog
             // Another process may store the same alert between the look-up and here: the key decides, atomically.
             using var insert = Command("""
                 INSERT INTO alerts (site_id, source, rule_name, kind, raised_utc, observed_utc, severity, message, evidence, geometry_geojson, acknowledged, alert_key)
-                VALUES ($site, $source, $rule, $kind, $raised, $observed, $severity, $message, $evidence, $geometry, $ack, $key)
+                VALUES (@site, @source, @rule, @kind, @raised, @observed, @severity, @message, @evidence, @geometry, @ack, @key)
                 ON CONFLICT (site_id, alert_key) DO NOTHING RETURNING id
                 """, tx);
-            insert.Parameters.AddWithValue("$site", draft.SiteId);
-            insert.Parameters.AddWithValue("$source", draft.Source);
-            insert.Parameters.AddWithValue("$rule", draft.RuleName);
-            insert.Parameters.AddWithValue("$kind", draft.Kind);
-            insert.Parameters.AddWithValue("$raised", Iso(draft.RaisedUtc));
-            insert.Parameters.AddWithValue("$observed", Iso(draft.ObservedUtc));
-            insert.Parameters.AddWithValue("$severity", draft.Severity);
-            insert.Parameters.AddWithValue("$message", draft.Message);
-            insert.Parameters.AddWithValue("$evidence", draft.Evidence);
-            insert.Parameters.AddWithValue("$geometry", (object?)draft.GeometryGeoJson ?? DBNull.Value);
-            insert.Parameters.AddWithValue("$ack", draft.Acknowledged ? 1 : 0);
-            insert.Parameters.AddWithValue("$key", draft.Key);
+            insert.Bind("site", draft.SiteId);
+            insert.Bind("source", draft.Source);
+            insert.Bind("rule", draft.RuleName);
+            insert.Bind("kind", draft.Kind);
+            insert.Bind("raised", Iso(draft.RaisedUtc));
+            insert.Bind("observed", Iso(draft.ObservedUtc));
+            insert.Bind("severity", draft.Severity);
+            insert.Bind("message", draft.Message);
+            insert.Bind("evidence", draft.Evidence);
+            insert.Bind("geometry", (object?)draft.GeometryGeoJson ?? DBNull.Value);
+            insert.Bind("ack", draft.Acknowledged ? 1 : 0);
+            insert.Bind("key", draft.Key);
             if (Run(insert.ExecuteScalar) is not { } inserted)
             {
                 return null;
@@ -151,12 +147,12 @@ public sealed partial class SiteCatalog
             {
                 using var delivery = Command("""
                     INSERT INTO alert_deliveries (alert_id, target_url, state, attempts, max_attempts, next_attempt_utc)
-                    VALUES ($alert, $url, 'pending', 0, $max, $next)
+                    VALUES (@alert, @url, 'pending', 0, @max, @next)
                     """, tx);
-                delivery.Parameters.AddWithValue("$alert", id);
-                delivery.Parameters.AddWithValue("$url", target.Url);
-                delivery.Parameters.AddWithValue("$max", target.MaxAttempts);
-                delivery.Parameters.AddWithValue("$next", Iso(draft.RaisedUtc));
+                delivery.Bind("alert", id);
+                delivery.Bind("url", target.Url);
+                delivery.Bind("max", target.MaxAttempts);
+                delivery.Bind("next", Iso(draft.RaisedUtc));
                 Run(delivery.ExecuteNonQuery);
             }
             return draft with { Id = id };
@@ -181,34 +177,34 @@ public sealed partial class SiteCatalog
     /// <summary>A site's alerts, newest observation first.</summary>
     public IReadOnlyList<AlertRecord> ListAlerts(long siteId)
     {
-        using var command = Command("SELECT * FROM alerts WHERE site_id = $s ORDER BY observed_utc DESC, id DESC");
-        command.Parameters.AddWithValue("$s", siteId);
+        using var command = Command("SELECT * FROM alerts WHERE site_id = @s ORDER BY observed_utc DESC, id DESC");
+        command.Bind("s", siteId);
         return ReadAll(command, ReadAlert);
     }
 
     public AlertRecord GetAlert(long id)
     {
-        using var command = Command("SELECT * FROM alerts WHERE id = $id");
-        command.Parameters.AddWithValue("$id", id);
+        using var command = Command("SELECT * FROM alerts WHERE id = @id");
+        command.Bind("id", id);
         return ReadAll(command, ReadAlert).FirstOrDefault() ?? throw new SiteWatchException($"no alert with id {id}");
     }
 
     /// <summary>Marks an alert as seen by an analyst; it stays stored.</summary>
     public void AcknowledgeAlert(long siteId, long id)
     {
-        using var command = Command("UPDATE alerts SET acknowledged = 1 WHERE id = $id AND site_id = $s");
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$s", siteId);
+        using var command = Command("UPDATE alerts SET acknowledged = 1 WHERE id = @id AND site_id = @s");
+        command.Bind("id", id);
+        command.Bind("s", siteId);
         if (Run(command.ExecuteNonQuery) != 1)
         {
             throw new SiteWatchException($"no alert with id {id} at site {siteId}");
         }
     }
 
-    private AlertRecord ReadAlert(SqliteDataReader r) => new()
+    private AlertRecord ReadAlert(DbDataReader r) => new()
     {
-        Id = r.GetInt64(r.GetOrdinal("id")),
-        SiteId = r.GetInt64(r.GetOrdinal("site_id")),
+        Id = r.ReadInt64(r.GetOrdinal("id")),
+        SiteId = r.ReadInt64(r.GetOrdinal("site_id")),
         Source = r.GetString(r.GetOrdinal("source")),
         RuleName = r.GetString(r.GetOrdinal("rule_name")),
         Kind = r.GetString(r.GetOrdinal("kind")),
@@ -218,7 +214,7 @@ public sealed partial class SiteCatalog
         Message = r.GetString(r.GetOrdinal("message")),
         Evidence = r.GetString(r.GetOrdinal("evidence")),
         GeometryGeoJson = r.IsDBNull(r.GetOrdinal("geometry_geojson")) ? null : r.GetString(r.GetOrdinal("geometry_geojson")),
-        Acknowledged = r.GetInt64(r.GetOrdinal("acknowledged")) != 0,
+        Acknowledged = r.ReadInt64(r.GetOrdinal("acknowledged")) != 0,
         Key = r.GetString(r.GetOrdinal("alert_key")),
     };
 
@@ -227,9 +223,9 @@ public sealed partial class SiteCatalog
     {
         using var command = Command("""
             SELECT d.* FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id
-            WHERE a.site_id = $s ORDER BY d.alert_id, d.id
+            WHERE a.site_id = @s ORDER BY d.alert_id, d.id
             """);
-        command.Parameters.AddWithValue("$s", siteId);
+        command.Bind("s", siteId);
         return ReadAll(command, ReadDelivery);
     }
 
@@ -238,10 +234,10 @@ public sealed partial class SiteCatalog
     {
         using var command = Command("""
             SELECT d.* FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id
-            WHERE a.site_id = $s AND d.state = 'pending' AND d.next_attempt_utc <= $now ORDER BY d.next_attempt_utc, d.id
+            WHERE a.site_id = @s AND d.state = 'pending' AND d.next_attempt_utc <= @now ORDER BY d.next_attempt_utc, d.id
             """);
-        command.Parameters.AddWithValue("$s", siteId);
-        command.Parameters.AddWithValue("$now", Iso(nowUtc));
+        command.Bind("s", siteId);
+        command.Bind("now", Iso(nowUtc));
         return ReadAll(command, ReadDelivery);
     }
 
@@ -252,30 +248,33 @@ public sealed partial class SiteCatalog
     /// </summary>
     public AlertDeliveryRecord? ClaimNextDelivery(long siteId, DateTime nowUtc, string claimer, DateTime leaseUntilUtc, IReadOnlyCollection<long>? skip = null)
     {
-        using var command = Command("""
-            UPDATE alert_deliveries SET claimed_by = $me, lease_until_utc = $until
+        // Ids inlined from typed longs (no injection), the same SQL on both engines. The lease is checked again on the
+        // row being updated: PostgreSQL re-reads a row another claimer changed meanwhile, and then leaves it alone.
+        var skipped = skip is { Count: > 0 } ? $"AND d.id NOT IN ({string.Join(",", skip.Select(id => id.ToString(CultureInfo.InvariantCulture)))})" : "";
+        using var command = Command($"""
+            UPDATE alert_deliveries SET claimed_by = @me, lease_until_utc = @until
             WHERE id = (
                 SELECT d.id FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id
-                WHERE a.site_id = $s AND d.state = 'pending' AND d.next_attempt_utc <= $now
-                  AND (d.lease_until_utc IS NULL OR d.lease_until_utc <= $now)
-                  AND d.id NOT IN (SELECT value FROM json_each($skip))
+                WHERE a.site_id = @s AND d.state = 'pending' AND d.next_attempt_utc <= @now
+                  AND (d.lease_until_utc IS NULL OR d.lease_until_utc <= @now)
+                  {skipped}
                 ORDER BY d.next_attempt_utc, d.id LIMIT 1)
+              AND (lease_until_utc IS NULL OR lease_until_utc <= @now)
             RETURNING *
             """);
-        command.Parameters.AddWithValue("$s", siteId);
-        command.Parameters.AddWithValue("$now", Iso(nowUtc));
-        command.Parameters.AddWithValue("$me", claimer);
-        command.Parameters.AddWithValue("$until", Iso(leaseUntilUtc));
-        command.Parameters.AddWithValue("$skip", JsonSerializer.Serialize(skip ?? []));
+        command.Bind("s", siteId);
+        command.Bind("now", Iso(nowUtc));
+        command.Bind("me", claimer);
+        command.Bind("until", Iso(leaseUntilUtc));
         return ReadAll(command, ReadDelivery).FirstOrDefault();
     }
 
     /// <summary>Gives a claimed delivery back untouched (e.g. the sender was stopped mid-attempt).</summary>
     public void ReleaseDelivery(long id, string claimer)
     {
-        using var command = Command("UPDATE alert_deliveries SET claimed_by = NULL, lease_until_utc = NULL WHERE id = $id AND claimed_by = $me");
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$me", claimer);
+        using var command = Command("UPDATE alert_deliveries SET claimed_by = NULL, lease_until_utc = NULL WHERE id = @id AND claimed_by = @me");
+        command.Bind("id", id);
+        command.Bind("me", claimer);
         Run(command.ExecuteNonQuery);
     }
 
@@ -283,10 +282,10 @@ public sealed partial class SiteCatalog
     public IReadOnlyDictionary<string, int> DeliveryCounts(long siteId)
     {
         using var command = Command("""
-            SELECT d.state, COUNT(*) FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id WHERE a.site_id = $s GROUP BY d.state
+            SELECT d.state, COUNT(*) FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id WHERE a.site_id = @s GROUP BY d.state
             """);
-        command.Parameters.AddWithValue("$s", siteId);
-        return ReadAll(command, r => (r.GetString(0), r.GetInt32(1))).ToDictionary(p => p.Item1, p => p.Item2);
+        command.Bind("s", siteId);
+        return ReadAll(command, r => (r.GetString(0), r.ReadInt32(1))).ToDictionary(p => p.Item1, p => p.Item2);
     }
 
     /// <summary>
@@ -298,36 +297,33 @@ public sealed partial class SiteCatalog
     public bool RecordDeliveryAttempt(AlertDeliveryRecord updated, string claimer, int claimedAttempts)
     {
         using var command = Command("""
-            UPDATE alert_deliveries SET state = $state, attempts = $attempts, next_attempt_utc = $next, last_error = $error, delivered_utc = $delivered,
+            UPDATE alert_deliveries SET state = @state, attempts = @attempts, next_attempt_utc = @next, last_error = @error, delivered_utc = @delivered,
                 claimed_by = NULL, lease_until_utc = NULL
-            WHERE id = $id AND claimed_by = $me AND attempts = $claimed
+            WHERE id = @id AND claimed_by = @me AND attempts = @claimed
             """);
-        command.Parameters.AddWithValue("$id", updated.Id);
-        command.Parameters.AddWithValue("$state", updated.State);
-        command.Parameters.AddWithValue("$attempts", updated.Attempts);
-        command.Parameters.AddWithValue("$next", Iso(updated.NextAttemptUtc));
-        command.Parameters.AddWithValue("$error", (object?)updated.LastError ?? DBNull.Value);
-        command.Parameters.AddWithValue("$delivered", updated.DeliveredUtc is { } d ? Iso(d) : DBNull.Value);
-        command.Parameters.AddWithValue("$me", claimer);
-        command.Parameters.AddWithValue("$claimed", claimedAttempts);
+        command.Bind("id", updated.Id);
+        command.Bind("state", updated.State);
+        command.Bind("attempts", updated.Attempts);
+        command.Bind("next", Iso(updated.NextAttemptUtc));
+        command.Bind("error", (object?)updated.LastError ?? DBNull.Value);
+        command.Bind("delivered", updated.DeliveredUtc is { } d ? Iso(d) : DBNull.Value);
+        command.Bind("me", claimer);
+        command.Bind("claimed", claimedAttempts);
         return Run(command.ExecuteNonQuery) == 1;
     }
 
-    private AlertDeliveryRecord ReadDelivery(SqliteDataReader r) => new()
+    private AlertDeliveryRecord ReadDelivery(DbDataReader r) => new()
     {
-        Id = r.GetInt64(r.GetOrdinal("id")),
-        AlertId = r.GetInt64(r.GetOrdinal("alert_id")),
+        Id = r.ReadInt64(r.GetOrdinal("id")),
+        AlertId = r.ReadInt64(r.GetOrdinal("alert_id")),
         TargetUrl = r.GetString(r.GetOrdinal("target_url")),
         State = r.GetString(r.GetOrdinal("state")),
-        Attempts = r.GetInt32(r.GetOrdinal("attempts")),
-        MaxAttempts = r.GetInt32(r.GetOrdinal("max_attempts")),
+        Attempts = r.ReadInt32(r.GetOrdinal("attempts")),
+        MaxAttempts = r.ReadInt32(r.GetOrdinal("max_attempts")),
         NextAttemptUtc = ParseIso(r.GetString(r.GetOrdinal("next_attempt_utc"))),
         LastError = r.IsDBNull(r.GetOrdinal("last_error")) ? null : r.GetString(r.GetOrdinal("last_error")),
         DeliveredUtc = r.IsDBNull(r.GetOrdinal("delivered_utc")) ? null : ParseIso(r.GetString(r.GetOrdinal("delivered_utc"))),
     };
-
-    /// <summary>The workspace folder holding this catalog: stored file paths are relative to it.</summary>
-    private string WorkspaceRoot => System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
 
     private static void TryDelete(string file)
     {

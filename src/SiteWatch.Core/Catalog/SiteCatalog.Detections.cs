@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace SiteWatch.Core.Catalog;
 
@@ -10,17 +10,17 @@ public sealed partial class SiteCatalog
     /// <summary>A scene's stored detections for this model and parameters, if any (re-running reuses them).</summary>
     public DetectionRunRecord? FindDetectionRun(long sceneId, string parametersSha256)
     {
-        using var command = Command("SELECT * FROM detection_runs WHERE scene_id = $s AND parameters_sha256 = $p");
-        command.Parameters.AddWithValue("$s", sceneId);
-        command.Parameters.AddWithValue("$p", parametersSha256);
+        using var command = Command("SELECT * FROM detection_runs WHERE scene_id = @s AND parameters_sha256 = @p");
+        command.Bind("s", sceneId);
+        command.Bind("p", parametersSha256);
         return ReadAll(command, ReadDetectionRun).FirstOrDefault();
     }
 
     /// <summary>Every detection run of a site, oldest first.</summary>
     public IReadOnlyList<DetectionRunRecord> ListDetectionRuns(long siteId)
     {
-        using var command = Command("SELECT * FROM detection_runs WHERE site_id = $s ORDER BY created_utc, id");
-        command.Parameters.AddWithValue("$s", siteId);
+        using var command = Command("SELECT * FROM detection_runs WHERE site_id = @s ORDER BY created_utc, id");
+        command.Bind("s", siteId);
         return ReadAll(command, ReadDetectionRun);
     }
 
@@ -33,26 +33,26 @@ public sealed partial class SiteCatalog
         var replaced = FindDetectionRun(draft.SceneId, draft.ParametersSha256);
         var committed = CommitWithMove(tx =>
         {
-            using (var delete = Command("DELETE FROM detection_runs WHERE scene_id = $s AND parameters_sha256 = $p", tx))
+            using (var delete = Command("DELETE FROM detection_runs WHERE scene_id = @s AND parameters_sha256 = @p", tx))
             {
-                delete.Parameters.AddWithValue("$s", draft.SceneId);
-                delete.Parameters.AddWithValue("$p", draft.ParametersSha256);
+                delete.Bind("s", draft.SceneId);
+                delete.Bind("p", draft.ParametersSha256);
                 Run(delete.ExecuteNonQuery);
             }
             using var insert = Command("""
                 INSERT INTO detection_runs (site_id, scene_id, model_sha256, model_name, parameters, parameters_sha256, counts, detections_file, created_utc, file_sha256)
-                VALUES ($site, $scene, $model, $name, $params, $sha, $counts, $file, $created, $filesha) RETURNING id
+                VALUES (@site, @scene, @model, @name, @params, @sha, @counts, @file, @created, @filesha) RETURNING id
                 """, tx);
-            insert.Parameters.AddWithValue("$site", draft.SiteId);
-            insert.Parameters.AddWithValue("$scene", draft.SceneId);
-            insert.Parameters.AddWithValue("$model", draft.ModelSha256);
-            insert.Parameters.AddWithValue("$name", draft.ModelName);
-            insert.Parameters.AddWithValue("$params", draft.Parameters);
-            insert.Parameters.AddWithValue("$sha", draft.ParametersSha256);
-            insert.Parameters.AddWithValue("$counts", JsonSerializer.Serialize(draft.Counts));
-            insert.Parameters.AddWithValue("$file", draft.DetectionsFile);
-            insert.Parameters.AddWithValue("$created", Iso(draft.CreatedUtc));
-            insert.Parameters.AddWithValue("$filesha", (object?)draft.FileSha256 ?? DBNull.Value);
+            insert.Bind("site", draft.SiteId);
+            insert.Bind("scene", draft.SceneId);
+            insert.Bind("model", draft.ModelSha256);
+            insert.Bind("name", draft.ModelName);
+            insert.Bind("params", draft.Parameters);
+            insert.Bind("sha", draft.ParametersSha256);
+            insert.Bind("counts", JsonSerializer.Serialize(draft.Counts));
+            insert.Bind("file", draft.DetectionsFile);
+            insert.Bind("created", Iso(draft.CreatedUtc));
+            insert.Bind("filesha", (object?)draft.FileSha256 ?? DBNull.Value);
             return draft with { Id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture) };
         },
         move: () =>
@@ -68,11 +68,11 @@ public sealed partial class SiteCatalog
         return committed;
     }
 
-    private DetectionRunRecord ReadDetectionRun(SqliteDataReader r) => new()
+    private DetectionRunRecord ReadDetectionRun(DbDataReader r) => new()
     {
-        Id = r.GetInt64(r.GetOrdinal("id")),
-        SiteId = r.GetInt64(r.GetOrdinal("site_id")),
-        SceneId = r.GetInt64(r.GetOrdinal("scene_id")),
+        Id = r.ReadInt64(r.GetOrdinal("id")),
+        SiteId = r.ReadInt64(r.GetOrdinal("site_id")),
+        SceneId = r.ReadInt64(r.GetOrdinal("scene_id")),
         ModelSha256 = r.GetString(r.GetOrdinal("model_sha256")),
         ModelName = r.GetString(r.GetOrdinal("model_name")),
         Parameters = r.GetString(r.GetOrdinal("parameters")),

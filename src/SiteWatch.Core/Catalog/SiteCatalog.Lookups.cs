@@ -6,45 +6,45 @@ public sealed partial class SiteCatalog
 {
     public Site? TryGetSiteById(long id)
     {
-        using var command = Command("SELECT * FROM sites WHERE id = $id");
-        command.Parameters.AddWithValue("$id", id);
+        using var command = Command("SELECT * FROM sites WHERE id = @id");
+        command.Bind("id", id);
         return ReadAll(command, ReadSite).FirstOrDefault();
     }
 
     public Scene? TryGetScene(long id)
     {
-        using var command = Command("SELECT * FROM scenes WHERE id = $id");
-        command.Parameters.AddWithValue("$id", id);
+        using var command = Command("SELECT * FROM scenes WHERE id = @id");
+        command.Bind("id", id);
         return ReadAll(command, ReadScene).FirstOrDefault();
     }
 
     public ChangeRunRecord? TryGetChangeRun(long id)
     {
-        using var command = Command("SELECT * FROM change_runs WHERE id = $id");
-        command.Parameters.AddWithValue("$id", id);
+        using var command = Command("SELECT * FROM change_runs WHERE id = @id");
+        command.Bind("id", id);
         return ReadAll(command, ReadChangeRun).FirstOrDefault();
     }
 
     public DetectionRunRecord? TryGetDetectionRun(long id)
     {
-        using var command = Command("SELECT * FROM detection_runs WHERE id = $id");
-        command.Parameters.AddWithValue("$id", id);
+        using var command = Command("SELECT * FROM detection_runs WHERE id = @id");
+        command.Bind("id", id);
         return ReadAll(command, ReadDetectionRun).FirstOrDefault();
     }
 
     public AlertRecord? TryGetAlert(long id)
     {
-        using var command = Command("SELECT * FROM alerts WHERE id = $id");
-        command.Parameters.AddWithValue("$id", id);
+        using var command = Command("SELECT * FROM alerts WHERE id = @id");
+        command.Bind("id", id);
         return ReadAll(command, ReadAlert).FirstOrDefault();
     }
 
     /// <summary>Alerts stored after <paramref name="afterId"/> (any site, any process), oldest first: what a live feed has not yet pushed.</summary>
     public IReadOnlyList<AlertRecord> AlertsAfter(long afterId, int limit = 200)
     {
-        using var command = Command("SELECT * FROM alerts WHERE id > $id ORDER BY id LIMIT $limit");
-        command.Parameters.AddWithValue("$id", afterId);
-        command.Parameters.AddWithValue("$limit", limit);
+        using var command = Command("SELECT * FROM alerts WHERE id > @id ORDER BY id LIMIT @limit");
+        command.Bind("id", afterId);
+        command.Bind("limit", limit);
         return ReadAll(command, ReadAlert);
     }
 
@@ -70,9 +70,9 @@ public sealed partial class SiteCatalog
         {
             // Read in the delete's transaction, so a recording started meanwhile is either seen here or fails on
             // its missing site.
-            using (var list = Command("SELECT * FROM recordings WHERE site_id = $id ORDER BY id", tx))
+            using (var list = Command("SELECT * FROM recordings WHERE site_id = @id ORDER BY id", tx))
             {
-                list.Parameters.AddWithValue("$id", id);
+                list.Bind("id", id);
                 recordings = ReadAll(list, ReadRecording);
             }
             var now = DateTime.UtcNow;
@@ -81,8 +81,8 @@ public sealed partial class SiteCatalog
                 throw new SiteInUseException(string.Create(CultureInfo.InvariantCulture,
                     $"site {siteName} has a flight being recorded now (recording {live.Id}, started {live.StartedUtc:yyyy-MM-dd HH:mm:ss}Z); stop its watch first, then delete the site"));
             }
-            using var command = Command("DELETE FROM sites WHERE id = $id", tx);
-            command.Parameters.AddWithValue("$id", id);
+            using var command = Command("DELETE FROM sites WHERE id = @id", tx);
+            command.Bind("id", id);
             return deleted = Run(command.ExecuteNonQuery) == 1;
         },
         move: () =>

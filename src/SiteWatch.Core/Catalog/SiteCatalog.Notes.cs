@@ -1,5 +1,5 @@
 using System.Globalization;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using NetTopologySuite.Geometries;
 using SiteWatch.Core.Geo;
 
@@ -27,7 +27,7 @@ public sealed partial class SiteCatalog
 {
     private const int MaxNoteText = 4000, MaxNoteSource = 300, MaxNoteUrl = 2000;
 
-    private void CreateNotesTable(SqliteTransaction tx) => Execute("""
+    private void CreateNotesTable(DbTransaction tx) => Execute("""
         CREATE TABLE IF NOT EXISTS site_notes (
             id INTEGER PRIMARY KEY,
             site_id INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
@@ -78,15 +78,15 @@ public sealed partial class SiteCatalog
         }
         using var command = Command("""
             INSERT INTO site_notes (site_id, note_date, source, url, text, geometry_geojson, created_utc)
-            VALUES ($site, $date, $source, $url, $text, $geometry, $created) RETURNING id
+            VALUES (@site, @date, @source, @url, @text, @geometry, @created) RETURNING id
             """);
-        command.Parameters.AddWithValue("$site", siteId);
-        command.Parameters.AddWithValue("$date", date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-        command.Parameters.AddWithValue("$source", source);
-        command.Parameters.AddWithValue("$url", (object?)url ?? DBNull.Value);
-        command.Parameters.AddWithValue("$text", text);
-        command.Parameters.AddWithValue("$geometry", outlineWgs84 is null ? DBNull.Value : GeoJsonText.Write(outlineWgs84));
-        command.Parameters.AddWithValue("$created", Iso(DateTime.UtcNow));
+        command.Bind("site", siteId);
+        command.Bind("date", date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        command.Bind("source", source);
+        command.Bind("url", (object?)url ?? DBNull.Value);
+        command.Bind("text", text);
+        command.Bind("geometry", outlineWgs84 is null ? DBNull.Value : GeoJsonText.Write(outlineWgs84));
+        command.Bind("created", Iso(DateTime.UtcNow));
         var id = Convert.ToInt64(Run(command.ExecuteScalar), CultureInfo.InvariantCulture);
         return ListNotes(siteId).Single(n => n.Id == id);
     }
@@ -94,27 +94,27 @@ public sealed partial class SiteCatalog
     /// <summary>A site's notes in date order (then in the order they were added).</summary>
     public IReadOnlyList<SiteNote> ListNotes(long siteId)
     {
-        using var command = Command("SELECT * FROM site_notes WHERE site_id = $site ORDER BY note_date, id");
-        command.Parameters.AddWithValue("$site", siteId);
+        using var command = Command("SELECT * FROM site_notes WHERE site_id = @site ORDER BY note_date, id");
+        command.Bind("site", siteId);
         return ReadAll(command, ReadNote);
     }
 
     /// <summary>Deletes one of the site's notes; a clear error when the site has no note with that id.</summary>
     public void DeleteNote(Site site, long id)
     {
-        using var command = Command("DELETE FROM site_notes WHERE site_id = $site AND id = $id");
-        command.Parameters.AddWithValue("$site", site.Id);
-        command.Parameters.AddWithValue("$id", id);
+        using var command = Command("DELETE FROM site_notes WHERE site_id = @site AND id = @id");
+        command.Bind("site", site.Id);
+        command.Bind("id", id);
         if (Run(command.ExecuteNonQuery) == 0)
         {
             throw new SiteWatchException($"site {site.Name} has no note with id {id}; nothing was deleted") { Next = new NextStep(NextStepKind.ListNotes, site.Name) };
         }
     }
 
-    private static SiteNote ReadNote(SqliteDataReader r) => new()
+    private static SiteNote ReadNote(DbDataReader r) => new()
     {
-        Id = r.GetInt64(r.GetOrdinal("id")),
-        SiteId = r.GetInt64(r.GetOrdinal("site_id")),
+        Id = r.ReadInt64(r.GetOrdinal("id")),
+        SiteId = r.ReadInt64(r.GetOrdinal("site_id")),
         Date = DateOnly.ParseExact(r.GetString(r.GetOrdinal("note_date")), "yyyy-MM-dd", CultureInfo.InvariantCulture),
         Source = r.GetString(r.GetOrdinal("source")),
         Url = r.IsDBNull(r.GetOrdinal("url")) ? null : r.GetString(r.GetOrdinal("url")),

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace SiteWatch.Core.Catalog;
 
@@ -17,7 +17,7 @@ public sealed partial class SiteCatalog
     /// made from the table's own stored definition, so columns other migrations added stay. Ids already freed by a
     /// deletion before this upgrade are not known any more and may still be given out once.
     /// </summary>
-    private void MakeIdsStable(SqliteTransaction tx)
+    private void MakeIdsStable(DbTransaction tx)
     {
         foreach (var table in new[] { "alerts", "sites" })
         {
@@ -27,19 +27,19 @@ public sealed partial class SiteCatalog
         var broken = ReadAll(check, r => $"table {r.GetString(0)}, row {r.GetValue(1)} refers to a missing row of {r.GetString(2)}");
         if (broken.Count > 0)
         {
-            throw new SiteWatchException($"{Path}: upgrading the catalog to schema 8 would leave broken references ({broken[0]}{(broken.Count > 1 ? $" and {broken.Count - 1} more" : "")}); nothing was changed") { Next = new NextStep(NextStepKind.CheckWorkspace) };
+            throw new SiteWatchException($"{Location}: upgrading the catalog to schema 8 would leave broken references ({broken[0]}{(broken.Count > 1 ? $" and {broken.Count - 1} more" : "")}); nothing was changed") { Next = new NextStep(NextStepKind.CheckWorkspace) };
         }
     }
 
     private static readonly Regex IdColumn = new(@"\bid\s+INTEGER\s+PRIMARY\s+KEY\b(?!\s+AUTOINCREMENT)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
 
-    private void RebuildWithAutoincrement(string table, SqliteTransaction tx)
+    private void RebuildWithAutoincrement(string table, DbTransaction tx)
     {
         string sql;
-        using (var definition = Command("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = $t", tx))
+        using (var definition = Command("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = @t", tx))
         {
-            definition.Parameters.AddWithValue("$t", table);
-            sql = Run(definition.ExecuteScalar) as string ?? throw new SiteWatchException($"{Path}: the catalog has no table {table}; not a SiteWatch catalog");
+            definition.Bind("t", table);
+            sql = Run(definition.ExecuteScalar) as string ?? throw new SiteWatchException($"{Location}: the catalog has no table {table}; not a SiteWatch catalog");
         }
         if (Regex.IsMatch(sql, @"\bAUTOINCREMENT\b", RegexOptions.IgnoreCase))
         {
@@ -48,15 +48,15 @@ public sealed partial class SiteCatalog
         var header = new Regex($@"^\s*CREATE\s+TABLE\s+(""{table}""|{table}\b)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
         if (!header.IsMatch(sql) || !IdColumn.IsMatch(sql))
         {
-            throw new SiteWatchException($"{Path}: table {table} is not as SiteWatch made it (no 'id INTEGER PRIMARY KEY'); nothing was changed");
+            throw new SiteWatchException($"{Location}: table {table} is not as SiteWatch made it (no 'id INTEGER PRIMARY KEY'); nothing was changed");
         }
         var copy = $"sitewatch_new_{table}";
         var created = IdColumn.Replace(header.Replace(sql, $"CREATE TABLE {copy}", 1), "id INTEGER PRIMARY KEY AUTOINCREMENT", 1);
 
         List<string> dependants;
-        using (var find = Command("SELECT sql FROM sqlite_master WHERE tbl_name = $t AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name", tx))
+        using (var find = Command("SELECT sql FROM sqlite_master WHERE tbl_name = @t AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name", tx))
         {
-            find.Parameters.AddWithValue("$t", table);
+            find.Bind("t", table);
             dependants = ReadAll(find, r => r.GetString(0));
         }
         List<string> columns;
@@ -82,7 +82,7 @@ public sealed partial class SiteCatalog
         {
             if (Convert.ToInt64(Run(count.ExecuteScalar), CultureInfo.InvariantCulture) != before)
             {
-                throw new SiteWatchException($"{Path}: rebuilding table {table} did not keep every row; nothing was changed");
+                throw new SiteWatchException($"{Location}: rebuilding table {table} did not keep every row; nothing was changed");
             }
         }
     }

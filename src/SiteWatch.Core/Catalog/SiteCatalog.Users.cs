@@ -1,5 +1,5 @@
 using System.Globalization;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace SiteWatch.Core.Catalog;
 
@@ -34,7 +34,7 @@ public sealed record ApiKeyRecord(long Id, long UserId, string Prefix, DateTime 
 public sealed partial class SiteCatalog
 {
     /// <summary>Additive migration: the users and api_keys tables.</summary>
-    private void CreateUsersTables(SqliteTransaction tx)
+    private void CreateUsersTables(DbTransaction tx)
     {
         Execute("""
             CREATE TABLE IF NOT EXISTS users (
@@ -55,7 +55,7 @@ public sealed partial class SiteCatalog
     }
 
     /// <summary>Additive migration (schema 9): security stamps of users, expiry and revocation of API keys.</summary>
-    private void AddUserRevocation(SqliteTransaction tx)
+    private void AddUserRevocation(DbTransaction tx)
     {
         AddColumnIfMissing("users", "security_stamp", tx);
         AddColumnIfMissing("api_keys", "expires_utc", tx);
@@ -79,12 +79,12 @@ public sealed partial class SiteCatalog
         {
             throw new SiteWatchException($"a user named '{name}' already exists");
         }
-        using var command = Command("INSERT INTO users (name, role, password_hash, created_utc, security_stamp) VALUES ($n, $r, $h, $c, $s) RETURNING id");
-        command.Parameters.AddWithValue("$s", NewStamp());
-        command.Parameters.AddWithValue("$n", name);
-        command.Parameters.AddWithValue("$r", role);
-        command.Parameters.AddWithValue("$h", passwordHash);
-        command.Parameters.AddWithValue("$c", Iso(DateTime.UtcNow));
+        using var command = Command("INSERT INTO users (name, role, password_hash, created_utc, security_stamp) VALUES (@n, @r, @h, @c, @s) RETURNING id");
+        command.Bind("s", NewStamp());
+        command.Bind("n", name);
+        command.Bind("r", role);
+        command.Bind("h", passwordHash);
+        command.Bind("c", Iso(DateTime.UtcNow));
         var id = Convert.ToInt64(Run(command.ExecuteScalar), CultureInfo.InvariantCulture);
         return TryGetUser(id)!;
     }
@@ -92,36 +92,36 @@ public sealed partial class SiteCatalog
     /// <summary>Stores a stronger hash of the same password (sessions stay valid).</summary>
     public void SetPasswordHash(long userId, string passwordHash)
     {
-        using var command = Command("UPDATE users SET password_hash = $h WHERE id = $id");
-        command.Parameters.AddWithValue("$h", passwordHash);
-        command.Parameters.AddWithValue("$id", userId);
+        using var command = Command("UPDATE users SET password_hash = @h WHERE id = @id");
+        command.Bind("h", passwordHash);
+        command.Bind("id", userId);
         Run(command.ExecuteNonQuery);
     }
 
     /// <summary>A new password: every session signed in with the old one ends (new security stamp).</summary>
     public void SetPassword(long userId, string passwordHash)
     {
-        using var command = Command("UPDATE users SET password_hash = $h, security_stamp = $s WHERE id = $id");
-        command.Parameters.AddWithValue("$h", passwordHash);
-        command.Parameters.AddWithValue("$s", NewStamp());
-        command.Parameters.AddWithValue("$id", userId);
+        using var command = Command("UPDATE users SET password_hash = @h, security_stamp = @s WHERE id = @id");
+        command.Bind("h", passwordHash);
+        command.Bind("s", NewStamp());
+        command.Bind("id", userId);
         Run(command.ExecuteNonQuery);
     }
 
     /// <summary>Ends every session of the user (API keys stay valid).</summary>
     public void RotateSecurityStamp(long userId)
     {
-        using var command = Command("UPDATE users SET security_stamp = $s WHERE id = $id");
-        command.Parameters.AddWithValue("$s", NewStamp());
-        command.Parameters.AddWithValue("$id", userId);
+        using var command = Command("UPDATE users SET security_stamp = @s WHERE id = @id");
+        command.Bind("s", NewStamp());
+        command.Bind("id", userId);
         Run(command.ExecuteNonQuery);
     }
 
     /// <summary>Removes the user and their API keys; their sessions end at the next request. False when there is none.</summary>
     public bool DeleteUser(long userId)
     {
-        using var command = Command("DELETE FROM users WHERE id = $id");
-        command.Parameters.AddWithValue("$id", userId);
+        using var command = Command("DELETE FROM users WHERE id = @id");
+        command.Bind("id", userId);
         return Run(command.ExecuteNonQuery) > 0;
     }
 
@@ -132,45 +132,45 @@ public sealed partial class SiteCatalog
     public int RevokeApiKeys(long userId, string? idOrPrefix)
     {
         using var command = Command("""
-            UPDATE api_keys SET revoked_utc = $now
-            WHERE user_id = $u AND revoked_utc IS NULL AND ($k IS NULL OR CAST(id AS TEXT) = $k OR prefix = $k)
+            UPDATE api_keys SET revoked_utc = @now
+            WHERE user_id = @u AND revoked_utc IS NULL AND (@k IS NULL OR CAST(id AS TEXT) = @k OR prefix = @k)
             """);
-        command.Parameters.AddWithValue("$now", Iso(DateTime.UtcNow));
-        command.Parameters.AddWithValue("$u", userId);
-        command.Parameters.AddWithValue("$k", (object?)idOrPrefix ?? DBNull.Value);
+        command.Bind("now", Iso(DateTime.UtcNow));
+        command.Bind("u", userId);
+        command.Bind("k", (object?)idOrPrefix ?? DBNull.Value);
         return Run(command.ExecuteNonQuery);
     }
 
     public UserRecord? TryGetUser(string name)
     {
-        using var command = Command("SELECT * FROM users WHERE name = $n");
-        command.Parameters.AddWithValue("$n", name);
+        using var command = Command("SELECT * FROM users WHERE lower(name) = lower(@n)");
+        command.Bind("n", name);
         return ReadAll(command, ReadUser).FirstOrDefault();
     }
 
     public UserRecord? TryGetUser(long id)
     {
-        using var command = Command("SELECT * FROM users WHERE id = $id");
-        command.Parameters.AddWithValue("$id", id);
+        using var command = Command("SELECT * FROM users WHERE id = @id");
+        command.Bind("id", id);
         return ReadAll(command, ReadUser).FirstOrDefault();
     }
 
     public IReadOnlyList<UserRecord> ListUsers()
     {
-        using var command = Command("SELECT * FROM users ORDER BY name");
+        using var command = Command("SELECT * FROM users ORDER BY lower(name), name");
         return ReadAll(command, ReadUser);
     }
 
     /// <summary>Stores an API key by its SHA-256 (hex); the key itself is never stored.</summary>
     public ApiKeyRecord AddApiKey(long userId, string keySha256, string prefix, DateTime? expiresUtc = null)
     {
-        using var command = Command("INSERT INTO api_keys (user_id, key_sha256, prefix, created_utc, expires_utc) VALUES ($u, $k, $p, $c, $e) RETURNING id");
-        command.Parameters.AddWithValue("$e", expiresUtc is { } e ? Iso(e) : DBNull.Value);
-        command.Parameters.AddWithValue("$u", userId);
-        command.Parameters.AddWithValue("$k", keySha256);
-        command.Parameters.AddWithValue("$p", prefix);
+        using var command = Command("INSERT INTO api_keys (user_id, key_sha256, prefix, created_utc, expires_utc) VALUES (@u, @k, @p, @c, @e) RETURNING id");
+        command.Bind("e", expiresUtc is { } e ? Iso(e) : DBNull.Value);
+        command.Bind("u", userId);
+        command.Bind("k", keySha256);
+        command.Bind("p", prefix);
         var created = DateTime.UtcNow;
-        command.Parameters.AddWithValue("$c", Iso(created));
+        command.Bind("c", Iso(created));
         var id = Convert.ToInt64(Run(command.ExecuteScalar), CultureInfo.InvariantCulture);
         return new ApiKeyRecord(id, userId, prefix, created, expiresUtc);
     }
@@ -180,18 +180,18 @@ public sealed partial class SiteCatalog
     {
         using var command = Command("""
             SELECT users.* FROM api_keys JOIN users ON users.id = api_keys.user_id
-            WHERE api_keys.key_sha256 = $k AND api_keys.revoked_utc IS NULL AND (api_keys.expires_utc IS NULL OR api_keys.expires_utc > $now)
+            WHERE api_keys.key_sha256 = @k AND api_keys.revoked_utc IS NULL AND (api_keys.expires_utc IS NULL OR api_keys.expires_utc > @now)
             """);
-        command.Parameters.AddWithValue("$k", keySha256);
-        command.Parameters.AddWithValue("$now", Iso(DateTime.UtcNow));
+        command.Bind("k", keySha256);
+        command.Bind("now", Iso(DateTime.UtcNow));
         return ReadAll(command, ReadUser).FirstOrDefault();
     }
 
     public IReadOnlyList<ApiKeyRecord> ListApiKeys(long userId)
     {
-        using var command = Command("SELECT id, user_id, prefix, created_utc, expires_utc, revoked_utc FROM api_keys WHERE user_id = $u ORDER BY id");
-        command.Parameters.AddWithValue("$u", userId);
-        return ReadAll(command, r => new ApiKeyRecord(r.GetInt64(0), r.GetInt64(1), r.GetString(2), ParseIso(r.GetString(3)),
+        using var command = Command("SELECT id, user_id, prefix, created_utc, expires_utc, revoked_utc FROM api_keys WHERE user_id = @u ORDER BY id");
+        command.Bind("u", userId);
+        return ReadAll(command, r => new ApiKeyRecord(r.ReadInt64(0), r.ReadInt64(1), r.GetString(2), ParseIso(r.GetString(3)),
             r.IsDBNull(4) ? null : ParseIso(r.GetString(4)), r.IsDBNull(5) ? null : ParseIso(r.GetString(5))));
     }
 
@@ -202,7 +202,7 @@ public sealed partial class SiteCatalog
         return ReadAll(command, r => r.GetString(0));
     }
 
-    private UserRecord ReadUser(SqliteDataReader r) => new(
-        r.GetInt64(r.GetOrdinal("id")), r.GetString(r.GetOrdinal("name")), r.GetString(r.GetOrdinal("role")),
+    private UserRecord ReadUser(DbDataReader r) => new(
+        r.ReadInt64(r.GetOrdinal("id")), r.GetString(r.GetOrdinal("name")), r.GetString(r.GetOrdinal("role")),
         r.GetString(r.GetOrdinal("password_hash")), ParseIso(r.GetString(r.GetOrdinal("created_utc"))), r.GetString(r.GetOrdinal("security_stamp")));
 }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace SiteWatch.Core.Catalog;
 
@@ -74,7 +74,7 @@ public sealed record StoredWatchZones(long SiteId, string GeoJson, string Source
 /// <summary>Recordings of drone video and each site's watch zones (schema v10).</summary>
 public sealed partial class SiteCatalog
 {
-    private void CreateVersion10Video(SqliteTransaction tx)
+    private void CreateVersion10Video(DbTransaction tx)
     {
         Execute("""
             CREATE TABLE IF NOT EXISTS recordings (
@@ -110,20 +110,20 @@ public sealed partial class SiteCatalog
     /// </summary>
     public RecordingRecord StartRecording(long siteId, string source, string kind, string? identity, Func<long, string> directoryFor)
     {
-        using var tx = _connection.BeginTransaction();
+        using var tx = BeginWrite();
         using var insert = Command("""
             INSERT INTO recordings (site_id, source, kind, identity, state, directory, started_utc)
-            VALUES ($site, $source, $kind, $identity, 'live', '', $started) RETURNING id
+            VALUES (@site, @source, @kind, @identity, 'live', '', @started) RETURNING id
             """, tx);
-        insert.Parameters.AddWithValue("$site", siteId);
-        insert.Parameters.AddWithValue("$source", source);
-        insert.Parameters.AddWithValue("$kind", kind);
-        insert.Parameters.AddWithValue("$identity", (object?)identity ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$started", Iso(DateTime.UtcNow));
+        insert.Bind("site", siteId);
+        insert.Bind("source", source);
+        insert.Bind("kind", kind);
+        insert.Bind("identity", (object?)identity ?? DBNull.Value);
+        insert.Bind("started", Iso(DateTime.UtcNow));
         var id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture);
-        using var update = Command("UPDATE recordings SET directory = $dir WHERE id = $id", tx);
-        update.Parameters.AddWithValue("$dir", directoryFor(id));
-        update.Parameters.AddWithValue("$id", id);
+        using var update = Command("UPDATE recordings SET directory = @dir WHERE id = @id", tx);
+        update.Bind("dir", directoryFor(id));
+        update.Bind("id", id);
         Run(update.ExecuteNonQuery);
         Run(() => { tx.Commit(); return 0; });
         return TryGetRecording(id)!;
@@ -131,9 +131,9 @@ public sealed partial class SiteCatalog
 
     public void SetRecordingMediaStart(long id, DateTime mediaStartUtc)
     {
-        using var command = Command("UPDATE recordings SET media_start_utc = $t WHERE id = $id");
-        command.Parameters.AddWithValue("$t", Iso(mediaStartUtc));
-        command.Parameters.AddWithValue("$id", id);
+        using var command = Command("UPDATE recordings SET media_start_utc = @t WHERE id = @id");
+        command.Bind("t", Iso(mediaStartUtc));
+        command.Bind("id", id);
         Run(command.ExecuteNonQuery);
     }
 
@@ -141,25 +141,25 @@ public sealed partial class SiteCatalog
     public bool EndRecording(long id, long frames, int footprints, double? durationSeconds, string? identity, string? note)
     {
         using var command = Command("""
-            UPDATE recordings SET state = 'ended', ended_utc = $now, frames = $frames, footprints = $footprints, duration_s = $duration,
-                identity = coalesce(identity, $identity), end_note = $note
-            WHERE id = $id AND state = 'live'
+            UPDATE recordings SET state = 'ended', ended_utc = @now, frames = @frames, footprints = @footprints, duration_s = @duration,
+                identity = coalesce(identity, @identity), end_note = @note
+            WHERE id = @id AND state = 'live'
             """);
-        command.Parameters.AddWithValue("$now", Iso(DateTime.UtcNow));
-        command.Parameters.AddWithValue("$frames", frames);
-        command.Parameters.AddWithValue("$footprints", footprints);
-        command.Parameters.AddWithValue("$duration", (object?)durationSeconds ?? DBNull.Value);
-        command.Parameters.AddWithValue("$identity", (object?)identity ?? DBNull.Value);
-        command.Parameters.AddWithValue("$note", (object?)note ?? DBNull.Value);
-        command.Parameters.AddWithValue("$id", id);
+        command.Bind("now", Iso(DateTime.UtcNow));
+        command.Bind("frames", frames);
+        command.Bind("footprints", footprints);
+        command.Bind("duration", (object?)durationSeconds ?? DBNull.Value);
+        command.Bind("identity", (object?)identity ?? DBNull.Value);
+        command.Bind("note", (object?)note ?? DBNull.Value);
+        command.Bind("id", id);
         return Run(command.ExecuteNonQuery) == 1;
     }
 
     /// <summary>A site's recordings, newest first.</summary>
     public IReadOnlyList<RecordingRecord> ListRecordings(long siteId)
     {
-        using var command = Command("SELECT * FROM recordings WHERE site_id = $s ORDER BY started_utc DESC, id DESC");
-        command.Parameters.AddWithValue("$s", siteId);
+        using var command = Command("SELECT * FROM recordings WHERE site_id = @s ORDER BY started_utc DESC, id DESC");
+        command.Bind("s", siteId);
         return ReadAll(command, ReadRecording);
     }
 
@@ -172,24 +172,24 @@ public sealed partial class SiteCatalog
 
     public RecordingRecord? TryGetRecording(long id)
     {
-        using var command = Command("SELECT * FROM recordings WHERE id = $id");
-        command.Parameters.AddWithValue("$id", id);
+        using var command = Command("SELECT * FROM recordings WHERE id = @id");
+        command.Bind("id", id);
         return ReadAll(command, ReadRecording).FirstOrDefault();
     }
 
     /// <summary>A finished recording of the same file (same content) in this site, if any.</summary>
     public RecordingRecord? FindEndedRecording(long siteId, string identity)
     {
-        using var command = Command("SELECT * FROM recordings WHERE site_id = $s AND identity = $i AND kind = 'file' AND state = 'ended' AND end_note IS NULL ORDER BY id DESC");
-        command.Parameters.AddWithValue("$s", siteId);
-        command.Parameters.AddWithValue("$i", identity);
+        using var command = Command("SELECT * FROM recordings WHERE site_id = @s AND identity = @i AND kind = 'file' AND state = 'ended' AND end_note IS NULL ORDER BY id DESC");
+        command.Bind("s", siteId);
+        command.Bind("i", identity);
         return ReadAll(command, ReadRecording).FirstOrDefault();
     }
 
-    private RecordingRecord ReadRecording(SqliteDataReader r) => new()
+    private RecordingRecord ReadRecording(DbDataReader r) => new()
     {
-        Id = r.GetInt64(r.GetOrdinal("id")),
-        SiteId = r.GetInt64(r.GetOrdinal("site_id")),
+        Id = r.ReadInt64(r.GetOrdinal("id")),
+        SiteId = r.ReadInt64(r.GetOrdinal("site_id")),
         Source = r.GetString(r.GetOrdinal("source")),
         Kind = r.GetString(r.GetOrdinal("kind")),
         Identity = r.IsDBNull(r.GetOrdinal("identity")) ? null : r.GetString(r.GetOrdinal("identity")),
@@ -198,8 +198,8 @@ public sealed partial class SiteCatalog
         StartedUtc = ParseIso(r.GetString(r.GetOrdinal("started_utc"))),
         EndedUtc = r.IsDBNull(r.GetOrdinal("ended_utc")) ? null : ParseIso(r.GetString(r.GetOrdinal("ended_utc"))),
         MediaStartUtc = r.IsDBNull(r.GetOrdinal("media_start_utc")) ? null : ParseIso(r.GetString(r.GetOrdinal("media_start_utc"))),
-        Frames = r.GetInt64(r.GetOrdinal("frames")),
-        Footprints = r.GetInt32(r.GetOrdinal("footprints")),
+        Frames = r.ReadInt64(r.GetOrdinal("frames")),
+        Footprints = r.ReadInt32(r.GetOrdinal("footprints")),
         DurationSeconds = r.IsDBNull(r.GetOrdinal("duration_s")) ? null : r.GetDouble(r.GetOrdinal("duration_s")),
         EndNote = r.IsDBNull(r.GetOrdinal("end_note")) ? null : r.GetString(r.GetOrdinal("end_note")),
     };
@@ -208,21 +208,21 @@ public sealed partial class SiteCatalog
     public void SaveWatchZones(long siteId, string geoJson, string source)
     {
         using var command = Command("""
-            INSERT INTO site_watch_zones (site_id, zones_geojson, source, stored_utc) VALUES ($s, $json, $source, $now)
+            INSERT INTO site_watch_zones (site_id, zones_geojson, source, stored_utc) VALUES (@s, @json, @source, @now)
             ON CONFLICT (site_id) DO UPDATE SET zones_geojson = excluded.zones_geojson, source = excluded.source, stored_utc = excluded.stored_utc
             """);
-        command.Parameters.AddWithValue("$s", siteId);
-        command.Parameters.AddWithValue("$json", geoJson);
-        command.Parameters.AddWithValue("$source", source);
-        command.Parameters.AddWithValue("$now", Iso(DateTime.UtcNow));
+        command.Bind("s", siteId);
+        command.Bind("json", geoJson);
+        command.Bind("source", source);
+        command.Bind("now", Iso(DateTime.UtcNow));
         Run(command.ExecuteNonQuery);
     }
 
     public StoredWatchZones? TryGetWatchZones(long siteId)
     {
-        using var command = Command("SELECT * FROM site_watch_zones WHERE site_id = $s");
-        command.Parameters.AddWithValue("$s", siteId);
-        return ReadAll(command, r => new StoredWatchZones(r.GetInt64(r.GetOrdinal("site_id")), r.GetString(r.GetOrdinal("zones_geojson")),
+        using var command = Command("SELECT * FROM site_watch_zones WHERE site_id = @s");
+        command.Bind("s", siteId);
+        return ReadAll(command, r => new StoredWatchZones(r.ReadInt64(r.GetOrdinal("site_id")), r.GetString(r.GetOrdinal("zones_geojson")),
             r.GetString(r.GetOrdinal("source")), ParseIso(r.GetString(r.GetOrdinal("stored_utc"))))).FirstOrDefault();
     }
 }

@@ -1,24 +1,56 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using NetTopologySuite.Geometries;
 using SiteWatch.Core.Geo;
 
 namespace SiteWatch.Core.Catalog;
 
-/// <summary>The embedded SQLite catalog of sites and scenes.</summary>
+/// <summary>The database engine a catalog lives in.</summary>
+public enum CatalogEngine
+{
+    /// <summary>An embedded SQLite file in the workspace (the default: one machine, nothing to run).</summary>
+    Sqlite,
+
+    /// <summary>A PostgreSQL database with PostGIS, shared by every process and machine of a cluster.</summary>
+    Postgres,
+}
+
+/// <summary>
+/// The catalog of sites, scenes, runs, alerts and users. One class for both engines: queries are written once in
+/// the SQL both understand (named @parameters, RETURNING, ON CONFLICT, ISO-8601 UTC text for times), and what
+/// differs (opening, schema history, write locking, error wording, spatial search) is chosen by <see cref="Engine"/>.
+/// </summary>
 public sealed partial class SiteCatalog : IDisposable
 {
     private const int SchemaVersion = 10;
-    private readonly SqliteConnection _connection;
+    private readonly DbConnection _connection;
+    private readonly string _connectionString;
 
-    private SiteCatalog(SqliteConnection connection, string path)
+    private SiteCatalog(DbConnection connection, CatalogEngine engine, string connectionString, string location, string workspaceRoot)
     {
         _connection = connection;
-        Path = path;
+        Engine = engine;
+        _connectionString = connectionString;
+        Location = location;
+        WorkspaceRoot = workspaceRoot;
     }
 
-    public string Path { get; }
+    public CatalogEngine Engine { get; }
+
+    /// <summary>Where the catalog lives, as messages name it: the SQLite file, or the PostgreSQL server and database.</summary>
+    public string Location { get; }
+
+    /// <summary>The workspace folder holding the stored files: stored paths are relative to it.</summary>
+    internal string WorkspaceRoot { get; }
+
+    /// <summary>
+    /// A second connection to this catalog, for a background loop (a connection is used by one thread at a time).
+    /// </summary>
+    public SiteCatalog OpenAnotherConnection() => Engine == CatalogEngine.Postgres
+        ? OpenPostgres(_connectionString, WorkspaceRoot, create: false)
+        : Open(Location, create: false);
 
     internal static SiteCatalog Open(string path, bool create)
     {
@@ -39,13 +71,14 @@ public sealed partial class SiteCatalog : IDisposable
         try
         {
             connection.Open();
-            var catalog = new SiteCatalog(connection, path);
+            var catalog = new SiteCatalog(connection, CatalogEngine.Sqlite, builder.ToString(), path,
+                System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
             if (!create && !catalog.HasSiteWatchSchema())
             {
                 throw new SiteWatchException($"{path}: not a SiteWatch catalog (a SQLite database without its tables); nothing was changed");
             }
             catalog.UseWriteAheadLog();
-            catalog.Migrate();
+            catalog.MigrateSqlite();
             return catalog;
         }
         catch (SqliteException e)
@@ -55,7 +88,7 @@ public sealed partial class SiteCatalog : IDisposable
         }
     }
 
-    private void AddColumnIfMissing(string table, string column, SqliteTransaction tx)
+    private void AddColumnIfMissing(string table, string column, DbTransaction tx)
     {
         using var info = Command($"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = '{column}'", tx);
         if (Convert.ToInt64(Run(info.ExecuteScalar), CultureInfo.InvariantCulture) == 0)
@@ -83,12 +116,12 @@ public sealed partial class SiteCatalog : IDisposable
         }
     }
 
-    private void Migrate()
+    private void MigrateSqlite()
     {
         var version = Convert.ToInt32(Scalar("PRAGMA user_version"), CultureInfo.InvariantCulture);
         if (version > SchemaVersion)
         {
-            throw new SiteWatchException($"{Path}: catalog schema {version} is newer than this SiteWatch understands ({SchemaVersion}); upgrade SiteWatch");
+            throw new SiteWatchException($"{Location}: catalog schema {version} is newer than this SiteWatch understands ({SchemaVersion}); upgrade SiteWatch");
         }
         if (version == SchemaVersion)
         {
@@ -161,7 +194,7 @@ public sealed partial class SiteCatalog : IDisposable
         tx.Commit();
     }
 
-    private void CreateVersion1(SqliteTransaction tx)
+    private void CreateVersion1(DbTransaction tx)
     {
         Execute("""
             CREATE TABLE IF NOT EXISTS sites (
@@ -215,34 +248,34 @@ public sealed partial class SiteCatalog : IDisposable
         var created = DateTime.UtcNow;
         using var command = Command("""
             INSERT INTO sites (name, aoi_geojson, crs_epsg, gsd, min_lon, min_lat, max_lon, max_lat, tags, notes, created_utc, grid_reason)
-            VALUES ($name, $aoi, $epsg, $gsd, $minx, $miny, $maxx, $maxy, $tags, $notes, $created, $reason) RETURNING id
+            VALUES (@name, @aoi, @epsg, @gsd, @minx, @miny, @maxx, @maxy, @tags, @notes, @created, @reason) RETURNING id
             """);
-        command.Parameters.AddWithValue("$name", name.Trim());
-        command.Parameters.AddWithValue("$aoi", GeoJsonText.Write(aoiWgs84));
-        command.Parameters.AddWithValue("$epsg", crsEpsg);
-        command.Parameters.AddWithValue("$gsd", (object?)gsd ?? DBNull.Value);
-        command.Parameters.AddWithValue("$minx", envelope.MinX);
-        command.Parameters.AddWithValue("$miny", envelope.MinY);
-        command.Parameters.AddWithValue("$maxx", envelope.MaxX);
-        command.Parameters.AddWithValue("$maxy", envelope.MaxY);
-        command.Parameters.AddWithValue("$tags", JsonSerializer.Serialize(tags));
-        command.Parameters.AddWithValue("$notes", (object?)notes ?? DBNull.Value);
-        command.Parameters.AddWithValue("$created", Iso(created));
-        command.Parameters.AddWithValue("$reason", (object?)gridReason ?? DBNull.Value);
+        command.Bind("name", name.Trim());
+        command.Bind("aoi", GeoJsonText.Write(aoiWgs84));
+        command.Bind("epsg", crsEpsg);
+        command.Bind("gsd", (object?)gsd ?? DBNull.Value);
+        command.Bind("minx", envelope.MinX);
+        command.Bind("miny", envelope.MinY);
+        command.Bind("maxx", envelope.MaxX);
+        command.Bind("maxy", envelope.MaxY);
+        command.Bind("tags", JsonSerializer.Serialize(tags));
+        command.Bind("notes", (object?)notes ?? DBNull.Value);
+        command.Bind("created", Iso(created));
+        command.Bind("reason", (object?)gridReason ?? DBNull.Value);
         var id = Convert.ToInt64(Run(command.ExecuteScalar), CultureInfo.InvariantCulture);
         return GetSite(id);
     }
 
     public IReadOnlyList<Site> ListSites()
     {
-        using var command = Command("SELECT * FROM sites ORDER BY name");
+        using var command = Command("SELECT * FROM sites ORDER BY lower(name), name");
         return ReadAll(command, ReadSite);
     }
 
     public Site? TryGetSite(string name)
     {
-        using var command = Command("SELECT * FROM sites WHERE name = $name");
-        command.Parameters.AddWithValue("$name", name.Trim());
+        using var command = Command("SELECT * FROM sites WHERE lower(name) = lower(@name)");
+        command.Bind("name", name.Trim());
         return ReadAll(command, ReadSite).FirstOrDefault();
     }
 
@@ -252,47 +285,47 @@ public sealed partial class SiteCatalog : IDisposable
 
     public Site GetSite(long id)
     {
-        using var command = Command("SELECT * FROM sites WHERE id = $id");
-        command.Parameters.AddWithValue("$id", id);
+        using var command = Command("SELECT * FROM sites WHERE id = @id");
+        command.Bind("id", id);
         return ReadAll(command, ReadSite).FirstOrDefault() ?? throw new SiteWatchException($"no site with id {id}");
     }
 
     public Scene? FindSceneBySource(long siteId, string sha256)
     {
-        using var command = Command("SELECT * FROM scenes WHERE site_id = $site AND source_sha256 = $sha");
-        command.Parameters.AddWithValue("$site", siteId);
-        command.Parameters.AddWithValue("$sha", sha256);
+        using var command = Command("SELECT * FROM scenes WHERE site_id = @site AND source_sha256 = @sha");
+        command.Bind("site", siteId);
+        command.Bind("sha", sha256);
         return ReadAll(command, ReadScene).FirstOrDefault();
     }
 
     public IReadOnlyList<Scene> ListScenes(long siteId)
     {
-        using var command = Command("SELECT * FROM scenes WHERE site_id = $site ORDER BY acquired_utc, id");
-        command.Parameters.AddWithValue("$site", siteId);
+        using var command = Command("SELECT * FROM scenes WHERE site_id = @site ORDER BY acquired_utc, id");
+        command.Bind("site", siteId);
         return ReadAll(command, ReadScene);
     }
 
     public Scene GetScene(long id)
     {
-        using var command = Command("SELECT * FROM scenes WHERE id = $id");
-        command.Parameters.AddWithValue("$id", id);
+        using var command = Command("SELECT * FROM scenes WHERE id = @id");
+        command.Bind("id", id);
         return ReadAll(command, ReadScene).FirstOrDefault() ?? throw new SiteWatchException($"no scene with id {id}");
     }
 
     /// <summary>A finished change run for this pair and parameters, if any (re-running with the same inputs reuses it).</summary>
-    public ChangeRunRecord? FindChangeRun(long beforeSceneId, long afterSceneId, string parametersSha256, SqliteTransaction? tx = null)
+    public ChangeRunRecord? FindChangeRun(long beforeSceneId, long afterSceneId, string parametersSha256, DbTransaction? tx = null)
     {
-        using var command = Command("SELECT * FROM change_runs WHERE before_scene_id = $b AND after_scene_id = $a AND parameters_sha256 = $p", tx);
-        command.Parameters.AddWithValue("$b", beforeSceneId);
-        command.Parameters.AddWithValue("$a", afterSceneId);
-        command.Parameters.AddWithValue("$p", parametersSha256);
+        using var command = Command("SELECT * FROM change_runs WHERE before_scene_id = @b AND after_scene_id = @a AND parameters_sha256 = @p", tx);
+        command.Bind("b", beforeSceneId);
+        command.Bind("a", afterSceneId);
+        command.Bind("p", parametersSha256);
         return ReadAll(command, ReadChangeRun).FirstOrDefault();
     }
 
     public IReadOnlyList<ChangeRunRecord> ListChangeRuns(long siteId)
     {
-        using var command = Command("SELECT * FROM change_runs WHERE site_id = $s ORDER BY id");
-        command.Parameters.AddWithValue("$s", siteId);
+        using var command = Command("SELECT * FROM change_runs WHERE site_id = @s ORDER BY id");
+        command.Bind("s", siteId);
         return ReadAll(command, ReadChangeRun);
     }
 
@@ -321,14 +354,14 @@ public sealed partial class SiteCatalog : IDisposable
                 // The row's identity first; its outputs (folder, summary, manifest) are set below, as for an existing row.
                 using var insert = Command("""
                     INSERT INTO change_runs (site_id, before_scene_id, after_scene_id, method, parameters, parameters_sha256, directory, summary, created_utc)
-                    VALUES ($site, $b, $a, $method, $params, $sha, '', '', '') RETURNING id
+                    VALUES (@site, @b, @a, @method, @params, @sha, '', '', '') RETURNING id
                     """, tx);
-                insert.Parameters.AddWithValue("$site", draft.SiteId);
-                insert.Parameters.AddWithValue("$b", draft.BeforeSceneId);
-                insert.Parameters.AddWithValue("$a", draft.AfterSceneId);
-                insert.Parameters.AddWithValue("$method", draft.Method);
-                insert.Parameters.AddWithValue("$params", draft.Parameters);
-                insert.Parameters.AddWithValue("$sha", draft.ParametersSha256);
+                insert.Bind("site", draft.SiteId);
+                insert.Bind("b", draft.BeforeSceneId);
+                insert.Bind("a", draft.AfterSceneId);
+                insert.Bind("method", draft.Method);
+                insert.Bind("params", draft.Parameters);
+                insert.Bind("sha", draft.ParametersSha256);
                 id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture);
             }
             else
@@ -336,13 +369,13 @@ public sealed partial class SiteCatalog : IDisposable
                 id = existing.Id;
             }
             var directory = directoryFor(id);
-            using (var update = Command("UPDATE change_runs SET directory = $dir, summary = $summary, created_utc = $created, manifest = $manifest WHERE id = $id", tx))
+            using (var update = Command("UPDATE change_runs SET directory = @dir, summary = @summary, created_utc = @created, manifest = @manifest WHERE id = @id", tx))
             {
-                update.Parameters.AddWithValue("$dir", directory);
-                update.Parameters.AddWithValue("$summary", draft.Summary);
-                update.Parameters.AddWithValue("$created", Iso(draft.CreatedUtc));
-                update.Parameters.AddWithValue("$manifest", draft.Manifest is null ? DBNull.Value : JsonSerializer.Serialize(draft.Manifest));
-                update.Parameters.AddWithValue("$id", id);
+                update.Bind("dir", directory);
+                update.Bind("summary", draft.Summary);
+                update.Bind("created", Iso(draft.CreatedUtc));
+                update.Bind("manifest", draft.Manifest is null ? DBNull.Value : JsonSerializer.Serialize(draft.Manifest));
+                update.Bind("id", id);
                 Run(update.ExecuteNonQuery);
             }
             final = System.IO.Path.Combine(WorkspaceRoot, directory);
@@ -378,9 +411,9 @@ public sealed partial class SiteCatalog : IDisposable
     /// Inserts rows and moves their files into place as one step: the rows are committed only after the move, and a
     /// failed commit undoes the move, so rows and files exist together or not at all.
     /// </summary>
-    private T CommitWithMove<T>(Func<SqliteTransaction, T> insert, Action move, Action undoMove)
+    private T CommitWithMove<T>(Func<DbTransaction, T> insert, Action move, Action undoMove)
     {
-        using var tx = _connection.BeginTransaction();
+        using var tx = BeginWrite();
         var moved = false;
         try
         {
@@ -407,12 +440,12 @@ public sealed partial class SiteCatalog : IDisposable
         }
     }
 
-    private ChangeRunRecord ReadChangeRun(SqliteDataReader r) => new()
+    private ChangeRunRecord ReadChangeRun(DbDataReader r) => new()
     {
-        Id = r.GetInt64(r.GetOrdinal("id")),
-        SiteId = r.GetInt64(r.GetOrdinal("site_id")),
-        BeforeSceneId = r.GetInt64(r.GetOrdinal("before_scene_id")),
-        AfterSceneId = r.GetInt64(r.GetOrdinal("after_scene_id")),
+        Id = r.ReadInt64(r.GetOrdinal("id")),
+        SiteId = r.ReadInt64(r.GetOrdinal("site_id")),
+        BeforeSceneId = r.ReadInt64(r.GetOrdinal("before_scene_id")),
+        AfterSceneId = r.ReadInt64(r.GetOrdinal("after_scene_id")),
         Method = r.GetString(r.GetOrdinal("method")),
         Parameters = r.GetString(r.GetOrdinal("parameters")),
         ParametersSha256 = r.GetString(r.GetOrdinal("parameters_sha256")),
@@ -431,11 +464,11 @@ public sealed partial class SiteCatalog : IDisposable
         Scene? already = null;
         var scene = CommitWithMove(tx =>
     {
-        using (var find = Command("SELECT * FROM scenes WHERE site_id = $site AND source_sha256 = $sha", tx))
+        using (var find = Command("SELECT * FROM scenes WHERE site_id = @site AND source_sha256 = @sha", tx))
         {
             // The same source added by a concurrent process meanwhile: one scene, both succeed.
-            find.Parameters.AddWithValue("$site", draft.SiteId);
-            find.Parameters.AddWithValue("$sha", draft.SourceSha256);
+            find.Bind("site", draft.SiteId);
+            find.Bind("sha", draft.SourceSha256);
             already = ReadAll(find, ReadScene).FirstOrDefault();
             if (already is not null)
             {
@@ -446,14 +479,14 @@ public sealed partial class SiteCatalog : IDisposable
         {
             // The first scene fixes the grid; the NOT EXISTS guard stops a concurrent first ingest from refixing it.
             using var update = Command(
-                "UPDATE sites SET gsd = $gsd, anchor_x = $ax, anchor_y = $ay, crs_epsg = $epsg, grid_reason = $reason " +
-                "WHERE id = $id AND NOT EXISTS (SELECT 1 FROM scenes WHERE site_id = $id)", tx);
-            update.Parameters.AddWithValue("$gsd", fix.Gsd);
-            update.Parameters.AddWithValue("$ax", fix.AnchorX);
-            update.Parameters.AddWithValue("$ay", fix.AnchorY);
-            update.Parameters.AddWithValue("$epsg", fix.CrsEpsg);
-            update.Parameters.AddWithValue("$reason", fix.Reason);
-            update.Parameters.AddWithValue("$id", draft.SiteId);
+                "UPDATE sites SET gsd = @gsd, anchor_x = @ax, anchor_y = @ay, crs_epsg = @epsg, grid_reason = @reason " +
+                "WHERE id = @id AND NOT EXISTS (SELECT 1 FROM scenes WHERE site_id = @id)", tx);
+            update.Bind("gsd", fix.Gsd);
+            update.Bind("ax", fix.AnchorX);
+            update.Bind("ay", fix.AnchorY);
+            update.Bind("epsg", fix.CrsEpsg);
+            update.Bind("reason", fix.Reason);
+            update.Bind("id", draft.SiteId);
             if (Run(update.ExecuteNonQuery) != 1)
             {
                 throw new SiteWatchException($"site {draft.SiteId}: another scene fixed the grid meanwhile; run the command again");
@@ -462,27 +495,27 @@ public sealed partial class SiteCatalog : IDisposable
         using var insert = Command("""
             INSERT INTO scenes (site_id, acquired_utc, acquired_from, sensor, bands, cloud_cover, source_path, source_sha256,
                                 file, width, height, data_type, nodata, valid_fraction, ingested_utc, cloud_mask_file, file_sha256, cloud_mask_sha256)
-            VALUES ($site, $acquired, $from, $sensor, $bands, $cloud, $source, $sha, $file, $w, $h, $type, $nodata, $valid, $ingested, $mask, $filesha, $masksha)
+            VALUES (@site, @acquired, @from, @sensor, @bands, @cloud, @source, @sha, @file, @w, @h, @type, @nodata, @valid, @ingested, @mask, @filesha, @masksha)
             RETURNING id
             """, tx);
-        insert.Parameters.AddWithValue("$site", draft.SiteId);
-        insert.Parameters.AddWithValue("$acquired", Iso(draft.AcquiredUtc));
-        insert.Parameters.AddWithValue("$from", draft.AcquiredFrom);
-        insert.Parameters.AddWithValue("$sensor", draft.Sensor);
-        insert.Parameters.AddWithValue("$bands", JsonSerializer.Serialize(draft.Bands));
-        insert.Parameters.AddWithValue("$cloud", (object?)draft.CloudCoverPercent ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$source", draft.SourcePath);
-        insert.Parameters.AddWithValue("$sha", draft.SourceSha256);
-        insert.Parameters.AddWithValue("$file", draft.File);
-        insert.Parameters.AddWithValue("$w", draft.Width);
-        insert.Parameters.AddWithValue("$h", draft.Height);
-        insert.Parameters.AddWithValue("$type", draft.DataType);
-        insert.Parameters.AddWithValue("$nodata", (object?)draft.NoData ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$valid", draft.ValidFraction);
-        insert.Parameters.AddWithValue("$ingested", Iso(draft.IngestedUtc));
-        insert.Parameters.AddWithValue("$mask", (object?)draft.CloudMaskFile ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$filesha", (object?)draft.FileSha256 ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$masksha", (object?)draft.CloudMaskSha256 ?? DBNull.Value);
+        insert.Bind("site", draft.SiteId);
+        insert.Bind("acquired", Iso(draft.AcquiredUtc));
+        insert.Bind("from", draft.AcquiredFrom);
+        insert.Bind("sensor", draft.Sensor);
+        insert.Bind("bands", JsonSerializer.Serialize(draft.Bands));
+        insert.Bind("cloud", (object?)draft.CloudCoverPercent ?? DBNull.Value);
+        insert.Bind("source", draft.SourcePath);
+        insert.Bind("sha", draft.SourceSha256);
+        insert.Bind("file", draft.File);
+        insert.Bind("w", draft.Width);
+        insert.Bind("h", draft.Height);
+        insert.Bind("type", draft.DataType);
+        insert.Bind("nodata", (object?)draft.NoData ?? DBNull.Value);
+        insert.Bind("valid", draft.ValidFraction);
+        insert.Bind("ingested", Iso(draft.IngestedUtc));
+        insert.Bind("mask", (object?)draft.CloudMaskFile ?? DBNull.Value);
+        insert.Bind("filesha", (object?)draft.FileSha256 ?? DBNull.Value);
+        insert.Bind("masksha", (object?)draft.CloudMaskSha256 ?? DBNull.Value);
         return draft with { Id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture) };
     },
     move: () =>
@@ -509,12 +542,12 @@ public sealed partial class SiteCatalog : IDisposable
         return scene;
     }
 
-    private Site ReadSite(SqliteDataReader r) => new()
+    private Site ReadSite(DbDataReader r) => new()
     {
-        Id = r.GetInt64(r.GetOrdinal("id")),
+        Id = r.ReadInt64(r.GetOrdinal("id")),
         Name = r.GetString(r.GetOrdinal("name")),
         Aoi = AoiReader.Parse(r.GetString(r.GetOrdinal("aoi_geojson")), $"site {r.GetString(r.GetOrdinal("name"))} AOI"),
-        CrsEpsg = r.GetInt32(r.GetOrdinal("crs_epsg")),
+        CrsEpsg = r.ReadInt32(r.GetOrdinal("crs_epsg")),
         Gsd = r.IsDBNull(r.GetOrdinal("gsd")) ? null : r.GetDouble(r.GetOrdinal("gsd")),
         AnchorX = r.GetDouble(r.GetOrdinal("anchor_x")),
         AnchorY = r.GetDouble(r.GetOrdinal("anchor_y")),
@@ -524,10 +557,10 @@ public sealed partial class SiteCatalog : IDisposable
         CreatedUtc = ParseIso(r.GetString(r.GetOrdinal("created_utc"))),
     };
 
-    private Scene ReadScene(SqliteDataReader r) => new()
+    private Scene ReadScene(DbDataReader r) => new()
     {
-        Id = r.GetInt64(r.GetOrdinal("id")),
-        SiteId = r.GetInt64(r.GetOrdinal("site_id")),
+        Id = r.ReadInt64(r.GetOrdinal("id")),
+        SiteId = r.ReadInt64(r.GetOrdinal("site_id")),
         AcquiredUtc = ParseIso(r.GetString(r.GetOrdinal("acquired_utc"))),
         AcquiredFrom = r.GetString(r.GetOrdinal("acquired_from")),
         Sensor = r.GetString(r.GetOrdinal("sensor")),
@@ -536,8 +569,8 @@ public sealed partial class SiteCatalog : IDisposable
         SourcePath = r.GetString(r.GetOrdinal("source_path")),
         SourceSha256 = r.GetString(r.GetOrdinal("source_sha256")),
         File = r.GetString(r.GetOrdinal("file")),
-        Width = r.GetInt32(r.GetOrdinal("width")),
-        Height = r.GetInt32(r.GetOrdinal("height")),
+        Width = r.ReadInt32(r.GetOrdinal("width")),
+        Height = r.ReadInt32(r.GetOrdinal("height")),
         DataType = r.GetString(r.GetOrdinal("data_type")),
         NoData = r.IsDBNull(r.GetOrdinal("nodata")) ? null : r.GetDouble(r.GetOrdinal("nodata")),
         ValidFraction = r.GetDouble(r.GetOrdinal("valid_fraction")),
@@ -547,15 +580,43 @@ public sealed partial class SiteCatalog : IDisposable
         IngestedUtc = ParseIso(r.GetString(r.GetOrdinal("ingested_utc"))),
     };
 
-    private SqliteCommand Command(string sql, SqliteTransaction? tx = null)
+    private DbCommand Command(string sql, DbTransaction? tx = null)
     {
+        if (tx is null)
+        {
+            ReconnectIfBroken();
+        }
         var command = _connection.CreateCommand();
         command.CommandText = sql;
         command.Transaction = tx;
         return command;
     }
 
-    private void Execute(string sql, SqliteTransaction? tx = null)
+    /// <summary>
+    /// A write transaction that holds the catalog's write lock until it ends: SQLite's BEGIN IMMEDIATE, and on
+    /// PostgreSQL a transaction-scoped advisory lock, so writers queue one after another on both engines and a
+    /// look-up made inside the transaction (is this scene stored already?) stays true until the commit.
+    /// </summary>
+    private DbTransaction BeginWrite()
+    {
+        ReconnectIfBroken();
+        var tx = Run(() => _connection.BeginTransaction());
+        if (Engine == CatalogEngine.Postgres)
+        {
+            try
+            {
+                Execute($"SELECT pg_advisory_xact_lock({PostgresWriteLock})", tx);
+            }
+            catch
+            {
+                tx.Dispose();
+                throw;
+            }
+        }
+        return tx;
+    }
+
+    private void Execute(string sql, DbTransaction? tx = null)
     {
         using var command = Command(sql, tx);
         Run(command.ExecuteNonQuery);
@@ -567,7 +628,7 @@ public sealed partial class SiteCatalog : IDisposable
         return Run(command.ExecuteScalar);
     }
 
-    private List<T> ReadAll<T>(SqliteCommand command, Func<SqliteDataReader, T> read) => Run(() =>
+    private List<T> ReadAll<T>(DbCommand command, Func<DbDataReader, T> read) => Run(() =>
     {
         var list = new List<T>();
         using var reader = command.ExecuteReader();
@@ -591,7 +652,7 @@ public sealed partial class SiteCatalog : IDisposable
     /// A row that cannot be read (a workspace edited by hand or written by another tool): one line naming the table,
     /// the row and the column, found by checking each column of the row against what it must hold.
     /// </summary>
-    private SiteWatchException RowError(SqliteCommand command, SqliteDataReader reader, Exception e)
+    private SiteWatchException RowError(DbCommand command, DbDataReader reader, Exception e)
     {
         var table = System.Text.RegularExpressions.Regex.Match(command.CommandText, @"FROM\s+(\w+)", System.Text.RegularExpressions.RegexOptions.IgnoreCase).Groups[1].Value;
         string row = "?";
@@ -619,7 +680,7 @@ public sealed partial class SiteCatalog : IDisposable
             }
         }
         var reason = e is SiteWatchException ? e.Message : $"malformed value ({e.Message.Split('\n')[0].TrimEnd('.')})";
-        return new SiteWatchException($"{Path}: table {(table.Length > 0 ? table : "?")}, row {row}{(column is null ? "" : $", column {column}")}: {reason}; the row was written by hand or by another tool", e);
+        return new SiteWatchException($"{Location}: table {(table.Length > 0 ? table : "?")}, row {row}{(column is null ? "" : $", column {column}")}: {reason}; the row was written by hand or by another tool", e);
     }
 
     private static bool IsJson(string text)
@@ -635,10 +696,23 @@ public sealed partial class SiteCatalog : IDisposable
         }
     }
 
-    /// <summary>SQLite's own integrity and foreign-key checks: an empty list when the database is sound.</summary>
+    /// <summary>
+    /// The database's own checks: SQLite's integrity and foreign-key checks (an empty list when the file is sound).
+    /// PostgreSQL enforces its foreign keys as rows are written and checksums its pages itself; its check is that the
+    /// schema is the one this SiteWatch writes.
+    /// </summary>
     public IReadOnlyList<string> DatabaseProblems()
     {
         var problems = new List<string>();
+        if (Engine == CatalogEngine.Postgres)
+        {
+            var version = PostgresSchemaVersion(null);
+            if (version != SchemaVersion)
+            {
+                problems.Add($"schema version {version?.ToString(CultureInfo.InvariantCulture) ?? "missing"}, expected {SchemaVersion}");
+            }
+            return problems;
+        }
         using (var integrity = Command("PRAGMA integrity_check"))
         {
             problems.AddRange(ReadAll(integrity, r => r.GetString(0)).Where(line => line != "ok"));
@@ -653,7 +727,7 @@ public sealed partial class SiteCatalog : IDisposable
     /// <summary>Every store path (file or folder, relative to the workspace) a catalog row references.</summary>
     public IReadOnlyCollection<string> ReferencedPaths() => ReferencedPaths(null);
 
-    private HashSet<string> ReferencedPaths(SqliteTransaction? tx)
+    private HashSet<string> ReferencedPaths(DbTransaction? tx)
     {
         var paths = new HashSet<string>(StringComparer.Ordinal);
         foreach (var sql in new[]
@@ -693,18 +767,18 @@ public sealed partial class SiteCatalog : IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="action"/> holding the catalog's write lock (BEGIN IMMEDIATE) with the paths rows reference:
-    /// no other process is then between moving a file into the store and committing its row.
+    /// Runs <paramref name="action"/> holding the catalog's write lock (<see cref="BeginWrite"/>) with the paths rows
+    /// reference: no other process is then between moving a file into the store and committing its row.
     /// </summary>
     internal T WithWriteLock<T>(Func<IReadOnlyCollection<string>, T> action)
     {
-        using var tx = Run(() => _connection.BeginTransaction());
+        using var tx = BeginWrite();
         var result = action(ReferencedPaths(tx));
         Run(() => { tx.Commit(); return 0; });
         return result;
     }
 
-    /// <summary>SQLite errors become one-line user errors naming the catalog file.</summary>
+    /// <summary>Database errors become one-line user errors naming the catalog.</summary>
     private T Run<T>(Func<T> action)
     {
         try
@@ -721,7 +795,11 @@ public sealed partial class SiteCatalog : IDisposable
                 13 => "the disk is full",
                 _ => e.Message,
             };
-            throw new SiteWatchException($"{Path}: {reason}; nothing was changed", e);
+            throw new SiteWatchException($"{Location}: {reason}; nothing was changed", e);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException { Source: "Npgsql" })
+        {
+            throw new SiteWatchException($"{Location}: {PostgresReason(e)}; nothing was changed", e);
         }
     }
 

@@ -1,12 +1,16 @@
 namespace SiteWatch.Core.Catalog;
 
 /// <summary>
-/// A SiteWatch workspace: a directory holding the SQLite catalog (sitewatch.db) and the imagery store (imagery/),
-/// plus a staging area (.staging/) where files are written before they are committed.
+/// A SiteWatch workspace: a directory holding the catalog (the SQLite file sitewatch.db, or catalog.json naming a
+/// PostgreSQL database) and the imagery store (imagery/), plus a staging area (.staging/) where files are written
+/// before they are committed.
 /// </summary>
 public sealed class Workspace : IDisposable
 {
     public const string CatalogFileName = "sitewatch.db";
+
+    /// <summary>Names the PostgreSQL catalog of a workspace in cluster mode (instead of <see cref="CatalogFileName"/>).</summary>
+    public const string CatalogSettingsFileName = "catalog.json";
     public const string EnvironmentVariable = "SITEWATCH_WORKSPACE";
 
     /// <summary>Folders whose files the catalog owns: a file there without a row is an orphan.</summary>
@@ -49,10 +53,17 @@ public sealed class Workspace : IDisposable
         return Path.GetFullPath(string.IsNullOrWhiteSpace(fromEnvironment) ? Directory.GetCurrentDirectory() : fromEnvironment);
     }
 
-    public static bool Exists(string directory) => File.Exists(Path.Combine(directory, CatalogFileName));
+    public static bool Exists(string directory) =>
+        File.Exists(Path.Combine(directory, CatalogFileName)) || File.Exists(Path.Combine(directory, CatalogSettingsFileName));
 
-    /// <summary>Creates a workspace (or opens it when one is already there).</summary>
-    public static Workspace Init(string directory)
+    /// <summary>Where the catalog lives: the SQLite file, or the PostgreSQL server and database.</summary>
+    public string CatalogLocation => Catalog.Location;
+
+    /// <summary>
+    /// Creates a workspace (or opens it when one is already there). With <paramref name="postgres"/> (a connection
+    /// string) its catalog lives in that PostgreSQL database, which many processes and machines then share.
+    /// </summary>
+    public static Workspace Init(string directory, string? postgres = null)
     {
         var root = Path.GetFullPath(directory);
         try
@@ -66,6 +77,10 @@ public sealed class Workspace : IDisposable
         {
             throw new SiteWatchException($"{root}: cannot create a workspace here: {e.Message}");
         }
+        if (postgres is not null || File.Exists(Path.Combine(root, CatalogSettingsFileName)))
+        {
+            return new Workspace(root, CatalogSettings.InitPostgres(root, postgres));
+        }
         return new Workspace(root, SiteCatalog.Open(Path.Combine(root, CatalogFileName), create: true));
     }
 
@@ -77,7 +92,10 @@ public sealed class Workspace : IDisposable
         {
             throw new SiteWatchException($"{root}: not a SiteWatch workspace (no {CatalogFileName}); create one there or name another workspace") { Next = new NextStep(NextStepKind.CreateWorkspace, root) };
         }
-        var workspace = new Workspace(root, SiteCatalog.Open(Path.Combine(root, CatalogFileName), create: false)) { Notice = notice };
+        var catalog = File.Exists(Path.Combine(root, CatalogSettingsFileName))
+            ? CatalogSettings.OpenPostgres(root)
+            : SiteCatalog.Open(Path.Combine(root, CatalogFileName), create: false);
+        var workspace = new Workspace(root, catalog) { Notice = notice };
         workspace.Sweep();
         return workspace;
     }

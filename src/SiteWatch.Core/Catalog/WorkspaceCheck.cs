@@ -19,7 +19,7 @@ public static class WorkspaceCheck
     {
         var catalog = workspace.Catalog;
         var problems = new List<WorkspaceProblem>();
-        problems.AddRange(catalog.DatabaseProblems().Select(p => new WorkspaceProblem("database", catalog.Path, p)));
+        problems.AddRange(catalog.DatabaseProblems().Select(p => new WorkspaceProblem("database", catalog.Location, p)));
         int sites = 0, scenes = 0, changeRuns = 0, detectionRuns = 0, alerts = 0, verified = 0, unhashed = 0;
 
         // Files to verify: (row, relative path, recorded hash or null).

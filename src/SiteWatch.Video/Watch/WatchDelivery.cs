@@ -328,7 +328,7 @@ public sealed class WatchDelivery : IAsyncDisposable
             {
                 var left = rows[hook.Url].ToList();
                 reports.Add(Report($"site {_site.Name} webhook {SecretMask.Url(hook.Url)}", hook.Url,
-                    left.Count(d => d.State == DeliveryState.Pending), left.Count(d => d.State == DeliveryState.Failed), problems, _catalog.Path));
+                    left.Count(d => d.State == DeliveryState.Pending), left.Count(d => d.State == DeliveryState.Failed), problems, _catalog.Location));
             }
         }
 
