@@ -2,7 +2,8 @@
 # Installs what SiteWatch needs and is missing, then restores NuGet packages. Idempotent; sourced by demo.sh and test.sh.
 set -euo pipefail
 
-SYSTEM_PACKAGES=(gdal-bin libgdal32 libgtk-3-0 fonts-dejavu-core ffmpeg ca-certificates chromium)
+# postgresql-15-postgis-3: the tests start a private PostgreSQL/PostGIS for the cluster-mode catalog.
+SYSTEM_PACKAGES=(gdal-bin libgdal32 libgtk-3-0 fonts-dejavu-core ffmpeg ca-certificates chromium postgresql-15-postgis-3)
 
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do

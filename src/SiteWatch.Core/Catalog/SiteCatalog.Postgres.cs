@@ -291,6 +291,8 @@ public sealed partial class SiteCatalog
         {
             Run(() =>
             {
+                // The pool's idle connections died with the same server: drop them rather than hand one out again.
+                NpgsqlConnection.ClearPool((NpgsqlConnection)_connection);
                 _connection.Close();
                 _connection.Open();
                 return 0;

@@ -133,7 +133,7 @@ public sealed partial class SiteCatalog
     {
         using var command = Command("""
             UPDATE api_keys SET revoked_utc = @now
-            WHERE user_id = @u AND revoked_utc IS NULL AND (@k IS NULL OR CAST(id AS TEXT) = @k OR prefix = @k)
+            WHERE user_id = @u AND revoked_utc IS NULL AND (CAST(@k AS TEXT) IS NULL OR CAST(id AS TEXT) = @k OR prefix = @k)
             """);
         command.Bind("now", Iso(DateTime.UtcNow));
         command.Bind("u", userId);

@@ -272,6 +272,24 @@ public sealed partial class SiteCatalog : IDisposable
         return ReadAll(command, ReadSite);
     }
 
+    /// <summary>
+    /// Sites whose area meets the box (WGS84 degrees), by name. PostgreSQL answers from its GiST index on the areas;
+    /// SQLite narrows by the stored bounding boxes, then each area is tested exactly.
+    /// </summary>
+    public IReadOnlyList<Site> ListSitesIn(Envelope box)
+    {
+        var area = new GeometryFactory(new PrecisionModel(), 4326).ToGeometry(box);
+        using var command = Command(Engine == CatalogEngine.Postgres
+            ? "SELECT * FROM sites WHERE ST_Intersects(aoi, ST_MakeEnvelope(@minx, @miny, @maxx, @maxy, 4326)) ORDER BY lower(name), name"
+            : "SELECT * FROM sites WHERE max_lon >= @minx AND min_lon <= @maxx AND max_lat >= @miny AND min_lat <= @maxy ORDER BY lower(name), name");
+        command.Bind("minx", box.MinX);
+        command.Bind("miny", box.MinY);
+        command.Bind("maxx", box.MaxX);
+        command.Bind("maxy", box.MaxY);
+        var sites = ReadAll(command, ReadSite);
+        return Engine == CatalogEngine.Postgres ? sites : sites.Where(s => s.Aoi.Intersects(area)).ToList();
+    }
+
     public Site? TryGetSite(string name)
     {
         using var command = Command("SELECT * FROM sites WHERE lower(name) = lower(@name)");

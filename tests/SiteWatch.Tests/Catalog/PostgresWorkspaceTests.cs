@@ -1,0 +1,113 @@
+using NetTopologySuite.Geometries;
+using SiteWatch.Core;
+using SiteWatch.Core.Catalog;
+
+namespace SiteWatch.Tests.Catalog;
+
+/// <summary>A workspace whose catalog lives in PostgreSQL: made, reopened, refused when wrong, and kept through a server restart.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresWorkspaceTests(PostgresServer server)
+{
+    private static readonly Polygon Area = (Polygon)new GeometryFactory(new PrecisionModel(), 4326).ToGeometry(new Envelope(10, 10.01, 50, 50.01));
+
+    [Fact]
+    public void Init_writes_catalog_json_and_every_later_command_opens_the_same_database()
+    {
+        using var dir = new TempDir();
+        var connection = server.CreateDatabase();
+        using (var ws = Workspace.Init(dir.File("ws"), connection))
+        {
+            ws.Catalog.AddSite("plant", Area, 32632, 1.0, [], null);
+        }
+
+        Assert.True(Workspace.Exists(dir.File("ws")));
+        Assert.False(File.Exists(Path.Combine(dir.File("ws"), Workspace.CatalogFileName)));
+        Assert.Contains("\"postgresql\"", File.ReadAllText(Path.Combine(dir.File("ws"), Workspace.CatalogSettingsFileName)));
+        using var reopened = Workspace.Open(dir.File("ws"));
+        Assert.Equal(CatalogEngine.Postgres, reopened.Catalog.Engine);
+        Assert.StartsWith("postgresql://sitewatch@127.0.0.1:", reopened.CatalogLocation);
+        Assert.Equal(["plant"], reopened.Catalog.ListSites().Select(s => s.Name));
+        // init again with the same database is a no-op; with another one it is refused.
+        using (Workspace.Init(dir.File("ws"), connection))
+        {
+        }
+        var other = Assert.Throws<SiteWatchException>(() => Workspace.Init(dir.File("ws"), server.CreateDatabase()));
+        Assert.Contains("already", other.Message);
+    }
+
+    [Fact]
+    public void The_cli_makes_a_postgres_workspace_and_lists_its_sites()
+    {
+        using var dir = new TempDir();
+        var ws = dir.File("ws");
+        var init = Cli.CliTests.Run(null, "init", ws, "--postgres", server.CreateDatabase(), "--json");
+        Assert.True(init.Code == 0, init.Err);
+        Assert.Contains("\"engine\": \"postgresql\"", init.Out);
+        File.WriteAllText(dir.File("aoi.geojson"), IngestTests.SceneAoi);
+        var add = Cli.CliTests.Run(ws, "site", "add", "plant", "--aoi", dir.File("aoi.geojson"), "--gsd", "1");
+        Assert.True(add.Code == 0, add.Err);
+        var (code, output, error) = Cli.CliTests.Run(ws, "site", "list", "--json");
+        Assert.True(code == 0, error);
+        Assert.Contains("\"plant\"", output);
+    }
+
+    [Fact]
+    public void A_password_in_the_connection_string_a_missing_database_and_a_sqlite_workspace_are_refused_leaving_nothing()
+    {
+        using var dir = new TempDir();
+        var withPassword = Assert.Throws<SiteWatchException>(() => Workspace.Init(dir.File("a"), server.ConnectionString("postgres") + ";Password=secret"));
+        Assert.Contains("~/.pgpass or PGPASSWORD", withPassword.Message);
+        Assert.False(File.Exists(Path.Combine(dir.File("a"), Workspace.CatalogSettingsFileName)));
+
+        var missing = Assert.Throws<SiteWatchException>(() => Workspace.Init(dir.File("b"), server.ConnectionString("no_such_db")));
+        Assert.Contains("does not exist", missing.Message);
+        Assert.False(Workspace.Exists(dir.File("b")));
+
+        using (Workspace.Init(dir.File("c")))
+        {
+        }
+        var sqlite = Assert.Throws<SiteWatchException>(() => Workspace.Init(dir.File("c"), server.CreateDatabase()));
+        Assert.Contains("sitewatch.db", sqlite.Message);
+    }
+
+    [Fact]
+    public void A_database_without_the_catalog_is_not_taken_for_one()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("ws"));
+        File.WriteAllText(Path.Combine(dir.File("ws"), Workspace.CatalogSettingsFileName),
+            $$"""{"engine": "postgresql", "connection": "{{server.CreateDatabase()}}"}""");
+
+        var error = Assert.Throws<SiteWatchException>(() => Workspace.Open(dir.File("ws")));
+        Assert.Contains("not a SiteWatch catalog", error.Message);
+    }
+
+    [Fact]
+    public void After_the_server_restarts_the_catalog_reconnects_and_nothing_committed_is_lost()
+    {
+        using var dir = new TempDir();
+        using var ws = Workspace.Init(dir.File("ws"), server.CreateDatabase());
+        var site = ws.Catalog.AddSite("plant", Area, 32632, 1.0, [], null);
+
+        server.Restart();
+
+        // The statement that meets the dropped connection fails with a clear error; the next runs on a new connection.
+        SiteWatchException? first = null;
+        try
+        {
+            ws.Catalog.ListSites();
+        }
+        catch (SiteWatchException e)
+        {
+            first = e;
+        }
+        if (first is not null)
+        {
+            Assert.StartsWith(ws.CatalogLocation, first.Message);
+            Assert.Contains("nothing was changed", first.Message);
+        }
+        Assert.Equal(site.Id, ws.Catalog.GetSite("plant").Id);
+        ws.Catalog.AddSite("airfield", Area, 32632, 1.0, [], null);
+        Assert.Equal(2, ws.Catalog.ListSites().Count);
+    }
+}
