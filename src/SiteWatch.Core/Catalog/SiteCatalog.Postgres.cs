@@ -81,7 +81,7 @@ public sealed partial class SiteCatalog
         }
         if (version is not null)
         {
-            // Every PostgreSQL catalog so far was created at schema 10; a later version adds its steps here.
+            // Every PostgreSQL catalog so far was created at schema 11; a later version adds its steps here.
             throw new SiteWatchException($"{Location}: catalog schema {version} has no upgrade path to {SchemaVersion}; nothing was changed");
         }
         if (!create)
@@ -111,7 +111,7 @@ public sealed partial class SiteCatalog
     }
 
     /// <summary>
-    /// Schema 10 for PostgreSQL: SQLite's tables with PostgreSQL types. Ids are identities (never handed out twice, as
+    /// Schema 11 for PostgreSQL: SQLite's tables with PostgreSQL types. Ids are identities (never handed out twice, as
     /// SQLite's AUTOINCREMENT); names compare case-insensitively through unique indexes on lower(name), as SQLite's
     /// NOCASE; times stay ISO-8601 UTC text so both engines order and compare them alike. Sites keep their area as a
     /// PostGIS geometry derived from the stored GeoJSON, under a GiST index for "sites in this box".
@@ -278,6 +278,14 @@ public sealed partial class SiteCatalog
             zones_geojson text NOT NULL,
             source text NOT NULL,
             stored_utc text NOT NULL
+        );
+        CREATE TABLE site_monitors (
+            site_id bigint PRIMARY KEY REFERENCES sites(id) ON DELETE CASCADE,
+            schedule text NOT NULL,
+            every_s bigint NOT NULL,
+            updated_utc text NOT NULL,
+            last_round_utc text,
+            last_summary text
         );
         """;
 

@@ -24,7 +24,7 @@ public enum CatalogEngine
 /// </summary>
 public sealed partial class SiteCatalog : IDisposable
 {
-    private const int SchemaVersion = 10;
+    private const int SchemaVersion = 11;
     private readonly DbConnection _connection;
     private readonly string _connectionString;
 
@@ -189,6 +189,10 @@ public sealed partial class SiteCatalog : IDisposable
         if (version < 10)
         {
             CreateVersion10Video(tx);
+        }
+        if (version < 11)
+        {
+            CreateVersion11Monitors(tx);
         }
         Execute($"PRAGMA user_version = {SchemaVersion}", tx);
         tx.Commit();

@@ -275,6 +275,28 @@ public abstract class CatalogContractTests
     }
 
     [Fact]
+    public void A_monitoring_order_is_stored_replaced_noted_and_goes_with_its_site()
+    {
+        using var dir = new TempDir();
+        using var ws = NewWorkspace(dir);
+        var site = AddSite(ws, "plant");
+        var schedule = new Core.Monitoring.MonitorSchedule { Source = "http://127.0.0.1:1/", Collections = ["demo"], Every = TimeSpan.FromMinutes(10), Method = ChangeMethodKind.Cva, CoRegister = false };
+
+        ws.Catalog.SaveMonitor(site.Id, schedule);
+        ws.Catalog.SaveMonitor(site.Id, schedule with { Every = TimeSpan.FromHours(1) });
+        ws.Catalog.RecordMonitorRound(site.Id, new DateTime(2024, 5, 1, 0, 0, 0, DateTimeKind.Utc), "2 new scene(s)");
+
+        var stored = Assert.Single(ws.Catalog.ListMonitors());
+        Assert.Equal(schedule with { Every = TimeSpan.FromHours(1) }, stored.Schedule with { Collections = schedule.Collections });
+        Assert.Equal(["demo"], stored.Schedule.Collections);
+        Assert.Equal(ChangeMethodKind.Cva, stored.Schedule.ToOptions().ChangeOptions.Detection.Method);
+        Assert.Equal("2 new scene(s)", stored.LastSummary);
+        Assert.True(ws.DeleteSite(site).Deleted);
+        Assert.Empty(ws.Catalog.ListMonitors());
+        Assert.False(ws.Catalog.RemoveMonitor(site.Id));
+    }
+
+    [Fact]
     public void A_row_a_tool_damaged_is_named_by_table_row_and_column()
     {
         using var dir = new TempDir();
