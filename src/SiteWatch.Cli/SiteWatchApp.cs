@@ -155,6 +155,9 @@ public static class SiteWatchApp
             config.AddCommand<InfoCommand>("info")
                 .WithDescription("Describe any raster GDAL reads: size, bands, types, nodata, georeference, CRS.")
                 .WithExample("info", "scene.tif", "--json");
+            config.AddCommand<SiloCommand>("silo")
+                .WithDescription("Run a silo of the SiteWatch cluster: sites' standing monitoring orders (monitor --schedule) run on whichever silo holds the site; membership and reminders in the workspace's PostgreSQL.")
+                .WithExample("silo", "-w", "./national", "--silo-port", "11111", "--gateway-port", "30000");
             config.AddCommand<ServeCommand>("serve")
                 .WithDescription("Serve the workspace over HTTP: REST API (docs at /docs), map tiles from the stored COGs, background jobs; users sign in (see 'user').")
                 .WithExample("serve", "-w", "./plant", "--urls", "http://127.0.0.1:8080");

@@ -1,5 +1,9 @@
 using System.ComponentModel;
 using System.Globalization;
+using SiteWatch.Core;
+using SiteWatch.Core.Catalog;
+using SiteWatch.Core.Change;
+using SiteWatch.Core.Change.Methods;
 using SiteWatch.Core.Monitoring;
 using SiteWatch.Core.Workflows;
 using Spectre.Console;
@@ -45,8 +49,28 @@ public sealed class MonitorCommand : AsyncCommand<MonitorCommand.Settings>
         public long MaxDownloadMb { get; init; } = 4096;
 
         [CommandOption("--every <MINUTES>")]
-        [Description("Search again every this many minutes until stopped (Ctrl+C); default: one round.")]
+        [Description("Search again every this many minutes until stopped (Ctrl+C); default: one round. With --schedule: the cluster's period (at least 0.1).")]
         public double? Every { get; init; }
+
+        [CommandOption("--schedule")]
+        [Description("Store this as the site's standing monitoring order, which the cluster's silos run every --every minutes ('sitewatch silo'); runs nothing here.")]
+        public bool Schedule { get; init; }
+
+        [CommandOption("--unschedule")]
+        [Description("Remove the site's standing monitoring order; the cluster stops monitoring it.")]
+        public bool Unschedule { get; init; }
+
+        [CommandOption("--list")]
+        [Description("List the workspace's standing monitoring orders with their last round.")]
+        public bool List { get; init; }
+
+        [CommandOption("--method <METHOD>")]
+        [Description("Change method after each new scene (as 'change detect --method'; default irmad).")]
+        public string? Method { get; init; }
+
+        [CommandOption("--no-coregister")]
+        [Description("Compare new scenes without co-registering them first.")]
+        public bool NoCoregister { get; init; }
 
         [CommandOption("--no-change")]
         [Description("Do not run change detection against the previous scene.")]
@@ -62,9 +86,36 @@ public sealed class MonitorCommand : AsyncCommand<MonitorCommand.Settings>
 
         public override ValidationResult Validate()
         {
+            if (new[] { Schedule, Unschedule, List }.Count(x => x) > 1)
+            {
+                return ValidationResult.Error("--schedule, --unschedule and --list go one at a time");
+            }
+            if (List)
+            {
+                return ValidationResult.Success();
+            }
             if (string.IsNullOrWhiteSpace(Site))
             {
                 return ValidationResult.Error("--site NAME is required");
+            }
+            if (Unschedule)
+            {
+                return ValidationResult.Success();
+            }
+            if (Schedule && Every is null)
+            {
+                return ValidationResult.Error("--schedule needs --every MINUTES: how often the cluster searches");
+            }
+            if (Method is not null)
+            {
+                try
+                {
+                    ChangeChoices.ParseMethod(Method);
+                }
+                catch (SiteWatchException e)
+                {
+                    return ValidationResult.Error($"--method: {e.Message}");
+                }
             }
             if (string.IsNullOrWhiteSpace(Stac))
             {
@@ -78,9 +129,9 @@ public sealed class MonitorCommand : AsyncCommand<MonitorCommand.Settings>
             {
                 return ValidationResult.Error("--from and --to take dates as YYYY-MM-DD");
             }
-            if (Every is { } every && !(every >= 1))
+            if (Every is { } every && !(every >= (Schedule ? 0.1 : 1)))
             {
-                return ValidationResult.Error("--every must be at least 1 minute");
+                return ValidationResult.Error(Schedule ? "--every must be at least 0.1 minute" : "--every must be at least 1 minute");
             }
             if (MaxDownloadMb < 1)
             {
@@ -96,6 +147,10 @@ public sealed class MonitorCommand : AsyncCommand<MonitorCommand.Settings>
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         using var workspace = settings.OpenWorkspace();
+        if (settings.List || settings.Unschedule || settings.Schedule)
+        {
+            return Orders(workspace, settings);
+        }
         var options = new MonitorOptions
         {
             Source = settings.Stac,
@@ -106,6 +161,7 @@ public sealed class MonitorCommand : AsyncCommand<MonitorCommand.Settings>
             Asset = settings.Asset,
             MaxDownloadBytes = settings.MaxDownloadMb << 20,
             Change = !settings.NoChange,
+            ChangeOptions = ChangeOptions(settings),
             Detect = !settings.NoDetect,
             Alerts = !settings.NoAlerts,
         };
@@ -146,6 +202,69 @@ public sealed class MonitorCommand : AsyncCommand<MonitorCommand.Settings>
         {
             Console.CancelKeyPress -= onCancel;
         }
+    }
+
+    private static SiteChangeOptions ChangeOptions(Settings settings) => new()
+    {
+        Detection = settings.Method is null ? new ChangeDetectionOptions() : new ChangeDetectionOptions { Method = ChangeChoices.ParseMethod(settings.Method) },
+        CoRegister = !settings.NoCoregister,
+    };
+
+    /// <summary>Standing orders for the cluster: stored, removed or listed; nothing runs here.</summary>
+    private static int Orders(Workspace workspace, Settings settings)
+    {
+        if (settings.Schedule || settings.Unschedule)
+        {
+            var site = workspace.Catalog.GetSite(settings.Site);
+            if (settings.Unschedule)
+            {
+                var removed = workspace.Catalog.RemoveMonitor(site.Id);
+                Output.Notice(removed ? $"site {site.Name}: monitoring order removed" : $"site {site.Name} had no monitoring order");
+                return 0;
+            }
+            var changeOptions = ChangeOptions(settings);
+            workspace.Catalog.SaveMonitor(site.Id, new MonitorSchedule
+            {
+                Source = settings.Stac,
+                Collections = settings.Collections?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [],
+                MaxCloudCover = settings.Cloud,
+                FromUtc = settings.From is null ? null : ParseDate(settings.From),
+                Asset = settings.Asset,
+                MaxDownloadBytes = settings.MaxDownloadMb << 20,
+                Every = TimeSpan.FromMinutes(settings.Every!.Value),
+                Change = !settings.NoChange,
+                Method = settings.Method is null ? null : changeOptions.Detection.Method,
+                CoRegister = changeOptions.CoRegister,
+                Detect = !settings.NoDetect,
+                Alerts = !settings.NoAlerts,
+            });
+            Output.Notice($"site {site.Name}: monitoring order stored (every {settings.Every} min from {settings.Stac}); the cluster's silos run it");
+        }
+        var monitors = workspace.Catalog.ListMonitors();
+        var names = workspace.Catalog.ListSites().ToDictionary(s => s.Id, s => s.Name);
+        if (settings.Json)
+        {
+            Output.WriteJson(monitors.Select(m => new
+            {
+                site = names.GetValueOrDefault(m.SiteId),
+                source = m.Schedule.Source,
+                collections = m.Schedule.Collections,
+                every_minutes = m.Schedule.Every.TotalMinutes,
+                updated = m.UpdatedUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                last_round = m.LastRoundUtc?.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                last_summary = m.LastSummary,
+            }).ToArray());
+            return 0;
+        }
+        var table = new Table().AddColumns("Site", "Source", "Every (min)", "Last round (UTC)", "Last summary");
+        foreach (var m in monitors)
+        {
+            table.AddRow(Markup.Escape(names.GetValueOrDefault(m.SiteId) ?? $"#{m.SiteId}"), Markup.Escape(m.Schedule.Source),
+                m.Schedule.Every.TotalMinutes.ToString("0.##", CultureInfo.InvariantCulture),
+                m.LastRoundUtc is { } t ? Output.Date(t) : "-", Markup.Escape(m.LastSummary ?? "-"));
+        }
+        AnsiConsole.Write(table);
+        return 0;
     }
 
     private static void Print(MonitorReport report, bool json)

@@ -42,6 +42,9 @@ public sealed partial class SiteCatalog : IDisposable
     /// <summary>Where the catalog lives, as messages name it: the SQLite file, or the PostgreSQL server and database.</summary>
     public string Location { get; }
 
+    /// <summary>The PostgreSQL connection string (never with a password), for the cluster's own tables; null on SQLite.</summary>
+    public string? PostgresConnectionString => Engine == CatalogEngine.Postgres ? _connectionString : null;
+
     /// <summary>The workspace folder holding the stored files: stored paths are relative to it.</summary>
     internal string WorkspaceRoot { get; }
 

@@ -38,6 +38,9 @@ public sealed record MonitorReport(string Site, string Source, int ItemsFound, I
 {
     public int NewScenes => Scenes.Count(s => s.New);
     public int Failed => Scenes.Count(s => s.Problem is not null);
+
+    /// <summary>One line for logs and the stored order's last round.</summary>
+    public string Summary => $"{ItemsFound} item(s) found, {NewScenes} new scene(s), {Failed} failed, {AlertsRaised} alert(s) raised";
 }
 
 /// <summary>
@@ -129,6 +132,29 @@ public static class SiteMonitor
             }
         }
         return new MonitorReport(site.Name, options.Source, search.Items.Count, results, search.Skipped, alerts, notes);
+    }
+
+    /// <summary>
+    /// One round of a site's stored monitoring order (<see cref="MonitorSchedule"/>) when it is due: its last round
+    /// ended <see cref="MonitorSchedule.Every"/> ago or more, the order changed since, or no round ever ended. A round
+    /// that was interrupted (its process killed) never recorded its end, so whoever asks next runs it again, and the
+    /// catalog's idempotence makes the repeat ingest only what the interrupted one had not committed. Null when the
+    /// site has no order (any more) or the round is not due.
+    /// </summary>
+    public static async Task<MonitorReport?> RunScheduledAsync(Workspace workspace, long siteId, DateTime nowUtc, HttpClient http,
+        Action<string>? log = null, CancellationToken cancel = default)
+    {
+        if (workspace.Catalog.TryGetMonitor(siteId) is not { } monitor || workspace.Catalog.TryGetSiteById(siteId) is not { } site)
+        {
+            return null;
+        }
+        if (monitor.LastRoundUtc is { } last && last >= monitor.UpdatedUtc && nowUtc < last + monitor.Schedule.Every)
+        {
+            return null;
+        }
+        var report = await RunOnceAsync(workspace, site.Name, monitor.Schedule.ToOptions(), http, log, cancel);
+        workspace.Catalog.RecordMonitorRound(siteId, DateTime.UtcNow, report.Summary);
+        return report;
     }
 
     /// <summary>Downloads the item's asset (and cloud mask) into staging with the item's JSON beside it, then ingests it.</summary>

@@ -1,0 +1,82 @@
+using Microsoft.Extensions.Logging;
+using SiteWatch.Core;
+using SiteWatch.Core.Catalog;
+using SiteWatch.Core.Monitoring;
+
+namespace SiteWatch.Cluster;
+
+/// <summary>One site of the cluster, keyed by the site's catalog id.</summary>
+public interface ISiteGrain : IGrainWithIntegerKey
+{
+    /// <summary>Makes sure the site's heartbeat reminder exists (idempotent; any silo may ask).</summary>
+    Task EnsureScheduled();
+}
+
+/// <summary>
+/// Runs a site's monitoring order. A persistent reminder (in PostgreSQL) wakes the grain every heartbeat; each tick
+/// asks Core whether a round is due (<see cref="SiteMonitor.RunScheduledAsync"/>) and runs it on the thread pool,
+/// off the grain scheduler. Orleans keeps one activation per site, so rounds of a site never overlap; when its silo
+/// dies, the reminder fires on another silo and the round that never recorded its end runs again there.
+/// </summary>
+public sealed class SiteGrain(SiloContext context, ILogger<SiteGrain> log) : Grain, ISiteGrain, IRemindable
+{
+    private const string Heartbeat = "monitor";
+
+    public async Task EnsureScheduled()
+    {
+        if (await this.GetReminder(Heartbeat) is null)
+        {
+            await this.RegisterOrUpdateReminder(Heartbeat, TimeSpan.FromSeconds(1), context.Heartbeat);
+            log.LogInformation("site {Site}: monitoring scheduled (heartbeat {Heartbeat})", this.GetPrimaryKeyLong(), context.Heartbeat);
+        }
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        var siteId = this.GetPrimaryKeyLong();
+        var outcome = await Task.Run(() => RoundAsync(siteId));
+        if (outcome == Outcome.NoOrder && await this.GetReminder(Heartbeat) is { } reminder)
+        {
+            // The order or the site was removed: the heartbeat stops, and the grain goes idle.
+            await this.UnregisterReminder(reminder);
+            log.LogInformation("site {Site}: no monitoring order any more; heartbeat stopped", siteId);
+            DeactivateOnIdle();
+        }
+    }
+
+    private enum Outcome { Ran, NotDue, NoOrder, Failed }
+
+    private async Task<Outcome> RoundAsync(long siteId)
+    {
+        try
+        {
+            using var workspace = Workspace.Open(context.WorkspaceRoot, notice: line => log.LogInformation("{Line}", line));
+            if (workspace.Catalog.TryGetMonitor(siteId) is null)
+            {
+                return Outcome.NoOrder;
+            }
+            var started = false;
+            var report = await SiteMonitor.RunScheduledAsync(workspace, siteId, DateTime.UtcNow, context.Http, line =>
+            {
+                if (!started)
+                {
+                    started = true;
+                    log.LogInformation("site {Site}: round started on silo {Silo}", siteId, context.SiloName);
+                }
+                log.LogInformation("site {Site}: {Line}", siteId, line);
+            }, context.Stopping);
+            if (report is null)
+            {
+                return Outcome.NotDue;
+            }
+            log.LogInformation("site {Site}: round ended on silo {Silo}: {Summary}", siteId, context.SiloName, report.Summary);
+            return Outcome.Ran;
+        }
+        catch (SiteWatchException e)
+        {
+            // Tried again at the next heartbeat: the round never recorded its end.
+            log.LogWarning("site {Site}: round failed, tried again at the next heartbeat: {Error}", siteId, e.Message);
+            return Outcome.Failed;
+        }
+    }
+}
