@@ -1,0 +1,218 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Npgsql;
+using SiteWatch.Cluster;
+using SiteWatch.Core.Catalog;
+using SiteWatch.Core.Change.Methods;
+using SiteWatch.Core.Monitoring;
+using SiteWatch.Core.Workflows;
+using SiteWatch.Tests.Catalog;
+using static SiteWatch.Tests.Monitoring.StacFixtures;
+
+namespace SiteWatch.Tests.Cluster;
+
+/// <summary>
+/// The cluster on this machine: our Orleans DDL against the provider's contract, and three real silo processes
+/// (`sitewatch silo`) over a private PostgreSQL monitoring sites from a STAC API on loopback, one killed mid-round.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ClusterTests(PostgresServer server, Xunit.Abstractions.ITestOutputHelper output)
+{
+    private static int Query(NpgsqlConnection connection, string key, params (string Name, object? Value)[] parameters)
+    {
+        using var command = new NpgsqlCommand(OrleansSchema.Queries[key], connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+        return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public void The_orleans_queries_keep_the_providers_contract_of_versions_and_answers()
+    {
+        var database = server.CreateDatabase();
+        OrleansSchema.Install(database);
+        OrleansSchema.Install(database); // a second silo starting: idempotent
+        using var connection = new NpgsqlConnection(database);
+        connection.Open();
+        var now = DateTime.UtcNow;
+        (string, object?)[] Silo(int version, int port = 11111) =>
+        [
+            ("DeploymentId", "d"), ("Address", "127.0.0.1"), ("Port", port), ("Generation", 7), ("SiloName", "s"), ("HostName", "h"),
+            ("Status", 3), ("ProxyPort", 30000), ("StartTime", now), ("IAmAliveTime", now), ("Version", version),
+        ];
+
+        Assert.Equal(1, Query(connection, "InsertMembershipVersionKey", ("DeploymentId", "d")));
+        Assert.Equal(0, Query(connection, "InsertMembershipVersionKey", ("DeploymentId", "d")));
+        Assert.Equal(0, Query(connection, "InsertMembershipKey", Silo(version: 5))); // stale version: nothing written
+        Assert.Equal(1, Query(connection, "InsertMembershipKey", Silo(version: 0)));
+        Assert.Equal(0, Query(connection, "InsertMembershipKey", Silo(version: 1))); // the same silo twice
+        Assert.Equal(1, Query(connection, "InsertMembershipKey", Silo(version: 1, port: 11112)));
+        (string, object?)[] Update(int version) =>
+        [
+            ("DeploymentId", "d"), ("Address", "127.0.0.1"), ("Port", 11111), ("Generation", 7), ("Status", 6),
+            ("SuspectTimes", null), ("IAmAliveTime", now.AddSeconds(5)), ("Version", version),
+        ];
+        Assert.Equal(0, Query(connection, "UpdateMembershipKey", Update(1)));
+        Assert.Equal(1, Query(connection, "UpdateMembershipKey", Update(2)));
+        using (var read = new NpgsqlCommand(OrleansSchema.Queries["MembershipReadAllKey"], connection))
+        {
+            read.Parameters.AddWithValue("DeploymentId", "d");
+            using var reader = read.ExecuteReader();
+            var rows = new List<(int Port, int Status, int Version)>();
+            while (reader.Read())
+            {
+                rows.Add((reader.GetInt32(reader.GetOrdinal("Port")), reader.GetInt32(reader.GetOrdinal("Status")), reader.GetInt32(reader.GetOrdinal("Version"))));
+                Assert.Equal(DateTimeKind.Utc, reader.GetDateTime(reader.GetOrdinal("IAmAliveTime")).Kind);
+            }
+            Assert.Equal([(11111, 6, 3), (11112, 3, 3)], rows.OrderBy(r => r.Port));
+        }
+
+        (string, object?)[] Reminder(int period) =>
+        [
+            ("ServiceId", "svc"), ("GrainId", "sitegrain/1"), ("ReminderName", "monitor"), ("StartTime", now), ("Period", period), ("GrainHash", -5),
+        ];
+        Assert.Equal(0, Query(connection, "UpsertReminderRowKey", Reminder(60_000)));
+        Assert.Equal(1, Query(connection, "UpsertReminderRowKey", Reminder(30_000)));
+        Assert.Equal(0, Query(connection, "DeleteReminderRowKey", ("ServiceId", "svc"), ("GrainId", "sitegrain/1"), ("ReminderName", "monitor"), ("Version", 0)));
+        using (var range = new NpgsqlCommand(OrleansSchema.Queries["ReadRangeRows2Key"], connection))
+        {
+            // A range that wraps around: (100, end] and [start, -1] hold hash -5.
+            range.Parameters.AddWithValue("ServiceId", "svc");
+            range.Parameters.AddWithValue("BeginHash", 100);
+            range.Parameters.AddWithValue("EndHash", -1);
+            using var reader = range.ExecuteReader();
+            Assert.True(reader.Read());
+            Assert.Equal(30_000L, reader.GetInt64(reader.GetOrdinal("Period")));
+        }
+        Assert.Equal(1, Query(connection, "DeleteReminderRowKey", ("ServiceId", "svc"), ("GrainId", "sitegrain/1"), ("ReminderName", "monitor"), ("Version", 1)));
+    }
+
+    /// <summary>A `sitewatch silo` process whose log lines are collected.</summary>
+    private sealed class Silo : IDisposable
+    {
+        public readonly Process Process;
+        public readonly ConcurrentQueue<string> Lines = new();
+
+        public Silo(string workspace, string name)
+        {
+            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "sitewatch.dll"), "silo", "-w", workspace, "--name", name,
+                "--silo-port", FreePort().ToString(), "--gateway-port", FreePort().ToString(), "--advertise", "127.0.0.1", "--heartbeat", "2" })
+            {
+                info.ArgumentList.Add(arg);
+            }
+            info.Environment["NO_COLOR"] = "1";
+            Name = name;
+            Process = Process.Start(info)!;
+            Process.OutputDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue(e.Data); };
+            Process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue(e.Data); };
+            Process.BeginOutputReadLine();
+            Process.BeginErrorReadLine();
+        }
+
+        public string Name { get; }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill(entireProcessTree: true);
+                Process.WaitForExit(10_000);
+            }
+            Process.Dispose();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static void WaitFor(Func<bool> condition, TimeSpan timeout, Func<string> what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"after {timeout.TotalSeconds:0} s: {what()}");
+            }
+            Thread.Sleep(250);
+        }
+    }
+
+    [Fact]
+    public void Three_silos_monitor_the_sites_and_a_silo_killed_mid_round_leaves_every_scene_ingested_once()
+    {
+        using var dir = new TempDir();
+        using var api = new StacApi { AssetDelay = TimeSpan.FromSeconds(1.5) };
+        for (var i = 0; i < 3; i++)
+        {
+            var name = $"s{i}.tif";
+            api.Assets[name] = Scene(dir.File(name), i + 1, changed: i > 0);
+            api.Items.Add(Item($"scene-{i}", $"2024-0{5 + i}-01", 5, $"/assets/{name}"));
+        }
+        var workspace = dir.File("ws");
+        long[] siteIds;
+        using (var ws = Workspace.Init(workspace, server.CreateDatabase()))
+        {
+            File.WriteAllText(dir.File("aoi.geojson"), IngestTests.SceneAoi);
+            var schedule = new MonitorSchedule
+            {
+                Source = api.Url, Collections = ["demo"], Every = TimeSpan.FromMinutes(30),
+                Method = ChangeMethodKind.Cva, CoRegister = false, Detect = false, Alerts = false,
+            };
+            siteIds = new[] { "plant", "yard" }.Select(name =>
+            {
+                var site = SiteSetup.AddSite(ws, name, dir.File("aoi.geojson"), 1.0, null, [], null);
+                ws.Catalog.SaveMonitor(site.Id, schedule);
+                return site.Id;
+            }).ToArray();
+        }
+        var silos = new List<Silo>();
+        try
+        {
+            silos.AddRange(Enumerable.Range(1, 3).Select(i => new Silo(workspace, $"s{i}")));
+            string Log() => string.Join("\n", silos.SelectMany(s => s.Lines.Select(l => $"[{s.Name}] {l}")).TakeLast(60));
+
+            // The silo running the first site's round is killed once that round has started downloading.
+            Silo? victim = null;
+            var started = new Regex($@"site {siteIds[0]}: round started on silo (s\d)");
+            WaitFor(() => (victim = silos.FirstOrDefault(s => s.Lines.Any(started.IsMatch))) is not null && api.AssetRequests > 0,
+                TimeSpan.FromSeconds(120), () => "no silo started a round:\n" + Log());
+            victim!.Process.Kill(entireProcessTree: true);
+            victim.Process.WaitForExit(10_000);
+
+            using var check = Workspace.Open(workspace);
+            WaitFor(() => siteIds.All(id => check.Catalog.TryGetMonitor(id)?.LastRoundUtc is not null),
+                TimeSpan.FromSeconds(150), () => "the rounds did not end after the kill:\n" + Log());
+
+            foreach (var id in siteIds)
+            {
+                var scenes = check.Catalog.ListScenes(id);
+                Assert.Equal(["stac:demo/scene-0", "stac:demo/scene-1", "stac:demo/scene-2"], scenes.Select(s => s.SourcePath).Order());
+                Assert.All(scenes, s => Assert.True(File.Exists(check.Resolve(s.File)), $"{s.File} is missing"));
+                Assert.Equal(2, check.Catalog.ListChangeRuns(id).Count);
+                Assert.Contains("3 item(s) found", check.Catalog.TryGetMonitor(id)!.LastSummary);
+            }
+            // The killed silo's round was finished by another silo.
+            Assert.Contains(silos.Where(s => s != victim), s => s.Lines.Any(l => l.Contains($"site {siteIds[0]}: round ended")));
+            Assert.Empty(check.FindOrphans());
+        }
+        finally
+        {
+            silos.ForEach(s => s.Dispose());
+            foreach (var silo in silos)
+            {
+                output.WriteLine(string.Join("\n", silo.Lines.Select(l => $"[{silo.Name}] {l}")));
+            }
+        }
+    }
+}
