@@ -18,6 +18,8 @@ public interface ISiteGrain : IGrainWithIntegerKey
 /// off the grain scheduler. Orleans keeps one activation per site, so rounds of a site never overlap; when its silo
 /// dies, the reminder fires on another silo and the round that never recorded its end runs again there.
 /// </summary>
+/// <remarks>Placed by activation count, so sites (and their raster work) spread evenly over the silos.</remarks>
+[ActivationCountBasedPlacement]
 public sealed class SiteGrain(SiloContext context, ILogger<SiteGrain> log) : Grain, ISiteGrain, IRemindable
 {
     private const string Heartbeat = "monitor";
@@ -31,10 +33,25 @@ public sealed class SiteGrain(SiloContext context, ILogger<SiteGrain> log) : Gra
         }
     }
 
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    /// <summary>The round running now, if any: a tick returns at once, so no tick waits on a long round and times out.</summary>
+    private Task? _round;
+
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (_round is not { IsCompleted: false })
+        {
+            _round = RoundAndTidyAsync();
+        }
+        return Task.CompletedTask;
+    }
+
+    private async Task RoundAndTidyAsync()
     {
         var siteId = this.GetPrimaryKeyLong();
+        // A long round keeps its activation: idle collection must not start a second one meanwhile.
+        DelayDeactivation(TimeSpan.FromHours(12));
         var outcome = await Task.Run(() => RoundAsync(siteId));
+        DelayDeactivation(TimeSpan.Zero);
         if (outcome == Outcome.NoOrder && await this.GetReminder(Heartbeat) is { } reminder)
         {
             // The order or the site was removed: the heartbeat stops, and the grain goes idle.

@@ -239,6 +239,7 @@ public sealed class MonitorCommand : AsyncCommand<MonitorCommand.Settings>
                 Alerts = !settings.NoAlerts,
             });
             Output.Notice($"site {site.Name}: monitoring order stored (every {settings.Every} min from {settings.Stac}); the cluster's silos run it");
+            return 0;
         }
         var monitors = workspace.Catalog.ListMonitors();
         var names = workspace.Catalog.ListSites().ToDictionary(s => s.Id, s => s.Name);

@@ -308,6 +308,31 @@ public sealed partial class SiteCatalog
         }
     }
 
+    /// <summary>
+    /// A lock on one piece of work (e.g. a site's monitoring round) for as long as this connection lives or until
+    /// disposed, taken only when free: PostgreSQL's session advisory lock, seen by every process and machine using
+    /// the database. Null when another session holds it.
+    /// </summary>
+    internal IDisposable? TryLockWork(int kind, long id)
+    {
+        using var command = Command($"SELECT pg_try_advisory_lock({kind}, {(int)id})");
+        if (!(bool)Run(command.ExecuteScalar)!)
+        {
+            return null;
+        }
+        return new Restore(() =>
+        {
+            try
+            {
+                Execute($"SELECT pg_advisory_unlock({kind}, {(int)id})");
+            }
+            catch (SiteWatchException)
+            {
+                // The connection is gone, and the lock with it.
+            }
+        });
+    }
+
     /// <summary>One line for a PostgreSQL failure, in the user's terms where the SQLSTATE is a known one.</summary>
     private static string PostgresReason(Exception e) => e switch
     {

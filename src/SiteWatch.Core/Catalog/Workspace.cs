@@ -131,6 +131,18 @@ public sealed class Workspace : IDisposable
         return WorkspaceLock.Acquire(Path.Combine(LockDirectory, safe + ".lock"), what, LockTimeout, Notice, cancel);
     }
 
+    /// <summary>
+    /// Takes the lock of a site's monitoring round when no other process holds it (null otherwise): every process of
+    /// the workspace, and on a PostgreSQL catalog every machine of the cluster, sees it. A round never waits for
+    /// another; whoever holds the lock runs it.
+    /// </summary>
+    public IDisposable? TryLockMonitorRound(long siteId) => Catalog.Engine == CatalogEngine.Postgres
+        ? Catalog.TryLockWork(MonitorRoundLock, siteId)
+        : WorkspaceLock.TryAcquire(Path.Combine(LockDirectory, $"monitor-round-{siteId}.lock"));
+
+    /// <summary>The advisory lock class of monitoring rounds (the object id is the site's).</summary>
+    private const int MonitorRoundLock = 0x5357_4d52;
+
     /// <summary>Fails with a clear message before any work starts when the workspace cannot be written.</summary>
     public void EnsureWritable() => EnsureWritable(Root);
 

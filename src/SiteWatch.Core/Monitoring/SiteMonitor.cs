@@ -139,11 +139,17 @@ public static class SiteMonitor
     /// ended <see cref="MonitorSchedule.Every"/> ago or more, the order changed since, or no round ever ended. A round
     /// that was interrupted (its process killed) never recorded its end, so whoever asks next runs it again, and the
     /// catalog's idempotence makes the repeat ingest only what the interrupted one had not committed. Null when the
-    /// site has no order (any more) or the round is not due.
+    /// site has no order (any more), the round is not due, or another process runs it now (whose end is then read
+    /// here, under the same lock, before anything is started twice).
     /// </summary>
     public static async Task<MonitorReport?> RunScheduledAsync(Workspace workspace, long siteId, DateTime nowUtc, HttpClient http,
         Action<string>? log = null, CancellationToken cancel = default)
     {
+        using var round = workspace.TryLockMonitorRound(siteId);
+        if (round is null)
+        {
+            return null;
+        }
         if (workspace.Catalog.TryGetMonitor(siteId) is not { } monitor || workspace.Catalog.TryGetSiteById(siteId) is not { } site)
         {
             return null;

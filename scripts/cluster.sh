@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# A SiteWatch cluster on this machine: a private PostgreSQL/PostGIS (initdb in a temporary folder, a loopback port),
+# the demo's scenes as a STAC source, N demo sites with standing monitoring orders, and three silos running them.
+#
+#   scripts/cluster.sh start [--sites N] [--every MINUTES]   (default 3 sites, every 60 minutes)
+#   scripts/cluster.sh status                                 (the orders, their last rounds, the silos)
+#   scripts/cluster.sh kill-silo N                            (kill -9 one silo: its sites move to the others)
+#   scripts/cluster.sh stop
+#
+# Everything lives in $SITEWATCH_CLUSTER_DIR (default ./cluster-run): the workspace (ws/), the demo (demo/), the
+# silos' logs (silo-N.log). The PostgreSQL data folder is under /tmp (the postgres user must be able to read it).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUN="${SITEWATCH_CLUSTER_DIR:-$ROOT/cluster-run}"
+SW="$ROOT/src/SiteWatch.Cli/bin/Release/net10.0/linux-x64/sitewatch"
+SILOS=3
+
+as_server_user() {
+  # PostgreSQL refuses to run as root; Debian's package creates the postgres user.
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+free_port() {
+  local port=$1
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  echo "$port"
+}
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1; }
+
+start() {
+  local sites=3 every=60
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --sites) sites="$2"; shift 2 ;;
+      --every) every="$2"; shift 2 ;;
+      *) echo "error: unknown option $1 (start takes --sites N and --every MINUTES)" >&2; exit 2 ;;
+    esac
+  done
+  if [ -f "$RUN/pg.port" ]; then
+    echo "error: a cluster is already set up in $RUN; run '$0 stop' first" >&2
+    exit 1
+  fi
+  source "$ROOT/scripts/bootstrap.sh"
+  echo "==> building"
+  dotnet build "$ROOT/src/SiteWatch.Cli" -c Release --no-restore --verbosity quiet -nologo
+  mkdir -p "$RUN"
+
+  echo "==> starting a private PostgreSQL"
+  local data port bin
+  bin="$(pg_bin)"
+  data="$(mktemp -d /tmp/sitewatch-cluster-pg.XXXXXX)"
+  [ "$(id -u)" -eq 0 ] && chown postgres "$data"
+  port="$(free_port 55432)"
+  as_server_user "$bin/initdb" -D "$data/data" -U sitewatch --auth=trust -E UTF8 --locale=C >/dev/null
+  as_server_user "$bin/pg_ctl" -D "$data/data" -l "$data/server.log" -w \
+    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$data" start >/dev/null
+  echo "$data" > "$RUN/pg.data"
+  echo "$port" > "$RUN/pg.port"
+  "$bin/createdb" -h 127.0.0.1 -p "$port" -U sitewatch sitewatch
+
+  if [ ! -f "$RUN/demo/stac/catalog.json" ]; then
+    echo "==> rendering the demo's scenes (the STAC source)"
+    "$SW" demo --out "$RUN/demo" --no-drone >/dev/null
+  fi
+
+  echo "==> a workspace whose catalog is in PostgreSQL, with $sites monitored demo sites"
+  "$SW" init "$RUN/ws" --postgres "Host=127.0.0.1;Port=$port;Database=sitewatch;Username=sitewatch" >/dev/null
+  for i in $(seq 1 "$sites"); do
+    "$SW" site add "demo-$i" --aoi "$RUN/demo/aoi.geojson" -w "$RUN/ws" >/dev/null
+    "$SW" monitor --schedule --site "demo-$i" --stac "$RUN/demo/stac/catalog.json" --every "$every" --no-detect -w "$RUN/ws" 2>/dev/null
+  done
+
+  echo "==> starting $SILOS silos"
+  for s in $(seq 1 $SILOS); do
+    local silo_port gateway_port
+    silo_port="$(free_port $((11110 + s)))"
+    gateway_port="$(free_port $((30000 + s)))"
+    nohup "$SW" silo -w "$RUN/ws" --name "silo-$s" --silo-port "$silo_port" --gateway-port "$gateway_port" \
+      --advertise 127.0.0.1 --heartbeat 5 > "$RUN/silo-$s.log" 2>&1 &
+    echo $! > "$RUN/silo-$s.pid"
+  done
+  echo "cluster up: PostgreSQL on 127.0.0.1:$port, silos logging to $RUN/silo-*.log"
+  echo "watch it with '$0 status'; stop it with '$0 stop'"
+}
+
+status() {
+  [ -f "$RUN/pg.port" ] || { echo "no cluster in $RUN" >&2; exit 1; }
+  "$SW" monitor --list -w "$RUN/ws"
+  for pidfile in "$RUN"/silo-*.pid; do
+    local name pid
+    name="$(basename "$pidfile" .pid)"
+    pid="$(cat "$pidfile")"
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "$name (pid $pid): running; $(grep -c 'round ended' "$RUN/$name.log" || true) round(s) ended here"
+    else
+      echo "$name (pid $pid): not running"
+    fi
+  done
+}
+
+kill_silo() {
+  local pid
+  pid="$(cat "$RUN/silo-$1.pid")"
+  kill -9 "$pid" && echo "silo-$1 (pid $pid) killed; its sites move to the other silos within seconds"
+}
+
+stop() {
+  for pidfile in "$RUN"/silo-*.pid; do
+    [ -f "$pidfile" ] || continue
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+    rm -f "$pidfile"
+  done
+  if [ -f "$RUN/pg.data" ]; then
+    local data
+    data="$(cat "$RUN/pg.data")"
+    as_server_user "$(pg_bin)/pg_ctl" -D "$data/data" -m fast -w stop >/dev/null || true
+    rm -rf "$data"
+  fi
+  # The workspace's catalog lived in that PostgreSQL: the folder goes with it (the demo's scenes stay for next time).
+  rm -rf "$RUN/ws" "$RUN/pg.data" "$RUN/pg.port"
+  echo "cluster stopped"
+}
+
+case "${1:-}" in
+  start) shift; start "$@" ;;
+  status) status ;;
+  kill-silo) kill_silo "${2:?silo number}" ;;
+  stop) stop ;;
+  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
