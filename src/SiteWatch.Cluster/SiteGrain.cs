@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Orleans.Placement;
 using SiteWatch.Core;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Monitoring;
