@@ -15,18 +15,7 @@ RUN="${SITEWATCH_CLUSTER_DIR:-$ROOT/cluster-run}"
 SW="$ROOT/src/SiteWatch.Cli/bin/Release/net10.0/linux-x64/sitewatch"
 SILOS=3
 
-as_server_user() {
-  # PostgreSQL refuses to run as root; Debian's package creates the postgres user.
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
-free_port() {
-  local port=$1
-  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-  echo "$port"
-}
-
-pg_bin() { ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1; }
+source "$ROOT/scripts/postgres.sh"
 
 start() {
   local sites=3 every=60
@@ -47,17 +36,11 @@ start() {
   mkdir -p "$RUN"
 
   echo "==> starting a private PostgreSQL"
-  local data port bin
-  bin="$(pg_bin)"
-  data="$(mktemp -d /tmp/sitewatch-cluster-pg.XXXXXX)"
-  [ "$(id -u)" -eq 0 ] && chown postgres "$data"
-  port="$(free_port 55432)"
-  as_server_user "$bin/initdb" -D "$data/data" -U sitewatch --auth=trust -E UTF8 --locale=C >/dev/null
-  as_server_user "$bin/pg_ctl" -D "$data/data" -l "$data/server.log" -w \
-    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$data" start >/dev/null
-  echo "$data" > "$RUN/pg.data"
-  echo "$port" > "$RUN/pg.port"
-  "$bin/createdb" -h 127.0.0.1 -p "$port" -U sitewatch sitewatch
+  pg_start
+  echo "$PG_DATA" > "$RUN/pg.data"
+  echo "$PG_PORT" > "$RUN/pg.port"
+  pg_createdb sitewatch
+  local port="$PG_PORT"
 
   if [ ! -f "$RUN/demo/stac/catalog.json" ]; then
     echo "==> rendering the demo's scenes (the STAC source)"
@@ -112,10 +95,7 @@ stop() {
     rm -f "$pidfile"
   done
   if [ -f "$RUN/pg.data" ]; then
-    local data
-    data="$(cat "$RUN/pg.data")"
-    as_server_user "$(pg_bin)/pg_ctl" -D "$data/data" -m fast -w stop >/dev/null || true
-    rm -rf "$data"
+    pg_stop "$(cat "$RUN/pg.data")"
   fi
   # The workspace's catalog lived in that PostgreSQL: the folder goes with it (the demo's scenes stay for next time).
   rm -rf "$RUN/ws" "$RUN/pg.data" "$RUN/pg.port"

@@ -48,6 +48,15 @@ public sealed partial class SiteCatalog
         return ReadAll(command, ReadAlert);
     }
 
+    /// <summary>Alerts observed at or after <paramref name="sinceUtc"/> (any site), newest first, at most <paramref name="limit"/>.</summary>
+    public IReadOnlyList<AlertRecord> AlertsSince(DateTime sinceUtc, int limit = 1000)
+    {
+        using var command = Command("SELECT * FROM alerts WHERE observed_utc >= @since ORDER BY observed_utc DESC, id DESC LIMIT @limit");
+        command.Bind("since", Iso(sinceUtc));
+        command.Bind("limit", limit);
+        return ReadAll(command, ReadAlert);
+    }
+
     /// <summary>The newest alert id, 0 when there is none.</summary>
     public long LastAlertId()
     {

@@ -3,7 +3,7 @@ using SiteWatch.Core.Monitoring;
 
 namespace SiteWatch.Core.Catalog;
 
-/// <summary>Sites' standing monitoring orders (schema v11), which the cluster's site grains run.</summary>
+/// <summary>Sites' standing monitoring orders and alerts by time across sites (schema v11), which the cluster's site grains run.</summary>
 public sealed partial class SiteCatalog
 {
     private void CreateVersion11Monitors(DbTransaction tx) => Execute("""
@@ -15,6 +15,7 @@ public sealed partial class SiteCatalog
             last_round_utc TEXT,
             last_summary TEXT
         );
+        CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts(observed_utc);
         """, tx);
 
     /// <summary>Stores (or replaces) a site's monitoring order.</summary>

@@ -159,6 +159,8 @@ public abstract class CatalogContractTests
         ws.Catalog.AcknowledgeAlert(site.Id, alert.Id);
         Assert.True(ws.Catalog.GetAlert(alert.Id).Acknowledged);
         Assert.Equal([alert.Id], ws.Catalog.AlertsAfter(0).Select(x => x.Id));
+        Assert.Equal([alert.Id], ws.Catalog.AlertsSince(t0).Select(x => x.Id));
+        Assert.Empty(ws.Catalog.AlertsSince(t0.AddSeconds(1)));
         Assert.Empty(ws.Catalog.AlertsAfter(alert.Id));
     }
 
