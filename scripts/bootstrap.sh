@@ -49,6 +49,15 @@ if [ ! -f "$WEB/node_modules/.package-lock.json" ] || [ "$WEB/package-lock.json"
     exit 1
   fi
 fi
+# The S3-compatible server the imagery-store tests run on loopback (s3rver), from its lock file.
+S3SERVER="$ROOT/tests/s3server"
+if [ ! -f "$S3SERVER/node_modules/.package-lock.json" ] || [ "$S3SERVER/package-lock.json" -nt "$S3SERVER/node_modules/.package-lock.json" ]; then
+  echo "==> installing the tests' S3 server (s3rver)"
+  if ! out=$(cd "$S3SERVER" && npm ci --no-audit --no-fund --loglevel=error 2>&1); then
+    echo "$out" >&2
+    exit 1
+  fi
+fi
 if [ ! -f "$WEB/dist/index.html" ] || [ -n "$(find "$WEB/src" "$WEB/index.html" "$WEB/package-lock.json" "$WEB/vite.config.ts" "$WEB/tsconfig.json" -newer "$WEB/dist/index.html" -print -quit)" ]; then
   echo "==> building the web UI"
   if ! out=$(cd "$WEB" && npm run build 2>&1); then

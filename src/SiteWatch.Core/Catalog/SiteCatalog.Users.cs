@@ -143,7 +143,7 @@ public sealed partial class SiteCatalog
 
     public UserRecord? TryGetUser(string name)
     {
-        using var command = Command("SELECT * FROM users WHERE lower(name) = lower(@n)");
+        using var command = Command($"SELECT * FROM users WHERE {NameIs("n")}");
         command.Bind("n", name);
         return ReadAll(command, ReadUser).FirstOrDefault();
     }

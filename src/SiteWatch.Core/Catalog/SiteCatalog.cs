@@ -299,7 +299,7 @@ public sealed partial class SiteCatalog : IDisposable
 
     public Site? TryGetSite(string name)
     {
-        using var command = Command("SELECT * FROM sites WHERE lower(name) = lower(@name)");
+        using var command = Command($"SELECT * FROM sites WHERE {NameIs("name")}");
         command.Bind("name", name.Trim());
         return ReadAll(command, ReadSite).FirstOrDefault();
     }
@@ -481,10 +481,12 @@ public sealed partial class SiteCatalog : IDisposable
     };
 
     /// <summary>
-    /// Records a scene and moves its staged file into the imagery store in one step: the row and the file both
-    /// exist afterwards, or neither does. Sets the site's GSD when the scene fixed it.
+    /// Records a scene with its files in one step: <paramref name="publish"/> runs inside the transaction (a rename
+    /// into the store) and <paramref name="unpublish"/> when the commit fails, so the row and the files both exist
+    /// afterwards, or neither does. Not run when a concurrent process stored the same source meanwhile (that scene is
+    /// returned). Sets the site's grid when the scene fixed it.
     /// </summary>
-    public Scene CommitScene(Scene draft, string stagedFile, string finalFile, SiteGridFix? fixGrid, (string Staged, string Final)? cloudMask = null)
+    public Scene CommitScene(Scene draft, SiteGridFix? fixGrid, Action publish, Action unpublish)
     {
         Scene? already = null;
         var scene = CommitWithMove(tx =>
@@ -545,25 +547,12 @@ public sealed partial class SiteCatalog : IDisposable
     },
     move: () =>
     {
-        if (already is not null)
+        if (already is null)
         {
-            return;
-        }
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(finalFile)!);
-        File.Move(stagedFile, finalFile, overwrite: false);
-        if (cloudMask is { } m)
-        {
-            File.Move(m.Staged, m.Final, overwrite: false);
+            publish();
         }
     },
-    undoMove: () =>
-    {
-        File.Delete(finalFile);
-        if (cloudMask is { } m)
-        {
-            File.Delete(m.Final);
-        }
-    });
+    undoMove: unpublish);
         return scene;
     }
 
@@ -616,6 +605,12 @@ public sealed partial class SiteCatalog : IDisposable
         command.Transaction = tx;
         return command;
     }
+
+    /// <summary>
+    /// A case-insensitive match of the name column: SQLite's NOCASE column answers it from its unique index, PostgreSQL
+    /// from its unique index on lower(name).
+    /// </summary>
+    private string NameIs(string parameter) => Engine == CatalogEngine.Postgres ? $"lower(name) = lower(@{parameter})" : $"name = @{parameter}";
 
     /// <summary>
     /// A write transaction that holds the catalog's write lock until it ends: SQLite's BEGIN IMMEDIATE, and on

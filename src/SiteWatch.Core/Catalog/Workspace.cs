@@ -23,7 +23,19 @@ public sealed class Workspace : IDisposable
     {
         Root = root;
         Catalog = catalog;
+        try
+        {
+            Imagery = ImageryStore.For(root);
+        }
+        catch
+        {
+            catalog.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>Where the scenes' COGs are stored: this folder's imagery/, or an S3 bucket (storage.json).</summary>
+    public ImageryStore Imagery { get; }
 
     public string Root { get; }
     public SiteCatalog Catalog { get; }
@@ -63,7 +75,7 @@ public sealed class Workspace : IDisposable
     /// Creates a workspace (or opens it when one is already there). With <paramref name="postgres"/> (a connection
     /// string) its catalog lives in that PostgreSQL database, which many processes and machines then share.
     /// </summary>
-    public static Workspace Init(string directory, string? postgres = null)
+    public static Workspace Init(string directory, string? postgres = null, StorageSettings? imagery = null)
     {
         var root = Path.GetFullPath(directory);
         try
@@ -77,11 +89,23 @@ public sealed class Workspace : IDisposable
         {
             throw new SiteWatchException($"{root}: cannot create a workspace here: {e.Message}");
         }
-        if (postgres is not null || File.Exists(Path.Combine(root, CatalogSettingsFileName)))
+        var storage = Path.Combine(root, StorageSettings.FileName);
+        if (imagery is not null)
         {
-            return new Workspace(root, CatalogSettings.InitPostgres(root, postgres));
+            if (File.Exists(storage) ? StorageSettings.Read(storage) != imagery : Exists(root))
+            {
+                throw new SiteWatchException($"{root}: this workspace already stores its imagery in {(File.Exists(storage) ? StorageSettings.Read(storage).Imagery : Path.Combine(root, "imagery"))}; make a new workspace for {imagery.Imagery}; nothing was changed");
+            }
+            S3ImageryStore.From(imagery); // checks the address before anything is written
         }
-        return new Workspace(root, SiteCatalog.Open(Path.Combine(root, CatalogFileName), create: true));
+        var catalog = postgres is not null || File.Exists(Path.Combine(root, CatalogSettingsFileName))
+            ? CatalogSettings.InitPostgres(root, postgres)
+            : SiteCatalog.Open(Path.Combine(root, CatalogFileName), create: true);
+        if (imagery is not null && !File.Exists(storage))
+        {
+            imagery.Write(storage);
+        }
+        return new Workspace(root, catalog);
     }
 
     /// <summary>Opens an existing workspace; a clear error when the directory is not one.</summary>
@@ -118,8 +142,29 @@ public sealed class Workspace : IDisposable
         {
             throw new SiteWatchException($"{CatalogPath}: stored path '{stored}' leaves the workspace; refused");
         }
-        return full;
+        // Scenes' COGs may live in a bucket: GDAL reads them there (/vsis3/).
+        var relative = Path.GetRelativePath(Root, full);
+        return Imagery is S3ImageryStore && relative.StartsWith("imagery" + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            ? Imagery.ReadPath(relative)
+            : full;
     }
+
+    /// <summary>Whether a stored file (a path from a catalog row) is there, in the folder or in the imagery bucket.</summary>
+    public bool StoredFileExists(string stored)
+    {
+        var full = Resolve(stored);
+        return IsInBucket(full) ? Imagery.Exists(Path.GetRelativePath(Root, Path.GetFullPath(Path.Combine(Root, stored)))) : File.Exists(full);
+    }
+
+    /// <summary>A stored file's bytes (from the folder or the bucket).</summary>
+    public Stream OpenStoredFile(string stored)
+    {
+        var full = Resolve(stored);
+        return IsInBucket(full) ? Imagery.OpenRead(Path.GetRelativePath(Root, Path.GetFullPath(Path.Combine(Root, stored))))
+            : new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+    }
+
+    private static bool IsInBucket(string resolved) => resolved.StartsWith("/vsis3/", StringComparison.Ordinal);
 
     /// <summary>
     /// Takes a named workspace lock (e.g. one change run of one pair), waiting while another process holds it; the

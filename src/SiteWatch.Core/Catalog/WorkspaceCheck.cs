@@ -119,19 +119,17 @@ public static class WorkspaceCheck
 
     private static void CheckFile(Workspace workspace, string row, string path, string? sha, bool verifyHashes, List<WorkspaceProblem> problems, ref int verified, ref int unhashed)
     {
-        string full;
         try
         {
-            full = workspace.Resolve(path);
+            if (!workspace.StoredFileExists(path))
+            {
+                problems.Add(new WorkspaceProblem("missing", row, $"{path}: the file is missing"));
+                return;
+            }
         }
         catch (SiteWatchException e)
         {
             problems.Add(new WorkspaceProblem("path", row, e.Message));
-            return;
-        }
-        if (!File.Exists(full))
-        {
-            problems.Add(new WorkspaceProblem("missing", row, $"{path}: the file is missing"));
             return;
         }
         if (sha is null)
@@ -143,7 +141,11 @@ public static class WorkspaceCheck
         {
             return;
         }
-        var actual = StoredFiles.Sha256(full);
+        string actual;
+        using (var stream = workspace.OpenStoredFile(path))
+        {
+            actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+        }
         if (!string.Equals(actual, sha, StringComparison.OrdinalIgnoreCase))
         {
             problems.Add(new WorkspaceProblem("damaged", row, $"{path}: SHA-256 {actual[..12]}... differs from the {sha[..Math.Min(12, sha.Length)]}... recorded when it was stored"));

@@ -118,7 +118,7 @@ public static class SiteLayers
         foreach (var scene in workspace.Catalog.ListScenes(site.Id).Where(s => period.Contains(s.AcquiredUtc)))
         {
             var file = workspace.Resolve(scene.File);
-            if (!File.Exists(file))
+            if (!workspace.StoredFileExists(scene.File))
             {
                 throw new SiteWatchException($"{file}: scene {scene.Id}'s stored file is missing; nothing was written") { Next = new NextStep(NextStepKind.CheckWorkspace) };
             }

@@ -264,20 +264,27 @@ public static class StacCatalogWriter
         foreach (var (_, node) in (JsonObject)item["assets"]!)
         {
             var asset = (JsonObject)node!;
-            var stored = workspace.Resolve((string)asset["href"]!);
-            if (!File.Exists(stored))
+            var href = (string)asset["href"]!;
+            var stored = workspace.Resolve(href);
+            if (!workspace.StoredFileExists(href))
             {
                 throw new SiteWatchException($"{stored}: a stored file is missing; nothing was written") { Next = new NextStep(NextStepKind.CheckWorkspace) };
             }
-            asset["file:size"] = new FileInfo(stored).Length;
-            if (copyAssets)
+            if (copyAssets || stored.StartsWith("/vsis3/", StringComparison.Ordinal))
             {
+                // A file in the imagery bucket is copied too: a catalog cannot link into a private bucket by path.
                 var name = Path.GetFileName(stored);
-                File.Copy(stored, Path.Combine(itemFolder, name));
+                using (var source = workspace.OpenStoredFile(href))
+                using (var target = File.Create(Path.Combine(itemFolder, name)))
+                {
+                    source.CopyTo(target);
+                }
+                asset["file:size"] = new FileInfo(Path.Combine(itemFolder, name)).Length;
                 asset["href"] = "./" + name;
             }
             else
             {
+                asset["file:size"] = new FileInfo(stored).Length;
                 asset["href"] = Path.GetRelativePath(finalItemFolder, stored).Replace(Path.DirectorySeparatorChar, '/');
             }
         }

@@ -156,9 +156,28 @@ public sealed class SceneIngestor(Workspace workspace)
             {
                 draft = draft with { CloudMaskFile = Path.ChangeExtension(draft.File, null) + "_cloudmask.tif" };
             }
-            var scene = workspace.Catalog.CommitScene(draft, staged, workspace.Resolve(draft.File),
+            // The COG (and cloud mask) reach the imagery store with the row: renamed into the workspace inside the commit,
+            // or uploaded to a bucket before it, so no row ever names a file the store does not hold.
+            List<(string Staged, string Stored)> files = [(staged, draft.File)];
+            if (stagedMask is not null)
+            {
+                files.Add((stagedMask, draft.CloudMaskFile!));
+            }
+            var store = workspace.Imagery;
+            if (!store.PublishesInsideCommit)
+            {
+                files.ForEach(f => store.Publish(f.Staged, f.Stored, cancel));
+            }
+            var scene = workspace.Catalog.CommitScene(draft,
                 firstScene ? new SiteGridFix(gsd, anchorX, anchorY, site.CrsEpsg, gridReason!) : null,
-                stagedMask is null ? null : (stagedMask, workspace.Resolve(draft.CloudMaskFile!)));
+                publish: () =>
+                {
+                    if (store.PublishesInsideCommit)
+                    {
+                        files.ForEach(f => store.Publish(f.Staged, f.Stored));
+                    }
+                },
+                unpublish: () => files.ForEach(f => store.Remove(f.Stored)));
             progress?.Report(1);
             // Another process may have stored the same source meanwhile: then that scene is the one.
             return new IngestResult(scene, AlreadyPresent: scene.File != draft.File, clouds);

@@ -29,8 +29,17 @@ internal static class SceneEndpoints
         // inside the workspace; nothing of the request names a file.
         scenes.MapGet("/{id:long}/cog", (long id, WorkspaceHost host) =>
         {
-            var (scene, file) = host.Use(w => { var s = RequireScene(w, id); return (s, w.Resolve(s.File)); });
-            return File.Exists(file)
+            var (scene, file, exists, bucketUrl) = host.Use(w =>
+            {
+                var s = RequireScene(w, id);
+                // In a bucket: the client downloads it there (a signed URL valid for 15 minutes), ranges and all.
+                return (s, w.Resolve(s.File), w.StoredFileExists(s.File), w.Imagery.DownloadUrl(s.File, TimeSpan.FromMinutes(15)));
+            });
+            if (exists && bucketUrl is not null)
+            {
+                return Results.Redirect(bucketUrl.AbsoluteUri);
+            }
+            return exists
                 ? Results.File(file, "image/tiff", $"scene-{scene.Id}.tif", enableRangeProcessing: true,
                     entityTag: scene.FileSha256 is null ? null : new EntityTagHeaderValue($"\"{scene.FileSha256}\""))
                 : Problems.Of(StatusCodes.Status404NotFound, $"scene {id}: its stored file is missing (run 'sitewatch check')");
