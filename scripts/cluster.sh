@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A SiteWatch cluster on this machine: a private PostgreSQL/PostGIS (initdb in a temporary folder, a loopback port),
-# the demo's scenes as a STAC source, N demo sites with standing monitoring orders, and three silos running them.
+# the demo's scenes served as a STAC API on loopback (sitewatch stac serve), N demo sites with standing monitoring
+# orders on that API, and three silos running them.
 #
 #   scripts/cluster.sh start [--sites N] [--every MINUTES]   (default 3 sites, every 60 minutes)
 #   scripts/cluster.sh status                                 (the orders, their last rounds, the silos)
@@ -47,11 +48,18 @@ start() {
     "$SW" demo --out "$RUN/demo" --no-drone >/dev/null
   fi
 
+  echo "==> serving the demo's scenes as a STAC API on loopback"
+  local stac_port
+  stac_port="$(free_port 8090)"
+  nohup "$SW" stac serve "$RUN/demo/stac" --urls "http://127.0.0.1:$stac_port" > "$RUN/stac.log" 2>&1 &
+  echo $! > "$RUN/stac.pid"
+  for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$stac_port") 2>/dev/null && break; sleep 0.2; done
+
   echo "==> a workspace whose catalog is in PostgreSQL, with $sites monitored demo sites"
   "$SW" init "$RUN/ws" --postgres "Host=127.0.0.1;Port=$port;Database=sitewatch;Username=sitewatch" >/dev/null
   for i in $(seq 1 "$sites"); do
     "$SW" site add "demo-$i" --aoi "$RUN/demo/aoi.geojson" -w "$RUN/ws" >/dev/null
-    "$SW" monitor --schedule --site "demo-$i" --stac "$RUN/demo/stac/catalog.json" --every "$every" --no-detect -w "$RUN/ws" 2>/dev/null
+    "$SW" monitor --schedule --site "demo-$i" --stac "http://127.0.0.1:$stac_port/" --every "$every" --no-detect -w "$RUN/ws" 2>/dev/null
   done
 
   echo "==> starting $SILOS silos"
@@ -63,7 +71,7 @@ start() {
       --advertise 127.0.0.1 --heartbeat 5 > "$RUN/silo-$s.log" 2>&1 &
     echo $! > "$RUN/silo-$s.pid"
   done
-  echo "cluster up: PostgreSQL on 127.0.0.1:$port, silos logging to $RUN/silo-*.log"
+  echo "cluster up: PostgreSQL on 127.0.0.1:$port, the STAC API on http://127.0.0.1:$stac_port/, silos logging to $RUN/silo-*.log"
   echo "watch it with '$0 status'; stop it with '$0 stop'"
 }
 
@@ -89,7 +97,7 @@ kill_silo() {
 }
 
 stop() {
-  for pidfile in "$RUN"/silo-*.pid; do
+  for pidfile in "$RUN"/silo-*.pid "$RUN/stac.pid"; do
     [ -f "$pidfile" ] || continue
     kill "$(cat "$pidfile")" 2>/dev/null || true
     rm -f "$pidfile"

@@ -108,6 +108,16 @@ static int MakeStac(string dir, int count, int size)
     Directory.CreateDirectory(stac);
     var links = new List<object>();
     const double originX = 543_000, originY = 4_420_000;
+    // The scene's footprint in WGS84 (the items' geometry), and an AOI over its inner 90 % (so ingest keeps most of it).
+    using var utm = SpatialReference.FromEpsg(32652);
+    using var wgs84 = SpatialReference.Wgs84();
+    using var toWgs84 = new CoordinateTransform(utm, wgs84);
+    double[][] Ring(double inset) =>
+        new[] { (inset, inset), (size - inset, inset), (size - inset, size - inset), (inset, size - inset), (inset, inset) }
+            .Select(p => toWgs84.Transform(originX + p.Item1, originY - p.Item2))
+            .Select(p => new[] { Math.Round(p.X, 7), Math.Round(p.Y, 7) }).ToArray();
+    var footprint = Ring(0);
+    var bbox = new[] { footprint.Min(c => c[0]), footprint.Min(c => c[1]), footprint.Max(c => c[0]), footprint.Max(c => c[1]) };
     for (var i = 0; i < count; i++)
     {
         var file = Path.Combine(scenes, $"scene-{i}.tif");
@@ -143,8 +153,8 @@ static int MakeStac(string dir, int count, int size)
             ["stac_version"] = "1.0.0",
             ["id"] = id,
             ["collection"] = "bench",
-            ["bbox"] = new[] { 129.49, 39.90, 129.53, 39.94 },
-            ["geometry"] = new { type = "Polygon", coordinates = new[] { new[] { new[] { 129.49, 39.90 }, new[] { 129.53, 39.90 }, new[] { 129.53, 39.94 }, new[] { 129.49, 39.94 }, new[] { 129.49, 39.90 } } } },
+            ["bbox"] = bbox,
+            ["geometry"] = new { type = "Polygon", coordinates = new[] { footprint } },
             ["properties"] = new Dictionary<string, object?> { ["datetime"] = $"2024-{i + 1:00}-01T02:30:00Z", ["platform"] = "benchsat", ["eo:cloud_cover"] = 0 },
             ["assets"] = new Dictionary<string, object?> { ["image"] = new { href = $"../scenes/scene-{i}.tif", type = "image/tiff; application=geotiff", roles = new[] { "data" } } },
             ["links"] = Array.Empty<object>(),
@@ -154,7 +164,7 @@ static int MakeStac(string dir, int count, int size)
     File.WriteAllText(Path.Combine(stac, "collection.json"), JsonSerializer.Serialize(new Dictionary<string, object?>
     {
         ["type"] = "Collection", ["stac_version"] = "1.0.0", ["id"] = "bench", ["description"] = "bench scenes", ["license"] = "CC0-1.0",
-        ["extent"] = new { spatial = new { bbox = new[] { new[] { 129.49, 39.90, 129.53, 39.94 } } }, temporal = new { interval = new[] { new[] { "2024-01-01T00:00:00Z", (string?)null } } } },
+        ["extent"] = new { spatial = new { bbox = new[] { bbox } }, temporal = new { interval = new[] { new[] { "2024-01-01T00:00:00Z", (string?)null } } } },
         ["links"] = links,
     }));
     File.WriteAllText(Path.Combine(stac, "catalog.json"), JsonSerializer.Serialize(new Dictionary<string, object?>
@@ -162,10 +172,12 @@ static int MakeStac(string dir, int count, int size)
         ["type"] = "Catalog", ["stac_version"] = "1.0.0", ["id"] = "bench", ["description"] = "bench",
         ["links"] = new object[] { new { rel = "child", href = "./collection.json" } },
     }));
-    // The AOI: the middle of the scenes (the same one the tests use).
-    File.WriteAllText(Path.Combine(dir, "aoi.geojson"), """
-        {"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[129.5040,39.9270],[129.5055,39.9270],[129.5055,39.9282],[129.5040,39.9282],[129.5040,39.9270]]]}}
-        """);
+    File.WriteAllText(Path.Combine(dir, "aoi.geojson"), JsonSerializer.Serialize(new
+    {
+        type = "Feature",
+        properties = new { },
+        geometry = new { type = "Polygon", coordinates = new[] { Ring(size * 0.05) } },
+    }));
     Console.WriteLine(Path.Combine(stac, "catalog.json"));
     return 0;
 }

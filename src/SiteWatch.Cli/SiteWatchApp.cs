@@ -155,6 +155,13 @@ public static class SiteWatchApp
             config.AddCommand<InfoCommand>("info")
                 .WithDescription("Describe any raster GDAL reads: size, bands, types, nodata, georeference, CRS.")
                 .WithExample("info", "scene.tif", "--json");
+            config.AddBranch("stac", stac =>
+            {
+                stac.SetDescription("STAC tools.");
+                stac.AddCommand<StacServeCommand>("serve")
+                    .WithDescription("Serve a static STAC catalog on disk (the demo's, an archive) as a STAC API on loopback for monitors and silos: item search, collections, assets with ranges.")
+                    .WithExample("stac", "serve", "demo-output/stac", "--urls", "http://127.0.0.1:8090");
+            });
             config.AddCommand<SiloCommand>("silo")
                 .WithDescription("Run a silo of the SiteWatch cluster: sites' standing monitoring orders (monitor --schedule) run on whichever silo holds the site; membership and reminders in the workspace's PostgreSQL.")
                 .WithExample("silo", "-w", "./national", "--silo-port", "11111", "--gateway-port", "30000");
