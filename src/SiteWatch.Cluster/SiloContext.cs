@@ -1,8 +1,15 @@
 namespace SiteWatch.Cluster;
 
-/// <summary>What every grain of a silo shares: the workspace folder, the heartbeat, one HTTP client, the stop signal.</summary>
-public sealed class SiloContext(string workspaceRoot, string siloName, TimeSpan heartbeat, CancellationToken stopping) : IDisposable
+/// <summary>
+/// What every grain of a silo shares: the workspace folder, the heartbeat, one HTTP client, the stop signal, and the
+/// slots for rounds: raster work is CPU-bound and blocks its thread, so a silo runs at most <paramref name="rounds"/>
+/// at once and the thread pool keeps threads for Orleans' own timers (membership probes, reminders). Without the
+/// bound, twelve rounds on two cores stalled the pool for 26 s and the other silos declared this one dead.
+/// </summary>
+public sealed class SiloContext(string workspaceRoot, string siloName, TimeSpan heartbeat, int rounds, CancellationToken stopping) : IDisposable
 {
+    public SemaphoreSlim RoundSlots { get; } = new(rounds, rounds);
+
     public string WorkspaceRoot { get; } = workspaceRoot;
     public string SiloName { get; } = siloName;
     public TimeSpan Heartbeat { get; } = heartbeat;
@@ -16,5 +23,9 @@ public sealed class SiloContext(string workspaceRoot, string siloName, TimeSpan 
         return http;
     }
 
-    public void Dispose() => Http.Dispose();
+    public void Dispose()
+    {
+        Http.Dispose();
+        RoundSlots.Dispose();
+    }
 }

@@ -21,6 +21,9 @@ public sealed record SiloSettings
     public TimeSpan Heartbeat { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>Silos of one cluster share it; two clusters on one database keep apart by it.</summary>
     public string ClusterId { get; init; } = "sitewatch";
+
+    /// <summary>Rounds this silo runs at once (raster work is CPU-bound); default half the cores, at least one.</summary>
+    public int Rounds { get; init; } = Math.Max(1, Environment.ProcessorCount / 2);
 }
 
 /// <summary>
@@ -81,14 +84,11 @@ public static class SiloHost
                 // A silo that dies hands its sites to the others; they read their new reminders this often at the latest.
                 o.RefreshReminderListPeriod = options.Heartbeat * 2;
             });
-            silo.Configure<ClusterMembershipOptions>(o =>
-            {
-                // Silos on one network: a silo that stops answering for about 6 s is declared dead and its sites move.
-                o.ProbeTimeout = TimeSpan.FromSeconds(2);
-                o.NumMissedProbesLimit = 3;
-            });
         });
-        var context = new SiloContext(Path.GetFullPath(options.WorkspaceRoot), options.Name, options.Heartbeat, cancel);
+        // Spare pool threads for Orleans' timers beside the rounds' blocking raster work.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 4 * Environment.ProcessorCount + options.Rounds), io);
+        var context = new SiloContext(Path.GetFullPath(options.WorkspaceRoot), options.Name, options.Heartbeat, options.Rounds, cancel);
         builder.Services.AddSingleton(context);
         builder.Services.AddHostedService<MonitorScheduler>();
         using var host = builder.Build();

@@ -66,6 +66,7 @@ public sealed class SiteGrain(SiloContext context, ILogger<SiteGrain> log) : Gra
 
     private async Task<Outcome> RoundAsync(long siteId)
     {
+        await context.RoundSlots.WaitAsync(context.Stopping);
         try
         {
             using var workspace = Workspace.Open(context.WorkspaceRoot, notice: line => log.LogInformation("{Line}", line));
@@ -95,6 +96,10 @@ public sealed class SiteGrain(SiloContext context, ILogger<SiteGrain> log) : Gra
             // Tried again at the next heartbeat: the round never recorded its end.
             log.LogWarning("site {Site}: round failed, tried again at the next heartbeat: {Error}", siteId, e.Message);
             return Outcome.Failed;
+        }
+        finally
+        {
+            context.RoundSlots.Release();
         }
     }
 }

@@ -32,6 +32,10 @@ public sealed class SiloCommand : AsyncCommand<SiloCommand.Settings>
         [DefaultValue(60.0)]
         public double Heartbeat { get; init; } = 60;
 
+        [CommandOption("--rounds <N>")]
+        [Description("Monitoring rounds this silo runs at once (default: half the cores, at least 1); raster work is CPU-bound.")]
+        public int? Rounds { get; init; }
+
         [CommandOption("--cluster-id <ID>")]
         [Description("Silos with the same id form one cluster (default sitewatch).")]
         [DefaultValue("sitewatch")]
@@ -46,6 +50,10 @@ public sealed class SiloCommand : AsyncCommand<SiloCommand.Settings>
             if (Advertise is not null && !IPAddress.TryParse(Advertise, out _))
             {
                 return Spectre.Console.ValidationResult.Error($"--advertise '{Advertise}' is not an IP address");
+            }
+            if (Rounds is < 1 or > 256)
+            {
+                return Spectre.Console.ValidationResult.Error("--rounds must lie between 1 and 256");
             }
             if (!(Heartbeat is >= 1 and <= 3600))
             {
@@ -66,6 +74,7 @@ public sealed class SiloCommand : AsyncCommand<SiloCommand.Settings>
             Advertise = settings.Advertise is null ? null : IPAddress.Parse(settings.Advertise),
             Heartbeat = TimeSpan.FromSeconds(settings.Heartbeat),
             ClusterId = settings.ClusterId,
+            Rounds = settings.Rounds ?? Math.Max(1, Environment.ProcessorCount / 2),
         };
         Output.Notice($"silo {options.Name}: joining cluster '{options.ClusterId}' of {options.WorkspaceRoot} (silo port {options.SiloPort}, gateway {options.GatewayPort}); Ctrl+C stops");
         await SiloHost.RunAsync(options, cancellationToken);
