@@ -21,6 +21,7 @@ declare -A TINY=(
   [fuzz]="2"
   [web]="1"
   [change-accuracy]="42"
+  [cluster]="200 2000 200 2 300"
 )
 
 names=("$@")
