@@ -20,7 +20,7 @@ public sealed class MonitorScheduler(IGrainFactory grains, SiloContext context, 
             try
             {
                 IReadOnlyList<Core.Monitoring.StoredMonitor> monitors;
-                using (var workspace = Workspace.Open(context.WorkspaceRoot))
+                using (var workspace = Workspace.Open(context.WorkspaceRoot, sweep: false))
                 {
                     monitors = workspace.Catalog.ListMonitors();
                 }

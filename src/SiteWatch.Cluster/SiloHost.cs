@@ -35,6 +35,7 @@ public static class SiloHost
     public static async Task RunAsync(SiloSettings options, CancellationToken cancel)
     {
         string connection;
+        // The silo sweeps once, at its start; its rounds open the workspace without the walk over the store.
         using (var workspace = Workspace.Open(options.WorkspaceRoot))
         {
             connection = workspace.Catalog.PostgresConnectionString

@@ -69,7 +69,7 @@ public sealed class SiteGrain(SiloContext context, ILogger<SiteGrain> log) : Gra
         await context.RoundSlots.WaitAsync(context.Stopping);
         try
         {
-            using var workspace = Workspace.Open(context.WorkspaceRoot, notice: line => log.LogInformation("{Line}", line));
+            using var workspace = Workspace.Open(context.WorkspaceRoot, notice: line => log.LogInformation("{Line}", line), sweep: false);
             if (workspace.Catalog.TryGetMonitor(siteId) is null)
             {
                 return Outcome.NoOrder;

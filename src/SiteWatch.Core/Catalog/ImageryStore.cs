@@ -13,7 +13,7 @@ namespace SiteWatch.Core.Catalog;
 /// S3-compatible bucket, written with an S3 client and read by GDAL through /vsis3/. Results (change runs,
 /// detections, alerts' chips, recordings) stay in the workspace folder.
 /// </summary>
-public abstract class ImageryStore
+public abstract class ImageryStore : IDisposable
 {
     /// <summary>Where stored imagery lives, as messages name it.</summary>
     public abstract string Location { get; }
@@ -40,6 +40,10 @@ public abstract class ImageryStore
 
     /// <summary>A time-limited URL a client can download the file from directly; null when the server serves it itself.</summary>
     public virtual Uri? DownloadUrl(string stored, TimeSpan validFor) => null;
+
+    public virtual void Dispose()
+    {
+    }
 
     /// <summary>The store a workspace names in its storage.json, or its own folder.</summary>
     internal static ImageryStore For(string workspaceRoot)
@@ -259,6 +263,8 @@ public sealed class S3ImageryStore : ImageryStore
         Expires = DateTime.UtcNow + validFor,
         Protocol = Settings.Endpoint is { } endpoint && endpoint.StartsWith("http:", StringComparison.Ordinal) ? Protocol.HTTP : Protocol.HTTPS,
     }));
+
+    public override void Dispose() => _client.Dispose();
 
     /// <summary>The objects under a stored folder (e.g. imagery/), as stored paths.</summary>
     public IReadOnlyList<string> List(string storedFolder)

@@ -134,7 +134,7 @@ public sealed partial class SiteCatalog
             insert.Bind("severity", draft.Severity);
             insert.Bind("message", draft.Message);
             insert.Bind("evidence", draft.Evidence);
-            insert.Bind("geometry", (object?)draft.GeometryGeoJson ?? DBNull.Value);
+            insert.Bind("geometry", draft.GeometryGeoJson);
             insert.Bind("ack", draft.Acknowledged ? 1 : 0);
             insert.Bind("key", draft.Key);
             if (Run(insert.ExecuteScalar) is not { } inserted)
@@ -305,7 +305,7 @@ public sealed partial class SiteCatalog
         command.Bind("state", updated.State);
         command.Bind("attempts", updated.Attempts);
         command.Bind("next", Iso(updated.NextAttemptUtc));
-        command.Bind("error", (object?)updated.LastError ?? DBNull.Value);
+        command.Bind("error", updated.LastError);
         command.Bind("delivered", updated.DeliveredUtc is { } d ? Iso(d) : DBNull.Value);
         command.Bind("me", claimer);
         command.Bind("claimed", claimedAttempts);

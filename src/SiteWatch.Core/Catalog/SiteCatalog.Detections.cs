@@ -52,7 +52,7 @@ public sealed partial class SiteCatalog
             insert.Bind("counts", JsonSerializer.Serialize(draft.Counts));
             insert.Bind("file", draft.DetectionsFile);
             insert.Bind("created", Iso(draft.CreatedUtc));
-            insert.Bind("filesha", (object?)draft.FileSha256 ?? DBNull.Value);
+            insert.Bind("filesha", draft.FileSha256);
             return draft with { Id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture) };
         },
         move: () =>

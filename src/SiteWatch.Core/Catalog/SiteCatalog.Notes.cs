@@ -83,7 +83,7 @@ public sealed partial class SiteCatalog
         command.Bind("site", siteId);
         command.Bind("date", date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
         command.Bind("source", source);
-        command.Bind("url", (object?)url ?? DBNull.Value);
+        command.Bind("url", url);
         command.Bind("text", text);
         command.Bind("geometry", outlineWgs84 is null ? DBNull.Value : GeoJsonText.Write(outlineWgs84));
         command.Bind("created", Iso(DateTime.UtcNow));

@@ -137,7 +137,7 @@ public sealed partial class SiteCatalog
             """);
         command.Bind("now", Iso(DateTime.UtcNow));
         command.Bind("u", userId);
-        command.Bind("k", (object?)idOrPrefix ?? DBNull.Value);
+        command.Bind("k", idOrPrefix);
         return Run(command.ExecuteNonQuery);
     }
 

@@ -118,7 +118,7 @@ public sealed partial class SiteCatalog
         insert.Bind("site", siteId);
         insert.Bind("source", source);
         insert.Bind("kind", kind);
-        insert.Bind("identity", (object?)identity ?? DBNull.Value);
+        insert.Bind("identity", identity);
         insert.Bind("started", Iso(DateTime.UtcNow));
         var id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture);
         using var update = Command("UPDATE recordings SET directory = @dir WHERE id = @id", tx);
@@ -148,9 +148,9 @@ public sealed partial class SiteCatalog
         command.Bind("now", Iso(DateTime.UtcNow));
         command.Bind("frames", frames);
         command.Bind("footprints", footprints);
-        command.Bind("duration", (object?)durationSeconds ?? DBNull.Value);
-        command.Bind("identity", (object?)identity ?? DBNull.Value);
-        command.Bind("note", (object?)note ?? DBNull.Value);
+        command.Bind("duration", durationSeconds);
+        command.Bind("identity", identity);
+        command.Bind("note", note);
         command.Bind("id", id);
         return Run(command.ExecuteNonQuery) == 1;
     }

@@ -260,15 +260,15 @@ public sealed partial class SiteCatalog : IDisposable
         command.Bind("name", name.Trim());
         command.Bind("aoi", GeoJsonText.Write(aoiWgs84));
         command.Bind("epsg", crsEpsg);
-        command.Bind("gsd", (object?)gsd ?? DBNull.Value);
+        command.Bind("gsd", gsd);
         command.Bind("minx", envelope.MinX);
         command.Bind("miny", envelope.MinY);
         command.Bind("maxx", envelope.MaxX);
         command.Bind("maxy", envelope.MaxY);
         command.Bind("tags", JsonSerializer.Serialize(tags));
-        command.Bind("notes", (object?)notes ?? DBNull.Value);
+        command.Bind("notes", notes);
         command.Bind("created", Iso(created));
-        command.Bind("reason", (object?)gridReason ?? DBNull.Value);
+        command.Bind("reason", gridReason);
         var id = Convert.ToInt64(Run(command.ExecuteScalar), CultureInfo.InvariantCulture);
         return GetSite(id);
     }
@@ -530,19 +530,19 @@ public sealed partial class SiteCatalog : IDisposable
         insert.Bind("from", draft.AcquiredFrom);
         insert.Bind("sensor", draft.Sensor);
         insert.Bind("bands", JsonSerializer.Serialize(draft.Bands));
-        insert.Bind("cloud", (object?)draft.CloudCoverPercent ?? DBNull.Value);
+        insert.Bind("cloud", draft.CloudCoverPercent);
         insert.Bind("source", draft.SourcePath);
         insert.Bind("sha", draft.SourceSha256);
         insert.Bind("file", draft.File);
         insert.Bind("w", draft.Width);
         insert.Bind("h", draft.Height);
         insert.Bind("type", draft.DataType);
-        insert.Bind("nodata", (object?)draft.NoData ?? DBNull.Value);
+        insert.Bind("nodata", draft.NoData);
         insert.Bind("valid", draft.ValidFraction);
         insert.Bind("ingested", Iso(draft.IngestedUtc));
-        insert.Bind("mask", (object?)draft.CloudMaskFile ?? DBNull.Value);
-        insert.Bind("filesha", (object?)draft.FileSha256 ?? DBNull.Value);
-        insert.Bind("masksha", (object?)draft.CloudMaskSha256 ?? DBNull.Value);
+        insert.Bind("mask", draft.CloudMaskFile);
+        insert.Bind("filesha", draft.FileSha256);
+        insert.Bind("masksha", draft.CloudMaskSha256);
         return draft with { Id = Convert.ToInt64(Run(insert.ExecuteScalar), CultureInfo.InvariantCulture) };
     },
     move: () =>

@@ -108,8 +108,12 @@ public sealed class Workspace : IDisposable
         return new Workspace(root, catalog);
     }
 
-    /// <summary>Opens an existing workspace; a clear error when the directory is not one.</summary>
-    public static Workspace Open(string directory, Action<string>? notice = null)
+    /// <summary>
+    /// Opens an existing workspace; a clear error when the directory is not one. Opening sweeps what interrupted runs
+    /// left (dead staging sessions, orphaned store files); a long-running host that opens the workspace again and
+    /// again (a silo, each round) passes <paramref name="sweep"/> false, as the walk over the store grows with it.
+    /// </summary>
+    public static Workspace Open(string directory, Action<string>? notice = null, bool sweep = true)
     {
         var root = Path.GetFullPath(directory);
         if (!Exists(root))
@@ -120,7 +124,10 @@ public sealed class Workspace : IDisposable
             ? CatalogSettings.OpenPostgres(root)
             : SiteCatalog.Open(Path.Combine(root, CatalogFileName), create: false);
         var workspace = new Workspace(root, catalog) { Notice = notice };
-        workspace.Sweep();
+        if (sweep)
+        {
+            workspace.Sweep();
+        }
         return workspace;
     }
 
@@ -453,6 +460,7 @@ public sealed class Workspace : IDisposable
     public void Dispose()
     {
         Catalog.Dispose();
+        Imagery.Dispose();
         if (_stagingSessionDirectory is not null)
         {
             try
