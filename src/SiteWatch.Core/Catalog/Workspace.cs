@@ -303,6 +303,20 @@ public sealed class Workspace : IDisposable
         }
     }
 
+    /// <summary>
+    /// Objects under imagery/ in the workspace's bucket that no catalog row references (none without a bucket). They
+    /// are reported, never removed: an upload in flight has no row yet.
+    /// </summary>
+    public IReadOnlyList<string> FindBucketOrphans()
+    {
+        if (Imagery is not S3ImageryStore bucket)
+        {
+            return [];
+        }
+        var referenced = Catalog.ReferencedPaths().Select(p => p.Replace('\\', '/')).ToHashSet(StringComparer.Ordinal);
+        return bucket.List("imagery").Where(key => !referenced.Contains(key)).ToList();
+    }
+
     /// <summary>Store files no catalog row references, relative to the workspace.</summary>
     public IReadOnlyList<string> FindOrphans() => FindOrphans(Catalog.ReferencedPaths());
 
@@ -402,6 +416,15 @@ public sealed class Workspace : IDisposable
         if (moved.Count > 0)
         {
             Notice?.Invoke($"site {site.Name}: {moved.Count} folder(s) moved to {Path.Combine(QuarantineDirectory, batch)}");
+        }
+        if (deleted && Imagery is S3ImageryStore bucket)
+        {
+            // Objects are not moved inside the delete's commit (a bucket has no rename); they stay, reported by check.
+            var left = bucket.List(Path.Combine("imagery", $"{site.Id}-{Ingest.SceneIngestor.Slug(site.Name)}")).Count;
+            if (left > 0)
+            {
+                Notice?.Invoke($"site {site.Name}: its {left} imagery object(s) stay in {Imagery.Location} (listed by 'sitewatch check'; remove them there when you are sure)");
+            }
         }
         return (deleted, moved.Select(m => Path.GetRelativePath(Root, m.From)).ToList());
     }

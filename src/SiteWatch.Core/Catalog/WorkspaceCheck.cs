@@ -114,6 +114,10 @@ public static class WorkspaceCheck
         {
             problems.Add(new WorkspaceProblem("orphan", orphan, "no catalog row references this file (left by an interrupted run); it is moved to .quarantine/ the next time a command opens the workspace"));
         }
+        foreach (var orphan in workspace.FindBucketOrphans())
+        {
+            problems.Add(new WorkspaceProblem("orphan", orphan, $"no catalog row references this object in {workspace.Imagery.Location} (an upload whose scene was never committed, or a deleted site's); it is left in the bucket"));
+        }
         return new WorkspaceCheckReport(sites, scenes, changeRuns, detectionRuns, alerts, verified, unhashed, problems);
     }
 

@@ -136,9 +136,19 @@ public sealed class S3ImageryTests : IClassFixture<S3Server>
         Assert.True(check.FilesVerified >= 2);
 
         // A reopened workspace finds the bucket again from storage.json.
-        using var again = Workspace.Open(dir.File("ws"));
-        Assert.Equal(ws.Resolve(before.Scene.File), again.Resolve(before.Scene.File));
-        Assert.Contains(prefix, Assert.IsType<S3ImageryStore>(again.Imagery).Location);
+        using (var again = Workspace.Open(dir.File("ws")))
+        {
+            Assert.Equal(ws.Resolve(before.Scene.File), again.Resolve(before.Scene.File));
+            Assert.Contains(prefix, Assert.IsType<S3ImageryStore>(again.Imagery).Location);
+        }
+
+        // Deleting the site keeps its objects (nothing stored is lost), and check lists them as orphans of the bucket.
+        var notices = new List<string>();
+        ws.Notice = notices.Add;
+        Assert.True(ws.DeleteSite(ws.Catalog.GetSite("plant")).Deleted);
+        Assert.Contains(notices, n => n.Contains("2 imagery object(s) stay in"));
+        Assert.Equal(2, ws.FindBucketOrphans().Count);
+        Assert.Equal(2, WorkspaceCheck.Run(ws).Problems.Count(p => p.Kind == "orphan"));
     }
 
     [Fact]
