@@ -13,7 +13,8 @@ public sealed partial class SiteCatalog
             every_s INTEGER NOT NULL,
             updated_utc TEXT NOT NULL,
             last_round_utc TEXT,
-            last_summary TEXT
+            last_summary TEXT,
+            failed_rounds INTEGER NOT NULL DEFAULT 0
         );
         CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts(observed_utc);
         """, tx);
@@ -53,12 +54,20 @@ public sealed partial class SiteCatalog
         return ReadAll(command, ReadMonitor).FirstOrDefault();
     }
 
-    /// <summary>Notes when a round ended and what it did (one line), for `sitewatch monitor --list` and the server.</summary>
-    public void RecordMonitorRound(long siteId, DateTime endedUtc, string summary)
+    /// <summary>
+    /// Notes when a round ended and what it did (one line), for `sitewatch monitor --list` and the server; a round
+    /// with failures counts towards the retry backoff (<see cref="StoredMonitor.NextRoundUtc"/>), a clean one resets it.
+    /// </summary>
+    public void RecordMonitorRound(long siteId, DateTime endedUtc, string summary, bool failed = false)
     {
-        using var command = Command("UPDATE site_monitors SET last_round_utc = @t, last_summary = @summary WHERE site_id = @s");
+        using var command = Command("""
+            UPDATE site_monitors SET last_round_utc = @t, last_summary = @summary,
+                failed_rounds = CASE WHEN @failed = 1 THEN failed_rounds + 1 ELSE 0 END
+            WHERE site_id = @s
+            """);
         command.Bind("t", Iso(endedUtc));
         command.Bind("summary", summary);
+        command.Bind("failed", failed ? 1 : 0);
         command.Bind("s", siteId);
         Run(command.ExecuteNonQuery);
     }
@@ -68,5 +77,6 @@ public sealed partial class SiteCatalog
         MonitorSchedule.FromJson(r.GetString(r.GetOrdinal("schedule"))),
         ParseIso(r.GetString(r.GetOrdinal("updated_utc"))),
         r.IsDBNull(r.GetOrdinal("last_round_utc")) ? null : ParseIso(r.GetString(r.GetOrdinal("last_round_utc"))),
-        r.IsDBNull(r.GetOrdinal("last_summary")) ? null : r.GetString(r.GetOrdinal("last_summary")));
+        r.IsDBNull(r.GetOrdinal("last_summary")) ? null : r.GetString(r.GetOrdinal("last_summary")),
+        r.ReadInt32(r.GetOrdinal("failed_rounds")));
 }

@@ -286,7 +286,8 @@ public sealed partial class SiteCatalog
             every_s bigint NOT NULL,
             updated_utc text NOT NULL,
             last_round_utc text,
-            last_summary text
+            last_summary text,
+            failed_rounds integer NOT NULL DEFAULT 0
         );
         """;
 

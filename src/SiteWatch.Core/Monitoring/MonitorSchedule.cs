@@ -59,4 +59,28 @@ public sealed record MonitorSchedule
 }
 
 /// <summary>A stored schedule with what its last round did.</summary>
-public sealed record StoredMonitor(long SiteId, MonitorSchedule Schedule, DateTime UpdatedUtc, DateTime? LastRoundUtc, string? LastSummary);
+public sealed record StoredMonitor(long SiteId, MonitorSchedule Schedule, DateTime UpdatedUtc, DateTime? LastRoundUtc, string? LastSummary, int FailedRounds = 0)
+{
+    /// <summary>The first retry after a round with failures (an item not ingested, the source unreachable); it doubles with each further one.</summary>
+    public static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// When the next round is due: at once for a new or changed order; <see cref="MonitorSchedule.Every"/> after a
+    /// clean round; after a round with failures, 30 s, then 1, 2, 4 ... minutes (never later than Every), so a
+    /// database restart or an unreachable store costs minutes, not a whole period, and a lasting fault is not hammered.
+    /// </summary>
+    public DateTime NextRoundUtc
+    {
+        get
+        {
+            if (LastRoundUtc is not { } last || last < UpdatedUtc)
+            {
+                return DateTime.MinValue;
+            }
+            var wait = FailedRounds > 0
+                ? TimeSpan.FromTicks(Math.Min(Schedule.Every.Ticks, FirstRetry.Ticks * (1L << Math.Min(FailedRounds - 1, 20))))
+                : Schedule.Every;
+            return last + wait;
+        }
+    }
+}

@@ -98,6 +98,13 @@ public static class SiteMonitor
                         changeRun = change.Record.Id;
                         log?.Invoke($"{item.Id}: change run #{change.Record.Id} against {scenes[index - 1].AcquiredUtc:yyyy-MM-dd}{(change.Reused ? " (stored)" : "")}");
                     }
+                    if (index >= 0 && index + 1 < scenes.Count)
+                    {
+                        // A scene that arrives after later ones (a retried item, an archive backfilled) is also the
+                        // "before" of the scene that follows it; the older pair that skipped it stays stored.
+                        var next = SiteChangeWorkflow.RunPair(workspace, site, scenes[index], scenes[index + 1], options.ChangeOptions, cancel: cancel);
+                        log?.Invoke($"{item.Id}: change run #{next.Record.Id} of {scenes[index + 1].AcquiredUtc:yyyy-MM-dd} against it{(next.Reused ? " (stored)" : "")}");
+                    }
                 }
                 results.Add(new MonitoredScene(item.Id, item.SourceKey, item.AcquiredUtc, scene.Scene.Id, New: !scene.AlreadyPresent, changeRun, null));
             }
@@ -154,12 +161,29 @@ public static class SiteMonitor
         {
             return null;
         }
-        if (monitor.LastRoundUtc is { } last && last >= monitor.UpdatedUtc && nowUtc < last + monitor.Schedule.Every)
+        if (nowUtc < monitor.NextRoundUtc)
         {
             return null;
         }
-        var report = await RunOnceAsync(workspace, site.Name, monitor.Schedule.ToOptions(), http, log, cancel);
-        workspace.Catalog.RecordMonitorRound(siteId, DateTime.UtcNow, report.Summary);
+        MonitorReport report;
+        try
+        {
+            report = await RunOnceAsync(workspace, site.Name, monitor.Schedule.ToOptions(), http, log, cancel);
+        }
+        catch (SiteWatchException e)
+        {
+            // The source or the catalog failed the whole round: retried with the same backoff as failed items.
+            try
+            {
+                workspace.Catalog.RecordMonitorRound(siteId, DateTime.UtcNow, $"failed: {e.Message}", failed: true);
+            }
+            catch (SiteWatchException)
+            {
+                // The catalog itself is away: the round stays unrecorded and runs at the next heartbeat.
+            }
+            throw;
+        }
+        workspace.Catalog.RecordMonitorRound(siteId, DateTime.UtcNow, report.Summary, failed: report.Failed > 0);
         return report;
     }
 

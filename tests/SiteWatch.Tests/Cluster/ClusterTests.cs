@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Npgsql;
 using SiteWatch.Cluster;
+using SiteWatch.Core;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Change.Methods;
 using SiteWatch.Core.Monitoring;
@@ -148,11 +149,9 @@ public sealed class ClusterTests(PostgresServer server, Xunit.Abstractions.ITest
         }
     }
 
-    [Fact]
-    public void Three_silos_monitor_the_sites_and_a_silo_killed_mid_round_leaves_every_scene_ingested_once()
+    /// <summary>A PostgreSQL workspace with two sites ordered to monitor three scenes each from <paramref name="api"/>.</summary>
+    private (string Workspace, long[] SiteIds) MonitoredSites(TempDir dir, StacApi api)
     {
-        using var dir = new TempDir();
-        using var api = new StacApi { AssetDelay = TimeSpan.FromSeconds(1.5) };
         for (var i = 0; i < 3; i++)
         {
             var name = $"s{i}.tif";
@@ -176,6 +175,15 @@ public sealed class ClusterTests(PostgresServer server, Xunit.Abstractions.ITest
                 return site.Id;
             }).ToArray();
         }
+        return (workspace, siteIds);
+    }
+
+    [Fact]
+    public void Three_silos_monitor_the_sites_and_a_silo_killed_mid_round_leaves_every_scene_ingested_once()
+    {
+        using var dir = new TempDir();
+        using var api = new StacApi { AssetDelay = TimeSpan.FromSeconds(1.5) };
+        var (workspace, siteIds) = MonitoredSites(dir, api);
         var silos = new List<Silo>();
         try
         {
@@ -205,6 +213,58 @@ public sealed class ClusterTests(PostgresServer server, Xunit.Abstractions.ITest
             // The killed silo's round was finished by another silo.
             Assert.Contains(silos.Where(s => s != victim), s => s.Lines.Any(l => l.Contains($"site {siteIds[0]}: round ended")));
             Assert.Empty(check.FindOrphans());
+        }
+        finally
+        {
+            silos.ForEach(s => s.Dispose());
+            foreach (var silo in silos)
+            {
+                output.WriteLine(string.Join("\n", silo.Lines.Select(l => $"[{silo.Name}] {l}")));
+            }
+        }
+    }
+
+    [Fact]
+    public void PostgreSQL_restarted_in_the_middle_of_the_rounds_and_the_silos_finish_them_once()
+    {
+        using var dir = new TempDir();
+        using var api = new StacApi { AssetDelay = TimeSpan.FromSeconds(1.5) };
+        var (workspace, siteIds) = MonitoredSites(dir, api);
+        var silos = new List<Silo>();
+        try
+        {
+            silos.AddRange(Enumerable.Range(1, 2).Select(i => new Silo(workspace, $"s{i}")));
+            string Log() => string.Join("\n", silos.SelectMany(s => s.Lines.Select(l => $"[{s.Name}] {l}")).TakeLast(60));
+            WaitFor(() => silos.Any(s => s.Lines.Any(l => l.Contains("round started"))) && api.AssetRequests > 0,
+                TimeSpan.FromSeconds(120), () => "no silo started a round:\n" + Log());
+
+            server.Restart();
+
+            using var check = Workspace.Open(workspace);
+            // A round whose scene met the restart failed that item and retries it after 30 s (the backoff).
+            WaitFor(() =>
+            {
+                try
+                {
+                    return siteIds.All(id => check.Catalog.ListScenes(id).Count == 3 && check.Catalog.TryGetMonitor(id)!.FailedRounds == 0
+                        && check.Catalog.TryGetMonitor(id)!.LastRoundUtc is not null);
+                }
+                catch (SiteWatchException)
+                {
+                    return false; // this test's own connection met the restart; the next look reconnects
+                }
+            }, TimeSpan.FromSeconds(180), () => "the rounds did not end after the restart:\n" + Log());
+            foreach (var id in siteIds)
+            {
+                var scenes = check.Catalog.ListScenes(id);
+                Assert.Equal(["stac:demo/scene-0", "stac:demo/scene-1", "stac:demo/scene-2"], scenes.Select(s => s.SourcePath).Order());
+                Assert.All(scenes, s => Assert.True(File.Exists(check.Resolve(s.File)), $"{s.File} is missing"));
+                // Every consecutive pair is compared, whichever scene came late.
+                var pairs = check.Catalog.ListChangeRuns(id).Select(r => (r.BeforeSceneId, r.AfterSceneId)).ToHashSet();
+                Assert.Contains((scenes[0].Id, scenes[1].Id), pairs);
+                Assert.Contains((scenes[1].Id, scenes[2].Id), pairs);
+            }
+            Assert.All(silos, s => Assert.False(s.Process.HasExited, $"silo {s.Name} stopped:\n{Log()}"));
         }
         finally
         {
