@@ -93,8 +93,14 @@ public sealed class SiteGrain(SiloContext context, ILogger<SiteGrain> log) : Gra
         }
         catch (SiteWatchException e)
         {
-            // Tried again at the next heartbeat: the round never recorded its end.
-            log.LogWarning("site {Site}: round failed, tried again at the next heartbeat: {Error}", siteId, e.Message);
+            // Retried with the order's backoff (or at the next heartbeat when even that could not be recorded).
+            log.LogWarning("site {Site}: round failed: {Error}", siteId, e.Message);
+            return Outcome.Failed;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A bug, not a user's fault: logged whole, and the silo keeps serving its other sites.
+            log.LogError(e, "site {Site}: round failed unexpectedly", siteId);
             return Outcome.Failed;
         }
         finally
