@@ -581,7 +581,7 @@ public sealed class FlightSimulator : IDisposable
     {
         ArgumentNullException.ThrowIfNull(output);
         var frames = FrameCount;
-        var ticks = 90000.0 / _options.Fps;
+        var ticks = (double)Video.Ts.MpegClock.Hz / _options.Fps;
         const long firstPts = 126_000; // 1.4 s, ffmpeg's habit: room for the PCR to run ahead
         var muxer = new TsMuxer(output, new TsMuxerOptions { Klv = _options.KlvTransport, PsiIntervalFrames = Math.Max(1, (int)Math.Round(_options.Fps / 2)) });
         var telemetry = new ConcurrentDictionary<long, byte[]>();

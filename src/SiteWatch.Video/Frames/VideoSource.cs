@@ -252,7 +252,7 @@ public sealed partial class VideoSource : IAsyncDisposable
                 }
 
                 firstPts ??= framePts;
-                var time = framePts is { } p && firstPts is { } f ? TimeSpan.FromSeconds((p - f) / 90000.0) : TimeSpan.FromSeconds(index / 30.0);
+                var time = framePts is { } p && firstPts is { } f ? TimeSpan.FromSeconds(MpegClock.Seconds(p - f)) : TimeSpan.FromSeconds(index / 30.0);
                 yield return new VideoFrame(index++, framePts, time, info.Width, info.Height, pixels, telemetry, arrived);
             }
 
@@ -520,7 +520,7 @@ public sealed partial class VideoSource : IAsyncDisposable
     /// <summary>The latest set at or before <paramref name="pts"/> within the tolerance; older sets are dropped.</summary>
     private KlvLocalSet? TelemetryAt(long pts)
     {
-        var tolerance = (long)(_options.TelemetryTolerance.TotalSeconds * 90000);
+        var tolerance = (long)(_options.TelemetryTolerance.TotalSeconds * MpegClock.Hz);
         var found = -1;
         for (var i = _telemetry.Count - 1; i >= 0; i--)
         {
@@ -561,7 +561,7 @@ public sealed partial class VideoSource : IAsyncDisposable
                     if (ShowInfoFrame().Match(line) is { Success: true } m)
                     {
                         long? pts = long.TryParse(m.Groups["pts"].Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var raw)
-                            ? raw * 90000 * num / den : null;
+                            ? raw * MpegClock.Hz * num / den : null;
                         frames.TryWrite(new FrameInfo(pts, int.Parse(m.Groups["w"].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups["h"].Value, CultureInfo.InvariantCulture)));
                     }
                     else if (ShowInfoTimeBase().Match(line) is { Success: true } tb)

@@ -19,7 +19,7 @@ public sealed record KlvDumpRecord(
     bool TransportDamaged)
 {
     /// <summary>PTS in seconds, or null.</summary>
-    public double? Time => Pts / 90000.0;
+    public double? Time => Pts is { } pts ? MpegClock.Seconds(pts) : null;
 }
 
 /// <summary>Totals for one dump, for the CLI to print after the output.</summary>
@@ -705,7 +705,7 @@ public static class KlvDump
     {
         public override void Record(KlvDumpRecord r)
         {
-            var when = r.Time is { } t ? $"t={FormatNumber(t)}s" : r.Pcr is { } pcr ? $"pcr={FormatNumber(pcr / 90000.0)}s" : "t=-";
+            var when = r.Time is { } t ? $"t={FormatNumber(t)}s" : r.Pcr is { } pcr ? $"pcr={FormatNumber(MpegClock.Seconds(pcr))}s" : "t=-";
             var where = r.Pid is { } pid ? $"byte {r.Position} PID 0x{pid:X4}" : $"byte {r.Position}";
             if (r.Packet is not { } p)
             {

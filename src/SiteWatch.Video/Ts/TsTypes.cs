@@ -108,7 +108,7 @@ public sealed class KlvAccessUnit
     public int? SequenceNumber { get; internal init; }
 
     /// <summary>PTS in seconds.</summary>
-    public double? Seconds => Pts / 90000.0;
+    public double? Seconds => Pts is { } pts ? MpegClock.Seconds(pts) : null;
 }
 
 /// <summary>The start of a video PES: its time stamps and the stream offset of the packet that began it.</summary>
@@ -211,4 +211,12 @@ public sealed class TsDiagnostics
     public override string ToString() =>
         $"{Packets} packets, {SyncLosses} sync losses ({BytesSkipped} bytes skipped), {ContinuityErrors} CC errors, " +
         $"{TransportErrors} TEI, {PsiCrcErrors} PSI CRC, {PesErrors + TruncatedPes} PES, {TruncatedBytes} truncated bytes";
+}
+
+/// <summary>The MPEG-2 system clock as time stamps count it: PTS, DTS and the PCR base tick at 90 kHz.</summary>
+public static class MpegClock
+{
+    public const int Hz = 90_000;
+
+    public static double Seconds(long ticks) => ticks / (double)Hz;
 }
