@@ -119,3 +119,14 @@ public static class Rasters
         return (p.ExitCode, stdout.Result + stderr);
     }
 }
+
+/// <summary>A loopback TCP port free at the time of asking (for servers the tests start).</summary>
+public static class TestPorts
+{
+    public static int Free()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}

@@ -151,19 +151,10 @@ public sealed class MonitorCommand : AsyncCommand<MonitorCommand.Settings>
         {
             return Orders(workspace, settings);
         }
-        var options = new MonitorOptions
+        // The same order a silo runs (--schedule), run here; --to bounds this run only.
+        var options = Schedule(settings).ToOptions() with
         {
-            Source = settings.Stac,
-            Collections = settings.Collections?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [],
-            MaxCloudCover = settings.Cloud,
-            FromUtc = settings.From is null ? null : ParseDate(settings.From),
             ToUtc = settings.To is null ? null : ParseDate(settings.To)!.Value.AddDays(1).AddTicks(-1),
-            Asset = settings.Asset,
-            MaxDownloadBytes = settings.MaxDownloadMb << 20,
-            Change = !settings.NoChange,
-            ChangeOptions = ChangeOptions(settings),
-            Detect = !settings.NoDetect,
-            Alerts = !settings.NoAlerts,
         };
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(10) };
         http.DefaultRequestHeaders.UserAgent.ParseAdd($"SiteWatch/{typeof(SiteMonitor).Assembly.GetName().Version}");
@@ -204,10 +195,21 @@ public sealed class MonitorCommand : AsyncCommand<MonitorCommand.Settings>
         }
     }
 
-    private static SiteChangeOptions ChangeOptions(Settings settings) => new()
+    /// <summary>The flags as a monitoring order; its period is --every (none for a single round).</summary>
+    private static MonitorSchedule Schedule(Settings settings) => new()
     {
-        Detection = settings.Method is null ? new ChangeDetectionOptions() : new ChangeDetectionOptions { Method = ChangeChoices.ParseMethod(settings.Method) },
+        Source = settings.Stac,
+        Collections = settings.Collections?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [],
+        MaxCloudCover = settings.Cloud,
+        FromUtc = settings.From is null ? null : ParseDate(settings.From),
+        Asset = settings.Asset,
+        MaxDownloadBytes = settings.MaxDownloadMb << 20,
+        Every = settings.Every is { } minutes ? TimeSpan.FromMinutes(minutes) : TimeSpan.Zero,
+        Change = !settings.NoChange,
+        Method = settings.Method is null ? null : ChangeChoices.ParseMethod(settings.Method),
         CoRegister = !settings.NoCoregister,
+        Detect = !settings.NoDetect,
+        Alerts = !settings.NoAlerts,
     };
 
     /// <summary>Standing orders for the cluster: stored, removed or listed; nothing runs here.</summary>
@@ -222,22 +224,7 @@ public sealed class MonitorCommand : AsyncCommand<MonitorCommand.Settings>
                 Output.Notice(removed ? $"site {site.Name}: monitoring order removed" : $"site {site.Name} had no monitoring order");
                 return 0;
             }
-            var changeOptions = ChangeOptions(settings);
-            workspace.Catalog.SaveMonitor(site.Id, new MonitorSchedule
-            {
-                Source = settings.Stac,
-                Collections = settings.Collections?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [],
-                MaxCloudCover = settings.Cloud,
-                FromUtc = settings.From is null ? null : ParseDate(settings.From),
-                Asset = settings.Asset,
-                MaxDownloadBytes = settings.MaxDownloadMb << 20,
-                Every = TimeSpan.FromMinutes(settings.Every!.Value),
-                Change = !settings.NoChange,
-                Method = settings.Method is null ? null : changeOptions.Detection.Method,
-                CoRegister = changeOptions.CoRegister,
-                Detect = !settings.NoDetect,
-                Alerts = !settings.NoAlerts,
-            });
+            workspace.Catalog.SaveMonitor(site.Id, Schedule(settings));
             Output.Notice($"site {site.Name}: monitoring order stored (every {settings.Every} min from {settings.Stac}); the cluster's silos run it");
             return 0;
         }

@@ -157,19 +157,17 @@ public sealed class Workspace : IDisposable
     }
 
     /// <summary>Whether a stored file (a path from a catalog row) is there, in the folder or in the imagery bucket.</summary>
-    public bool StoredFileExists(string stored)
-    {
-        var full = Resolve(stored);
-        return IsInBucket(full) ? Imagery.Exists(Path.GetRelativePath(Root, Path.GetFullPath(Path.Combine(Root, stored)))) : File.Exists(full);
-    }
+    public bool StoredFileExists(string stored) =>
+        InBucket(stored) is { } key ? Imagery.Exists(key) : File.Exists(Resolve(stored));
 
     /// <summary>A stored file's bytes (from the folder or the bucket).</summary>
-    public Stream OpenStoredFile(string stored)
-    {
-        var full = Resolve(stored);
-        return IsInBucket(full) ? Imagery.OpenRead(Path.GetRelativePath(Root, Path.GetFullPath(Path.Combine(Root, stored))))
-            : new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-    }
+    public Stream OpenStoredFile(string stored) => InBucket(stored) is { } key
+        ? Imagery.OpenRead(key)
+        : new FileStream(Resolve(stored), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+
+    /// <summary>The stored path, normalised, when it lives in the imagery bucket; null for a file in the folder.</summary>
+    private string? InBucket(string stored) =>
+        IsInBucket(Resolve(stored)) ? Path.GetRelativePath(Root, Path.GetFullPath(Path.Combine(Root, stored))) : null;
 
     private static bool IsInBucket(string resolved) => resolved.StartsWith("/vsis3/", StringComparison.Ordinal);
 

@@ -53,14 +53,6 @@ public class AlertTests
         return (workspace, site);
     }
 
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
 
     [Theory]
     [InlineData("""{"rules": []}""", "\"rules\" must be a non-empty array")]
@@ -100,7 +92,7 @@ public class AlertTests
     public async Task Check_raises_each_alert_once_with_evidence_and_chips_and_delivers_after_the_receiver_comes_up()
     {
         using var dir = new TempDir();
-        var port = FreePort();
+        var port = TestPorts.Free();
         var (workspace, site) = Prepared(dir, Rules(port));
         using var _ = workspace;
 

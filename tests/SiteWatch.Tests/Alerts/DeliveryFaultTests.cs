@@ -61,14 +61,6 @@ public sealed class DeliveryFaultTests
         Severity = "warning", Message = $"alert {key}", Evidence = "{}", Key = key,
     };
 
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
 
     /// <summary>An HTTP receiver on loopback answering each request with the status <paramref name="status"/> picks (by request number).</summary>
     internal sealed class Receiver : IDisposable
@@ -122,7 +114,7 @@ public sealed class DeliveryFaultTests
     public async Task Two_deliverers_at_once_send_every_delivery_exactly_once()
     {
         using var dir = new TempDir();
-        var port = FreePort();
+        var port = TestPorts.Free();
         var (workspace, site, hook) = Stored(dir, port, alerts: 11);
         using var _ = workspace;
         using var receiver = new Receiver(port, _ => 200);
@@ -149,7 +141,7 @@ public sealed class DeliveryFaultTests
     public void A_long_round_leases_each_delivery_from_when_it_is_claimed_so_no_other_process_sends_it_meanwhile()
     {
         using var dir = new TempDir();
-        var port = FreePort();
+        var port = TestPorts.Free();
         var (workspace, site, hook) = Stored(dir, port, alerts: 3);
         using var _ = workspace;
         using var other = workspace.Catalog.OpenAnotherConnection();
@@ -220,7 +212,7 @@ public sealed class DeliveryFaultTests
     public void An_outcome_from_a_claim_that_ran_out_never_overwrites_the_newer_one()
     {
         using var dir = new TempDir();
-        var (workspace, site, _) = Stored(dir, FreePort(), alerts: 1);
+        var (workspace, site, _) = Stored(dir, TestPorts.Free(), alerts: 1);
         using var __ = workspace;
         var catalog = workspace.Catalog;
         var slow = catalog.ClaimNextDelivery(site.Id, T0, "process-a", T0 + TimeSpan.FromMinutes(1))!;
@@ -238,7 +230,7 @@ public sealed class DeliveryFaultTests
     public void An_outcome_of_an_older_claim_by_the_same_claimer_is_dropped_once_the_row_has_moved_on()
     {
         using var dir = new TempDir();
-        var (workspace, site, _) = Stored(dir, FreePort(), alerts: 1);
+        var (workspace, site, _) = Stored(dir, TestPorts.Free(), alerts: 1);
         using var __ = workspace;
         var catalog = workspace.Catalog;
         // Two rounds of one process share its claimer name: the first round's claim runs out...
@@ -258,7 +250,7 @@ public sealed class DeliveryFaultTests
     public void A_round_whose_claim_ran_out_mid_send_reports_its_outcome_as_dropped_and_leaves_the_takeover_standing()
     {
         using var dir = new TempDir();
-        var port = FreePort();
+        var port = TestPorts.Free();
         var (workspace, site, hook) = Stored(dir, port, alerts: 1);
         using var _ = workspace;
         using var other = workspace.Catalog.OpenAnotherConnection();
@@ -310,7 +302,7 @@ public sealed class DeliveryFaultTests
     public void A_receiver_answering_500_is_retried_after_its_backoff_and_gets_the_alert_once_with_the_same_key()
     {
         using var dir = new TempDir();
-        var port = FreePort();
+        var port = TestPorts.Free();
         var (workspace, site, hook) = Stored(dir, port, alerts: 1);
         using var _ = workspace;
         using var receiver = new Receiver(port, n => n == 0 ? 500 : 200);
@@ -337,7 +329,7 @@ public sealed class DeliveryFaultTests
     public async Task A_receiver_that_closes_the_connection_mid_request_or_hangs_is_retried_and_then_delivered()
     {
         using var dir = new TempDir();
-        var port = FreePort();
+        var port = TestPorts.Free();
         var (workspace, site, hook) = Stored(dir, port, alerts: 1);
         using var _ = workspace;
 
@@ -404,7 +396,7 @@ public sealed class DeliveryFaultTests
     public void Pending_deliveries_survive_a_restart_and_an_expired_claim_is_taken_over()
     {
         using var dir = new TempDir();
-        var port = FreePort();
+        var port = TestPorts.Free();
         var (workspace, site, hook) = Stored(dir, port, alerts: 2);
         // Receiver down: both stay pending.
         Assert.Equal(2, WebhookDelivery.DeliverDue(workspace.Catalog, site, [hook], T0, Fast).Retrying);
@@ -431,7 +423,7 @@ public sealed class DeliveryFaultTests
     public void Storing_the_same_alert_twice_stores_it_once()
     {
         using var dir = new TempDir();
-        var (workspace, site, hook) = Stored(dir, FreePort(), alerts: 1);
+        var (workspace, site, hook) = Stored(dir, TestPorts.Free(), alerts: 1);
         using var _ = workspace;
         Assert.Null(workspace.Catalog.CommitAlert(Draft(site, "key-0"), [new DeliveryTarget(hook.Url, 5)]));
         Assert.Single(workspace.Catalog.ListAlerts(site.Id));
@@ -442,7 +434,7 @@ public sealed class DeliveryFaultTests
     public void A_version_4_catalog_gets_the_claim_columns_and_keeps_its_pending_deliveries()
     {
         using var dir = new TempDir();
-        var (workspace, site, hook) = Stored(dir, FreePort(), alerts: 2);
+        var (workspace, site, hook) = Stored(dir, TestPorts.Free(), alerts: 2);
         workspace.Dispose();
         using (var raw = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={dir.File("ws/sitewatch.db")};Pooling=False"))
         {

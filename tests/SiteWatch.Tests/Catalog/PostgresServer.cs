@@ -27,7 +27,7 @@ public sealed class PostgresServer : IDisposable
         {
             Run("chown", "postgres", _root);
         }
-        Port = FreePort();
+        Port = TestPorts.Free();
         RunAsServerUser(Path.Combine(_bin, "initdb"), "-D", _data, "-U", "sitewatch", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync");
         Start();
     }
@@ -85,12 +85,6 @@ public sealed class PostgresServer : IDisposable
         return bin ?? throw new InvalidOperationException("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); scripts/bootstrap.sh installs postgresql-15-postgis-3");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static void RunAsServerUser(string program, params string[] args)
     {

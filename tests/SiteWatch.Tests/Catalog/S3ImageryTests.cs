@@ -29,11 +29,7 @@ public sealed class S3Server : IDisposable
         }
         Directory = Path.Combine(Path.GetTempPath(), $"sitewatch-s3-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(Directory);
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        Port = TestPorts.Free();
         var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[] { script, "-d", Directory, "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent", "--configure-bucket", Bucket })
         {
@@ -155,12 +151,7 @@ public sealed class S3ImageryTests : IClassFixture<S3Server>
     public void An_unreachable_store_is_retried_then_named_and_the_catalog_is_unchanged()
     {
         using var dir = new TempDir();
-        int closedPort;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            closedPort = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        var closedPort = TestPorts.Free();
         // Short backoff for the test: 0.2 s, then 0.4 s (the default waits 1, 2, 4, 8, 16 s).
         var settings = new StorageSettings($"s3://{S3Server.Bucket}/down", $"http://127.0.0.1:{closedPort}", "us-east-1") { Attempts = 3, FirstBackoffSeconds = 0.2 };
         using var ws = Workspace.Init(dir.File("ws"), imagery: settings);

@@ -103,7 +103,7 @@ public sealed class ClusterTests(PostgresServer server, Xunit.Abstractions.ITest
         {
             var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "sitewatch.dll"), "silo", "-w", workspace, "--name", name,
-                "--silo-port", FreePort().ToString(), "--gateway-port", FreePort().ToString(), "--advertise", "127.0.0.1", "--heartbeat", "2" })
+                "--silo-port", TestPorts.Free().ToString(), "--gateway-port", TestPorts.Free().ToString(), "--advertise", "127.0.0.1", "--heartbeat", "2" })
             {
                 info.ArgumentList.Add(arg);
             }
@@ -129,12 +129,6 @@ public sealed class ClusterTests(PostgresServer server, Xunit.Abstractions.ITest
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static void WaitFor(Func<bool> condition, TimeSpan timeout, Func<string> what)
     {

@@ -43,18 +43,12 @@ public sealed class StacApiServerTests
         return folder;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [Fact]
     public async Task A_static_catalog_served_as_an_api_feeds_the_monitor_once()
     {
         using var dir = new TempDir();
-        var url = $"http://127.0.0.1:{FreePort()}";
+        var url = $"http://127.0.0.1:{TestPorts.Free()}";
         await using var app = StacApiServer.Build(StaticCatalog(dir), url);
         await app.StartAsync();
         using var http = new HttpClient();

@@ -70,11 +70,7 @@ public static class StacFixtures
 
         public StacApi()
         {
-            var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            Url = $"http://127.0.0.1:{port}/";
+            Url = $"http://127.0.0.1:{TestPorts.Free()}/";
             _listener.Prefixes.Add(Url);
             _listener.Start();
             _loop = Task.Run(Serve);
