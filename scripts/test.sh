@@ -8,7 +8,7 @@ dotnet build "$ROOT/SiteWatch.slnx" -c Release --no-restore --verbosity quiet -n
 echo "==> testing"
 log="$(mktemp)"
 set +e
-dotnet test "$ROOT/SiteWatch.slnx" -c Release --no-build --verbosity quiet -nologo "$@" 2>&1 | tee "$log"
+dotnet test "$ROOT/SiteWatch.slnx" -c Release --no-build --verbosity quiet -nologo --logger "console;verbosity=minimal" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One plain summary line over all test projects.

@@ -486,7 +486,11 @@ public sealed partial class SiteCatalog : IDisposable
     /// afterwards, or neither does. Not run when a concurrent process stored the same source meanwhile (that scene is
     /// returned). Sets the site's grid when the scene fixed it.
     /// </summary>
-    public Scene CommitScene(Scene draft, SiteGridFix? fixGrid, Action publish, Action unpublish)
+    /// <summary>
+    /// Records a scene and publishes its files with the row. When a concurrent ingest stored the same source meanwhile,
+    /// that scene is returned with <c>AlreadyPresent</c> and nothing is published.
+    /// </summary>
+    public (Scene Scene, bool AlreadyPresent) CommitScene(Scene draft, SiteGridFix? fixGrid, Action publish, Action unpublish)
     {
         Scene? already = null;
         var scene = CommitWithMove(tx =>
@@ -553,7 +557,7 @@ public sealed partial class SiteCatalog : IDisposable
         }
     },
     undoMove: unpublish);
-        return scene;
+        return (scene, already is not null);
     }
 
     private Site ReadSite(DbDataReader r) => new()

@@ -142,7 +142,7 @@ public sealed class SceneIngestor(Workspace workspace)
                 CloudCoverPercent = metadata.CloudCoverPercent ?? (clouds is { SkippedBecause: null } ? clouds.CoverPercent : null),
                 SourcePath = options.SourceLabel ?? fullPath,
                 SourceSha256 = hash,
-                File = Path.Combine(Workspace.SiteFolder("imagery", site), $"{acquired:yyyyMMdd'T'HHmmss}_{hash[..12]}.tif"),
+                File = Path.Combine(Workspace.SiteFolder("imagery", site), StoredName(acquired, hash, workspace.Imagery)),
                 FileSha256 = StoredFiles.Sha256(staged),
                 CloudMaskSha256 = stagedMask is null ? null : StoredFiles.Sha256(stagedMask),
                 Width = width,
@@ -164,23 +164,36 @@ public sealed class SceneIngestor(Workspace workspace)
                 files.Add((stagedMask, draft.CloudMaskFile!));
             }
             var store = workspace.Imagery;
-            if (!store.PublishesInsideCommit)
+            var fix = firstScene ? new SiteGridFix(gsd, anchorX, anchorY, site.CrsEpsg, gridReason!) : null;
+            Scene scene;
+            bool alreadyPresent;
+            if (store.PublishesInsideCommit)
             {
-                files.ForEach(f => store.Publish(f.Staged, f.Stored, cancel));
+                (scene, alreadyPresent) = workspace.Catalog.CommitScene(draft, fix,
+                    publish: () => files.ForEach(f => store.Publish(f.Staged, f.Stored)),
+                    unpublish: () => files.ForEach(f => store.Remove(f.Stored)));
             }
-            var scene = workspace.Catalog.CommitScene(draft,
-                firstScene ? new SiteGridFix(gsd, anchorX, anchorY, site.CrsEpsg, gridReason!) : null,
-                publish: () =>
+            else
+            {
+                // Uploaded under keys of this ingest alone, so removing them on failure, or when a concurrent ingest of
+                // the same source won, never touches objects a row names.
+                try
                 {
-                    if (store.PublishesInsideCommit)
-                    {
-                        files.ForEach(f => store.Publish(f.Staged, f.Stored));
-                    }
-                },
-                unpublish: () => files.ForEach(f => store.Remove(f.Stored)));
+                    files.ForEach(f => store.Publish(f.Staged, f.Stored, cancel));
+                    (scene, alreadyPresent) = workspace.Catalog.CommitScene(draft, fix, publish: () => { }, unpublish: () => { });
+                }
+                catch
+                {
+                    files.ForEach(f => store.Remove(f.Stored));
+                    throw;
+                }
+                if (alreadyPresent)
+                {
+                    files.ForEach(f => store.Remove(f.Stored));
+                }
+            }
             progress?.Report(1);
-            // Another process may have stored the same source meanwhile: then that scene is the one.
-            return new IngestResult(scene, AlreadyPresent: scene.File != draft.File, clouds);
+            return new IngestResult(scene, alreadyPresent, clouds);
         }
         catch (GdalException e)
         {
@@ -360,6 +373,15 @@ public sealed class SceneIngestor(Workspace workspace)
         ring.Add(ring[0].Copy());
         return new GeometryFactory().CreatePolygon(ring.ToArray());
     }
+
+    /// <summary>
+    /// A stored scene's file name: acquisition time and source hash, so one source has one name. A bucket, written
+    /// before the commit, adds a token of this ingest so concurrent ingests of one source never share an object.
+    /// </summary>
+    private static string StoredName(DateTime acquired, string sourceHash, ImageryStore store) =>
+        store.PublishesInsideCommit
+            ? $"{acquired:yyyyMMdd'T'HHmmss}_{sourceHash[..12]}.tif"
+            : $"{acquired:yyyyMMdd'T'HHmmss}_{sourceHash[..12]}_{Guid.NewGuid().ToString("N")[..8]}.tif";
 
     /// <summary>Size and fraction of valid pixels of a stored scene (any band valid), read block by block.</summary>
     private static (int Width, int Height, double Valid) MeasureValid(string path)

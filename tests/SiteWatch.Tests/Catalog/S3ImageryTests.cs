@@ -148,6 +148,33 @@ public sealed class S3ImageryTests : IClassFixture<S3Server>
     }
 
     [Fact]
+    public void The_same_source_ingested_at_once_is_one_scene_and_one_object()
+    {
+        using var dir = new TempDir();
+        var prefix = $"ws-{Guid.NewGuid():N}";
+        using (var ws = Workspace.Init(dir.File("ws"), imagery: _s3.Settings(prefix)))
+        {
+            File.WriteAllText(dir.File("aoi.geojson"), IngestTests.SceneAoi);
+            SiteSetup.AddSite(ws, "plant", dir.File("aoi.geojson"), 1.0, null, [], null);
+        }
+        var source = Rasters.WriteUtmScene(dir.File("scene.tif"), 200, 180, dateTag: "2024:03:14 02:30:00");
+        var results = new IngestResult[3];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = results.Length }, i =>
+        {
+            using var ws = Workspace.Open(dir.File("ws"));
+            results[i] = new SceneIngestor(ws).Ingest("plant", source, new IngestOptions());
+        });
+
+        using var reopened = Workspace.Open(dir.File("ws"));
+        var scene = Assert.Single(reopened.Catalog.ListScenes(reopened.Catalog.GetSite("plant").Id));
+        Assert.Equal(2, results.Count(r => r.AlreadyPresent));
+        Assert.All(results, r => Assert.Equal(scene.File, r.Scene.File));
+        // The spare uploads of the ingests that lost were removed; the scene's own object is intact.
+        Assert.Equal([scene.File.Replace('\\', '/')], Assert.IsType<S3ImageryStore>(reopened.Imagery).List("imagery"));
+        Assert.True(WorkspaceCheck.Run(reopened).Healthy);
+    }
+
+    [Fact]
     public void An_unreachable_store_is_retried_then_named_and_the_catalog_is_unchanged()
     {
         using var dir = new TempDir();
