@@ -66,7 +66,7 @@ public sealed class VideoInfoCommand : Command<VideoInfoCommand.Settings>
         }
 
         var stats = video.Stats;
-        VideoInput.RequireData(source, stats);
+        stats.RequireData(source);
         var duration = last is null ? 0 : last.Time.TotalSeconds;
         return new VideoSummary(source, stats.Frames, stats.FramesWithoutTelemetry, first?.Width ?? 0, first?.Height ?? 0, Math.Round(duration, 3),
             stats.Frames > 1 && duration > 0 ? Math.Round((stats.Frames - 1) / duration, 3) : null, stats.KlvPackets, stats.KlvProblems,
@@ -81,12 +81,10 @@ public sealed class VideoInfoCommand : Command<VideoInfoCommand.Settings>
 /// <summary>Checks shared by the video commands: a source that holds no MPEG-TS at all is an error, not an empty summary.</summary>
 internal static class VideoInput
 {
-    public static bool IsLive(string source) => source.StartsWith("udp://", StringComparison.OrdinalIgnoreCase);
-
     /// <summary>Refuses an empty file before ffmpeg is started or any output is written. Pipes and devices are left to the decode.</summary>
     public static void RequireNotEmpty(string source)
     {
-        if (IsLive(source) || !File.Exists(source))
+        if (VideoSource.IsLive(source) || !File.Exists(source))
         {
             return;
         }
@@ -101,15 +99,6 @@ internal static class VideoInput
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new SiteWatchException($"{source}: cannot read it: {e.Message}", e);
-        }
-    }
-
-    /// <summary>After a decode: a source that delivered no byte at all has no MPEG-TS packets.</summary>
-    public static void RequireData(string source, VideoSourceStats stats)
-    {
-        if (stats.BytesRead == 0)
-        {
-            throw new SiteWatchException(IsLive(source) ? $"{source}: no MPEG-TS packets received" : $"{source}: no MPEG-TS packets");
         }
     }
 }

@@ -123,55 +123,26 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var cotOptions = new CotOptions { Type = settings.CotType };
-        var live = settings.Source.StartsWith("udp://", StringComparison.OrdinalIgnoreCase);
-        if (!live && !File.Exists(settings.Source))
-        {
-            throw new SiteWatchException($"{settings.Source}: file not found");
-        }
         VideoInput.RequireNotEmpty(settings.Source);
-
         using var workspace = settings.Site is null ? null : Core.Catalog.Workspace.Open(Core.Catalog.Workspace.ResolveDirectory(settings.Workspace), Output.Notice);
-        var zones = settings.Zones is { Length: > 0 } zonesFile ? WatchZoneFile.Load(zonesFile) : SiteZones(workspace!, settings.Site!);
-        var deliveryOptions = WatchDeliveryOptions.FromEnvironment() with { ShutdownGrace = TimeSpan.FromSeconds(settings.DeliveryGrace) };
-        var targets = new List<string>();
-        if (settings.Cot is { } cot)
+        var request = new DroneWatchRequest
         {
-            targets.Add(CotSink.ParseEndpoint(cot).GetLeftPart(UriPartial.Authority));
-        }
-
-        targets.AddRange(settings.Webhooks.Select(w => WebhookUrl.Parse(w).ToString()));
-        Directory.CreateDirectory(settings.Out);
-        // The local outbox: alerts for --cot / --webhook are written here before they are sent, and stay until delivered.
-        using var outbox = targets.Count > 0 || File.Exists(Path.Combine(settings.Out, LocalOutbox.FileName))
-            ? LocalOutbox.Open(Path.Combine(settings.Out, LocalOutbox.FileName))
-            : null;
-        CatalogAlertSink? catalogSink = null;
-        WatchDelivery? delivery = null;
-        var sinks = new List<IAlertSink>();
-        if (workspace is not null)
-        {
-            catalogSink = new CatalogAlertSink(workspace, settings.Site!, live ? settings.Source : Path.GetFullPath(settings.Source)) { OnStored = () => delivery?.Wake() };
-            sinks.Add(catalogSink);
-        }
-
-        if (outbox is not null && targets.Count > 0)
-        {
-            sinks.Add(new OutboxAlertSink(outbox, targets, cotOptions, deliveryOptions.MaxAttempts) { OnStored = () => delivery?.Wake() });
-        }
-
-        if (outbox is not null || catalogSink is { Webhooks.Count: > 0 })
-        {
-            delivery = new WatchDelivery(outbox, catalogSink is { Webhooks.Count: > 0 } ? workspace!.Catalog.OpenAnotherConnection() : null,
-                catalogSink?.Site, catalogSink?.Webhooks, deliveryOptions);
-            delivery.Start();
-        }
-
-        using var detector = CreateDetector(settings);
-        using var dem = settings.Dem is { } demPath
-            ? File.Exists(demPath) ? DemTerrain.Open(demPath) : throw new SiteWatchException($"{demPath}: file not found")
-            : null;
-        var every = settings.Every ?? (detector is VmtiFrameDetector ? 1 : 6);
+            Source = settings.Source,
+            OutputDirectory = settings.Out,
+            Zones = settings.Zones is { Length: > 0 } zonesFile ? WatchZoneFile.Load(zonesFile) : null,
+            Workspace = workspace,
+            Site = settings.Site,
+            DemPath = settings.Dem,
+            Detector = settings.Detector switch { "vmti" => FrameDetectorKind.Vmti, "model" => FrameDetectorKind.Model, _ => FrameDetectorKind.Auto },
+            ModelPath = settings.Model,
+            Device = settings.Device,
+            Every = settings.Every,
+            Cot = settings.Cot is { } cot ? CotSink.ParseEndpoint(cot) : null,
+            CotOptions = new CotOptions { Type = settings.CotType },
+            Webhooks = settings.Webhooks.Select(WebhookUrl.Parse).ToList(),
+            Delivery = WatchDeliveryOptions.FromEnvironment() with { ShutdownGrace = TimeSpan.FromSeconds(settings.DeliveryGrace) },
+            WaitForDetections = settings.WaitForDetections,
+        };
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
@@ -182,149 +153,55 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         Console.CancelKeyPress += onCancel;
         try
         {
-            // Alerts are keyed by the recording's content, so watching it again stores and sends nothing twice.
-            var recording = live ? null : RecordingIdentity.OfFile(settings.Source);
-            // With --site the flight is also kept in the workspace (HLS video, frames log, catalog row) for the server.
-            var recorder = catalogSink is null ? null
-                : FlightRecorder.Start(workspace!, catalogSink.Site, live ? settings.Source : Path.GetFullPath(settings.Source), live, recording);
-            return RunRecorded(settings, zones, detector, dem, every, cotOptions, sinks, delivery, recording, recorder, stop.Token).GetAwaiter().GetResult();
+            return Run(settings, request, stop.Token).GetAwaiter().GetResult();
         }
         finally
         {
             Console.CancelKeyPress -= onCancel;
-            delivery?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
     }
 
-    /// <summary>The watch zones stored for a site (by the server's zones routes), read as a zones file is.</summary>
-    private static IReadOnlyList<WatchZone> SiteZones(Core.Catalog.Workspace workspace, string siteName)
+    private static async Task<int> Run(Settings settings, DroneWatchRequest request, CancellationToken cancellationToken)
     {
-        var site = workspace.Catalog.TryGetSite(siteName) ?? throw new SiteWatchException($"no site named '{siteName}'");
-        var stored = workspace.Catalog.TryGetWatchZones(site.Id);
-        var zones = stored is null ? [] : WatchZoneFile.Parse(stored.GeoJson, $"site {siteName}: stored watch zones");
-        return zones.Count > 0 ? zones : throw new SiteWatchException($"site {siteName} has no watch zones: pass --zones ZONES.geojson or add zones (POST /api/sites/{site.Id}/zones)");
-    }
-
-    private static IFrameDetector CreateDetector(Settings settings)
-    {
-        if (settings.Detector == "vmti")
-        {
-            return new VmtiFrameDetector();
-        }
-
-        var path = settings.Model ?? DetectorModel.DefaultModelPath;
-        if (path is null)
-        {
-            if (settings.Detector == "model")
-            {
-                throw new SiteWatchException($"no model given and this build has no default detector (models/{DetectorModel.DefaultModelFileName}); pass --model MODEL.onnx or --detector vmti");
-            }
-
-            return new VmtiFrameDetector();
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new SiteWatchException($"{path}: file not found");
-        }
-
-        var options = new DetectorOptions { ScoreThreshold = 0.1f, Device = settings.Device };
-        options.Validate();
-        var model = DetectorModel.Load(path);
-        model.Prepare(settings.Device);
-        return new OnnxFrameDetector(model, options);
-    }
-
-    private static async Task<int> RunRecorded(Settings settings, IReadOnlyList<WatchZone> zones, IFrameDetector detector, DemTerrain? dem, int every,
-        CotOptions cotOptions, List<IAlertSink> sinks, WatchDelivery? delivery, string? recording, FlightRecorder? recorder,
-        CancellationToken cancellationToken)
-    {
-        await using var recorderScope = recorder;
-        try
-        {
-            var code = await Run(settings, zones, detector, dem, every, cotOptions, sinks, delivery, recording, recorder, cancellationToken);
-            if (recorder is not null)
-            {
-                var problem = await recorder.FinishAsync(cancellationToken.IsCancellationRequested ? "stopped before the end of the video" : null);
-                var message = $"recording {recorder.Recording.Id}: {recorder.Recording.Directory}" + (problem is null ? "" : $" ({problem})");
-                if (settings.Json)
-                {
-                    Console.Error.WriteLine(message);
-                }
-                else
-                {
-                    AnsiConsole.MarkupLine(Markup.Escape(message));
-                }
-            }
-
-            return code;
-        }
-        catch (Exception e) when (recorder is not null)
-        {
-            await recorder.FinishAsync($"failed: {e.Message}");
-            throw;
-        }
-    }
-
-    private static async Task<int> Run(Settings settings, IReadOnlyList<WatchZone> zones, IFrameDetector detector, DemTerrain? dem, int every,
-        CotOptions cotOptions, List<IAlertSink> sinks, WatchDelivery? delivery, string? recording, FlightRecorder? recorder, CancellationToken cancellationToken)
-    {
-        await using var source = VideoSource.Open(settings.Source, recorder is null ? null : new VideoSourceOptions { Copy = recorder.CopyAsync });
-        var options = new WatchOptions
-        {
-            OutputDirectory = settings.Out,
-            DetectEvery = every,
-            Dem = dem,
-            WaitForDetections = settings.WaitForDetections,
-            Cot = cotOptions,
-            RecordingId = recording,
-        };
+        await using var watch = DroneWatch.Open(request);
         var live = !settings.Json && Output.Interactive;
         WatchStatus? latest = null;
         var alerts = new List<WatchAlert>();
-        var pipeline = new WatchPipeline(zones, detector, options, sinks, delivery)
+        void OnAlert(WatchAlert a)
         {
-            OnStatus = s => latest = s,
-            OnFrame = recorder is null ? null : recorder.Frame,
-            OnAlert = a =>
-            {
-                alerts.Add(a);
-                if (!settings.Json)
-                {
-                    AnsiConsole.MarkupLine(Markup.Escape(AlertLine(a)));
-                }
-            },
-        };
-        WatchSummary summary;
-        await using (pipeline)
-        {
+            alerts.Add(a);
             if (!settings.Json)
             {
-                AnsiConsole.MarkupLine(Markup.Escape($"Watching {SecretMask.Text(settings.Source)}: {zones.Count} zone(s), detector {detector.Name} every {every} frame(s)"));
-            }
-
-            if (live)
-            {
-                summary = await AnsiConsole.Status().StartAsync("starting", async ctx =>
-                {
-                    using var timer = new Timer(_ =>
-                    {
-                        if (latest is { } s)
-                        {
-                            ctx.Status(Markup.Escape(StatusLine(s)));
-                        }
-                    }, null, 500, 500);
-                    return await pipeline.RunAsync(source.ReadFramesAsync(cancellationToken), cancellationToken);
-                });
-            }
-            else
-            {
-                summary = await pipeline.RunAsync(source.ReadFramesAsync(cancellationToken), cancellationToken);
+                AnsiConsole.MarkupLine(Markup.Escape(AlertLine(a)));
             }
         }
 
-        var stream = source.Stats;
-        VideoInput.RequireData(settings.Source, stream);
+        if (!settings.Json)
+        {
+            AnsiConsole.MarkupLine(Markup.Escape($"Watching {SecretMask.Text(settings.Source)}: {watch.Zones.Count} zone(s), detector {watch.DetectorName} every {watch.Every} frame(s)"));
+        }
+
+        DroneWatchResult result;
+        if (live)
+        {
+            result = await AnsiConsole.Status().StartAsync("starting", async ctx =>
+            {
+                using var timer = new Timer(_ =>
+                {
+                    if (latest is { } s)
+                    {
+                        ctx.Status(Markup.Escape(StatusLine(s)));
+                    }
+                }, null, 500, 500);
+                return await watch.RunAsync(s => latest = s, OnAlert, cancellationToken);
+            });
+        }
+        else
+        {
+            result = await watch.RunAsync(s => latest = s, OnAlert, cancellationToken);
+        }
+
+        var (summary, stream) = (result.Summary, result.Stream);
         if (settings.Json)
         {
             Output.WriteJson(new { summary, stream = StreamReport(stream), alerts });
@@ -334,6 +211,19 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         {
             Print(summary, stream);
             ReportPending(summary, settings.Site, toStderr: false);
+        }
+
+        if (result.Recording is { } recording)
+        {
+            var message = $"recording {recording.Id}: {recording.Directory}" + (result.RecordingProblem is null ? "" : $" ({result.RecordingProblem})");
+            if (settings.Json)
+            {
+                Console.Error.WriteLine(message);
+            }
+            else
+            {
+                AnsiConsole.MarkupLine(Markup.Escape(message));
+            }
         }
 
         if (summary.Frames == 0)

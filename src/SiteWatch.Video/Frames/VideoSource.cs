@@ -63,11 +63,14 @@ public sealed partial class VideoSource : IAsyncDisposable
     /// senders; datagrams from others are dropped and counted, so a stranger cannot inject telemetry.
     /// Throws <see cref="VideoException"/> for a missing file or a port that cannot be bound.
     /// </summary>
+    /// <summary>True for a live stream (udp://ADDRESS:PORT), false for a file.</summary>
+    public static bool IsLive(string source) => source.StartsWith("udp://", StringComparison.OrdinalIgnoreCase);
+
     public static VideoSource Open(string source, VideoSourceOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(source);
         options ??= new VideoSourceOptions();
-        if (source.StartsWith("udp://", StringComparison.OrdinalIgnoreCase))
+        if (IsLive(source))
         {
             var endpoint = ParseUdp(source);
             var allowed = ParseSenders(source, options.UdpAllowedSenders.Concat(SendersFromQuery(source)));

@@ -8,6 +8,17 @@ public sealed class VideoSourceStats
     private readonly object _gate = new();
     private readonly List<TsError> _tsErrors = [];
 
+    /// <summary>After a decode: a source that delivered no byte at all has no MPEG-TS packets.</summary>
+    public void RequireData(string source)
+    {
+        if (BytesRead == 0)
+        {
+            throw new Core.SiteWatchException(VideoSource.IsLive(source)
+                ? $"{Core.Alerts.SecretMask.Text(source)}: no MPEG-TS packets received"
+                : $"{source}: no MPEG-TS packets");
+        }
+    }
+
     public long Frames { get; internal set; }
 
     public long FramesWithoutTelemetry { get; internal set; }

@@ -39,7 +39,7 @@ public sealed class CatalogAlertSink : IAlertSink
     public Site Site => _site;
 
     /// <summary>Called after an alert was stored, to wake the delivery loop.</summary>
-    public Action? OnStored { get; init; }
+    public Action? OnStored { get; set; }
 
     public string Name => $"catalog {_workspace.Root} site {_site.Name}";
 
