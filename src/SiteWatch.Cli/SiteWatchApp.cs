@@ -162,8 +162,19 @@ public static class SiteWatchApp
                     .WithDescription("Serve a static STAC catalog on disk (the demo's, an archive) as a STAC API on loopback for monitors and silos: item search, collections, assets with ranges.")
                     .WithExample("stac", "serve", "demo-output/stac", "--urls", "http://127.0.0.1:8090");
             });
+            config.AddBranch("feed", feed =>
+            {
+                feed.SetDescription("Sites' standing drone feeds: live streams the cluster's silos watch around the clock against the site's stored zones.");
+                feed.SetDefaultCommand<FeedListCommand>();
+                feed.AddCommand<FeedAddCommand>("add").WithDescription("Store (or replace) a site's live feed; a silo starts watching it within a heartbeat.")
+                    .WithExample("feed", "add", "ridge-east", "udp://239.10.0.1:5600", "--site", "border", "--detector", "vmti", "--cot", "udp://239.2.3.1:6969");
+                feed.AddCommand<FeedRemoveCommand>("remove").WithDescription("Remove a feed; its silo stops watching it.")
+                    .WithExample("feed", "remove", "ridge-east", "--site", "border");
+                feed.AddCommand<FeedListCommand>("list").WithDescription("List the feeds, the silo watching each and how its last run went.")
+                    .WithExample("feed", "list", "--json");
+            });
             config.AddCommand<SiloCommand>("silo")
-                .WithDescription("Run a silo of the SiteWatch cluster: sites' standing monitoring orders (monitor --schedule) run on whichever silo holds the site; membership and reminders in the workspace's PostgreSQL.")
+                .WithDescription("Run a silo of the SiteWatch cluster: sites' standing monitoring orders (monitor --schedule) and drone feeds (feed add) run on whichever silo holds them; membership and reminders in the workspace's PostgreSQL.")
                 .WithExample("silo", "-w", "./national", "--silo-port", "11111", "--gateway-port", "30000");
             config.AddCommand<ServeCommand>("serve")
                 .WithDescription("Serve the workspace over HTTP: REST API (docs at /docs), map tiles from the stored COGs, background jobs; users sign in (see 'user').")

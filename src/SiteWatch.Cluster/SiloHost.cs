@@ -91,7 +91,7 @@ public static class SiloHost
         ThreadPool.SetMinThreads(Math.Max(workers, 4 * Environment.ProcessorCount + options.Rounds), io);
         var context = new SiloContext(Path.GetFullPath(options.WorkspaceRoot), options.Name, options.Heartbeat, options.Rounds, cancel);
         builder.Services.AddSingleton(context);
-        builder.Services.AddHostedService<MonitorScheduler>();
+        builder.Services.AddHostedService<WorkScheduler>();
         using var host = builder.Build();
         try
         {

@@ -129,4 +129,10 @@ public static class TestPorts
         probe.Start();
         return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
+
+    public static int FreeUdp()
+    {
+        using var probe = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        return ((System.Net.IPEndPoint)probe.Client.LocalEndPoint!).Port;
+    }
 }

@@ -81,8 +81,18 @@ public sealed partial class SiteCatalog
         }
         if (version is not null)
         {
-            // Every PostgreSQL catalog so far was created at schema 11; a later version adds its steps here.
-            throw new SiteWatchException($"{Location}: catalog schema {version} has no upgrade path to {SchemaVersion}; nothing was changed");
+            // PostgreSQL catalogs start at schema 11; each later version adds its step here.
+            if (version < 11)
+            {
+                throw new SiteWatchException($"{Location}: catalog schema {version} has no upgrade path to {SchemaVersion}; nothing was changed");
+            }
+            if (version < 12)
+            {
+                CreateVersion12Feeds(tx);
+            }
+            Execute($"INSERT INTO sitewatch_schema (version, created_utc) VALUES ({SchemaVersion}, '{Iso(DateTime.UtcNow)}')", tx);
+            Run(() => { tx.Commit(); return 0; });
+            return;
         }
         if (!create)
         {
@@ -106,6 +116,7 @@ public sealed partial class SiteCatalog
             }
         }
         Execute(PostgresSchema, tx);
+        CreateVersion12Feeds(tx);
         Execute($"INSERT INTO sitewatch_schema (version, created_utc) VALUES ({SchemaVersion}, '{Iso(DateTime.UtcNow)}')", tx);
         Run(() => { tx.Commit(); return 0; });
     }

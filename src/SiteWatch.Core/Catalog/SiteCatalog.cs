@@ -24,7 +24,7 @@ public enum CatalogEngine
 /// </summary>
 public sealed partial class SiteCatalog : IDisposable
 {
-    private const int SchemaVersion = 11;
+    private const int SchemaVersion = 12;
     private readonly DbConnection _connection;
     private readonly string _connectionString;
 
@@ -196,6 +196,10 @@ public sealed partial class SiteCatalog : IDisposable
         if (version < 11)
         {
             CreateVersion11Monitors(tx);
+        }
+        if (version < 12)
+        {
+            CreateVersion12Feeds(tx);
         }
         Execute($"PRAGMA user_version = {SchemaVersion}", tx);
         tx.Commit();

@@ -186,12 +186,17 @@ public sealed class Workspace : IDisposable
     /// the workspace, and on a PostgreSQL catalog every machine of the cluster, sees it. A round never waits for
     /// another; whoever holds the lock runs it.
     /// </summary>
-    public IDisposable? TryLockMonitorRound(long siteId) => Catalog.Engine == CatalogEngine.Postgres
-        ? Catalog.TryLockWork(MonitorRoundLock, siteId)
-        : WorkspaceLock.TryAcquire(Path.Combine(LockDirectory, $"monitor-round-{siteId}.lock"));
+    public IDisposable? TryLockMonitorRound(long siteId) => TryLockWork(MonitorRoundLock, "monitor-round", siteId);
 
-    /// <summary>The advisory lock class of monitoring rounds (the object id is the site's).</summary>
-    private const int MonitorRoundLock = 0x5357_4d52;
+    /// <summary>Takes the lock of a drone feed's watch when nobody holds it (null otherwise), as <see cref="TryLockMonitorRound"/>.</summary>
+    public IDisposable? TryLockFeed(long feedId) => TryLockWork(FeedLock, "feed", feedId);
+
+    private IDisposable? TryLockWork(int advisoryClass, string name, long id) => Catalog.Engine == CatalogEngine.Postgres
+        ? Catalog.TryLockWork(advisoryClass, id)
+        : WorkspaceLock.TryAcquire(Path.Combine(LockDirectory, $"{name}-{id}.lock"));
+
+    /// <summary>The advisory lock classes of monitoring rounds and feeds (the object id is the site's or the feed's).</summary>
+    private const int MonitorRoundLock = 0x5357_4d52, FeedLock = 0x5357_4644;
 
     /// <summary>Fails with a clear message before any work starts when the workspace cannot be written.</summary>
     public void EnsureWritable() => EnsureWritable(Root);

@@ -2,21 +2,11 @@ using SiteWatch.Core;
 using SiteWatch.Core.Alerts;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Detection;
+using SiteWatch.Core.Monitoring;
 using SiteWatch.Video.Frames;
 using SiteWatch.Video.Geo;
 
 namespace SiteWatch.Video.Watch;
-
-/// <summary>What finds objects in the frames of a watch.</summary>
-public enum FrameDetectorKind
-{
-    /// <summary>The ONNX model when one is available (given, or shipped with SiteWatch), else the stream's VMTI targets.</summary>
-    Auto,
-    /// <summary>The ONNX model; an error when there is none.</summary>
-    Model,
-    /// <summary>The targets the stream's ST 0903 VMTI sets carry.</summary>
-    Vmti,
-}
 
 /// <summary>One drone watch, as the command line, a feed of the cluster or the server asks for it.</summary>
 public sealed record DroneWatchRequest

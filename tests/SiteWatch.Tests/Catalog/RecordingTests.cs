@@ -87,11 +87,7 @@ public class RecordingTests
     {
         using var dir = new TempDir();
         var ws = NewWorkspace(dir);
-        int port;
-        using (var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
-        {
-            port = ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
-        }
+        var port = TestPorts.FreeUdp();
         File.WriteAllText(dir.File("zones.geojson"), """{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"z"},"geometry":{"type":"Polygon","coordinates":[[[1.5,42.5],[1.6,42.5],[1.6,42.6],[1.5,42.5]]]}}]}""");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "sitewatch.dll"), "watch", $"udp://127.0.0.1:{port}", "--zones", dir.File("zones.geojson"),

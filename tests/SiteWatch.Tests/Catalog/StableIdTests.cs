@@ -97,7 +97,7 @@ public sealed class StableIdTests
         }
         using (var raw = Open(catalog))
         {
-            Assert.Equal(11L, Scalar(raw, "PRAGMA user_version"));
+            Assert.Equal(12L, Scalar(raw, "PRAGMA user_version"));
             Assert.Equal(2L, Scalar(raw, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('sites', 'alerts') AND sql LIKE '%AUTOINCREMENT%'"));
             Assert.Equal(1L, Scalar(raw, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'alerts_by_site_time'"));
             Assert.Equal(0L, Scalar(raw, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'sitewatch_new_%'"));

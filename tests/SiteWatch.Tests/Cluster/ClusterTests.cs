@@ -218,6 +218,86 @@ public sealed class ClusterTests(PostgresServer server, Xunit.Abstractions.ITest
         }
     }
 
+    /// <summary>Sends an MPEG-TS file to a loopback UDP port in datagrams of 7 TS packets, as a drone's downlink would.</summary>
+    private static void Stream(string file, int port)
+    {
+        var bytes = File.ReadAllBytes(file);
+        using var sender = new UdpClient();
+        var target = new IPEndPoint(IPAddress.Loopback, port);
+        for (var offset = 0; offset < bytes.Length; offset += 7 * 188)
+        {
+            sender.Send(bytes.AsSpan(offset, Math.Min(7 * 188, bytes.Length - offset)), target);
+            Thread.Sleep(1);
+        }
+    }
+
+    [Fact]
+    public void A_drone_feed_is_watched_by_one_silo_and_taken_over_when_that_silo_is_killed()
+    {
+        using var dir = new TempDir();
+        // A simulated sortie over the border: VMTI targets crossing the border zone.
+        var sim = Cli.CliTests.Run(null, "simulate", "flight", "--out", dir.File("flight"), "--seconds", "8", "--fps", "10", "--size", "320x180", "--vmti");
+        Assert.True(sim.Code == 0, sim.Err);
+        var port = TestPorts.FreeUdp();
+        var workspace = dir.File("ws");
+        long siteId, feedId;
+        using (var ws = Workspace.Init(workspace, server.CreateDatabase()))
+        {
+            File.WriteAllText(dir.File("aoi.geojson"), """{"type":"Polygon","coordinates":[[[1.5,42.5],[1.7,42.5],[1.7,42.6],[1.5,42.6],[1.5,42.5]]]}""");
+            var site = SiteSetup.AddSite(ws, "border", dir.File("aoi.geojson"), null, null, [], null);
+            ws.Catalog.SaveWatchZones(site.Id, File.ReadAllText(dir.File("flight/zones.geojson")), "test");
+            siteId = site.Id;
+            feedId = ws.Catalog.SaveFeed(site.Id, "ridge", $"udp://127.0.0.1:{port}", new FeedOptions { Detector = FrameDetectorKind.Vmti }).Id;
+        }
+        var silos = new List<Silo>();
+        try
+        {
+            silos.AddRange(Enumerable.Range(1, 2).Select(i => new Silo(workspace, $"s{i}")));
+            string Log() => string.Join("\n", silos.SelectMany(s => s.Lines.Select(l => $"[{s.Name}] {l}")).TakeLast(60));
+            var started = $"feed {feedId}: watch started on silo";
+            Silo? holder = null;
+            WaitFor(() => (holder = silos.FirstOrDefault(s => s.Lines.Any(l => l.Contains(started)))) is not null,
+                TimeSpan.FromSeconds(120), () => "no silo started the feed:\n" + Log());
+
+            using var check = Workspace.Open(workspace);
+            Stream(dir.File("flight/flight.ts"), port);
+            WaitFor(() => check.Catalog.ListAlerts(siteId).Count > 0, TimeSpan.FromSeconds(60), () => "no alert from the feed:\n" + Log());
+            var feed = check.Catalog.TryGetFeed(feedId)!;
+            Assert.Equal(holder!.Name, feed.RunningOn);
+            // One silo watches the feed: the other never started it.
+            Assert.DoesNotContain(silos.Where(s => s != holder), s => s.Lines.Any(l => l.Contains(started)));
+            var first = check.Catalog.ListAlerts(siteId);
+            Assert.All(first, a => Assert.Equal("video", a.Source));
+
+            // The silo watching it dies: the other takes the feed over and watches the next sortie.
+            holder.Process.Kill(entireProcessTree: true);
+            holder.Process.WaitForExit(10_000);
+            var heir = silos.Single(s => s != holder);
+            WaitFor(() => heir.Lines.Any(l => l.Contains(started)), TimeSpan.FromSeconds(150), () => "the feed was not taken over:\n" + Log());
+            Stream(dir.File("flight/flight.ts"), port);
+            WaitFor(() => heir.Lines.Any(l => l.Contains($"feed {feedId}: alert")), TimeSpan.FromSeconds(60), () => "the heir raised no alert:\n" + Log());
+            WaitFor(() => check.Catalog.TryGetFeed(feedId)!.RunningOn == heir.Name, TimeSpan.FromSeconds(30), () => "the feed's state does not name the heir:\n" + Log());
+            // The same sortie again: its alerts are keyed by the stream's KLV time, so what the heir raised again was
+            // not stored twice (a datagram lost on a loaded machine may change a track, hence not all of them).
+            Thread.Sleep(TimeSpan.FromSeconds(2));
+            var raisedAgain = heir.Lines.Count(l => l.Contains($"feed {feedId}: alert"));
+            Assert.InRange(check.Catalog.ListAlerts(siteId).Count, first.Count, first.Count + raisedAgain - 1);
+
+            // Removing the feed stops its watch at the next heartbeat.
+            check.Catalog.RemoveFeed(siteId, "ridge");
+            WaitFor(() => heir.Lines.Any(l => l.Contains($"feed {feedId}: removed; watch stopped")), TimeSpan.FromSeconds(60), () => "the removed feed still runs:\n" + Log());
+            Assert.False(heir.Process.HasExited, Log());
+        }
+        finally
+        {
+            silos.ForEach(s => s.Dispose());
+            foreach (var silo in silos)
+            {
+                output.WriteLine(string.Join("\n", silo.Lines.Select(l => $"[{silo.Name}] {l}")));
+            }
+        }
+    }
+
     [Fact]
     public void PostgreSQL_restarted_in_the_middle_of_the_rounds_and_the_silos_finish_them_once()
     {
