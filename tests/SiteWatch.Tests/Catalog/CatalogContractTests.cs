@@ -299,6 +299,35 @@ public abstract class CatalogContractTests
     }
 
     [Fact]
+    public void A_drone_feed_is_stored_replaced_by_name_noted_and_goes_with_its_site()
+    {
+        using var dir = new TempDir();
+        using var ws = NewWorkspace(dir);
+        var site = AddSite(ws, "border");
+        var options = new Core.Monitoring.FeedOptions { Detector = Core.Monitoring.FrameDetectorKind.Vmti, Every = 2, Cot = "udp://127.0.0.1:6969" };
+
+        var first = ws.Catalog.SaveFeed(site.Id, "ridge", "udp://127.0.0.1:5600", options);
+        Thread.Sleep(5);
+        var replaced = ws.Catalog.SaveFeed(site.Id, "ridge", "udp://127.0.0.1:5601", options with { Every = 3 });
+        var other = ws.Catalog.SaveFeed(site.Id, "valley", "udp://127.0.0.1:5602", new Core.Monitoring.FeedOptions());
+        Assert.Equal(first.Id, replaced.Id);
+        Assert.True(replaced.UpdatedUtc > first.UpdatedUtc, "a replaced feed is seen as changed (its silo restarts it)");
+        Assert.NotEqual(first.Id, other.Id);
+
+        var started = new DateTime(2024, 5, 1, 0, 0, 0, DateTimeKind.Utc);
+        ws.Catalog.RecordFeedState(first.Id, "s1", started, "watching");
+        var stored = ws.Catalog.TryGetFeed(first.Id)!;
+        Assert.Equal(("udp://127.0.0.1:5601", 3, Core.Monitoring.FrameDetectorKind.Vmti, "udp://127.0.0.1:6969"), (stored.Source, stored.Options.Every, stored.Options.Detector, stored.Options.Cot));
+        Assert.Equal(("s1", started, "watching"), (stored.RunningOn, stored.StartedUtc, stored.LastNote));
+        Assert.Equal(["ridge", "valley"], ws.Catalog.ListFeeds().Select(f => f.Name));
+
+        Assert.True(ws.Catalog.RemoveFeed(site.Id, "valley"));
+        Assert.False(ws.Catalog.RemoveFeed(site.Id, "valley"));
+        Assert.True(ws.DeleteSite(site).Deleted);
+        Assert.Empty(ws.Catalog.ListFeeds());
+    }
+
+    [Fact]
     public void A_row_a_tool_damaged_is_named_by_table_row_and_column()
     {
         using var dir = new TempDir();

@@ -1,6 +1,7 @@
 using NetTopologySuite.Geometries;
 using SiteWatch.Core;
 using SiteWatch.Core.Catalog;
+using SiteWatch.Core.Workflows;
 
 namespace SiteWatch.Tests.Catalog;
 
@@ -68,6 +69,30 @@ public sealed class PostgresWorkspaceTests(PostgresServer server)
         }
         var sqlite = Assert.Throws<SiteWatchException>(() => Workspace.Init(dir.File("c"), server.CreateDatabase()));
         Assert.Contains("sitewatch.db", sqlite.Message);
+    }
+
+    [Fact]
+    public void A_schema_11_catalog_is_upgraded_in_place_keeping_its_sites()
+    {
+        using var dir = new TempDir();
+        var connection = server.CreateDatabase();
+        using (var ws = Workspace.Init(dir.File("ws"), connection))
+        {
+            File.WriteAllText(dir.File("aoi.geojson"), IngestTests.SceneAoi);
+            SiteSetup.AddSite(ws, "plant", dir.File("aoi.geojson"), 1.0, null, [], null);
+        }
+        // What a catalog made by the previous release holds: no drone feeds, schema 11.
+        using (var raw = new Npgsql.NpgsqlConnection(connection))
+        {
+            raw.Open();
+            using var command = new Npgsql.NpgsqlCommand("DROP TABLE drone_feeds; DELETE FROM sitewatch_schema; INSERT INTO sitewatch_schema VALUES (11, '2026-11-01T00:00:00.000Z')", raw);
+            command.ExecuteNonQuery();
+        }
+        using var upgraded = Workspace.Open(dir.File("ws"));
+        Assert.Equal("plant", Assert.Single(upgraded.Catalog.ListSites()).Name);
+        Assert.Empty(upgraded.Catalog.DatabaseProblems());
+        var site = upgraded.Catalog.GetSite("plant");
+        Assert.Equal("ridge", upgraded.Catalog.SaveFeed(site.Id, "ridge", "udp://127.0.0.1:5600", new Core.Monitoring.FeedOptions()).Name);
     }
 
     [Fact]

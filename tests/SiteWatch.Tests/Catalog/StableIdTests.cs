@@ -87,10 +87,10 @@ public sealed class StableIdTests
             Assert.Empty(upgraded.Catalog.DatabaseProblems());
         }
         var after = Dump(catalog);
-        // Later versions add the notes table (7), user revocation columns (9) and the video tables (10); every v6 row stays as it was.
+        // Later versions add the notes table (7), user revocation columns (9), the video tables (10) and drone feeds (12); every v6 row stays as it was.
         string[] laterColumns = ["security_stamp=", "expires_utc=", "revoked_utc="];
         static string WithoutLater(string row, string[] later) => string.Join("|", row.Split('|').Where(f => !later.Any(f.StartsWith)));
-        Assert.Equal(before.Keys.Order(), after.Keys.Where(k => k is not "sqlite_sequence" and not "site_notes" and not "recordings" and not "site_watch_zones").Order());
+        Assert.Equal(before.Keys.Order(), after.Keys.Where(k => k is not "sqlite_sequence" and not "site_notes" and not "recordings" and not "site_watch_zones" and not "drone_feeds").Order());
         foreach (var (table, rows) in before)
         {
             Assert.True(rows.SequenceEqual(after[table].Select(r => WithoutLater(r, laterColumns))), $"table {table} changed by the upgrade");
@@ -159,7 +159,7 @@ public sealed class StableIdTests
                 Execute(raw, $"ALTER TABLE old_{table} RENAME TO {table}", tx);
                 indexes.ForEach(i => Execute(raw, i, tx));
             }
-            Execute(raw, "DROP TABLE site_notes; DROP TABLE recordings; DROP TABLE site_watch_zones; ALTER TABLE users DROP COLUMN security_stamp; ALTER TABLE api_keys DROP COLUMN expires_utc; ALTER TABLE api_keys DROP COLUMN revoked_utc;", tx);
+            Execute(raw, "DROP TABLE site_notes; DROP TABLE recordings; DROP TABLE site_watch_zones; DROP TABLE drone_feeds; ALTER TABLE users DROP COLUMN security_stamp; ALTER TABLE api_keys DROP COLUMN expires_utc; ALTER TABLE api_keys DROP COLUMN revoked_utc;", tx);
             Execute(raw, "DELETE FROM sqlite_sequence; PRAGMA user_version = 6;", tx);
             tx.Commit();
         }

@@ -262,8 +262,10 @@ public sealed class ClusterTests(PostgresServer server, Xunit.Abstractions.ITest
             using var check = Workspace.Open(workspace);
             Stream(dir.File("flight/flight.ts"), port);
             WaitFor(() => check.Catalog.ListAlerts(siteId).Count > 0, TimeSpan.FromSeconds(60), () => "no alert from the feed:\n" + Log());
-            var feed = check.Catalog.TryGetFeed(feedId)!;
-            Assert.Equal(holder!.Name, feed.RunningOn);
+            Assert.Equal(holder!.Name, check.Catalog.TryGetFeed(feedId)!.RunningOn);
+            // The sortie's end (seconds without a datagram) ends its run, and the next run starts at once.
+            WaitFor(() => holder.Lines.Count(l => l.Contains(started)) == 2, TimeSpan.FromSeconds(60), () => "the run did not end with the stream:\n" + Log());
+            Assert.Contains(holder.Lines, l => l.Contains($"feed {feedId}: watch ended on silo {holder.Name}: stream ended"));
             // One silo watches the feed: the other never started it.
             Assert.DoesNotContain(silos.Where(s => s != holder), s => s.Lines.Any(l => l.Contains(started)));
             var first = check.Catalog.ListAlerts(siteId);

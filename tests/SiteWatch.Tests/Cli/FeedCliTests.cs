@@ -1,0 +1,51 @@
+using System.Text.Json;
+
+namespace SiteWatch.Tests.Cli;
+
+/// <summary>`sitewatch feed`: a site's standing drone feeds stored, refused when they could never run, listed and removed.</summary>
+public sealed class FeedCliTests
+{
+    [Fact]
+    public void A_feed_is_stored_for_a_site_with_zones_listed_and_removed_and_one_that_could_never_run_is_refused()
+    {
+        using var dir = new TempDir();
+        var ws = dir.File("ws");
+        Assert.Equal(0, CliTests.Run(null, "init", ws).Code);
+        File.WriteAllText(dir.File("aoi.geojson"), """{"type":"Polygon","coordinates":[[[1.5,42.5],[1.7,42.5],[1.7,42.6],[1.5,42.6],[1.5,42.5]]]}""");
+        Assert.Equal(0, CliTests.Run(ws, "site", "add", "border", "--aoi", dir.File("aoi.geojson")).Code);
+
+        // A file is not a feed; a bad CoT endpoint and a missing model are named; a site without zones is refused.
+        var file = CliTests.Run(ws, "feed", "add", "ridge", dir.File("aoi.geojson"), "--site", "border");
+        Assert.Equal(2, file.Code);
+        Assert.Contains("a feed is a live stream", file.Err + file.Out);
+        var cot = CliTests.Run(ws, "feed", "add", "ridge", "udp://127.0.0.1:5600", "--site", "border", "--cot", "http://x");
+        Assert.Equal(2, cot.Code);
+        Assert.Contains("udp://HOST:PORT or tcp://HOST:PORT", cot.Err + cot.Out);
+        var noZones = CliTests.Run(ws, "feed", "add", "ridge", "udp://127.0.0.1:5600", "--site", "border", "--detector", "vmti");
+        Assert.NotEqual(0, noZones.Code);
+        Assert.Contains("site border has no watch zones", noZones.Err);
+
+        using (var workspace = Core.Catalog.Workspace.Open(ws))
+        {
+            workspace.Catalog.SaveWatchZones(workspace.Catalog.GetSite("border").Id,
+                """{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"z","rules":["enter"]},"geometry":{"type":"Polygon","coordinates":[[[1.55,42.52],[1.6,42.52],[1.6,42.55],[1.55,42.52]]]}}]}""", "test");
+        }
+        var model = CliTests.Run(ws, "feed", "add", "ridge", "udp://127.0.0.1:5600", "--site", "border", "--model", dir.File("none.onnx"));
+        Assert.NotEqual(0, model.Code);
+        Assert.Contains("none.onnx: file not found", model.Err);
+
+        var add = CliTests.Run(ws, "feed", "add", "ridge", "udp://127.0.0.1:5600", "--site", "border", "--detector", "vmti", "--cot", "udp://127.0.0.1:6969", "--json");
+        Assert.True(add.Code == 0, add.Err);
+        Assert.Equal("vmti", JsonDocument.Parse(add.Out).RootElement.GetProperty("detector").GetString());
+        var list = JsonDocument.Parse(CliTests.Run(ws, "feed", "list", "--json").Out).RootElement;
+        var feed = Assert.Single(list.EnumerateArray());
+        Assert.Equal(("border", "ridge", "udp://127.0.0.1:5600", "udp://127.0.0.1:6969"),
+            (feed.GetProperty("site").GetString(), feed.GetProperty("name").GetString(), feed.GetProperty("source").GetString(), feed.GetProperty("cot").GetString()));
+
+        Assert.Equal(0, CliTests.Run(ws, "feed", "remove", "ridge", "--site", "border").Code);
+        var again = CliTests.Run(ws, "feed", "remove", "ridge", "--site", "border");
+        Assert.NotEqual(0, again.Code);
+        Assert.Contains("has no feed named 'ridge'", again.Err);
+        Assert.Empty(JsonDocument.Parse(CliTests.Run(ws, "feed", "list", "--json").Out).RootElement.EnumerateArray());
+    }
+}
