@@ -24,7 +24,7 @@ public interface IFeedGrain : IGrainWithIntegerKey
 /// lock, gone with the dead silo's connection) keeps two silos from watching one feed.
 /// </summary>
 [ActivationCountBasedPlacement]
-public sealed class FeedGrain(SiloContext context, ILogger<FeedGrain> log) : Grain, IFeedGrain, IRemindable
+public sealed class FeedGrain(SiloContext context, IGrainFactory grains, ILogger<FeedGrain> log) : Grain, IFeedGrain, IRemindable
 {
     private const string Heartbeat = "feed";
     private Task? _watch;
@@ -137,6 +137,8 @@ public sealed class FeedGrain(SiloContext context, ILogger<FeedGrain> log) : Gra
                 workspace.Catalog.RecordFeedState(feed.Id, context.SiloName, started, "watching");
                 log.LogInformation("feed {Feed}: watch started on silo {Silo}: {Source}", feed.Id, context.SiloName, SecretMask.Text(feed.Source));
                 await using var watch = DroneWatch.Open(Request(feed, workspace, site.Name));
+                // The factory given at construction: the watch runs off the grain's scheduler, where its own accessors refuse.
+                watch.AlertStored = () => _ = ClusterNotices.AlertsStoredAsync(grains, feed.SiteId, log);
                 var result = await watch.RunAsync(
                     onAlert: a => log.LogInformation("feed {Feed}: alert {Rule} {Zone}: {Class} track {Track}", feed.Id, a.Rule, a.Zone, a.ClassName, a.TrackId),
                     cancel: stop);

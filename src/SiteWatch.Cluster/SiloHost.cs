@@ -58,7 +58,7 @@ public static class SiloHost
             silo.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = options.ClusterId;
-                o.ServiceId = "sitewatch";
+                o.ServiceId = ClusterConnection.ServiceId;
             });
             silo.UseAdoNetClustering(o =>
             {

@@ -21,7 +21,7 @@ public interface ISiteGrain : IGrainWithIntegerKey
 /// </summary>
 /// <remarks>Placed by activation count, so sites (and their raster work) spread evenly over the silos.</remarks>
 [ActivationCountBasedPlacement]
-public sealed class SiteGrain(SiloContext context, ILogger<SiteGrain> log) : Grain, ISiteGrain, IRemindable
+public sealed class SiteGrain(SiloContext context, IGrainFactory grains, ILogger<SiteGrain> log) : Grain, ISiteGrain, IRemindable
 {
     private const string Heartbeat = "monitor";
 
@@ -89,6 +89,10 @@ public sealed class SiteGrain(SiloContext context, ILogger<SiteGrain> log) : Gra
                 return Outcome.NotDue;
             }
             log.LogInformation("site {Site}: round ended on silo {Silo}: {Summary}", siteId, context.SiloName, report.Summary);
+            if (report.AlertsRaised > 0)
+            {
+                await ClusterNotices.AlertsStoredAsync(grains, siteId, log);
+            }
             return Outcome.Ran;
         }
         catch (SiteWatchException e)

@@ -77,13 +77,21 @@ public static class ServerApp
         // Defence in depth behind the upload driver list: no VRT this process opens may read raw bytes of arbitrary files.
         Gdal.GdalEnvironment.SetConfigOption("GDAL_VRT_ENABLE_RAWRASTERBAND", "NO");
         var host = new WorkspaceHost(options.WorkspaceDirectory);
+        if (settings.ClusterId is { Length: > 0 } cluster && host.Use(w => w.Catalog.PostgresConnectionString) is null)
+        {
+            host.Dispose();
+            throw new Core.SiteWatchException($"{options.WorkspaceDirectory}: cannot join cluster {cluster}: the workspace's catalog is SQLite, and a cluster meets in PostgreSQL (sitewatch init --postgres)");
+        }
         builder.Services.AddSingleton(host);
         var jobs = new JobQueue(settings.JobQueueCapacity, TimeSpan.FromMinutes(settings.JobRetentionMinutes), settings.MaxFinishedJobs);
         builder.Services.AddSingleton(jobs);
         builder.Services.AddHostedService<JobWorker>();
         builder.Services.AddSignalR();
         builder.Services.AddSingleton<Live.JobEvents>();
-        builder.Services.AddHostedService<Live.AlertFeed>();
+        builder.Services.AddSingleton<Live.AlertFeed>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Live.AlertFeed>());
+        builder.Services.AddSingleton<Live.ClusterLink>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Live.ClusterLink>());
         builder.Services.AddHostedService<Live.RecordingFeed>();
         builder.Services.AddSingleton<TileRenderer>();
         builder.Services.AddProblemDetails();
@@ -204,6 +212,7 @@ public static class ServerApp
         NoteEndpoints.Map(app);
         RuleEndpoints.Map(app);
         VideoEndpoints.Map(app);
+        ClusterEndpoints.Map(app);
         app.MapHub<Live.EventsHub>(Live.EventsHub.Path);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapScalarApiReference("/docs", o => o.WithTitle("SiteWatch API"));

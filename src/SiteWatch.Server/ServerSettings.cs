@@ -19,6 +19,13 @@ public sealed class ServerSettings
     /// </summary>
     public double LivePollSeconds { get; set; } = 0.25;
 
+    /// <summary>
+    /// The SiteWatch cluster this server joins as a client (the silos' --cluster-id, usually "sitewatch"): silos tell
+    /// it at once when they store alerts, and /api/cluster lists the silos. Null: none. Needs the workspace's catalog
+    /// in PostgreSQL, where the cluster's membership is.
+    /// </summary>
+    public string? ClusterId { get; set; }
+
     /// <summary>Largest scene upload in bytes (413 beyond it; nothing is stored).</summary>
     public long MaxUploadBytes { get; set; } = 2L * 1024 * 1024 * 1024;
     /// <summary>Scene uploads received at once (503 with Retry-After beyond).</summary>

@@ -15,12 +15,16 @@ public sealed class ServeCommand : Command<ServeCommand.Settings>
         [CommandOption("--urls <URLS>")]
         [Description("Addresses to listen on, ';'-separated (default http://127.0.0.1:8080; ASPNETCORE_URLS or Kestrel settings also work).")]
         public string? Urls { get; init; }
+
+        [CommandOption("--cluster <ID>")]
+        [Description("Join the SiteWatch cluster of this id (the silos' --cluster-id, usually sitewatch) as a client: alerts the silos store reach browsers at once, and /api/cluster lists the silos. Needs the workspace's catalog in PostgreSQL. Same as Server:ClusterId.")]
+        public string? Cluster { get; init; }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var root = Core.Catalog.Workspace.ResolveDirectory(settings.Workspace);
-        Serve(root, settings.Urls, cancellationToken);
+        Serve(root, settings.Urls, cancellationToken, cluster: settings.Cluster);
         return 0;
     }
 
@@ -47,11 +51,12 @@ public sealed class ServeCommand : Command<ServeCommand.Settings>
     }
 
     /// <summary>Serves the workspace until Ctrl+C or SIGTERM (requests in flight finish; background jobs are cancelled).</summary>
-    internal static void Serve(string workspace, string? urls, CancellationToken cancellationToken, string? banner = null)
+    internal static void Serve(string workspace, string? urls, CancellationToken cancellationToken, string? banner = null, string? cluster = null)
     {
         var app = ServerApp.Build(new ServeOptions(workspace, urls ?? (Environment.GetEnvironmentVariable("ASPNETCORE_URLS") is { Length: > 0 } ? null : DefaultUrls))
         {
             DefaultWebRoot = FindWebUi(AppContext.BaseDirectory),
+            Settings = cluster is null ? new Dictionary<string, string?>() : new Dictionary<string, string?> { ["Server:ClusterId"] = cluster },
         });
         var users = app.Services.GetService(typeof(WorkspaceHost)) is WorkspaceHost host ? host.Use(w => w.Catalog.ListUsers().Count) : 0;
         app.StartAsync(cancellationToken).GetAwaiter().GetResult();

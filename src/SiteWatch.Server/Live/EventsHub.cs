@@ -30,18 +30,35 @@ public sealed class EventsHub(WorkspaceHost host) : Hub
 
 /// <summary>
 /// Pushes alerts as they are stored. Other processes write the catalog too, so the feed reads what is new since the
-/// last alert it pushed (the alert id grows), every <see cref="ServerSettings.LivePollSeconds"/>.
+/// last alert it pushed (the alert id grows), every <see cref="ServerSettings.LivePollSeconds"/>, and at once when
+/// woken (a silo of the cluster said it stored alerts).
 /// </summary>
 internal sealed class AlertFeed(WorkspaceHost host, IHubContext<EventsHub> hub, ServerSettings settings, ILogger<AlertFeed> logger) : BackgroundService
 {
+    private readonly SemaphoreSlim _wake = new(0, 1);
+
+    /// <summary>Looks now rather than at the next poll.</summary>
+    public void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already woken: one look reads everything new.
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var last = host.Use(w => w.Catalog.LastAlertId());
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(0.1, settings.LivePollSeconds)));
+        var poll = TimeSpan.FromSeconds(Math.Max(0.1, settings.LivePollSeconds));
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            while (!stoppingToken.IsCancellationRequested)
             {
+                await _wake.WaitAsync(poll, stoppingToken);
                 try
                 {
                     foreach (var alert in host.Use(w => w.Catalog.AlertsAfter(last)))
@@ -52,7 +69,7 @@ internal sealed class AlertFeed(WorkspaceHost host, IHubContext<EventsHub> hub, 
                 }
                 catch (Core.SiteWatchException e)
                 {
-                    // A busy or damaged catalog: the next tick tries again; the feed never stops the server.
+                    // A busy or damaged catalog: the next look tries again; the feed never stops the server.
                     logger.LogWarning("live alert feed: {Message}", e.Message);
                 }
             }
@@ -60,6 +77,12 @@ internal sealed class AlertFeed(WorkspaceHost host, IHubContext<EventsHub> hub, 
         catch (OperationCanceledException)
         {
         }
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _wake.Dispose();
     }
 }
 

@@ -87,6 +87,9 @@ public sealed class DroneWatch : IAsyncDisposable
         Every = request.Every ?? (detector is VmtiFrameDetector ? 1 : 6);
     }
 
+    /// <summary>Called after an alert was stored in the site's catalog (a cluster tells its clients).</summary>
+    public Action? AlertStored { get; set; }
+
     public IReadOnlyList<WatchZone> Zones { get; }
     public string DetectorName => _detector.Name;
     public int Every { get; }
@@ -150,7 +153,11 @@ public sealed class DroneWatch : IAsyncDisposable
     {
         if (_catalogSink is not null)
         {
-            _catalogSink.OnStored = () => _delivery?.Wake();
+            _catalogSink.OnStored = () =>
+            {
+                _delivery?.Wake();
+                AlertStored?.Invoke();
+            };
             _sinks.Add(_catalogSink);
         }
         if (_outbox is not null && targets.Count > 0)

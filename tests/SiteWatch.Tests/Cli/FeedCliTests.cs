@@ -48,4 +48,15 @@ public sealed class FeedCliTests
         Assert.Contains("has no feed named 'ridge'", again.Err);
         Assert.Empty(JsonDocument.Parse(CliTests.Run(ws, "feed", "list", "--json").Out).RootElement.EnumerateArray());
     }
+
+    [Fact]
+    public void Serve_refuses_to_join_a_cluster_from_a_sqlite_workspace()
+    {
+        using var dir = new TempDir();
+        var ws = dir.File("ws");
+        Assert.Equal(0, CliTests.Run(null, "init", ws).Code);
+        var serve = CliTests.Run(ws, "serve", "--urls", $"http://127.0.0.1:{TestPorts.Free()}", "--cluster", "sitewatch");
+        Assert.NotEqual(0, serve.Code);
+        Assert.Contains("cannot join cluster sitewatch: the workspace's catalog is SQLite", serve.Err);
+    }
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.SignalR.Client;
 using Npgsql;
 using SiteWatch.Cluster;
 using SiteWatch.Core;
@@ -236,19 +237,7 @@ public sealed class ClusterTests(PostgresServer server, Xunit.Abstractions.ITest
     {
         using var dir = new TempDir();
         // A simulated sortie over the border: VMTI targets crossing the border zone.
-        var sim = Cli.CliTests.Run(null, "simulate", "flight", "--out", dir.File("flight"), "--seconds", "8", "--fps", "10", "--size", "320x180", "--vmti");
-        Assert.True(sim.Code == 0, sim.Err);
-        var port = TestPorts.FreeUdp();
-        var workspace = dir.File("ws");
-        long siteId, feedId;
-        using (var ws = Workspace.Init(workspace, server.CreateDatabase()))
-        {
-            File.WriteAllText(dir.File("aoi.geojson"), """{"type":"Polygon","coordinates":[[[1.5,42.5],[1.7,42.5],[1.7,42.6],[1.5,42.6],[1.5,42.5]]]}""");
-            var site = SiteSetup.AddSite(ws, "border", dir.File("aoi.geojson"), null, null, [], null);
-            ws.Catalog.SaveWatchZones(site.Id, File.ReadAllText(dir.File("flight/zones.geojson")), "test");
-            siteId = site.Id;
-            feedId = ws.Catalog.SaveFeed(site.Id, "ridge", $"udp://127.0.0.1:{port}", new FeedOptions { Detector = FrameDetectorKind.Vmti }).Id;
-        }
+        var (workspace, siteId, feedId, port) = FeedWorkspace(dir);
         var silos = new List<Silo>();
         try
         {
@@ -297,6 +286,97 @@ public sealed class ClusterTests(PostgresServer server, Xunit.Abstractions.ITest
             {
                 output.WriteLine(string.Join("\n", silo.Lines.Select(l => $"[{silo.Name}] {l}")));
             }
+        }
+    }
+
+    /// <summary>A PostgreSQL workspace with a site, its watch zones (the simulated flight's) and a VMTI feed on a loopback port.</summary>
+    private (string Workspace, long SiteId, long FeedId, int Port) FeedWorkspace(TempDir dir)
+    {
+        var sim = Cli.CliTests.Run(null, "simulate", "flight", "--out", dir.File("flight"), "--seconds", "8", "--fps", "10", "--size", "320x180", "--vmti");
+        Assert.True(sim.Code == 0, sim.Err);
+        var port = TestPorts.FreeUdp();
+        var workspace = dir.File("ws");
+        using var ws = Workspace.Init(workspace, server.CreateDatabase());
+        File.WriteAllText(dir.File("aoi.geojson"), """{"type":"Polygon","coordinates":[[[1.5,42.5],[1.7,42.5],[1.7,42.6],[1.5,42.6],[1.5,42.5]]]}""");
+        var site = SiteSetup.AddSite(ws, "border", dir.File("aoi.geojson"), null, null, [], null);
+        ws.Catalog.SaveWatchZones(site.Id, File.ReadAllText(dir.File("flight/zones.geojson")), "test");
+        var feed = ws.Catalog.SaveFeed(site.Id, "ridge", $"udp://127.0.0.1:{port}", new FeedOptions { Detector = FrameDetectorKind.Vmti });
+        return (workspace, site.Id, feed.Id, port);
+    }
+
+    [Fact]
+    public async Task A_server_joined_to_the_cluster_pushes_a_silos_alert_to_the_browser_at_once_and_lists_the_silos()
+    {
+        using var dir = new TempDir();
+        var (workspace, siteId, feedId, udpPort) = FeedWorkspace(dir);
+        string key;
+        using (var ws = Workspace.Open(workspace))
+        {
+            key = Server.Auth.UserAccounts.NewApiKey(ws.Catalog, Server.Auth.UserAccounts.Add(ws.Catalog, "vic", "viewer", "correct horse battery staple"));
+        }
+        var silo = new Silo(workspace, "s1");
+        var httpPort = TestPorts.Free();
+        // The server polls the catalog once an hour here: only the cluster's notice can bring the alert in time.
+        var serve = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "sitewatch.dll"), "serve", "-w", workspace, "--urls", $"http://127.0.0.1:{httpPort}", "--cluster", "sitewatch" })
+        {
+            serve.ArgumentList.Add(arg);
+        }
+        serve.Environment["SITEWATCH_Server__LivePollSeconds"] = "3600";
+        var serverLines = new ConcurrentQueue<string>();
+        using var server = Process.Start(serve)!;
+        server.OutputDataReceived += (_, e) => { if (e.Data is not null) serverLines.Enqueue(e.Data); };
+        server.ErrorDataReceived += (_, e) => { if (e.Data is not null) serverLines.Enqueue(e.Data); };
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
+        string Log() => string.Join("\n", silo.Lines.Select(l => $"[s1] {l}").TakeLast(40).Concat(serverLines.Select(l => $"[serve] {l}").TakeLast(20)));
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+            http.DefaultRequestHeaders.Add("X-Api-Key", key);
+            System.Text.Json.JsonElement cluster = default;
+            WaitFor(() =>
+            {
+                try
+                {
+                    cluster = System.Text.Json.JsonDocument.Parse(http.GetStringAsync("/api/cluster").GetAwaiter().GetResult()).RootElement;
+                    return cluster.GetProperty("connected").GetBoolean() && cluster.GetProperty("silos").GetArrayLength() == 1;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            }, TimeSpan.FromSeconds(120), () => "the server did not join the cluster:\n" + Log());
+            Assert.Equal("s1", cluster.GetProperty("silos")[0].GetProperty("name").GetString());
+            Assert.Equal("active", cluster.GetProperty("silos")[0].GetProperty("status").GetString());
+            WaitFor(() => silo.Lines.Any(l => l.Contains($"feed {feedId}: watch started on silo s1")), TimeSpan.FromSeconds(60), () => "the feed did not start:\n" + Log());
+
+            var alerts = System.Threading.Channels.Channel.CreateUnbounded<System.Text.Json.JsonElement>();
+            await using var hub = new HubConnectionBuilder()
+                .WithUrl(new Uri(http.BaseAddress, "/hubs/events"), o => o.Headers["X-Api-Key"] = key)
+                .Build();
+            hub.On<System.Text.Json.JsonElement>("alert", a => alerts.Writer.TryWrite(a));
+            await hub.StartAsync();
+            await hub.InvokeAsync("FollowSite", siteId);
+
+            Stream(dir.File("flight/flight.ts"), udpPort);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var alert = await alerts.Reader.ReadAsync(timeout.Token);
+            Assert.Equal("video", alert.GetProperty("source").GetString());
+            Assert.Contains("border", alert.GetProperty("message").GetString());
+
+            var feeds = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/api/cluster")).RootElement.GetProperty("feeds");
+            Assert.Equal(("ridge", "s1"), (feeds[0].GetProperty("name").GetString(), feeds[0].GetProperty("running_on").GetString()));
+        }
+        finally
+        {
+            if (!server.HasExited)
+            {
+                server.Kill(entireProcessTree: true);
+                server.WaitForExit(10_000);
+            }
+            silo.Dispose();
+            output.WriteLine(Log());
         }
     }
 
