@@ -49,6 +49,13 @@ public static class GdalEnvironment
         }
     }
 
+    /// <summary>Sets a GDAL configuration option for the files under one path prefix only (e.g. one bucket's /vsis3/ prefix).</summary>
+    public static void SetPathOption(string pathPrefix, string key, string? value)
+    {
+        EnsureInitialized();
+        GdalNative.VSISetPathSpecificOption(pathPrefix, key, value);
+    }
+
     /// <summary>Sets a GDAL configuration option (e.g. GDAL_CACHEMAX) for the process.</summary>
     public static void SetConfigOption(string key, string? value)
     {

@@ -27,6 +27,10 @@ public sealed class FeedAddCommand : Command<FeedAddCommand.Settings>
         [Description("The site whose stored watch zones the feed is watched against and whose catalog keeps its alerts (with the site's webhooks).")]
         public string Site { get; init; } = "";
 
+        [CommandOption("--zones <FILE>")]
+        [Description("Store this zones file (GeoJSON, as 'watch --zones' reads it) as the site's watch zones, replacing the stored ones; without it the site must have zones already.")]
+        public string? Zones { get; init; }
+
         [CommandOption("--detector <KIND>")]
         [Description("model (the ONNX detector, the default when one is available) or vmti (the stream's ST 0903 VMTI targets).")]
         public string? Detector { get; init; }
@@ -89,9 +93,16 @@ public sealed class FeedAddCommand : Command<FeedAddCommand.Settings>
     {
         using var workspace = settings.OpenWorkspace();
         var site = workspace.Catalog.GetSite(settings.Site);
-        if (workspace.Catalog.TryGetWatchZones(site.Id) is null)
+        string? zones = null;
+        if (settings.Zones is { } zonesFile)
         {
-            throw new SiteWatchException($"site {site.Name} has no watch zones, which a feed is watched against: add zones first (POST /api/sites/{site.Id}/zones)");
+            // The same reader `watch --zones` uses: what is stored is what the feed's watch accepts.
+            WatchZoneFile.Load(zonesFile);
+            zones = File.ReadAllText(zonesFile);
+        }
+        else if (workspace.Catalog.TryGetWatchZones(site.Id) is null)
+        {
+            throw new SiteWatchException($"site {site.Name} has no watch zones, which a feed is watched against: give --zones FILE or add zones (POST /api/sites/{site.Id}/zones)");
         }
         // Silos start in other folders (and on other machines): files are named by their full path, and must exist.
         static string? Full(string? path) => path is null ? null
@@ -105,6 +116,10 @@ public sealed class FeedAddCommand : Command<FeedAddCommand.Settings>
             Cot = settings.Cot is { } cot ? CotSink.ParseEndpoint(cot).GetLeftPart(UriPartial.Authority) : null,
             CotType = settings.CotType,
         };
+        if (zones is not null)
+        {
+            workspace.Catalog.SaveWatchZones(site.Id, zones, Path.GetFullPath(settings.Zones!));
+        }
         var feed = workspace.Catalog.SaveFeed(site.Id, settings.Name.Trim(), settings.Source, options);
         if (settings.Json)
         {

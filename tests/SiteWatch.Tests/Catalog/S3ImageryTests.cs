@@ -148,6 +148,24 @@ public sealed class S3ImageryTests : IClassFixture<S3Server>
     }
 
     [Fact]
+    public void A_scene_stored_after_another_of_its_site_was_read_opens_at_once()
+    {
+        using var dir = new TempDir();
+        using var ws = Workspace.Init(dir.File("ws"), imagery: _s3.Settings($"ws-{Guid.NewGuid():N}"));
+        File.WriteAllText(dir.File("aoi.geojson"), IngestTests.SceneAoi);
+        SiteSetup.AddSite(ws, "plant", dir.File("aoi.geojson"), 1.0, null, [], null);
+        var ingestor = new SceneIngestor(ws);
+        // Each scene is read (as a change run or a tile would) before the next is stored in the same folder: GDAL must
+        // not answer from what it remembered of the folder before the new object was there.
+        for (var month = 3; month <= 6; month++)
+        {
+            var scene = ingestor.Ingest("plant", Rasters.WriteUtmScene(dir.File($"s{month}.tif"), 200, 180, dateTag: $"2024:0{month}:14 02:30:00"), new IngestOptions()).Scene;
+            using var stored = RasterDataset.Open(ws.Resolve(scene.File));
+            Assert.Equal(scene.Width, stored.Width);
+        }
+    }
+
+    [Fact]
     public void The_same_source_ingested_at_once_is_one_scene_and_one_object()
     {
         using var dir = new TempDir();

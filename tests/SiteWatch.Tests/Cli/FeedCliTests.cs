@@ -25,16 +25,21 @@ public sealed class FeedCliTests
         Assert.NotEqual(0, noZones.Code);
         Assert.Contains("site border has no watch zones", noZones.Err);
 
-        using (var workspace = Core.Catalog.Workspace.Open(ws))
-        {
-            workspace.Catalog.SaveWatchZones(workspace.Catalog.GetSite("border").Id,
-                """{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"z","rules":["enter"]},"geometry":{"type":"Polygon","coordinates":[[[1.55,42.52],[1.6,42.52],[1.6,42.55],[1.55,42.52]]]}}]}""", "test");
-        }
-        var model = CliTests.Run(ws, "feed", "add", "ridge", "udp://127.0.0.1:5600", "--site", "border", "--model", dir.File("none.onnx"));
+        File.WriteAllText(dir.File("bad.geojson"), """{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":null}]}""");
+        var bad = CliTests.Run(ws, "feed", "add", "ridge", "udp://127.0.0.1:5600", "--site", "border", "--zones", dir.File("bad.geojson"));
+        Assert.NotEqual(0, bad.Code);
+        Assert.Contains("bad.geojson", bad.Err);
+        File.WriteAllText(dir.File("zones.geojson"),
+            """{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"z","rules":["enter"]},"geometry":{"type":"Polygon","coordinates":[[[1.55,42.52],[1.6,42.52],[1.6,42.55],[1.55,42.52]]]}}]}""");
+        var model = CliTests.Run(ws, "feed", "add", "ridge", "udp://127.0.0.1:5600", "--site", "border", "--zones", dir.File("zones.geojson"), "--model", dir.File("none.onnx"));
         Assert.NotEqual(0, model.Code);
         Assert.Contains("none.onnx: file not found", model.Err);
 
-        var add = CliTests.Run(ws, "feed", "add", "ridge", "udp://127.0.0.1:5600", "--site", "border", "--detector", "vmti", "--cot", "udp://127.0.0.1:6969", "--json");
+        using (var workspace = Core.Catalog.Workspace.Open(ws))
+        {
+            Assert.Null(workspace.Catalog.TryGetWatchZones(workspace.Catalog.GetSite("border").Id));
+        }
+        var add = CliTests.Run(ws, "feed", "add", "ridge", "udp://127.0.0.1:5600", "--site", "border", "--zones", dir.File("zones.geojson"), "--detector", "vmti", "--cot", "udp://127.0.0.1:6969", "--json");
         Assert.True(add.Code == 0, add.Err);
         Assert.Equal("vmti", JsonDocument.Parse(add.Out).RootElement.GetProperty("detector").GetString());
         var list = JsonDocument.Parse(CliTests.Run(ws, "feed", "list", "--json").Out).RootElement;
