@@ -87,10 +87,15 @@ start() {
   "$SW" feed add ridge "udp://127.0.0.1:$feed_port" --site border --zones "$RUN/flight/zones.geojson" --detector vmti -w "$RUN/ws" 2>/dev/null
 
   echo "==> starting $SILOS silos"
+  # Every port is chosen before any silo starts, each past the last one chosen: a silo still starting has not bound
+  # its port yet, and two silos on one port (Linux lets them share it) would split each other's messages.
+  local silo_ports=() gateway_ports=() next_silo=11111 next_gateway=30001
   for s in $(seq 1 $SILOS); do
-    local silo_port gateway_port
-    silo_port="$(free_port $((11110 + s)))"
-    gateway_port="$(free_port $((30000 + s)))"
+    silo_ports[s]="$(free_port $next_silo)"; next_silo=$((silo_ports[s] + 1))
+    gateway_ports[s]="$(free_port $next_gateway)"; next_gateway=$((gateway_ports[s] + 1))
+  done
+  for s in $(seq 1 $SILOS); do
+    local silo_port="${silo_ports[s]}" gateway_port="${gateway_ports[s]}"
     nohup "$SW" silo -w "$RUN/ws" --name "silo-$s" --silo-port "$silo_port" --gateway-port "$gateway_port" \
       --advertise 127.0.0.1 --heartbeat 5 > "$RUN/silo-$s.log" 2>&1 &
     echo $! > "$RUN/silo-$s.pid"
@@ -135,10 +140,19 @@ kill_silo() {
 }
 
 stop() {
+  local pids=()
   for pidfile in "$RUN/serve.pid" "$RUN"/silo-*.pid "$RUN/stac.pid" "$RUN/s3.pid"; do
     [ -f "$pidfile" ] || continue
-    kill "$(cat "$pidfile")" 2>/dev/null || true
+    pids+=("$(cat "$pidfile")")
+    kill "${pids[-1]}" 2>/dev/null || true
     rm -f "$pidfile"
+  done
+  # Silos leave the cluster politely (their sites move at once) before the database they meet in goes.
+  for _ in $(seq 1 60); do
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.5
   done
   if [ -f "$RUN/pg.data" ]; then
     pg_stop "$(cat "$RUN/pg.data")"
