@@ -290,6 +290,43 @@ public sealed class BrowserTests(WebFixture server) : IClassFixture<WebFixture>
     }
 
     [Fact]
+    public async Task The_sites_page_shows_the_standing_feeds_and_monitoring_with_who_runs_them()
+    {
+        // As `sitewatch feed add` and `monitor --schedule` store them, and a silo notes its feed's state.
+        long feedId;
+        using (var workspace = Core.Catalog.Workspace.Open(server.WorkspaceDirectory))
+        {
+            var feed = workspace.Catalog.SaveFeed(server.SiteId, "ridge-east", "udp://239.10.0.1:5600", new Core.Monitoring.FeedOptions { Detector = Core.Monitoring.FrameDetectorKind.Vmti });
+            workspace.Catalog.RecordFeedState(feed.Id, "silo-2", new DateTime(2026, 12, 4, 8, 43, 0, DateTimeKind.Utc), "watching");
+            workspace.Catalog.SaveMonitor(server.SiteId, new Core.Monitoring.MonitorSchedule { Source = "http://127.0.0.1:8090/", Every = TimeSpan.FromHours(1) });
+            workspace.Catalog.RecordMonitorRound(server.SiteId, new DateTime(2026, 12, 4, 8, 39, 0, DateTimeKind.Utc), "8 item(s) found, 2 new scene(s), 0 failed, 0 alert(s) raised");
+            feedId = feed.Id;
+        }
+        try
+        {
+            var page = await server.SignIn("vic");
+            var feedRow = await page.WaitForSelectorAsync($".standing-work .feed[data-feed='{feedId}']");
+            var text = await feedRow!.InnerTextAsync();
+            Assert.Contains("ridge-east", text);
+            Assert.Contains("watched on silo-2 since 2026-12-04 08:43 UTC", text);
+            Assert.Contains("vmti", text);
+            var monitor = await page.InnerTextAsync($".standing-work .monitor[data-site='{server.SiteId}']");
+            Assert.Contains("every 60 min", monitor);
+            Assert.Contains("2 new scene(s)", monitor);
+            // A single server is not a client of any cluster, and says nothing about one.
+            Assert.Equal(0, await page.Locator(".standing-work .cluster").CountAsync());
+            await WebFixture.Screenshot(page, "16-standing-work");
+            await page.CloseAsync();
+        }
+        finally
+        {
+            using var workspace = Core.Catalog.Workspace.Open(server.WorkspaceDirectory);
+            workspace.Catalog.RemoveFeed(server.SiteId, "ridge-east");
+            workspace.Catalog.RemoveMonitor(server.SiteId);
+        }
+    }
+
+    [Fact]
     public void The_ui_logic_passes_its_unit_tests_in_vitest()
     {
         // vitest runs in about two seconds; here it runs with every test run (scripts/test.sh) without a step of its own.

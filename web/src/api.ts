@@ -142,6 +142,16 @@ export interface Activity {
   dates: ActivityDate[];
 }
 
+/** GET /api/cluster: the workspace's standing work and, when the server is a client of the cluster, its silos. */
+export interface ClusterState {
+  cluster_id?: string;
+  connected: boolean;
+  problem?: string;
+  silos?: { name: string; address: string; status: string; started: string; last_alive: string }[];
+  feeds: { id: number; site_id: number; site?: string; name: string; source: string; detector: string; running_on?: string; started?: string; last_note?: string }[];
+  monitors: { site_id: number; site?: string; source: string; every_minutes: number; last_round?: string; last_summary?: string }[];
+}
+
 export interface Me {
   user: string;
   role: "viewer" | "analyst" | "admin";
@@ -231,6 +241,7 @@ export const api = {
   detectionRuns: (id: number) => request<Page<DetectionRun>>("GET", `/api/sites/${id}/detections?page_size=500`),
   alerts: (id: number, pageSize = 500) => request<Page<Alert>>("GET", `/api/sites/${id}/alerts?page_size=${pageSize}`),
   activity: (id: number) => request<Activity>("GET", `/api/sites/${id}/activity`),
+  cluster: () => request<ClusterState>("GET", "/api/cluster"),
   changeObjects: (run: ChangeRun) => request<GeoJSON.FeatureCollection>("GET", run.objects),
   detections: (run: DetectionRun) => request<GeoJSON.FeatureCollection>("GET", run.features),
   job: (id: string) => request<Job>("GET", `/api/jobs/${id}`),

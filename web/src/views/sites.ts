@@ -2,7 +2,7 @@
 // by drawing its AOI on the map.
 import { TerraDraw, TerraDrawPolygonMode, TerraDrawRenderMode } from "terra-draw";
 import { TerraDrawMapLibreGLAdapter } from "terra-draw-maplibre-gl-adapter";
-import { api, mayWrite, type Alert, type Me, type Site } from "../api";
+import { api, mayWrite, type Alert, type ClusterState, type Me, type Site } from "../api";
 import { day, escapeHtml, squareMetres } from "../format";
 import { polygonArea } from "../geo";
 import { baseStyle, maplibregl } from "../mapbase";
@@ -25,7 +25,7 @@ export class SitesView {
 
   async show(): Promise<void> {
     this.root.innerHTML = `<div class="loading">Loading sites…</div>`;
-    const sites = (await api.sites()).items;
+    const [sites, work] = await Promise.all([api.sites().then((p) => p.items), api.cluster()]);
     const rows: SiteRow[] = await Promise.all(
       sites.map(async (s) => {
         const [detail, alerts] = await Promise.all([api.site(s.id), api.alerts(s.id, 1)]);
@@ -38,6 +38,7 @@ export class SitesView {
           <h2>Sites <span class="count">${rows.length}</span></h2>
           ${rows.length === 0 ? `<p class="hint">No sites yet.${mayWrite(this.me) ? " Draw one on the map." : ""}</p>` : ""}
           <ul class="site-list">${rows.map((r) => this.row(r)).join("")}</ul>
+          ${this.standingWork(work)}
           ${mayWrite(this.me) ? this.createForm() : ""}
         </aside>
         <div class="map sites-map"></div>
@@ -69,6 +70,44 @@ export class SitesView {
         <span class="muted">${s.scene_count ?? 0} scenes · ${r.alerts} alerts · EPSG:${s.crs_epsg} · ${s.gsd} m</span>
         ${latest}
       </li>`;
+  }
+
+  /**
+   * What runs without anyone at the page: drone feeds (who watches each, how its last run went), monitoring orders
+   * and, when the server is a client of the cluster, its silos. Nothing when the workspace has none of it.
+   */
+  private standingWork(work: ClusterState): string {
+    if (work.feeds.length === 0 && work.monitors.length === 0 && !work.cluster_id) return "";
+    const time = (iso?: string) => (iso ? `${day(iso)} ${iso.slice(11, 16)} UTC` : "");
+    const cluster = work.cluster_id
+      ? `<p class="cluster ${work.connected ? "up" : "down"}">Cluster <b>${escapeHtml(work.cluster_id)}</b>: ${
+          work.connected ? `${work.silos?.length ?? 0} silo(s) active${work.silos?.length ? ` (${work.silos.map((s) => escapeHtml(s.name)).join(", ")})` : ""}` : "not connected"
+        }</p>`
+      : "";
+    const feeds = work.feeds
+      .map(
+        (f) => `<li class="feed" data-feed="${f.id}">
+          <b>${escapeHtml(f.name)}</b> <span class="muted">${escapeHtml(f.site ?? `#${f.site_id}`)} · ${escapeHtml(f.detector)} · ${escapeHtml(f.source)}</span>
+          <div class="${f.running_on ? "running" : "idle"}">${f.running_on ? `watched on ${escapeHtml(f.running_on)} since ${time(f.started)}` : "not watched now"}${
+            f.last_note && f.last_note !== "watching" ? ` · last: ${escapeHtml(f.last_note)}` : ""
+          }</div>
+        </li>`,
+      )
+      .join("");
+    const monitors = work.monitors
+      .map(
+        (m) => `<li class="monitor" data-site="${m.site_id}">
+          <b>${escapeHtml(m.site ?? `#${m.site_id}`)}</b> <span class="muted">every ${m.every_minutes} min · ${escapeHtml(m.source)}</span>
+          <div>${m.last_round ? `${time(m.last_round)}: ${escapeHtml(m.last_summary ?? "")}` : "no round yet"}</div>
+        </li>`,
+      )
+      .join("");
+    return `<section class="standing-work panel">
+        <h3>Standing work</h3>
+        ${cluster}
+        ${feeds ? `<h4>Drone feeds</h4><ul class="feeds">${feeds}</ul>` : ""}
+        ${monitors ? `<h4>Monitoring</h4><ul class="monitors">${monitors}</ul>` : ""}
+      </section>`;
   }
 
   private createForm(): string {
