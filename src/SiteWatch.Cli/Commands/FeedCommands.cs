@@ -65,27 +65,7 @@ public sealed class FeedAddCommand : Command<FeedAddCommand.Settings>
             {
                 return ValidationResult.Error($"{Source}: a feed is a live stream, udp://ADDRESS:PORT (watch a file with 'sitewatch watch')");
             }
-            if (Every is < 1)
-            {
-                return ValidationResult.Error("--every must be at least 1");
-            }
-            if (Detector is not (null or "model" or "vmti"))
-            {
-                return ValidationResult.Error($"--detector {Detector}: use model or vmti");
-            }
-            if (Detector == "vmti" && Model is not null)
-            {
-                return ValidationResult.Error("--model and --detector vmti exclude each other");
-            }
-            try
-            {
-                _ = Cot is null ? null : CotSink.ParseEndpoint(Cot);
-            }
-            catch (SiteWatchException e)
-            {
-                return ValidationResult.Error(CliWording.Text(e));
-            }
-            return ValidationResult.Success();
+            return WatchChoices.Check(Every, Detector, Model, Cot);
         }
     }
 
@@ -109,7 +89,7 @@ public sealed class FeedAddCommand : Command<FeedAddCommand.Settings>
             : File.Exists(path) ? Path.GetFullPath(path) : throw new SiteWatchException($"{path}: file not found");
         var options = new FeedOptions
         {
-            Detector = settings.Detector switch { "vmti" => FrameDetectorKind.Vmti, "model" => FrameDetectorKind.Model, _ => FrameDetectorKind.Auto },
+            Detector = WatchChoices.Detector(settings.Detector),
             Model = Full(settings.Model),
             Every = settings.Every,
             Dem = Full(settings.Dem),

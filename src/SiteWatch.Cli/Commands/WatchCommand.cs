@@ -90,25 +90,14 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
                 return ValidationResult.Error("--delivery-grace must be 0 or more seconds");
             }
 
-            if (Every is < 1)
+            if (WatchChoices.Check(Every, Detector, Model, Cot) is { Successful: false } invalid)
             {
-                return ValidationResult.Error("--every must be at least 1");
-            }
-
-            if (Detector is not (null or "model" or "vmti"))
-            {
-                return ValidationResult.Error($"--detector {Detector}: use model or vmti");
-            }
-
-            if (Detector == "vmti" && Model is not null)
-            {
-                return ValidationResult.Error("--model and --detector vmti exclude each other");
+                return invalid;
             }
 
             try
             {
                 // Malformed endpoints are usage errors (exit 2), caught before any work starts.
-                _ = Cot is null ? null : CotSink.ParseEndpoint(Cot);
                 _ = Webhooks.Select(WebhookUrl.Parse).ToList();
             }
             catch (SiteWatchException e)
@@ -132,7 +121,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
             Workspace = workspace,
             Site = settings.Site,
             DemPath = settings.Dem,
-            Detector = settings.Detector switch { "vmti" => FrameDetectorKind.Vmti, "model" => FrameDetectorKind.Model, _ => FrameDetectorKind.Auto },
+            Detector = WatchChoices.Detector(settings.Detector),
             ModelPath = settings.Model,
             Device = settings.Device,
             Every = settings.Every,
@@ -316,4 +305,41 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
             AnsiConsole.MarkupLine(Markup.Escape($"... {s.ProblemCount - s.Problems.Count} more frame problems"));
         }
     }
+}
+
+/// <summary>The detection and CoT options `watch` and `feed add` share: checked, and parsed into types, in one place.</summary>
+internal static class WatchChoices
+{
+    public static ValidationResult Check(int? every, string? detector, string? model, string? cot)
+    {
+        if (every is < 1)
+        {
+            return ValidationResult.Error("--every must be at least 1");
+        }
+        if (detector is not (null or "model" or "vmti"))
+        {
+            return ValidationResult.Error($"--detector {detector}: use model or vmti");
+        }
+        if (detector == "vmti" && model is not null)
+        {
+            return ValidationResult.Error("--model and --detector vmti exclude each other");
+        }
+        try
+        {
+            // A malformed endpoint is a usage error (exit 2), caught before any work starts.
+            _ = cot is null ? null : CotSink.ParseEndpoint(cot);
+        }
+        catch (SiteWatchException e)
+        {
+            return ValidationResult.Error(CliWording.Text(e));
+        }
+        return ValidationResult.Success();
+    }
+
+    public static FrameDetectorKind Detector(string? detector) => detector switch
+    {
+        "vmti" => FrameDetectorKind.Vmti,
+        "model" => FrameDetectorKind.Model,
+        _ => FrameDetectorKind.Auto,
+    };
 }
