@@ -6,7 +6,7 @@ using SiteWatch.Core.Catalog;
 namespace SiteWatch.Core.Alerts;
 
 /// <summary>One alert to one destination in a <see cref="LocalOutbox"/>: the payload as it is sent, and how sending went.</summary>
-public sealed record OutboxItem
+public sealed record OutboxItem : IOutboxRow<OutboxItem>
 {
     public required long Id { get; init; }
     /// <summary>The alert's stable id (<see cref="AlertIdentity"/>): the idempotency key of every attempt.</summary>
@@ -21,6 +21,9 @@ public sealed record OutboxItem
     public required DateTime NextAttemptUtc { get; init; }
     public string? LastError { get; init; }
     public DateTime? DeliveredUtc { get; init; }
+
+    public OutboxItem With(string state, int attempts, string? lastError, DateTime? deliveredUtc, DateTime nextAttemptUtc) =>
+        this with { State = state, Attempts = attempts, LastError = lastError, DeliveredUtc = deliveredUtc, NextAttemptUtc = nextAttemptUtc };
 }
 
 /// <summary>Counts of an outbox's rows by state, per target.</summary>
@@ -33,7 +36,7 @@ public sealed record OutboxCounts(string Target, int Pending, int Delivered, int
 /// the same folder, or <c>sitewatch alerts deliver --outbox FILE</c>, sends what is still pending.
 /// Thread-safe: calls are serialised on one connection.
 /// </summary>
-public sealed class LocalOutbox : IDisposable
+public sealed class LocalOutbox : IOutboxStore<OutboxItem>, IDisposable
 {
     public const string FileName = "outbox.db";
     private const int SchemaVersion = 1;
@@ -297,50 +300,9 @@ public static class OutboxDelivery
     public static async Task<OutboxRoundReport> DeliverDueAsync(LocalOutbox outbox, Sender send, DateTime nowUtc, WebhookDeliveryOptions? options = null,
         CancellationToken cancel = default)
     {
-        options ??= new WebhookDeliveryOptions();
-        var attempted = new List<OutboxItem>();
-        var dropped = new List<string>();
-        var seen = new List<long>();
-        var lease = WebhookDelivery.LeaseOf(options);
-        // Each claim is leased from the time it is claimed, not from the round's start (see WebhookDelivery.DeliverDue).
-        var clock = new RoundClock(nowUtc, options.Clock);
-        while (!cancel.IsCancellationRequested)
-        {
-            var claimedAt = clock.Now;
-            if (outbox.ClaimNext(claimedAt, options.Claimer, claimedAt + lease, seen) is not { } item)
-            {
-                break;
-            }
-            seen.Add(item.Id);
-            string? error;
-            try
-            {
-                error = await send(item, cancel).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-            {
-                outbox.Release(item.Id, options.Claimer);
-                throw;
-            }
-            var doneAt = clock.Now;
-            var attempts = item.Attempts + 1;
-            var updated = error is null
-                ? item with { State = DeliveryState.Delivered, Attempts = attempts, LastError = null, DeliveredUtc = doneAt, NextAttemptUtc = doneAt }
-                : item with
-                {
-                    State = attempts >= item.MaxAttempts ? DeliveryState.Failed : DeliveryState.Pending,
-                    Attempts = attempts,
-                    LastError = SecretMask.Text(error),
-                    NextAttemptUtc = doneAt + WebhookDelivery.Backoff(attempts, options),
-                };
-            if (!outbox.Record(updated, options.Claimer, item.Attempts))
-            {
-                dropped.Add(WebhookDelivery.DroppedText($"{SecretMask.Url(item.Target)}: row {item.Id} ({item.AlertUid})", claimedAt + lease));
-                continue;
-            }
-            attempted.Add(updated);
-        }
-        return new OutboxRoundReport(attempted) { Dropped = dropped };
+        var round = await DeliveryRound.RunAsync(outbox, async (item, token) => await send(item, token).ConfigureAwait(false) is { } error ? SendOutcome.Failed(error) : SendOutcome.Sent,
+            item => $"{SecretMask.Url(item.Target)}: row {item.Id} ({item.AlertUid})", nowUtc, options ?? new WebhookDeliveryOptions(), cancel).ConfigureAwait(false);
+        return new OutboxRoundReport(round.Attempted) { Dropped = round.Dropped };
     }
 }
 

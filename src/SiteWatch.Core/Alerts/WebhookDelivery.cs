@@ -40,14 +40,6 @@ public sealed record DeliveryReport(int Delivered, int Retrying, int Failed, IRe
     public IReadOnlyList<string> Dropped { get; init; } = [];
 }
 
-/// <summary>The time inside a delivery round: its start plus what the clock says has elapsed since.</summary>
-internal sealed class RoundClock(DateTime startUtc, TimeProvider clock)
-{
-    private readonly long _started = clock.GetTimestamp();
-
-    public DateTime Now => startUtc + clock.GetElapsedTime(_started);
-}
-
 /// <summary>
 /// Sends pending alert deliveries (the catalog's outbox) as HTTP POSTs of JSON, signed with HMAC-SHA256 when the
 /// webhook has a secret. A refusing, failing or hanging receiver is recorded on the delivery, which stays pending with
@@ -68,80 +60,36 @@ public static class WebhookDelivery
     {
         options ??= new WebhookDeliveryOptions();
         using var http = new HttpClient { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
-        var attempted = new List<AlertDeliveryRecord>();
-        var dropped = new List<string>();
-        var seen = new List<long>();
-        var lease = LeaseOf(options);
-        // A round of slow receivers runs for minutes: each claim gets its lease from the time it is claimed (a lease
-        // from the round's start could already have run out, and another process would send the row too).
-        var clock = new RoundClock(nowUtc, options.Clock);
-        while (!cancel.IsCancellationRequested)
+        Task<SendOutcome> Send(AlertDeliveryRecord delivery, CancellationToken token)
         {
-            var claimedAt = clock.Now;
-            if (catalog.ClaimNextDelivery(site.Id, claimedAt, options.Claimer, claimedAt + lease, seen) is not { } delivery)
-            {
-                break;
-            }
-            seen.Add(delivery.Id);
-            var webhook = webhooks.FirstOrDefault(w => w.Url == delivery.TargetUrl);
-            AlertDeliveryRecord updated;
-            if (webhook is null)
+            if (webhooks.FirstOrDefault(w => w.Url == delivery.TargetUrl) is not { } webhook)
             {
                 // Kept as it is: without its configuration (the secret) it cannot be signed; restoring the webhook resumes it.
-                updated = delivery with { LastError = "the webhook is no longer in the site's alert rules; add it back to deliver", NextAttemptUtc = clock.Now + options.FirstRetryDelay };
+                return Task.FromResult(SendOutcome.PutOffBecause("the webhook is no longer in the site's alert rules; add it back to deliver"));
             }
-            else
-            {
-                string? error;
-                try
-                {
-                    var alert = catalog.GetAlert(delivery.AlertId);
-                    var body = Payload(site, alert, delivery);
-                    error = Post(http, webhook.Url, webhook.Secret, Uid(site, alert), delivery.Id, body, options.Timeout, cancel);
-                }
-                catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-                {
-                    // Stopped mid-attempt: the delivery stays pending, free for the next round or process.
-                    catalog.ReleaseDelivery(delivery.Id, options.Claimer);
-                    throw;
-                }
-                updated = Outcome(delivery, error, clock.Now, options);
-            }
-            if (!catalog.RecordDeliveryAttempt(updated, options.Claimer, delivery.Attempts))
-            {
-                dropped.Add(DroppedText($"{SecretMask.Url(delivery.TargetUrl)}: delivery {delivery.Id} (alert {delivery.AlertId})", claimedAt + lease));
-                continue;
-            }
-            attempted.Add(updated);
+            var alert = catalog.GetAlert(delivery.AlertId);
+            var error = Post(http, webhook.Url, webhook.Secret, Uid(site, alert), delivery.Id, Payload(site, alert, delivery), options.Timeout, token);
+            return Task.FromResult(error is null ? SendOutcome.Sent : SendOutcome.Failed(error));
         }
+        var round = DeliveryRound.RunAsync(new SiteDeliveries(catalog, site.Id), Send,
+            d => $"{SecretMask.Url(d.TargetUrl)}: delivery {d.Id} (alert {d.AlertId})", nowUtc, options, cancel).GetAwaiter().GetResult();
+        var attempted = round.Attempted;
         return new DeliveryReport(
             attempted.Count(d => d.State == DeliveryState.Delivered),
             attempted.Count(d => d.State == DeliveryState.Pending),
             attempted.Count(d => d.State == DeliveryState.Failed),
-            attempted) { Dropped = dropped };
+            attempted) { Dropped = round.Dropped };
     }
 
-    /// <summary>How long a claim is held: the lease, and never less than one attempt's timeout plus a margin.</summary>
-    internal static TimeSpan LeaseOf(WebhookDeliveryOptions options) => options.Lease > options.Timeout ? options.Lease : options.Timeout + options.Lease;
-
-    /// <summary>The line reported for an outcome that came after its claim was taken over.</summary>
-    internal static string DroppedText(string what, DateTime leaseUntilUtc) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{what}: outcome not recorded: its claim ran out at {leaseUntilUtc:yyyy-MM-ddTHH:mm:ss}Z and another sender took the delivery over");
-
-    /// <summary>A delivery after one attempt at <paramref name="atUtc"/>: delivered, or retried after its backoff, or failed after the last attempt.</summary>
-    internal static AlertDeliveryRecord Outcome(AlertDeliveryRecord delivery, string? error, DateTime atUtc, WebhookDeliveryOptions options)
+    /// <summary>A site's deliveries in its catalog, as a delivery round claims and records them.</summary>
+    private sealed class SiteDeliveries(SiteCatalog catalog, long siteId) : IOutboxStore<AlertDeliveryRecord>
     {
-        var attempts = delivery.Attempts + 1;
-        return error is null
-            ? delivery with { State = DeliveryState.Delivered, Attempts = attempts, LastError = null, DeliveredUtc = atUtc, NextAttemptUtc = atUtc }
-            : delivery with
-            {
-                State = attempts >= delivery.MaxAttempts ? DeliveryState.Failed : DeliveryState.Pending,
-                Attempts = attempts,
-                LastError = SecretMask.Text(error),
-                NextAttemptUtc = atUtc + Backoff(attempts, options),
-            };
+        public AlertDeliveryRecord? ClaimNext(DateTime nowUtc, string claimer, DateTime leaseUntilUtc, IReadOnlyCollection<long> skip) =>
+            catalog.ClaimNextDelivery(siteId, nowUtc, claimer, leaseUntilUtc, skip);
+
+        public bool Record(AlertDeliveryRecord updated, string claimer, int claimedAttempts) => catalog.RecordDeliveryAttempt(updated, claimer, claimedAttempts);
+
+        public void Release(long id, string claimer) => catalog.ReleaseDelivery(id, claimer);
     }
 
     /// <summary>The stable id of a site's alert (payload <c>alert.uid</c>, header <c>Idempotency-Key</c>).</summary>

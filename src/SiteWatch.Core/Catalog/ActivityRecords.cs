@@ -60,7 +60,7 @@ public static class DeliveryState
 }
 
 /// <summary>One alert to one webhook: an outbox row, written with its alert and kept whatever happens to it.</summary>
-public sealed record AlertDeliveryRecord
+public sealed record AlertDeliveryRecord : Alerts.IOutboxRow<AlertDeliveryRecord>
 {
     public required long Id { get; init; }
     public required long AlertId { get; init; }
@@ -72,6 +72,11 @@ public sealed record AlertDeliveryRecord
     public required DateTime NextAttemptUtc { get; init; }
     public string? LastError { get; init; }
     public DateTime? DeliveredUtc { get; init; }
+
+    string Alerts.IOutboxRow<AlertDeliveryRecord>.Target => TargetUrl;
+
+    public AlertDeliveryRecord With(string state, int attempts, string? lastError, DateTime? deliveredUtc, DateTime nextAttemptUtc) =>
+        this with { State = state, Attempts = attempts, LastError = lastError, DeliveredUtc = deliveredUtc, NextAttemptUtc = nextAttemptUtc };
 }
 
 /// <summary>A webhook an alert is to be sent to.</summary>
