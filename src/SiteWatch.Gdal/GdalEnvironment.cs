@@ -49,17 +49,27 @@ public static class GdalEnvironment
         }
     }
 
-    /// <summary>Sets a GDAL configuration option for the files under one path prefix only (e.g. one bucket's /vsis3/ prefix).</summary>
-    public static void SetPathOption(string pathPrefix, string key, string? value)
-    {
-        EnsureInitialized();
-        GdalNative.VSISetPathSpecificOption(pathPrefix, key, value);
-    }
+    /// <summary>The options set through this class, as last set: a value set again unchanged is not written again.</summary>
+    private static readonly Dictionary<string, string?> s_options = [];
 
-    /// <summary>Sets a GDAL configuration option (e.g. GDAL_CACHEMAX) for the process.</summary>
+    /// <summary>
+    /// Sets a GDAL configuration option (e.g. GDAL_CACHEMAX) for the process. GDAL hands out pointers to option values
+    /// that a later write of the same option frees, so writing an option other threads may be reading is unsafe (a
+    /// test host died of "double free or corruption" while S3 workspaces, each open re-setting GDAL's S3 options, were
+    /// opened beside other threads' GDAL work): a value set again unchanged is not written again, and writes are
+    /// serialised. Per-open settings belong in thread-local options instead.
+    /// </summary>
     public static void SetConfigOption(string key, string? value)
     {
         EnsureInitialized();
-        GdalNative.CPLSetConfigOption(key, value);
+        lock (s_gate)
+        {
+            if (s_options.TryGetValue(key, out var current) && current == value)
+            {
+                return;
+            }
+            GdalNative.CPLSetConfigOption(key, value);
+            s_options[key] = value;
+        }
     }
 }

@@ -65,9 +65,26 @@ public sealed unsafe class RasterDataset : IDisposable
         }
         GdalException.Reset();
         nint raw;
-        using (var drivers = allowedDrivers is null ? null : new Utf8StringArray(allowedDrivers))
+        // In a bucket GDAL would answer whether the file exists from the folder listing it fetched when it opened a
+        // neighbour, which misses objects stored since ("not a raster format"): there it opens the object itself, with
+        // no listing (no side-car files; COGs need none). Set for this thread and this open only: GDAL's process-wide
+        // options are shared state other threads read, and changing them while they do corrupted a test host.
+        var bucket = path.StartsWith("/vsis3/", StringComparison.Ordinal);
+        if (bucket)
         {
+            GdalNative.CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
+        }
+        try
+        {
+            using var drivers = allowedDrivers is null ? null : new Utf8StringArray(allowedDrivers);
             raw = GdalNative.GDALOpenEx(path, OpenRaster | OpenVerboseError | (update ? OpenUpdate : 0), drivers?.Pointer ?? 0, 0, 0);
+        }
+        finally
+        {
+            if (bucket)
+            {
+                GdalNative.CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", null);
+            }
         }
         if (raw == 0)
         {

@@ -101,6 +101,11 @@ public sealed class FeedAddCommand : Command<FeedAddCommand.Settings>
             workspace.Catalog.SaveWatchZones(site.Id, zones, Path.GetFullPath(settings.Zones!));
         }
         var feed = workspace.Catalog.SaveFeed(site.Id, settings.Name.Trim(), settings.Source, options);
+        if (workspace.Catalog.Engine == CatalogEngine.Sqlite)
+        {
+            // Stored all the same, but nothing watches it here: silos need the catalog in PostgreSQL.
+            Output.Notice($"this workspace's catalog is SQLite, and silos meet in PostgreSQL (sitewatch init --postgres): on one machine, watch the stream with 'sitewatch watch {Core.Alerts.SecretMask.Text(feed.Source)} --site {site.Name}'");
+        }
         if (settings.Json)
         {
             Output.WriteJson(FeedViews.Json(feed, site.Name));

@@ -146,7 +146,6 @@ public sealed class S3ImageryStore : ImageryStore
         }
         _client = new AmazonS3Client(config);
         ConfigureGdal(settings);
-        ConfigureGdalPaths();
     }
 
     public StorageSettings Settings { get; }
@@ -189,13 +188,6 @@ public sealed class S3ImageryStore : ImageryStore
         }
     }
 
-    /// <summary>
-    /// GDAL answers whether a /vsis3/ file exists from the folder listing it fetched when it opened a neighbour, and
-    /// a scene stored since is not in that listing ("not a raster format"). Stored COGs need no side-car files, so
-    /// under the store's prefix GDAL opens each file itself and never lists its folder.
-    /// </summary>
-    private void ConfigureGdalPaths() =>
-        GdalEnvironment.SetPathOption($"/vsis3/{_bucket}/{(_prefix.Length > 0 ? _prefix + "/" : "")}", "GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
 
     private string Key(string stored) => (_prefix.Length > 0 ? _prefix + "/" : "") + stored.Replace('\\', '/');
 

@@ -68,7 +68,6 @@ internal static unsafe partial class GdalNative
     [LibraryImport(Lib)] internal static partial nint CPLSetErrorHandler(nint handler);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial void CPLSetConfigOption(string key, string? value);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial void CPLSetThreadLocalConfigOption(string key, string? value);
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial void VSISetPathSpecificOption(string pathPrefix, string key, string? value);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint CPLGetConfigOption(string key, string? defaultValue);
     [LibraryImport(Lib)] internal static partial void VSIFree(nint ptr);
     [LibraryImport(Lib)] internal static partial void CSLDestroy(nint list);

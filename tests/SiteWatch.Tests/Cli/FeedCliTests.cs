@@ -41,6 +41,7 @@ public sealed class FeedCliTests
         }
         var add = CliTests.Run(ws, "feed", "add", "ridge", "udp://127.0.0.1:5600", "--site", "border", "--zones", dir.File("zones.geojson"), "--detector", "vmti", "--cot", "udp://127.0.0.1:6969", "--json");
         Assert.True(add.Code == 0, add.Err);
+        Assert.Contains("this workspace's catalog is SQLite", add.Err);
         Assert.Equal("vmti", JsonDocument.Parse(add.Out).RootElement.GetProperty("detector").GetString());
         var list = JsonDocument.Parse(CliTests.Run(ws, "feed", "list", "--json").Out).RootElement;
         var feed = Assert.Single(list.EnumerateArray());

@@ -1,0 +1,196 @@
+using System.Net;
+using SiteWatch.Video.Frames;
+using SiteWatch.Video.Geo;
+using SiteWatch.Video.Klv;
+using SiteWatch.Demo.Flight;
+using Xunit.Abstractions;
+
+using SiteWatch.Video.Tests.Frames;
+
+namespace SiteWatch.Video.Tests.Flight;
+
+/// <summary>One short simulated flight (2 s, 320 x 180, 10 fps) shared by the tests that read it.</summary>
+public sealed class SimulatedFlightFixture : IAsyncLifetime
+{
+    public static readonly FlightSimulationOptions Options = new() { Seconds = 2, Fps = 10, Width = 320, Height = 180, Seed = 3, Vmti = true };
+
+    public string Directory { get; } = Path.Combine(Path.GetTempPath(), $"sitewatch-sim-{Guid.NewGuid():N}");
+
+    public string TsPath => Path.Combine(Directory, "flight.ts");
+
+    public FlightTruth Truth { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        using var simulator = FlightSimulator.Create(Options, Directory);
+        await using var file = File.Create(TsPath);
+        Truth = await simulator.WriteTsAsync(file);
+    }
+
+    public Task DisposeAsync()
+    {
+        System.IO.Directory.Delete(Directory, recursive: true);
+        return Task.CompletedTask;
+    }
+}
+
+public class FlightSimulatorTests(SimulatedFlightFixture flight, ITestOutputHelper output) : IClassFixture<SimulatedFlightFixture>
+{
+    [Fact]
+    public async Task VideoSourceReadsEveryFrameWithTelemetryMatchingTheTruth()
+    {
+        await using var source = VideoSource.Open(flight.TsPath);
+        var frames = new List<VideoFrame>();
+        await foreach (var frame in source.ReadFramesAsync())
+        {
+            frames.Add(frame);
+        }
+
+        Assert.Equal(20, frames.Count);
+        Assert.Equal(20, flight.Truth.Frames.Count);
+        Assert.Equal(0, source.Stats.FramesWithoutTelemetry);
+        Assert.Equal(0, source.Stats.TsErrors);
+        using var dem = DemTerrain.Open(flight.Truth.Dem);
+        var worstCentre = 0.0;
+        var worstCorner = 0.0;
+        foreach (var frame in frames)
+        {
+            var truth = flight.Truth.Frames[(int)frame.Index];
+            Assert.Equal(truth.Pts, frame.Pts90k);
+            Assert.Equal(320, frame.Width);
+            var set = frame.Telemetry!;
+            // KLV frame centre against the truth (tags 23/24 quantise to about a centimetre).
+            var centre = truth.Centre!;
+            worstCentre = Math.Max(worstCentre, Wgs84.Distance(set.GetDouble(St0601.FrameCenterLatitude), set.GetDouble(St0601.FrameCenterLongitude), centre[1], centre[0]));
+
+            // Footprint from the decoded KLV (pose, fields of view) on the DEM, against the truth corners.
+            var pose = CameraPose.FromKlv(set, frame.Width, frame.Height);
+            var footprint = FrameGeolocator.ForFrame(pose, dem).ComputeFootprint();
+            Assert.True(footprint.IsComplete);
+            for (var k = 0; k < 4; k++)
+            {
+                var ours = footprint.Corners[k].Point;
+                var expected = truth.Footprint[k]!;
+                worstCorner = Math.Max(worstCorner, Wgs84.Distance(ours.Latitude, ours.Longitude, expected[1], expected[0]));
+            }
+        }
+
+        output.WriteLine($"KLV frame centre vs truth: max {worstCentre:0.000} m; footprint corners from decoded KLV vs truth: max {worstCorner:0.000} m");
+        Assert.True(worstCentre < 0.5, $"frame centre off by {worstCentre:0.00} m");
+        Assert.True(worstCorner < 3, $"footprint corner off by {worstCorner:0.00} m");
+    }
+
+    [Fact]
+    public void TruthHasObjectsInViewAndBorderCrossingsDuringTheFlight()
+    {
+        var truth = flight.Truth;
+        Assert.All(truth.Frames, f => Assert.Equal(truth.Objects.Count, f.Objects.Count));
+        // The camera watches the crossing: most vehicles are in view at the start.
+        Assert.Contains(truth.Frames[0].Objects, o => o.Class == "vehicle" && o.Box is not null);
+        Assert.Contains(truth.Frames[0].Objects, o => o.Class == "person" && o.Box is not null);
+        // Two northbound and one southbound vehicle cross, the leader of the walking group too; the parked vehicle does not.
+        Assert.Equal(3, truth.Objects.Count(o => o.Class == "vehicle" && o.BorderCrossings.Count == 1));
+        Assert.Contains(truth.Objects, o => o.Class == "person" && o.BorderCrossings.Count == 1);
+        Assert.Equal(["left", "left", "right"], truth.Objects.Where(o => o.Class == "vehicle").SelectMany(o => o.BorderCrossings).Select(c => c.ToSide).Order());
+        Assert.All(truth.Objects.SelectMany(o => o.BorderCrossings), c => Assert.InRange(c.Time, 0, 2));
+        Assert.Contains(truth.Objects, o => o.BorderCrossings.Count == 0 && o.SpeedMps == 0);
+        Assert.True(File.Exists(truth.Dem));
+    }
+
+    [Fact]
+    public async Task VmtiTargetsMatchTheTruthBoxes()
+    {
+        await using var source = VideoSource.Open(flight.TsPath);
+        await foreach (var frame in source.ReadFramesAsync())
+        {
+            var truth = flight.Truth.Frames[(int)frame.Index];
+            Assert.True(frame.Telemetry!.TryGetItem(St0601.VmtiLocalSet, out var vmti));
+            var targets = vmti.AsSet()!.First(i => i.Tag == St0903.VTargetSeries).AsSeries()!;
+            var inView = truth.Objects.Where(o => o.Box is not null).ToList();
+            Assert.Equal(inView.Select(o => (ulong)o.Id), targets.Select(t => t.Id!.Value));
+            foreach (var (target, o) in targets.Zip(inView))
+            {
+                Assert.InRange(target.Set.GetDouble(20), o.Box![0] - 1, o.Box[2] + 1);
+                Assert.InRange(target.Set.GetDouble(19), o.Box[1] - 1, o.Box[3] + 1);
+            }
+        }
+    }
+
+    [Fact]
+    public void RenderFrameGivesPixelsAndBoxesOfTheObjects()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"sitewatch-render-{Guid.NewGuid():N}");
+        try
+        {
+            using var simulator = FlightSimulator.Create(SimulatedFlightFixture.Options with { Width = 480, Height = 270 }, dir);
+            var frame = simulator.RenderFrame(0.5);
+            Assert.Equal(480 * 270 * 3, frame.Bgr24.Length);
+            output.WriteLine($"GSD at the frame centre {simulator.GroundSampleDistance:0.00} m");
+            var vehicle = frame.Objects.First(o => o.Class == "vehicle" && o.Box is { } b && b[0] > 2 && b[2] < 478 && b[1] > 2 && b[3] < 268);
+            var box = vehicle.Box!;
+            // The body colour fills the middle of the box; the ground around the object looks different.
+            var colour = simulator.World.Objects.First(o => o.Id == vehicle.Id);
+            int cx = (int)((box[0] + box[2]) / 2), cy = (int)((box[1] + box[3]) / 2);
+            var p = (cy * 480 + cx) * 3;
+            var inside = (frame.Bgr24[p], frame.Bgr24[p + 1], frame.Bgr24[p + 2]);
+            Assert.True(inside == (colour.B, colour.G, colour.R) || Math.Abs(inside.Item1 - 30) < 40, $"centre pixel {inside} of vehicle {vehicle.Id}");
+            Assert.InRange(box[2] - box[0], 2, 60);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AGivenDemIsFlownOverItsCentre()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"sitewatch-dem-{Guid.NewGuid():N}");
+        try
+        {
+            using var simulator = FlightSimulator.Create(SimulatedFlightFixture.Options with { Width = 160, Height = 96, DemPath = flight.Truth.Dem }, dir);
+            using var dem = DemTerrain.Open(flight.Truth.Dem);
+            Assert.Equal(dem.CentreLatitude, simulator.Frame.OriginLatitude, 9);
+            Assert.False(File.Exists(Path.Combine(dir, "dem.tif")));
+            var frame = simulator.RenderFrame(0);
+            Assert.NotNull(frame.Centre);
+            Assert.All(frame.Footprint, Assert.NotNull);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task UdpStreamFromTheSimulatorIsReadFrameByFrame()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"sitewatch-udp-{Guid.NewGuid():N}");
+        try
+        {
+            var port = VideoSourceTests.FreeUdpPort();
+            using var simulator = FlightSimulator.Create(SimulatedFlightFixture.Options with { Seconds = 1, Width = 160, Height = 96 }, dir);
+            await using var source = VideoSource.Open($"udp://127.0.0.1:{port}", new VideoSourceOptions { UdpIdleTimeout = TimeSpan.FromSeconds(1) });
+            var reading = Task.Run(async () =>
+            {
+                var frames = new List<VideoFrame>();
+                await foreach (var frame in source.ReadFramesAsync())
+                {
+                    frames.Add(frame);
+                }
+
+                return frames;
+            });
+            var truth = await simulator.StreamUdpAsync(new IPEndPoint(IPAddress.Loopback, port));
+            var frames = await reading;
+            Assert.Equal(10, frames.Count);
+            Assert.Equal(truth.Frames.Select(f => (long?)f.Pts), frames.Select(f => f.Pts90k));
+            Assert.All(frames, f => Assert.NotNull(f.Telemetry));
+            Assert.Equal(0, source.Stats.TsErrors);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
