@@ -26,9 +26,9 @@ public class GdalException : Exception
     }
 
     /// <summary>Throws when a CPLErr return value is CE_Failure or CE_Fatal.</summary>
-    internal static void ThrowIfFailed(int cplErr, string context)
+    internal static void ThrowIfFailed(CplErr cplErr, string context)
     {
-        if (cplErr >= 3)
+        if (cplErr >= CplErr.Failure)
         {
             throw FromLastError(context);
         }

@@ -50,10 +50,6 @@ public sealed record VectorFeature
 /// </summary>
 public sealed unsafe class VectorDataset : IDisposable
 {
-    private const uint OpenVector = 0x04;
-    private const uint OpenUpdate = 0x01;
-    private const uint OpenVerboseError = 0x40;
-
     internal DatasetHandle Handle { get; }
 
     private VectorDataset(DatasetHandle handle, string path)
@@ -78,7 +74,7 @@ public sealed unsafe class VectorDataset : IDisposable
         using var creation = new Utf8StringArray(options);
         GdalException.Reset();
         // Vector datasets have no raster size or bands: GDALCreate with 0 x 0 x 0 and GDT_Unknown.
-        var raw = GdalNative.GDALCreate(handle, path, 0, 0, 0, 0, creation.Pointer);
+        var raw = GdalNative.GDALCreate(handle, path, 0, 0, 0, RasterDataType.Unknown, creation.Pointer);
         if (raw == 0)
         {
             throw GdalException.FromLastError($"{path}: could not create a {driver} dataset");
@@ -96,7 +92,7 @@ public sealed unsafe class VectorDataset : IDisposable
         }
         using var options = new Utf8StringArray(openOptions);
         GdalException.Reset();
-        var raw = GdalNative.GDALOpenEx(path, OpenVector | OpenVerboseError | (update ? OpenUpdate : 0), 0, options.Pointer, 0);
+        var raw = GdalNative.GDALOpenEx(path, GdalOpenFlags.Vector | GdalOpenFlags.VerboseError | (update ? GdalOpenFlags.Update : GdalOpenFlags.ReadOnly), 0, options.Pointer, 0);
         if (raw == 0)
         {
             var last = GdalException.FromLastError(path);
@@ -151,7 +147,7 @@ public sealed unsafe class VectorDataset : IDisposable
             try
             {
                 GdalException.Reset();
-                if (GdalNative.OGR_L_CreateField(raw, definition, 1) != 0)
+                if (GdalNative.OGR_L_CreateField(raw, definition, 1) != OgrErr.None)
                 {
                     throw GdalException.FromLastError($"{Path}: layer '{name}': could not create field '{field.Name}'");
                 }
@@ -176,7 +172,7 @@ public sealed unsafe class VectorDataset : IDisposable
         }
         GdalException.Reset();
         Handle.Dispose();
-        if (GdalNative.CPLGetLastErrorType() >= 3)
+        if (GdalNative.CPLGetLastErrorType() >= CplErr.Failure)
         {
             throw GdalException.FromLastError($"{Path}: writing failed when the dataset was closed");
         }
@@ -287,7 +283,7 @@ public sealed unsafe class VectorLayer
         {
             using var geometry = VectorGeometry.FromWkb(wkb);
             GdalException.Reset();
-            if (GdalNative.OGR_F_SetGeometry(handle, geometry) != 0)
+            if (GdalNative.OGR_F_SetGeometry(handle, geometry) != OgrErr.None)
             {
                 throw GdalException.FromLastError($"{_dataset.Path}: layer '{Name}': could not set a feature's geometry");
             }
@@ -297,7 +293,7 @@ public sealed unsafe class VectorLayer
             GdalNative.OGR_F_SetStyleString(handle, style);
         }
         GdalException.Reset();
-        if (GdalNative.OGR_L_CreateFeature(Live, handle) != 0)
+        if (GdalNative.OGR_L_CreateFeature(Live, handle) != OgrErr.None)
         {
             throw GdalException.FromLastError($"{_dataset.Path}: layer '{Name}': could not write a feature");
         }
@@ -306,7 +302,7 @@ public sealed unsafe class VectorLayer
     /// <summary>Writes features in one transaction where the driver has them (GeoPackage: one commit, not one per feature); all or none.</summary>
     public int AddRange(IEnumerable<VectorFeature> features)
     {
-        var transaction = GdalNative.GDALDatasetStartTransaction(_dataset.Live, 0) == 0;
+        var transaction = GdalNative.GDALDatasetStartTransaction(_dataset.Live, 0) == OgrErr.None;
         var count = 0;
         try
         {
@@ -318,7 +314,7 @@ public sealed unsafe class VectorLayer
             if (transaction)
             {
                 GdalException.Reset();
-                if (GdalNative.GDALDatasetCommitTransaction(_dataset.Live) != 0)
+                if (GdalNative.GDALDatasetCommitTransaction(_dataset.Live) != OgrErr.None)
                 {
                     throw GdalException.FromLastError($"{_dataset.Path}: layer '{Name}': could not commit its features");
                 }
@@ -447,12 +443,12 @@ public static unsafe class VectorGeometry
         GdalEnvironment.EnsureInitialized();
         nint geometry = 0;
         GdalException.Reset();
-        int err;
+        OgrErr err;
         fixed (byte* p = wkb)
         {
             err = GdalNative.OGR_G_CreateFromWkb(p, 0, &geometry, wkb.Length);
         }
-        if (err != 0 || geometry == 0)
+        if (err != OgrErr.None || geometry == 0)
         {
             throw GdalException.FromLastError($"not a valid WKB geometry ({wkb.Length} bytes, OGR error {err})");
         }
@@ -470,7 +466,7 @@ public static unsafe class VectorGeometry
             nint geometry = 0;
             GdalException.Reset();
             var err = GdalNative.OGR_G_CreateFromWkt(&cursor, 0, &geometry);
-            if (err != 0 || geometry == 0)
+            if (err != OgrErr.None || geometry == 0)
             {
                 throw GdalException.FromLastError($"not a valid WKT geometry (OGR error {err}): {(wkt.Length > 60 ? wkt[..60] + "..." : wkt)}");
             }
@@ -497,7 +493,7 @@ public static unsafe class VectorGeometry
         var err = GdalNative.OGR_G_ExportToIsoWkt(geometry, &text);
         try
         {
-            if (err != 0 || text == 0)
+            if (err != OgrErr.None || text == 0)
             {
                 throw GdalException.FromLastError($"could not write a geometry as WKT (OGR error {err})");
             }

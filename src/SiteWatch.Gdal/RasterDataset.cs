@@ -27,10 +27,6 @@ public sealed unsafe class RasterDataset : IDisposable
     /// <summary>Largest band count we accept from a file header.</summary>
     public const int MaxBands = 10_000;
 
-    private const uint OpenRaster = 0x02;
-    private const uint OpenUpdate = 0x01;
-    private const uint OpenVerboseError = 0x40;
-
     internal DatasetHandle Handle { get; }
 
     /// <summary>The path or name the dataset was opened or created with.</summary>
@@ -77,7 +73,7 @@ public sealed unsafe class RasterDataset : IDisposable
         try
         {
             using var drivers = allowedDrivers is null ? null : new Utf8StringArray(allowedDrivers);
-            raw = GdalNative.GDALOpenEx(path, OpenRaster | OpenVerboseError | (update ? OpenUpdate : 0), drivers?.Pointer ?? 0, 0, 0);
+            raw = GdalNative.GDALOpenEx(path, GdalOpenFlags.Raster | GdalOpenFlags.VerboseError | (update ? GdalOpenFlags.Update : GdalOpenFlags.ReadOnly), drivers?.Pointer ?? 0, 0, 0);
         }
         finally
         {
@@ -145,7 +141,7 @@ public sealed unsafe class RasterDataset : IDisposable
         creationOptions ??= driver == "GTiff" ? DefaultGeoTiffOptions(profile) : [];
         using var options = new Utf8StringArray(creationOptions);
         GdalException.Reset();
-        var raw = GdalNative.GDALCreate(driverHandle, path, profile.Width, profile.Height, profile.BandCount, (int)profile.DataType, options.Pointer);
+        var raw = GdalNative.GDALCreate(driverHandle, path, profile.Width, profile.Height, profile.BandCount, profile.DataType, options.Pointer);
         if (raw == 0)
         {
             throw GdalException.FromLastError($"{path}: could not create raster");
@@ -225,7 +221,7 @@ public sealed unsafe class RasterDataset : IDisposable
     /// <summary>The pixel type of band 1 (the usual case: all bands share one type).</summary>
     public RasterDataType DataType => DataTypeOf(1);
 
-    public RasterDataType DataTypeOf(int band) => (RasterDataType)GdalNative.GDALGetRasterDataType(BandHandle(band));
+    public RasterDataType DataTypeOf(int band) => GdalNative.GDALGetRasterDataType(BandHandle(band));
 
     /// <summary>Band 1's nodata value, if any.</summary>
     public double? NoData => NoDataOf(1);
@@ -258,7 +254,7 @@ public sealed unsafe class RasterDataset : IDisposable
         get
         {
             var values = stackalloc double[6];
-            if (GdalNative.GDALGetGeoTransform(Handle, values) != 0)
+            if (GdalNative.GDALGetGeoTransform(Handle, values) != CplErr.None)
             {
                 return null;
             }
@@ -406,8 +402,8 @@ public sealed unsafe class RasterDataset : IDisposable
         GdalException.Reset();
         fixed (T* p = buffer)
         {
-            var err = GdalNative.GDALRasterIO(bandHandle, 0, window.Column, window.Row, window.Width, window.Height, p,
-                window.Width, window.Height, (int)RasterDataTypes.Of<T>(), 0, 0);
+            var err = GdalNative.GDALRasterIO(bandHandle, GdalRWFlag.Read, window.Column, window.Row, window.Width, window.Height, p,
+                window.Width, window.Height, RasterDataTypes.Of<T>(), 0, 0);
             GdalException.ThrowIfFailed(err, $"{Path}: could not read band {band} window {window}");
         }
     }
@@ -460,8 +456,8 @@ public sealed unsafe class RasterDataset : IDisposable
         GdalException.Reset();
         fixed (T* p = buffer)
         {
-            var err = GdalNative.GDALRasterIO(bandHandle, 0, window.Column, window.Row, window.Width, window.Height, p,
-                bufferWidth, bufferHeight, (int)RasterDataTypes.Of<T>(), 0, 0);
+            var err = GdalNative.GDALRasterIO(bandHandle, GdalRWFlag.Read, window.Column, window.Row, window.Width, window.Height, p,
+                bufferWidth, bufferHeight, RasterDataTypes.Of<T>(), 0, 0);
             GdalException.ThrowIfFailed(err, $"{Path}: could not read band {band} window {window}");
         }
     }
@@ -495,8 +491,8 @@ public sealed unsafe class RasterDataset : IDisposable
         GdalException.Reset();
         fixed (T* p = buffer)
         {
-            var err = GdalNative.GDALRasterIOEx(bandHandle, 0, window.Column, window.Row, window.Width, window.Height, p,
-                bufferWidth, bufferHeight, (int)RasterDataTypes.Of<T>(), 0, 0, &extra);
+            var err = GdalNative.GDALRasterIOEx(bandHandle, GdalRWFlag.Read, window.Column, window.Row, window.Width, window.Height, p,
+                bufferWidth, bufferHeight, RasterDataTypes.Of<T>(), 0, 0, &extra);
             GdalException.ThrowIfFailed(err, $"{Path}: could not read band {band} window {window}");
         }
     }
@@ -513,8 +509,8 @@ public sealed unsafe class RasterDataset : IDisposable
         GdalException.Reset();
         fixed (T* p = data)
         {
-            var err = GdalNative.GDALRasterIO(bandHandle, 1, window.Column, window.Row, window.Width, window.Height, p,
-                window.Width, window.Height, (int)RasterDataTypes.Of<T>(), 0, 0);
+            var err = GdalNative.GDALRasterIO(bandHandle, GdalRWFlag.Write, window.Column, window.Row, window.Width, window.Height, p,
+                window.Width, window.Height, RasterDataTypes.Of<T>(), 0, 0);
             GdalException.ThrowIfFailed(err, $"{Path}: could not write band {band} window {window}");
         }
     }
@@ -559,7 +555,7 @@ public sealed unsafe class RasterDataset : IDisposable
     {
         GdalException.Reset();
         GdalNative.GDALFlushCache(Handle);
-        if (GdalNative.CPLGetLastErrorType() >= 3)
+        if (GdalNative.CPLGetLastErrorType() >= CplErr.Failure)
         {
             throw GdalException.FromLastError($"{Path}: could not write pending data");
         }
@@ -614,7 +610,7 @@ public sealed unsafe class RasterDataset : IDisposable
         }
         GdalException.Reset();
         GdalNative.GDALClose(raw);
-        if (GdalNative.CPLGetLastErrorType() >= 3)
+        if (GdalNative.CPLGetLastErrorType() >= CplErr.Failure)
         {
             throw GdalException.FromLastError($"{path}: could not finish writing {driver}");
         }

@@ -5,14 +5,12 @@ namespace SiteWatch.Gdal;
 /// <summary>A coordinate reference system. Axis order is always traditional GIS order (x/easting/longitude first).</summary>
 public sealed unsafe class SpatialReference : IDisposable
 {
-    private const int TraditionalGisOrder = 0;
-
     internal SpatialReferenceHandle Handle { get; }
 
     private SpatialReference(SpatialReferenceHandle handle)
     {
         Handle = handle;
-        GdalNative.OSRSetAxisMappingStrategy(Handle, TraditionalGisOrder);
+        GdalNative.OSRSetAxisMappingStrategy(Handle, OsrAxisMappingStrategy.TraditionalGisOrder);
     }
 
     private static SpatialReferenceHandle NewEmpty()

@@ -62,7 +62,7 @@ internal static unsafe partial class GdalNative
     [LibraryImport(Lib)] internal static partial void GDALAllRegister();
     [LibraryImport(Lib)] internal static partial nint GDALVersionInfo([MarshalAs(UnmanagedType.LPUTF8Str)] string request);
     [LibraryImport(Lib)] internal static partial void CPLErrorReset();
-    [LibraryImport(Lib)] internal static partial int CPLGetLastErrorType();
+    [LibraryImport(Lib)] internal static partial CplErr CPLGetLastErrorType();
     [LibraryImport(Lib)] internal static partial int CPLGetLastErrorNo();
     [LibraryImport(Lib)] internal static partial nint CPLGetLastErrorMsg();
     [LibraryImport(Lib)] internal static partial nint CPLSetErrorHandler(nint handler);
@@ -77,9 +77,9 @@ internal static unsafe partial class GdalNative
     [LibraryImport(Lib)] internal static partial nint GDALGetDriverShortName(nint driver);
     [LibraryImport(Lib)] internal static partial nint GDALGetDatasetDriver(DatasetHandle dataset);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial nint GDALOpenEx(string path, uint flags, nint allowedDrivers, nint openOptions, nint siblingFiles);
+    internal static partial nint GDALOpenEx(string path, GdalOpenFlags flags, nint allowedDrivers, nint openOptions, nint siblingFiles);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial nint GDALCreate(nint driver, string path, int xSize, int ySize, int bands, int type, nint options);
+    internal static partial nint GDALCreate(nint driver, string path, int xSize, int ySize, int bands, RasterDataType type, nint options);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial nint GDALCreateCopy(nint driver, string path, DatasetHandle source, int strict, nint options, nint progress, nint progressArg);
     [LibraryImport(Lib)] internal static partial void GDALClose(nint dataset);
@@ -88,35 +88,35 @@ internal static unsafe partial class GdalNative
     [LibraryImport(Lib)] internal static partial int GDALGetRasterYSize(DatasetHandle dataset);
     [LibraryImport(Lib)] internal static partial int GDALGetRasterCount(DatasetHandle dataset);
     [LibraryImport(Lib)] internal static partial nint GDALGetRasterBand(DatasetHandle dataset, int band);
-    [LibraryImport(Lib)] internal static partial int GDALGetGeoTransform(DatasetHandle dataset, double* transform);
-    [LibraryImport(Lib)] internal static partial int GDALSetGeoTransform(DatasetHandle dataset, double* transform);
+    [LibraryImport(Lib)] internal static partial CplErr GDALGetGeoTransform(DatasetHandle dataset, double* transform);
+    [LibraryImport(Lib)] internal static partial CplErr GDALSetGeoTransform(DatasetHandle dataset, double* transform);
     [LibraryImport(Lib)] internal static partial nint GDALGetProjectionRef(DatasetHandle dataset);
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial int GDALSetProjection(DatasetHandle dataset, string wkt);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial CplErr GDALSetProjection(DatasetHandle dataset, string wkt);
     [LibraryImport(Lib)] internal static partial nint GDALGetFileList(DatasetHandle dataset);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int GDALBuildOverviews(DatasetHandle dataset, string resampling, int overviewCount, int* overviews, int bandCount, int* bands, nint progress, nint progressArg);
+    internal static partial CplErr GDALBuildOverviews(DatasetHandle dataset, string resampling, int overviewCount, int* overviews, int bandCount, int* bands, nint progress, nint progressArg);
 
     // ---- metadata (datasets and bands are both GDALMajorObjectH) ----
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint GDALGetMetadataItem(nint obj, string name, string? domain);
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial int GDALSetMetadataItem(nint obj, string name, string value, string? domain);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial CplErr GDALSetMetadataItem(nint obj, string name, string value, string? domain);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint GDALGetMetadata(nint obj, string? domain);
     [LibraryImport(Lib)] internal static partial nint GDALGetDescription(nint obj);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial void GDALSetDescription(nint obj, string description);
 
     // ---- bands ----
-    [LibraryImport(Lib)] internal static partial int GDALGetRasterDataType(nint band);
+    [LibraryImport(Lib)] internal static partial RasterDataType GDALGetRasterDataType(nint band);
     [LibraryImport(Lib)] internal static partial int GDALGetRasterColorInterpretation(nint band);
     [LibraryImport(Lib)] internal static partial nint GDALGetColorInterpretationName(int interpretation);
     [LibraryImport(Lib)] internal static partial void GDALGetBlockSize(nint band, int* xBlock, int* yBlock);
     [LibraryImport(Lib)] internal static partial double GDALGetRasterNoDataValue(nint band, int* hasValue);
-    [LibraryImport(Lib)] internal static partial int GDALSetRasterNoDataValue(nint band, double value);
+    [LibraryImport(Lib)] internal static partial CplErr GDALSetRasterNoDataValue(nint band, double value);
     [LibraryImport(Lib)] internal static partial int GDALGetOverviewCount(nint band);
     [LibraryImport(Lib)]
-    internal static partial int GDALRasterIO(nint band, int rwFlag, int xOff, int yOff, int xSize, int ySize,
-        void* data, int bufXSize, int bufYSize, int bufType, int pixelSpace, int lineSpace);
+    internal static partial CplErr GDALRasterIO(nint band, GdalRWFlag rwFlag, int xOff, int yOff, int xSize, int ySize,
+        void* data, int bufXSize, int bufYSize, RasterDataType bufType, int pixelSpace, int lineSpace);
     [LibraryImport(Lib)]
-    internal static partial int GDALRasterIOEx(nint band, int rwFlag, int xOff, int yOff, int xSize, int ySize,
-        void* data, int bufXSize, int bufYSize, int bufType, long pixelSpace, long lineSpace, RasterIOExtraArg* extra);
+    internal static partial CplErr GDALRasterIOEx(nint band, GdalRWFlag rwFlag, int xOff, int yOff, int xSize, int ySize,
+        void* data, int bufXSize, int bufYSize, RasterDataType bufType, long pixelSpace, long lineSpace, RasterIOExtraArg* extra);
 
     // ---- utilities (gdal_utils.h): the same code path as gdalwarp ----
     [LibraryImport(Lib)] internal static partial nint GDALWarpAppOptionsNew(nint argv, nint binaryOptions);
@@ -137,7 +137,7 @@ internal static unsafe partial class GdalNative
     [LibraryImport(Lib)] internal static partial nint OSRFindMatches(SpatialReferenceHandle srs, nint options, int* entries, int** confidences);
     [LibraryImport(Lib)] internal static partial void OSRFreeSRSArray(nint list);
     [LibraryImport(Lib)] internal static partial nint OSRClone(nint srs);
-    [LibraryImport(Lib)] internal static partial void OSRSetAxisMappingStrategy(SpatialReferenceHandle srs, int strategy);
+    [LibraryImport(Lib)] internal static partial void OSRSetAxisMappingStrategy(SpatialReferenceHandle srs, OsrAxisMappingStrategy strategy);
     [LibraryImport(Lib)] internal static partial int OSRIsSame(SpatialReferenceHandle a, SpatialReferenceHandle b);
     [LibraryImport(Lib)] internal static partial int OSRIsProjected(SpatialReferenceHandle srs);
     [LibraryImport(Lib)] internal static partial int OSRIsGeographic(SpatialReferenceHandle srs);
@@ -155,15 +155,15 @@ internal static unsafe partial class GdalNative
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint OGR_DS_CreateLayer(nint dataSource, string name, nint srs, int geometryType, nint options);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint OGR_Fld_Create(string name, int type);
     [LibraryImport(Lib)] internal static partial void OGR_Fld_Destroy(nint field);
-    [LibraryImport(Lib)] internal static partial int OGR_L_CreateField(nint layer, nint field, int approxOk);
+    [LibraryImport(Lib)] internal static partial OgrErr OGR_L_CreateField(nint layer, nint field, int approxOk);
     [LibraryImport(Lib)] internal static partial void OGR_L_ResetReading(nint layer);
     [LibraryImport(Lib)] internal static partial nint OGR_L_GetNextFeature(nint layer);
     [LibraryImport(Lib)] internal static partial void OGR_F_Destroy(nint feature);
     [LibraryImport(Lib)] internal static partial int OGR_F_GetFieldAsInteger(nint feature, int index);
     [LibraryImport(Lib)] internal static partial nint OGR_F_GetGeometryRef(nint feature);
     [LibraryImport(Lib)] internal static partial int OGR_G_WkbSize(nint geometry);
-    [LibraryImport(Lib)] internal static partial int OGR_G_ExportToWkb(nint geometry, int byteOrder, byte* buffer);
-    [LibraryImport(Lib)] internal static partial int GDALPolygonize(nint band, nint maskBand, nint layer, int fieldIndex, nint options, nint progress, nint progressArg);
+    [LibraryImport(Lib)] internal static partial OgrErr OGR_G_ExportToWkb(nint geometry, int byteOrder, byte* buffer);
+    [LibraryImport(Lib)] internal static partial CplErr GDALPolygonize(nint band, nint maskBand, nint layer, int fieldIndex, nint options, nint progress, nint progressArg);
 
     internal static string? Utf8(nint ptr) => ptr == 0 ? null : Marshal.PtrToStringUTF8(ptr);
 
@@ -201,4 +201,56 @@ internal struct RasterIOExtraArg
     public double YOff;
     public double XSize;
     public double YSize;
+}
+
+/// <summary>GDAL's CPLErr: how bad the last error was (Failure and Fatal mean the call failed).</summary>
+internal enum CplErr
+{
+    None = 0,
+    Debug = 1,
+    Warning = 2,
+    Failure = 3,
+    Fatal = 4,
+}
+
+/// <summary>GDALRWFlag: the direction of a RasterIO call.</summary>
+internal enum GdalRWFlag
+{
+    Read = 0,
+    Write = 1,
+}
+
+/// <summary>GDAL_OF_* flags of GDALOpenEx.</summary>
+[Flags]
+internal enum GdalOpenFlags : uint
+{
+    ReadOnly = 0x00,
+    Update = 0x01,
+    Raster = 0x02,
+    Vector = 0x04,
+    VerboseError = 0x40,
+}
+
+/// <summary>OSRAxisMappingStrategy: how coordinates map to a CRS's axes.</summary>
+internal enum OsrAxisMappingStrategy
+{
+    /// <summary>Longitude/easting first, whatever the CRS's authority says (what GIS files hold).</summary>
+    TraditionalGisOrder = 0,
+    AuthorityCompliant = 1,
+    Custom = 2,
+}
+
+/// <summary>OGRErr: the outcome of an OGR call.</summary>
+internal enum OgrErr
+{
+    None = 0,
+    NotEnoughData = 1,
+    NotEnoughMemory = 2,
+    UnsupportedGeometryType = 3,
+    UnsupportedOperation = 4,
+    CorruptData = 5,
+    Failure = 6,
+    UnsupportedSrs = 7,
+    InvalidHandle = 8,
+    NonExistingFeature = 9,
 }

@@ -13,16 +13,16 @@ internal static unsafe partial class GdalNative
     internal static partial nint GDALDatasetCreateLayer(DatasetHandle dataset, string name, SpatialReferenceHandle srs, int geometryType, nint options);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial nint GDALDatasetCreateLayer(DatasetHandle dataset, string name, nint srs, int geometryType, nint options);
-    [LibraryImport(Lib)] internal static partial int GDALDatasetStartTransaction(DatasetHandle dataset, int force);
-    [LibraryImport(Lib)] internal static partial int GDALDatasetCommitTransaction(DatasetHandle dataset);
-    [LibraryImport(Lib)] internal static partial int GDALDatasetRollbackTransaction(DatasetHandle dataset);
+    [LibraryImport(Lib)] internal static partial OgrErr GDALDatasetStartTransaction(DatasetHandle dataset, int force);
+    [LibraryImport(Lib)] internal static partial OgrErr GDALDatasetCommitTransaction(DatasetHandle dataset);
+    [LibraryImport(Lib)] internal static partial OgrErr GDALDatasetRollbackTransaction(DatasetHandle dataset);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint GDALGetDriverLongName(nint driver);
 
     // ---- layers (owned by their dataset: never freed by us) ----
     [LibraryImport(Lib)] internal static partial nint OGR_L_GetName(nint layer);
     [LibraryImport(Lib)] internal static partial nint OGR_L_GetLayerDefn(nint layer);
     [LibraryImport(Lib)] internal static partial long OGR_L_GetFeatureCount(nint layer, int force);
-    [LibraryImport(Lib)] internal static partial int OGR_L_CreateFeature(nint layer, FeatureHandle feature);
+    [LibraryImport(Lib)] internal static partial OgrErr OGR_L_CreateFeature(nint layer, FeatureHandle feature);
     [LibraryImport(Lib)] internal static partial int OGR_L_GetGeomType(nint layer);
     [LibraryImport(Lib)] internal static partial nint OGR_L_GetSpatialRef(nint layer);
 
@@ -48,16 +48,16 @@ internal static unsafe partial class GdalNative
     [LibraryImport(Lib)] internal static partial nint OGR_F_GetFieldAsString(FeatureHandle feature, int index);
     [LibraryImport(Lib)]
     internal static partial int OGR_F_GetFieldAsDateTimeEx(FeatureHandle feature, int index, int* year, int* month, int* day, int* hour, int* minute, float* second, int* tzFlag);
-    [LibraryImport(Lib)] internal static partial int OGR_F_SetGeometry(FeatureHandle feature, GeometryHandle geometry);
+    [LibraryImport(Lib)] internal static partial OgrErr OGR_F_SetGeometry(FeatureHandle feature, GeometryHandle geometry);
     [LibraryImport(Lib)] internal static partial nint OGR_F_GetGeometryRef(FeatureHandle feature);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial void OGR_F_SetStyleString(FeatureHandle feature, string style);
     [LibraryImport(Lib)] internal static partial nint OGR_F_GetStyleString(FeatureHandle feature);
 
     // ---- geometries ----
-    [LibraryImport(Lib)] internal static partial int OGR_G_CreateFromWkb(byte* data, nint srs, nint* geometry, int bytes);
-    [LibraryImport(Lib)] internal static partial int OGR_G_CreateFromWkt(nint* text, nint srs, nint* geometry);
+    [LibraryImport(Lib)] internal static partial OgrErr OGR_G_CreateFromWkb(byte* data, nint srs, nint* geometry, int bytes);
+    [LibraryImport(Lib)] internal static partial OgrErr OGR_G_CreateFromWkt(nint* text, nint srs, nint* geometry);
     [LibraryImport(Lib)] internal static partial void OGR_G_DestroyGeometry(nint geometry);
-    [LibraryImport(Lib)] internal static partial int OGR_G_ExportToIsoWkt(GeometryHandle geometry, nint* text);
+    [LibraryImport(Lib)] internal static partial OgrErr OGR_G_ExportToIsoWkt(GeometryHandle geometry, nint* text);
     [LibraryImport(Lib)] internal static partial int OGR_GT_Flatten(int geometryType);
     [LibraryImport(Lib)] internal static partial int OGR_G_ExportToIsoWkb(nint geometry, int byteOrder, byte* buffer);
     [LibraryImport(Lib)] internal static partial void OGR_G_FlattenTo2D(nint geometry);
