@@ -15,11 +15,7 @@ public static unsafe class Polygonizer
     public static List<PixelRegion> Polygonize(RasterDataset raster, int band = 1, bool eightConnected = true, IProgress<double>? progress = null, CancellationToken cancel = default)
     {
         GdalEnvironment.EnsureInitialized();
-        var bandHandle = GdalNative.GDALGetRasterBand(raster.Handle, band);
-        if (bandHandle == 0)
-        {
-            throw new GdalException($"{raster.Path}: has no band {band}");
-        }
+        using var bandHandle = BandHandle.Of(raster.Handle, band) ?? throw new GdalException($"{raster.Path}: has no band {band}");
         var driver = GdalNative.OGRGetDriverByName("Memory");
         if (driver == 0)
         {
@@ -46,7 +42,6 @@ public static unsafe class Polygonizer
             var err = GdalNative.GDALPolygonize(bandHandle, bandHandle, layer, 0, options.Pointer, nativeProgress.Function, nativeProgress.Argument);
             cancel.ThrowIfCancellationRequested();
             GdalException.ThrowIfFailed(err, $"{raster.Path}: could not polygonize band {band}");
-            GC.KeepAlive(raster);
 
             var regions = new List<PixelRegion>();
             GdalNative.OGR_L_ResetReading(layer);

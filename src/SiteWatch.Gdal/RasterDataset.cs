@@ -190,7 +190,8 @@ public sealed unsafe class RasterDataset : IDisposable
         {
             if (profile.NoData is { } nodata)
             {
-                GdalException.ThrowIfFailed(GdalNative.GDALSetRasterNoDataValue(BandHandle(b), nodata), $"{Path}: could not set nodata");
+                using var bandHandle = Band(b);
+                GdalException.ThrowIfFailed(GdalNative.GDALSetRasterNoDataValue(bandHandle, nodata), $"{Path}: could not set nodata");
             }
             if (profile.BandDescriptions is { } names && b <= names.Count)
             {
@@ -221,7 +222,11 @@ public sealed unsafe class RasterDataset : IDisposable
     /// <summary>The pixel type of band 1 (the usual case: all bands share one type).</summary>
     public RasterDataType DataType => DataTypeOf(1);
 
-    public RasterDataType DataTypeOf(int band) => GdalNative.GDALGetRasterDataType(BandHandle(band));
+    public RasterDataType DataTypeOf(int band)
+    {
+        using var bandHandle = Band(band);
+        return GdalNative.GDALGetRasterDataType(bandHandle);
+    }
 
     /// <summary>Band 1's nodata value, if any.</summary>
     public double? NoData => NoDataOf(1);
@@ -229,7 +234,8 @@ public sealed unsafe class RasterDataset : IDisposable
     public double? NoDataOf(int band)
     {
         int has;
-        var value = GdalNative.GDALGetRasterNoDataValue(BandHandle(band), &has);
+        using var bandHandle = Band(band);
+        var value = GdalNative.GDALGetRasterNoDataValue(bandHandle, &has);
         return has != 0 ? value : null;
     }
 
@@ -238,12 +244,20 @@ public sealed unsafe class RasterDataset : IDisposable
         get
         {
             int x, y;
-            GdalNative.GDALGetBlockSize(BandHandle(1), &x, &y);
+            using var bandHandle = Band(1);
+            GdalNative.GDALGetBlockSize(bandHandle, &x, &y);
             return (x, y);
         }
     }
 
-    public int OverviewCount => GdalNative.GDALGetOverviewCount(BandHandle(1));
+    public int OverviewCount
+    {
+        get
+        {
+            using var bandHandle = Band(1);
+            return GdalNative.GDALGetOverviewCount(bandHandle);
+        }
+    }
 
     /// <summary>
     /// The geotransform, or null when the raster carries no georeference. A georeference no pixel can be placed with
@@ -336,31 +350,58 @@ public sealed unsafe class RasterDataset : IDisposable
 
     public string? BandDescription(int band)
     {
-        var text = GdalNative.Utf8(GdalNative.GDALGetDescription(BandHandle(band)));
+        using var bandHandle = Band(band);
+        var text = GdalNative.Utf8(GdalNative.GDALGetBandDescription(bandHandle));
         return string.IsNullOrEmpty(text) ? null : text;
     }
 
     /// <summary>GDAL's colour interpretation of a band by name ("Red", "Green", "Blue", "Gray", "Undefined", ...).</summary>
-    public string ColourInterpretation(int band) =>
-        GdalNative.Utf8(GdalNative.GDALGetColorInterpretationName(GdalNative.GDALGetRasterColorInterpretation(BandHandle(band)))) ?? "Undefined";
+    public string ColourInterpretation(int band)
+    {
+        using var bandHandle = Band(band);
+        return GdalNative.Utf8(GdalNative.GDALGetColorInterpretationName(GdalNative.GDALGetRasterColorInterpretation(bandHandle))) ?? "Undefined";
+    }
 
-    public void SetBandDescription(int band, string description) => GdalNative.GDALSetDescription(BandHandle(band), description);
+    public void SetBandDescription(int band, string description)
+    {
+        using var bandHandle = Band(band);
+        GdalNative.GDALSetBandDescription(bandHandle, description);
+    }
 
     /// <summary>A metadata item of the dataset (band 0) or of a band, in the default or a named domain (e.g. "ENVI").</summary>
-    public string? GetMetadataItem(string name, string? domain = null, int band = 0) =>
-        GdalNative.Utf8(GdalNative.GDALGetMetadataItem(MajorObject(band), name, domain));
+    public string? GetMetadataItem(string name, string? domain = null, int band = 0)
+    {
+        if (band == 0)
+        {
+            return GdalNative.Utf8(GdalNative.GDALGetMetadataItem(Handle, name, domain));
+        }
+        using var bandHandle = Band(band);
+        return GdalNative.Utf8(GdalNative.GDALGetBandMetadataItem(bandHandle, name, domain));
+    }
 
     public void SetMetadataItem(string name, string value, string? domain = null, int band = 0)
     {
         GdalException.Reset();
-        GdalException.ThrowIfFailed(GdalNative.GDALSetMetadataItem(MajorObject(band), name, value, domain), $"{Path}: could not set metadata {name}");
+        CplErr err;
+        if (band == 0)
+        {
+            err = GdalNative.GDALSetMetadataItem(Handle, name, value, domain);
+        }
+        else
+        {
+            using var bandHandle = Band(band);
+            err = GdalNative.GDALSetBandMetadataItem(bandHandle, name, value, domain);
+        }
+        GdalException.ThrowIfFailed(err, $"{Path}: could not set metadata {name}");
     }
 
     /// <summary>All KEY=VALUE metadata of a domain.</summary>
     public IReadOnlyDictionary<string, string> GetMetadata(string? domain = null, int band = 0)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var item in GdalNative.ReadStringList(GdalNative.GDALGetMetadata(MajorObject(band), domain)))
+        using var bandHandle = band == 0 ? null : Band(band);
+        var list = bandHandle is null ? GdalNative.GDALGetMetadata(Handle, domain) : GdalNative.GDALGetBandMetadata(bandHandle, domain);
+        foreach (var item in GdalNative.ReadStringList(list))
         {
             var eq = item.IndexOf('=');
             if (eq > 0)
@@ -371,15 +412,14 @@ public sealed unsafe class RasterDataset : IDisposable
         return result;
     }
 
-    private nint MajorObject(int band) => band == 0 ? Handle.DangerousGetHandle() : BandHandle(band);
-
-    private nint BandHandle(int band)
+    /// <summary>A band's handle, which keeps this dataset open until it is disposed.</summary>
+    internal BandHandle Band(int band)
     {
         if (band < 1 || band > BandCount)
         {
             throw new ArgumentOutOfRangeException(nameof(band), $"{Path}: band {band} does not exist (the raster has {BandCount})");
         }
-        return GdalNative.GDALGetRasterBand(Handle, band);
+        return BandHandle.Of(Handle, band) ?? throw new GdalException($"{Path}: has no band {band}");
     }
 
     private void CheckWindow(RasterWindow w)
@@ -398,7 +438,7 @@ public sealed unsafe class RasterDataset : IDisposable
         {
             throw new ArgumentException($"Buffer of {buffer.Length} pixels is smaller than window {window}.");
         }
-        var bandHandle = BandHandle(band);
+        using var bandHandle = Band(band);
         GdalException.Reset();
         fixed (T* p = buffer)
         {
@@ -452,7 +492,7 @@ public sealed unsafe class RasterDataset : IDisposable
         {
             throw new ArgumentException($"Buffer of {buffer.Length} pixels cannot hold {bufferWidth} x {bufferHeight}.");
         }
-        var bandHandle = BandHandle(band);
+        using var bandHandle = Band(band);
         GdalException.Reset();
         fixed (T* p = buffer)
         {
@@ -474,7 +514,7 @@ public sealed unsafe class RasterDataset : IDisposable
         {
             throw new ArgumentException($"Buffer of {buffer.Length} pixels cannot hold {bufferWidth} x {bufferHeight}.");
         }
-        var bandHandle = BandHandle(band);
+        using var bandHandle = Band(band);
         // GDALRIOResampleAlg's values.
         var algorithm = resampling switch
         {
@@ -505,7 +545,7 @@ public sealed unsafe class RasterDataset : IDisposable
         {
             throw new ArgumentException($"Buffer of {data.Length} pixels is smaller than window {window}.");
         }
-        var bandHandle = BandHandle(band);
+        using var bandHandle = Band(band);
         GdalException.Reset();
         fixed (T* p = data)
         {

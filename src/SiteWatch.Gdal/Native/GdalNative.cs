@@ -97,25 +97,29 @@ internal static unsafe partial class GdalNative
     internal static partial CplErr GDALBuildOverviews(DatasetHandle dataset, string resampling, int overviewCount, int* overviews, int bandCount, int* bands, nint progress, nint progressArg);
 
     // ---- metadata (datasets and bands are both GDALMajorObjectH) ----
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint GDALGetMetadataItem(nint obj, string name, string? domain);
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial CplErr GDALSetMetadataItem(nint obj, string name, string value, string? domain);
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint GDALGetMetadata(nint obj, string? domain);
-    [LibraryImport(Lib)] internal static partial nint GDALGetDescription(nint obj);
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial void GDALSetDescription(nint obj, string description);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint GDALGetMetadataItem(DatasetHandle dataset, string name, string? domain);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial CplErr GDALSetMetadataItem(DatasetHandle dataset, string name, string value, string? domain);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial nint GDALGetMetadata(DatasetHandle dataset, string? domain);
+    // GDALMajorObject calls on a band, through its handle (which keeps the dataset open during the call).
+    [LibraryImport(Lib, EntryPoint = "GDALGetMetadataItem", StringMarshalling = StringMarshalling.Utf8)] internal static partial nint GDALGetBandMetadataItem(BandHandle band, string name, string? domain);
+    [LibraryImport(Lib, EntryPoint = "GDALSetMetadataItem", StringMarshalling = StringMarshalling.Utf8)] internal static partial CplErr GDALSetBandMetadataItem(BandHandle band, string name, string value, string? domain);
+    [LibraryImport(Lib, EntryPoint = "GDALGetMetadata", StringMarshalling = StringMarshalling.Utf8)] internal static partial nint GDALGetBandMetadata(BandHandle band, string? domain);
+    [LibraryImport(Lib, EntryPoint = "GDALGetDescription")] internal static partial nint GDALGetBandDescription(BandHandle band);
+    [LibraryImport(Lib, EntryPoint = "GDALSetDescription", StringMarshalling = StringMarshalling.Utf8)] internal static partial void GDALSetBandDescription(BandHandle band, string description);
 
     // ---- bands ----
-    [LibraryImport(Lib)] internal static partial RasterDataType GDALGetRasterDataType(nint band);
-    [LibraryImport(Lib)] internal static partial int GDALGetRasterColorInterpretation(nint band);
+    [LibraryImport(Lib)] internal static partial RasterDataType GDALGetRasterDataType(BandHandle band);
+    [LibraryImport(Lib)] internal static partial int GDALGetRasterColorInterpretation(BandHandle band);
     [LibraryImport(Lib)] internal static partial nint GDALGetColorInterpretationName(int interpretation);
-    [LibraryImport(Lib)] internal static partial void GDALGetBlockSize(nint band, int* xBlock, int* yBlock);
-    [LibraryImport(Lib)] internal static partial double GDALGetRasterNoDataValue(nint band, int* hasValue);
-    [LibraryImport(Lib)] internal static partial CplErr GDALSetRasterNoDataValue(nint band, double value);
-    [LibraryImport(Lib)] internal static partial int GDALGetOverviewCount(nint band);
+    [LibraryImport(Lib)] internal static partial void GDALGetBlockSize(BandHandle band, int* xBlock, int* yBlock);
+    [LibraryImport(Lib)] internal static partial double GDALGetRasterNoDataValue(BandHandle band, int* hasValue);
+    [LibraryImport(Lib)] internal static partial CplErr GDALSetRasterNoDataValue(BandHandle band, double value);
+    [LibraryImport(Lib)] internal static partial int GDALGetOverviewCount(BandHandle band);
     [LibraryImport(Lib)]
-    internal static partial CplErr GDALRasterIO(nint band, GdalRWFlag rwFlag, int xOff, int yOff, int xSize, int ySize,
+    internal static partial CplErr GDALRasterIO(BandHandle band, GdalRWFlag rwFlag, int xOff, int yOff, int xSize, int ySize,
         void* data, int bufXSize, int bufYSize, RasterDataType bufType, int pixelSpace, int lineSpace);
     [LibraryImport(Lib)]
-    internal static partial CplErr GDALRasterIOEx(nint band, GdalRWFlag rwFlag, int xOff, int yOff, int xSize, int ySize,
+    internal static partial CplErr GDALRasterIOEx(BandHandle band, GdalRWFlag rwFlag, int xOff, int yOff, int xSize, int ySize,
         void* data, int bufXSize, int bufYSize, RasterDataType bufType, long pixelSpace, long lineSpace, RasterIOExtraArg* extra);
 
     // ---- utilities (gdal_utils.h): the same code path as gdalwarp ----
@@ -163,7 +167,7 @@ internal static unsafe partial class GdalNative
     [LibraryImport(Lib)] internal static partial nint OGR_F_GetGeometryRef(nint feature);
     [LibraryImport(Lib)] internal static partial int OGR_G_WkbSize(nint geometry);
     [LibraryImport(Lib)] internal static partial OgrErr OGR_G_ExportToWkb(nint geometry, int byteOrder, byte* buffer);
-    [LibraryImport(Lib)] internal static partial CplErr GDALPolygonize(nint band, nint maskBand, nint layer, int fieldIndex, nint options, nint progress, nint progressArg);
+    [LibraryImport(Lib)] internal static partial CplErr GDALPolygonize(BandHandle band, BandHandle maskBand, nint layer, int fieldIndex, nint options, nint progress, nint progressArg);
 
     internal static string? Utf8(nint ptr) => ptr == 0 ? null : Marshal.PtrToStringUTF8(ptr);
 

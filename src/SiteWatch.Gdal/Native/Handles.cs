@@ -15,6 +15,44 @@ internal sealed class DatasetHandle : SafeHandleZeroOrMinusOneIsInvalid
     }
 }
 
+/// <summary>
+/// A GDALRasterBandH. Its dataset owns the band, so the handle does not free it: it holds a reference on the
+/// dataset's handle instead, so the dataset cannot be closed (by Dispose or by the finalizer of a dataset nobody
+/// refers to any more) while a native call uses one of its bands.
+/// </summary>
+internal sealed class BandHandle : SafeHandleZeroOrMinusOneIsInvalid
+{
+    private readonly DatasetHandle? _dataset;
+
+    public BandHandle() : base(true) { }
+
+    private BandHandle(DatasetHandle dataset, nint band) : base(true)
+    {
+        _dataset = dataset;
+        SetHandle(band);
+    }
+
+    /// <summary>Band <paramref name="number"/> (1-based) of a dataset; null when GDAL has no such band.</summary>
+    internal static BandHandle? Of(DatasetHandle dataset, int number)
+    {
+        var added = false;
+        dataset.DangerousAddRef(ref added);
+        var band = GdalNative.GDALGetRasterBand(dataset, number);
+        if (band == 0)
+        {
+            dataset.DangerousRelease();
+            return null;
+        }
+        return new BandHandle(dataset, band);
+    }
+
+    protected override bool ReleaseHandle()
+    {
+        _dataset?.DangerousRelease();
+        return true;
+    }
+}
+
 /// <summary>An OGRSpatialReferenceH owned by us.</summary>
 internal sealed class SpatialReferenceHandle : SafeHandleZeroOrMinusOneIsInvalid
 {
