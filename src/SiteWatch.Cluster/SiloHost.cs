@@ -28,7 +28,7 @@ public sealed record SiloSettings
 
 /// <summary>
 /// A silo of the SiteWatch cluster: Orleans with ADO.NET membership and reminders in the workspace's PostgreSQL
-/// catalog database, a grain per monitored site, and the same Core workflows the CLI runs.
+/// catalog database, a grain per monitored site and per drone feed, and the same Core and Video workflows the CLI runs.
 /// </summary>
 public static class SiloHost
 {
