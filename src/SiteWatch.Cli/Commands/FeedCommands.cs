@@ -96,11 +96,8 @@ public sealed class FeedAddCommand : Command<FeedAddCommand.Settings>
             Cot = settings.Cot is { } cot ? CotSink.ParseEndpoint(cot).GetLeftPart(UriPartial.Authority) : null,
             CotType = settings.CotType,
         };
-        if (zones is not null)
-        {
-            workspace.Catalog.SaveWatchZones(site.Id, zones, Path.GetFullPath(settings.Zones!));
-        }
-        var feed = workspace.Catalog.SaveFeed(site.Id, settings.Name.Trim(), settings.Source, options);
+        var feed = workspace.Catalog.SaveFeed(site.Id, settings.Name.Trim(), settings.Source, options,
+            zones is null ? null : (zones, Path.GetFullPath(settings.Zones!)));
         if (workspace.Catalog.Engine == CatalogEngine.Sqlite)
         {
             // Stored all the same, but nothing watches it here: silos need the catalog in PostgreSQL.

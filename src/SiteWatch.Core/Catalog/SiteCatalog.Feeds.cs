@@ -38,10 +38,18 @@ public sealed partial class SiteCatalog
 
     private void CreateVersion12Feeds(DbTransaction tx) => Execute(Engine == CatalogEngine.Postgres ? PostgresFeedsTable : SqliteFeedsTable, tx);
 
-    /// <summary>Stores (or replaces, by site and name) a site's drone feed; a changed feed is restarted by its silo.</summary>
-    public DroneFeed SaveFeed(long siteId, string name, string source, FeedOptions options)
+    /// <summary>
+    /// Stores (or replaces, by site and name) a site's drone feed; a changed feed is restarted by its silo. With
+    /// <paramref name="zones"/> (validated by the caller) the site's watch zones are replaced in the same transaction,
+    /// so a failure leaves both as they were.
+    /// </summary>
+    public DroneFeed SaveFeed(long siteId, string name, string source, FeedOptions options, (string GeoJson, string Source)? zones = null)
     {
         using var tx = BeginWrite();
+        if (zones is { } z)
+        {
+            SaveWatchZones(siteId, z.GeoJson, z.Source, tx);
+        }
         using var command = Command("""
             INSERT INTO drone_feeds (site_id, name, source, options, updated_utc) VALUES (@s, @name, @source, @options, @now)
             ON CONFLICT (site_id, name) DO UPDATE SET source = excluded.source, options = excluded.options, updated_utc = excluded.updated_utc

@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Data.Common;
+using System.Globalization;
 
 namespace SiteWatch.Core.Catalog;
 
@@ -205,12 +205,14 @@ public sealed partial class SiteCatalog
     };
 
     /// <summary>Stores (or replaces) a site's watch zones; the caller has validated them.</summary>
-    public void SaveWatchZones(long siteId, string geoJson, string source)
+    public void SaveWatchZones(long siteId, string geoJson, string source) => SaveWatchZones(siteId, geoJson, source, null);
+
+    private void SaveWatchZones(long siteId, string geoJson, string source, DbTransaction? tx)
     {
         using var command = Command("""
             INSERT INTO site_watch_zones (site_id, zones_geojson, source, stored_utc) VALUES (@s, @json, @source, @now)
             ON CONFLICT (site_id) DO UPDATE SET zones_geojson = excluded.zones_geojson, source = excluded.source, stored_utc = excluded.stored_utc
-            """);
+            """, tx);
         command.Bind("s", siteId);
         command.Bind("json", geoJson);
         command.Bind("source", source);

@@ -309,7 +309,9 @@ public abstract class CatalogContractTests
         var first = ws.Catalog.SaveFeed(site.Id, "ridge", "udp://127.0.0.1:5600", options);
         Thread.Sleep(5);
         var replaced = ws.Catalog.SaveFeed(site.Id, "ridge", "udp://127.0.0.1:5601", options with { Every = 3 });
-        var other = ws.Catalog.SaveFeed(site.Id, "valley", "udp://127.0.0.1:5602", new Core.Monitoring.FeedOptions());
+        const string zones = """{"type":"FeatureCollection","features":[]}""";
+        var other = ws.Catalog.SaveFeed(site.Id, "valley", "udp://127.0.0.1:5602", new Core.Monitoring.FeedOptions(), (zones, "zones.geojson"));
+        Assert.Equal((zones, "zones.geojson"), (ws.Catalog.TryGetWatchZones(site.Id)!.GeoJson, ws.Catalog.TryGetWatchZones(site.Id)!.Source));
         Assert.Equal(first.Id, replaced.Id);
         Assert.True(replaced.UpdatedUtc > first.UpdatedUtc, "a replaced feed is seen as changed (its silo restarts it)");
         Assert.NotEqual(first.Id, other.Id);

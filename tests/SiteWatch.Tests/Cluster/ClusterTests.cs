@@ -94,21 +94,30 @@ public sealed class ClusterTests(PostgresServer server, Xunit.Abstractions.ITest
         Assert.Equal(1, Query(connection, "DeleteReminderRowKey", ("ServiceId", "svc"), ("GrainId", "sitegrain/1"), ("ReminderName", "monitor"), ("Version", 1)));
     }
 
-    /// <summary>A `sitewatch silo` process whose log lines are collected.</summary>
-    private sealed class Silo : IDisposable
+    /// <summary>A `sitewatch` process (a silo, the server) whose log lines are collected; killed when disposed.</summary>
+    private sealed class SitewatchProcess : IDisposable
     {
         public readonly Process Process;
         public readonly ConcurrentQueue<string> Lines = new();
 
-        public Silo(string workspace, string name)
+        /// <summary>`sitewatch silo` on free loopback ports with a 2 s heartbeat.</summary>
+        public static SitewatchProcess Silo(string workspace, string name) => new(name,
+            ["silo", "-w", workspace, "--name", name, "--silo-port", TestPorts.Free().ToString(), "--gateway-port", TestPorts.Free().ToString(),
+             "--advertise", "127.0.0.1", "--heartbeat", "2"]);
+
+        public SitewatchProcess(string name, string[] args, IReadOnlyDictionary<string, string>? environment = null)
         {
             var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "sitewatch.dll"), "silo", "-w", workspace, "--name", name,
-                "--silo-port", TestPorts.Free().ToString(), "--gateway-port", TestPorts.Free().ToString(), "--advertise", "127.0.0.1", "--heartbeat", "2" })
+            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sitewatch.dll"));
+            foreach (var arg in args)
             {
                 info.ArgumentList.Add(arg);
             }
             info.Environment["NO_COLOR"] = "1";
+            foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            {
+                info.Environment[key] = value;
+            }
             Name = name;
             Process = Process.Start(info)!;
             Process.OutputDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue(e.Data); };
@@ -179,14 +188,14 @@ public sealed class ClusterTests(PostgresServer server, Xunit.Abstractions.ITest
         using var dir = new TempDir();
         using var api = new StacApi { AssetDelay = TimeSpan.FromSeconds(1.5) };
         var (workspace, siteIds) = MonitoredSites(dir, api);
-        var silos = new List<Silo>();
+        var silos = new List<SitewatchProcess>();
         try
         {
-            silos.AddRange(Enumerable.Range(1, 3).Select(i => new Silo(workspace, $"s{i}")));
+            silos.AddRange(Enumerable.Range(1, 3).Select(i => SitewatchProcess.Silo(workspace, $"s{i}")));
             string Log() => string.Join("\n", silos.SelectMany(s => s.Lines.Select(l => $"[{s.Name}] {l}")).TakeLast(60));
 
             // The silo running the first site's round is killed once that round has started downloading.
-            Silo? victim = null;
+            SitewatchProcess? victim = null;
             var started = new Regex($@"site {siteIds[0]}: round started on silo (s\d)");
             WaitFor(() => (victim = silos.FirstOrDefault(s => s.Lines.Any(started.IsMatch))) is not null && api.AssetRequests > 0,
                 TimeSpan.FromSeconds(120), () => "no silo started a round:\n" + Log());
@@ -238,13 +247,13 @@ public sealed class ClusterTests(PostgresServer server, Xunit.Abstractions.ITest
         using var dir = new TempDir();
         // A simulated sortie over the border: VMTI targets crossing the border zone.
         var (workspace, siteId, feedId, port) = FeedWorkspace(dir);
-        var silos = new List<Silo>();
+        var silos = new List<SitewatchProcess>();
         try
         {
-            silos.AddRange(Enumerable.Range(1, 2).Select(i => new Silo(workspace, $"s{i}")));
+            silos.AddRange(Enumerable.Range(1, 2).Select(i => SitewatchProcess.Silo(workspace, $"s{i}")));
             string Log() => string.Join("\n", silos.SelectMany(s => s.Lines.Select(l => $"[{s.Name}] {l}")).TakeLast(60));
             var started = $"feed {feedId}: watch started on silo";
-            Silo? holder = null;
+            SitewatchProcess? holder = null;
             WaitFor(() => (holder = silos.FirstOrDefault(s => s.Lines.Any(l => l.Contains(started)))) is not null,
                 TimeSpan.FromSeconds(120), () => "no silo started the feed:\n" + Log());
 
@@ -314,22 +323,12 @@ public sealed class ClusterTests(PostgresServer server, Xunit.Abstractions.ITest
         {
             key = Server.Auth.UserAccounts.NewApiKey(ws.Catalog, Server.Auth.UserAccounts.Add(ws.Catalog, "vic", "viewer", "correct horse battery staple"));
         }
-        var silo = new Silo(workspace, "s1");
+        var silo = SitewatchProcess.Silo(workspace, "s1");
         var httpPort = TestPorts.Free();
         // The server polls the catalog once an hour here: only the cluster's notice can bring the alert in time.
-        var serve = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "sitewatch.dll"), "serve", "-w", workspace, "--urls", $"http://127.0.0.1:{httpPort}", "--cluster", "sitewatch" })
-        {
-            serve.ArgumentList.Add(arg);
-        }
-        serve.Environment["SITEWATCH_Server__LivePollSeconds"] = "3600";
-        var serverLines = new ConcurrentQueue<string>();
-        using var server = Process.Start(serve)!;
-        server.OutputDataReceived += (_, e) => { if (e.Data is not null) serverLines.Enqueue(e.Data); };
-        server.ErrorDataReceived += (_, e) => { if (e.Data is not null) serverLines.Enqueue(e.Data); };
-        server.BeginOutputReadLine();
-        server.BeginErrorReadLine();
-        string Log() => string.Join("\n", silo.Lines.Select(l => $"[s1] {l}").TakeLast(40).Concat(serverLines.Select(l => $"[serve] {l}").TakeLast(20)));
+        var server = new SitewatchProcess("serve", ["serve", "-w", workspace, "--urls", $"http://127.0.0.1:{httpPort}", "--cluster", "sitewatch"],
+            new Dictionary<string, string> { ["SITEWATCH_Server__LivePollSeconds"] = "3600" });
+        string Log() => string.Join("\n", silo.Lines.Select(l => $"[s1] {l}").TakeLast(40).Concat(server.Lines.Select(l => $"[serve] {l}").TakeLast(20)));
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
@@ -370,11 +369,7 @@ public sealed class ClusterTests(PostgresServer server, Xunit.Abstractions.ITest
         }
         finally
         {
-            if (!server.HasExited)
-            {
-                server.Kill(entireProcessTree: true);
-                server.WaitForExit(10_000);
-            }
+            server.Dispose();
             silo.Dispose();
             output.WriteLine(Log());
         }
@@ -386,10 +381,10 @@ public sealed class ClusterTests(PostgresServer server, Xunit.Abstractions.ITest
         using var dir = new TempDir();
         using var api = new StacApi { AssetDelay = TimeSpan.FromSeconds(1.5) };
         var (workspace, siteIds) = MonitoredSites(dir, api);
-        var silos = new List<Silo>();
+        var silos = new List<SitewatchProcess>();
         try
         {
-            silos.AddRange(Enumerable.Range(1, 2).Select(i => new Silo(workspace, $"s{i}")));
+            silos.AddRange(Enumerable.Range(1, 2).Select(i => SitewatchProcess.Silo(workspace, $"s{i}")));
             string Log() => string.Join("\n", silos.SelectMany(s => s.Lines.Select(l => $"[{s.Name}] {l}")).TakeLast(60));
             WaitFor(() => silos.Any(s => s.Lines.Any(l => l.Contains("round started"))) && api.AssetRequests > 0,
                 TimeSpan.FromSeconds(120), () => "no silo started a round:\n" + Log());

@@ -59,37 +59,6 @@ public class FuzzTests(ITestOutputHelper output)
         return data.ToArray();
     }
 
-    /// <summary>Touches everything a consumer might read, so lazy paths run too.</summary>
-    private static int Walk(KlvLocalSet set, int depth = 0)
-    {
-        var n = 0;
-        foreach (var item in set)
-        {
-            n++;
-            _ = item.AsDouble() + item.AsInt64() + item.Resolution;
-            _ = item.AsString();
-            _ = item.Label;
-            _ = item.FlagNames();
-            _ = item.AsDateTime();
-            _ = item.Value.Length + item.ValueOffset + item.Name.Length;
-            _ = item.AsStructured()?.ToString();
-            if (item.AsSet() is { } nested)
-            {
-                n += Walk(nested, depth + 1);
-            }
-
-            if (item.AsSeries() is { } series)
-            {
-                foreach (var e in series)
-                {
-                    n += Walk(e.Set, depth + 1);
-                }
-            }
-        }
-
-        return n;
-    }
-
     [Fact]
     public void MutatedKlvPacketsNeverThrowOrHang()
     {
@@ -108,7 +77,7 @@ public class FuzzTests(ITestOutputHelper output)
 
             if (packet.Set is { } set)
             {
-                items += Walk(set);
+                items += FuzzTargets.Walk(set);
             }
 
             // Problems must point inside (or just past) the bytes.
@@ -145,7 +114,7 @@ public class FuzzTests(ITestOutputHelper output)
             var packet = KlvDecoder.Decode(input);
             if (packet.Set is { } set)
             {
-                Walk(set);
+                FuzzTargets.Walk(set);
             }
 
             foreach (var _ in KlvPacketSplitter.Split(input))
@@ -193,7 +162,7 @@ public class FuzzTests(ITestOutputHelper output)
                     {
                         if (KlvDecoder.Decode(slice.Bytes).Set is { } set)
                         {
-                            Walk(set);
+                            FuzzTargets.Walk(set);
                         }
                     }
                 }
