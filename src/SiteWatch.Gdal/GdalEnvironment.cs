@@ -54,10 +54,9 @@ public static class GdalEnvironment
 
     /// <summary>
     /// Sets a GDAL configuration option (e.g. GDAL_CACHEMAX) for the process. GDAL hands out pointers to option values
-    /// that a later write of the same option frees, so writing an option other threads may be reading is unsafe (a
-    /// test host died of "double free or corruption" while S3 workspaces, each open re-setting GDAL's S3 options, were
-    /// opened beside other threads' GDAL work): a value set again unchanged is not written again, and writes are
-    /// serialised. Per-open settings belong in thread-local options instead.
+    /// that a later write of the same option frees, so writing an option other threads may be reading is unsafe: a
+    /// value set again unchanged (every S3 workspace opened sets GDAL's S3 options) is not written again, and writes
+    /// are serialised. Per-open settings belong in thread-local options instead.
     /// </summary>
     public static void SetConfigOption(string key, string? value)
     {

@@ -64,7 +64,7 @@ public sealed unsafe class RasterDataset : IDisposable
         // In a bucket GDAL would answer whether the file exists from the folder listing it fetched when it opened a
         // neighbour, which misses objects stored since ("not a raster format"): there it opens the object itself, with
         // no listing (no side-car files; COGs need none). Set for this thread and this open only: GDAL's process-wide
-        // options are shared state other threads read, and changing them while they do corrupted a test host.
+        // options are shared state other threads read, and changing one frees the value they may be reading.
         var bucket = path.StartsWith("/vsis3/", StringComparison.Ordinal);
         if (bucket)
         {

@@ -17,6 +17,8 @@ public static class CoRegistration
     /// <summary>Passes of window matching: each places the windows with the previous fit until no window moves.</summary>
     private const int MaxPasses = 4;
 
+    static CoRegistration() => OpenCvLoadOrder.Ensure();
+
     /// <summary>
     /// Estimates the mapping target pixel -> reference pixel. Throws <see cref="SiteWatchException"/> when nothing can
     /// be estimated (different grids, no valid overlap, no texture, no match at all); returns a result with

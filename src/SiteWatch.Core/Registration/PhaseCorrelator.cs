@@ -29,6 +29,9 @@ internal sealed class PhaseCorrelator : IDisposable
     private readonly Mat _spectrumB = new();
     private readonly Mat _surface = new();
 
+    // Before the field initialisers above make the first OpenCV call.
+    static PhaseCorrelator() => OpenCvLoadOrder.Ensure();
+
     /// <param name="lowPassStart">Normalised radial frequency (1 = Nyquist) up to which all frequencies count fully.</param>
     /// <param name="lowPassEnd">Normalised radial frequency beyond which frequencies are ignored (raised-cosine taper between).</param>
     public PhaseCorrelator(int width, int height, double lowPassStart = 0.35, double lowPassEnd = 0.75)

@@ -75,18 +75,6 @@ public sealed class S3Server : IDisposable
 }
 
 /// <summary>Scenes stored in an S3 bucket: uploaded before their row, read back by GDAL through /vsis3/, and an unreachable store changes nothing.</summary>
-/// <summary>
-/// The in-process /vsis3/ tests run with no other test beside them: twice a full run of this test host died of native
-/// memory corruption ("double free or corruption", other tests' TIFF tiles unreadable) while these tests' GDAL network
-/// reads ran beside the other tests' GDAL work. The cause is not pinned down yet.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class S3Alone
-{
-    public const string Name = "S3 imagery, alone";
-}
-
-[Collection(S3Alone.Name)]
 public sealed class S3ImageryTests : IClassFixture<S3Server>
 {
     private readonly S3Server _s3;
