@@ -609,38 +609,37 @@ public static class KlvDump
     }
 
     /// <summary>One row per leaf value; nested items get a dotted path (74.101[1234].10).</summary>
+    /// <summary>One row per item (nested sets, series and structured values flattened into a path), RFC 4180 quoting.</summary>
     private sealed class CsvSink(TextWriter output) : Sink
     {
-        public override void Begin() => output.WriteLine("index,time,pts,position,pid,packet,checksum_ok,path,tag,name,value,units,note");
+        // Lines end as the other dump formats' do (LF); the writer checks that every row has the header's 13 fields.
+        private readonly CsvHelper.CsvWriter _csv = CsvHelper.CsvWriter.Create(output, new CsvHelper.CsvWriterOptions { NewLine = "\n" }, leaveOpen: true);
+
+        public override void Begin() =>
+            _csv.WriteHeader(["index", "time", "pts", "position", "pid", "packet", "checksum_ok", "path", "tag", "name", "value", "units", "note"]);
+
+        public override void End() => _csv.Dispose();
 
         public override void Record(KlvDumpRecord r)
         {
-            var prefix = string.Join(',',
-                r.Index.ToString(CultureInfo.InvariantCulture),
-                r.Time is { } t ? FormatNumber(t) : "",
-                r.Pts?.ToString(CultureInfo.InvariantCulture) ?? "",
-                r.Position.ToString(CultureInfo.InvariantCulture),
-                r.Pid?.ToString(CultureInfo.InvariantCulture) ?? "",
-                Quote(r.Packet?.Name ?? "Junk"),
-                r.Packet is null || r.Packet.ChecksumStatus == KlvChecksumStatus.NotApplicable ? "" : r.Packet.ChecksumOk ? "true" : "false");
             if (r.Packet is not { } p)
             {
-                output.WriteLine($"{prefix},,,,,,{Quote($"{r.Length} junk bytes")}");
+                Row(r, "", "", "", "", "", $"{r.Length} junk bytes");
                 return;
             }
 
             foreach (var pr in p.Problems)
             {
-                output.WriteLine($"{prefix},,{(pr.Tag > 0 ? pr.Tag.ToString(CultureInfo.InvariantCulture) : "")},problem,,,{Quote(pr.ToString())}");
+                Row(r, "", pr.Tag > 0 ? pr.Tag.ToString(CultureInfo.InvariantCulture) : "", "problem", "", "", pr.ToString());
             }
 
             if (p.Set is { } set)
             {
-                WriteSet(prefix, "", set);
+                WriteSet(r, "", set);
             }
         }
 
-        private void WriteSet(string prefix, string path, KlvLocalSet set)
+        private void WriteSet(KlvDumpRecord r, string path, KlvLocalSet set)
         {
             foreach (var item in set.AsSpan())
             {
@@ -648,56 +647,69 @@ public static class KlvDump
                 switch (item.Kind)
                 {
                     case KlvValueKind.Set:
-                        WriteSet(prefix, itemPath, item.AsSet()!);
+                        WriteSet(r, itemPath, item.AsSet()!);
                         break;
                     case KlvValueKind.Series:
                         var i = 0;
                         foreach (var e in item.AsSeries()!)
                         {
-                            WriteSet(prefix, $"{itemPath}[{(e.Id is { } id ? id : (ulong)i)}]", e.Set);
+                            WriteSet(r, $"{itemPath}[{(e.Id is { } id ? id : (ulong)i)}]", e.Set);
                             i++;
                         }
 
                         break;
                     case KlvValueKind.Struct:
-                        WriteStructured(prefix, itemPath, item, item.AsStructured());
+                        WriteStructured(r, itemPath, item, item.AsStructured());
                         break;
                     default:
-                        Row(prefix, itemPath, item.Tag, item.Name, TextValue(item), item.Units, Note(item));
+                        Row(r, itemPath, item.Tag.ToString(CultureInfo.InvariantCulture), item.Name, TextValue(item), item.Units ?? "", Note(item) ?? "");
                         break;
                 }
             }
         }
 
-        private void WriteStructured(string prefix, string path, in KlvItem item, object? value)
+        private void WriteStructured(KlvDumpRecord r, string path, in KlvItem item, object? value)
         {
             switch (value)
             {
                 case KlvStruct st:
                     foreach (var f in st)
                     {
-                        WriteStructured(prefix, $"{path}.{f.Name}", item, f.Value);
+                        WriteStructured(r, $"{path}.{f.Name}", item, f.Value);
                     }
 
                     break;
                 case IReadOnlyList<object?> list:
                     for (var i = 0; i < list.Count; i++)
                     {
-                        WriteStructured(prefix, $"{path}[{i}]", item, list[i]);
+                        WriteStructured(r, $"{path}[{i}]", item, list[i]);
                     }
 
                     break;
                 default:
-                    Row(prefix, path, item.Tag, item.Name, StructuredText(value), null, null);
+                    Row(r, path, item.Tag.ToString(CultureInfo.InvariantCulture), item.Name, StructuredText(value), "", "");
                     break;
             }
         }
 
-        private void Row(string prefix, string path, int tag, string name, string value, string? units, string? note) =>
-            output.WriteLine($"{prefix},{path},{tag.ToString(CultureInfo.InvariantCulture)},{Quote(name)},{Quote(value)},{Quote(units ?? "")},{Quote(note ?? "")}");
-
-        private static string Quote(string s) =>
-            s.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
+        /// <summary>One row: the packet's columns, then the item's.</summary>
+        private void Row(KlvDumpRecord r, string path, string tag, string name, string value, string units, string note)
+        {
+            _csv.WriteField(r.Index.ToString(CultureInfo.InvariantCulture));
+            _csv.WriteField(r.Time is { } t ? FormatNumber(t) : "");
+            _csv.WriteField(r.Pts?.ToString(CultureInfo.InvariantCulture) ?? "");
+            _csv.WriteField(r.Position.ToString(CultureInfo.InvariantCulture));
+            _csv.WriteField(r.Pid?.ToString(CultureInfo.InvariantCulture) ?? "");
+            _csv.WriteField(r.Packet?.Name ?? "Junk");
+            _csv.WriteField(r.Packet is null || r.Packet.ChecksumStatus == KlvChecksumStatus.NotApplicable ? "" : r.Packet.ChecksumOk ? "true" : "false");
+            _csv.WriteField(path);
+            _csv.WriteField(tag);
+            _csv.WriteField(name);
+            _csv.WriteField(value);
+            _csv.WriteField(units);
+            _csv.WriteField(note);
+            _csv.EndRecord();
+        }
     }
 
     /// <summary>Indented, human-readable form.</summary>
