@@ -27,6 +27,7 @@ public sealed record JobFiles(string Folder, string JobId)
 public sealed class Job
 {
     private double _progress;
+    private string _state = JobStates.Queued;
 
     internal Job(string kind, long siteId, string user, Func<Workspace, IProgress<double>, CancellationToken, object?> work, Action? cleanup, string? filesDirectory = null, string? id = null)
     {
@@ -43,7 +44,15 @@ public sealed class Job
     public string Kind { get; }
     public long SiteId { get; }
     public string User { get; }
-    public string State { get; internal set; } = JobStates.Queued;
+    /// <summary>
+    /// Written last when the job ends (after its error, finish time and clean-up), and read with acquire semantics, so a
+    /// reader that sees a final state sees all of those too.
+    /// </summary>
+    public string State
+    {
+        get => Volatile.Read(ref _state);
+        internal set => Volatile.Write(ref _state, value);
+    }
     public double Progress => Volatile.Read(ref _progress);
     public string? Error { get; internal set; }
     public object? Result { get; internal set; }
@@ -200,10 +209,14 @@ internal sealed class JobWorker(JobQueue queue, WorkspaceHost host, Live.JobEven
 
     private void RunJob(Job job, CancellationToken stop)
     {
-        job.State = JobStates.Running;
         job.StartedUtc = DateTime.UtcNow;
+        job.State = JobStates.Running;
         logger.LogInformation("job {JobId} ({Kind}, site {SiteId}) started by {User}", job.Id, job.Kind, job.SiteId, job.User);
         events.Changed(job);
+        // The outcome is published only after the clean-up: a client polling the job never sees it failed without
+        // its error, or succeeded before its files are in place.
+        string state;
+        string? error = null;
         try
         {
             using var workspace = host.OpenSeparate();
@@ -213,43 +226,42 @@ internal sealed class JobWorker(JobQueue queue, WorkspaceHost host, Live.JobEven
                 events.Changed(job, progressOnly: true);
             }), stop);
             job.Report(1);
-            job.State = JobStates.Succeeded;
+            state = JobStates.Succeeded;
         }
         catch (OperationCanceledException)
         {
-            job.State = JobStates.Cancelled;
-            job.Error = "the server stopped before the job finished";
+            state = JobStates.Cancelled;
+            error = "the server stopped before the job finished";
         }
         catch (Exception e) when (e is SiteWatchException or GdalException or IOException or UnauthorizedAccessException or HttpProblem)
         {
-            job.State = JobStates.Failed;
+            state = JobStates.Failed;
             // Any signed-in user may read a job: the server's paths stay in its log.
-            job.Error = ErrorMapping.Redact(e is SiteWatchException s ? ErrorMapping.Text(s) : e.Message, host.Root);
+            error = ErrorMapping.Redact(e is SiteWatchException s ? ErrorMapping.Text(s) : e.Message, host.Root);
             logger.LogWarning("job {JobId} failed: {Message}", job.Id, e.Message);
         }
         catch (Exception e)
         {
-            job.State = JobStates.Failed;
-            job.Error = "internal error; see the server log";
+            state = JobStates.Failed;
+            error = "internal error; see the server log";
             logger.LogError(e, "job {JobId} failed", job.Id);
         }
-        finally
+        try
         {
-            job.FinishedUtc = DateTime.UtcNow;
-            try
+            job.Cleanup?.Invoke();
+            if (state != JobStates.Succeeded)
             {
-                job.Cleanup?.Invoke();
-                if (job.State != JobStates.Succeeded)
-                {
-                    // A half-made report or export is never offered for download.
-                    job.DeleteFiles();
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                logger.LogWarning("job {JobId}: cleanup failed: {Message}", job.Id, e.Message);
+                // A half-made report or export is never offered for download.
+                job.DeleteFiles();
             }
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("job {JobId}: cleanup failed: {Message}", job.Id, e.Message);
+        }
+        job.Error = error;
+        job.FinishedUtc = DateTime.UtcNow;
+        job.State = state;
         logger.LogInformation("job {JobId} {State}", job.Id, job.State);
         events.Changed(job);
     }
