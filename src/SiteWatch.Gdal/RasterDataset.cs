@@ -449,6 +449,59 @@ public sealed unsafe class RasterDataset : IDisposable
     }
 
     /// <summary>
+    /// The masked read every analysis starts from: a window of one band as floats into <paramref name="buffer"/>, and
+    /// <paramref name="valid"/> (one byte per window pixel) cleared wherever the value is the band's nodata or NaN.
+    /// Pixels already marked invalid stay so, so reading several bands into one validity mask ANDs them.
+    /// </summary>
+    public void ReadMasked(int band, RasterWindow window, Span<float> buffer, Span<byte> valid)
+    {
+        var n = (int)window.PixelCount;
+        if (valid.Length < n)
+        {
+            throw new ArgumentException($"Validity buffer of {valid.Length} pixels is smaller than window {window}.");
+        }
+        Read<float>(band, window, buffer);
+        ClearInvalid(buffer[..n], NoDataOf(band), valid[..n]);
+    }
+
+    /// <summary>Clears <paramref name="valid"/> where a value is NaN or <paramref name="noData"/>; whole vectors with neither are skipped.</summary>
+    private static void ClearInvalid(ReadOnlySpan<float> values, double? noData, Span<byte> valid)
+    {
+        var hasNoData = noData is { } v && !double.IsNaN(v);
+        var nd = hasNoData ? (float)noData!.Value : float.NaN;
+        var i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            var width = System.Numerics.Vector<float>.Count;
+            var ndv = new System.Numerics.Vector<float>(nd);
+            for (; i <= values.Length - width; i += width)
+            {
+                var x = new System.Numerics.Vector<float>(values.Slice(i, width));
+                // NaN is the one value unequal to itself; an unset nodata is NaN, equal to nothing.
+                var bad = ~System.Numerics.Vector.Equals(x, x) | System.Numerics.Vector.Equals(x, ndv);
+                if (bad == System.Numerics.Vector<int>.Zero)
+                {
+                    continue;
+                }
+                for (var k = i; k < i + width; k++)
+                {
+                    if (float.IsNaN(values[k]) || values[k] == nd)
+                    {
+                        valid[k] = 0;
+                    }
+                }
+            }
+        }
+        for (; i < values.Length; i++)
+        {
+            if (float.IsNaN(values[i]) || values[i] == nd)
+            {
+                valid[i] = 0;
+            }
+        }
+    }
+
+    /// <summary>
     /// Reads a window of a mask band (non-zero: excluded, e.g. cloud) and clears <paramref name="valid"/> (one byte
     /// per pixel of the window, 1 valid) wherever the mask is set; the scratch comes from the shared pool.
     /// </summary>

@@ -140,28 +140,10 @@ public sealed class RasterPair : IDisposable
         valid[..n].Fill(1);
         for (var b = 0; b < BandCount; b++)
         {
-            var bp = before.Slice(b * n, n);
-            var ap = after.Slice(b * n, n);
-            Before.Read<float>(_beforeBands[b], window, bp);
-            After.Read<float>(_afterBands[b], window, ap);
-            MarkInvalid(bp, BeforeNoData, valid);
-            MarkInvalid(ap, AfterNoData, valid);
+            Before.ReadMasked(_beforeBands[b], window, before.Slice(b * n, n), valid);
+            After.ReadMasked(_afterBands[b], window, after.Slice(b * n, n), valid);
         }
         ExclusionMask?.ExcludeMasked(1, window, valid[..n]);
-    }
-
-    private static void MarkInvalid(ReadOnlySpan<float> plane, double? nodata, Span<byte> valid)
-    {
-        var nd = nodata is { } v ? (float)v : float.NaN;
-        var hasNoData = nodata is not null && !double.IsNaN(nodata.Value);
-        for (var i = 0; i < plane.Length; i++)
-        {
-            var x = plane[i];
-            if (float.IsNaN(x) || (hasNoData && x == nd))
-            {
-                valid[i] = 0;
-            }
-        }
     }
 
     /// <summary>A raster profile on this pair's grid (CRS and geotransform of BEFORE).</summary>

@@ -14,7 +14,6 @@ internal sealed class SceneReader
 
     private readonly RasterDataset _raster;
     private readonly int[] _bands;
-    private readonly double?[] _noData;
     private readonly RasterDataset? _mask;
     private float[] _band = [];
     private float[] _inside = [];
@@ -24,7 +23,6 @@ internal sealed class SceneReader
     {
         _raster = raster;
         _bands = bands.ToArray();
-        _noData = _bands.Select(b => raster.NoDataOf(b)).ToArray();
         _mask = exclusionMask;
     }
 
@@ -149,26 +147,19 @@ internal sealed class SceneReader
         for (var b = 0; b < _bands.Length; b++)
         {
             cancel.ThrowIfCancellationRequested();
-            reduced.Read<float>(_bands[b], window, band);
-            Accumulate(band, reduced.NoDataOf(_bands[b]), mean, valid);
+            reduced.ReadMasked(_bands[b], window, band, valid);
+            Add(band, mean);
         }
         FinishMean(mean.AsSpan(0, n), valid, _bands.Length);
         return (mean, valid, dw, dh);
     }
 
-    /// <summary>Adds one band to the running sum and clears validity where the band holds nodata or NaN.</summary>
-    private static void Accumulate(ReadOnlySpan<float> band, double? noData, Span<float> sum, Span<byte> valid)
+    /// <summary>Adds one band to the running sum (invalid pixels are zeroed when the mean is taken).</summary>
+    private static void Add(ReadOnlySpan<float> band, Span<float> sum)
     {
-        var hasNoData = noData is { } v && !double.IsNaN(v);
-        var ndf = hasNoData ? (float)noData!.Value : 0f;
         for (var i = 0; i < band.Length; i++)
         {
-            var x = band[i];
-            if (float.IsNaN(x) || (hasNoData && x == ndf))
-            {
-                valid[i] = 0;
-            }
-            sum[i] += x;
+            sum[i] += band[i];
         }
     }
 
@@ -194,8 +185,8 @@ internal sealed class SceneReader
         var band = _band.AsSpan(0, n);
         for (var b = 0; b < _bands.Length; b++)
         {
-            _raster.Read<float>(_bands[b], window, band);
-            Accumulate(band, _noData[b], mean, valid);
+            _raster.ReadMasked(_bands[b], window, band, valid);
+            Add(band, mean);
         }
         FinishMean(mean.AsSpan(0, n), valid, _bands.Length);
         _mask?.ExcludeMasked(1, window, valid.AsSpan(0, n));

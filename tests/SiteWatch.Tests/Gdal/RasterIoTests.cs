@@ -26,6 +26,35 @@ public class RasterIoTests
     }
 
     [Theory]
+    [InlineData(-9999.0)]
+    [InlineData(null)]
+    public void A_masked_read_clears_nodata_and_nan_pixels_and_keeps_those_already_invalid(double? noData)
+    {
+        using var dir = new TempDir();
+        // 37 x 5: rows are not a multiple of any vector width, so both the vector and the scalar tail paths run.
+        const int width = 37, height = 5;
+        using var raster = RasterDataset.Create(dir.File("masked.tif"), new RasterProfile(width, height, 1, RasterDataType.Float32)
+        {
+            GeoTransform = GeoTransform.NorthUp(500_000, 4_400_000, 1), Crs = "EPSG:32652", NoData = noData,
+        });
+        var data = Enumerable.Range(0, width * height).Select(i => (float)i).ToArray();
+        data[3] = float.NaN;
+        data[40] = -9999f;          // nodata only when the band says so
+        data[width * height - 1] = float.NaN; // in the scalar tail
+        raster.Write<float>(1, new RasterWindow(0, 0, width, height), data);
+        var window = new RasterWindow(0, 0, width, height);
+        var values = new float[window.PixelCount];
+        var valid = Enumerable.Repeat((byte)1, (int)window.PixelCount + 2).ToArray();
+        valid[100] = 0; // already invalid (another band, or a cloud mask) stays so
+        raster.ReadMasked(1, window, values, valid);
+        int[] expected = noData is null ? [3, 100, width * height - 1] : [3, 40, 100, width * height - 1];
+        Assert.Equal(expected, Enumerable.Range(0, (int)window.PixelCount).Where(i => valid[i] == 0));
+        Assert.All(valid[^2..], v => Assert.Equal(1, v));
+        Assert.Equal(-9999f, values[40]);
+        Assert.Equal(41f, values[41]);
+    }
+
+    [Theory]
     [MemberData(nameof(PixelTypes))]
     public void Windows_written_block_by_block_read_back_exactly(RasterDataType type)
     {
