@@ -47,7 +47,7 @@ public partial class HelpTests
             .SelectMany(a => a!.LongNames.Select(n => "--" + n));
 
     [Fact]
-    public void EveryCommandsHelpListsEveryOptionItsSettingsDeclareIncludingInheritedOnes()
+    public void Every_commands_help_lists_every_option_its_settings_declare_including_inherited_ones()
     {
         var commands = Commands();
         Assert.Contains(commands, c => c.Path.SequenceEqual(["change", "detect"]));
@@ -78,7 +78,7 @@ public partial class HelpTests
     }
 
     [Fact]
-    public void RootHelpListsEachCommandOnce()
+    public void Root_help_lists_each_command_once()
     {
         var (code, help, _) = CliTests.Run(null, "--help");
         Assert.Equal(0, code);

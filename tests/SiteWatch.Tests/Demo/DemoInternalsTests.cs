@@ -6,7 +6,7 @@ namespace SiteWatch.Tests.Demo;
 public sealed class DemoInternalsTests
 {
     [Fact]
-    public void Sun_AtSummerSolsticeNoon_StandsHighInTheSouth()
+    public void Sun_at_summer_solstice_noon_stands_high_in_the_south()
     {
         // Local solar noon at 127.5E is ~03:32 UTC on 21 June (equation of time about -1.7 min).
         var (elevation, azimuth) = SolarPosition.Compute(new DateTime(2024, 6, 21, 3, 32, 0, DateTimeKind.Utc), 39.93, 127.5);
@@ -29,7 +29,7 @@ public sealed class DemoInternalsTests
 
     [Theory]
     [MemberData(nameof(Polygons))]
-    public void Rasteriser_CoverageAddsUpToTheClippedArea(string wkt)
+    public void Rasteriser_coverage_adds_up_to_the_clipped_area(string wkt)
     {
         var polygon = (Polygon)new NetTopologySuite.IO.WKTReader().Read(wkt);
         // 1 m pixels, local origin at the lower-left corner of a 20 x 20 canvas, no shift.
@@ -41,7 +41,7 @@ public sealed class DemoInternalsTests
     }
 
     [Fact]
-    public void Rasteriser_HonoursSubPixelShifts()
+    public void Rasteriser_honours_sub_pixel_shifts()
     {
         // The same square drawn on a grid shifted by +0.3 px lands 0.3 px further left.
         var square = Shape.Rect(5, 5, 10, 10);
@@ -60,7 +60,7 @@ public sealed class DemoInternalsTests
     }
 
     [Fact]
-    public void Noise_IsAPureFunctionOfPositionAndSeed()
+    public void Noise_is_a_pure_function_of_position_and_seed()
     {
         Assert.Equal(Noise.Fbm(123.4, -56.7, 9, 4), Noise.Fbm(123.4, -56.7, 9, 4));
         Assert.NotEqual(Noise.Fbm(123.4, -56.7, 9, 4), Noise.Fbm(123.4, -56.7, 10, 4));

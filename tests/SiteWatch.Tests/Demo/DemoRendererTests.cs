@@ -15,7 +15,7 @@ public sealed class DemoRendererTests
     private static IEnumerable<int> ClearScenes => Plan.Acquisitions.Where(a => a.CloudCoverPercent is null).Select(a => a.Index);
 
     [Fact]
-    public void Render_GivesFourFullBands_WithoutNodataZeros()
+    public void Render_gives_four_full_bands_without_nodata_zeros()
     {
         var scene = DemoScenes.Scene(0);
         Assert.Equal(Plan.Width, scene.Width);
@@ -32,7 +32,7 @@ public sealed class DemoRendererTests
     }
 
     [Fact]
-    public void Render_IsDeterministic()
+    public void Render_is_deterministic()
     {
         var cached = DemoScenes.Scene(1);
         var again = DemoRenderer.Render(Plan, 1);
@@ -45,14 +45,14 @@ public sealed class DemoRendererTests
     }
 
     [Fact]
-    public void Render_RejectsBadIndices()
+    public void Render_rejects_bad_indices()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => DemoRenderer.Render(Plan, -1));
         Assert.Throws<ArgumentOutOfRangeException>(() => DemoRenderer.Render(Plan, Plan.Acquisitions.Count));
     }
 
     [Fact]
-    public void HallRoof_IsBrighterInRed_ThanTheBackground()
+    public void Hall_roof_is_brighter_in_red_than_the_background()
     {
         var hall = DemoScenes.Inset(DemoScenes.Object("hall-1").FootprintUtm, 5);
         var yard = Utm(Box(-300, 150, 40, 40));
@@ -66,7 +66,7 @@ public sealed class DemoRendererTests
     }
 
     [Fact]
-    public void Ndvi_OfFields_RisesIntoSummer_AndFallsInAutumn()
+    public void NDVI_of_fields_rises_into_summer_and_falls_in_autumn()
     {
         var fields = Utm(Plan.Layout.VegetationProbeLocal);
         double Ndvi(int i)
@@ -82,7 +82,7 @@ public sealed class DemoRendererTests
     }
 
     [Fact]
-    public void ShiftedScene_IsShiftedByItsTrueMisregistration()
+    public void Shifted_scene_is_shifted_by_its_true_misregistration()
     {
         var hall = DemoScenes.Object("hall-1").FootprintUtm.EnvelopeInternal;
         int k = DemoScenes.MostShiftedClearScene();
@@ -104,7 +104,7 @@ public sealed class DemoRendererTests
     }
 
     [Fact]
-    public void Crane_IsVisibleBeforeItsRemoval_AndGoneAfter()
+    public void Crane_is_visible_before_its_removal_and_gone_after()
     {
         var crane = DemoScenes.Object("crane-1");
         var c = crane.FootprintUtm.Centroid;
@@ -119,7 +119,7 @@ public sealed class DemoRendererTests
     }
 
     [Fact]
-    public void TunnelMouth_IsDark()
+    public void Tunnel_mouth_is_dark()
     {
         var look = Plan.Features.Single(f => f.Truth.Class == TruthClasses.TunnelEntrance).Look;
         var mouth = DemoScenes.Inset(Utm(look.Parts[0]), 1.2);
@@ -131,7 +131,7 @@ public sealed class DemoRendererTests
     }
 
     [Fact]
-    public void NewBuilding_BrightensAsItIsBuilt()
+    public void New_building_brightens_as_it_is_built()
     {
         var building = Plan.Objects.Single(o => o.Class == TruthClasses.NewAssemblyBuilding);
         var inside = DemoScenes.Inset(building.FootprintUtm, 4);
@@ -145,7 +145,7 @@ public sealed class DemoRendererTests
     }
 
     [Fact]
-    public void HallShadow_FallsAwayFromTheSun_AndIsDark()
+    public void Hall_shadow_falls_away_from_the_sun_and_is_dark()
     {
         var hall = DemoScenes.Object("hall-1");
         foreach (int i in ClearScenes)
@@ -164,7 +164,7 @@ public sealed class DemoRendererTests
     }
 
     [Fact]
-    public void Haze_AddsPathRadiance_StrongestInBlue()
+    public void Haze_adds_path_radiance_strongest_in_blue()
     {
         var road = DemoScenes.Inset(DemoScenes.Object("road-public").FootprintUtm.Intersection(Utm(Box(-300, -420, 300, 40))), 1.5);
         var byHaze = ClearScenes.OrderBy(i => Plan.Acquisitions[i].HazeLevel).ToArray();
@@ -177,7 +177,7 @@ public sealed class DemoRendererTests
     }
 
     [Fact]
-    public void CloudedScene_HasBrightSoftCloudsAndShadows_InItsMask()
+    public void Clouded_scene_has_bright_soft_clouds_and_shadows_in_its_mask()
     {
         var acquisition = Assert.Single(Plan.Acquisitions, a => a.CloudCoverPercent is not null);
         var scene = DemoScenes.Scene(acquisition.Index);

@@ -13,7 +13,7 @@ public sealed class GroundTruthWriterTests
     private static DemoPlan Plan => DemoScenes.Plan;
 
     [Fact]
-    public void GeoJson_HasOneFeaturePerObjectAndChange_WithTheirProperties()
+    public void GeoJSON_has_one_feature_per_object_and_change_with_their_properties()
     {
         using var doc = JsonDocument.Parse(_json.Value);
         var root = doc.RootElement;
@@ -52,7 +52,7 @@ public sealed class GroundTruthWriterTests
     }
 
     [Fact]
-    public void GeoJson_CarriesTheAcquisitionsAsAForeignMember()
+    public void GeoJSON_carries_the_acquisitions_as_a_foreign_member()
     {
         using var doc = JsonDocument.Parse(_json.Value);
         var acquisitions = doc.RootElement.GetProperty("acquisitions").EnumerateArray().ToArray();
@@ -77,7 +77,7 @@ public sealed class GroundTruthWriterTests
     }
 
     [Fact]
-    public void GeoJson_IsWgs84LonLat_WithCounterClockwiseShells()
+    public void GeoJSON_is_WGS84_lon_lat_with_counter_clockwise_shells()
     {
         using var doc = JsonDocument.Parse(_json.Value);
         foreach (var feature in doc.RootElement.GetProperty("features").EnumerateArray())
@@ -110,7 +110,7 @@ public sealed class GroundTruthWriterTests
     }
 
     [Fact]
-    public void GeoJson_ParsesWithNetTopologySuite_AndKeepsGeometries()
+    public void GeoJSON_parses_with_NetTopologySuite_and_keeps_geometries()
     {
         var options = new JsonSerializerOptions();
         options.Converters.Add(new GeoJsonConverterFactory());
@@ -134,7 +134,7 @@ public sealed class GroundTruthWriterTests
     }
 
     [Fact]
-    public void ToGeoJson_UsesTheGivenProjection()
+    public void To_GeoJSON_uses_the_given_projection()
     {
         // A deliberately fake projection must be what ends up in the file.
         string json = GroundTruthWriter.ToGeoJson(Plan, (e, n) => (e / 1e6, n / 1e6));

@@ -10,7 +10,7 @@ public sealed class PlantScenarioTests
     private static DateOnly[] Dates => Plan.Acquisitions.Select(a => DateOnly.FromDateTime(a.AcquiredUtc)).ToArray();
 
     [Fact]
-    public void Acquisitions_AreAtLeastSix_Chronological_AndRoughlyMonthly()
+    public void Acquisitions_are_at_least_six_chronological_and_roughly_monthly()
     {
         var acquisitions = Plan.Acquisitions;
         Assert.True(acquisitions.Count >= 6);
@@ -28,7 +28,7 @@ public sealed class PlantScenarioTests
     }
 
     [Fact]
-    public void Acquisitions_HavePlausibleSunAndHaze_AndShiftsFromZeroToAboutThreePixels()
+    public void Acquisitions_have_plausible_sun_and_haze_and_shifts_from_zero_to_about_three_pixels()
     {
         var acquisitions = Plan.Acquisitions;
         Assert.Equal(0, acquisitions[0].ShiftXPixels);
@@ -52,7 +52,7 @@ public sealed class PlantScenarioTests
     }
 
     [Fact]
-    public void Grid_HasSubMetreGsd_AndAoiSitsWellInsideTheScene()
+    public void Grid_has_sub_metre_GSD_and_AOI_sits_well_inside_the_scene()
     {
         Assert.InRange(Plan.Gsd, 0.8, 1.0);
         Assert.InRange(Plan.Width, 1200, 1600);
@@ -71,7 +71,7 @@ public sealed class PlantScenarioTests
     }
 
     [Fact]
-    public void Site_IsNearHamhung()
+    public void Site_is_near_hamhung()
     {
         var (lon, lat) = PlantScenario.Utm52ToWgs84(Plan.CentreEasting, Plan.CentreNorthing);
         Assert.InRange(lon, 127.49, 127.51);
@@ -79,7 +79,7 @@ public sealed class PlantScenarioTests
     }
 
     [Fact]
-    public void EveryClassIsRepresented_AndFootprintsAreValidUtmPolygonsInsideTheScene()
+    public void Every_class_is_represented_and_footprints_are_valid_UTM_polygons_inside_the_scene()
     {
         Assert.Equal(TruthClasses.All.OrderBy(c => c), Plan.Objects.Select(o => o.Class).Distinct().OrderBy(c => c));
         Assert.Equal(Plan.Objects.Count, Plan.Objects.Select(o => o.Id).Distinct().Count());
@@ -95,7 +95,7 @@ public sealed class PlantScenarioTests
     }
 
     [Fact]
-    public void NewBuilding_EndsAt60To70PercentOfTheHallFootprint()
+    public void New_building_ends_at60_to70_percent_of_the_hall_footprint()
     {
         var hall = DemoScenes.Object("hall-1");
         var building = Plan.Objects.Single(o => o.Class == TruthClasses.NewAssemblyBuilding);
@@ -108,7 +108,7 @@ public sealed class PlantScenarioTests
     }
 
     [Fact]
-    public void NewBuilding_GoesThroughItsStagesInOrder_OneAcquisitionEach()
+    public void New_building_goes_through_its_stages_in_order_one_acquisition_each()
     {
         var building = Plan.Objects.Single(o => o.Class == TruthClasses.NewAssemblyBuilding);
         Assert.Equal(new[] { "cleared", "foundation", "frame", "roofing", "roof" }, building.Stages.Select(s => s.Stage));
@@ -124,7 +124,7 @@ public sealed class PlantScenarioTests
     }
 
     [Fact]
-    public void Crane_StandsInTheFirstScenes_AndIsRemovedMidSeries()
+    public void Crane_stands_in_the_first_scenes_and_is_removed_mid_series()
     {
         var crane = Plan.Objects.Single(o => o.Class == TruthClasses.BridgeCrane);
         var tunnel = Plan.Objects.Single(o => o.Class == TruthClasses.TunnelEntrance);
@@ -144,7 +144,7 @@ public sealed class PlantScenarioTests
     [Theory]
     [InlineData(TruthClasses.Vehicle)]
     [InlineData(TruthClasses.FreightCar)]
-    public void VehicleAndFreightCarCounts_NeverDrop_AndGrowOverall(string objectClass)
+    public void Vehicle_and_freight_car_counts_never_drop_and_grow_overall(string objectClass)
     {
         var counts = Dates.Select(d => Plan.CountOn(objectClass, d)).ToArray();
         for (int i = 1; i < counts.Length; i++)
@@ -156,7 +156,7 @@ public sealed class PlantScenarioTests
     }
 
     [Fact]
-    public void CountsPerDate_FollowTheScenario()
+    public void Counts_per_date_follow_the_scenario()
     {
         // The reported case: everything accumulates month by month (removals are replaced by newcomers).
         Assert.Equal(new[] { 5, 7, 9, 12, 16, 19, 23, 28 }, Dates.Select(d => Plan.CountOn(TruthClasses.Vehicle, d)));
@@ -168,7 +168,7 @@ public sealed class PlantScenarioTests
     }
 
     [Fact]
-    public void PileAndHousingCounts_GrowOverall()
+    public void Pile_and_housing_counts_grow_overall()
     {
         var piles = Dates.Select(d => Plan.CountOn(TruthClasses.MaterialPile, d)).ToArray();
         var housing = Dates.Select(d => Plan.CountOn(TruthClasses.WorkerHousing, d)).ToArray();
@@ -180,7 +180,7 @@ public sealed class PlantScenarioTests
     }
 
     [Fact]
-    public void Changes_AgreeWithPresence_ForEveryClassAndPair()
+    public void Changes_agree_with_presence_for_every_class_and_pair()
     {
         for (int i = 1; i < Dates.Length; i++)
         {
@@ -199,7 +199,7 @@ public sealed class PlantScenarioTests
     }
 
     [Fact]
-    public void MovableObjects_NeverOverlap_WhileTheyCoexist()
+    public void Movable_objects_never_overlap_while_they_coexist()
     {
         foreach (var date in Dates)
         {
@@ -217,7 +217,7 @@ public sealed class PlantScenarioTests
     }
 
     [Fact]
-    public void FreightCars_StandOnTheRailSpur_AndVehiclesAreTruckSized()
+    public void Freight_cars_stand_on_the_rail_spur_and_vehicles_are_truck_sized()
     {
         var rail = Plan.Objects.Single(o => o.Class == TruthClasses.RailSpur).FootprintUtm;
         foreach (var car in Plan.Objects.Where(o => o.Class == TruthClasses.FreightCar))
@@ -234,14 +234,14 @@ public sealed class PlantScenarioTests
     }
 
     [Fact]
-    public void ExactlyOneScene_IsPartlyClouded()
+    public void Exactly_one_scene_is_partly_clouded()
     {
         var clouded = Assert.Single(Plan.Acquisitions, a => a.CloudCoverPercent is not null);
         Assert.InRange(clouded.CloudCoverPercent!.Value, 3, 60);
     }
 
     [Fact]
-    public void Build_IsDeterministic_AndTheSeedMatters()
+    public void Build_is_deterministic_and_the_seed_matters()
     {
         var a = PlantScenario.Build(42);
         var b = PlantScenario.Build(42);
@@ -255,7 +255,7 @@ public sealed class PlantScenarioTests
     }
 
     [Fact]
-    public void TruePixelOf_AppliesTheShiftConvention()
+    public void True_pixel_of_applies_the_shift_convention()
     {
         var plan = Plan;
         int k = DemoScenes.MostShiftedClearScene();
@@ -268,7 +268,7 @@ public sealed class PlantScenarioTests
     }
 
     [Fact]
-    public void Footprints_AreStraightTranslationsOfTheLocalLayout()
+    public void Footprints_are_straight_translations_of_the_local_layout()
     {
         // The hall is 180 x 90 m, axis-aligned, so its UTM envelope must measure exactly that.
         var env = DemoScenes.Object("hall-1").FootprintUtm.EnvelopeInternal;

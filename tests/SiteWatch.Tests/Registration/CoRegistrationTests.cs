@@ -25,7 +25,7 @@ public sealed class CoRegistrationTests(ITestOutputHelper output)
         (x, y) => (map[0] + map[1] * x + map[2] * y, map[3] + map[4] * x + map[5] * y);
 
     [Fact]
-    public void RecoversPureShifts_IntegerAndSubPixel_WithinATenthOfAPixel()
+    public void Recovers_pure_shifts_integer_and_sub_pixel_within_a_tenth_of_a_pixel()
     {
         using var reference = Reference();
         (double X, double Y)[] shifts = [(2.3, -1.7), (0, 0), (3, -2), (-0.5, 0.25), (0.37, -0.81), (-4.6, 3.15), (12.6, 9.2)];
@@ -52,7 +52,7 @@ public sealed class CoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void RecoversASmallRotationAndShift_WithTheAffineModel()
+    public void Recovers_a_small_rotation_and_shift_with_the_affine_model()
     {
         using var reference = Reference();
         var map = SyntheticGround.RotationAndShift(0.3, Size / 2.0, Size / 2.0, 2.3, -1.7);
@@ -77,7 +77,7 @@ public sealed class CoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void GlobalEstimate_FindsTheShiftAlone_AndAtReducedResolution()
+    public void Global_estimate_finds_the_shift_alone_and_at_reduced_resolution()
     {
         using var reference = Reference();
         using var target = Target(SyntheticGround.Shift(-5.4, 2.2));
@@ -96,7 +96,7 @@ public sealed class CoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void GlobalEstimate_UsesOverviews_WhenTheSceneHasThem()
+    public void Global_estimate_uses_overviews_when_the_scene_has_them()
     {
         using var dir = new TempDir();
         Reference(dir.File("ref.tif")).Dispose();
@@ -118,7 +118,7 @@ public sealed class CoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void SkipsNodata_AndStillRegisters()
+    public void Skips_nodata_and_still_registers()
     {
         const int boundary = 340;
         using var reference = Reference();
@@ -139,7 +139,7 @@ public sealed class CoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void ExclusionMask_KeepsACloudOutOfTheMatch()
+    public void Exclusion_mask_keeps_a_cloud_out_of_the_match()
     {
         using var dir = new TempDir();
         using var reference = Reference();
@@ -183,7 +183,7 @@ public sealed class CoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Refuses_AllNodata_Textureless_AndNonOverlappingInput()
+    public void Refuses_all_nodata_textureless_and_non_overlapping_input()
     {
         using var reference = Reference();
         using var empty = RegistrationRasters.Write(new float[Size * Size], Size, Size, noData: (_, _) => true);
@@ -204,7 +204,7 @@ public sealed class CoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Refuses_ScenesOfDifferentGrids()
+    public void Refuses_scenes_of_different_grids()
     {
         using var reference = Reference();
         using var elsewhere = Target(SyntheticGround.Shift(0, 0));
@@ -224,7 +224,7 @@ public sealed class CoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void UnrelatedScenes_AreRefusedOrFlagged()
+    public void Unrelated_scenes_are_refused_or_flagged()
     {
         using var reference = Reference();
         var other = new SyntheticGround(99, Size + 40);
@@ -245,7 +245,7 @@ public sealed class CoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void FlagsAnImplausibleScale_AndThrowsWhenAsked()
+    public void Flags_an_implausible_scale_and_throws_when_asked()
     {
         using var reference = Reference();
         const double scale = 1.025;
@@ -262,7 +262,7 @@ public sealed class CoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void FlagsTooFewInliers()
+    public void Flags_too_few_inliers()
     {
         using var reference = Reference();
         // Only a 300 x 300 corner of the target holds data: a few windows at most.
@@ -275,7 +275,7 @@ public sealed class CoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void FlagsRmseAndRotationBeyondTheirLimits()
+    public void Flags_RMSE_and_rotation_beyond_their_limits()
     {
         using var reference = Reference();
         using var target = Target(SyntheticGround.RotationAndShift(0.3, Size / 2.0, Size / 2.0, 1.1, 0.7));
@@ -288,7 +288,7 @@ public sealed class CoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void RecoversAShiftMadeByGdalCubicResampling()
+    public void Recovers_a_shift_made_by_GDAL_cubic_resampling()
     {
         using var dir = new TempDir();
         using var reference = Reference(dir.File("ref.tif"));
@@ -314,7 +314,7 @@ public sealed class CoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void FitsASecondOrderPolynomial_WhenAskedAndTheDistortionNeedsIt()
+    public void Fits_a_second_order_polynomial_when_asked_and_the_distortion_needs_it()
     {
         using var dir = new TempDir();
         using var reference = Reference(dir.File("ref.tif"));
@@ -345,7 +345,7 @@ public sealed class CoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Resample_PutsTheTargetOnTheReferenceGrid_WithNoResidualShift()
+    public void Resample_puts_the_target_on_the_reference_grid_with_no_residual_shift()
     {
         using var dir = new TempDir();
         using var reference = Reference(dir.File("ref.tif"));
@@ -373,7 +373,7 @@ public sealed class CoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Resample_WritesACog_AndStagesAnInMemoryTarget()
+    public void Resample_writes_a_COG_and_stages_an_in_memory_target()
     {
         using var dir = new TempDir();
         using var reference = Reference(dir.File("ref.tif"));
@@ -391,7 +391,7 @@ public sealed class CoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Resample_RefusesAnUnreliableModel_UnlessAllowed()
+    public void Resample_refuses_an_unreliable_model_unless_allowed()
     {
         using var dir = new TempDir();
         using var reference = Reference(dir.File("ref.tif"));
@@ -407,7 +407,7 @@ public sealed class CoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Estimate_HonoursCancellation_AndValidatesOptions()
+    public void Estimate_honours_cancellation_and_validates_options()
     {
         using var reference = Reference();
         using var target = Target(SyntheticGround.Shift(1, 1));

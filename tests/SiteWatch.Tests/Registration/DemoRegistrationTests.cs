@@ -57,7 +57,7 @@ public sealed class DemoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Series_EachSceneAgainstTheFirst_RecoversTheTrueShift()
+    public void Series_each_scene_against_the_first_recovers_the_true_shift()
     {
         using var dir = new TempDir();
         var plan = DemoScenes.Plan;
@@ -88,7 +88,7 @@ public sealed class DemoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void CloudedScene_WithItsCloudMask_Registers_WithoutTiePointsInTheCloud()
+    public void Clouded_scene_with_its_cloud_mask_registers_without_tie_points_in_the_cloud()
     {
         using var dir = new TempDir();
         var plan = DemoScenes.Plan;
@@ -128,7 +128,7 @@ public sealed class DemoRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void ResampledScene_HasNoResidualShiftAgainstTheReference()
+    public void Resampled_scene_has_no_residual_shift_against_the_reference()
     {
         using var dir = new TempDir();
         var plan = DemoScenes.Plan;

@@ -25,7 +25,7 @@ public sealed class RegistrationInternalsTests
     [InlineData(-4.75, 2.2)]
     [InlineData(0.5, 0.5)]
     [InlineData(10.0, -7.0)]
-    public void PhaseCorrelation_MeasuresWhereTheContentMoved_ToAFewHundredthsOfAPixel(double dx, double dy)
+    public void Phase_correlation_measures_where_the_content_moved_to_a_few_hundredths_of_a_pixel(double dx, double dy)
     {
         using var correlator = new PhaseCorrelator(N, N);
         // Image b shows at p the ground that image a shows at p - d: the content moved by +d.
@@ -41,7 +41,7 @@ public sealed class RegistrationInternalsTests
     }
 
     [Fact]
-    public void PhaseCorrelation_GivesFullResponseForIdenticalImages_AndLowForUnrelatedOnes()
+    public void Phase_correlation_gives_full_response_for_identical_images_and_low_for_unrelated_ones()
     {
         using var correlator = new PhaseCorrelator(N, N);
         var a = Prepared(correlator, _ground.Render(N, N, SyntheticGround.Shift(50, 60), 1, 0));
@@ -54,7 +54,7 @@ public sealed class RegistrationInternalsTests
     }
 
     [Fact]
-    public void Prepare_ReportsValidFraction_AndNoTextureForAFlatImage()
+    public void Prepare_reports_valid_fraction_and_no_texture_for_a_flat_image()
     {
         using var correlator = new PhaseCorrelator(N, N);
         var flat = Enumerable.Repeat(5f, N * N).ToArray();
@@ -66,7 +66,7 @@ public sealed class RegistrationInternalsTests
     }
 
     [Fact]
-    public void RobustAffine_RecoversTheModel_AndRejectsGrossOutliers()
+    public void Robust_affine_recovers_the_model_and_rejects_gross_outliers()
     {
         var rng = new Random(3);
         var truth = new[] { 2.5, 1.0004, -0.0052, 0, 0, 0, -1.25, 0.0052, 0.9997, 0, 0, 0 };
@@ -94,7 +94,7 @@ public sealed class RegistrationInternalsTests
     }
 
     [Fact]
-    public void RobustFit_DropsAConfidentlyMeasuredButBiasedPoint_ByItsWeight()
+    public void Robust_fit_drops_a_confidently_measured_but_biased_point_by_its_weight()
     {
         // Twenty precise points and one low-confidence point 0.6 px off: within the 1 px threshold, yet inconsistent with its precision.
         var matches = new List<Match>();
@@ -110,7 +110,7 @@ public sealed class RegistrationInternalsTests
     }
 
     [Fact]
-    public void Decompose_ReadsRotationScaleAndShear()
+    public void Decompose_reads_rotation_scale_and_shear()
     {
         var t = 0.3 * Math.PI / 180;
         double sx = 1.001, sy = 0.998, m = 0.002 * sy;
@@ -124,7 +124,7 @@ public sealed class RegistrationInternalsTests
     }
 
     [Fact]
-    public void Polynomial_LeastSquares_IsExact_AndInverts()
+    public void Polynomial_least_squares_is_exact_and_inverts()
     {
         double[] truth = [3.1, 1.001, -0.002, 2e-6, -1e-6, 3e-6, -2.4, 0.0015, 0.9992, -1.5e-6, 2.5e-6, 1e-6];
         var matches = new List<Match>();

@@ -37,7 +37,7 @@ public sealed class SimulatedFlightFixture : IAsyncLifetime
 public class FlightSimulatorTests(SimulatedFlightFixture flight, ITestOutputHelper output) : IClassFixture<SimulatedFlightFixture>
 {
     [Fact]
-    public async Task VideoSourceReadsEveryFrameWithTelemetryMatchingTheTruth()
+    public async Task Video_source_reads_every_frame_with_telemetry_matching_the_truth()
     {
         await using var source = VideoSource.Open(flight.TsPath);
         var frames = new List<VideoFrame>();
@@ -81,7 +81,7 @@ public class FlightSimulatorTests(SimulatedFlightFixture flight, ITestOutputHelp
     }
 
     [Fact]
-    public void TruthHasObjectsInViewAndBorderCrossingsDuringTheFlight()
+    public void Truth_has_objects_in_view_and_border_crossings_during_the_flight()
     {
         var truth = flight.Truth;
         Assert.All(truth.Frames, f => Assert.Equal(truth.Objects.Count, f.Objects.Count));
@@ -98,7 +98,7 @@ public class FlightSimulatorTests(SimulatedFlightFixture flight, ITestOutputHelp
     }
 
     [Fact]
-    public async Task VmtiTargetsMatchTheTruthBoxes()
+    public async Task VMTI_targets_match_the_truth_boxes()
     {
         await using var source = VideoSource.Open(flight.TsPath);
         await foreach (var frame in source.ReadFramesAsync())
@@ -117,7 +117,7 @@ public class FlightSimulatorTests(SimulatedFlightFixture flight, ITestOutputHelp
     }
 
     [Fact]
-    public void RenderFrameGivesPixelsAndBoxesOfTheObjects()
+    public void Render_frame_gives_pixels_and_boxes_of_the_objects()
     {
         var dir = Path.Combine(Path.GetTempPath(), $"sitewatch-render-{Guid.NewGuid():N}");
         try
@@ -143,7 +143,7 @@ public class FlightSimulatorTests(SimulatedFlightFixture flight, ITestOutputHelp
     }
 
     [Fact]
-    public void AGivenDemIsFlownOverItsCentre()
+    public void A_given_DEM_is_flown_over_its_centre()
     {
         var dir = Path.Combine(Path.GetTempPath(), $"sitewatch-dem-{Guid.NewGuid():N}");
         try
@@ -163,7 +163,7 @@ public class FlightSimulatorTests(SimulatedFlightFixture flight, ITestOutputHelp
     }
 
     [Fact]
-    public async Task UdpStreamFromTheSimulatorIsReadFrameByFrame()
+    public async Task UDP_stream_from_the_simulator_is_read_frame_by_frame()
     {
         var dir = Path.Combine(Path.GetTempPath(), $"sitewatch-udp-{Guid.NewGuid():N}");
         try

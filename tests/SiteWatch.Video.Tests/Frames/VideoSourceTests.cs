@@ -34,7 +34,7 @@ public class VideoSourceTests(ITestOutputHelper output)
     [InlineData("h264_klv.ts")]
     [InlineData("h265_klv.ts")]
     [InlineData("mpeg2_klv.ts")]
-    public async Task SharedClipsGiveFfprobesFrameCountWithTelemetryOnEveryFrame(string clip)
+    public async Task Shared_clips_give_ffprobes_frame_count_with_telemetry_on_every_frame(string clip)
     {
         var path = TestData.Klv(clip);
         var expected = int.Parse(TsMuxerTests.Run("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
@@ -53,7 +53,7 @@ public class VideoSourceTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task FramesPairWithTheirOwnKlvByPts()
+    public async Task Frames_pair_with_their_own_KLV_by_PTS()
     {
         var path = TempTs();
         try
@@ -78,7 +78,7 @@ public class VideoSourceTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task MaxWidthScalesFramesDownKeepingTheAspect()
+    public async Task Max_width_scales_frames_down_keeping_the_aspect()
     {
         var path = TempTs();
         try
@@ -97,7 +97,7 @@ public class VideoSourceTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task BFramesComeOutInPresentationOrderWithTheirPts()
+    public async Task B_frames_come_out_in_presentation_order_with_their_PTS()
     {
         // ffmpeg's own muxer, B-frames on and no KLV at all: each frame's grey level must match its PTS.
         var path = TempTs();
@@ -132,7 +132,7 @@ public class VideoSourceTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task TruncatedStreamYieldsTheFramesBeforeTheCutAndCountsTheError()
+    public async Task Truncated_stream_yields_the_frames_before_the_cut_and_counts_the_error()
     {
         var path = TempTs();
         try
@@ -161,7 +161,7 @@ public class VideoSourceTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task MissingFfmpegIsAClearError()
+    public async Task Missing_ffmpeg_is_a_clear_error()
     {
         var path = TempTs();
         try
@@ -179,7 +179,7 @@ public class VideoSourceTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task NotAVideoStreamIsAClearErrorWithFfmpegsMessage()
+    public async Task Not_a_video_stream_is_a_clear_error_with_ffmpegs_message()
     {
         var path = TempTs();
         try
@@ -198,7 +198,7 @@ public class VideoSourceTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task StoppingEarlyEndsFfmpegAndDoesNotHang()
+    public async Task Stopping_early_ends_ffmpeg_and_does_not_hang()
     {
         var path = TempTs();
         try
@@ -224,14 +224,14 @@ public class VideoSourceTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void MissingFileAndBadUdpAddressAreClearErrors()
+    public void Missing_file_and_bad_UDP_address_are_clear_errors()
     {
         Assert.Contains("no such video file", Assert.Throws<VideoException>(() => VideoSource.Open("/nonexistent/clip.ts")).Message);
         Assert.Contains("udp://ADDRESS:PORT", Assert.Throws<VideoException>(() => VideoSource.Open("udp://127.0.0.1")).Message);
     }
 
     [Fact]
-    public async Task UdpStreamGivesTheSameFramesAsTheFile()
+    public async Task UDP_stream_gives_the_same_frames_as_the_file()
     {
         var path = TempTs();
         try
@@ -263,7 +263,7 @@ public class VideoSourceTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task UdpDatagramsFromStrangersAreDroppedAndCounted()
+    public async Task UDP_datagrams_from_strangers_are_dropped_and_counted()
     {
         var path = TempTs();
         try
@@ -308,11 +308,11 @@ public class VideoSourceTests(ITestOutputHelper output)
     [InlineData("udp://@:5600", "127.0.0.1:5600")]
     [InlineData("udp://0.0.0.0:5600", "0.0.0.0:5600")]
     [InlineData("udp://lo:5600", "127.0.0.1:5600")]
-    public void UdpWithoutAnAddressListensOnLoopbackOnly(string source, string expected) =>
+    public void UDP_without_an_address_listens_on_loopback_only(string source, string expected) =>
         Assert.Equal(expected, VideoSource.ParseUdp(source).ToString());
 
     [Fact]
-    public void UdpSenderFilterTakesAddressesAndBlocks()
+    public void UDP_sender_filter_takes_addresses_and_blocks()
     {
         var allowed = VideoSource.ParseSenders("udp://:1", ["10.0.0.5", "192.168.1.0/24"]);
         Assert.True(VideoSource.IsAllowed(IPAddress.Parse("10.0.0.5"), allowed));

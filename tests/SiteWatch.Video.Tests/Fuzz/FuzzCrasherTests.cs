@@ -29,7 +29,7 @@ public class FuzzCrasherTests
 
     [Theory]
     [MemberData(nameof(Crashers))]
-    public void CrasherNowEndsInSuccessOrTheDocumentedError(string target, string file)
+    public void Crasher_now_ends_in_success_or_the_documented_error(string target, string file)
     {
         var input = File.ReadAllBytes(Path.Combine(CrasherDirectory, target, file));
         var failure = FuzzTargets.Get(target).Run(input);
@@ -37,7 +37,7 @@ public class FuzzCrasherTests
     }
 
     [Fact]
-    public void EveryCrasherFolderNamesATarget()
+    public void Every_crasher_folder_names_a_target()
     {
         var known = FuzzTargets.All.Select(t => t.Name).ToHashSet();
         Assert.True(Directory.Exists(CrasherDirectory), $"{CrasherDirectory} is missing (the crashers are copied next to the tests)");
@@ -45,7 +45,7 @@ public class FuzzCrasherTests
     }
 
     [Fact]
-    public void EveryTargetRunsItsOwnSeedsCleanly()
+    public void Every_target_runs_its_own_seeds_cleanly()
     {
         foreach (var target in FuzzTargets.All)
         {
@@ -66,7 +66,7 @@ public class FuzzCrasherTests
 public class FuzzCorpusReplay(ITestOutputHelper output)
 {
     [SkippableFact]
-    public void ReplayCorpus()
+    public void Replay_corpus()
     {
         var corpus = Environment.GetEnvironmentVariable("SITEWATCH_FUZZ_CORPUS");
         Skip.If(corpus is null, "only for bench/fuzz.sh FUZZ_COVERAGE=1 (SITEWATCH_FUZZ_CORPUS names the corpus folder)");

@@ -60,7 +60,7 @@ public class FuzzTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void MutatedKlvPacketsNeverThrowOrHang()
+    public void Mutated_KLV_packets_never_throw_or_hang()
     {
         var seeds = Seeds();
         var rng = new Random(0x5EED);
@@ -100,7 +100,7 @@ public class FuzzTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void RandomBytesNeverThrow()
+    public void Random_bytes_never_throw()
     {
         var rng = new Random(99);
         var key = new byte[16];
@@ -124,7 +124,7 @@ public class FuzzTests(ITestOutputHelper output)
     }
 
     [KlvDataFact]
-    public void MutatedTransportStreamsNeverThrowOrHang()
+    public void Mutated_transport_streams_never_throw_or_hang()
     {
         var original = File.ReadAllBytes(TestData.Klv("h264_klv.ts")).AsSpan(0, 188 * 120).ToArray();
         var rng = new Random(1402);

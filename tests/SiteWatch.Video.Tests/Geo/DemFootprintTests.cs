@@ -33,7 +33,7 @@ public sealed class DemFootprintTests(ITestOutputHelper output) : IDisposable
     };
 
     [Fact]
-    public void TiltedPlaneDemGivesTheClosedFormIntersection()
+    public void Tilted_plane_DEM_gives_the_closed_form_intersection()
     {
         const double h0 = 200, slopeEast = 0.3, slopeNorth = -0.2;
         var path = _temp.File("plane.tif");
@@ -68,7 +68,7 @@ public sealed class DemFootprintTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void FlatDemAgreesWithTheConstantSurfaceAndTheMslDatumIsApplied()
+    public void Flat_DEM_agrees_with_the_constant_surface_and_the_MSL_datum_is_applied()
     {
         // A flat DEM at 300 m MSL and a ConstantTerrain at 300 m MSL must give the same footprint to the millimetre
         // level: the DEM path (tiles, geoid conversion per pixel, bilinear sampling) against the analytic one.
@@ -89,7 +89,7 @@ public sealed class DemFootprintTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void PixelGroundPixelRoundTripOverAHillIsBelowATenthOfAPixel()
+    public void Pixel_ground_pixel_round_trip_over_a_hill_is_below_a_tenth_of_a_pixel()
     {
         var path = _temp.File("hill.tif");
         SyntheticDem.WriteGeoTiff(path, DemGrid.Geographic(Lat0, Lon0, 4000, 30), SyntheticDem.GaussianHill(Lat0, Lon0, 150, 400, 600));
@@ -122,7 +122,7 @@ public sealed class DemFootprintTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void PointsHiddenBehindAHillAreReportedOccluded()
+    public void Points_hidden_behind_a_hill_are_reported_occluded()
     {
         var path = _temp.File("ridge.tif");
         SyntheticDem.WriteGeoTiff(path, DemGrid.Geographic(Lat0, Lon0, 5000, 20), SyntheticDem.GaussianHill(Lat0, Lon0, 0, 500, 300));
@@ -144,7 +144,7 @@ public sealed class DemFootprintTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void DemThatMissesTheFootprintIsReportedAndTheFlatFallbackIsUsed()
+    public void DEM_that_misses_the_footprint_is_reported_and_the_flat_fallback_is_used()
     {
         // A DEM 20 km east of where the camera looks.
         var far = Wgs84.FromEnu(new GeoPoint(Lat0, Lon0, 0), new Vec3(20_000, 0, 0));
@@ -170,7 +170,7 @@ public sealed class DemFootprintTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void DemCoveringHalfTheFootprintMixesDemAndFallback()
+    public void DEM_covering_half_the_footprint_mixes_DEM_and_fallback()
     {
         // DEM west of the sensor only: the west half of a nadir footprint lands on it, the east half on the fallback.
         var west = Wgs84.FromEnu(new GeoPoint(Lat0, Lon0, 0), new Vec3(-1500, 0, 0));
@@ -190,7 +190,7 @@ public sealed class DemFootprintTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void DemVoidsFallBackAndAreReported()
+    public void DEM_voids_fall_back_and_are_reported()
     {
         var path = _temp.File("void.tif");
         var grid = DemGrid.Geographic(Lat0, Lon0, 3000, 30);
@@ -206,7 +206,7 @@ public sealed class DemFootprintTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void OnlyWindowsAroundTheFootprintAreRead()
+    public void Only_windows_around_the_footprint_are_read()
     {
         // A 2400 x 2400 DEM (~72 km across at 30 m); a nadir footprint of ~1 km must read a handful of windows.
         var path = _temp.File("big.tif");
@@ -228,7 +228,7 @@ public sealed class DemFootprintTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void ProjectedDemGivesTheSameFootprintAsAGeographicOne()
+    public void Projected_DEM_gives_the_same_footprint_as_a_geographic_one()
     {
         // The same hill written on a UTM grid and on a geographic grid: the CRS path (PROJ per sample) must agree.
         var hill = SyntheticDem.GaussianHill(Lat0, Lon0, 80, 120, 700);
@@ -266,7 +266,7 @@ public sealed class SrtmTileTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Fact]
-    public void SrtmHgtNodesSitOnWholeArcSecondsAndVoidsFallBack()
+    public void SRTM_HGT_nodes_sit_on_whole_arc_seconds_and_voids_fall_back()
     {
         // SRTM3: 1201 x 1201 big-endian int16 posts at whole multiples of 3", rows north to south, voids -32768.
         // Heights encode their own row and column, so a sample at a post must return exactly that post's value.
@@ -314,7 +314,7 @@ public sealed class SrtmTileTests : IDisposable
     }
 
     [Fact]
-    public void SensorBelowTheTerrainIsReportedNotThrown()
+    public void Sensor_below_the_terrain_is_reported_not_thrown()
     {
         var path = _temp.File("plateau.tif");
         SyntheticDem.WriteGeoTiff(path, DemGrid.Geographic(Poses.Latitude, Poses.Longitude, 3000, 30), SyntheticDem.Flat(900));

@@ -9,7 +9,7 @@ public class FootprintGeometryTests(ITestOutputHelper output)
     private const double Deg = Math.PI / 180;
 
     [Fact]
-    public void NadirFootprintOverFlatGroundIsTwoHTanHalfFovWideAndCentredBelowTheSensor()
+    public void Nadir_footprint_over_flat_ground_is_two_h_tan_half_FOV_wide_and_centred_below_the_sensor()
     {
         const double h = 1000;
         var pose = Poses.Nadir(h, hfov: 60);
@@ -51,7 +51,7 @@ public class FootprintGeometryTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void NadirWithMslAltitudeOverMslGroundIsIndependentOfTheGeoid()
+    public void Nadir_with_MSL_altitude_over_MSL_ground_is_independent_of_the_geoid()
     {
         // Both heights MSL: whatever undulation the geoid has here cancels out (it is smooth over a kilometre).
         var pose = Poses.Nadir(1500) with { SensorHeightReference = HeightReference.Msl };
@@ -83,7 +83,7 @@ public class FootprintGeometryTests(ITestOutputHelper output)
     [InlineData(200, 0, 0, 250, -70, 1, 0)]
     // Pitched and rolled together with a gimbal offset (checked against the rotation composed by hand below).
     [InlineData(30, 5, -8, 15, -60, double.NaN, double.NaN)]
-    public void TiltedCamerasLandWhereTheAnglesSay(double heading, double pitch, double roll, double azimuth, double elevation, double eastSign, double northSign)
+    public void Tilted_cameras_land_where_the_angles_say(double heading, double pitch, double roll, double azimuth, double elevation, double eastSign, double northSign)
     {
         const double h = 1000;
         var pose = Poses.Nadir(h) with
@@ -136,7 +136,7 @@ public class FootprintGeometryTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void SensorRollTurnsTheImageClockwiseSeenFromBehind()
+    public void Sensor_roll_turns_the_image_clockwise_seen_from_behind()
     {
         // Nadir, heading north: image right is east. A +90 roll about the line of sight turns image right to south.
         var pose = Poses.Nadir(1000) with { SensorRelativeRoll = 90 };
@@ -146,7 +146,7 @@ public class FootprintGeometryTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void RaysAboveTheHorizonAreReportedNotThrown()
+    public void Rays_above_the_horizon_are_reported_not_thrown()
     {
         // Camera level with the horizon, nose 5 degrees up: the top half of the frame sees sky.
         var pose = Poses.Nadir(500) with { SensorRelativeElevation = 0, PlatformPitch = 5, HorizontalFov = 60 };
@@ -171,7 +171,7 @@ public class FootprintGeometryTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void GrazingRaysFollowTheEarthsCurvature()
+    public void Grazing_rays_follow_the_earths_curvature()
     {
         // From 3000 m the geometric horizon is sqrt(2 h / R) = 1.76 degrees below the horizontal: a ray 1 degree down
         // misses the Earth altogether (flat-Earth reasoning would put it on the ground 172 km out); a ray 3 degrees
@@ -195,7 +195,7 @@ public class FootprintGeometryTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void PixelGroundPixelRoundTripOverFlatGround()
+    public void Pixel_ground_pixel_round_trip_over_flat_ground()
     {
         var pose = Poses.Nadir(800) with { PlatformHeading = 33, SensorRelativeElevation = -50, SensorRelativeAzimuth = 20, PlatformRoll = 4 };
         var locator = new FrameGeolocator(CameraModel.FromPose(pose), Poses.FlatEllipsoid(120));
@@ -217,7 +217,7 @@ public class FootprintGeometryTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void GroundBehindTheCameraIsReported()
+    public void Ground_behind_the_camera_is_reported()
     {
         var pose = Poses.Nadir(800) with { SensorRelativeElevation = -30 };
         var locator = new FrameGeolocator(CameraModel.FromPose(pose), Poses.FlatEllipsoid());
@@ -226,7 +226,7 @@ public class FootprintGeometryTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void ImpossibleFieldOfViewIsRejectedWithAMessage()
+    public void Impossible_field_of_view_is_rejected_with_a_message()
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => CameraModel.FromPose(Poses.Nadir(100, hfov: 180)));
         Assert.Contains("180", e.Message);
@@ -236,7 +236,7 @@ public class FootprintGeometryTests(ITestOutputHelper output)
 public class GeoidFallbackTests
 {
     [Fact]
-    public void WithoutAGeoidGridMslHeightsAreTakenAsEllipsoidHeightsAndTheFootprintSaysSo()
+    public void Without_a_geoid_grid_MSL_heights_are_taken_as_ellipsoid_heights_and_the_footprint_says_so()
     {
         // GeoidModel.Zero stands in for a machine without egm96_15.gtx: heights are used as they are, and flagged.
         var pose = Poses.Nadir(1000) with { SensorHeightReference = HeightReference.Msl, FrameCenterElevationMsl = 200 };

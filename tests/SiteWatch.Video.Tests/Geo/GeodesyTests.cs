@@ -12,7 +12,7 @@ public class GeodesyTests
     [InlineData(-33.9, 151.2, -40)]
     [InlineData(89.9999, -45, 10_000)]
     [InlineData(-60.2, -179.99, 35_786_000)]
-    public void GeodeticEcefRoundTripIsSubMillimetre(double lat, double lon, double h)
+    public void Geodetic_ECEF_round_trip_is_sub_millimetre(double lat, double lon, double h)
     {
         var back = Wgs84.FromEcef(Wgs84.ToEcef(lat, lon, h));
         Assert.Equal(lat, back.Latitude, 9);
@@ -21,7 +21,7 @@ public class GeodesyTests
     }
 
     [Fact]
-    public void EcefOfKnownPointsMatchesTheEllipsoid()
+    public void ECEF_of_known_points_matches_the_ellipsoid()
     {
         var equator = Wgs84.ToEcef(0, 0, 0);
         Assert.Equal(Wgs84.SemiMajorAxis, equator.X, 6);
@@ -31,7 +31,7 @@ public class GeodesyTests
     }
 
     [Fact]
-    public void VincentyMatchesTheClassicFlindersPeakToBuninyongDistance()
+    public void Vincenty_matches_the_classic_flinders_peak_to_buninyong_distance()
     {
         // Vincenty (1975) / Geoscience Australia example: 54 972.271 m.
         var d = Wgs84.Distance(-(37 + 57 / 60.0 + 3.72030 / 3600), 144 + 25 / 60.0 + 29.52440 / 3600,
@@ -40,7 +40,7 @@ public class GeodesyTests
     }
 
     [Fact]
-    public void EnuOffsetsRoundTrip()
+    public void ENU_offsets_round_trip()
     {
         var origin = new GeoPoint(37.5, 127, 100);
         var p = Wgs84.FromEnu(origin, new Vec3(1234.5, -678.9, 42));
@@ -52,7 +52,7 @@ public class GeodesyTests
     }
 
     [SkippableFact]
-    public void Egm96GridAgreesWithProj()
+    public void EGM96_grid_agrees_with_PROJ()
     {
         var geoid = GeoidModel.Egm96;
         Skip.If(geoid is null, "EGM96 grid (egm96_15.gtx / us_nga_egm96_15.tif) is not installed; MSL heights are then taken as HAE");

@@ -18,7 +18,7 @@ public class KlvFootprintTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void PoseUsesEllipsoidHeightAndFullRangeAnglesWhenPresent()
+    public void Pose_uses_ellipsoid_height_and_full_range_angles_when_present()
     {
         var set = Decode(
         [
@@ -54,7 +54,7 @@ public class KlvFootprintTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void MissingTagsAreNamed()
+    public void Missing_tags_are_named()
     {
         var set = Decode([KlvField.Number(St0601.SensorLatitude, 37.5), KlvField.Number(St0601.HorizontalFov, 30)]);
         Assert.False(CameraPose.TryFromKlv(set, 640, 480, out var pose, out var error));
@@ -84,7 +84,7 @@ public class KlvFootprintTests(ITestOutputHelper output)
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void ConsistentSyntheticKlvCornersAgreeWithOurs(bool fullCorners)
+    public void Consistent_synthetic_KLV_corners_agree_with_ours(bool fullCorners)
     {
         const double lat = 37.5, lon = 127, altitude = 2000, ground = 100, hfov = 40;
         const int width = 640, height = 480;
@@ -133,7 +133,7 @@ public class KlvFootprintTests(ITestOutputHelper output)
     [InlineData("h264_klv.ts")]
     [InlineData("h265_klv.ts")]
     [InlineData("mpeg2_klv.ts")]
-    public void SharedClipFirstPacketAgainstItsOwnCentreAndCorners(string clip)
+    public void Shared_clip_first_packet_against_its_own_centre_and_corners(string clip)
     {
         var (_, bytes) = TestData.KlvPacketsOf(clip).First();
         var packet = KlvDecoder.Decode(bytes);

@@ -15,7 +15,7 @@ public class CorruptKlvTests
     ]);
 
     [Fact]
-    public void BadChecksumIsFlaggedNotThrown()
+    public void Bad_checksum_is_flagged_not_thrown()
     {
         var bytes = Good();
         bytes[^1] ^= 0x01;
@@ -29,7 +29,7 @@ public class CorruptKlvTests
     }
 
     [Fact]
-    public void CorruptValueByteMakesTheChecksumFail()
+    public void Corrupt_value_byte_makes_the_checksum_fail()
     {
         var bytes = Good();
         bytes[30] ^= 0x40;
@@ -37,7 +37,7 @@ public class CorruptKlvTests
     }
 
     [Fact]
-    public void MissingChecksumIsReported()
+    public void Missing_checksum_is_reported()
     {
         var bytes = Good();
         var withoutChecksum = bytes.AsSpan(0, bytes.Length - 4).ToArray();
@@ -48,7 +48,7 @@ public class CorruptKlvTests
     }
 
     [Fact]
-    public void BerLengthLongerThanThePacketIsReportedAsTruncation()
+    public void BER_length_longer_than_the_packet_is_reported_as_truncation()
     {
         var bytes = Good();
         bytes[16] += 10; // claims 10 more bytes than there are
@@ -60,7 +60,7 @@ public class CorruptKlvTests
     }
 
     [Fact]
-    public void BerLengthShorterThanThePacketCutsTheLastItemAndReportsExtraBytes()
+    public void BER_length_shorter_than_the_packet_cuts_the_last_item_and_reports_extra_bytes()
     {
         var bytes = Good();
         bytes[16] -= 3;
@@ -71,7 +71,7 @@ public class CorruptKlvTests
     }
 
     [Fact]
-    public void InvalidBerLengthFormIsReported()
+    public void Invalid_BER_length_form_is_reported()
     {
         var bytes = Good();
         bytes[16] = 0x80; // indefinite length, forbidden in KLV
@@ -83,7 +83,7 @@ public class CorruptKlvTests
     }
 
     [Fact]
-    public void TruncatedPacketKeepsWhatArrivedAndSaysWhere()
+    public void Truncated_packet_keeps_what_arrived_and_says_where()
     {
         var bytes = Good();
         // key 16 + length 1 + tag 2 (10) + tag 3 (9) + tag 5 (4) = 40: cut two bytes into tag 13.
@@ -99,7 +99,7 @@ public class CorruptKlvTests
     }
 
     [Fact]
-    public void ShortBuffersAreReportedNotThrown()
+    public void Short_buffers_are_reported_not_thrown()
     {
         Assert.Equal(KlvProblemKind.Truncated, Assert.Single(KlvDecoder.Decode(new byte[5]).Problems).Kind);
         Assert.Equal(KlvProblemKind.Truncated, Assert.Single(KlvDecoder.Decode(Good().AsMemory(0, 16)).Problems).Kind);
@@ -107,7 +107,7 @@ public class CorruptKlvTests
     }
 
     [Fact]
-    public void WrongItemLengthIsDecodedWithALengthMismatchNote()
+    public void Wrong_item_length_is_decoded_with_a_length_mismatch_note()
     {
         // Tag 5 (heading, uint16) sent as 1 byte: decoded with the 8-bit mapping and reported.
         var body = new byte[] { 0x02, 0x08, 0, 0, 0, 0, 0, 0, 0, 1, 0x05, 0x01, 0x80 };
@@ -120,7 +120,7 @@ public class CorruptKlvTests
     }
 
     [Fact]
-    public void UnknownTagsAndKeysAreKeptRaw()
+    public void Unknown_tags_and_keys_are_kept_raw()
     {
         var body = new byte[] { 0x02, 0x08, 0, 0, 0, 0, 0, 0, 0, 1, 0x81, 0x7F, 0x02, 0xAB, 0xCD };
         var packet = KlvDecoder.Decode(Concat(St0601KeyBytes(), [(byte)body.Length], body));
@@ -138,7 +138,7 @@ public class CorruptKlvTests
     }
 
     [Fact]
-    public void BadStructuredValueIsKeptRawWithAProblem()
+    public void Bad_structured_value_is_kept_raw_with_a_problem()
     {
         // Tag 115 (control command) whose text length runs past the value.
         var packet = KlvDecoder.Decode(KlvEncoder.EncodePacket(St0601.Schema,
@@ -151,7 +151,7 @@ public class CorruptKlvTests
     }
 
     [Fact]
-    public void DeeplyNestedAmendSetsStopAtTheDepthLimit()
+    public void Deeply_nested_amend_sets_stop_at_the_depth_limit()
     {
         // Amend set (tag 101) inside amend set ... 40 levels: must not recurse without bound.
         var inner = new byte[] { 0x41, 0x01, 0x13 };
@@ -187,7 +187,7 @@ public class KlvSplitterTests
     private static readonly byte[] s_b = KlvEncoder.EncodePacket(St0102.Schema, [KlvField.Integer(1, 1), KlvField.Text(3, "//GB")]);
 
     [Fact]
-    public void SeveralPacketsAndJunkInOneBuffer()
+    public void Several_packets_and_junk_in_one_buffer()
     {
         byte[] buffer = [.. s_a, 0x00, 0x11, 0x22, .. s_b, .. s_a];
         var slices = KlvPacketSplitter.Split(buffer).ToList();
@@ -197,7 +197,7 @@ public class KlvSplitterTests
     }
 
     [Fact]
-    public void OverlongLengthDoesNotSwallowTheNextPacket()
+    public void Overlong_length_does_not_swallow_the_next_packet()
     {
         var bad = (byte[])s_a.Clone();
         bad[16] = 0x7F;
@@ -207,7 +207,7 @@ public class KlvSplitterTests
     }
 
     [Fact]
-    public void PacketCutAcrossWritesIsReassembled()
+    public void Packet_cut_across_writes_is_reassembled()
     {
         byte[] stream = [.. s_a, .. s_b, .. s_a];
         foreach (var chunk in new[] { 1, 2, 3, 5, 17, 40 })
@@ -231,7 +231,7 @@ public class KlvSplitterTests
     }
 
     [Fact]
-    public void FlushReturnsAnIncompleteTailAsTruncated()
+    public void Flush_returns_an_incomplete_tail_as_truncated()
     {
         var splitter = new KlvPacketSplitter();
         splitter.Write(s_a.AsSpan(0, s_a.Length - 5));
@@ -242,7 +242,7 @@ public class KlvSplitterTests
     }
 
     [Fact]
-    public void ImpossibleLengthIsTreatedAsJunk()
+    public void Impossible_length_is_treated_as_junk()
     {
         var splitter = new KlvPacketSplitter(maxPacketLength: 1000);
         byte[] huge = [.. s_a.AsSpan(0, 16), 0x84, 0x10, 0, 0, 0, 1, 2, 3, .. s_b];

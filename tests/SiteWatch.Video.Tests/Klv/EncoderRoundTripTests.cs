@@ -40,7 +40,7 @@ public class EncoderRoundTripTests(ITestOutputHelper output)
     [InlineData("h264_klv.ts")]
     [InlineData("h265_klv.ts")]
     [InlineData("mpeg2_klv.ts")]
-    public void EveryClipPacketReencodesByteForByte(string clip)
+    public void Every_clip_packet_reencodes_byte_for_byte(string clip)
     {
         var usage = new Dictionary<string, int>();
         foreach (var (_, original) in TestData.KlvPacketsOf(clip))
@@ -56,7 +56,7 @@ public class EncoderRoundTripTests(ITestOutputHelper output)
     }
 
     [KlvDataFact]
-    public void VmtiSetsReencodeByteForByte()
+    public void VMTI_sets_reencode_byte_for_byte()
     {
         var usage = new Dictionary<string, int>();
         foreach (var slice in KlvPacketSplitter.Split(TestData.KlvBytes("st0903_jmisb.bin")))
@@ -67,7 +67,7 @@ public class EncoderRoundTripTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void StructuredValuesCanBeBuiltByHand()
+    public void Structured_values_can_be_built_by_hand()
     {
         var waypoints = new List<object?>
         {

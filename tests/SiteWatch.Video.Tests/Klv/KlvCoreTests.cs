@@ -10,7 +10,7 @@ public class KlvCoreTests
     [InlineData(new byte[] { 0x81, 0x80 }, 128, 2)]
     [InlineData(new byte[] { 0x82, 0x09, 0x63 }, 2403, 3)]
     [InlineData(new byte[] { 0x84, 0x00, 0x00, 0x01, 0x00 }, 256, 5)]
-    public void BerLengthReadsShortAndLongForms(byte[] bytes, int expected, int size)
+    public void BER_length_reads_short_and_long_forms(byte[] bytes, int expected, int size)
     {
         Assert.Equal(size, Ber.TryReadLength(bytes, out var length));
         Assert.Equal(expected, length);
@@ -20,14 +20,14 @@ public class KlvCoreTests
     [InlineData(new byte[] { 0x80 })]                                            // indefinite form
     [InlineData(new byte[] { 0x89, 1, 2, 3, 4, 5, 6, 7, 8, 9 })]                   // 9 length bytes
     [InlineData(new byte[] { 0x88, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF })] // > int.MaxValue
-    public void BerLengthRejectsInvalidForms(byte[] bytes)
+    public void BER_length_rejects_invalid_forms(byte[] bytes)
     {
         Assert.Equal(-1, Ber.TryReadLength(bytes, out _));
         Assert.Throws<KlvFormatException>(() => Ber.ReadLength(bytes, out _));
     }
 
     [Fact]
-    public void BerLengthReportsTruncationAsNeedMore()
+    public void BER_length_reports_truncation_as_need_more()
     {
         Assert.Equal(0, Ber.TryReadLength([0x82, 0x01], out _));
         Assert.Equal(0, Ber.TryReadLength([], out _));
@@ -39,7 +39,7 @@ public class KlvCoreTests
     [InlineData(128)]
     [InlineData(65535)]
     [InlineData(int.MaxValue)]
-    public void BerLengthRoundTripsInShortestForm(int value)
+    public void BER_length_round_trips_in_shortest_form(int value)
     {
         Span<byte> buffer = stackalloc byte[9];
         var n = Ber.WriteLength(buffer, value);
@@ -55,7 +55,7 @@ public class KlvCoreTests
     [InlineData(128UL, new byte[] { 0x81, 0x00 })]
     [InlineData(1234UL, new byte[] { 0x89, 0x52 })]
     [InlineData(60000UL, new byte[] { 0x83, 0xD4, 0x60 })]
-    public void BerOidMatchesKnownEncodings(ulong value, byte[] encoded)
+    public void BER_OID_matches_known_encodings(ulong value, byte[] encoded)
     {
         Span<byte> buffer = stackalloc byte[10];
         var n = Ber.WriteOid(buffer, value);
@@ -65,7 +65,7 @@ public class KlvCoreTests
     }
 
     [Fact]
-    public void BerOidRoundTripsUpTo64Bits()
+    public void BER_OID_round_trips_up_to64_bits()
     {
         var rng = new Random(7);
         Span<byte> buffer = stackalloc byte[10];
@@ -82,7 +82,7 @@ public class KlvCoreTests
     }
 
     [Fact]
-    public void KeysParsePrintAndIgnoreTheVersionByte()
+    public void Keys_parse_print_and_ignore_the_version_byte()
     {
         var key = KlvKey.Parse("06 0E 2B 34 02 0B 01 01 0E 01 03 01 01 00 00 00");
         Assert.Equal(St0601.Key, key);
@@ -97,7 +97,7 @@ public class KlvCoreTests
     }
 
     [Fact]
-    public void Sum16ChecksumHandlesOddLengthsLikeTheByteWiseDefinition()
+    public void Sum16_checksum_handles_odd_lengths_like_the_byte_wise_definition()
     {
         var rng = new Random(3);
         for (var len = 0; len < 200; len++)
@@ -115,7 +115,7 @@ public class KlvCoreTests
     }
 
     [Fact]
-    public void Crc16CcittMatchesTheStandardCheckValue()
+    public void CRC16_CCITT_matches_the_standard_check_value()
     {
         // CRC-16/CCITT-FALSE check value for "123456789".
         Assert.Equal(0x29B1, KlvChecksum.Crc16Ccitt("123456789"u8));
@@ -130,7 +130,7 @@ public class KlvCoreTests
     [InlineData(1, 99999, 3, 0x0257C0UL, 2400)]
     [InlineData(-900, 900, 2, 0x1234UL, -608.75)]
     [InlineData(-90, 90, 4, 0x51000000UL, 72)]
-    public void ImapbDecodesKnownValues(double min, double max, int length, ulong raw, double expected)
+    public void IMAPB_decodes_known_values(double min, double max, int length, ulong raw, double expected)
     {
         var map = Imapb.Create(min, max, length);
         Assert.Equal(expected, map.Decode(raw, out var special), 9);
@@ -139,14 +139,14 @@ public class KlvCoreTests
     }
 
     [Fact]
-    public void ImapbMakesZeroExactWhenTheRangeStraddlesIt()
+    public void IMAPB_makes_zero_exact_when_the_range_straddles_it()
     {
         var map = Imapb.Create(-19.2, 19.2, 3);
         Assert.Equal(0.0, map.Decode(map.Encode(0.0), out _), 12);
     }
 
     [Fact]
-    public void ImapbSpecialValuesRoundTrip()
+    public void IMAPB_special_values_round_trip()
     {
         var map = Imapb.Create(0, 100, 2);
         Assert.True(double.IsPositiveInfinity(map.Decode(map.Encode(double.PositiveInfinity), out var s1)));
@@ -159,14 +159,14 @@ public class KlvCoreTests
     }
 
     [Fact]
-    public void SchemaRejectsDuplicateTags()
+    public void Schema_rejects_duplicate_tags()
     {
         Assert.Throws<ArgumentException>(() => new KlvSchema("x", null, KlvChecksumKind.None,
             [KlvTraits.UInt(1, "a", 1), KlvTraits.UInt(1, "b", 1)]));
     }
 
     [Fact]
-    public void St0601TableCoversEveryTagFrom1To143()
+    public void ST0601_table_covers_every_tag_from1_to143()
     {
         var tags = St0601.Schema.Tags.Select(t => t.Tag).ToArray();
         Assert.Equal(Enumerable.Range(1, 143), tags);

@@ -17,7 +17,7 @@ public class KlvDumpTests
         packet.GetProperty("items").EnumerateArray().First(i => i.GetProperty("tag").GetInt32() == tag);
 
     [KlvDataFact]
-    public void JsonOfATransportStreamHasOneObjectPerPacket()
+    public void JSON_of_a_transport_stream_has_one_object_per_packet()
     {
         var root = Json(TestData.Klv("h264_klv.ts"), out var summary);
         Assert.Equal(JsonValueKind.Array, root.ValueKind);
@@ -64,7 +64,7 @@ public class KlvDumpTests
     }
 
     [KlvDataFact]
-    public void JsonOfARawPacketFile()
+    public void JSON_of_a_raw_packet_file()
     {
         var root = Json(TestData.Klv("DynamicOnlyMISMMSPacketData.bin"), out var summary);
         var packet = Assert.Single(root.EnumerateArray());
@@ -76,7 +76,7 @@ public class KlvDumpTests
     }
 
     [KlvDataFact]
-    public void CsvAndTextForms()
+    public void Csv_and_text_forms()
     {
         var csv = new StringWriter();
         KlvDump.WriteCsv(TestData.Klv("DynamicOnlyMISMMSPacketData.bin"), csv);
@@ -98,7 +98,7 @@ public class KlvDumpTests
     }
 
     [Fact]
-    public void DumpOfDamagedRawKlvReportsJunkAndProblemsWithPositions()
+    public void Dump_of_damaged_raw_KLV_reports_junk_and_problems_with_positions()
     {
         var good = KlvEncoder.EncodePacket(St0601.Schema, [KlvField.Integer(2, 1), KlvField.Number(13, 10)]);
         var bad = (byte[])good.Clone();
@@ -122,7 +122,7 @@ public class KlvDumpTests
     }
 
     [KlvDataFact]
-    public void TransportStreamIsSniffedWithoutTheExtension()
+    public void Transport_stream_is_sniffed_without_the_extension()
     {
         using var stream = File.OpenRead(TestData.Klv("h265_klv.ts"));
         Assert.True(KlvDump.LooksLikeTransportStream("clip.bin", stream));

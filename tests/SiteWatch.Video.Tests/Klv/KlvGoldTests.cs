@@ -21,7 +21,7 @@ public class KlvGoldTests(ITestOutputHelper output)
     }
 
     [KlvDataFact]
-    public void GoldEntriesOfImplementedStandardsRoundTrip()
+    public void Gold_entries_of_implemented_standards_round_trip()
     {
         var entries = Gold().EnumerateArray().ToList();
         Assert.Equal(5, entries.Count);

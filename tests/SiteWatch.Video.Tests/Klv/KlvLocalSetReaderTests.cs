@@ -5,7 +5,7 @@ namespace SiteWatch.Video.Tests.Klv;
 public class KlvLocalSetReaderTests
 {
     [KlvDataFact]
-    public void ReaderAgreesWithTheDecoderOnEveryNumericItem()
+    public void Reader_agrees_with_the_decoder_on_every_numeric_item()
     {
         var compared = 0;
         var packets = TestData.KlvPacketsOf("h264_klv.ts").Select(p => p.Packet).Append(TestData.KlvBytes("DynamicOnlyMISMMSPacketData.bin"));
@@ -40,7 +40,7 @@ public class KlvLocalSetReaderTests
     }
 
     [KlvDataFact]
-    public void NestedSetsCanBeReadInPlace()
+    public void Nested_sets_can_be_read_in_place()
     {
         var bytes = TestData.KlvBytes("DynamicConstantMISMMSPacketData.bin");
         var reader = KlvLocalSetReader.ForPacket(bytes);
@@ -64,7 +64,7 @@ public class KlvLocalSetReaderTests
     }
 
     [Fact]
-    public void ReaderIsStrictAboutStructure()
+    public void Reader_is_strict_about_structure()
     {
         var good = KlvEncoder.EncodePacket(St0601.Schema, [KlvField.Integer(2, 7), KlvField.OutOfRange(13), KlvField.Text(3, "M")]);
         var reader = KlvLocalSetReader.ForPacket(good);
@@ -97,7 +97,7 @@ public class KlvLocalSetReaderTests
     }
 
     [Fact]
-    public void FuzzedInputOnlyEverRaisesKlvFormatException()
+    public void Fuzzed_input_only_ever_raises_KLV_format_exception()
     {
         var seed = KlvEncoder.EncodePacket(St0601.Schema,
             [KlvField.Integer(2, 1), KlvField.Number(13, 45), KlvField.Number(96, 100), KlvField.Set(48, [KlvField.Integer(1, 2)])]);

@@ -13,7 +13,7 @@ public class KwiverAgreementTests(ITestOutputHelper output)
     [InlineData("h264_klv.ts")]
     [InlineData("h265_klv.ts")]
     [InlineData("mpeg2_klv.ts")]
-    public void ClipDecodeAgreesWithKwiverFieldByField(string clip)
+    public void Clip_decode_agrees_with_kwiver_field_by_field(string clip)
     {
         var expected = s_expected.Value;
         var packets = TestData.KlvPacketsOf(clip);
@@ -46,7 +46,7 @@ public class KwiverAgreementTests(ITestOutputHelper output)
     }
 
     [KlvDataFact]
-    public void ArrivalTimesFollowTheVideoFrameRate()
+    public void Arrival_times_follow_the_video_frame_rate()
     {
         // The clips' KLV PES packets carry no PTS; the program clock at arrival stands in for it,
         // and should step by one 30 fps frame (3003 or 3000 ticks at 90 kHz) like KWIVER's frame times.

@@ -5,7 +5,7 @@ namespace SiteWatch.Video.Tests.Klv;
 public class St0601Tests
 {
     [KlvDataFact]
-    public void DynamicOnlyPacketHasTheKnownValues()
+    public void Dynamic_only_packet_has_the_known_values()
     {
         var packet = KlvDecoder.Decode(TestData.KlvBytes("DynamicOnlyMISMMSPacketData.bin"));
         Assert.Equal(St0601.Schema, packet.Schema);
@@ -28,7 +28,7 @@ public class St0601Tests
     }
 
     [KlvDataFact]
-    public void DynamicConstantPacketDecodesNestedSecuritySetAndMiisId()
+    public void Dynamic_constant_packet_decodes_nested_security_set_and_miis_id()
     {
         var packet = KlvDecoder.Decode(TestData.KlvBytes("DynamicConstantMISMMSPacketData.bin"));
         // This public sample carries a wrong checksum (0xAA43; the running sum is 0x3E1E, checked independently):
@@ -58,7 +58,7 @@ public class St0601Tests
     }
 
     [KlvDataFact]
-    public void ReusedPacketDecodesTheSameAsAFreshOne()
+    public void Reused_packet_decodes_the_same_as_a_fresh_one()
     {
         var a = TestData.KlvBytes("DynamicOnlyMISMMSPacketData.bin");
         var b = TestData.KlvBytes("DynamicConstantMISMMSPacketData.bin");
@@ -77,7 +77,7 @@ public class St0601Tests
     }
 
     [KlvDataFact]
-    public void EncoderReproducesTheReferencePacketByteForByte()
+    public void Encoder_reproduces_the_reference_packet_byte_for_byte()
     {
         // Decode, rebuild from the decoded values through the table, and compare bytes: proves the
         // encoder's mapping, lengths and checksum are the inverse of the decoder's.
@@ -98,7 +98,7 @@ public class St0601Tests
     }
 
     [Fact]
-    public void EveryNumericTagRoundTripsWithinItsQuantisationStep()
+    public void Every_numeric_tag_round_trips_within_its_quantisation_step()
     {
         var rng = new Random(20240601);
         var checkedValues = 0;
@@ -200,7 +200,7 @@ public class St0601Tests
     }
 
     [Fact]
-    public void SignedMappedErrorSentinelIsReportedAsOutOfRange()
+    public void Signed_mapped_error_sentinel_is_reported_as_out_of_range()
     {
         var bytes = KlvEncoder.EncodePacket(St0601.Schema,
             [KlvField.Integer(2, 1), KlvField.OutOfRange(St0601.SensorLatitude), KlvField.Number(St0601.PlatformPitch, double.NaN)]);
@@ -214,7 +214,7 @@ public class St0601Tests
     }
 
     [Fact]
-    public void EncoderRejectsValuesOutsideTheMappedRange()
+    public void Encoder_rejects_values_outside_the_mapped_range()
     {
         Assert.Throws<ArgumentException>(() => KlvEncoder.EncodePacket(St0601.Schema, [KlvField.Number(St0601.PlatformHeading, 361)]));
         Assert.Throws<ArgumentException>(() => KlvEncoder.EncodePacket(St0601.Schema, [KlvField.Number(St0601.SensorLatitude, -90.1)]));
@@ -224,7 +224,7 @@ public class St0601Tests
     }
 
     [Fact]
-    public void NestedSetsAndSeriesRoundTripThroughTheEncoder()
+    public void Nested_sets_and_series_round_trip_through_the_encoder()
     {
         var bytes = KlvEncoder.EncodePacket(St0601.Schema,
         [

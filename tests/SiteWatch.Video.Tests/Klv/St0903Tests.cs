@@ -5,7 +5,7 @@ namespace SiteWatch.Video.Tests.Klv;
 public class St0903Tests
 {
     [KlvDataFact]
-    public void JmisbFileHoldsFiveVmtiSetsWithTargets()
+    public void Jmisb_file_holds_five_VMTI_sets_with_targets()
     {
         var bytes = TestData.KlvBytes("st0903_jmisb.bin");
         var slices = KlvPacketSplitter.Split(bytes).ToList();
@@ -43,7 +43,7 @@ public class St0903Tests
     }
 
     [KlvDataFact]
-    public void KwiverVmtiSetDecodesTrackerLocationsAndVelocity()
+    public void Kwiver_VMTI_set_decodes_tracker_locations_and_velocity()
     {
         var packet = KlvDecoder.Decode(TestData.KlvPacketsOf("h264_klv.ts")[0].Packet);
         Assert.True(packet.Set!.TryGetItem(St0601.VmtiLocalSet, out var vmti));
@@ -68,7 +68,7 @@ public class St0903Tests
     }
 
     [Fact]
-    public void StandaloneVmtiPacketRoundTripsWithChecksum()
+    public void Standalone_VMTI_packet_round_trips_with_checksum()
     {
         var bytes = KlvEncoder.EncodePacket(St0903.Schema,
         [

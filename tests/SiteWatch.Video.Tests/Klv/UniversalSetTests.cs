@@ -54,7 +54,7 @@ public class UniversalSetTests
     }
 
     [Fact]
-    public void Eg0104PacketFromOurEncoderDecodesWithItsPositions()
+    public void EG0104_packet_from_our_encoder_decodes_with_its_positions()
     {
         var bytes = Eg0104Packet();
         Assert.Equal(St0104.Key.ToString(), Convert.ToHexString(bytes, 0, 16));
@@ -90,7 +90,7 @@ public class UniversalSetTests
     }
 
     [Fact]
-    public void Eg0104SetGivesTheSameCameraPoseAndFootprintAsTheEquivalentSt0601Pose()
+    public void EG0104_set_gives_the_same_camera_pose_and_footprint_as_the_equivalent_ST0601_pose()
     {
         var set = KlvDecoder.Decode(Eg0104Packet()).Set!;
         Assert.True(CameraPose.TryFromKlv(set, 1280, 720, out var pose, out var error), error);
@@ -126,7 +126,7 @@ public class UniversalSetTests
     }
 
     [Fact]
-    public void PointingConversionsInvertEachOther()
+    public void Pointing_conversions_invert_each_other()
     {
         foreach (var (h, p, r, az, el, ro) in new[] { (30.0, 2.0, -3.0, 20.0, -60.0, 0.0), (300.0, -10.0, 25.0, 270.0, -5.0, 10.0), (0.0, 0.0, 0.0, 0.0, -89.0, 0.0) })
         {
@@ -146,7 +146,7 @@ public class UniversalSetTests
     }
 
     [Fact]
-    public void UnknownItemKeysAndUnknownPacketKeysAreListedWithKeyAndLength()
+    public void Unknown_item_keys_and_unknown_packet_keys_are_listed_with_key_and_length()
     {
         // An EG 0104 set with an item whose key no table knows: kept, with its key and length.
         var unknownItem = Convert.FromHexString("060E2B340101010107010A0101000000" + "03" + "ABCDEF");
@@ -186,7 +186,7 @@ public class UniversalSetTests
     }
 
     [Fact]
-    public void TenSecondsOfEg0104InATransportStreamGiveEveryPacket()
+    public void Ten_seconds_of_EG0104_in_a_transport_stream_give_every_packet()
     {
         using var ts = new MemoryStream();
         var muxer = new TsMuxer(ts, new TsMuxerOptions { Klv = KlvTransport.Async });
@@ -210,7 +210,7 @@ public class UniversalSetTests
     }
 
     [Fact]
-    public void St0601AsAUniversalSetMapsItemKeysToLocalSetTags()
+    public void ST0601_as_a_universal_set_maps_item_keys_to_local_set_tags()
     {
         KlvField[] fields =
         [
@@ -235,7 +235,7 @@ public class UniversalSetTests
     }
 
     [Fact]
-    public void St0102AsAUniversalSetDecodesItsText()
+    public void ST0102_as_a_universal_set_decodes_its_text()
     {
         var bytes = KlvEncoder.EncodePacket(St0102.UniversalSchema,
             [KlvField.Text(1, "UNCLASSIFIED//"), KlvField.Text(2, "ISO-3166 Two Letter"), KlvField.Text(3, "//KR"), KlvField.Integer(22, 12)]);
@@ -248,7 +248,7 @@ public class UniversalSetTests
     }
 
     [Fact]
-    public void TruncatedUniversalSetKeepsTheRestRawWithAProblem()
+    public void Truncated_universal_set_keeps_the_rest_raw_with_a_problem()
     {
         var bytes = Eg0104Packet();
         var cut = KlvPacket(St0104.Key, bytes.AsSpan(bytes.Length - 40, 30).ToArray());
@@ -258,7 +258,7 @@ public class UniversalSetTests
     }
 
     [Fact]
-    public void TargetWidthInFourBytesAsVersionOnePacketsSendItDecodesWithoutAProblem()
+    public void Target_width_in_four_bytes_as_version_one_packets_send_it_decodes_without_a_problem()
     {
         var v1 = KlvDecoder.Decode(KlvEncoder.EncodePacket(St0601.Schema,
             [KlvField.Integer(St0601.PrecisionTimeStamp, 1_245_257_585_099_653), KlvField.Integer(St0601.UasLsVersion, 1), KlvField.Number(22, 1234.5, length: 4)]));

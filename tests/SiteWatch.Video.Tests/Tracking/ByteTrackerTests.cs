@@ -8,7 +8,7 @@ public class ByteTrackerTests
     private static BoxDetection Car(double x, double y, double score = 0.9) => new(new PixelBox(x, y, 40, 20), score, "car");
 
     [Fact]
-    public void KalmanFilterLearnsConstantVelocity()
+    public void Kalman_filter_learns_constant_velocity()
     {
         var filter = new KalmanBoxFilter(new PixelBox(100, 100, 40, 20));
         for (var i = 1; i <= 20; i++)
@@ -25,7 +25,7 @@ public class ByteTrackerTests
     }
 
     [Fact]
-    public void CrossingObjectsKeepTheirIds()
+    public void Crossing_objects_keep_their_ids()
     {
         var tracker = new ByteTracker();
         Dictionary<int, double> lastX = [];
@@ -49,7 +49,7 @@ public class ByteTrackerTests
     }
 
     [Fact]
-    public void MissedDetectionsAreBridgedByPrediction()
+    public void Missed_detections_are_bridged_by_prediction()
     {
         var tracker = new ByteTracker();
         for (var f = 0; f < 10; f++)
@@ -72,7 +72,7 @@ public class ByteTrackerTests
     }
 
     [Fact]
-    public void TracksEndAfterMaxAge()
+    public void Tracks_end_after_max_age()
     {
         var tracker = new ByteTracker(new TrackerOptions { MaxAge = 5 });
         for (var f = 0; f < 3; f++)
@@ -92,7 +92,7 @@ public class ByteTrackerTests
     }
 
     [Fact]
-    public void EveryNthFrameDetectionKeepsAFastSmallObject()
+    public void Every_nth_frame_detection_keeps_a_fast_small_object()
     {
         // 12 px/frame against a 40 px box: 72 px between looks, no overlap with the last box after the first gap.
         var tracker = new ByteTracker();
@@ -115,7 +115,7 @@ public class ByteTrackerTests
     }
 
     [Fact]
-    public void LowScoreDetectionsOnlyExtendExistingTracks()
+    public void Low_score_detections_only_extend_existing_tracks()
     {
         var tracker = new ByteTracker();
         tracker.Step(0, [Car(100, 100), Car(500, 100, 0.3)]);
@@ -127,7 +127,7 @@ public class ByteTrackerTests
     }
 
     [Fact]
-    public void VmtiTargetIdsHoldTracksTogether()
+    public void VMTI_target_ids_hold_tracks_together()
     {
         var tracker = new ByteTracker();
         for (var f = 0; f < 5; f++)
@@ -144,7 +144,7 @@ public class ByteTrackerTests
     }
 
     [Fact]
-    public void ClassIsTheMajorityOfDetections()
+    public void Class_is_the_majority_of_detections()
     {
         var tracker = new ByteTracker();
         string[] classes = ["car", "truck", "car", "car", "truck"];
@@ -159,7 +159,7 @@ public class ByteTrackerTests
     }
 
     [Fact]
-    public void GroundSpeedAndHeadingFromPositions()
+    public void Ground_speed_and_heading_from_positions()
     {
         var tracker = new ByteTracker();
         var track = tracker.Step(0, [Car(100, 100)]).Single();

@@ -11,7 +11,7 @@ public class PtsWrapTests
     private const long Wrap = 1L << 33;
 
     [Fact]
-    public void UnwrapperExtendsAcrossTheWrapAndKeepsSmallStepsBack()
+    public void Unwrapper_extends_across_the_wrap_and_keeps_small_steps_back()
     {
         var clock = new PtsUnwrapper();
         Assert.Equal(Wrap - 3000, clock.Unwrap(Wrap - 3000));
@@ -44,7 +44,7 @@ public class PtsWrapTests
     }
 
     [Fact]
-    public void DemuxerTimeStampsKeepIncreasingPastTwoToThe33()
+    public void Demuxer_time_stamps_keep_increasing_past_two_to_the33()
     {
         using var ts = new MemoryStream();
         WriteAcrossWrap(ts, 90, _ => [0, 0, 0, 1, 9, 0xF0], i => i % 30 == 0);
@@ -68,7 +68,7 @@ public class PtsWrapTests
     }
 
     [Fact]
-    public async Task FramesPairWithTheirTelemetryAcrossTheWrap()
+    public async Task Frames_pair_with_their_telemetry_across_the_wrap()
     {
         const int w = 64, h = 48, frames = 90;
         var path = Path.Combine(Path.GetTempPath(), $"sitewatch-wrap-{Guid.NewGuid():N}.ts");

@@ -55,7 +55,7 @@ public class TsDemuxerTests
     }
 
     [Fact]
-    public void AsyncKlvComesOutWithPtsAndStreamsAreReported()
+    public void Async_KLV_comes_out_with_PTS_and_streams_are_reported()
     {
         var (stream, packets) = AsyncStream(10);
         var demuxer = new TsDemuxer();
@@ -82,7 +82,7 @@ public class TsDemuxerTests
     }
 
     [Fact]
-    public void OutputDoesNotDependOnHowTheBytesAreChunked()
+    public void Output_does_not_depend_on_how_the_bytes_are_chunked()
     {
         var (stream, _) = AsyncStream(6);
         var reference = Demux(stream, new TsDemuxer(), stream.Length);
@@ -96,7 +96,7 @@ public class TsDemuxerTests
     }
 
     [Fact]
-    public void ThirtyThreeBitPtsWrapsAndDtsAreRead()
+    public void Thirty_three_bit_PTS_wraps_and_DTS_are_read()
     {
         var ts = new TsBuilder();
         ts.Pat(1, PmtPid);
@@ -109,7 +109,7 @@ public class TsDemuxerTests
     }
 
     [Fact]
-    public void SynchronousKlvIsSplitIntoMetadataAuCells()
+    public void Synchronous_KLV_is_split_into_metadata_au_cells()
     {
         var ts = new TsBuilder();
         ts.Pat(1, PmtPid);
@@ -137,7 +137,7 @@ public class TsDemuxerTests
     }
 
     [Fact]
-    public void GarbageBetweenPacketsIsSkippedAndReportedWithPosition()
+    public void Garbage_between_packets_is_skipped_and_reported_with_position()
     {
         var (stream, packets) = AsyncStream(8);
         // Insert 77 bytes of junk (with a stray 0x47 in it) after packet 20.
@@ -159,7 +159,7 @@ public class TsDemuxerTests
     }
 
     [Fact]
-    public void LargeGarbageWithStraySyncBytesInOneWriteIsSkipped()
+    public void Large_garbage_with_stray_sync_bytes_in_one_write_is_skipped()
     {
         // 20 KB of junk sprinkled with 0x47 (including one close to its end) handed over in one call:
         // the resync search must not hold on to the whole chunk.
@@ -191,7 +191,7 @@ public class TsDemuxerTests
     }
 
     [Fact]
-    public void LeadingGarbageIsSkippedBeforeTheFirstSync()
+    public void Leading_garbage_is_skipped_before_the_first_sync()
     {
         var (stream, packets) = AsyncStream(3);
         var damaged = new byte[] { 0x47, 1, 2, 0x47, 9 }.Concat(stream).ToArray();
@@ -202,7 +202,7 @@ public class TsDemuxerTests
     }
 
     [Fact]
-    public void DroppedPacketsAreCountedAsContinuityErrorsPerPid()
+    public void Dropped_packets_are_counted_as_continuity_errors_per_PID()
     {
         var (stream, _) = AsyncStream(8);
         // Find the TS packets of the KLV PID and drop the second packet of the 3rd KLV PES.
@@ -227,7 +227,7 @@ public class TsDemuxerTests
     }
 
     [Fact]
-    public void LostMiddlePacketMarksThePesDamaged()
+    public void Lost_middle_packet_marks_the_PES_damaged()
     {
         var ts = new TsBuilder();
         ts.Pat(1, PmtPid);
@@ -249,7 +249,7 @@ public class TsDemuxerTests
     }
 
     [KlvDataFact]
-    public void TruncatedFinalPacketIsToleratedAndReported()
+    public void Truncated_final_packet_is_tolerated_and_reported()
     {
         var stream = File.ReadAllBytes(TestData.Klv("h264_klv.ts"));
         var cut = stream.AsSpan(0, stream.Length - 100).ToArray();
@@ -266,7 +266,7 @@ public class TsDemuxerTests
     [InlineData("h264_klv.ts", 0x1B, "H.264")]
     [InlineData("h265_klv.ts", 0x24, "H.265")]
     [InlineData("mpeg2_klv.ts", 0x02, "MPEG-2 Video")]
-    public void RealClipsReportVideoAndKlvStreams(string clip, byte videoType, string codec)
+    public void Real_clips_report_video_and_KLV_streams(string clip, byte videoType, string codec)
     {
         using var file = File.OpenRead(TestData.Klv(clip));
         var demuxer = new TsDemuxer();
@@ -282,7 +282,7 @@ public class TsDemuxerTests
     }
 
     [KlvDataFact]
-    public void TransportErrorIndicatorAndBadPsiCrcAreCounted()
+    public void Transport_error_indicator_and_bad_psi_crc_are_counted()
     {
         var stream = File.ReadAllBytes(TestData.Klv("h264_klv.ts"));
         var damaged = (byte[])stream.Clone();

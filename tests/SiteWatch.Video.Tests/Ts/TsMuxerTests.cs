@@ -19,7 +19,7 @@ public class TsMuxerTests
     [Theory]
     [InlineData(KlvTransport.Sync)]
     [InlineData(KlvTransport.Async)]
-    public void DemuxerReadsBackVideoTimingAndKlv(KlvTransport transport)
+    public void Demuxer_reads_back_video_timing_and_KLV(KlvTransport transport)
     {
         // Access-unit sizes around the packet payload boundaries (183, 184, 185 bytes after the PES header) and large ones.
         int[] sizes = [1, 164, 165, 166, 167, 170, 183, 184, 185, 368, 5000, 70_000];
@@ -69,7 +69,7 @@ public class TsMuxerTests
     }
 
     [Fact]
-    public async Task FfprobeListsH264AndKlvWithEveryFrame()
+    public async Task Ffprobe_lists_H264_and_KLV_with_every_frame()
     {
         const int frames = 12;
         var path = Path.Combine(Path.GetTempPath(), $"sitewatch-mux-{Guid.NewGuid():N}.ts");

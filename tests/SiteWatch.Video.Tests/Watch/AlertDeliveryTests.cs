@@ -32,7 +32,7 @@ public class AlertDeliveryTests
     };
 
     [Fact]
-    public void CotEventHasTheRequiredShape()
+    public void CoT_event_has_the_required_shape()
     {
         var xml = XElement.Parse(CotEvent.ToXml(Alert(), new CotOptions { Type = "a-h-G", Stale = TimeSpan.FromMinutes(2) }));
         Assert.Equal("event", xml.Name.LocalName);
@@ -58,14 +58,14 @@ public class AlertDeliveryTests
     }
 
     [Fact]
-    public void CotWithoutMotionLeavesTrackOut()
+    public void CoT_without_motion_leaves_track_out()
     {
         var xml = XElement.Parse(CotEvent.ToXml(Alert(speed: null)));
         Assert.Null(xml.Element("detail")!.Element("track"));
     }
 
     [Fact]
-    public async Task CotReachesARealUdpListener()
+    public async Task CoT_reaches_a_real_UDP_listener()
     {
         using var listener = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         var port = ((IPEndPoint)listener.Client.LocalEndPoint!).Port;
@@ -87,7 +87,7 @@ public class AlertDeliveryTests
     }
 
     [Fact]
-    public async Task CotReachesARealTcpListenerAndReconnects()
+    public async Task CoT_reaches_a_real_TCP_listener_and_reconnects()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -136,7 +136,7 @@ public class AlertDeliveryTests
     }
 
     [Fact]
-    public async Task EndpointsThatAreDownAreCountedNotFatal()
+    public async Task Endpoints_that_are_down_are_counted_not_fatal()
     {
         // A port that was just free: nothing listens there.
         var probe = new TcpListener(IPAddress.Loopback, 0);
@@ -162,7 +162,7 @@ public class AlertDeliveryTests
     [InlineData("udp:6969")]
     [InlineData("http://127.0.0.1:6969")]
     [InlineData("tcp://127.0.0.1")]
-    public void BadCotEndpointsAreUsageErrors(string text)
+    public void Bad_CoT_endpoints_are_usage_errors(string text)
     {
         var e = Assert.Throws<SiteWatchException>(() => CotSink.ParseEndpoint(text));
         Assert.Contains("udp://HOST:PORT", e.Message);

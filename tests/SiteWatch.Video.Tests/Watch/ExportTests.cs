@@ -27,7 +27,7 @@ public sealed class ExportTests : IDisposable
     }
 
     [Fact]
-    public void GeoJsonParsesBackWithEveryKind()
+    public void GeoJSON_parses_back_with_every_kind()
     {
         var path = Path.Combine(_dir, "flight.geojson");
         FlightExport.WriteGeoJson(Sample(), path);
@@ -49,7 +49,7 @@ public sealed class ExportTests : IDisposable
     }
 
     [Fact]
-    public void KmlParsesBackWithStylesAndTimes()
+    public void KML_parses_back_with_styles_and_times()
     {
         var path = Path.Combine(_dir, "flight.kml");
         FlightExport.WriteKml(Sample(), path);
@@ -70,7 +70,7 @@ public sealed class ExportTests : IDisposable
     }
 
     [Fact]
-    public void PngCropDecodesToTheFramePixels()
+    public void PNG_crop_decodes_to_the_frame_pixels()
     {
         const int width = 8, height = 6;
         var bgr = new byte[width * height * 3];

@@ -18,7 +18,7 @@ public sealed class WatchEndToEndTests(ITestOutputHelper output) : IDisposable
     public void Dispose() => Directory.Delete(_dir, true);
 
     [Fact]
-    public async Task AlertsFollowTheTruthCrossingsAndPositionsAreMetresAccurate()
+    public async Task Alerts_follow_the_truth_crossings_and_positions_are_metres_accurate()
     {
         var options = new FlightSimulationOptions { Seconds = 12, Fps = 15, Width = 320, Height = 180, Seed = 1, Vmti = true };
         var tsPath = Path.Combine(_dir, "flight.ts");
@@ -65,7 +65,7 @@ public sealed class WatchEndToEndTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task DroneDemoWritesTheFlightTheWatchAndTheComparison()
+    public async Task Drone_demo_writes_the_flight_the_watch_and_the_comparison()
     {
         var result = await DroneDemo.RunAsync(new DroneDemoOptions(Path.Combine(_dir, "drone")) { Seconds = 3, Fps = 10, Width = 160, Height = 96 });
         Assert.Equal(30, result.Summary.Frames);

@@ -80,7 +80,7 @@ public sealed class WatchPipelineTests : IDisposable
     }
 
     [Fact]
-    public async Task AlertsWhenAndWhereTheVehicleCrossesAndEnters()
+    public async Task Alerts_when_and_where_the_vehicle_crosses_and_enters()
     {
         var zones = Zones(NorthLine(0, -200, 200, """{"name":"border"}"""), Square(20, -30, 50, 30, """{"name":"yard"}"""));
         using var listener = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
@@ -134,7 +134,7 @@ public sealed class WatchPipelineTests : IDisposable
     }
 
     [Fact]
-    public async Task ARunIntoAnExistingFolderKeepsEarlierAlerts()
+    public async Task A_run_into_an_existing_folder_keeps_earlier_alerts()
     {
         var zones = Zones(NorthLine(0, -200, 200, """{"name":"border"}"""));
         for (var run = 0; run < 2; run++)
@@ -170,7 +170,7 @@ public sealed class WatchPipelineTests : IDisposable
     }
 
     [Fact]
-    public async Task ABusyDetectorCostsDetectionFramesNotFrames()
+    public async Task A_busy_detector_costs_detection_frames_not_frames()
     {
         using var detector = new GatedDetector();
         async IAsyncEnumerable<VideoFrame> FramesThenRelease()

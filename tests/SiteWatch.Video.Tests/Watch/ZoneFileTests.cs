@@ -7,7 +7,7 @@ namespace SiteWatch.Video.Tests.Watch;
 public class ZoneFileTests
 {
     [Fact]
-    public void ReadsRulesAndFilters()
+    public void Reads_rules_and_filters()
     {
         var zones = Zones(
             Square(0, 0, 10, 10, """{"name":"yard","rules":["enter","loiter"],"loiter_seconds":12.5,"classes":["person"],"min_score":0.4,"min_area_m2":0.5,"cooldown_seconds":30,"stroke":"#f00"}"""),
@@ -36,7 +36,7 @@ public class ZoneFileTests
     [InlineData("""{"type":"Feature","properties":{"name":"l"},"geometry":{"type":"LineString","coordinates":[[500000,4400000],[500100,4400000]]}}""", "is not WGS84 longitude/latitude")]
     [InlineData("""{"type":"Feature","properties":{"name":"q"},"geometry":{"type":"Polygon","coordinates":[[[127,40],[127.1,40],[127.1,40.1]]]}}""", "feature 1 ('q'): ring 0 must be closed")]
     [InlineData("""{"type":"Feature","properties":{"name":"l","classes":"car"},"geometry":{"type":"LineString","coordinates":[[127,40],[127,41]]}}""", "property 'classes' must be an array of class names, got the string \"car\"")]
-    public void BadFeaturesNameTheFeatureAndField(string feature, string expected)
+    public void Bad_features_name_the_feature_and_field(string feature, string expected)
     {
         var good = NorthLine(0, 0, 100, """{"name":"ok"}""");
         var e = Assert.Throws<SiteWatchException>(() => WatchZoneFile.Parse(Collection(good, feature), "zones.geojson"));
@@ -83,21 +83,21 @@ public class ZoneFileTests
     [InlineData("{", "not valid JSON")]
     [InlineData("""{"type":"Feature"}""", "expected a GeoJSON FeatureCollection")]
     [InlineData("""{"type":"FeatureCollection","features":[]}""", "has no zones")]
-    public void BadFilesAreNamed(string json, string expected)
+    public void Bad_files_are_named(string json, string expected)
     {
         var e = Assert.Throws<SiteWatchException>(() => WatchZoneFile.Parse(json, "z.geojson"));
         Assert.Contains(expected, e.Message);
     }
 
     [Fact]
-    public void DuplicateNamesAreRefused()
+    public void Duplicate_names_are_refused()
     {
         var e = Assert.Throws<SiteWatchException>(() => Zones(NorthLine(0, 0, 1, """{"name":"a"}"""), NorthLine(5, 0, 1, """{"name":"a"}""")));
         Assert.Contains("'a' is used by more than one feature", e.Message);
     }
 
     [Fact]
-    public void MissingFileIsNamed()
+    public void Missing_file_is_named()
     {
         var e = Assert.Throws<SiteWatchException>(() => WatchZoneFile.Load("/nonexistent/zones.geojson"));
         Assert.StartsWith("/nonexistent/zones.geojson: ", e.Message);

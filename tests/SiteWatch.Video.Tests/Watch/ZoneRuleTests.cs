@@ -17,7 +17,7 @@ public class ZoneRuleTests
     }
 
     [Fact]
-    public void EnterFiresOnceWhenATrackGoesInside()
+    public void Enter_fires_once_when_a_track_goes_inside()
     {
         var engine = new ZoneRuleEngine(Zones(Square(0, 0, 100, 100, """{"name":"yard"}""")));
         // Walks east along y = 50 from x = -50 to x = 150 at 2 m per frame, then back.
@@ -30,14 +30,14 @@ public class ZoneRuleTests
     }
 
     [Fact]
-    public void TrackFirstSeenInsideNeverEnters()
+    public void Track_first_seen_inside_never_enters()
     {
         var engine = new ZoneRuleEngine(Zones(Square(0, 0, 100, 100, """{"name":"yard"}""")));
         Assert.Empty(Run(engine, f => [Obs(1, 50 + f * 0.1, 50)], 50));
     }
 
     [Fact]
-    public void EnterWhileTentativeFiresOnConfirmation()
+    public void Enter_while_tentative_fires_on_confirmation()
     {
         var engine = new ZoneRuleEngine(Zones(Square(0, 0, 100, 100, """{"name":"yard"}""")));
         var hits = Run(engine, f => [Obs(1, -10 + 2 * f, 50, confirmed: f >= 20)], 30);
@@ -45,7 +45,7 @@ public class ZoneRuleTests
     }
 
     [Fact]
-    public void CrossNeedsTheHysteresisAndTheLineItself()
+    public void Cross_needs_the_hysteresis_and_the_line_itself()
     {
         var engine = new ZoneRuleEngine(Zones(NorthLine(0, -100, 100, """{"name":"border","hysteresis_m":3}""")));
         // Track 1 jitters +-2 m around the line: never 3 m on the other side.
@@ -64,7 +64,7 @@ public class ZoneRuleTests
     }
 
     [Fact]
-    public void CorridorAroundALineSupportsEnter()
+    public void Corridor_around_a_line_supports_enter()
     {
         var engine = new ZoneRuleEngine(Zones(NorthLine(0, -100, 100, """{"name":"strip","buffer_m":10,"rules":["enter","cross"]}""")));
         var hits = Run(engine, f => [Obs(1, -30 + f, 0)], 60);
@@ -73,7 +73,7 @@ public class ZoneRuleTests
     }
 
     [Fact]
-    public void LoiterFiresAfterTheGivenTime()
+    public void Loiter_fires_after_the_given_time()
     {
         var engine = new ZoneRuleEngine(Zones(Square(0, 0, 100, 100, """{"name":"gate","rules":["loiter"],"loiter_seconds":5}""")));
         var hits = Run(engine, f => [Obs(1, 50, 50), Obs(2, f < 30 ? 50 : 500, 50)], 100);
@@ -83,7 +83,7 @@ public class ZoneRuleTests
     }
 
     [Fact]
-    public void FiltersHoldBackClassesScoresAndSmallObjects()
+    public void Filters_hold_back_classes_scores_and_small_objects()
     {
         var engine = new ZoneRuleEngine(Zones(Square(0, 0, 100, 100,
             """{"name":"yard","classes":["truck"],"min_score":0.5,"min_area_m2":10}""")));
@@ -99,7 +99,7 @@ public class ZoneRuleTests
     }
 
     [Fact]
-    public void CooldownSuppressesFollowingAlertsOfTheZone()
+    public void Cooldown_suppresses_following_alerts_of_the_zone()
     {
         var engine = new ZoneRuleEngine(Zones(Square(0, 0, 100, 100, """{"name":"yard","cooldown_seconds":10}""")));
         // Tracks 1..3 enter 2 s apart; track 4 enters 12 s after the first.
@@ -110,7 +110,7 @@ public class ZoneRuleTests
     }
 
     [Fact]
-    public void HolesAreOutside()
+    public void Holes_are_outside()
     {
         var json = Collection($$$"""{"type":"Feature","properties":{"name":"ring"},"geometry":{"type":"Polygon","coordinates":[[{{{Pos(0, 0)}}},{{{Pos(100, 0)}}},{{{Pos(100, 100)}}},{{{Pos(0, 100)}}},{{{Pos(0, 0)}}}],[{{{Pos(40, 40)}}},{{{Pos(60, 40)}}},{{{Pos(60, 60)}}},{{{Pos(40, 60)}}},{{{Pos(40, 40)}}}]]}}""");
         var zone = WatchZoneFile.Parse(json, "z.geojson").Single();
