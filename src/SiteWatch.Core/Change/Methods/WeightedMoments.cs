@@ -40,6 +40,14 @@ public sealed class WeightedMoments
 
     public IReadOnlyList<double> Mean => _mean;
 
+    /// <summary>Whether sample <paramref name="i"/> counts (valid, with a positive weight), and its weight.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static bool Counts(ReadOnlySpan<byte> valid, ReadOnlySpan<float> weights, bool useWeights, int i, out double w)
+    {
+        w = useWeights ? weights[i] : 1.0;
+        return valid[i] != 0 && w > 0;
+    }
+
     /// <summary>
     /// Adds the samples of one block given as d planes of n values (plane k at [k n, (k + 1) n)), where
     /// valid[i] != 0 and weight (1 when weights is empty) is positive.
@@ -53,12 +61,7 @@ public sealed class WeightedMoments
         Array.Clear(_blockMean);
         for (var i = 0; i < n; i++)
         {
-            if (valid[i] == 0)
-            {
-                continue;
-            }
-            var w = useWeights ? weights[i] : 1.0;
-            if (!(w > 0))
+            if (!Counts(valid, weights, useWeights, i, out var w))
             {
                 continue;
             }
@@ -82,12 +85,7 @@ public sealed class WeightedMoments
         var c = _centred;
         for (var i = 0; i < n; i++)
         {
-            if (valid[i] == 0)
-            {
-                continue;
-            }
-            var w = useWeights ? weights[i] : 1.0;
-            if (!(w > 0))
+            if (!Counts(valid, weights, useWeights, i, out var w))
             {
                 continue;
             }
