@@ -107,17 +107,29 @@ public static class WebhookDelivery
         "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
 
     /// <summary>The JSON sent for an alert: the alert, its evidence and geometry as JSON objects, and which delivery this is.</summary>
-    public static byte[] Payload(Site site, AlertRecord alert, AlertDeliveryRecord delivery)
+    public static byte[] Payload(Site site, AlertRecord alert, AlertDeliveryRecord delivery) =>
+        Payload(site.Name, alert, Uid(site, alert), new DeliveryInfo(delivery.Id, delivery.Attempts + 1));
+
+    /// <summary>Which delivery of an alert a payload is: the outbox row and the attempt.</summary>
+    public sealed record DeliveryInfo(long Id, int Attempt);
+
+    /// <summary>
+    /// The one webhook payload of every alert, scene or video, stored in a site or not: a receiver parses one shape.
+    /// What a payload does not have is null: the site and the alert's id for a watch outside a workspace, the delivery
+    /// where the payload is rendered once for every attempt (the watch outbox; its Idempotency-Key header and the uid
+    /// still identify the alert).
+    /// </summary>
+    public static byte[] Payload(string? site, AlertRecord alert, string uid, DeliveryInfo? delivery)
     {
         using var evidence = JsonDocument.Parse(alert.Evidence);
         using var geometry = alert.GeometryGeoJson is null ? null : JsonDocument.Parse(alert.GeometryGeoJson);
         return JsonSerializer.SerializeToUtf8Bytes(new
         {
-            site = site.Name,
+            site,
             alert = new
             {
-                id = alert.Id,
-                uid = Uid(site, alert),
+                id = alert.Id == 0 ? (long?)null : alert.Id,
+                uid,
                 source = alert.Source,
                 rule = alert.RuleName,
                 kind = alert.Kind,
@@ -128,7 +140,7 @@ public static class WebhookDelivery
                 geometry = geometry?.RootElement,
                 evidence = evidence.RootElement,
             },
-            delivery = new { id = delivery.Id, attempt = delivery.Attempts + 1 },
+            delivery = delivery is null ? null : new { id = delivery.Id, attempt = delivery.Attempt },
         });
     }
 

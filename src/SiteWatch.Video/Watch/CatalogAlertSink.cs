@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using SiteWatch.Core;
 using SiteWatch.Core.Alerts;
 using SiteWatch.Core.Catalog;
@@ -49,7 +47,6 @@ public sealed class CatalogAlertSink : IAlertSink
     public Task DeliverAsync(WatchAlert alert, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var inv = CultureInfo.InvariantCulture;
         string? chipRelative = null;
         (string Staged, string Final)? chip = null;
         if (alert.SnapshotPng is { } png)
@@ -59,39 +56,7 @@ public sealed class CatalogAlertSink : IAlertSink
             File.WriteAllBytes(staged, png);
             chip = (staged, _workspace.Resolve(chipRelative));
         }
-        var evidence = JsonSerializer.Serialize(new Dictionary<string, object?>
-        {
-            ["video"] = _source,
-            ["alert_id"] = alert.Id,
-            ["alert_uid"] = alert.Uid,
-            ["zone"] = alert.Zone,
-            ["track_id"] = alert.TrackId,
-            ["class"] = alert.ClassName,
-            ["score"] = Math.Round(alert.Score, 3),
-            ["frame_index"] = alert.FrameIndex,
-            ["video_seconds"] = Math.Round(alert.VideoSeconds, 3),
-            ["speed_mps"] = alert.SpeedMps is { } v ? Math.Round(v, 2) : null,
-            ["heading_deg"] = alert.HeadingDeg is { } h ? Math.Round(h, 1) : null,
-            ["height_hae_m"] = Math.Round(alert.HeightAboveEllipsoid, 1),
-            ["latency_ms"] = Math.Round(alert.LatencyMs, 1),
-            ["box_px"] = alert.Box,
-            ["chip"] = chipRelative,
-        });
-        var draft = new AlertRecord
-        {
-            Id = 0,
-            SiteId = _site.Id,
-            Source = AlertSource.Video,
-            RuleName = $"{alert.Zone}: {alert.Rule}",
-            Kind = alert.Rule,
-            RaisedUtc = alert.WallTime.UtcDateTime,
-            ObservedUtc = alert.EventTime.UtcDateTime,
-            Severity = "warning",
-            Message = string.Create(inv, $"{alert.ClassName} (track {alert.TrackId}) {alert.Rule} {alert.Zone} at {alert.Latitude:0.00000}N {alert.Longitude:0.00000}E, video {alert.VideoSeconds:0.00} s"),
-            Evidence = evidence,
-            GeometryGeoJson = string.Create(inv, $"{{\"type\":\"Point\",\"coordinates\":[{alert.Longitude:R},{alert.Latitude:R}]}}"),
-            Key = alert.Key is { } key ? $"video:{key}" : $"video:{_source}:{alert.Id}",
-        };
+        var draft = alert.ToAlertRecord(_site.Id, _source, chipRelative);
         try
         {
             if (_workspace.Catalog.CommitAlert(draft, _targets, chip) is not null)

@@ -95,6 +95,9 @@ public sealed class DroneWatch : IAsyncDisposable
     public int Every { get; }
     public bool Live => VideoSource.IsLive(_request.Source);
 
+    /// <summary>How alerts name the video: the live URL, or the file's full path.</summary>
+    private static string SourceName(string source) => VideoSource.IsLive(source) ? source : Path.GetFullPath(source);
+
     /// <summary>Checks the request and opens what the watch needs; nothing is written to a catalog yet.</summary>
     public static DroneWatch Open(DroneWatchRequest request)
     {
@@ -138,7 +141,7 @@ public sealed class DroneWatch : IAsyncDisposable
                 disposables.Add(outbox);
             }
             var watch = new DroneWatch(request, zones, detector, dem, outbox,
-                request.Site is { } site ? new CatalogAlertSink(request.Workspace!, site, VideoSource.IsLive(request.Source) ? request.Source : Path.GetFullPath(request.Source)) : null);
+                request.Site is { } site ? new CatalogAlertSink(request.Workspace!, site, SourceName(request.Source)) : null);
             watch.Wire(targets);
             return watch;
         }
@@ -162,7 +165,7 @@ public sealed class DroneWatch : IAsyncDisposable
         }
         if (_outbox is not null && targets.Count > 0)
         {
-            _sinks.Add(new OutboxAlertSink(_outbox, targets, _request.CotOptions, _request.Delivery.MaxAttempts) { OnStored = () => _delivery?.Wake() });
+            _sinks.Add(new OutboxAlertSink(_outbox, targets, SourceName(_request.Source), _request.CotOptions, _request.Delivery.MaxAttempts) { OnStored = () => _delivery?.Wake() });
         }
         if (_outbox is not null || _catalogSink is { Webhooks.Count: > 0 })
         {

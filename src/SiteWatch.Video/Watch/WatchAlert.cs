@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Serialization;
+using SiteWatch.Core.Catalog;
 
 namespace SiteWatch.Video.Watch;
 
@@ -64,4 +67,47 @@ public sealed record WatchAlert
     /// <summary>The event time for field tools: the sensor time when known, else the wall time.</summary>
     [JsonIgnore]
     public DateTimeOffset EventTime => SensorTime ?? WallTime;
+
+    /// <summary>
+    /// The alert as the catalog and every webhook receiver know alerts (source "video"): the track's numbers are its
+    /// evidence, its position a GeoJSON point. <paramref name="source"/> names the video (file path or live URL);
+    /// <paramref name="chip"/> is where the snapshot is kept, if anywhere.
+    /// </summary>
+    public AlertRecord ToAlertRecord(long siteId, string source, string? chip)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var evidence = JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["video"] = source,
+            ["alert_id"] = Id,
+            ["alert_uid"] = Uid,
+            ["zone"] = Zone,
+            ["track_id"] = TrackId,
+            ["class"] = ClassName,
+            ["score"] = Math.Round(Score, 3),
+            ["frame_index"] = FrameIndex,
+            ["video_seconds"] = Math.Round(VideoSeconds, 3),
+            ["speed_mps"] = SpeedMps is { } v ? Math.Round(v, 2) : null,
+            ["heading_deg"] = HeadingDeg is { } h ? Math.Round(h, 1) : null,
+            ["height_hae_m"] = Math.Round(HeightAboveEllipsoid, 1),
+            ["latency_ms"] = Math.Round(LatencyMs, 1),
+            ["box_px"] = Box,
+            ["chip"] = chip,
+        });
+        return new AlertRecord
+        {
+            Id = 0,
+            SiteId = siteId,
+            Source = AlertSource.Video,
+            RuleName = $"{Zone}: {Rule}",
+            Kind = Rule,
+            RaisedUtc = WallTime.UtcDateTime,
+            ObservedUtc = EventTime.UtcDateTime,
+            Severity = "warning",
+            Message = string.Create(inv, $"{ClassName} (track {TrackId}) {Rule} {Zone} at {Latitude:0.00000}N {Longitude:0.00000}E, video {VideoSeconds:0.00} s"),
+            Evidence = evidence,
+            GeometryGeoJson = string.Create(inv, $"{{\"type\":\"Point\",\"coordinates\":[{Longitude:R},{Latitude:R}]}}"),
+            Key = Key is { } key ? $"video:{key}" : $"video:{source}:{Id}",
+        };
+    }
 }

@@ -78,7 +78,7 @@ public sealed class OutboxDeliveryTests : IDisposable
         using var outbox = LocalOutbox.Open(Path.Combine(_dir.FullName, LocalOutbox.FileName));
         var targets = new[] { $"http://127.0.0.1:{webPort}/alerts", $"tcp://127.0.0.1:{cotPort}" };
         await using var delivery = new WatchDelivery(outbox, null, null, null, Fast);
-        var sink = new OutboxAlertSink(outbox, targets, maxAttempts: 1000) { OnStored = delivery.Wake };
+        var sink = new OutboxAlertSink(outbox, targets, "flight.ts", maxAttempts: 1000) { OnStored = delivery.Wake };
         delivery.Start();
         for (var n = 1; n <= 7; n++)
         {
@@ -112,8 +112,16 @@ public sealed class OutboxDeliveryTests : IDisposable
             Assert.Equal(7, bodies.Select(b => b.Key).Distinct().Count());
             foreach (var (body, key, _) in bodies)
             {
+                // The payload every SiteWatch alert has (a site's webhooks get the same shape): no site here, the
+                // track's numbers as evidence, the position as a GeoJSON point.
                 using var json = JsonDocument.Parse(body);
-                Assert.Equal(key, json.RootElement.GetProperty("uid").GetString());
+                var alert = json.RootElement.GetProperty("alert");
+                Assert.Equal(key, alert.GetProperty("uid").GetString());
+                Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("site").ValueKind);
+                Assert.Equal("video", alert.GetProperty("source").GetString());
+                Assert.Equal("Point", alert.GetProperty("geometry").GetProperty("type").GetString());
+                Assert.Equal("flight.ts", alert.GetProperty("evidence").GetProperty("video").GetString());
+                Assert.True(alert.GetProperty("evidence").GetProperty("track_id").GetInt32() > 0);
             }
             Assert.Equal(7, CountOf(events.ToString(), "</event>"));
             Assert.All(reports, r => Assert.Equal((7, 0, 0), (r.Delivered, r.Pending, r.Failed)));
@@ -141,7 +149,7 @@ public sealed class OutboxDeliveryTests : IDisposable
                 Directory.CreateDirectory(folder);
                 using var outbox = LocalOutbox.Open(Path.Combine(folder, LocalOutbox.FileName));
                 await using var delivery = new WatchDelivery(outbox, null, null, null, Fast with { WebhookSecret = secret });
-                var sink = new OutboxAlertSink(outbox, [$"http://127.0.0.1:{port}/alerts"]) { OnStored = delivery.Wake };
+                var sink = new OutboxAlertSink(outbox, [$"http://127.0.0.1:{port}/alerts"], "flight.ts") { OnStored = delivery.Wake };
                 delivery.Start();
                 await sink.DeliverAsync(Alert(secret is null ? 2 : 1), CancellationToken.None);
                 Assert.Equal(1, Assert.Single(await delivery.CompleteAsync()).Delivered);
@@ -171,7 +179,7 @@ public sealed class OutboxDeliveryTests : IDisposable
             var delivery = new WatchDelivery(outbox, null, null, null, Fast with { ShutdownGrace = TimeSpan.Zero });
             await using (delivery)
             {
-                var sink = new OutboxAlertSink(outbox, [target]);
+                var sink = new OutboxAlertSink(outbox, [target], "flight.ts");
                 await sink.DeliverAsync(Alert(1), CancellationToken.None);
                 await sink.DeliverAsync(Alert(2), CancellationToken.None);
                 var report = Assert.Single(await delivery.CompleteAsync());
@@ -186,7 +194,7 @@ public sealed class OutboxDeliveryTests : IDisposable
         {
             using var outbox = LocalOutbox.Open(file);
             await using var delivery = new WatchDelivery(outbox, null, null, null, Fast);
-            var sink = new OutboxAlertSink(outbox, [target]) { OnStored = delivery.Wake };
+            var sink = new OutboxAlertSink(outbox, [target], "flight.ts") { OnStored = delivery.Wake };
             await sink.DeliverAsync(Alert(1), CancellationToken.None);
             await sink.DeliverAsync(Alert(2), CancellationToken.None);
             delivery.Start();
