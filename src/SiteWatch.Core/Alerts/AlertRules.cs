@@ -5,7 +5,10 @@ using SiteWatch.Core.Geo;
 
 namespace SiteWatch.Core.Alerts;
 
-/// <summary>The kinds of rule an alert rules file may hold.</summary>
+/// <summary>
+/// The kinds of alert, one vocabulary for scenes and video: the rules a site's alert rules file may hold
+/// (<see cref="All"/>), and the rules of a drone watch zone (<see cref="ZoneRules"/>). An alert's kind is one of these.
+/// </summary>
 public static class RuleKind
 {
     /// <summary>A class's count above its trailing baseline mean + k standard deviations.</summary>
@@ -18,6 +21,15 @@ public static class RuleKind
     public const string ChangeAreaInZone = "change_area_in_zone";
 
     public static readonly string[] All = [CountAboveBaseline, NewStructure, ObjectRemoved, ChangeAreaInZone];
+
+    /// <summary>Drone video: a confirmed track went from outside a watch zone to inside.</summary>
+    public const string Enter = "enter";
+    /// <summary>Drone video: a track changed sides of a watch line.</summary>
+    public const string Cross = "cross";
+    /// <summary>Drone video: a track stayed inside a watch zone longer than its loiter time.</summary>
+    public const string Loiter = "loiter";
+
+    public static readonly string[] ZoneRules = [Enter, Cross, Loiter];
 }
 
 /// <summary>One rule of a site's alert rules file.</summary>

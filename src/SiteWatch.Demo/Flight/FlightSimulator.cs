@@ -755,7 +755,7 @@ public sealed class FlightSimulator : IDisposable
                 new
                 {
                     type = "Feature",
-                    properties = new Dictionary<string, object> { ["name"] = "checkpoint yard", ["rule"] = "enter" },
+                    properties = new Dictionary<string, object> { ["name"] = "checkpoint yard", ["rule"] = Core.Alerts.RuleKind.Enter },
                     geometry = new { type = "Polygon", coordinates = new[] { truth.Zone } },
                 },
             },

@@ -85,9 +85,9 @@ public static class CotEvent
 
     private static string RuleVerb(string rule) => rule switch
     {
-        "enter" => "entered",
-        "cross" => "crossed",
-        "loiter" => "loitering in",
+        Core.Alerts.RuleKind.Enter => "entered",
+        Core.Alerts.RuleKind.Cross => "crossed",
+        Core.Alerts.RuleKind.Loiter => "loitering in",
         _ => rule,
     };
 

@@ -399,7 +399,7 @@ public sealed class WatchPipeline : IAsyncDisposable
             Id = id,
             Key = key,
             Uid = Core.Alerts.AlertIdentity.Uid("video", key),
-            Rule = hit.Rule.ToString().ToLowerInvariant(),
+            Rule = hit.Rule.Name(),
             Zone = hit.Zone.Name,
             TrackId = track.Id,
             ClassName = track.ClassName,

@@ -13,6 +13,27 @@ public enum ZoneRule
     Loiter,
 }
 
+/// <summary>Zone rules by their names in the alert vocabulary (<see cref="Core.Alerts.RuleKind"/>): zone files and alerts use these.</summary>
+public static class ZoneRuleNames
+{
+    public static string Name(this ZoneRule rule) => rule switch
+    {
+        ZoneRule.Enter => Core.Alerts.RuleKind.Enter,
+        ZoneRule.Cross => Core.Alerts.RuleKind.Cross,
+        ZoneRule.Loiter => Core.Alerts.RuleKind.Loiter,
+        _ => throw new ArgumentOutOfRangeException(nameof(rule), rule, null),
+    };
+
+    /// <summary>The rule a zone file names ("crossing" is an accepted spelling of cross); null when it names none.</summary>
+    public static ZoneRule? Parse(string? name) => name switch
+    {
+        Core.Alerts.RuleKind.Enter => ZoneRule.Enter,
+        Core.Alerts.RuleKind.Cross or "crossing" => ZoneRule.Cross,
+        Core.Alerts.RuleKind.Loiter => ZoneRule.Loiter,
+        _ => null,
+    };
+}
+
 /// <summary>
 /// One watch zone: a polygon, or a line (a corridor of <see cref="BufferMetres"/> each side when set), with NVR-style
 /// rules and filters. Geometry is tested on a local tangent plane around the zone (metres east/north of its first

@@ -285,13 +285,8 @@ public static class WatchZoneFile
         return settings;
     }
 
-    private static ZoneRule ParseRule(string? rule, string where, string field) => rule switch
-    {
-        "enter" => ZoneRule.Enter,
-        "cross" or "crossing" => ZoneRule.Cross,
-        "loiter" => ZoneRule.Loiter,
-        _ => throw new SiteWatchException($"{where}: property '{field}': unknown rule '{rule}' (use enter, cross, loiter)"),
-    };
+    private static ZoneRule ParseRule(string? rule, string where, string field) => ZoneRuleNames.Parse(rule)
+        ?? throw new SiteWatchException($"{where}: property '{field}': unknown rule '{rule}' (use {string.Join(", ", Core.Alerts.RuleKind.ZoneRules)})");
 
     private static SiteWatchException Bad(string where, string field, string expected, JsonElement got) =>
         new($"{where}: property '{field}' must be {expected}, got {Describe(got)}");

@@ -129,7 +129,7 @@ public static class ZoneSchema
                 return schema;
             },
         });
-        var rules = new JsonArray("enter", "cross", "loiter", "crossing");
+        var rules = new JsonArray([.. Core.Alerts.RuleKind.ZoneRules.Append("crossing").Select(r => JsonValue.Create(r))]);
         ((JsonObject)properties["properties"]!["rules"]!)["items"] = new JsonObject { ["enum"] = rules.DeepClone() };
         ((JsonObject)properties["properties"]!["rule"]!)["enum"] = rules;
         ((JsonObject)properties)["additionalProperties"] = true;
