@@ -27,6 +27,9 @@ public class ServerFixture : IAsyncLifetime
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "sitewatch-server-tests", Guid.NewGuid().ToString("N"));
     public string WorkspaceDirectory => Path.Combine(Root, "ws");
     public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The running server's services (its job queue, for tests that enqueue jobs of their own).</summary>
+    public IServiceProvider Services => _app!.Services;
     public long SiteId { get; private set; }
     public long BeforeSceneId { get; private set; }
     public long AfterSceneId { get; private set; }
