@@ -140,7 +140,7 @@ public sealed class FeedGrain(SiloContext context, IGrainFactory grains, ILogger
                 // The factory given at construction: the watch runs off the grain's scheduler, where its own accessors refuse.
                 watch.AlertStored = () => _ = ClusterNotices.AlertsStoredAsync(grains, feed.SiteId, log);
                 var result = await watch.RunAsync(
-                    onAlert: a => log.LogInformation("feed {Feed}: alert {Rule} {Zone}: {Class} track {Track}", feed.Id, a.Rule, a.Zone, a.ClassName, a.TrackId),
+                    onAlert: a => log.LogInformation("feed {Feed}: alert {Message}", feed.Id, a.Message),
                     cancel: stop);
                 note = string.Create(CultureInfo.InvariantCulture,
                     $"{(stop.IsCancellationRequested ? "stopped" : "stream ended")}: {result.Summary.Frames} frames, {result.Summary.Alerts} alerts");

@@ -45,9 +45,9 @@ public sealed class VideoFixture : ServerFixture, IAsyncLifetime
         {
             await started(recorder);
         }
-        var sink = new CatalogAlertSink(workspace, "plant", FlightTs);
+        var sink = new CatalogAlertSink(workspace, "plant");
         await using (var pipeline = new WatchPipeline(WatchZoneFile.Load(ZonesFile), new VmtiFrameDetector(),
-                         new WatchOptions { OutputDirectory = Path.Combine(Root, "watch-" + Guid.NewGuid().ToString("N")), DetectEvery = 1, WaitForDetections = true },
+                         new WatchOptions { OutputDirectory = Path.Combine(Root, "watch-" + Guid.NewGuid().ToString("N")), DetectEvery = 1, WaitForDetections = true, Source = FlightTs },
                          [sink]) { OnFrame = f => { recorder.Frame(f); written?.Invoke(f); } })
         {
             await using var source = VideoSource.Open(FlightTs, new VideoSourceOptions { Copy = recorder.CopyAsync });

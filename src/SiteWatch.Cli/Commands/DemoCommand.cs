@@ -319,9 +319,9 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
             zone = e.Zone,
             truth_s = e.TruthSeconds,
             must_be_seen = e.MustBeSeen,
-            alert = e.Alert is { } a ? new { a.Id, a.Rule, track_id = a.TrackId, video_s = a.VideoSeconds, a.Latitude, a.Longitude } : null,
+            alert = e.Alert?.Track is { } a ? new { id = a.AlertId, rule = e.Alert.Kind, track_id = a.TrackId, video_s = a.VideoSeconds, a.Latitude, a.Longitude } : null,
         }),
-        unanswered_alerts = drone.Comparison.UnansweredAlerts.Select(a => a.Id),
+        unanswered_alerts = drone.Comparison.UnansweredAlerts.Select(a => a.Track!.AlertId),
         alerts_match_truth = drone.Comparison.AlertsMatchTruth,
         position_error_median_m = Math.Round(drone.Comparison.MedianPositionErrorMetres, 2),
         position_error_p95_m = Math.Round(drone.Comparison.P95PositionErrorMetres, 2),
@@ -341,12 +341,12 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         {
             table.AddRow(
                 e.TruthSeconds.ToString("0.00", inv), $"{e.ObjectClass} {e.ObjectId}", Markup.Escape(e.Zone), e.MustBeSeen ? "yes" : "no (leaves the view or grazes)",
-                e.Alert?.VideoSeconds.ToString("0.00", inv) ?? (e.MustBeSeen ? "[red]missed[/]" : "-"),
-                e.Alert is { } a ? (a.VideoSeconds - e.TruthSeconds).ToString("+0.00", inv) : "",
-                e.Alert?.TrackId.ToString(inv) ?? "");
+                e.Alert?.Track?.VideoSeconds.ToString("0.00", inv) ?? (e.MustBeSeen ? "[red]missed[/]" : "-"),
+                e.Alert?.Track is { } a ? (a.VideoSeconds - e.TruthSeconds).ToString("+0.00", inv) : "",
+                e.Alert?.Track?.TrackId.ToString(inv) ?? "");
         }
 
-        foreach (var a in drone.Comparison.UnansweredAlerts)
+        foreach (var a in drone.Comparison.UnansweredAlerts.Select(u => u.Track!))
         {
             table.AddRow("-", "-", Markup.Escape(a.Zone), "-", $"[yellow]{a.VideoSeconds.ToString("0.00", inv)}[/]", "false alert", a.TrackId.ToString(inv));
         }

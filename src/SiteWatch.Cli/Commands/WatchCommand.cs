@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using SiteWatch.Core;
 using SiteWatch.Core.Alerts;
+using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Monitoring;
 using SiteWatch.Video.Frames;
 using SiteWatch.Video.Watch;
@@ -154,8 +155,8 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         await using var watch = DroneWatch.Open(request);
         var live = !settings.Json && Output.Interactive;
         WatchStatus? latest = null;
-        var alerts = new List<WatchAlert>();
-        void OnAlert(WatchAlert a)
+        var alerts = new List<AlertRecord>();
+        void OnAlert(AlertRecord a)
         {
             alerts.Add(a);
             if (!settings.Json)
@@ -192,7 +193,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         var (summary, stream) = (result.Summary, result.Stream);
         if (settings.Json)
         {
-            Output.WriteJson(new { summary, stream = StreamReport(stream), alerts });
+            Output.WriteJson(new { summary, stream = StreamReport(stream), alerts = alerts.Select(a => AlertJson.Document(a, AlertJson.UnstoredUid(a))).ToList() });
             ReportPending(summary, settings.Site, toStderr: true);
         }
         else
@@ -260,8 +261,12 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
     private static string StatusLine(WatchStatus s) => string.Create(CultureInfo.InvariantCulture,
         $"{s.VideoSeconds:0.0} s video, {s.Frames} frames, {s.FramesPerSecond:0.0} fps, latency {(s.MedianLatencyMs is { } l ? $"{l:0} ms" : "-")}, tracks {s.ActiveTracks} ({s.ConfirmedTracks} confirmed), alerts {s.Alerts}");
 
-    private static string AlertLine(WatchAlert a) => string.Create(CultureInfo.InvariantCulture,
-        $"ALERT {a.VideoSeconds,7:0.00} s  {a.Rule,-6} {a.Zone}: {a.ClassName} track {a.TrackId} (score {a.Score:0.00}) at {a.Latitude:0.000000}, {a.Longitude:0.000000}{(a.SpeedMps is { } v ? $", {v:0.0} m/s" : "")}, latency {a.LatencyMs:0} ms");
+    private static string AlertLine(AlertRecord alert)
+    {
+        var a = alert.Track!;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"ALERT {a.VideoSeconds,7:0.00} s  {alert.Kind,-6} {a.Zone}: {a.ClassName} track {a.TrackId} (score {a.Score:0.00}) at {a.Latitude:0.000000}, {a.Longitude:0.000000}{(a.SpeedMps is { } v ? $", {v:0.0} m/s" : "")}, latency {a.LatencyMs:0} ms");
+    }
 
     private static void Print(WatchSummary s, VideoSourceStats stream)
     {

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using SiteWatch.Core.Catalog;
 
 namespace SiteWatch.Core.Alerts;
@@ -119,30 +120,13 @@ public static class WebhookDelivery
     /// where the payload is rendered once for every attempt (the watch outbox; its Idempotency-Key header and the uid
     /// still identify the alert).
     /// </summary>
-    public static byte[] Payload(string? site, AlertRecord alert, string uid, DeliveryInfo? delivery)
-    {
-        using var evidence = JsonDocument.Parse(alert.Evidence);
-        using var geometry = alert.GeometryGeoJson is null ? null : JsonDocument.Parse(alert.GeometryGeoJson);
-        return JsonSerializer.SerializeToUtf8Bytes(new
+    public static byte[] Payload(string? site, AlertRecord alert, string uid, DeliveryInfo? delivery) =>
+        JsonSerializer.SerializeToUtf8Bytes(new JsonObject
         {
-            site,
-            alert = new
-            {
-                id = alert.Id == 0 ? (long?)null : alert.Id,
-                uid,
-                source = alert.Source,
-                rule = alert.RuleName,
-                kind = alert.Kind,
-                severity = alert.Severity,
-                message = alert.Message,
-                observed_utc = alert.ObservedUtc,
-                raised_utc = alert.RaisedUtc,
-                geometry = geometry?.RootElement,
-                evidence = evidence.RootElement,
-            },
-            delivery = delivery is null ? null : new { id = delivery.Id, attempt = delivery.Attempt },
+            ["site"] = site,
+            ["alert"] = AlertJson.Document(alert, uid),
+            ["delivery"] = delivery is null ? null : new JsonObject { ["id"] = delivery.Id, ["attempt"] = delivery.Attempt },
         });
-    }
 
     /// <summary>
     /// One POST of a JSON body with its idempotency key (and delivery id, and signature when there is a secret);

@@ -50,6 +50,16 @@ public sealed record AlertRecord
     public bool Acknowledged { get; init; }
     /// <summary>Identifies what was alerted (rule + observation), so re-checking never raises it twice.</summary>
     public required string Key { get; init; }
+
+    /// <summary>
+    /// The evidence of a video alert, typed (<see cref="Evidence"/> is its JSON); null for scene alerts and for video
+    /// alerts whose stored evidence has another shape. Change it with <see cref="WithTrack"/>, which keeps both in step.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Alerts.TrackEvidence? Track { get; init; }
+
+    /// <summary>The alert with other track evidence (e.g. the snapshot's place once stored), typed and as JSON.</summary>
+    public AlertRecord WithTrack(Alerts.TrackEvidence track) => this with { Track = track, Evidence = track.ToJson() };
 }
 
 public static class DeliveryState

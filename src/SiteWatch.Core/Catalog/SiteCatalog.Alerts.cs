@@ -201,7 +201,13 @@ public sealed partial class SiteCatalog
         }
     }
 
-    private AlertRecord ReadAlert(DbDataReader r) => new()
+    private AlertRecord ReadAlert(DbDataReader r)
+    {
+        var alert = ReadAlertRow(r);
+        return alert.Source == AlertSource.Video ? alert with { Track = Alerts.TrackEvidence.TryParse(alert.Evidence) } : alert;
+    }
+
+    private AlertRecord ReadAlertRow(DbDataReader r) => new()
     {
         Id = r.ReadInt64(r.GetOrdinal("id")),
         SiteId = r.ReadInt64(r.GetOrdinal("site_id")),

@@ -1,3 +1,4 @@
+using SiteWatch.Core.Catalog;
 using SiteWatch.Video.Frames;
 using SiteWatch.Video.Geo;
 using SiteWatch.Demo.Flight;
@@ -16,7 +17,7 @@ public sealed record DroneDemoOptions(string OutputDirectory)
 }
 
 public sealed record DroneDemoResult(string Directory, string TsPath, string ZonesPath, FlightTruth Truth, WatchSummary Summary,
-    IReadOnlyList<WatchAlert> Alerts, TruthComparisonResult Comparison);
+    IReadOnlyList<AlertRecord> Alerts, TruthComparisonResult Comparison);
 
 public static class DroneDemo
 {

@@ -1,16 +1,16 @@
+using SiteWatch.Core.Catalog;
 using SiteWatch.Video.Geo;
-using SiteWatch.Demo.Flight;
 using SiteWatch.Video.Watch;
 
 namespace SiteWatch.Demo.Flight;
 
 /// <summary>One truth event (a border crossing or a yard entry) and the alert that answered it, if any.</summary>
-public sealed record TruthEvent(int ObjectId, string ObjectClass, string Zone, double TruthSeconds, bool MustBeSeen, WatchAlert? Alert);
+public sealed record TruthEvent(int ObjectId, string ObjectClass, string Zone, double TruthSeconds, bool MustBeSeen, AlertRecord? Alert);
 
 /// <summary>How a watch run compares with a simulated flight's truth.</summary>
 public sealed record TruthComparisonResult(
     IReadOnlyList<TruthEvent> Events,
-    IReadOnlyList<WatchAlert> UnansweredAlerts,
+    IReadOnlyList<AlertRecord> UnansweredAlerts,
     IReadOnlyDictionary<int, int> TrackFollows,
     double MedianPositionErrorMetres,
     double P95PositionErrorMetres,
@@ -66,13 +66,13 @@ public static class TruthComparison
             end >= to && truth.Frames.Where(f => f.Time >= from && f.Time <= to).All(f => f.Objects.Any(o => o.Id == id && o.Box is not null));
         var raw = truth.Objects.SelectMany(o => o.BorderCrossings.Select(c => (Object: o, Zone: borderZone, c.Time))
             .Concat(o.ZoneEntries.Select(t => (Object: o, Zone: yardZone, Time: t)))).OrderBy(e => e.Time).ToList();
-        var unanswered = new List<WatchAlert>(record.Alerts);
+        var unanswered = new List<AlertRecord>(record.Alerts);
         var events = new List<TruthEvent>();
         foreach (var (obj, zone, time) in raw)
         {
             var window = (hysteresisMetres + PositionSlackMetres) / Math.Max(0.5, obj.SpeedMps) + 0.5;
-            var alert = unanswered.FirstOrDefault(a => a.Zone == zone && follows.GetValueOrDefault(a.TrackId, -1) == obj.Id
-                && a.VideoSeconds >= time && a.VideoSeconds <= time + window);
+            var alert = unanswered.FirstOrDefault(a => a.Track!.Zone == zone && follows.GetValueOrDefault(a.Track.TrackId, -1) == obj.Id
+                && a.Track.VideoSeconds >= time && a.Track.VideoSeconds <= time + window);
             if (alert is not null)
             {
                 unanswered.Remove(alert);

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using SiteWatch.Core;
 using SiteWatch.Core.Alerts;
+using SiteWatch.Core.Catalog;
 
 namespace SiteWatch.Video.Watch;
 
@@ -15,7 +16,7 @@ public interface IAlertSink : IAsyncDisposable
     /// <summary>Where alerts go, for reports (e.g. cot udp://127.0.0.1:6969).</summary>
     string Name { get; }
 
-    Task DeliverAsync(WatchAlert alert, CancellationToken cancellationToken);
+    Task DeliverAsync(AlertRecord alert, CancellationToken cancellationToken);
 }
 
 /// <summary>Cursor-on-Target over UDP (one datagram per event) or TCP (events back to back; reconnects when dropped).</summary>
@@ -58,7 +59,7 @@ public sealed class CotSink : IAlertSink
 
     public string Name => $"cot {_endpoint.Scheme}://{_endpoint.Host}:{_endpoint.Port}";
 
-    public Task DeliverAsync(WatchAlert alert, CancellationToken cancellationToken) =>
+    public Task DeliverAsync(AlertRecord alert, CancellationToken cancellationToken) =>
         SendAsync(Encoding.UTF8.GetBytes(CotEvent.ToXml(alert, _options)), cancellationToken);
 
     /// <summary>
@@ -142,17 +143,6 @@ public static class WebhookUrl
             : throw SiteWatchException.About("webhook", $"{SecretMask.Text(text)}: expected an http:// or https:// URL");
 }
 
-/// <summary>The JSON form of alerts (alerts.jsonl, webhooks): snake_case names, nulls left out.</summary>
-public static class AlertJson
-{
-    public static readonly JsonSerializerOptions Options = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-}
-
 /// <summary>
 /// Delivery figures of one sink or destination. <see cref="Undelivered"/> is everything that did not get there;
 /// for a persistent outbox it splits into <see cref="Pending"/> (kept, sent by a later run or 'alerts deliver') and
@@ -178,7 +168,7 @@ public sealed class AlertDispatcher : IAsyncDisposable
     private sealed class Lane(IAlertSink sink, int capacity)
     {
         public IAlertSink Sink { get; } = sink;
-        public Channel<WatchAlert> Queue { get; } = Channel.CreateBounded<WatchAlert>(new BoundedChannelOptions(capacity) { SingleReader = true });
+        public Channel<AlertRecord> Queue { get; } = Channel.CreateBounded<AlertRecord>(new BoundedChannelOptions(capacity) { SingleReader = true });
         public int Delivered;
         public int Undelivered;
         public readonly List<string> Problems = [];
@@ -203,14 +193,14 @@ public sealed class AlertDispatcher : IAsyncDisposable
     public bool HasSinks => _lanes.Count > 0;
 
     /// <summary>Queues an alert for every sink; never waits.</summary>
-    public void Publish(WatchAlert alert)
+    public void Publish(AlertRecord alert)
     {
         foreach (var lane in _lanes)
         {
             if (!lane.Queue.Writer.TryWrite(alert))
             {
                 Interlocked.Increment(ref lane.Undelivered);
-                AddProblem(lane, $"alert {alert.Id}: queue full ({_capacity} waiting)");
+                AddProblem(lane, $"alert {Name(alert)}: queue full ({_capacity} waiting)");
             }
         }
     }
@@ -229,13 +219,13 @@ public sealed class AlertDispatcher : IAsyncDisposable
                 catch (Exception e) when (e is IOException or SocketException or HttpRequestException)
                 {
                     Interlocked.Increment(ref lane.Undelivered);
-                    AddProblem(lane, $"alert {alert.Id}: {SecretMask.Text(e.Message)}");
+                    AddProblem(lane, $"alert {Name(alert)}: {SecretMask.Text(e.Message)}");
                 }
                 catch (OperationCanceledException) when (_stop.IsCancellationRequested)
                 {
                     // The alert in flight at shutdown did not get there: it counts as undelivered, like those queued.
                     Interlocked.Increment(ref lane.Undelivered);
-                    AddProblem(lane, $"alert {alert.Id}: stopped at shutdown before it was delivered");
+                    AddProblem(lane, $"alert {Name(alert)}: stopped at shutdown before it was delivered");
                     throw;
                 }
             }
@@ -245,6 +235,9 @@ public sealed class AlertDispatcher : IAsyncDisposable
             // Shutdown: whatever is left in the queue is counted by CompleteAsync.
         }
     }
+
+    /// <summary>How problems name an alert: the run's name for it.</summary>
+    private static string Name(AlertRecord alert) => alert.Track?.AlertId ?? alert.Key;
 
     private static void AddProblem(Lane lane, string problem)
     {

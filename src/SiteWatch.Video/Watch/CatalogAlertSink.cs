@@ -16,14 +16,12 @@ public sealed class CatalogAlertSink : IAlertSink
 {
     private readonly Workspace _workspace;
     private readonly Site _site;
-    private readonly string _source;
     private readonly IReadOnlyList<DeliveryTarget> _targets;
 
-    public CatalogAlertSink(Workspace workspace, string siteName, string source)
+    public CatalogAlertSink(Workspace workspace, string siteName)
     {
         _workspace = workspace;
         _site = workspace.Catalog.GetSite(siteName);
-        _source = source;
         workspace.EnsureWritable();
         Webhooks = workspace.Catalog.TryGetAlertRules(_site.Id) is { } stored
             ? AlertRuleSet.Parse(stored.Json, $"alert rules of site {_site.Name} (from {stored.SourcePath})").Webhooks
@@ -44,19 +42,20 @@ public sealed class CatalogAlertSink : IAlertSink
     /// <summary>Alerts stored by this sink (not counting ones already in the catalog).</summary>
     public int Stored { get; private set; }
 
-    public Task DeliverAsync(WatchAlert alert, CancellationToken cancellationToken)
+    public Task DeliverAsync(AlertRecord alert, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        var track = alert.Track ?? throw new ArgumentException($"alert {alert.Key}: not a video alert", nameof(alert));
         string? chipRelative = null;
         (string Staged, string Final)? chip = null;
-        if (alert.SnapshotPng is { } png)
+        if (track.ChipPng is { } png)
         {
-            chipRelative = Path.Combine(Workspace.SiteFolder("alerts", _site), $"video_{SceneIngestor.Slug(alert.Id)}_{alert.WallTime:yyyyMMddHHmmssfff}.png");
+            chipRelative = Path.Combine(Workspace.SiteFolder("alerts", _site), $"video_{SceneIngestor.Slug(track.AlertId)}_{alert.RaisedUtc:yyyyMMddHHmmssfff}.png");
             var staged = _workspace.NewStagingPath(".png");
             File.WriteAllBytes(staged, png);
             chip = (staged, _workspace.Resolve(chipRelative));
         }
-        var draft = alert.ToAlertRecord(_site.Id, _source, chipRelative);
+        var draft = alert.WithTrack(track with { Chip = chipRelative }) with { SiteId = _site.Id };
         try
         {
             if (_workspace.Catalog.CommitAlert(draft, _targets, chip) is not null)

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Xml;
+using SiteWatch.Core.Alerts;
+using SiteWatch.Core.Catalog;
 
 namespace SiteWatch.Video.Watch;
 
@@ -23,34 +25,40 @@ public static class CotEvent
     /// <summary>The CoT "unknown" value for errors and heights.</summary>
     public const double Unknown = 9999999.0;
 
-    /// <summary>One &lt;event&gt; element, UTF-8, no XML declaration (TAK clients accept either; UDP datagrams stay small).</summary>
-    public static string ToXml(WatchAlert alert, CotOptions? options = null)
+    /// <summary>
+    /// One &lt;event&gt; element for a video alert (one with <see cref="AlertRecord.Track"/>), UTF-8, no XML declaration
+    /// (TAK clients accept either; UDP datagrams stay small).
+    /// </summary>
+    public static string ToXml(AlertRecord alert, CotOptions? options = null)
     {
         options ??= new CotOptions();
+        var track = alert.Track ?? throw new ArgumentException($"alert {alert.Key}: a CoT event places a tracked object; this alert has no track evidence", nameof(alert));
+        var raised = new DateTimeOffset(alert.RaisedUtc, TimeSpan.Zero);
+        var observed = new DateTimeOffset(alert.ObservedUtc, TimeSpan.Zero);
         var builder = new StringBuilder();
         using (var xml = XmlWriter.Create(builder, new XmlWriterSettings { OmitXmlDeclaration = true, Indent = false }))
         {
             xml.WriteStartElement("event");
             xml.WriteAttributeString("version", "2.0");
-            xml.WriteAttributeString("uid", $"SiteWatch.{alert.Id}");
+            xml.WriteAttributeString("uid", $"SiteWatch.{track.AlertId}");
             xml.WriteAttributeString("type", options.Type);
-            xml.WriteAttributeString("time", Iso(alert.WallTime));
-            xml.WriteAttributeString("start", Iso(alert.EventTime));
-            xml.WriteAttributeString("stale", Iso(alert.EventTime + options.Stale));
+            xml.WriteAttributeString("time", Iso(raised));
+            xml.WriteAttributeString("start", Iso(observed));
+            xml.WriteAttributeString("stale", Iso(observed + options.Stale));
             // Machine-derived position: placed by casting the camera ray through the object onto the terrain.
             xml.WriteAttributeString("how", "m-p");
             xml.WriteStartElement("point");
-            xml.WriteAttributeString("lat", Number(alert.Latitude, "0.0000000"));
-            xml.WriteAttributeString("lon", Number(alert.Longitude, "0.0000000"));
-            xml.WriteAttributeString("hae", Number(double.IsFinite(alert.HeightAboveEllipsoid) ? alert.HeightAboveEllipsoid : Unknown, "0.0"));
+            xml.WriteAttributeString("lat", Number(track.Latitude, "0.0000000"));
+            xml.WriteAttributeString("lon", Number(track.Longitude, "0.0000000"));
+            xml.WriteAttributeString("hae", Number(double.IsFinite(track.HeightAboveEllipsoid) ? track.HeightAboveEllipsoid : Unknown, "0.0"));
             xml.WriteAttributeString("ce", Number(options.CircularErrorMetres, "0.0"));
             xml.WriteAttributeString("le", Number(Unknown, "0.0"));
             xml.WriteEndElement();
             xml.WriteStartElement("detail");
             xml.WriteStartElement("contact");
-            xml.WriteAttributeString("callsign", $"{alert.ClassName} {alert.TrackId} {alert.Rule} {alert.Zone}");
+            xml.WriteAttributeString("callsign", $"{track.ClassName} {track.TrackId} {alert.Kind} {track.Zone}");
             xml.WriteEndElement();
-            if (alert.HeadingDeg is { } course && alert.SpeedMps is { } speed)
+            if (track.HeadingDeg is { } course && track.SpeedMps is { } speed)
             {
                 xml.WriteStartElement("track");
                 xml.WriteAttributeString("course", Number(course, "0.0"));
@@ -59,15 +67,15 @@ public static class CotEvent
             }
 
             xml.WriteStartElement("remarks");
-            xml.WriteString(Remarks(alert));
+            xml.WriteString(Remarks(alert.Kind, track));
             xml.WriteEndElement();
             xml.WriteStartElement("sitewatch");
-            xml.WriteAttributeString("zone", alert.Zone);
-            xml.WriteAttributeString("rule", alert.Rule);
-            xml.WriteAttributeString("track", alert.TrackId.ToString(CultureInfo.InvariantCulture));
-            xml.WriteAttributeString("class", alert.ClassName);
-            xml.WriteAttributeString("score", Number(alert.Score, "0.000"));
-            xml.WriteAttributeString("frame", alert.FrameIndex.ToString(CultureInfo.InvariantCulture));
+            xml.WriteAttributeString("zone", track.Zone);
+            xml.WriteAttributeString("rule", alert.Kind);
+            xml.WriteAttributeString("track", track.TrackId.ToString(CultureInfo.InvariantCulture));
+            xml.WriteAttributeString("class", track.ClassName);
+            xml.WriteAttributeString("score", Number(track.Score, "0.000"));
+            xml.WriteAttributeString("frame", track.FrameIndex.ToString(CultureInfo.InvariantCulture));
             xml.WriteEndElement();
             xml.WriteEndElement();
             xml.WriteEndElement();
@@ -76,18 +84,18 @@ public static class CotEvent
         return builder.ToString();
     }
 
-    private static string Remarks(WatchAlert alert)
+    private static string Remarks(string rule, TrackEvidence track)
     {
-        var motion = alert.SpeedMps is { } s && alert.HeadingDeg is { } h ? string.Create(CultureInfo.InvariantCulture, $", {s:0.0} m/s heading {h:000}") : "";
+        var motion = track.SpeedMps is { } s && track.HeadingDeg is { } h ? string.Create(CultureInfo.InvariantCulture, $", {s:0.0} m/s heading {h:000}") : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{alert.ClassName} (track {alert.TrackId}, score {alert.Score:0.00}) {RuleVerb(alert.Rule)} {alert.Zone}{motion}; video {alert.VideoSeconds:0.0} s, frame {alert.FrameIndex}");
+            $"{track.ClassName} (track {track.TrackId}, score {track.Score:0.00}) {RuleVerb(rule)} {track.Zone}{motion}; video {track.VideoSeconds:0.0} s, frame {track.FrameIndex}");
     }
 
     private static string RuleVerb(string rule) => rule switch
     {
-        Core.Alerts.RuleKind.Enter => "entered",
-        Core.Alerts.RuleKind.Cross => "crossed",
-        Core.Alerts.RuleKind.Loiter => "loitering in",
+        RuleKind.Enter => "entered",
+        RuleKind.Cross => "crossed",
+        RuleKind.Loiter => "loitering in",
         _ => rule,
     };
 

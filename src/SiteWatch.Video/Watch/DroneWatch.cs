@@ -141,7 +141,7 @@ public sealed class DroneWatch : IAsyncDisposable
                 disposables.Add(outbox);
             }
             var watch = new DroneWatch(request, zones, detector, dem, outbox,
-                request.Site is { } site ? new CatalogAlertSink(request.Workspace!, site, SourceName(request.Source)) : null);
+                request.Site is { } site ? new CatalogAlertSink(request.Workspace!, site) : null);
             watch.Wire(targets);
             return watch;
         }
@@ -165,7 +165,7 @@ public sealed class DroneWatch : IAsyncDisposable
         }
         if (_outbox is not null && targets.Count > 0)
         {
-            _sinks.Add(new OutboxAlertSink(_outbox, targets, SourceName(_request.Source), _request.CotOptions, _request.Delivery.MaxAttempts) { OnStored = () => _delivery?.Wake() });
+            _sinks.Add(new OutboxAlertSink(_outbox, targets, _request.CotOptions, _request.Delivery.MaxAttempts) { OnStored = () => _delivery?.Wake() });
         }
         if (_outbox is not null || _catalogSink is { Webhooks.Count: > 0 })
         {
@@ -179,7 +179,7 @@ public sealed class DroneWatch : IAsyncDisposable
     /// Runs the watch to the end of the file, or until <paramref name="cancel"/> for a live stream (the exports are
     /// written either way), and reports.
     /// </summary>
-    public async Task<DroneWatchResult> RunAsync(Action<WatchStatus>? onStatus = null, Action<WatchAlert>? onAlert = null, CancellationToken cancel = default)
+    public async Task<DroneWatchResult> RunAsync(Action<WatchStatus>? onStatus = null, Action<AlertRecord>? onAlert = null, CancellationToken cancel = default)
     {
         var live = Live;
         // Alerts are keyed by the recording's content, so watching it again stores and sends nothing twice.
@@ -198,8 +198,8 @@ public sealed class DroneWatch : IAsyncDisposable
                     DetectEvery = Every,
                     Dem = _dem,
                     WaitForDetections = _request.WaitForDetections,
-                    Cot = _request.CotOptions,
                     RecordingId = recording,
+                    Source = SourceName(_request.Source),
                 };
                 await using (var pipeline = new WatchPipeline(Zones, _detector, options, _sinks, _delivery)
                 {

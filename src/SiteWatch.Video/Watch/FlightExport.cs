@@ -8,6 +8,8 @@ using SiteWatch.Core.Geo;
 using SiteWatch.Video.Geo;
 using SiteWatch.Video.Tracking;
 
+using SiteWatch.Core.Catalog;
+
 namespace SiteWatch.Video.Watch;
 
 /// <summary>One sampled frame footprint: its time and ground polygon (lon/lat, closed ring).</summary>
@@ -21,7 +23,7 @@ public sealed class FlightRecord
 {
     public List<FootprintSample> Footprints { get; } = [];
     public List<TrackRecord> Tracks { get; } = [];
-    public List<WatchAlert> Alerts { get; } = [];
+    public List<AlertRecord> Alerts { get; } = [];
     public IReadOnlyList<WatchZone> Zones { get; init; } = [];
 
     /// <summary>The absolute time of video time 0 (the first frame's KLV time stamp), when known.</summary>
@@ -71,17 +73,18 @@ public static class FlightExport
 
         foreach (var alert in record.Alerts)
         {
-            features.Add(Feature(Geometries.CreatePoint(Position(new GeoPoint(alert.Latitude, alert.Longitude, alert.HeightAboveEllipsoid))), "alert", new()
+            var track = alert.Track!;
+            features.Add(Feature(Geometries.CreatePoint(Position(new GeoPoint(track.Latitude, track.Longitude, track.HeightAboveEllipsoid))), "alert", new()
             {
-                ["alert_id"] = alert.Id,
-                ["rule"] = alert.Rule,
-                ["zone"] = alert.Zone,
-                ["track_id"] = alert.TrackId,
-                ["class"] = alert.ClassName,
-                ["score"] = Math.Round(alert.Score, 3),
-                ["video_seconds"] = Math.Round(alert.VideoSeconds, 3),
-                ["time"] = Time(alert.SensorTime ?? alert.WallTime),
-                ["snapshot"] = alert.Snapshot,
+                ["alert_id"] = track.AlertId,
+                ["rule"] = alert.Kind,
+                ["zone"] = track.Zone,
+                ["track_id"] = track.TrackId,
+                ["class"] = track.ClassName,
+                ["score"] = Math.Round(track.Score, 3),
+                ["video_seconds"] = Math.Round(track.VideoSeconds, 3),
+                ["time"] = Time(new DateTimeOffset(alert.ObservedUtc, TimeSpan.Zero)),
+                ["snapshot"] = track.Chip,
             }));
         }
 
@@ -188,12 +191,13 @@ public static class FlightExport
 
         Folder(xml, "Alerts", record.Alerts, a =>
         {
-            Placemark(xml, $"{a.Rule} {a.Zone}: {a.ClassName} {a.TrackId}", "alert", a.SensorTime ?? a.WallTime, null, () =>
+            var t = a.Track!;
+            Placemark(xml, $"{a.Kind} {t.Zone}: {t.ClassName} {t.TrackId}", "alert", new DateTimeOffset(a.ObservedUtc, TimeSpan.Zero), null, () =>
             {
                 xml.WriteStartElement("Point");
-                xml.WriteElementString("coordinates", Coordinate(a.Longitude, a.Latitude, 0));
+                xml.WriteElementString("coordinates", Coordinate(t.Longitude, t.Latitude, 0));
                 xml.WriteEndElement();
-            }, a.Snapshot is null ? null : $"<img src=\"{a.Snapshot}\"/>");
+            }, t.Chip is null ? null : $"<img src=\"{t.Chip}\"/>");
         });
 
         xml.WriteEndElement();

@@ -231,14 +231,15 @@ public sealed class FlightRecorder : IAsyncDisposable
                 json.WriteStartArray("alerts");
                 foreach (var alert in report.Alerts)
                 {
+                    var track = alert.Track!;
                     json.WriteStartObject();
-                    json.WriteString("rule", alert.Rule);
-                    json.WriteString("zone", alert.Zone);
-                    json.WriteNumber("track", alert.TrackId);
-                    json.WriteString("class", alert.ClassName);
+                    json.WriteString("rule", alert.Kind);
+                    json.WriteString("zone", track.Zone);
+                    json.WriteNumber("track", track.TrackId);
+                    json.WriteString("class", track.ClassName);
                     json.WriteStartArray("at");
-                    json.WriteNumberValue(alert.Longitude);
-                    json.WriteNumberValue(alert.Latitude);
+                    json.WriteNumberValue(track.Longitude);
+                    json.WriteNumberValue(track.Latitude);
                     json.WriteEndArray();
                     json.WriteEndObject();
                 }

@@ -55,15 +55,12 @@ public sealed record WatchDeliveryOptions
 public sealed class OutboxAlertSink : IAlertSink
 {
     private readonly LocalOutbox _outbox;
-    private readonly string _source;
     private readonly IReadOnlyList<string> _targets;
     private readonly CotOptions _cot;
     private readonly int _maxAttempts;
 
-    /// <param name="source">The video (file path or live URL), named in each alert's evidence.</param>
-    public OutboxAlertSink(LocalOutbox outbox, IReadOnlyList<string> targets, string source, CotOptions? cot = null, int maxAttempts = 100)
+    public OutboxAlertSink(LocalOutbox outbox, IReadOnlyList<string> targets, CotOptions? cot = null, int maxAttempts = 100)
     {
-        _source = source;
         _outbox = outbox;
         _targets = targets;
         _cot = cot ?? new CotOptions();
@@ -75,15 +72,15 @@ public sealed class OutboxAlertSink : IAlertSink
     /// <summary>Called after an alert was written, to wake the delivery loop.</summary>
     public Action? OnStored { get; init; }
 
-    public Task DeliverAsync(WatchAlert alert, CancellationToken cancellationToken)
+    public Task DeliverAsync(AlertRecord alert, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var uid = alert.Uid ?? AlertIdentity.Uid("video", alert.Key ?? alert.Id);
+        var uid = AlertJson.UnstoredUid(alert);
         // Webhooks get the payload every SiteWatch alert has (the site's own webhooks too), the snapshot named by
         // its path in the watch's output folder.
         var items = _targets.Select(t => (t, IsCot(t)
             ? Encoding.UTF8.GetBytes(CotEvent.ToXml(alert, _cot))
-            : WebhookDelivery.Payload(null, alert.ToAlertRecord(0, _source, alert.Snapshot), uid, null))).ToList();
+            : WebhookDelivery.Payload(null, alert, uid, null))).ToList();
         _outbox.Enqueue(uid, items, _maxAttempts, DateTime.UtcNow);
         OnStored?.Invoke();
         return Task.CompletedTask;

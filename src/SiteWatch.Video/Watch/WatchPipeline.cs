@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using SiteWatch.Core.Alerts;
+using SiteWatch.Core.Catalog;
 using SiteWatch.Video.Frames;
 using SiteWatch.Video.Geo;
 using SiteWatch.Video.Klv;
@@ -36,8 +38,6 @@ public sealed record WatchOptions
     /// </summary>
     public bool WaitForDetections { get; init; }
 
-    public CotOptions Cot { get; init; } = new();
-
     /// <summary>Stream problems listed in the summary (the rest are only counted).</summary>
     public int MaxListedProblems { get; init; } = 50;
 
@@ -47,6 +47,9 @@ public sealed record WatchOptions
     /// the ground), or this run's start where a frame has none.
     /// </summary>
     public string? RecordingId { get; init; }
+
+    /// <summary>How alerts name the video (its evidence's "video"): the file's full path or the live URL.</summary>
+    public string Source { get; init; } = "video";
 
     /// <summary>Waits at shutdown for the stores (catalog, outbox) to take queued alerts.</summary>
     public TimeSpan SinkGrace { get; init; } = TimeSpan.FromSeconds(10);
@@ -155,7 +158,7 @@ public sealed class WatchPipeline : IAsyncDisposable
     public Action<WatchStatus>? OnStatus { get; init; }
 
     /// <summary>Called for every alert as it is raised (after it is stored).</summary>
-    public Action<WatchAlert>? OnAlert { get; init; }
+    public Action<AlertRecord>? OnAlert { get; init; }
 
     /// <summary>Called after every frame with what the watch made of it (a recording's frames log).</summary>
     public Action<FrameReport>? OnFrame { get; init; }
@@ -394,12 +397,11 @@ public sealed class WatchPipeline : IAsyncDisposable
             ? new DateTimeOffset(t, TimeSpan.Zero) : Record.Absolute(frame.Time);
         var latency = (DateTimeOffset.UtcNow - frame.ArrivedAt).TotalMilliseconds;
         var key = AlertKey(hit, frame, track);
-        var alert = new WatchAlert
+        var alert = new TrackEvidence
         {
-            Id = id,
-            Key = key,
-            Uid = Core.Alerts.AlertIdentity.Uid("video", key),
-            Rule = hit.Rule.Name(),
+            Video = _options.Source,
+            AlertId = id,
+            AlertUid = AlertIdentity.Uid("video", key),
             Zone = hit.Zone.Name,
             TrackId = track.Id,
             ClassName = track.ClassName,
@@ -412,13 +414,12 @@ public sealed class WatchPipeline : IAsyncDisposable
             FrameIndex = frame.Index,
             VideoSeconds = Math.Round(frame.Time.TotalSeconds, 3),
             SensorTime = sensorTime,
-            WallTime = now,
             LatencyMs = Math.Round(latency, 1),
-            Snapshot = snapshot,
             Box = [Math.Round(box.Left, 1), Math.Round(box.Top, 1), Math.Round(box.Width, 1), Math.Round(box.Height, 1)],
-            SnapshotPng = png,
-        };
-        _alertLog.WriteLine(System.Text.Json.JsonSerializer.Serialize(alert, AlertJson.Options));
+            Chip = snapshot,
+            ChipPng = png,
+        }.ToAlert(siteId: 0, hit.Rule.Name(), now, key);
+        _alertLog.WriteLine(AlertJson.Document(alert, AlertJson.UnstoredUid(alert)).ToJsonString());
         _alertLog.Flush();
         _latencies.Add(latency);
         Record.Alerts.Add(alert);
@@ -578,4 +579,4 @@ public sealed class WatchPipeline : IAsyncDisposable
 public sealed record FrameTrack(int Id, string ClassName, double Score, bool Confirmed, PixelBox Box, GeoPoint? Position);
 
 /// <summary>What a watch made of one frame: the footprint when one was kept, the active tracks, the alerts raised.</summary>
-public sealed record FrameReport(VideoFrame Frame, FootprintSample? Footprint, IReadOnlyList<FrameTrack> Tracks, IReadOnlyList<WatchAlert> Alerts);
+public sealed record FrameReport(VideoFrame Frame, FootprintSample? Footprint, IReadOnlyList<FrameTrack> Tracks, IReadOnlyList<AlertRecord> Alerts);

@@ -4,16 +4,19 @@ using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
 using SiteWatch.Core;
+using SiteWatch.Core.Alerts;
+using SiteWatch.Core.Catalog;
 using SiteWatch.Video.Watch;
 
 namespace SiteWatch.Video.Tests.Watch;
 
 public class AlertDeliveryTests
 {
-    internal static WatchAlert Alert(string id = "run-0001", double? speed = 4.5) => new()
+    internal static TrackEvidence Track(string id = "run-0001", double? speed = 4.5) => new()
     {
-        Id = id,
-        Rule = "cross",
+        Video = "/data/flight.ts",
+        AlertId = id,
+        AlertUid = AlertIdentity.Uid("video", id),
         Zone = "border <north>",
         TrackId = 12,
         ClassName = "person",
@@ -26,10 +29,15 @@ public class AlertDeliveryTests
         FrameIndex = 300,
         VideoSeconds = 10.0,
         SensorTime = new DateTimeOffset(2024, 5, 1, 3, 4, 5, 678, TimeSpan.Zero),
-        WallTime = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero),
         LatencyMs = 42,
         Box = [10, 20, 30, 40],
     };
+
+    /// <summary>The "cross" alert of <paramref name="track"/>, raised 2026-01-02 03:04:05 UTC.</summary>
+    internal static AlertRecord Alert(TrackEvidence track, string? key = null) =>
+        track.ToAlert(0, "cross", new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero), key ?? $"test|{track.AlertId}");
+
+    internal static AlertRecord Alert(string id = "run-0001", double? speed = 4.5) => Alert(Track(id, speed));
 
     [Fact]
     public void CoT_event_has_the_required_shape()

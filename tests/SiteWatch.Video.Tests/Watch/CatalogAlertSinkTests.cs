@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SiteWatch.Core.Alerts;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Workflows;
 using SiteWatch.Video.Watch;
@@ -17,14 +18,13 @@ public sealed class CatalogAlertSinkTests
             await File.WriteAllTextAsync(aoi, """{"type":"Polygon","coordinates":[[[1.59,42.54],[1.61,42.54],[1.61,42.56],[1.59,42.56],[1.59,42.54]]]}""");
             using var workspace = Workspace.Init(Path.Combine(dir.FullName, "ws"));
             SiteSetup.AddSite(workspace, "border", aoi, 1.0, null, [], null);
-            var sink = new CatalogAlertSink(workspace, "border", "/data/flight.ts");
-            var alert = new WatchAlert
+            var sink = new CatalogAlertSink(workspace, "border");
+            var alert = new TrackEvidence
             {
-                Id = "alert-0001", Rule = "cross", Zone = "border line", TrackId = 7, ClassName = "vehicle", Score = 0.9,
+                Video = "/data/flight.ts", AlertId = "alert-0001", AlertUid = "sw-test", Zone = "border line", TrackId = 7, ClassName = "vehicle", Score = 0.9,
                 Latitude = 42.55, Longitude = 1.6, HeightAboveEllipsoid = 1900, SpeedMps = 8.5, HeadingDeg = 92,
-                FrameIndex = 120, VideoSeconds = 4.0, WallTime = new DateTimeOffset(2026, 11, 29, 6, 0, 0, TimeSpan.Zero),
-                LatencyMs = 150, Box = [10, 20, 30, 15], SnapshotPng = [0x89, 0x50, 0x4E, 0x47],
-            };
+                FrameIndex = 120, VideoSeconds = 4.0, LatencyMs = 150, Box = [10, 20, 30, 15], ChipPng = [0x89, 0x50, 0x4E, 0x47],
+            }.ToAlert(0, "cross", new DateTimeOffset(2026, 11, 29, 6, 0, 0, TimeSpan.Zero), "sha256:abc|border line|cross|track 7|pts 360000");
 
             await sink.DeliverAsync(alert, CancellationToken.None);
             await sink.DeliverAsync(alert, CancellationToken.None); // the same recording watched again
@@ -40,8 +40,11 @@ public sealed class CatalogAlertSinkTests
             Assert.Equal([0x89, 0x50, 0x4E, 0x47], await File.ReadAllBytesAsync(Path.Combine(workspace.Root, chip)));
             Assert.Empty(Directory.EnumerateFiles(workspace.StagingDirectory, "*", SearchOption.AllDirectories));
             Assert.Contains("\"Point\"", stored.GeometryGeoJson);
+            // The catalog gives the typed evidence back, the snapshot named by its place in the workspace.
+            Assert.Equal(alert.Track! with { Chip = chip, ChipPng = null, Box = stored.Track!.Box }, stored.Track);
+            Assert.Equal([10, 20, 30, 15], stored.Track.Box);
 
-            Assert.Throws<SiteWatch.Core.SiteWatchException>(() => new CatalogAlertSink(workspace, "no-such-site", "x.ts"));
+            Assert.Throws<SiteWatch.Core.SiteWatchException>(() => new CatalogAlertSink(workspace, "no-such-site"));
         }
         finally
         {

@@ -22,7 +22,7 @@ public sealed class ExportTests : IDisposable
         };
         record.Footprints.Add(new FootprintSample(0, TimeSpan.Zero, record.StartTime, [At(0, 0), At(50, 0), At(50, 40), At(0, 40), At(0, 0)]));
         record.Tracks.Add(new TrackRecord(3, "car", 0.8, [new TrackPoint(0, TimeSpan.Zero, At(1, 1)), new TrackPoint(30, TimeSpan.FromSeconds(1), At(11, 1))]));
-        record.Alerts.Add(AlertDeliveryTests.Alert() with { Snapshot = "snapshots/run-0001.png" });
+        record.Alerts.Add(AlertDeliveryTests.Alert(AlertDeliveryTests.Track() with { Chip = "snapshots/run-0001.png" }));
         return record;
     }
 

@@ -29,7 +29,9 @@ public sealed class OutboxDeliveryTests : IDisposable
 
     public void Dispose() => _dir.Delete(true);
 
-    private static WatchAlert Alert(int n) => AlertDeliveryTests.Alert($"run-{n:0000}") with { Key = $"sha256:abc|zone|cross|track {n}|pts {n * 3000}", Uid = AlertIdentity.Uid("video", $"k{n}") };
+    /// <summary>Alert <paramref name="n"/> of a recording, as run <paramref name="run"/> raised it (another run: the same key and uid).</summary>
+    private static AlertRecord Alert(int n, string run = "run") =>
+        AlertDeliveryTests.Alert(AlertDeliveryTests.Track($"{run}-{n:0000}") with { AlertUid = AlertIdentity.Uid("video", $"k{n}") }, $"sha256:abc|zone|cross|track {n}|pts {n * 3000}");
 
     private static int FreePort()
     {
@@ -78,7 +80,7 @@ public sealed class OutboxDeliveryTests : IDisposable
         using var outbox = LocalOutbox.Open(Path.Combine(_dir.FullName, LocalOutbox.FileName));
         var targets = new[] { $"http://127.0.0.1:{webPort}/alerts", $"tcp://127.0.0.1:{cotPort}" };
         await using var delivery = new WatchDelivery(outbox, null, null, null, Fast);
-        var sink = new OutboxAlertSink(outbox, targets, "flight.ts", maxAttempts: 1000) { OnStored = delivery.Wake };
+        var sink = new OutboxAlertSink(outbox, targets, maxAttempts: 1000) { OnStored = delivery.Wake };
         delivery.Start();
         for (var n = 1; n <= 7; n++)
         {
@@ -120,7 +122,7 @@ public sealed class OutboxDeliveryTests : IDisposable
                 Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("site").ValueKind);
                 Assert.Equal("video", alert.GetProperty("source").GetString());
                 Assert.Equal("Point", alert.GetProperty("geometry").GetProperty("type").GetString());
-                Assert.Equal("flight.ts", alert.GetProperty("evidence").GetProperty("video").GetString());
+                Assert.Equal("/data/flight.ts", alert.GetProperty("evidence").GetProperty("video").GetString());
                 Assert.True(alert.GetProperty("evidence").GetProperty("track_id").GetInt32() > 0);
             }
             Assert.Equal(7, CountOf(events.ToString(), "</event>"));
@@ -149,7 +151,7 @@ public sealed class OutboxDeliveryTests : IDisposable
                 Directory.CreateDirectory(folder);
                 using var outbox = LocalOutbox.Open(Path.Combine(folder, LocalOutbox.FileName));
                 await using var delivery = new WatchDelivery(outbox, null, null, null, Fast with { WebhookSecret = secret });
-                var sink = new OutboxAlertSink(outbox, [$"http://127.0.0.1:{port}/alerts"], "flight.ts") { OnStored = delivery.Wake };
+                var sink = new OutboxAlertSink(outbox, [$"http://127.0.0.1:{port}/alerts"]) { OnStored = delivery.Wake };
                 delivery.Start();
                 await sink.DeliverAsync(Alert(secret is null ? 2 : 1), CancellationToken.None);
                 Assert.Equal(1, Assert.Single(await delivery.CompleteAsync()).Delivered);
@@ -179,7 +181,7 @@ public sealed class OutboxDeliveryTests : IDisposable
             var delivery = new WatchDelivery(outbox, null, null, null, Fast with { ShutdownGrace = TimeSpan.Zero });
             await using (delivery)
             {
-                var sink = new OutboxAlertSink(outbox, [target], "flight.ts");
+                var sink = new OutboxAlertSink(outbox, [target]);
                 await sink.DeliverAsync(Alert(1), CancellationToken.None);
                 await sink.DeliverAsync(Alert(2), CancellationToken.None);
                 var report = Assert.Single(await delivery.CompleteAsync());
@@ -194,7 +196,7 @@ public sealed class OutboxDeliveryTests : IDisposable
         {
             using var outbox = LocalOutbox.Open(file);
             await using var delivery = new WatchDelivery(outbox, null, null, null, Fast);
-            var sink = new OutboxAlertSink(outbox, [target], "flight.ts") { OnStored = delivery.Wake };
+            var sink = new OutboxAlertSink(outbox, [target]) { OnStored = delivery.Wake };
             await sink.DeliverAsync(Alert(1), CancellationToken.None);
             await sink.DeliverAsync(Alert(2), CancellationToken.None);
             delivery.Start();
@@ -223,13 +225,13 @@ public sealed class OutboxDeliveryTests : IDisposable
         await File.WriteAllTextAsync(rules, $$"""{"rules": [{"name": "more vehicles", "kind": "count_above_baseline", "class": "vehicle"}], "webhooks": [{"url": "http://127.0.0.1:{{port}}/hook", "secret": "s3cret"}]}""");
         Core.Alerts.AlertWorkflow.StoreRules(workspace, "border", rules);
 
-        var sink = new CatalogAlertSink(workspace, "border", "/data/flight.ts");
+        var sink = new CatalogAlertSink(workspace, "border");
         Assert.Single(sink.Webhooks);
         // Watched twice: other run ids, same recording keys.
         await sink.DeliverAsync(Alert(1), CancellationToken.None);
         await sink.DeliverAsync(Alert(2), CancellationToken.None);
-        await sink.DeliverAsync(Alert(1) with { Id = "later-run-0001" }, CancellationToken.None);
-        await sink.DeliverAsync(Alert(2) with { Id = "later-run-0002" }, CancellationToken.None);
+        await sink.DeliverAsync(Alert(1, "later-run"), CancellationToken.None);
+        await sink.DeliverAsync(Alert(2, "later-run"), CancellationToken.None);
         var site = sink.Site;
         Assert.Equal(2, workspace.Catalog.ListAlerts(site.Id).Count);
         Assert.Equal(2, workspace.Catalog.ListDeliveries(site.Id).Count);

@@ -49,7 +49,7 @@ public sealed class WatchEndToEndTests(ITestOutputHelper output) : IDisposable
         foreach (var e in result.Events)
         {
             output.WriteLine($"{e.ObjectClass} {e.ObjectId} {e.Zone} at {e.TruthSeconds:0.00} s ({(e.MustBeSeen ? "must be seen" : "out of view or grazing")}): " +
-                (e.Alert is { } a ? $"{a.Rule} alert at {a.VideoSeconds:0.00} s (track {a.TrackId}, {a.SpeedMps:0.0} m/s)" : "no alert"));
+                (e.Alert?.Track is { } a ? $"{e.Alert.Kind} alert at {a.VideoSeconds:0.00} s (track {a.TrackId}, {a.SpeedMps:0.0} m/s)" : "no alert"));
         }
 
         // The bottom centre of a box is where the object meets the ground nearest the camera, not its centre (the truth):

@@ -93,8 +93,8 @@ public sealed class WatchPipelineTests : IDisposable
             summary = await pipeline.RunAsync(Frames(240)); // 8 s: from x = -60 m to x = +60 m
         }
 
-        var alerts = pipeline.Record.Alerts;
-        Assert.Equal(["border:cross", "yard:enter"], alerts.Select(a => $"{a.Zone}:{a.Rule}"));
+        var alerts = pipeline.Record.Alerts.Select(a => a.Track!).ToList();
+        Assert.Equal(["border:cross", "yard:enter"], pipeline.Record.Alerts.Select(a => $"{a.Track!.Zone}:{a.Kind}"));
         // Truth: the line at t = 4.0 s (plus the 2 m hysteresis), the yard at t = 5.33 s (plus 3 frames of inertia);
         // detection every 3rd frame adds up to 0.1 s.
         Assert.InRange(alerts[0].VideoSeconds, 4.0, 4.0 + 2 / Speed + 0.2);
@@ -103,17 +103,22 @@ public sealed class WatchPipelineTests : IDisposable
         {
             var truth = Vehicle(alert.VideoSeconds);
             var error = Wgs84.Distance(alert.Latitude, alert.Longitude, truth.Latitude, truth.Longitude);
-            Assert.True(error < 1.5, $"alert {alert.Rule} placed {error:0.00} m from the truth");
+            Assert.True(error < 1.5, $"alert {alert.AlertId} placed {error:0.00} m from the truth");
             Assert.Equal(Speed, alert.SpeedMps!.Value, 0);
             Assert.InRange(alert.HeadingDeg!.Value, 88, 92);
             Assert.Equal(s_start.AddSeconds(alert.VideoSeconds), alert.SensorTime!.Value, TimeSpan.FromMilliseconds(1));
-            Assert.True(File.Exists(Path.Combine(_dir, alert.Snapshot!)));
+            Assert.True(File.Exists(Path.Combine(_dir, alert.Chip!)));
             Assert.InRange(alert.LatencyMs, 0, double.MaxValue);
         }
 
         var lines = File.ReadAllLines(Path.Combine(_dir, "alerts.jsonl"));
         Assert.Equal(2, lines.Length);
-        Assert.Equal("border", JsonDocument.Parse(lines[0]).RootElement.GetProperty("zone").GetString());
+        // Each line is the alert as every webhook payload has it: evidence with the zone, geometry where it was placed.
+        var first = JsonDocument.Parse(lines[0]).RootElement;
+        Assert.Equal("border", first.GetProperty("evidence").GetProperty("zone").GetString());
+        Assert.Equal("cross", first.GetProperty("kind").GetString());
+        Assert.Equal(alerts[0].AlertUid, first.GetProperty("uid").GetString());
+        Assert.Equal(alerts[0].Longitude, first.GetProperty("geometry").GetProperty("coordinates")[0].GetDouble());
         using var geojson = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "flight.geojson")));
         var kinds = geojson.RootElement.GetProperty("features").EnumerateArray().Select(f => f.GetProperty("properties").GetProperty("kind").GetString()).ToList();
         Assert.Equal(8, kinds.Count(k => k == "footprint"));
