@@ -1,5 +1,3 @@
-using SiteWatch.Core;
-
 namespace SiteWatch.Cli;
 
 /// <summary>

@@ -1,10 +1,7 @@
 using SiteWatch.Cli.Commands;
-using SiteWatch.Core;
 using SiteWatch.Gdal;
 using SiteWatch.Video;
 using SiteWatch.Video.Klv;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli;
 

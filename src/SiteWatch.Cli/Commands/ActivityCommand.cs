@@ -1,8 +1,4 @@
-using System.ComponentModel;
-using System.Globalization;
 using SiteWatch.Core.Activity;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 

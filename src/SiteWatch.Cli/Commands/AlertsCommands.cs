@@ -1,27 +1,12 @@
-using System.ComponentModel;
-using System.Globalization;
 using System.Text.Json;
 using SiteWatch.Core.Alerts;
 using SiteWatch.Core.Catalog;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 
-/// <summary>Options of every alerts command: the workspace and the site.</summary>
-public class AlertsSettings : WorkspaceSettings
+public sealed class AlertsListCommand : Command<SiteSettings>
 {
-    [CommandOption("-s|--site <NAME>")]
-    [Description("The site.")]
-    public string Site { get; init; } = "";
-
-    public override ValidationResult Validate() =>
-        string.IsNullOrWhiteSpace(Site) ? ValidationResult.Error("--site NAME is required") : ValidationResult.Success();
-}
-
-public sealed class AlertsListCommand : Command<AlertsSettings>
-{
-    public override int Execute(CommandContext context, AlertsSettings settings, CancellationToken cancellationToken)
+    public override int Execute(CommandContext context, SiteSettings settings, CancellationToken cancellationToken)
     {
         using var workspace = settings.OpenWorkspace();
         var site = workspace.Catalog.GetSite(settings.Site);
@@ -68,7 +53,7 @@ public sealed class AlertsListCommand : Command<AlertsSettings>
 
 public sealed class AlertsRulesCommand : Command<AlertsRulesCommand.Settings>
 {
-    public sealed class Settings : AlertsSettings
+    public sealed class Settings : SiteSettings
     {
         [CommandOption("-f|--file <RULES.json>")]
         // Descriptions are console markup: brackets are doubled to be shown as written.
@@ -111,9 +96,9 @@ public sealed class AlertsRulesCommand : Command<AlertsRulesCommand.Settings>
     }
 }
 
-public sealed class AlertsCheckCommand : Command<AlertsSettings>
+public sealed class AlertsCheckCommand : Command<SiteSettings>
 {
-    public override int Execute(CommandContext context, AlertsSettings settings, CancellationToken cancellationToken)
+    public override int Execute(CommandContext context, SiteSettings settings, CancellationToken cancellationToken)
     {
         using var workspace = settings.OpenWorkspace();
         var result = Output.WithProgress(settings.Json, "Checking alert rules",
@@ -139,7 +124,7 @@ public sealed class AlertsCheckCommand : Command<AlertsSettings>
 
 public sealed class AlertsDeliverCommand : Command<AlertsDeliverCommand.Settings>
 {
-    public sealed class Settings : AlertsSettings
+    public sealed class Settings : SiteSettings
     {
         [CommandOption("--outbox <FILE>")]
         [Description("Send what a watch left pending in its outbox file (OUT/outbox.db: --webhook and --cot deliveries) instead of a site's deliveries; webhook POSTs are signed with SITEWATCH_WEBHOOK_SECRET when it is set.")]
@@ -215,7 +200,7 @@ public sealed class AlertsDeliverCommand : Command<AlertsDeliverCommand.Settings
 
 public sealed class AlertsAckCommand : Command<AlertsAckCommand.Settings>
 {
-    public sealed class Settings : AlertsSettings
+    public sealed class Settings : SiteSettings
     {
         [CommandArgument(0, "<ID>")]
         [Description("Alert id (from 'alerts list').")]

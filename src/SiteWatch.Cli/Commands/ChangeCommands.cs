@@ -1,9 +1,4 @@
-using System.ComponentModel;
-using System.Globalization;
-using SiteWatch.Core;
 using SiteWatch.Core.Change;
-using Spectre.Console;
-using Spectre.Console.Cli;
 using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Cli.Commands;

@@ -1,7 +1,3 @@
-using System.ComponentModel;
-using Spectre.Console;
-using Spectre.Console.Cli;
-
 namespace SiteWatch.Cli.Commands;
 
 public sealed class CheckCommand : Command<CheckCommand.Settings>

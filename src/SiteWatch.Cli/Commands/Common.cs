@@ -1,34 +1,43 @@
-using System.ComponentModel;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SiteWatch.Core.Catalog;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 
 /// <summary>Options every workspace command takes.</summary>
 public class WorkspaceSettings : CommandSettings
 {
+    public const string WorkspaceHelp = "Workspace directory (default: $SITEWATCH_WORKSPACE, else the current directory).";
+
     [CommandOption("-w|--workspace <DIR>")]
-    [Description("Workspace directory (default: $SITEWATCH_WORKSPACE, else the current directory).")]
+    [Description(WorkspaceHelp)]
     public string? Workspace { get; init; }
 
     [CommandOption("--json")]
     [Description("Write machine-readable JSON to stdout instead of tables.")]
     public bool Json { get; init; }
 
-    public Workspace OpenWorkspace() => Core.Catalog.Workspace.Open(Core.Catalog.Workspace.ResolveDirectory(Workspace), Output.Notice);
+    public Workspace OpenWorkspace() => Open(Workspace);
+
+    /// <summary>The workspace a command names (--workspace), else $SITEWATCH_WORKSPACE's, else the current directory's.</summary>
+    public static Workspace Open(string? directory) => Core.Catalog.Workspace.Open(Core.Catalog.Workspace.ResolveDirectory(directory), Output.Notice);
 }
 
-/// <summary>A site and a period of it (`report`, `timelapse`): the dates checked once here, handed on as days.</summary>
-public class SitePeriodSettings : WorkspaceSettings
+/// <summary>A command on one site of the workspace: the site must be named.</summary>
+public class SiteSettings : WorkspaceSettings
 {
     [CommandOption("-s|--site <NAME>")]
     [Description("The site.")]
     public string Site { get; init; } = "";
 
+    public override ValidationResult Validate() =>
+        string.IsNullOrWhiteSpace(Site) ? ValidationResult.Error("--site NAME is required") : ValidationResult.Success();
+}
+
+/// <summary>A site and a period of it (`report`, `timelapse`): the dates checked once here, handed on as days.</summary>
+public class SitePeriodSettings : SiteSettings
+{
     [CommandOption("--from <DATE>")]
     [Description("First day of the period, YYYY-MM-DD (default: the site's first scene).")]
     public string? From { get; init; }
@@ -43,12 +52,12 @@ public class SitePeriodSettings : WorkspaceSettings
     private static DateOnly? Day(string? text) =>
         text is not null && DateOnly.TryParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var day) ? day : null;
 
-    /// <summary>The site is named and the dates are dates.</summary>
-    protected ValidationResult ValidatePeriod()
+    /// <summary>The site is named and the dates are dates; then the command's own options (<see cref="ValidateOptions"/>).</summary>
+    public sealed override ValidationResult Validate()
     {
-        if (string.IsNullOrWhiteSpace(Site))
+        if (base.Validate() is { Successful: false } missing)
         {
-            return ValidationResult.Error("--site NAME is required");
+            return missing;
         }
         foreach (var (option, value) in new[] { ("--from", From), ("--to", To) })
         {
@@ -57,8 +66,11 @@ public class SitePeriodSettings : WorkspaceSettings
                 return ValidationResult.Error($"{option} '{value}' is not a date (YYYY-MM-DD)");
             }
         }
-        return ValidationResult.Success();
+        return ValidateOptions();
     }
+
+    /// <summary>The command's own options, checked once the site and period are.</summary>
+    protected virtual ValidationResult ValidateOptions() => ValidationResult.Success();
 }
 
 /// <summary>Console output: tables for people, JSON for machines, progress bars only on a terminal.</summary>

@@ -1,11 +1,7 @@
-using System.ComponentModel;
-using System.Globalization;
 using SiteWatch.Demo.Plant;
 using SiteWatch.Core.Reports;
 using SiteWatch.Core.Workflows;
 using SiteWatch.Video.Watch;
-using Spectre.Console;
-using Spectre.Console.Cli;
 using SiteWatch.Demo;
 using SiteWatch.Demo.Flight;
 

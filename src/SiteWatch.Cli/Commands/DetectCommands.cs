@@ -1,25 +1,16 @@
-using System.ComponentModel;
-using System.Globalization;
-using SiteWatch.Core;
 using SiteWatch.Core.Detection;
 using SiteWatch.Core.Geo;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 
 /// <summary>`sitewatch detect file SCENE`: objects in one raster, no workspace needed.</summary>
 public sealed class DetectFileCommand : Command<DetectFileCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : DetectorSettings
     {
         [CommandArgument(0, "<SCENE>")]
         [Description("Georeferenced raster (GeoTIFF or anything GDAL reads) with red, green and blue bands (or the bands the model's side-car names).")]
         public string Scene { get; init; } = "";
-
-        [CommandOption("-m|--model <ONNX>")]
-        [Description("Ultralytics YOLO detect or OBB model exported to ONNX (default: the built-in models/sitewatch-objects.onnx).")]
-        public string? Model { get; init; }
 
         [CommandOption("--aoi <GEOJSON>")]
         [Description("Only search inside this polygon (GeoJSON, WGS84); detections centred outside it are dropped.")]
@@ -29,10 +20,6 @@ public sealed class DetectFileCommand : Command<DetectFileCommand.Settings>
         [Description("Write the detections as a GeoJSON FeatureCollection (WGS84) with class, score, area_m2, orientation_deg.")]
         public string? Out { get; init; }
 
-        [CommandOption("--score <S>")]
-        [Description("Lowest score kept (0..1). Default: the model's own threshold, else 0.25.")]
-        public float? Score { get; init; }
-
         [CommandOption("--iou <T>")]
         [Description("Overlap (IoU) above which the weaker of two same-class detections is dropped (0..1). Default 0.45.")]
         public double Iou { get; init; } = 0.45;
@@ -41,56 +28,10 @@ public sealed class DetectFileCommand : Command<DetectFileCommand.Settings>
         [Description("Overlap of neighbouring tiles as a fraction of the tile (0..0.9). Default 0.2.")]
         public double TileOverlap { get; init; } = 0.2;
 
-        [CommandOption("--device <NAME>")]
-        [Description("cpu (default) or cuda (needs a GPU and ONNX Runtime's CUDA execution provider).")]
-        public string Device { get; init; } = "cpu";
-
-        [CommandOption("--class-map <MAP>")]
-        [Description("Report model classes under other names: MODEL_CLASS=NAME pairs separated by commas (small-vehicle=vehicle,large-vehicle=vehicle); an empty NAME drops the class. Applied before NMS, over the model side-car's class_map.")]
-        public string? ClassMap { get; init; }
-
-        [CommandOption("--no-resample")]
-        [Description("Read tiles at the scene's own resolution even when the model states another GSD (default: tiles are resampled to the model's GSD when the two differ by more than 20 %).")]
-        public bool NoResample { get; init; }
-
-        /// <summary>The parsed --class-map (checked in Validate).</summary>
-        public IReadOnlyDictionary<string, string>? ParsedClassMap => ClassMap is null ? null : ClassMapping.Parse(ClassMap);
-
-        [CommandOption("--json")]
-        [Description("Write a summary object as JSON.")]
-        public bool Json { get; init; }
-
-        public override ValidationResult Validate()
-        {
-            if (Score is { } score && !(score is >= 0 and <= 1))
-            {
-                return ValidationResult.Error("--score must lie between 0 and 1");
-            }
-            if (!(Iou is >= 0 and <= 1))
-            {
-                return ValidationResult.Error("--iou must lie between 0 and 1");
-            }
-            if (!(TileOverlap is >= 0 and <= 0.9))
-            {
-                return ValidationResult.Error("--tile-overlap must lie between 0 and 0.9");
-            }
-            if (Device is not ("cpu" or "cuda"))
-            {
-                return ValidationResult.Error("--device must be cpu or cuda");
-            }
-            if (ClassMap is not null)
-            {
-                try
-                {
-                    _ = ClassMapping.Parse(ClassMap);
-                }
-                catch (SiteWatchException e)
-                {
-                    return ValidationResult.Error($"--class-map: {e.Message}");
-                }
-            }
-            return ValidationResult.Success();
-        }
+        protected override ValidationResult ValidateOptions() =>
+            !(Iou is >= 0 and <= 1) ? ValidationResult.Error("--iou must lie between 0 and 1")
+            : !(TileOverlap is >= 0 and <= 0.9) ? ValidationResult.Error("--tile-overlap must lie between 0 and 0.9")
+            : ValidationResult.Success();
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)

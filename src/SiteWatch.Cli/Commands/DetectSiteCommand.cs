@@ -1,77 +1,30 @@
-using System.ComponentModel;
-using System.Globalization;
-using SiteWatch.Core;
+using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Detection;
 using SiteWatch.Core.Workflows;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 
 /// <summary>`sitewatch detect --site NAME`: objects on every scene of a site not yet processed with the model and parameters.</summary>
 public sealed class DetectSiteCommand : Command<DetectSiteCommand.Settings>
 {
-    public sealed class Settings : WorkspaceSettings
+    public sealed class Settings : DetectorSettings
     {
         [CommandOption("-s|--site <NAME>")]
         [Description("The site whose scenes to run on.")]
         public string Site { get; init; } = "";
 
-        [CommandOption("--model <PATH>")]
-        [Description("YOLO / YOLO-OBB ONNX model (default: the detector shipped with SiteWatch).")]
-        public string? Model { get; init; }
-
-        [CommandOption("--score <P>")]
-        [Description("Score threshold, 0..1 (default: the model's own, else 0.25).")]
-        public float? Score { get; init; }
-
-        [CommandOption("--device <NAME>")]
-        [Description("cpu (default) or cuda.")]
-        [DefaultValue("cpu")]
-        public string Device { get; init; } = "cpu";
-
-        [CommandOption("--class-map <MAP>")]
-        [Description("Report model classes under other names: MODEL_CLASS=NAME pairs separated by commas (small-vehicle=vehicle,large-vehicle=vehicle); an empty NAME drops the class. Applied before NMS, over the model side-car's class_map.")]
-        public string? ClassMap { get; init; }
-
-        [CommandOption("--no-resample")]
-        [Description("Read tiles at the scene's own resolution even when the model states another GSD (default: tiles are resampled to the model's GSD when the two differ by more than 20 %).")]
-        public bool NoResample { get; init; }
-
-        /// <summary>The parsed --class-map (checked in Validate).</summary>
-        public IReadOnlyDictionary<string, string>? ParsedClassMap => ClassMap is null ? null : ClassMapping.Parse(ClassMap);
+        [CommandOption("-w|--workspace <DIR>")]
+        [Description(WorkspaceSettings.WorkspaceHelp)]
+        public string? Workspace { get; init; }
 
         [CommandOption("--force")]
         [Description("Run again on scenes already done with this model and parameters, replacing their detections.")]
         public bool Force { get; init; }
 
-        public override ValidationResult Validate()
-        {
-            if (string.IsNullOrWhiteSpace(Site))
-            {
-                return ValidationResult.Error("--site NAME is required");
-            }
-            if (Score is { } score && !(score is > 0 and < 1))
-            {
-                return ValidationResult.Error("--score must lie between 0 and 1");
-            }
-            if (Device is not ("cpu" or "cuda"))
-            {
-                return ValidationResult.Error($"--device '{Device}': use cpu or cuda");
-            }
-            if (ClassMap is not null)
-            {
-                try
-                {
-                    _ = ClassMapping.Parse(ClassMap);
-                }
-                catch (SiteWatchException e)
-                {
-                    return ValidationResult.Error($"--class-map: {e.Message}");
-                }
-            }
-            return ValidationResult.Success();
-        }
+        public Workspace OpenWorkspace() => WorkspaceSettings.Open(Workspace);
+
+        protected override ValidationResult ValidateOptions() =>
+            string.IsNullOrWhiteSpace(Site) ? ValidationResult.Error("--site NAME is required") : ValidationResult.Success();
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)

@@ -1,9 +1,4 @@
-using System.ComponentModel;
-using System.Globalization;
-using SiteWatch.Core;
 using SiteWatch.Core.Detection;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 

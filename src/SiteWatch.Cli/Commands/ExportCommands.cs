@@ -1,7 +1,4 @@
-using System.ComponentModel;
 using SiteWatch.Core.Exports;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 

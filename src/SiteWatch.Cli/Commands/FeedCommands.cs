@@ -1,12 +1,7 @@
-using System.ComponentModel;
-using System.Globalization;
-using SiteWatch.Core;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Monitoring;
 using SiteWatch.Video.Frames;
 using SiteWatch.Video.Watch;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 
@@ -116,18 +111,11 @@ public sealed class FeedAddCommand : Command<FeedAddCommand.Settings>
 /// <summary>`sitewatch feed remove NAME --site S`.</summary>
 public sealed class FeedRemoveCommand : Command<FeedRemoveCommand.Settings>
 {
-    public sealed class Settings : WorkspaceSettings
+    public sealed class Settings : SiteSettings
     {
         [CommandArgument(0, "<NAME>")]
         [Description("The feed to remove.")]
         public string Name { get; init; } = "";
-
-        [CommandOption("-s|--site <NAME>")]
-        [Description("The feed's site.")]
-        public string Site { get; init; } = "";
-
-        public override ValidationResult Validate() =>
-            string.IsNullOrWhiteSpace(Site) ? ValidationResult.Error("--site NAME is required") : ValidationResult.Success();
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)

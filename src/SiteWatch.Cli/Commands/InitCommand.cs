@@ -1,7 +1,4 @@
-using System.ComponentModel;
 using SiteWatch.Core.Catalog;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 

@@ -1,13 +1,8 @@
-using System.ComponentModel;
-using System.Globalization;
-using SiteWatch.Core;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Change;
 using SiteWatch.Core.Change.Methods;
 using SiteWatch.Core.Monitoring;
 using SiteWatch.Core.Workflows;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 

@@ -1,9 +1,5 @@
-using System.ComponentModel;
-using System.Globalization;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Geo;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 
@@ -62,15 +58,7 @@ public sealed class NoteAddCommand : Command<NoteAddCommand.Settings>
 
 public sealed class NoteListCommand : Command<NoteListCommand.Settings>
 {
-    public sealed class Settings : WorkspaceSettings
-    {
-        [CommandOption("-s|--site <NAME>")]
-        [Description("The site.")]
-        public string Site { get; init; } = "";
-
-        public override ValidationResult Validate() =>
-            string.IsNullOrWhiteSpace(Site) ? ValidationResult.Error("--site NAME is required") : ValidationResult.Success();
-    }
+    public sealed class Settings : SiteSettings;
 
     internal static object View(SiteNote n) => new
     {
@@ -106,18 +94,11 @@ public sealed class NoteListCommand : Command<NoteListCommand.Settings>
 
 public sealed class NoteDeleteCommand : Command<NoteDeleteCommand.Settings>
 {
-    public sealed class Settings : WorkspaceSettings
+    public sealed class Settings : SiteSettings
     {
         [CommandArgument(0, "<ID>")]
         [Description("The note's id (see 'note list').")]
         public long Id { get; init; }
-
-        [CommandOption("-s|--site <NAME>")]
-        [Description("The site.")]
-        public string Site { get; init; } = "";
-
-        public override ValidationResult Validate() =>
-            string.IsNullOrWhiteSpace(Site) ? ValidationResult.Error("--site NAME is required") : ValidationResult.Success();
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)

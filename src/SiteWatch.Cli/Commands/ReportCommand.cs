@@ -1,8 +1,4 @@
-using System.ComponentModel;
-using System.Globalization;
 using SiteWatch.Core.Reports;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 
@@ -28,17 +24,11 @@ public sealed class ReportCommand : Command<ReportCommand.Settings>
         [DefaultValue(50.0)]
         public double MinArea { get; init; } = 50;
 
-        public override ValidationResult Validate()
-        {
-            if (ValidatePeriod() is { Successful: false } period)
-            {
-                return period;
-            }
-            return Paper.ToLowerInvariant() is not ("a4" or "letter") ? ValidationResult.Error($"--paper '{Paper}' is not a4 or letter")
+        protected override ValidationResult ValidateOptions() =>
+            Paper.ToLowerInvariant() is not ("a4" or "letter") ? ValidationResult.Error($"--paper '{Paper}' is not a4 or letter")
                 : MaxFindings < 0 ? ValidationResult.Error("--max-findings must not be negative")
                 : !(MinArea >= 0 && double.IsFinite(MinArea)) ? ValidationResult.Error("--min-area must be a non-negative number of m²")
                 : ValidationResult.Success();
-        }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)

@@ -1,11 +1,6 @@
-using System.ComponentModel;
-using System.Globalization;
-using SiteWatch.Core;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Ingest;
 using SiteWatch.Gdal;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 

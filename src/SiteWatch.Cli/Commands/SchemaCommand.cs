@@ -1,7 +1,5 @@
-using System.ComponentModel;
 using System.Text.Json;
 using SiteWatch.Video.Watch;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 

@@ -1,8 +1,5 @@
-using System.ComponentModel;
 using Microsoft.Extensions.Hosting;
 using SiteWatch.Server;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 

@@ -1,7 +1,5 @@
-using System.ComponentModel;
 using System.Net;
 using SiteWatch.Cluster;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 

@@ -1,9 +1,5 @@
-using System.ComponentModel;
-using System.Globalization;
 using System.Net;
 using SiteWatch.Demo.Flight;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 

@@ -1,9 +1,5 @@
-using System.ComponentModel;
-using System.Globalization;
 using SiteWatch.Core.Ingest;
 using SiteWatch.Core.Workflows;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 

@@ -1,7 +1,5 @@
-using System.ComponentModel;
 using Microsoft.Extensions.Hosting;
 using SiteWatch.Server.Stac;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 

@@ -1,8 +1,4 @@
-using System.ComponentModel;
-using System.Globalization;
 using SiteWatch.Core.Reports;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 
@@ -28,12 +24,8 @@ public sealed class TimelapseCommand : Command<TimelapseCommand.Settings>
         [Description("Do not draw what changed since the scene before (appeared red, removed blue, altered orange; objects of 25 m² or more inside the AOI).")]
         public bool NoOutlines { get; init; }
 
-        public override ValidationResult Validate()
+        protected override ValidationResult ValidateOptions()
         {
-            if (ValidatePeriod() is { Successful: false } period)
-            {
-                return period;
-            }
             if (string.IsNullOrWhiteSpace(Out))
             {
                 return ValidationResult.Error("--out FILE.mp4 or FILE.gif is required");

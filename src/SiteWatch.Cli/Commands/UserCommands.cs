@@ -1,9 +1,5 @@
-using System.ComponentModel;
-using SiteWatch.Core;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Server.Auth;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 

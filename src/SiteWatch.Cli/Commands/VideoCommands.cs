@@ -1,10 +1,5 @@
-using System.ComponentModel;
-using System.Globalization;
-using SiteWatch.Core;
 using SiteWatch.Video.Frames;
 using SiteWatch.Video.Klv;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 

@@ -1,49 +1,33 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using SiteWatch.Core.Catalog;
-using SiteWatch.Core.Geo;
 
 namespace SiteWatch.Cli.Commands;
 
 /// <summary>The JSON shapes of catalog records (snake_case, stable for scripts).</summary>
 internal static class Views
 {
-    public static object Site(Site s, IReadOnlyList<Scene>? scenes = null) => new
+    /// <summary>A site as every host shows it; with its scenes (and their count) when given.</summary>
+    public static JsonObject Site(Site s, IReadOnlyList<Scene>? scenes = null)
     {
-        id = s.Id,
-        name = s.Name,
-        crs = $"EPSG:{s.CrsEpsg}",
-        crs_reason = s.GridReason,
-        gsd_m = s.Gsd,
-        grid_anchor = s.Gsd is null ? null : new[] { s.AnchorX, s.AnchorY },
-        aoi = GeoJsonText.ToElement(s.Aoi),
-        aoi_bbox = new[] { s.Aoi.EnvelopeInternal.MinX, s.Aoi.EnvelopeInternal.MinY, s.Aoi.EnvelopeInternal.MaxX, s.Aoi.EnvelopeInternal.MaxY },
-        tags = s.Tags,
-        notes = s.Notes,
-        created_utc = s.CreatedUtc,
-        scene_count = scenes?.Count,
-        scenes = scenes?.Select(Scene).ToArray(),
-    };
+        var json = RecordJson.Site(s);
+        if (scenes is not null)
+        {
+            json["scene_count"] = scenes.Count;
+            json["scenes"] = new JsonArray(scenes.Select(x => (JsonNode?)Scene(x)).ToArray());
+        }
+        return json;
+    }
 
-    public static object Scene(Scene s) => new
+    /// <summary>A scene as every host shows it, and where its files are on this machine.</summary>
+    public static JsonObject Scene(Scene s)
     {
-        id = s.Id,
-        site_id = s.SiteId,
-        acquired_utc = s.AcquiredUtc,
-        acquired_from = s.AcquiredFrom,
-        sensor = s.Sensor,
-        bands = s.Bands.Select(b => new { name = b.Name, wavelength_um = b.WavelengthMicrometres }).ToArray(),
-        cloud_cover_percent = s.CloudCoverPercent,
-        width = s.Width,
-        height = s.Height,
-        data_type = s.DataType,
-        nodata = s.NoData,
-        valid_fraction = Math.Round(s.ValidFraction, 4),
-        file = s.File,
-        cloud_mask_file = s.CloudMaskFile,
-        source_path = s.SourcePath,
-        source_sha256 = s.SourceSha256,
-        ingested_utc = s.IngestedUtc,
-    };
+        var json = RecordJson.Scene(s);
+        json["file"] = s.File;
+        json["cloud_mask_file"] = s.CloudMaskFile;
+        json["source_path"] = s.SourcePath;
+        return json;
+    }
 
     public static JsonElement Element(object value) => JsonSerializer.SerializeToElement(value, Output.Json);
 }

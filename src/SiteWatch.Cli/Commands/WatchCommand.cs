@@ -1,13 +1,8 @@
-using System.ComponentModel;
-using System.Globalization;
-using SiteWatch.Core;
 using SiteWatch.Core.Alerts;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Monitoring;
 using SiteWatch.Video.Frames;
 using SiteWatch.Video.Watch;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace SiteWatch.Cli.Commands;
 

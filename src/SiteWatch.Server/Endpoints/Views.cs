@@ -6,52 +6,23 @@ namespace SiteWatch.Server.Endpoints;
 /// <summary>The JSON shapes of catalog records (snake_case, like the CLI's --json).</summary>
 internal static class Views
 {
-    public static object Site(Site s) => new
-    {
-        id = s.Id,
-        name = s.Name,
-        crs_epsg = s.CrsEpsg,
-        gsd = s.Gsd,
-        bbox = new[] { s.Aoi.EnvelopeInternal.MinX, s.Aoi.EnvelopeInternal.MinY, s.Aoi.EnvelopeInternal.MaxX, s.Aoi.EnvelopeInternal.MaxY },
-        tags = s.Tags,
-        notes = s.Notes,
-        created_utc = s.CreatedUtc,
-    };
+    public static object Site(Site s) => RecordJson.Site(s, withAoi: false);
 
-    public static object SiteDetail(Site s, int scenes) => new
+    public static object SiteDetail(Site s, int scenes)
     {
-        id = s.Id,
-        name = s.Name,
-        crs_epsg = s.CrsEpsg,
-        gsd = s.Gsd,
-        bbox = new[] { s.Aoi.EnvelopeInternal.MinX, s.Aoi.EnvelopeInternal.MinY, s.Aoi.EnvelopeInternal.MaxX, s.Aoi.EnvelopeInternal.MaxY },
-        aoi = Parse(Core.Geo.GeoJsonText.Write(s.Aoi)),
-        tags = s.Tags,
-        notes = s.Notes,
-        created_utc = s.CreatedUtc,
-        scene_count = scenes,
-    };
+        var json = RecordJson.Site(s);
+        json["scene_count"] = scenes;
+        return json;
+    }
 
-    public static object Scene(Scene s) => new
+    /// <summary>A scene as every host shows it, with the links to its imagery.</summary>
+    public static object Scene(Scene s)
     {
-        id = s.Id,
-        site_id = s.SiteId,
-        acquired_utc = s.AcquiredUtc,
-        acquired_from = s.AcquiredFrom,
-        sensor = s.Sensor,
-        bands = s.Bands.Select((b, i) => new { number = i + 1, name = b.Name, wavelength_um = b.WavelengthMicrometres }),
-        cloud_cover = s.CloudCoverPercent,
-        width = s.Width,
-        height = s.Height,
-        data_type = s.DataType,
-        nodata = s.NoData,
-        valid_fraction = s.ValidFraction,
-        has_cloud_mask = s.CloudMaskFile is not null,
-        file_sha256 = s.FileSha256,
-        ingested_utc = s.IngestedUtc,
-        cog = $"/api/scenes/{s.Id}/cog",
-        tiles = $"/api/scenes/{s.Id}/tiles/{{z}}/{{x}}/{{y}}.png",
-    };
+        var json = RecordJson.Scene(s);
+        json["cog"] = $"/api/scenes/{s.Id}/cog";
+        json["tiles"] = $"/api/scenes/{s.Id}/tiles/{{z}}/{{x}}/{{y}}.png";
+        return json;
+    }
 
     public static object ChangeRun(ChangeRunRecord r) => new
     {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using SiteWatch.Video.Klv;
 
 namespace SiteWatch.Video.Geo;

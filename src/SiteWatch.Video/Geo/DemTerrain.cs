@@ -1,4 +1,3 @@
-using System.Globalization;
 using SiteWatch.Gdal;
 
 namespace SiteWatch.Video.Geo;

@@ -169,19 +169,24 @@ public static class KlvPacks
     private static readonly Imapb s_wavelength = Imapb.Create(0, 1e9, 4);
 
     /// <summary>ST 0601 tag 128: (id, min nm, max nm, name) per wavelength band.</summary>
-    public static object? WavelengthsList(ReadOnlySpan<byte> value)
+    public static object? WavelengthsList(ReadOnlySpan<byte> value) => Series(value, static (ref KlvCursor e) => new KlvStruct()
+        .Add("id", (long)e.ReadOid())
+        .Add("min", ImapbValue(ref e, s_wavelength), "nm")
+        .Add("max", ImapbValue(ref e, s_wavelength), "nm")
+        .Add("name", Encoding.UTF8.GetString(e.ReadRest())));
+
+    /// <summary>Reads one pack of a series from its own cursor.</summary>
+    private delegate object? PackReader(ref KlvCursor pack);
+
+    /// <summary>A series of BER-length-prefixed packs, each read by <paramref name="read"/> from a cursor over just that pack.</summary>
+    private static List<object?> Series(ReadOnlySpan<byte> value, PackReader read)
     {
         var c = new KlvCursor(value);
         var list = new List<object?>();
         while (!c.IsEnd)
         {
             var e = new KlvCursor(c.ReadPrefixed());
-            var s = new KlvStruct()
-                .Add("id", (long)e.ReadOid())
-                .Add("min", ImapbValue(ref e, s_wavelength), "nm")
-                .Add("max", ImapbValue(ref e, s_wavelength), "nm")
-                .Add("name", Encoding.UTF8.GetString(e.ReadRest()));
-            list.Add(s);
+            list.Add(read(ref e));
         }
 
         return list;
@@ -262,49 +267,28 @@ public static class KlvPacks
     private static readonly string[] s_engagement = ["Fuze Enabled", "Laser Enabled", "Target Enabled", "Weapon Armed"];
 
     /// <summary>ST 0601 tag 140: one pack per store (station, hardpoint, carriage, store, status, weapon type).</summary>
-    public static object? WeaponsStores(ReadOnlySpan<byte> value)
+    public static object? WeaponsStores(ReadOnlySpan<byte> value) => Series(value, static (ref KlvCursor e) =>
     {
-        var c = new KlvCursor(value);
-        var list = new List<object?>();
-        while (!c.IsEnd)
-        {
-            var e = new KlvCursor(c.ReadPrefixed());
-            var s = new KlvStruct()
-                .Add("station_id", (long)e.ReadOid())
-                .Add("hardpoint_id", (long)e.ReadOid())
-                .Add("carriage_id", (long)e.ReadOid())
-                .Add("store_id", (long)e.ReadOid());
-            // One BER-OID: general status in the low 8 bits, engagement flags above them.
-            var status = e.ReadOid();
-            s.Add("general_status", Enum((long)(status & 0xFF), s_storeStatus))
-             .Add("engagement_status", Bits(status >> 8, s_engagement))
-             .Add("weapon_type", ReadPrefixedText(ref e));
-            list.Add(s);
-        }
-
-        return list;
-    }
+        var s = new KlvStruct()
+            .Add("station_id", (long)e.ReadOid())
+            .Add("hardpoint_id", (long)e.ReadOid())
+            .Add("carriage_id", (long)e.ReadOid())
+            .Add("store_id", (long)e.ReadOid());
+        // One BER-OID: general status in the low 8 bits, engagement flags above them.
+        var status = e.ReadOid();
+        return s.Add("general_status", Enum((long)(status & 0xFF), s_storeStatus))
+            .Add("engagement_status", Bits(status >> 8, s_engagement))
+            .Add("weapon_type", ReadPrefixedText(ref e));
+    });
 
     private static readonly string[] s_waypointInfo = ["Mode Bit", "Source Bit"];
 
     /// <summary>ST 0601 tag 141: (id, prosecution order, info flags, optional location) per waypoint.</summary>
-    public static object? WaypointList(ReadOnlySpan<byte> value)
-    {
-        var c = new KlvCursor(value);
-        var list = new List<object?>();
-        while (!c.IsEnd)
-        {
-            var e = new KlvCursor(c.ReadPrefixed());
-            var s = new KlvStruct()
-                .Add("id", (long)e.ReadOid())
-                .Add("order", e.ReadInt(2))
-                .Add("info", Bits(e.ReadOid(), s_waypointInfo));
-            s.Add("location", e.IsEnd ? null : Location0601(e.ReadRest()));
-            list.Add(s);
-        }
-
-        return list;
-    }
+    public static object? WaypointList(ReadOnlySpan<byte> value) => Series(value, static (ref KlvCursor e) => new KlvStruct()
+        .Add("id", (long)e.ReadOid())
+        .Add("order", e.ReadInt(2))
+        .Add("info", Bits(e.ReadOid(), s_waypointInfo))
+        .Add("location", e.IsEnd ? null : Location0601(e.ReadRest())));
 
     /// <summary>ST 0601 tag 142: azimuth, elevation and roll domains, each BER-length prefixed start/range pair.</summary>
     public static object? ViewDomain(ReadOnlySpan<byte> value)
@@ -446,20 +430,12 @@ public static class KlvPacks
     }
 
     /// <summary>ST 0903 VMask bitmask series: (start pixel, run length) pairs.</summary>
-    public static object? PixelRunSeries(ReadOnlySpan<byte> value)
+    public static object? PixelRunSeries(ReadOnlySpan<byte> value) => Series(value, static (ref KlvCursor e) =>
     {
-        var c = new KlvCursor(value);
-        var list = new List<object?>();
-        while (!c.IsEnd)
-        {
-            var e = new KlvCursor(c.ReadPrefixed());
-            var index = e.ReadUInt(e.ReadLength());
-            var run = e.ReadUInt(e.Remaining);
-            list.Add(new KlvStruct().Add("index", (long)index).Add("length", (long)run));
-        }
-
-        return list;
-    }
+        var index = e.ReadUInt(e.ReadLength());
+        var run = e.ReadUInt(e.Remaining);
+        return new KlvStruct().Add("index", (long)index).Add("length", (long)run);
+    });
 
     // ---------------------------------------------------------------- ST 0806, ST 1002
 

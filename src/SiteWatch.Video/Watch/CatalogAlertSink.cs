@@ -1,4 +1,3 @@
-using SiteWatch.Core;
 using SiteWatch.Core.Alerts;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Ingest;

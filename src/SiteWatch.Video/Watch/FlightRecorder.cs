@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using SiteWatch.Core;
 using SiteWatch.Core.Alerts;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Video.Klv;

@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using SiteWatch.Core;
 using SiteWatch.Core.Alerts;
 using SiteWatch.Core.Catalog;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using SiteWatch.Core.Alerts;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Video.Frames;

@@ -1,8 +1,6 @@
 using System.ComponentModel.DataAnnotations;
-using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
-using SiteWatch.Core;
 
 namespace SiteWatch.Video.Watch;
 

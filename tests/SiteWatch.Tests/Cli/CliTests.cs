@@ -76,7 +76,7 @@ public class CliTests
         using (var site = JsonDocument.Parse(addOut))
         {
             Assert.Equal("plant", site.RootElement.GetProperty("name").GetString());
-            Assert.Equal("EPSG:32652", site.RootElement.GetProperty("crs").GetString());
+            Assert.Equal(32652, site.RootElement.GetProperty("crs_epsg").GetInt32());
         }
 
         var scene = Rasters.WriteUtmScene(dir.File("s1.tif"), 600, 500);

@@ -161,7 +161,7 @@ public class HostileInputTests
         var ok = CliTests.Run(ws, "site", "add", "pole", "--aoi", dir.File("north.geojson"), "--crs", "EPSG:3413", "--gsd", "1", "--json");
         Assert.True(ok.Code == 0, ok.Err);
         using var site = JsonDocument.Parse(ok.Out);
-        Assert.Equal("EPSG:3413", site.RootElement.GetProperty("crs").GetString());
+        Assert.Equal(3413, site.RootElement.GetProperty("crs_epsg").GetInt32());
         Assert.Equal(0, CliTests.Run(ws, "site", "add", "south", "--aoi", dir.File("south.geojson"), "--crs", "EPSG:32761", "--gsd", "1").Code);
     }
 
