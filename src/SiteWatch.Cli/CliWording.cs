@@ -27,6 +27,7 @@ internal static class CliWording
         NextStepKind.GiveCrs => "pass --crs EPSG:NNNN",
         NextStepKind.AddSite => "add one with 'sitewatch site add NAME --aoi FILE'",
         NextStepKind.CheckWorkspace => "run 'sitewatch check'",
+        NextStepKind.GiveDate => "give one with --date YYYY-MM-DD",
         _ => next.Kind.ToString(),
     };
 }

@@ -51,6 +51,8 @@ public enum NextStepKind
     AddSite,
     /// <summary>Check the workspace: catalog integrity, stored files against their hashes, orphans.</summary>
     CheckWorkspace,
+    /// <summary>Give the scene's acquisition date, its metadata having none.</summary>
+    GiveDate,
 }
 
 /// <summary>A suggested remedy and the site (or workspace) it applies to.</summary>

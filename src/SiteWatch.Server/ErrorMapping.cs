@@ -35,6 +35,7 @@ public static partial class ErrorMapping
         NextStepKind.GiveCrs => "give the site's field 'crs'",
         NextStepKind.AddSite => "create one: POST /api/sites",
         NextStepKind.CheckWorkspace => "an administrator can run 'sitewatch check' on the workspace",
+        NextStepKind.GiveDate => "give the upload's query parameter 'date' (YYYY-MM-DD)",
         _ => next.Kind.ToString(),
     };
 

@@ -96,7 +96,7 @@ public sealed partial class SiteCatalog
         }
         if (!create)
         {
-            throw new SiteWatchException($"{Location}: not a SiteWatch catalog (a PostgreSQL database without its tables); create it with sitewatch init --postgres; nothing was changed")
+            throw new SiteWatchException($"{Location}: not a SiteWatch catalog (a PostgreSQL database without its tables); nothing was changed")
             {
                 Next = new NextStep(NextStepKind.CreateWorkspace, WorkspaceRoot),
             };

@@ -426,7 +426,7 @@ public sealed class Workspace : IDisposable
             var left = bucket.List(Path.Combine("imagery", $"{site.Id}-{Ingest.SceneIngestor.Slug(site.Name)}")).Count;
             if (left > 0)
             {
-                Notice?.Invoke($"site {site.Name}: its {left} imagery object(s) stay in {Imagery.Location} (listed by 'sitewatch check'; remove them there when you are sure)");
+                Notice?.Invoke($"site {site.Name}: its {left} imagery object(s) stay in {Imagery.Location} (a workspace check lists them; remove them there when you are sure)");
             }
         }
         return (deleted, moved.Select(m => Path.GetRelativePath(Root, m.From)).ToList());

@@ -69,7 +69,8 @@ public sealed class SceneIngestor(Workspace workspace)
             metadata = metadata with { Bands = metadata.Bands.Select((b, i) => b with { Name = names[i].Trim().ToLowerInvariant() }).ToList() };
         }
         var acquired = options.AcquiredUtc ?? metadata.AcquiredUtc
-            ?? throw new SiteWatchException($"{fullPath}: no acquisition time in its metadata (STAC item, TIFF DateTime, ENVI header); give one with --date YYYY-MM-DD");
+            ?? throw new SiteWatchException($"{fullPath}: no acquisition time in its metadata (STAC item, TIFF DateTime, ENVI header)") { Next = new NextStep(NextStepKind.GiveDate) };
+        // Provenance kept with the scene; "--date" is what catalogs have always stored for a date the user gave.
         var acquiredFrom = options.AcquiredUtc is not null ? "--date" : metadata.AcquiredFrom!;
 
         using var sourceCrs = raster.OpenCrs()!;

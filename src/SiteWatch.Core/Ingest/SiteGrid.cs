@@ -40,8 +40,8 @@ public sealed record SiteGrid(int Epsg, double Gsd, MapExtent Extent, int Width,
         var height = Math.Round((maxY - minY) / gsd);
         if (width * height > MaxPixels)
         {
-            throw new SiteWatchException(FormattableString.Invariant(
-                $"site {siteName}: the AOI at {gsd} m would need a {width:0} x {height:0} pixel grid (limit {MaxPixels:N0} pixels); choose a larger --gsd or a smaller AOI"));
+            throw SiteWatchException.About("gsd", FormattableString.Invariant(
+                $"{gsd} m: the AOI of site {siteName} would need a {width:0} x {height:0} pixel grid (limit {MaxPixels:N0} pixels); choose a larger GSD or a smaller AOI"));
         }
         return new SiteGrid(epsg, gsd, new MapExtent(minX, minY, maxX, maxY), (int)width, (int)height);
     }

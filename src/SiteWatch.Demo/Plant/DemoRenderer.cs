@@ -288,17 +288,14 @@ public static class DemoRenderer
 
     private static void DrawLowObject(SceneCanvas c, SceneFeature look, RenderContext ctx)
     {
-        double cos = Math.Cos(look.Angle), sin = Math.Sin(look.Angle);
+        var at = Placement.Of(look);
         switch (look.Kind)
         {
             case FeatureKind.MaterialPile:
                 c.Fill(look.Footprint, new PilePaint
                 {
-                    Cx = look.Cx,
-                    Cy = look.Cy,
+                    At = at,
                     Radius = look.Radius,
-                    Cos = cos,
-                    Sin = sin,
                     Stacked = look.Variant == 1,
                     Colour = look.Primary,
                     SunX = ctx.SunX,
@@ -310,10 +307,7 @@ public static class DemoRenderer
             case FeatureKind.Vehicle:
                 c.Fill(look.Footprint, new VehiclePaint
                 {
-                    Cx = look.Cx,
-                    Cy = look.Cy,
-                    Cos = cos,
-                    Sin = sin,
+                    At = at,
                     HalfLength = look.Length / 2,
                     Cab = look.Primary,
                     Bed = look.Secondary,
@@ -322,10 +316,7 @@ public static class DemoRenderer
             case FeatureKind.FreightCar:
                 c.Fill(look.Footprint, new FreightCarPaint
                 {
-                    Cx = look.Cx,
-                    Cy = look.Cy,
-                    Cos = cos,
-                    Sin = sin,
+                    At = at,
                     HalfLength = look.Length / 2,
                     HalfWidth = look.Width / 2,
                     Rim = look.Primary,
@@ -441,10 +432,7 @@ public static class DemoRenderer
         double cos = Math.Cos(look.Angle), sin = Math.Sin(look.Angle);
         return new RoofPaint
         {
-            Cx = look.Cx,
-            Cy = look.Cy,
-            Cos = cos,
-            Sin = sin,
+            At = Placement.Of(look),
             HalfLength = look.Length / 2,
             HalfWidth = look.Width / 2,
             Colour = look.Primary,

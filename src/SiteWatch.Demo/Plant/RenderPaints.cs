@@ -97,15 +97,27 @@ internal readonly struct FarmPaint(int dayOfYear, Spectrum grass, uint seed) : I
 }
 
 /// <summary>
+/// A feature's place on the ground: its centre and the direction of its long axis, and a point in its own axes.
+/// </summary>
+internal readonly record struct Placement(double Cx, double Cy, double Cos, double Sin)
+{
+    public static Placement Of(SceneFeature look) => new(look.Cx, look.Cy, Math.Cos(look.Angle), Math.Sin(look.Angle));
+
+    /// <summary>Along the long axis (u) and across it (v), metres from the centre.</summary>
+    public (double U, double V) Local(double x, double y)
+    {
+        double dx = x - Cx, dy = y - Cy;
+        return (dx * Cos + dy * Sin, -dx * Sin + dy * Cos);
+    }
+}
+
+/// <summary>
 /// Pitched metal or tile roof on an oriented rectangle: the two slopes are lit according to the sun,
 /// with optional skylight bands across the roof, ridge ventilators and weathering blotches.
 /// </summary>
 internal struct RoofPaint : IPaint
 {
-    public double Cx;
-    public double Cy;
-    public double Cos;
-    public double Sin;
+    public Placement At;
     public double HalfLength;
     public double HalfWidth;
     public Spectrum Colour;
@@ -120,8 +132,7 @@ internal struct RoofPaint : IPaint
 
     public readonly void Apply(SceneCanvas canvas, int index, double x, double y, float coverage)
     {
-        double dx = x - Cx, dy = y - Cy;
-        double u = dx * Cos + dy * Sin, v = -dx * Sin + dy * Cos;
+        var (u, v) = At.Local(x, y);
         var s = Colour;
         if (Weathering > 0)
         {
@@ -152,11 +163,8 @@ internal struct RoofPaint : IPaint
 /// <summary>Material pile: conical mounds shaded by the sun, or flat stacks with striations.</summary>
 internal struct PilePaint : IPaint
 {
-    public double Cx;
-    public double Cy;
+    public Placement At;
     public double Radius;
-    public double Cos;
-    public double Sin;
     public bool Stacked;
     public Spectrum Colour;
     public double SunX;   // unit vector towards the sun
@@ -166,7 +174,7 @@ internal struct PilePaint : IPaint
 
     public readonly void Apply(SceneCanvas canvas, int index, double x, double y, float coverage)
     {
-        double dx = x - Cx, dy = y - Cy;
+        double dx = x - At.Cx, dy = y - At.Cy;
         float shade;
         float grain;
         if (!Stacked)
@@ -183,7 +191,7 @@ internal struct PilePaint : IPaint
         }
         else
         {
-            double w = -dx * Sin + dy * Cos;
+            double w = At.Local(x, y).V;
             shade = 1f + 0.10f * (float)Math.Sin(2 * Math.PI * w / 1.15);
             grain = 1f + 0.10f * Noise.Value(x / 1.6, y / 1.6, Seed);
         }
@@ -195,17 +203,14 @@ internal struct PilePaint : IPaint
 /// <summary>Truck seen from above: windscreen, cab roof, then the cargo bed.</summary>
 internal struct VehiclePaint : IPaint
 {
-    public double Cx;
-    public double Cy;
-    public double Cos;
-    public double Sin;
+    public Placement At;
     public double HalfLength;
     public Spectrum Cab;
     public Spectrum Bed;
 
     public readonly void Apply(SceneCanvas canvas, int index, double x, double y, float coverage)
     {
-        double u = (x - Cx) * Cos + (y - Cy) * Sin;
+        double u = At.Local(x, y).U;
         Spectrum s;
         if (u > HalfLength - 0.55)
         {
@@ -231,10 +236,7 @@ internal struct VehiclePaint : IPaint
 /// <summary>Open-top freight car: rusty rim walls around a dark (empty or coal-loaded) interior.</summary>
 internal struct FreightCarPaint : IPaint
 {
-    public double Cx;
-    public double Cy;
-    public double Cos;
-    public double Sin;
+    public Placement At;
     public double HalfLength;
     public double HalfWidth;
     public Spectrum Rim;
@@ -242,8 +244,7 @@ internal struct FreightCarPaint : IPaint
 
     public readonly void Apply(SceneCanvas canvas, int index, double x, double y, float coverage)
     {
-        double dx = x - Cx, dy = y - Cy;
-        double u = dx * Cos + dy * Sin, v = -dx * Sin + dy * Cos;
+        var (u, v) = At.Local(x, y);
         bool interior = Math.Abs(u) < HalfLength - 0.3 && Math.Abs(v) < HalfWidth - 0.25;
         canvas.Blend(index, interior ? Load : Rim, coverage);
     }

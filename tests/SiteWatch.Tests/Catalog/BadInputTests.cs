@@ -147,7 +147,11 @@ public class BadInputTests
     {
         using var f = new Fixture();
         var path = Rasters.WriteUtmScene(f.Dir.File("undated.tif"), 600, 500, dateTag: null);
-        Assert.Contains("--date", f.IngestFails(path).Message);
+        var e = f.IngestFails(path);
+        Assert.Contains("no acquisition time", e.Message);
+        Assert.Equal(NextStepKind.GiveDate, e.Next?.Kind);
+        // The command line words the remedy as its option.
+        Assert.EndsWith("(give one with --date YYYY-MM-DD)", SiteWatch.Cli.CliWording.Text(e));
     }
 
     [Fact]
