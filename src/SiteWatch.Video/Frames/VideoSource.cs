@@ -489,7 +489,7 @@ public sealed partial class VideoSource : IAsyncDisposable
         // Arrival times of frames ffmpeg never emitted must not pile up on a long live stream.
         if (_arrivals.Count > 4096)
         {
-            var cutoff = _lastVideoPts.GetValueOrDefault() - 90000L * 60;
+            var cutoff = _lastVideoPts.GetValueOrDefault() - MpegClock.Hz * 60L;
             foreach (var old in _arrivals.Keys.Where(k => k < cutoff).ToList())
             {
                 _arrivals.Remove(old);
@@ -552,7 +552,7 @@ public sealed partial class VideoSource : IAsyncDisposable
 
     private async Task ReadStderrAsync(Process ffmpeg, ChannelWriter<FrameInfo> frames)
     {
-        var (num, den) = (1L, 90000L);
+        var (num, den) = (1L, (long)MpegClock.Hz);
         try
         {
             string? line;

@@ -216,7 +216,8 @@ public class BadInputTests
         var path = f.Dir.File("country.geojson");
         File.WriteAllText(path, "{\"type\":\"Polygon\",\"coordinates\":[[[126,38],[130,38],[130,42],[126,42],[126,38]]]}");
         var e = Assert.Throws<SiteWatchException>(() => SiteSetup.AddSite(f.Workspace, "country", path, 0.5, null, [], null));
-        Assert.Contains("--gsd", e.Message);
+        Assert.Equal("gsd", e.Parameter);
+        Assert.Contains("choose a larger GSD or a smaller AOI", e.Message);
         Assert.Equal(f.Snapshot, f.State());
     }
 

@@ -215,7 +215,7 @@ public class HostileInputTests
         var result = CliTests.Run(ws, "site", "add", "piped", "--aoi", fifo, "--json");
         writer.Join();
         Assert.True(result.Code == 0, result.Err);
-        Assert.Contains("EPSG:32652", result.Out);
+        Assert.Contains("\"crs_epsg\": 32652", result.Out);
     }
 
     [Fact]
