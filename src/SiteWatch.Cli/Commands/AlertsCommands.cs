@@ -11,7 +11,7 @@ public sealed class AlertsListCommand : Command<SiteSettings>
         using var workspace = settings.OpenWorkspace();
         var site = workspace.Catalog.GetSite(settings.Site);
         var alerts = workspace.Catalog.ListAlerts(site.Id);
-        var deliveries = workspace.Catalog.ListDeliveries(site.Id).ToLookup(d => d.AlertId);
+        var deliveries = workspace.Catalog.ListDeliveries(site.Id).ToLookup(d => d.AlertId ?? 0);
         if (settings.Json)
         {
             Output.WriteJson(alerts.Select(a => AlertView(a, deliveries[a.Id])).ToArray());
@@ -21,7 +21,7 @@ public sealed class AlertsListCommand : Command<SiteSettings>
         return 0;
     }
 
-    internal static object AlertView(AlertRecord a, IEnumerable<AlertDeliveryRecord> deliveries) => new
+    internal static object AlertView(AlertRecord a, IEnumerable<OutboxRow> deliveries) => new
     {
         id = a.Id,
         source = a.Source,
@@ -37,11 +37,13 @@ public sealed class AlertsListCommand : Command<SiteSettings>
         deliveries = deliveries.Select(DeliveryView).ToArray(),
     };
 
-    internal static object DeliveryView(AlertDeliveryRecord d) => new
+    /// <summary>An outbox row, a site's or a watch's own: where to, how it went (payload left out).</summary>
+    internal static object DeliveryView(OutboxRow d) => new
     {
         id = d.Id,
         alert_id = d.AlertId,
-        url = SecretMask.Url(d.TargetUrl),
+        alert_uid = d.AlertUid,
+        target = SecretMask.Url(d.Target),
         state = d.State,
         attempts = d.Attempts,
         max_attempts = d.MaxAttempts,
@@ -106,7 +108,7 @@ public sealed class AlertsCheckCommand : Command<SiteSettings>
         var site = result.Timeline.Site;
         if (settings.Json)
         {
-            var deliveries = workspace.Catalog.ListDeliveries(site.Id).ToLookup(d => d.AlertId);
+            var deliveries = workspace.Catalog.ListDeliveries(site.Id).ToLookup(d => d.AlertId ?? 0);
             Output.WriteJson(new
             {
                 site = site.Name,
@@ -157,7 +159,7 @@ public sealed class AlertsDeliverCommand : Command<AlertsDeliverCommand.Settings
         using var outbox = LocalOutbox.Open(file, create: false);
         var options = SiteWatch.Video.Watch.WatchDeliveryOptions.FromEnvironment();
         var sender = new SiteWatch.Video.Watch.OutboxSender(options);
-        OutboxRoundReport report;
+        DeliveryRoundResult report;
         try
         {
             report = OutboxDelivery.DeliverDueAsync(outbox, sender.SendAsync, DateTime.UtcNow, options.Retry, cancel).GetAwaiter().GetResult();
@@ -169,27 +171,14 @@ public sealed class AlertsDeliverCommand : Command<AlertsDeliverCommand.Settings
         var counts = outbox.Counts();
         if (json)
         {
-            Output.WriteJson(new
-            {
-                outbox = outbox.Path,
-                delivered = report.Delivered,
-                retrying = report.Retrying,
-                failed = report.Failed,
-                attempts = report.Attempted.Select(i => new
-                {
-                    id = i.Id, alert_uid = i.AlertUid, target = SecretMask.Url(i.Target), state = i.State, attempts = i.Attempts, max_attempts = i.MaxAttempts,
-                    next_attempt_utc = i.State == DeliveryState.Pending ? i.NextAttemptUtc : (DateTime?)null, last_error = i.LastError,
-                }).ToArray(),
-                targets = counts.Select(c => new { target = SecretMask.Url(c.Target), pending = c.Pending, delivered = c.Delivered, failed = c.Failed }).ToArray(),
-            });
+            var view = AlertsOutput.ReportView(report);
+            view["outbox"] = outbox.Path;
+            view["targets"] = Views.Element(counts.Select(c => new { target = SecretMask.Url(c.Target), pending = c.Pending, delivered = c.Delivered, failed = c.Failed }).ToArray());
+            Output.WriteJson(view);
             return 0;
         }
-        AnsiConsole.MarkupLineInterpolated($"{outbox.Path}: {report.Delivered} delivered, {report.Retrying} to retry, {report.Failed} failed for good.");
-        foreach (var i in report.Attempted.Where(i => i.State != DeliveryState.Delivered))
-        {
-            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                $"  {i.AlertUid} -> {SecretMask.Url(i.Target)}: {SecretMask.Text(i.LastError)} (attempt {i.Attempts} of {i.MaxAttempts}{(i.State == DeliveryState.Pending ? $", next at {i.NextAttemptUtc:yyyy-MM-dd HH:mm:ss}Z" : ", failed")})");
-        }
+        AnsiConsole.MarkupLineInterpolated($"{outbox.Path}:");
+        AlertsOutput.PrintDelivery(report);
         foreach (var c in counts)
         {
             AnsiConsole.MarkupLineInterpolated($"  {SecretMask.Url(c.Target)}: {c.Delivered} delivered, {c.Pending} pending, {c.Failed} failed");
@@ -227,15 +216,17 @@ public sealed class AlertsAckCommand : Command<AlertsAckCommand.Settings>
 
 internal static class AlertsOutput
 {
-    public static object ReportView(DeliveryReport r) => new
+    /// <summary>What a delivery round did, the same for a site's outbox and a watch's own.</summary>
+    public static Dictionary<string, object?> ReportView(DeliveryRoundResult r) => new()
     {
-        delivered = r.Delivered,
-        retrying = r.Retrying,
-        failed = r.Failed,
-        attempts = r.Attempted.Select(AlertsListCommand.DeliveryView).ToArray(),
+        ["delivered"] = r.Delivered,
+        ["retrying"] = r.Retrying,
+        ["failed"] = r.Failed,
+        ["attempts"] = r.Attempted.Select(AlertsListCommand.DeliveryView).ToArray(),
+        ["dropped"] = r.Dropped,
     };
 
-    public static void PrintAlerts(Site site, IReadOnlyList<AlertRecord> alerts, ILookup<long, AlertDeliveryRecord> deliveries)
+    public static void PrintAlerts(Site site, IReadOnlyList<AlertRecord> alerts, ILookup<long, OutboxRow> deliveries)
     {
         if (alerts.Count == 0)
         {
@@ -268,7 +259,7 @@ internal static class AlertsOutput
         PrintDelivery(result.Delivery);
     }
 
-    public static void PrintDelivery(DeliveryReport r)
+    public static void PrintDelivery(DeliveryRoundResult r)
     {
         if (r.Attempted.Count == 0)
         {
@@ -279,7 +270,7 @@ internal static class AlertsOutput
         foreach (var d in r.Attempted.Where(d => d.State != DeliveryState.Delivered))
         {
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                $"  alert {d.AlertId} -> {SecretMask.Url(d.TargetUrl)}: {SecretMask.Text(d.LastError)} (attempt {d.Attempts} of {d.MaxAttempts}{(d.State == DeliveryState.Pending ? $", next at {d.NextAttemptUtc:yyyy-MM-dd HH:mm:ss}Z" : ", failed")})");
+                $"  alert {(d.AlertId is { } id ? id.ToString(CultureInfo.InvariantCulture) : d.AlertUid)} -> {SecretMask.Url(d.Target)}: {SecretMask.Text(d.LastError)} (attempt {d.Attempts} of {d.MaxAttempts}{(d.State == DeliveryState.Pending ? $", next at {d.NextAttemptUtc:yyyy-MM-dd HH:mm:ss}Z" : ", failed")})");
         }
     }
 }

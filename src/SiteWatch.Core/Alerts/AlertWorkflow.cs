@@ -14,7 +14,7 @@ using SiteWatch.Core.Ingest;
 namespace SiteWatch.Core.Alerts;
 
 /// <summary>What one <c>alerts check</c> did.</summary>
-public sealed record AlertCheckResult(IReadOnlyList<AlertRecord> Raised, int AlreadyStored, ActivityTimeline Timeline, DeliveryReport Delivery);
+public sealed record AlertCheckResult(IReadOnlyList<AlertRecord> Raised, int AlreadyStored, ActivityTimeline Timeline, DeliveryRoundResult Delivery);
 
 /// <summary>
 /// Alert rules over a site's dates: evaluated on the activity timeline (detection counts, change runs), each finding
@@ -91,7 +91,7 @@ public static class AlertWorkflow
     }
 
     /// <summary>Sends the site's due deliveries with its stored webhooks.</summary>
-    public static DeliveryReport Deliver(Workspace workspace, string siteName, DateTime nowUtc, WebhookDeliveryOptions? options = null, CancellationToken cancel = default)
+    public static DeliveryRoundResult Deliver(Workspace workspace, string siteName, DateTime nowUtc, WebhookDeliveryOptions? options = null, CancellationToken cancel = default)
     {
         var site = workspace.Catalog.GetSite(siteName);
         var rules = LoadRules(workspace, site);

@@ -2,30 +2,14 @@ using SiteWatch.Core.Catalog;
 
 namespace SiteWatch.Core.Alerts;
 
-/// <summary>The bookkeeping of one alert to one destination, whichever outbox keeps it (a site's catalog, a local file).</summary>
-public interface IOutboxRow<TRow> where TRow : IOutboxRow<TRow>
-{
-    long Id { get; }
-    /// <summary>Where it goes (a webhook URL, a CoT endpoint).</summary>
-    string Target { get; }
-    /// <summary><see cref="DeliveryState"/>.</summary>
-    string State { get; }
-    int Attempts { get; }
-    int MaxAttempts { get; }
-    DateTime? DeliveredUtc { get; }
-
-    /// <summary>The row with another state, attempt count, error and next attempt.</summary>
-    TRow With(string state, int attempts, string? lastError, DateTime? deliveredUtc, DateTime nextAttemptUtc);
-}
-
 /// <summary>
-/// An outbox as a delivery round sees it: the next due row claimed in one step (a lease keeps other senders off it;
-/// an expired lease frees it), each outcome recorded only while its claim still stands, a claim given back untouched.
+/// An outbox as a delivery round sees it (a site's rows in its catalog, a watch's own file): the next due row claimed
+/// in one step, each outcome recorded only while its claim still stands, a claim given back untouched.
 /// </summary>
-public interface IOutboxStore<TRow>
+public interface IOutboxStore
 {
-    TRow? ClaimNext(DateTime nowUtc, string claimer, DateTime leaseUntilUtc, IReadOnlyCollection<long> skip);
-    bool Record(TRow updated, string claimer, int claimedAttempts);
+    OutboxRow? ClaimNext(DateTime nowUtc, string claimer, DateTime leaseUntilUtc, IReadOnlyCollection<long> skip);
+    bool Record(OutboxRow updated, string claimer, int claimedAttempts);
     void Release(long id, string claimer);
 }
 
@@ -40,8 +24,17 @@ public readonly record struct SendOutcome(string? Error, bool PutOff = false)
     public static SendOutcome PutOffBecause(string reason) => new(reason, PutOff: true);
 }
 
-/// <summary>What one round did: the rows it recorded, and the outcomes it could not record (claim taken over).</summary>
-public sealed record DeliveryRoundResult<TRow>(IReadOnlyList<TRow> Attempted, IReadOnlyList<string> Dropped);
+/// <summary>
+/// What one round did: the rows it recorded, and the outcomes it could not record, one line each (the attempt outlived
+/// its claim and another sender took the row over; its outcome stands, and a receiver may have got the alert twice,
+/// with the same idempotency key).
+/// </summary>
+public sealed record DeliveryRoundResult(IReadOnlyList<OutboxRow> Attempted, IReadOnlyList<string> Dropped)
+{
+    public int Delivered => Attempted.Count(i => i.State == DeliveryState.Delivered);
+    public int Retrying => Attempted.Count(i => i.State == DeliveryState.Pending);
+    public int Failed => Attempted.Count(i => i.State == DeliveryState.Failed);
+}
 
 /// <summary>
 /// The one delivery loop of every outbox: claim the next due row, send it, record the outcome (delivered; pending with
@@ -50,11 +43,10 @@ public sealed record DeliveryRoundResult<TRow>(IReadOnlyList<TRow> Attempted, IR
 /// </summary>
 public static class DeliveryRound
 {
-    public static async Task<DeliveryRoundResult<TRow>> RunAsync<TRow>(IOutboxStore<TRow> store, Func<TRow, CancellationToken, Task<SendOutcome>> send,
-        Func<TRow, string> describe, DateTime nowUtc, WebhookDeliveryOptions options, CancellationToken cancel)
-        where TRow : class, IOutboxRow<TRow>
+    public static async Task<DeliveryRoundResult> RunAsync(IOutboxStore store, Func<OutboxRow, CancellationToken, Task<SendOutcome>> send,
+        DateTime nowUtc, WebhookDeliveryOptions options, CancellationToken cancel)
     {
-        var attempted = new List<TRow>();
+        var attempted = new List<OutboxRow>();
         var dropped = new List<string>();
         var seen = new List<long>();
         var lease = LeaseOf(options);
@@ -84,16 +76,16 @@ public static class DeliveryRound
             if (!store.Record(updated, options.Claimer, row.Attempts))
             {
                 dropped.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"{describe(row)}: outcome not recorded: its claim ran out at {claimedAt + lease:yyyy-MM-ddTHH:mm:ss}Z and another sender took the delivery over"));
+                    $"{SecretMask.Url(row.Target)}: delivery {row.Id} ({row.AlertUid}): outcome not recorded: its claim ran out at {claimedAt + lease:yyyy-MM-ddTHH:mm:ss}Z and another sender took the delivery over"));
                 continue;
             }
             attempted.Add(updated);
         }
-        return new DeliveryRoundResult<TRow>(attempted, dropped);
+        return new DeliveryRoundResult(attempted, dropped);
     }
 
     /// <summary>A row after one send at <paramref name="atUtc"/>.</summary>
-    private static TRow After<TRow>(TRow row, SendOutcome outcome, DateTime atUtc, WebhookDeliveryOptions options) where TRow : IOutboxRow<TRow>
+    private static OutboxRow After(OutboxRow row, SendOutcome outcome, DateTime atUtc, WebhookDeliveryOptions options)
     {
         if (outcome.PutOff)
         {

@@ -1,45 +1,23 @@
+using System.Data.Common;
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using SiteWatch.Core.Catalog;
 
 namespace SiteWatch.Core.Alerts;
 
-/// <summary>One alert to one destination in a <see cref="LocalOutbox"/>: the payload as it is sent, and how sending went.</summary>
-public sealed record OutboxItem : IOutboxRow<OutboxItem>
-{
-    public required long Id { get; init; }
-    /// <summary>The alert's stable id (<see cref="AlertIdentity"/>): the idempotency key of every attempt.</summary>
-    public required string AlertUid { get; init; }
-    /// <summary>Where it goes: an http(s) URL, or udp:// / tcp:// for Cursor-on-Target.</summary>
-    public required string Target { get; init; }
-    public required byte[] Payload { get; init; }
-    /// <summary><see cref="DeliveryState"/>.</summary>
-    public required string State { get; init; }
-    public required int Attempts { get; init; }
-    public required int MaxAttempts { get; init; }
-    public required DateTime NextAttemptUtc { get; init; }
-    public string? LastError { get; init; }
-    public DateTime? DeliveredUtc { get; init; }
-
-    public OutboxItem With(string state, int attempts, string? lastError, DateTime? deliveredUtc, DateTime nextAttemptUtc) =>
-        this with { State = state, Attempts = attempts, LastError = lastError, DeliveredUtc = deliveredUtc, NextAttemptUtc = nextAttemptUtc };
-}
-
-/// <summary>Counts of an outbox's rows by state, per target.</summary>
-public sealed record OutboxCounts(string Target, int Pending, int Delivered, int Failed);
-
 /// <summary>
-/// A durable delivery queue in one SQLite file (e.g. outbox.db in a watch's output folder), for alerts that have no
-/// site catalog: each alert is written with one row per destination before anything is sent, rows are claimed
-/// (one process sends a row, an expired lease frees it), retried with backoff and never deleted. A later watch into
-/// the same folder, or <c>sitewatch alerts deliver --outbox FILE</c>, sends what is still pending.
+/// The outbox of alerts that no site catalog keeps (a watch without a site), in one SQLite file (outbox.db in the
+/// watch's output folder): the same table and statements as a catalog's outbox (<see cref="OutboxTable"/>), rows
+/// written before anything is sent, claimed, retried with backoff and never deleted. A later watch into the same
+/// folder, or <c>sitewatch alerts deliver --outbox FILE</c>, sends what is still pending.
 /// Thread-safe: calls are serialised on one connection.
 /// </summary>
-public sealed class LocalOutbox : IOutboxStore<OutboxItem>, IDisposable
+public sealed class LocalOutbox : IOutboxStore, IOutboxDatabase, IDisposable
 {
     public const string FileName = "outbox.db";
-    private const int SchemaVersion = 1;
+
+    /// <summary>1: the first table; 2: the shared outbox table (site and alert columns, empty here).</summary>
+    private const int SchemaVersion = 2;
     private readonly SqliteConnection _connection;
     private readonly object _gate = new();
 
@@ -96,26 +74,8 @@ public sealed class LocalOutbox : IOutboxStore<OutboxItem>, IDisposable
         using var tx = _connection.BeginTransaction();
         using var create = _connection.CreateCommand();
         create.Transaction = tx;
-        create.CommandText = $"""
-            CREATE TABLE IF NOT EXISTS outbox (
-                id INTEGER PRIMARY KEY,
-                alert_uid TEXT NOT NULL,
-                target TEXT NOT NULL,
-                payload BLOB NOT NULL,
-                state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
-                attempts INTEGER NOT NULL DEFAULT 0,
-                max_attempts INTEGER NOT NULL,
-                next_attempt_utc TEXT NOT NULL,
-                last_error TEXT,
-                delivered_utc TEXT,
-                claimed_by TEXT,
-                lease_until_utc TEXT,
-                created_utc TEXT NOT NULL,
-                UNIQUE (alert_uid, target)
-            );
-            CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt_utc);
-            PRAGMA user_version = {SchemaVersion};
-            """;
+        create.CommandText = (current == 1 ? "ALTER TABLE outbox ADD COLUMN site_id INTEGER; ALTER TABLE outbox ADD COLUMN alert_id INTEGER;\n" : "")
+            + OutboxTable.Create(postgres: false) + $"\nPRAGMA user_version = {SchemaVersion};";
         create.ExecuteNonQuery();
         tx.Commit();
     }
@@ -127,128 +87,35 @@ public sealed class LocalOutbox : IOutboxStore<OutboxItem>, IDisposable
     public int Enqueue(string alertUid, IEnumerable<(string Target, byte[] Payload)> items, int maxAttempts, DateTime nowUtc) => Run(() =>
     {
         using var tx = _connection.BeginTransaction();
-        var added = 0;
-        foreach (var (target, payload) in items)
-        {
-            using var insert = Command("""
-                INSERT INTO outbox (alert_uid, target, payload, state, attempts, max_attempts, next_attempt_utc, created_utc)
-                VALUES ($uid, $target, $payload, 'pending', 0, $max, $now, $now) ON CONFLICT (alert_uid, target) DO NOTHING
-                """, tx);
-            insert.Parameters.AddWithValue("$uid", alertUid);
-            insert.Parameters.AddWithValue("$target", target);
-            insert.Parameters.AddWithValue("$payload", payload);
-            insert.Parameters.AddWithValue("$max", Math.Max(1, maxAttempts));
-            insert.Parameters.AddWithValue("$now", Iso(nowUtc));
-            added += insert.ExecuteNonQuery();
-        }
+        var added = items.Count(item => OutboxTable.Enqueue(this, tx, null, null, alertUid, item.Target, item.Payload, maxAttempts, nowUtc));
         tx.Commit();
         return added;
     });
 
-    /// <summary>
-    /// Claims the next due, unclaimed (or lease expired) row in one statement; rows in <paramref name="skip"/> are left
-    /// alone. Null when nothing is due.
-    /// </summary>
-    public OutboxItem? ClaimNext(DateTime nowUtc, string claimer, DateTime leaseUntilUtc, IReadOnlyCollection<long>? skip = null) => Run(() =>
-    {
-        using var command = Command("""
-            UPDATE outbox SET claimed_by = $me, lease_until_utc = $until
-            WHERE id = (
-                SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_utc <= $now
-                  AND (lease_until_utc IS NULL OR lease_until_utc <= $now)
-                  AND id NOT IN (SELECT value FROM json_each($skip))
-                ORDER BY next_attempt_utc, id LIMIT 1)
-            RETURNING *
-            """);
-        command.Parameters.AddWithValue("$now", Iso(nowUtc));
-        command.Parameters.AddWithValue("$me", claimer);
-        command.Parameters.AddWithValue("$until", Iso(leaseUntilUtc));
-        command.Parameters.AddWithValue("$skip", JsonSerializer.Serialize(skip ?? []));
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? Read(reader) : null;
-    });
+    public OutboxRow? ClaimNext(DateTime nowUtc, string claimer, DateTime leaseUntilUtc, IReadOnlyCollection<long> skip) =>
+        Run(() => OutboxTable.ClaimNext(this, null, nowUtc, claimer, leaseUntilUtc, skip));
 
-    /// <summary>
-    /// Records one attempt's outcome and releases the claim, only while <paramref name="claimer"/> still holds the claim
-    /// it made when the row had <paramref name="claimedAttempts"/> attempts. False, changing nothing, when that claim
-    /// ran out and another sender took the row over: the newer outcome stands.
-    /// </summary>
-    public bool Record(OutboxItem updated, string claimer, int claimedAttempts) => Run(() =>
-    {
-        using var command = Command("""
-            UPDATE outbox SET state = $state, attempts = $attempts, next_attempt_utc = $next, last_error = $error, delivered_utc = $delivered,
-                claimed_by = NULL, lease_until_utc = NULL
-            WHERE id = $id AND claimed_by = $me AND attempts = $claimed
-            """);
-        command.Parameters.AddWithValue("$id", updated.Id);
-        command.Parameters.AddWithValue("$state", updated.State);
-        command.Parameters.AddWithValue("$attempts", updated.Attempts);
-        command.Parameters.AddWithValue("$next", Iso(updated.NextAttemptUtc));
-        command.Parameters.AddWithValue("$error", (object?)updated.LastError ?? DBNull.Value);
-        command.Parameters.AddWithValue("$delivered", updated.DeliveredUtc is { } d ? Iso(d) : DBNull.Value);
-        command.Parameters.AddWithValue("$me", claimer);
-        command.Parameters.AddWithValue("$claimed", claimedAttempts);
-        return command.ExecuteNonQuery() == 1;
-    });
+    public bool Record(OutboxRow updated, string claimer, int claimedAttempts) => Run(() => OutboxTable.Record(this, updated, claimer, claimedAttempts));
 
-    /// <summary>Gives a claimed row back untouched (the sender was stopped mid-attempt).</summary>
-    public void Release(long id, string claimer) => Run(() =>
-    {
-        using var command = Command("UPDATE outbox SET claimed_by = NULL, lease_until_utc = NULL WHERE id = $id AND claimed_by = $me");
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$me", claimer);
-        return command.ExecuteNonQuery();
-    });
+    public void Release(long id, string claimer) => Run(() => { OutboxTable.Release(this, id, claimer); return 0; });
 
     /// <summary>Every row, oldest first.</summary>
-    public IReadOnlyList<OutboxItem> List() => Run(() =>
-    {
-        using var command = Command("SELECT * FROM outbox ORDER BY id");
-        using var reader = command.ExecuteReader();
-        var list = new List<OutboxItem>();
-        while (reader.Read())
-        {
-            list.Add(Read(reader));
-        }
-        return list;
-    });
+    public IReadOnlyList<OutboxRow> List() => Run(() => OutboxTable.List(this, null));
 
     /// <summary>Rows by state for each target.</summary>
-    public IReadOnlyList<OutboxCounts> Counts() => Run(() =>
-    {
-        using var command = Command("""
-            SELECT target, SUM(state = 'pending'), SUM(state = 'delivered'), SUM(state = 'failed') FROM outbox GROUP BY target ORDER BY MIN(id)
-            """);
-        using var reader = command.ExecuteReader();
-        var list = new List<OutboxCounts>();
-        while (reader.Read())
-        {
-            list.Add(new OutboxCounts(reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3)));
-        }
-        return list;
-    });
+    public IReadOnlyList<OutboxCounts> Counts() => Run(() => OutboxTable.Counts(this, null));
 
-    private static OutboxItem Read(SqliteDataReader r) => new()
-    {
-        Id = r.GetInt64(r.GetOrdinal("id")),
-        AlertUid = r.GetString(r.GetOrdinal("alert_uid")),
-        Target = r.GetString(r.GetOrdinal("target")),
-        Payload = (byte[])r["payload"],
-        State = r.GetString(r.GetOrdinal("state")),
-        Attempts = r.GetInt32(r.GetOrdinal("attempts")),
-        MaxAttempts = r.GetInt32(r.GetOrdinal("max_attempts")),
-        NextAttemptUtc = ParseIso(r.GetString(r.GetOrdinal("next_attempt_utc"))),
-        LastError = r.IsDBNull(r.GetOrdinal("last_error")) ? null : r.GetString(r.GetOrdinal("last_error")),
-        DeliveredUtc = r.IsDBNull(r.GetOrdinal("delivered_utc")) ? null : ParseIso(r.GetString(r.GetOrdinal("delivered_utc"))),
-    };
+    bool IOutboxDatabase.IsPostgres => false;
 
-    private SqliteCommand Command(string sql, SqliteTransaction? tx = null)
+    DbCommand IOutboxDatabase.OutboxCommand(string sql, DbTransaction? tx)
     {
         var command = _connection.CreateCommand();
         command.CommandText = sql;
-        command.Transaction = tx;
+        command.Transaction = (SqliteTransaction?)tx;
         return command;
     }
+
+    T IOutboxDatabase.RunOutbox<T>(Func<T> action) => Run(action);
 
     private T Run<T>(Func<T> action)
     {
@@ -273,11 +140,6 @@ public sealed class LocalOutbox : IOutboxStore<OutboxItem>, IDisposable
         }
     }
 
-    private static string Iso(DateTime utc) => utc.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
-
-    private static DateTime ParseIso(string text) =>
-        DateTime.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
-
     public void Dispose()
     {
         lock (_gate)
@@ -291,27 +153,14 @@ public sealed class LocalOutbox : IOutboxStore<OutboxItem>, IDisposable
 public static class OutboxDelivery
 {
     /// <summary>Sends one row; returns null when it got there, else why not (one line).</summary>
-    public delegate Task<string?> Sender(OutboxItem item, CancellationToken cancel);
+    public delegate Task<string?> Sender(OutboxRow row, CancellationToken cancel);
 
     /// <summary>
     /// Claims, sends and records every due row once. <paramref name="nowUtc"/> is when the round starts; claims and
     /// outcomes are stamped with the time they happen (<see cref="WebhookDeliveryOptions.Clock"/>).
     /// </summary>
-    public static async Task<OutboxRoundReport> DeliverDueAsync(LocalOutbox outbox, Sender send, DateTime nowUtc, WebhookDeliveryOptions? options = null,
-        CancellationToken cancel = default)
-    {
-        var round = await DeliveryRound.RunAsync(outbox, async (item, token) => await send(item, token).ConfigureAwait(false) is { } error ? SendOutcome.Failed(error) : SendOutcome.Sent,
-            item => $"{SecretMask.Url(item.Target)}: row {item.Id} ({item.AlertUid})", nowUtc, options ?? new WebhookDeliveryOptions(), cancel).ConfigureAwait(false);
-        return new OutboxRoundReport(round.Attempted) { Dropped = round.Dropped };
-    }
-}
-
-/// <summary>What one round over a local outbox did (<see cref="Dropped"/>: as in <see cref="DeliveryReport.Dropped"/>).</summary>
-public sealed record OutboxRoundReport(IReadOnlyList<OutboxItem> Attempted)
-{
-    public IReadOnlyList<string> Dropped { get; init; } = [];
-
-    public int Delivered => Attempted.Count(i => i.State == DeliveryState.Delivered);
-    public int Retrying => Attempted.Count(i => i.State == DeliveryState.Pending);
-    public int Failed => Attempted.Count(i => i.State == DeliveryState.Failed);
+    public static Task<DeliveryRoundResult> DeliverDueAsync(LocalOutbox outbox, Sender send, DateTime nowUtc, WebhookDeliveryOptions? options = null,
+        CancellationToken cancel = default) =>
+        DeliveryRound.RunAsync(outbox, async (row, token) => await send(row, token).ConfigureAwait(false) is { } error ? SendOutcome.Failed(error) : SendOutcome.Sent,
+            nowUtc, options ?? new WebhookDeliveryOptions(), cancel);
 }

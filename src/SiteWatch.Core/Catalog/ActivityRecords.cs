@@ -69,26 +69,6 @@ public static class DeliveryState
     public const string Failed = "failed";
 }
 
-/// <summary>One alert to one webhook: an outbox row, written with its alert and kept whatever happens to it.</summary>
-public sealed record AlertDeliveryRecord : Alerts.IOutboxRow<AlertDeliveryRecord>
-{
-    public required long Id { get; init; }
-    public required long AlertId { get; init; }
-    public required string TargetUrl { get; init; }
-    /// <summary><see cref="DeliveryState"/>.</summary>
-    public required string State { get; init; }
-    public required int Attempts { get; init; }
-    public required int MaxAttempts { get; init; }
-    public required DateTime NextAttemptUtc { get; init; }
-    public string? LastError { get; init; }
-    public DateTime? DeliveredUtc { get; init; }
-
-    string Alerts.IOutboxRow<AlertDeliveryRecord>.Target => TargetUrl;
-
-    public AlertDeliveryRecord With(string state, int attempts, string? lastError, DateTime? deliveredUtc, DateTime nextAttemptUtc) =>
-        this with { State = state, Attempts = attempts, LastError = lastError, DeliveredUtc = deliveredUtc, NextAttemptUtc = nextAttemptUtc };
-}
-
 /// <summary>A webhook an alert is to be sent to.</summary>
 public sealed record DeliveryTarget(string Url, int MaxAttempts);
 

@@ -1,22 +1,99 @@
-using System.Globalization;
-using System.Text.Json;
 using System.Data.Common;
+using System.Globalization;
+using SiteWatch.Core.Alerts;
 
 namespace SiteWatch.Core.Catalog;
 
-/// <summary>Alert rules, alerts and their webhook deliveries (schema v4 with the detection runs table, claims v5).</summary>
-public sealed partial class SiteCatalog
+/// <summary>
+/// Alert rules, alerts and their outbox (schema v4 with the detection runs table, claims v5, the shared outbox table v13).
+/// </summary>
+public sealed partial class SiteCatalog : IOutboxDatabase
 {
     /// <summary>
-    /// Schema v5 (alerts): outbox rows can be claimed by one delivering process at a time (claimed_by, lease_until_utc);
-    /// an expired lease is free again. Additive only.
+    /// Schema v13: the outbox. Deliveries were rows of alert_deliveries, rendered at each attempt; they become rows of
+    /// the one outbox table every alert store has (<see cref="OutboxTable"/>), payload rendered once, ids, states,
+    /// attempts and errors kept, and alert_deliveries is dropped in the same transaction.
+    /// </summary>
+    private void CreateVersion13Outbox(DbTransaction tx)
+    {
+        Execute(OutboxTable.Create(Engine == CatalogEngine.Postgres), tx);
+        if (!TableExists("alert_deliveries", tx))
+        {
+            return;
+        }
+        var alerts = new Dictionary<long, AlertRecord>();
+        using (var read = Command("SELECT * FROM alerts", tx))
+        {
+            foreach (var alert in ReadAll(read, ReadAlert))
+            {
+                alerts[alert.Id] = alert;
+            }
+        }
+        var sites = new Dictionary<long, string>();
+        using (var read = Command("SELECT id, name FROM sites", tx))
+        {
+            foreach (var (id, name) in ReadAll(read, r => (r.ReadInt64(0), r.GetString(1))))
+            {
+                sites[id] = name;
+            }
+        }
+        using (var read = Command("SELECT * FROM alert_deliveries ORDER BY id", tx))
+        {
+            foreach (var d in ReadAll(read, r => (Id: r.ReadInt64(r.GetOrdinal("id")), AlertId: r.ReadInt64(r.GetOrdinal("alert_id")),
+                         Target: r.GetString(r.GetOrdinal("target_url")), State: r.GetString(r.GetOrdinal("state")),
+                         Attempts: r.ReadInt32(r.GetOrdinal("attempts")), Max: r.ReadInt32(r.GetOrdinal("max_attempts")),
+                         Next: r.GetString(r.GetOrdinal("next_attempt_utc")),
+                         Error: r.IsDBNull(r.GetOrdinal("last_error")) ? null : r.GetString(r.GetOrdinal("last_error")),
+                         Delivered: r.IsDBNull(r.GetOrdinal("delivered_utc")) ? null : r.GetString(r.GetOrdinal("delivered_utc")))))
+            {
+                var alert = alerts[d.AlertId];
+                var uid = WebhookDelivery.Uid(alert.SiteId, alert);
+                OutboxTable.Enqueue(this, tx, alert.SiteId, alert.Id, uid, d.Target, WebhookDelivery.Payload(sites[alert.SiteId], alert, uid),
+                    d.Max, alert.RaisedUtc, id: d.Id);
+                using var state = Command("""
+                    UPDATE outbox SET state = @state, attempts = @attempts, next_attempt_utc = @next, last_error = @error, delivered_utc = @delivered
+                    WHERE id = @id
+                    """, tx);
+                state.Bind("id", d.Id);
+                state.Bind("state", d.State);
+                state.Bind("attempts", d.Attempts);
+                state.Bind("next", d.Next);
+                state.Bind("error", d.Error);
+                state.Bind("delivered", d.Delivered);
+                Run(state.ExecuteNonQuery);
+            }
+        }
+        if (Engine == CatalogEngine.Postgres)
+        {
+            // Rows came with their ids: the identity continues above them.
+            Execute("SELECT setval(pg_get_serial_sequence('outbox', 'id'), GREATEST((SELECT max(id) FROM outbox), 1))", tx);
+        }
+        Execute("DROP TABLE alert_deliveries", tx);
+    }
+
+    private bool TableExists(string table, DbTransaction tx)
+    {
+        using var command = Command(Engine == CatalogEngine.Postgres
+            ? "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = @t"
+            : "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = @t", tx);
+        command.Bind("t", table);
+        return Convert.ToInt64(Run(command.ExecuteScalar), CultureInfo.InvariantCulture) > 0;
+    }
+
+    /// <summary>
+    /// Schema v5 (alerts): deliveries can be claimed by one delivering process at a time (claimed_by, lease_until_utc);
+    /// an expired lease is free again. Additive only. Catalogs upgraded from before v4 never had deliveries: v4 no
+    /// longer creates their table, and v13 gives them the outbox directly.
     /// </summary>
     private void CreateVersion5Alerts(DbTransaction tx)
     {
-        Execute("""
-            ALTER TABLE alert_deliveries ADD COLUMN claimed_by TEXT;
-            ALTER TABLE alert_deliveries ADD COLUMN lease_until_utc TEXT;
-            """, tx);
+        if (TableExists("alert_deliveries", tx))
+        {
+            Execute("""
+                ALTER TABLE alert_deliveries ADD COLUMN claimed_by TEXT;
+                ALTER TABLE alert_deliveries ADD COLUMN lease_until_utc TEXT;
+                """, tx);
+        }
     }
 
     private void CreateVersion4(DbTransaction tx)
@@ -58,19 +135,6 @@ public sealed partial class SiteCatalog
                 UNIQUE (site_id, alert_key)
             );
             CREATE INDEX alerts_by_site_time ON alerts(site_id, observed_utc);
-            CREATE TABLE alert_deliveries (
-                id INTEGER PRIMARY KEY,
-                alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
-                target_url TEXT NOT NULL,
-                state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
-                attempts INTEGER NOT NULL DEFAULT 0,
-                max_attempts INTEGER NOT NULL,
-                next_attempt_utc TEXT NOT NULL,
-                last_error TEXT,
-                delivered_utc TEXT,
-                UNIQUE (alert_id, target_url)
-            );
-            CREATE INDEX deliveries_due ON alert_deliveries(state, next_attempt_utc);
             """, tx);
     }
 
@@ -106,9 +170,9 @@ public sealed partial class SiteCatalog
     }
 
     /// <summary>
-    /// Records an alert, its deliveries (the outbox: written in the same transaction, so an alert is never stored
-    /// without them) and moves its staged chip into place in the same step. Returns null, changing nothing, when the
-    /// same alert (site and key) is already stored.
+    /// Records an alert, its outbox rows (one per webhook, the payload rendered once for the stored alert; written in
+    /// the same transaction, so an alert is never stored without them) and moves its staged chip into place in the same
+    /// step. Returns null, changing nothing, when the same alert (site and key) is already stored.
     /// </summary>
     public AlertRecord? CommitAlert(AlertRecord draft, IReadOnlyList<DeliveryTarget> targets, (string Staged, string Final)? chip = null)
     {
@@ -141,21 +205,20 @@ public sealed partial class SiteCatalog
             {
                 return null;
             }
-            var id = Convert.ToInt64(inserted, CultureInfo.InvariantCulture);
+            var alert = draft with { Id = Convert.ToInt64(inserted, CultureInfo.InvariantCulture) };
             stored = true;
-            foreach (var target in targets.DistinctBy(t => t.Url))
+            var uid = WebhookDelivery.Uid(alert.SiteId, alert);
+            if (targets.Count > 0)
             {
-                using var delivery = Command("""
-                    INSERT INTO alert_deliveries (alert_id, target_url, state, attempts, max_attempts, next_attempt_utc)
-                    VALUES (@alert, @url, 'pending', 0, @max, @next)
-                    """, tx);
-                delivery.Bind("alert", id);
-                delivery.Bind("url", target.Url);
-                delivery.Bind("max", target.MaxAttempts);
-                delivery.Bind("next", Iso(draft.RaisedUtc));
-                Run(delivery.ExecuteNonQuery);
+                using var site = Command("SELECT name FROM sites WHERE id = @id", tx);
+                site.Bind("id", alert.SiteId);
+                var payload = WebhookDelivery.Payload((string)Run(site.ExecuteScalar)!, alert, uid);
+                foreach (var target in targets.DistinctBy(t => t.Url))
+                {
+                    OutboxTable.Enqueue(this, tx, alert.SiteId, alert.Id, uid, target.Url, payload, target.MaxAttempts, draft.RaisedUtc);
+                }
             }
-            return draft with { Id = id };
+            return alert;
         },
         move: () =>
         {
@@ -224,112 +287,39 @@ public sealed partial class SiteCatalog
         Key = r.GetString(r.GetOrdinal("alert_key")),
     };
 
-    /// <summary>Every delivery of a site's alerts, oldest alert first.</summary>
-    public IReadOnlyList<AlertDeliveryRecord> ListDeliveries(long siteId)
-    {
-        using var command = Command("""
-            SELECT d.* FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id
-            WHERE a.site_id = @s ORDER BY d.alert_id, d.id
-            """);
-        command.Bind("s", siteId);
-        return ReadAll(command, ReadDelivery);
-    }
-
-    /// <summary>Pending deliveries of a site whose next attempt is due at <paramref name="nowUtc"/> (claimed ones included).</summary>
-    public IReadOnlyList<AlertDeliveryRecord> DueDeliveries(long siteId, DateTime nowUtc)
-    {
-        using var command = Command("""
-            SELECT d.* FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id
-            WHERE a.site_id = @s AND d.state = 'pending' AND d.next_attempt_utc <= @now ORDER BY d.next_attempt_utc, d.id
-            """);
-        command.Bind("s", siteId);
-        command.Bind("now", Iso(nowUtc));
-        return ReadAll(command, ReadDelivery);
-    }
+    /// <summary>Every outbox row of a site's alerts, oldest first.</summary>
+    public IReadOnlyList<OutboxRow> ListDeliveries(long siteId) => OutboxTable.List(this, siteId);
 
     /// <summary>
-    /// Claims the site's next due, unclaimed (or lease expired) delivery for <paramref name="claimer"/> until
-    /// <paramref name="leaseUntilUtc"/>, in one statement: two processes never get the same row. Rows whose id is in
-    /// <paramref name="skip"/> (already attempted in this round) are left alone. Null when nothing is due.
+    /// Claims the site's next due, unclaimed (or lease expired) outbox row for <paramref name="claimer"/> until
+    /// <paramref name="leaseUntilUtc"/> (<see cref="OutboxTable.ClaimNext"/>). Null when nothing is due.
     /// </summary>
-    public AlertDeliveryRecord? ClaimNextDelivery(long siteId, DateTime nowUtc, string claimer, DateTime leaseUntilUtc, IReadOnlyCollection<long>? skip = null)
-    {
-        // Ids inlined from typed longs (no injection), the same SQL on both engines. The lease is checked again on the
-        // row being updated: PostgreSQL re-reads a row another claimer changed meanwhile, and then leaves it alone.
-        var skipped = skip is { Count: > 0 } ? $"AND d.id NOT IN ({string.Join(",", skip.Select(id => id.ToString(CultureInfo.InvariantCulture)))})" : "";
-        using var command = Command($"""
-            UPDATE alert_deliveries SET claimed_by = @me, lease_until_utc = @until
-            WHERE id = (
-                SELECT d.id FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id
-                WHERE a.site_id = @s AND d.state = 'pending' AND d.next_attempt_utc <= @now
-                  AND (d.lease_until_utc IS NULL OR d.lease_until_utc <= @now)
-                  {skipped}
-                ORDER BY d.next_attempt_utc, d.id LIMIT 1)
-              AND (lease_until_utc IS NULL OR lease_until_utc <= @now)
-            RETURNING *
-            """);
-        command.Bind("s", siteId);
-        command.Bind("now", Iso(nowUtc));
-        command.Bind("me", claimer);
-        command.Bind("until", Iso(leaseUntilUtc));
-        return ReadAll(command, ReadDelivery).FirstOrDefault();
-    }
+    public OutboxRow? ClaimNextDelivery(long siteId, DateTime nowUtc, string claimer, DateTime leaseUntilUtc, IReadOnlyCollection<long>? skip = null) =>
+        OutboxTable.ClaimNext(this, siteId, nowUtc, claimer, leaseUntilUtc, skip);
 
-    /// <summary>Gives a claimed delivery back untouched (e.g. the sender was stopped mid-attempt).</summary>
-    public void ReleaseDelivery(long id, string claimer)
-    {
-        using var command = Command("UPDATE alert_deliveries SET claimed_by = NULL, lease_until_utc = NULL WHERE id = @id AND claimed_by = @me");
-        command.Bind("id", id);
-        command.Bind("me", claimer);
-        Run(command.ExecuteNonQuery);
-    }
+    /// <summary>Gives a claimed row back untouched (e.g. the sender was stopped mid-attempt).</summary>
+    public void ReleaseDelivery(long id, string claimer) => OutboxTable.Release(this, id, claimer);
 
-    /// <summary>How many of a site's deliveries are in each state.</summary>
+    /// <summary>How many of a site's outbox rows are in each state.</summary>
     public IReadOnlyDictionary<string, int> DeliveryCounts(long siteId)
     {
-        using var command = Command("""
-            SELECT d.state, COUNT(*) FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id WHERE a.site_id = @s GROUP BY d.state
-            """);
-        command.Bind("s", siteId);
-        return ReadAll(command, r => (r.GetString(0), r.ReadInt32(1))).ToDictionary(p => p.Item1, p => p.Item2);
+        var counts = OutboxTable.Counts(this, siteId);
+        return new Dictionary<string, int>
+        {
+            [DeliveryState.Pending] = counts.Sum(c => c.Pending),
+            [DeliveryState.Delivered] = counts.Sum(c => c.Delivered),
+            [DeliveryState.Failed] = counts.Sum(c => c.Failed),
+        };
     }
 
-    /// <summary>
-    /// Records the outcome of one delivery attempt and releases its claim (the row is updated, never deleted), only
-    /// while <paramref name="claimer"/> still holds the claim it made when the row had <paramref name="claimedAttempts"/>
-    /// attempts. False, changing nothing, when that claim ran out and another sender took the row over (whether or not
-    /// it has recorded yet): the newer outcome stands.
-    /// </summary>
-    public bool RecordDeliveryAttempt(AlertDeliveryRecord updated, string claimer, int claimedAttempts)
-    {
-        using var command = Command("""
-            UPDATE alert_deliveries SET state = @state, attempts = @attempts, next_attempt_utc = @next, last_error = @error, delivered_utc = @delivered,
-                claimed_by = NULL, lease_until_utc = NULL
-            WHERE id = @id AND claimed_by = @me AND attempts = @claimed
-            """);
-        command.Bind("id", updated.Id);
-        command.Bind("state", updated.State);
-        command.Bind("attempts", updated.Attempts);
-        command.Bind("next", Iso(updated.NextAttemptUtc));
-        command.Bind("error", updated.LastError);
-        command.Bind("delivered", updated.DeliveredUtc is { } d ? Iso(d) : DBNull.Value);
-        command.Bind("me", claimer);
-        command.Bind("claimed", claimedAttempts);
-        return Run(command.ExecuteNonQuery) == 1;
-    }
+    /// <summary>Records the outcome of one attempt (<see cref="OutboxTable.Record"/>): false when the claim was taken over.</summary>
+    public bool RecordDeliveryAttempt(OutboxRow updated, string claimer, int claimedAttempts) => OutboxTable.Record(this, updated, claimer, claimedAttempts);
 
-    private AlertDeliveryRecord ReadDelivery(DbDataReader r) => new()
-    {
-        Id = r.ReadInt64(r.GetOrdinal("id")),
-        AlertId = r.ReadInt64(r.GetOrdinal("alert_id")),
-        TargetUrl = r.GetString(r.GetOrdinal("target_url")),
-        State = r.GetString(r.GetOrdinal("state")),
-        Attempts = r.ReadInt32(r.GetOrdinal("attempts")),
-        MaxAttempts = r.ReadInt32(r.GetOrdinal("max_attempts")),
-        NextAttemptUtc = ParseIso(r.GetString(r.GetOrdinal("next_attempt_utc"))),
-        LastError = r.IsDBNull(r.GetOrdinal("last_error")) ? null : r.GetString(r.GetOrdinal("last_error")),
-        DeliveredUtc = r.IsDBNull(r.GetOrdinal("delivered_utc")) ? null : ParseIso(r.GetString(r.GetOrdinal("delivered_utc"))),
-    };
+    bool IOutboxDatabase.IsPostgres => Engine == CatalogEngine.Postgres;
+
+    DbCommand IOutboxDatabase.OutboxCommand(string sql, DbTransaction? tx) => Command(sql, tx);
+
+    T IOutboxDatabase.RunOutbox<T>(Func<T> action) => Run(action);
 
     private static void TryDelete(string file)
     {

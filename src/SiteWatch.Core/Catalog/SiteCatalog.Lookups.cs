@@ -90,6 +90,12 @@ public sealed partial class SiteCatalog
                 throw new SiteInUseException(string.Create(CultureInfo.InvariantCulture,
                     $"site {siteName} has a flight being recorded now (recording {live.Id}, started {live.StartedUtc:yyyy-MM-dd HH:mm:ss}Z); stop its watch first, then delete the site"));
             }
+            // The outbox holds no references (a watch's own outbox has no sites): the site's rows go with it here.
+            using (var outbox = Command("DELETE FROM outbox WHERE site_id = @id", tx))
+            {
+                outbox.Bind("id", id);
+                Run(outbox.ExecuteNonQuery);
+            }
             using var command = Command("DELETE FROM sites WHERE id = @id", tx);
             command.Bind("id", id);
             return deleted = Run(command.ExecuteNonQuery) == 1;

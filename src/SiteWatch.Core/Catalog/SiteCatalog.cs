@@ -24,7 +24,7 @@ public enum CatalogEngine
 /// </summary>
 public sealed partial class SiteCatalog : IDisposable
 {
-    private const int SchemaVersion = 12;
+    private const int SchemaVersion = 13;
     private readonly DbConnection _connection;
     private readonly string _connectionString;
 
@@ -200,6 +200,10 @@ public sealed partial class SiteCatalog : IDisposable
         if (version < 12)
         {
             CreateVersion12Feeds(tx);
+        }
+        if (version < 13)
+        {
+            CreateVersion13Outbox(tx);
         }
         Execute($"PRAGMA user_version = {SchemaVersion}", tx);
         tx.Commit();
@@ -833,7 +837,7 @@ public sealed partial class SiteCatalog : IDisposable
 
     internal static string Iso(DateTime utc) => utc.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 
-    private static DateTime ParseIso(string text) =>
+    internal static DateTime ParseIso(string text) =>
         DateTime.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
 
     public void Dispose() => _connection.Dispose();

@@ -78,7 +78,7 @@ public sealed class OutboxAlertSink : IAlertSink
         // its path in the watch's output folder.
         var items = _targets.Select(t => (t, IsCot(t)
             ? Encoding.UTF8.GetBytes(CotEvent.ToXml(alert, _cot))
-            : WebhookDelivery.Payload(null, alert, uid, null))).ToList();
+            : WebhookDelivery.Payload(null, alert, uid))).ToList();
         _outbox.Enqueue(uid, items, _maxAttempts, DateTime.UtcNow);
         OnStored?.Invoke();
         return Task.CompletedTask;
@@ -102,11 +102,11 @@ public sealed class OutboxSender : IAsyncDisposable
 
     public OutboxSender(WatchDeliveryOptions? options = null) => _options = options ?? new WatchDeliveryOptions();
 
-    public async Task<string?> SendAsync(OutboxItem item, CancellationToken cancel)
+    public async Task<string?> SendAsync(OutboxRow item, CancellationToken cancel)
     {
         if (!OutboxAlertSink.IsCot(item.Target))
         {
-            return await Task.Run(() => WebhookDelivery.Post(_http, item.Target, _options.WebhookSecret, item.AlertUid, item.Id, item.Payload, _options.Retry.Timeout, cancel), cancel)
+            return await Task.Run(() => WebhookDelivery.Post(_http, item.Target, _options.WebhookSecret, item, _options.Retry.Timeout, cancel), cancel)
                 .ConfigureAwait(false);
         }
 
@@ -227,7 +227,7 @@ public sealed class WatchDelivery : IAsyncDisposable
             var report = await Task.Run(() => WebhookDelivery.DeliverDue(_catalog, _site, _siteWebhooks, DateTime.UtcNow, _options.Retry, stop), stop).ConfigureAwait(false);
             foreach (var d in report.Attempted)
             {
-                Count(d.TargetUrl, d.State, $"site alert {d.AlertId}", d.LastError);
+                Count(d.Target, d.State, $"site alert {d.AlertId}", d.LastError);
             }
             report.Dropped.ToList().ForEach(Problem);
         }
@@ -323,7 +323,7 @@ public sealed class WatchDelivery : IAsyncDisposable
 
         if (_catalog is not null && _site is not null)
         {
-            var rows = _catalog.ListDeliveries(_site.Id).Where(d => d.State != DeliveryState.Delivered).ToLookup(d => d.TargetUrl);
+            var rows = _catalog.ListDeliveries(_site.Id).Where(d => d.State != DeliveryState.Delivered).ToLookup(d => d.Target);
             foreach (var hook in _siteWebhooks)
             {
                 var left = rows[hook.Url].ToList();

@@ -66,7 +66,7 @@ public class ActivityTests
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "DROP TABLE alert_deliveries; DROP TABLE alerts; DROP TABLE alert_rules; DROP TABLE detection_runs; PRAGMA user_version = 3;";
+            command.CommandText = "DROP TABLE outbox; DROP TABLE alerts; DROP TABLE alert_rules; DROP TABLE detection_runs; PRAGMA user_version = 3;";
             command.ExecuteNonQuery();
         }
         using var reopened = Workspace.Open(dir.File("ws"));

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
 using SiteWatch.Core.Alerts;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Workflows;
@@ -121,7 +122,7 @@ public sealed class DeliveryFaultTests
         using var second = workspace.Catalog.OpenAnotherConnection();
         using var third = workspace.Catalog.OpenAnotherConnection();
         using var start = new Barrier(2);
-        DeliveryReport Deliver(SiteCatalog catalog, string who)
+        DeliveryRoundResult Deliver(SiteCatalog catalog, string who)
         {
             start.SignalAndWait();
             return WebhookDelivery.DeliverDue(catalog, site, [hook], T0, Fast with { Claimer = who });
@@ -190,7 +191,7 @@ public sealed class DeliveryFaultTests
         var ids = outbox.List().Select(r => r.Id).ToList();
         var clock = new ManualClock();
         var stolen = new List<long>();
-        Task<string?> SlowSend(OutboxItem item, CancellationToken cancel)
+        Task<string?> SlowSend(OutboxRow item, CancellationToken cancel)
         {
             var now = T0 + clock.GetElapsedTime(0) + TimeSpan.FromSeconds(1);
             if (other.ClaimNext(now, "other-process", now + TimeSpan.FromMinutes(1), ids.Where(id => id != item.Id).ToList()) is { } taken)
@@ -275,22 +276,54 @@ public sealed class DeliveryFaultTests
     }
 
     [Fact]
+    public void A_first_version_local_outbox_keeps_its_rows_and_takes_new_ones()
+    {
+        using var dir = new TempDir();
+        using (var raw = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={dir.File("outbox.db")};Pooling=False"))
+        {
+            raw.Open();
+            using var create = raw.CreateCommand();
+            // The table as outbox files of schema 1 have it: no site or alert columns.
+            create.CommandText = """
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY, alert_uid TEXT NOT NULL, target TEXT NOT NULL, payload BLOB NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')), attempts INTEGER NOT NULL DEFAULT 0,
+                    max_attempts INTEGER NOT NULL, next_attempt_utc TEXT NOT NULL, last_error TEXT, delivered_utc TEXT,
+                    claimed_by TEXT, lease_until_utc TEXT, created_utc TEXT NOT NULL, UNIQUE (alert_uid, target));
+                CREATE INDEX outbox_due ON outbox(state, next_attempt_utc);
+                INSERT INTO outbox (alert_uid, target, payload, state, attempts, max_attempts, next_attempt_utc, last_error, created_utc)
+                    VALUES ('uid-old', 'udp://127.0.0.1:9', x'3c6576656e742f3e', 'pending', 2, 100, '2000-01-01T00:00:00.000Z', 'refused', '2000-01-01T00:00:00.000Z');
+                PRAGMA user_version = 1;
+                """;
+            create.ExecuteNonQuery();
+        }
+
+        using var outbox = LocalOutbox.Open(dir.File("outbox.db"));
+        outbox.Enqueue("uid-new", [("http://127.0.0.1:9/hook", Encoding.UTF8.GetBytes("{}"))], 5, T0);
+        var rows = outbox.List();
+        Assert.Equal(["uid-old", "uid-new"], rows.Select(r => r.AlertUid));
+        Assert.Equal((2, "refused", "<event/>"), (rows[0].Attempts, rows[0].LastError, Encoding.UTF8.GetString(rows[0].Payload)));
+        Assert.All(rows, r => Assert.Null(r.SiteId));
+        Assert.Equal("uid-old", outbox.ClaimNext(T0, "me", T0 + TimeSpan.FromMinutes(1), [])!.AlertUid);
+    }
+
+    [Fact]
     public void In_a_local_outbox_an_outcome_from_a_claim_that_ran_out_is_dropped()
     {
         using var dir = new TempDir();
         using var outbox = LocalOutbox.Open(dir.File("outbox.db"));
         outbox.Enqueue("uid-1", [("http://127.0.0.1:9/hook", Encoding.UTF8.GetBytes("{}"))], 5, T0);
-        var slow = outbox.ClaimNext(T0, "process-a", T0 + TimeSpan.FromMinutes(1))!;
-        var fast = outbox.ClaimNext(T0 + TimeSpan.FromMinutes(2), "process-b", T0 + TimeSpan.FromMinutes(3))!;
+        var slow = outbox.ClaimNext(T0, "process-a", T0 + TimeSpan.FromMinutes(1), [])!;
+        var fast = outbox.ClaimNext(T0 + TimeSpan.FromMinutes(2), "process-b", T0 + TimeSpan.FromMinutes(3), [])!;
         Assert.Equal(slow.Id, fast.Id);
         Assert.True(outbox.Record(fast with { State = DeliveryState.Delivered, Attempts = 1, DeliveredUtc = T0 }, "process-b", fast.Attempts));
         Assert.False(outbox.Record(slow with { Attempts = 1, LastError = "timed out" }, "process-a", slow.Attempts));
         // The same claimer's older claim, after the row moved on, is dropped too.
         outbox.Enqueue("uid-2", [("http://127.0.0.1:9/hook", Encoding.UTF8.GetBytes("{}"))], 5, T0);
-        var first = outbox.ClaimNext(T0, "process", T0 + TimeSpan.FromMinutes(1))!;
-        var taken = outbox.ClaimNext(T0 + TimeSpan.FromMinutes(2), "process-b", T0 + TimeSpan.FromMinutes(3))!;
+        var first = outbox.ClaimNext(T0, "process", T0 + TimeSpan.FromMinutes(1), [])!;
+        var taken = outbox.ClaimNext(T0 + TimeSpan.FromMinutes(2), "process-b", T0 + TimeSpan.FromMinutes(3), [])!;
         Assert.True(outbox.Record(taken with { Attempts = 1, LastError = "HTTP 500", NextAttemptUtc = T0 }, "process-b", taken.Attempts));
-        var again = outbox.ClaimNext(T0 + TimeSpan.FromMinutes(4), "process", T0 + TimeSpan.FromMinutes(5))!;
+        var again = outbox.ClaimNext(T0 + TimeSpan.FromMinutes(4), "process", T0 + TimeSpan.FromMinutes(5), [])!;
         Assert.Equal(first.Id, again.Id);
         Assert.False(outbox.Record(first with { State = DeliveryState.Delivered, Attempts = 1 }, "process", first.Attempts));
         var rows = outbox.List();
@@ -441,20 +474,37 @@ public sealed class DeliveryFaultTests
         {
             raw.Open();
             using var downgrade = raw.CreateCommand();
+            // Back to what schema 4 wrote: deliveries in alert_deliveries, without claim columns, no outbox table.
             downgrade.CommandText = """
-                ALTER TABLE alert_deliveries DROP COLUMN claimed_by;
-                ALTER TABLE alert_deliveries DROP COLUMN lease_until_utc;
+                CREATE TABLE alert_deliveries (
+                    id INTEGER PRIMARY KEY,
+                    alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+                    target_url TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    max_attempts INTEGER NOT NULL,
+                    next_attempt_utc TEXT NOT NULL,
+                    last_error TEXT,
+                    delivered_utc TEXT,
+                    UNIQUE (alert_id, target_url)
+                );
+                INSERT INTO alert_deliveries (id, alert_id, target_url, state, attempts, max_attempts, next_attempt_utc, last_error, delivered_utc)
+                    SELECT id, alert_id, target, state, attempts, max_attempts, next_attempt_utc, last_error, delivered_utc FROM outbox;
+                DROP TABLE outbox;
                 PRAGMA user_version = 4;
                 """;
             downgrade.ExecuteNonQuery();
         }
 
         using var reopened = Workspace.Open(dir.File("ws"));
-        Assert.Equal(2, reopened.Catalog.DueDeliveries(site.Id, T0).Count);
+        // Schema 13 moved the deliveries into the outbox, payloads rendered for the stored alerts.
+        var moved = reopened.Catalog.ListDeliveries(site.Id);
+        Assert.Equal(2, moved.Count(d => d.State == DeliveryState.Pending && d.NextAttemptUtc <= T0));
+        Assert.All(moved, d => Assert.Equal(d.AlertUid, JsonDocument.Parse(d.Payload).RootElement.GetProperty("alert").GetProperty("uid").GetString()));
         Assert.NotNull(reopened.Catalog.ClaimNextDelivery(site.Id, T0, "me", T0 + TimeSpan.FromMinutes(1)));
         Assert.NotNull(reopened.Catalog.ClaimNextDelivery(site.Id, T0, "other", T0 + TimeSpan.FromMinutes(1)));
         Assert.Null(reopened.Catalog.ClaimNextDelivery(site.Id, T0, "third", T0 + TimeSpan.FromMinutes(1)));
-        Assert.Equal(hook.Url, reopened.Catalog.ListDeliveries(site.Id)[0].TargetUrl);
+        Assert.Equal(hook.Url, reopened.Catalog.ListDeliveries(site.Id)[0].Target);
     }
 
     [Theory]

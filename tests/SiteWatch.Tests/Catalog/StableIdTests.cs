@@ -90,14 +90,18 @@ public sealed class StableIdTests
         // Later versions add the notes table (7), user revocation columns (9), the video tables (10) and drone feeds (12); every v6 row stays as it was.
         string[] laterColumns = ["security_stamp=", "expires_utc=", "revoked_utc="];
         static string WithoutLater(string row, string[] later) => string.Join("|", row.Split('|').Where(f => !later.Any(f.StartsWith)));
-        Assert.Equal(before.Keys.Order(), after.Keys.Where(k => k is not "sqlite_sequence" and not "site_notes" and not "recordings" and not "site_watch_zones" and not "drone_feeds").Order());
-        foreach (var (table, rows) in before)
+        // Schema 13 moved the deliveries into the outbox: ids, alerts, targets, states and attempts as they were.
+        Assert.Equal(before["alert_deliveries"].Select(r => Fields(r, "id", "alert_id", "target_url", "state", "attempts")),
+            after["outbox"].Select(r => Fields(r, "id", "alert_id", "target", "state", "attempts")));
+        Assert.Equal(before.Keys.Where(k => k != "alert_deliveries").Order(),
+            after.Keys.Where(k => k is not "sqlite_sequence" and not "site_notes" and not "recordings" and not "site_watch_zones" and not "drone_feeds" and not "outbox").Order());
+        foreach (var (table, rows) in before.Where(t => t.Key != "alert_deliveries"))
         {
             Assert.True(rows.SequenceEqual(after[table].Select(r => WithoutLater(r, laterColumns))), $"table {table} changed by the upgrade");
         }
         using (var raw = Open(catalog))
         {
-            Assert.Equal(12L, Scalar(raw, "PRAGMA user_version"));
+            Assert.Equal(13L, Scalar(raw, "PRAGMA user_version"));
             Assert.Equal(2L, Scalar(raw, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('sites', 'alerts') AND sql LIKE '%AUTOINCREMENT%'"));
             Assert.Equal(1L, Scalar(raw, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'alerts_by_site_time'"));
             Assert.Equal(0L, Scalar(raw, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'sitewatch_new_%'"));
@@ -119,7 +123,7 @@ public sealed class StableIdTests
         // Cascades survived the rebuild: a site's scenes, runs, rules, alerts and their deliveries go with it.
         Assert.True(reopened.DeleteSite(plant).Deleted);
         using var check = Open(catalog);
-        foreach (var table in new[] { "scenes", "change_runs", "alert_rules", "alerts", "alert_deliveries" })
+        foreach (var table in new[] { "scenes", "change_runs", "alert_rules", "alerts", "outbox" })
         {
             Assert.Equal(0L, Scalar(check, $"SELECT count(*) FROM {table}"));
         }
@@ -160,10 +164,37 @@ public sealed class StableIdTests
                 indexes.ForEach(i => Execute(raw, i, tx));
             }
             Execute(raw, "DROP TABLE site_notes; DROP TABLE recordings; DROP TABLE site_watch_zones; DROP TABLE drone_feeds; ALTER TABLE users DROP COLUMN security_stamp; ALTER TABLE api_keys DROP COLUMN expires_utc; ALTER TABLE api_keys DROP COLUMN revoked_utc;", tx);
+            // Deliveries as schema 5 kept them, in alert_deliveries with its claim columns.
+            Execute(raw, """
+                CREATE TABLE alert_deliveries (
+                    id INTEGER PRIMARY KEY,
+                    alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+                    target_url TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    max_attempts INTEGER NOT NULL,
+                    next_attempt_utc TEXT NOT NULL,
+                    last_error TEXT,
+                    delivered_utc TEXT,
+                    claimed_by TEXT,
+                    lease_until_utc TEXT,
+                    UNIQUE (alert_id, target_url)
+                );
+                INSERT INTO alert_deliveries (id, alert_id, target_url, state, attempts, max_attempts, next_attempt_utc, last_error, delivered_utc)
+                    SELECT id, alert_id, target, state, attempts, max_attempts, next_attempt_utc, last_error, delivered_utc FROM outbox;
+                DROP TABLE outbox;
+                """, tx);
             Execute(raw, "DELETE FROM sqlite_sequence; PRAGMA user_version = 6;", tx);
             tx.Commit();
         }
         Assert.Equal(0L, Scalar(raw, "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%AUTOINCREMENT%'"));
+    }
+
+    /// <summary>The named fields of a dumped row, values only, in that order.</summary>
+    private static string Fields(string row, params string[] names)
+    {
+        var fields = row.Split('|').Select(f => f.Split('=', 2)).ToDictionary(f => f[0], f => f[1]);
+        return string.Join("|", names.Select(n => fields[n]));
     }
 
     /// <summary>Every row of every table, as text, in rowid order.</summary>

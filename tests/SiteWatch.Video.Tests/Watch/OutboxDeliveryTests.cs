@@ -268,7 +268,7 @@ public sealed class OutboxDeliveryTests : IDisposable
         try
         {
             await using var sender = new OutboxSender(Fast with { CotSendTimeout = TimeSpan.FromSeconds(1) });
-            var item = new OutboxItem
+            var item = new OutboxRow
             {
                 Id = 1, AlertUid = "uid", Target = $"tcp://127.0.0.1:{port}", Payload = new byte[64 << 20], State = DeliveryState.Pending,
                 Attempts = 0, MaxAttempts = 5, NextAttemptUtc = DateTime.UtcNow,
