@@ -105,8 +105,6 @@ public sealed class LocalOutbox : IOutboxStore, IOutboxDatabase, IDisposable
     /// <summary>Rows by state for each target.</summary>
     public IReadOnlyList<OutboxCounts> Counts() => Run(() => OutboxTable.Counts(this, null));
 
-    bool IOutboxDatabase.IsPostgres => false;
-
     DbCommand IOutboxDatabase.OutboxCommand(string sql, DbTransaction? tx)
     {
         var command = _connection.CreateCommand();

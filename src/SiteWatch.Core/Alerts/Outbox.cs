@@ -46,8 +46,6 @@ public sealed record OutboxCounts(string Target, int Pending, int Delivered, int
 /// <summary>A database that keeps an outbox table: a site catalog (SQLite or PostgreSQL) or a watch's own file.</summary>
 internal interface IOutboxDatabase
 {
-    bool IsPostgres { get; }
-
     DbCommand OutboxCommand(string sql, DbTransaction? tx = null);
 
     /// <summary>Runs a statement, turning the engine's errors into one-line user errors naming the database.</summary>

@@ -315,8 +315,6 @@ public sealed partial class SiteCatalog : IOutboxDatabase
     /// <summary>Records the outcome of one attempt (<see cref="OutboxTable.Record"/>): false when the claim was taken over.</summary>
     public bool RecordDeliveryAttempt(OutboxRow updated, string claimer, int claimedAttempts) => OutboxTable.Record(this, updated, claimer, claimedAttempts);
 
-    bool IOutboxDatabase.IsPostgres => Engine == CatalogEngine.Postgres;
-
     DbCommand IOutboxDatabase.OutboxCommand(string sql, DbTransaction? tx) => Command(sql, tx);
 
     T IOutboxDatabase.RunOutbox<T>(Func<T> action) => Run(action);
