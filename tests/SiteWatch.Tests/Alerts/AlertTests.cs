@@ -140,14 +140,15 @@ public class AlertTests
         using var listener = new HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
-        var received = new List<(string Body, string? Signature, string? Delivery)>();
+        var received = new List<(string Body, string? Signature, string? Delivery, string? Attempt)>();
         var serving = Task.Run(() =>
         {
             for (var n = 0; n < 3; n++)
             {
                 var context = listener.GetContext();
                 using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-                received.Add((reader.ReadToEnd(), context.Request.Headers[WebhookDelivery.SignatureHeader], context.Request.Headers[WebhookDelivery.DeliveryHeader]));
+                received.Add((reader.ReadToEnd(), context.Request.Headers[WebhookDelivery.SignatureHeader], context.Request.Headers[WebhookDelivery.DeliveryHeader],
+                    context.Request.Headers[WebhookDelivery.AttemptHeader]));
                 context.Response.StatusCode = 204;
                 context.Response.Close();
             }
@@ -162,7 +163,11 @@ public class AlertTests
             Assert.Equal(2, d.Attempts);
             Assert.Null(d.LastError);
         });
-        foreach (var (body, signature, _) in received)
+        // The first attempts met a closed port: these are the second, of the rows the outbox holds.
+        Assert.All(received, r => Assert.Equal("2", r.Attempt));
+        Assert.Equal(workspace.Catalog.ListDeliveries(site.Id).Select(d => d.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)).Order(),
+            received.Select(r => r.Delivery).Order());
+        foreach (var (body, signature, _, _) in received)
         {
             Assert.Equal(WebhookDelivery.Signature("s3cret", Encoding.UTF8.GetBytes(body)), signature);
             Assert.NotEqual(WebhookDelivery.Signature("other", Encoding.UTF8.GetBytes(body)), signature);
