@@ -1,7 +1,8 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using NetTopologySuite.Geometries;
+using SiteWatch.Core.Geo;
 
 namespace SiteWatch.Demo.Plant;
 
@@ -15,289 +16,130 @@ public static class GroundTruthWriter
     // ~1 mm at this latitude: more would be noise, less would blur sub-metre footprints.
     private const int CoordinateDecimals = 8;
 
+    private static readonly GeometryFactory Wgs84 = new(new PrecisionModel(), 4326);
+
     public static string ToGeoJson(DemoPlan plan, Func<double, double, (double Lon, double Lat)> utmToWgs84)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(utmToWgs84);
 
-        using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        var features = new JsonArray();
+        foreach (var o in plan.Objects)
         {
-            json.WriteStartObject();
-            json.WriteString("type", "FeatureCollection");
-            json.WriteString("name", "sitewatch-demo-hamhung-plant");
-            json.WriteString("source_crs", $"EPSG:{DemoPlan.Epsg}");
-            json.WriteNumber("seed", plan.Seed);
-            json.WriteNumber("gsd_m", plan.Gsd);
-            json.WriteNumber("width_px", plan.Width);
-            json.WriteNumber("height_px", plan.Height);
-            json.WritePropertyName("geotransform_utm");
-            WriteNumbers(json, plan.GeoTransform);
-            json.WritePropertyName("bands");
-            json.WriteStartArray();
-            for (int b = 0; b < plan.BandNames.Length; b++)
+            features.Add(Feature(o.Id, o.FootprintUtm, utmToWgs84, new JsonObject
             {
-                json.WriteStartObject();
-                json.WriteString("name", plan.BandNames[b]);
-                json.WriteNumber("wavelength_um", plan.BandWavelengthsMicrometres[b]);
-                json.WriteEndObject();
-            }
+                ["feature_type"] = "object",
+                ["id"] = o.Id,
+                ["class"] = o.Class,
+                ["appeared_on"] = Iso(o.AppearedOn),
+                ["removed_on"] = Iso(o.RemovedOn),
+                ["stages"] = new JsonArray(o.Stages.Select(st => (JsonNode?)new JsonObject { ["from"] = Iso(st.From), ["stage"] = st.Stage }).ToArray()),
+                ["area_m2"] = Math.Round(o.FootprintUtm.Area, 3),
+                ["height_m"] = Math.Round(o.HeightMetres, 2),
+            }));
+        }
 
-            json.WriteEndArray();
-            json.WritePropertyName("aoi");
-            WriteGeometry(json, plan.AoiUtm, utmToWgs84);
-            WriteAcquisitions(json, plan);
-
-            json.WritePropertyName("features");
-            json.WriteStartArray();
-            foreach (var o in plan.Objects)
+        var serial = 0;
+        foreach (var c in plan.Changes)
+        {
+            var id = $"change-{++serial:D4}";
+            features.Add(Feature(id, c.FootprintUtm, utmToWgs84, new JsonObject
             {
-                WriteObject(json, o, utmToWgs84);
-            }
+                ["feature_type"] = "change",
+                ["id"] = id,
+                ["object_id"] = c.ObjectId,
+                ["class"] = c.Class,
+                ["before"] = Iso(c.Before),
+                ["after"] = Iso(c.After),
+                ["kind"] = c.Kind,
+                ["area_m2"] = Math.Round(c.AreaSquareMetres, 3),
+            }));
+        }
 
-            int serial = 0;
-            foreach (var c in plan.Changes)
+        var collection = new JsonObject
+        {
+            ["type"] = "FeatureCollection",
+            ["name"] = "sitewatch-demo-hamhung-plant",
+            ["source_crs"] = $"EPSG:{DemoPlan.Epsg}",
+            ["seed"] = plan.Seed,
+            ["gsd_m"] = plan.Gsd,
+            ["width_px"] = plan.Width,
+            ["height_px"] = plan.Height,
+            ["geotransform_utm"] = new JsonArray(plan.GeoTransform.Select(v => (JsonNode?)v).ToArray()),
+            ["bands"] = new JsonArray(plan.BandNames.Select((name, b) => (JsonNode?)new JsonObject
             {
-                WriteChange(json, c, ++serial, utmToWgs84);
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(stream.ToArray());
-    }
-
-    private static void WriteAcquisitions(Utf8JsonWriter json, DemoPlan plan)
-    {
-        json.WritePropertyName("acquisitions");
-        json.WriteStartArray();
-        foreach (var a in plan.Acquisitions)
-        {
-            json.WriteStartObject();
-            json.WriteNumber("index", a.Index);
-            json.WriteString("acquired_utc", a.AcquiredUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
-            json.WriteString("date", DateOnly.FromDateTime(a.AcquiredUtc).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-            json.WriteString("sensor", a.Sensor);
-            json.WriteNumber("sun_elevation_deg", a.SunElevationDeg);
-            json.WriteNumber("sun_azimuth_deg", a.SunAzimuthDeg);
-            json.WriteNumber("haze_level", a.HazeLevel);
-            json.WriteNumber("shift_x_px", a.ShiftXPixels);
-            json.WriteNumber("shift_y_px", a.ShiftYPixels);
-            if (a.CloudCoverPercent is { } cover)
+                ["name"] = name,
+                ["wavelength_um"] = plan.BandWavelengthsMicrometres[b],
+            }).ToArray()),
+            ["aoi"] = Geometry(plan.AoiUtm, utmToWgs84),
+            ["acquisitions"] = new JsonArray(plan.Acquisitions.Select(a => (JsonNode?)new JsonObject
             {
-                json.WriteNumber("cloud_cover_percent", cover);
-            }
-            else
-            {
-                json.WriteNull("cloud_cover_percent");
-            }
-
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
+                ["index"] = a.Index,
+                ["acquired_utc"] = a.AcquiredUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                ["date"] = Iso(DateOnly.FromDateTime(a.AcquiredUtc)),
+                ["sensor"] = a.Sensor,
+                ["sun_elevation_deg"] = a.SunElevationDeg,
+                ["sun_azimuth_deg"] = a.SunAzimuthDeg,
+                ["haze_level"] = a.HazeLevel,
+                ["shift_x_px"] = a.ShiftXPixels,
+                ["shift_y_px"] = a.ShiftYPixels,
+                ["cloud_cover_percent"] = a.CloudCoverPercent,
+            }).ToArray()),
+            ["features"] = features,
+        };
+        return collection.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
-    private static void WriteObject(Utf8JsonWriter json, TruthObject o, Func<double, double, (double Lon, double Lat)> project)
+    private static JsonObject Feature(string id, Geometry footprint, Func<double, double, (double Lon, double Lat)> project, JsonObject properties) => new()
     {
-        json.WriteStartObject();
-        json.WriteString("type", "Feature");
-        json.WriteString("id", o.Id);
-        json.WritePropertyName("geometry");
-        WriteGeometry(json, o.FootprintUtm, project);
-        json.WritePropertyName("properties");
-        json.WriteStartObject();
-        json.WriteString("feature_type", "object");
-        json.WriteString("id", o.Id);
-        json.WriteString("class", o.Class);
-        WriteDate(json, "appeared_on", o.AppearedOn);
-        WriteDate(json, "removed_on", o.RemovedOn);
-        json.WritePropertyName("stages");
-        json.WriteStartArray();
-        foreach (var s in o.Stages)
-        {
-            json.WriteStartObject();
-            json.WriteString("from", Iso(s.From));
-            json.WriteString("stage", s.Stage);
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
-        json.WriteNumber("area_m2", Math.Round(o.FootprintUtm.Area, 3));
-        json.WriteNumber("height_m", Math.Round(o.HeightMetres, 2));
-        json.WriteEndObject();
-        json.WriteEndObject();
-    }
-
-    private static void WriteChange(Utf8JsonWriter json, TruthChange c, int serial, Func<double, double, (double Lon, double Lat)> project)
-    {
-        string id = $"change-{serial:D4}";
-        json.WriteStartObject();
-        json.WriteString("type", "Feature");
-        json.WriteString("id", id);
-        json.WritePropertyName("geometry");
-        WriteGeometry(json, c.FootprintUtm, project);
-        json.WritePropertyName("properties");
-        json.WriteStartObject();
-        json.WriteString("feature_type", "change");
-        json.WriteString("id", id);
-        json.WriteString("object_id", c.ObjectId);
-        json.WriteString("class", c.Class);
-        json.WriteString("before", Iso(c.Before));
-        json.WriteString("after", Iso(c.After));
-        json.WriteString("kind", c.Kind);
-        json.WriteNumber("area_m2", Math.Round(c.AreaSquareMetres, 3));
-        json.WriteEndObject();
-        json.WriteEndObject();
-    }
-
-    private static void WriteDate(Utf8JsonWriter json, string name, DateOnly? date)
-    {
-        if (date is { } d)
-        {
-            json.WriteString(name, Iso(d));
-        }
-        else
-        {
-            json.WriteNull(name);
-        }
-    }
-
-    private static string Iso(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-
-    private static void WriteNumbers(Utf8JsonWriter json, double[] values)
-    {
-        json.WriteStartArray();
-        foreach (double v in values)
-        {
-            json.WriteNumberValue(v);
-        }
-
-        json.WriteEndArray();
-    }
-
-    private static void WriteGeometry(Utf8JsonWriter json, Geometry g, Func<double, double, (double Lon, double Lat)> project)
-    {
-        json.WriteStartObject();
-        switch (g)
-        {
-            case Point p:
-                json.WriteString("type", "Point");
-                json.WritePropertyName("coordinates");
-                WritePosition(json, p.Coordinate, project);
-                break;
-            case LineString l:
-                json.WriteString("type", "LineString");
-                json.WritePropertyName("coordinates");
-                WritePositions(json, l.Coordinates, project, ringWantsCcw: null);
-                break;
-            case Polygon poly:
-                json.WriteString("type", "Polygon");
-                json.WritePropertyName("coordinates");
-                WritePolygonRings(json, poly, project);
-                break;
-            case MultiPoint mp:
-                json.WriteString("type", "MultiPoint");
-                json.WritePropertyName("coordinates");
-                WritePositions(json, mp.Coordinates, project, ringWantsCcw: null);
-                break;
-            case MultiLineString ml:
-                json.WriteString("type", "MultiLineString");
-                json.WritePropertyName("coordinates");
-                json.WriteStartArray();
-                foreach (var part in ml.Geometries)
-                {
-                    WritePositions(json, part.Coordinates, project, ringWantsCcw: null);
-                }
-
-                json.WriteEndArray();
-                break;
-            case MultiPolygon mpoly:
-                json.WriteString("type", "MultiPolygon");
-                json.WritePropertyName("coordinates");
-                json.WriteStartArray();
-                foreach (var part in mpoly.Geometries)
-                {
-                    WritePolygonRings(json, (Polygon)part, project);
-                }
-
-                json.WriteEndArray();
-                break;
-            case GeometryCollection gc:
-                json.WriteString("type", "GeometryCollection");
-                json.WritePropertyName("geometries");
-                json.WriteStartArray();
-                foreach (var part in gc.Geometries)
-                {
-                    WriteGeometry(json, part, project);
-                }
-
-                json.WriteEndArray();
-                break;
-            default:
-                throw new NotSupportedException($"Geometry type {g.GeometryType} cannot be written as GeoJSON.");
-        }
-
-        json.WriteEndObject();
-    }
-
-    private static void WritePolygonRings(Utf8JsonWriter json, Polygon poly, Func<double, double, (double Lon, double Lat)> project)
-    {
-        json.WriteStartArray();
-        WritePositions(json, poly.Shell.Coordinates, project, ringWantsCcw: true);
-        foreach (var hole in poly.Holes)
-        {
-            WritePositions(json, hole.Coordinates, project, ringWantsCcw: false);
-        }
-
-        json.WriteEndArray();
-    }
+        ["type"] = "Feature",
+        ["id"] = id,
+        ["geometry"] = Geometry(footprint, project),
+        ["properties"] = properties,
+    };
 
     /// <summary>
-    /// Writes projected positions; for rings, enforces RFC 7946's right-hand rule (exterior rings
-    /// counter-clockwise, holes clockwise) measured in lon/lat.
+    /// The geometry in WGS84 through NetTopologySuite's GeoJSON writer: positions projected and rounded, rings in RFC
+    /// 7946's right-hand rule measured in lon/lat (exterior rings counter-clockwise, holes clockwise).
     /// </summary>
-    private static void WritePositions(Utf8JsonWriter json, Coordinate[] coords, Func<double, double, (double Lon, double Lat)> project, bool? ringWantsCcw)
+    private static JsonNode? Geometry(Geometry utm, Func<double, double, (double Lon, double Lat)> project)
     {
-        var projected = new (double Lon, double Lat)[coords.Length];
-        for (int i = 0; i < coords.Length; i++)
-        {
-            projected[i] = project(coords[i].X, coords[i].Y);
-        }
-
-        if (ringWantsCcw is { } wantCcw)
-        {
-            double twiceArea = 0;
-            for (int i = 0; i < projected.Length - 1; i++)
-            {
-                twiceArea += projected[i].Lon * projected[i + 1].Lat - projected[i + 1].Lon * projected[i].Lat;
-            }
-
-            if (twiceArea > 0 != wantCcw)
-            {
-                Array.Reverse(projected);
-            }
-        }
-
-        json.WriteStartArray();
-        foreach (var (lon, lat) in projected)
-        {
-            json.WriteStartArray();
-            json.WriteNumberValue(Math.Round(lon, CoordinateDecimals));
-            json.WriteNumberValue(Math.Round(lat, CoordinateDecimals));
-            json.WriteEndArray();
-        }
-
-        json.WriteEndArray();
+        var projected = Wgs84.CreateGeometry(utm);
+        projected.Apply(new Projection(project));
+        projected.GeometryChanged();
+        return JsonSerializer.SerializeToNode(RightHanded(projected), AoiReader.GeoJsonOptions);
     }
 
-    private static void WritePosition(Utf8JsonWriter json, Coordinate c, Func<double, double, (double Lon, double Lat)> project)
+    private static Geometry RightHanded(Geometry g) => g switch
     {
-        var (lon, lat) = project(c.X, c.Y);
-        json.WriteStartArray();
-        json.WriteNumberValue(Math.Round(lon, CoordinateDecimals));
-        json.WriteNumberValue(Math.Round(lat, CoordinateDecimals));
-        json.WriteEndArray();
+        Polygon p => Wgs84.CreatePolygon(Ring(p.Shell, counterClockwise: true), p.Holes.Select(h => Ring(h, counterClockwise: false)).ToArray()),
+        MultiPolygon mp => Wgs84.CreateMultiPolygon(mp.Geometries.Select(part => (Polygon)RightHanded(part)).ToArray()),
+        GeometryCollection gc and not MultiPoint and not MultiLineString => Wgs84.CreateGeometryCollection(gc.Geometries.Select(RightHanded).ToArray()),
+        _ => g,
+    };
+
+    private static LinearRing Ring(LinearRing ring, bool counterClockwise) =>
+        ring.IsCCW == counterClockwise ? ring : (LinearRing)ring.Reverse();
+
+    /// <summary>Each position from UTM to lon/lat, rounded to <see cref="CoordinateDecimals"/>.</summary>
+    private sealed class Projection(Func<double, double, (double Lon, double Lat)> project) : IEntireCoordinateSequenceFilter
+    {
+        public bool Done => false;
+
+        public bool GeometryChanged => true;
+
+        public void Filter(CoordinateSequence seq, int i) => Filter(seq);
+
+        public void Filter(CoordinateSequence seq)
+        {
+            for (var i = 0; i < seq.Count; i++)
+            {
+                var (lon, lat) = project(seq.GetX(i), seq.GetY(i));
+                seq.SetX(i, Math.Round(lon, CoordinateDecimals));
+                seq.SetY(i, Math.Round(lat, CoordinateDecimals));
+            }
+        }
     }
+
+    private static string? Iso(DateOnly? d) => d?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }
