@@ -1,7 +1,8 @@
 namespace SiteWatch.Video.Klv;
 
 /// <summary>
-/// Says without allocating whether a pack decoder of <see cref="KlvPacks"/> would succeed on some bytes.
+/// Says without allocating whether a pack decoder of <see cref="KlvPacks"/> would succeed on some bytes; each is paired
+/// with its decoder and encoder in <see cref="KlvPackFormats"/>.
 /// </summary>
 /// <remarks>
 /// A packet decoder that knows a pack is well formed stores the item as a <see cref="KlvValueKind.Struct"/> and
@@ -15,46 +16,19 @@ internal delegate bool KlvPackValidator(ReadOnlySpan<byte> value);
 
 internal static class KlvPackValidators
 {
-    /// <summary>The validator for one of <see cref="KlvPacks"/>' decoders, or null (decoded at once).</summary>
-    public static KlvPackValidator? For(KlvCustomDecoder decoder)
-    {
-        if (decoder.Target is not null)
-        {
-            return null; // closures (MDARRAY) and anything not a plain KlvPacks method
-        }
+    public static bool ActivePayloads(ReadOnlySpan<byte> v) => true;
 
-        KlvPackValidator? validator = decoder.Method.Name switch
-        {
-            nameof(KlvPacks.ImageHorizonPack) => ImageHorizonPack,
-            nameof(KlvPacks.MiisCoreIdentifier) => MiisCoreIdentifier,
-            nameof(KlvPacks.OidList) => OidList,
-            nameof(KlvPacks.FrameRatePack) => FrameRatePack,
-            nameof(KlvPacks.ActivePayloads) => static _ => true,
-            nameof(KlvPacks.MetadataSubstreamId) => MetadataSubstreamId,
-            nameof(KlvPacks.Location0903) => Location0903,
-            nameof(KlvPacks.LocationSeries) => LocationSeries,
-            nameof(KlvPacks.VelocityPack) => VelocityPack,
-            nameof(KlvPacks.FpaIndexPack) => FpaIndexPack,
-            nameof(KlvPacks.UserDefinedId) => static v => v.Length == 1,
-            nameof(KlvPacks.ControlCommand) => ControlCommand,
-            nameof(KlvPacks.CountryCodes) => CountryCodes,
-            nameof(KlvPacks.WavelengthsList) => WavelengthsList,
-            nameof(KlvPacks.AirbaseLocations) => AirbaseLocations,
-            nameof(KlvPacks.PayloadList) => PayloadList,
-            nameof(KlvPacks.WeaponsStores) => WeaponsStores,
-            nameof(KlvPacks.WaypointList) => WaypointList,
-            nameof(KlvPacks.ViewDomain) => ViewDomain,
-            nameof(KlvPacks.RangeImageEnumerations) => static v => v.Length <= 8,
-            _ => null,
-        };
-        return decoder.Method.DeclaringType == typeof(KlvPacks) ? validator : null;
-    }
+    /// <summary>One byte: data type and numeric id.</summary>
+    public static bool UserDefinedId(ReadOnlySpan<byte> v) => v.Length == 1;
+
+    /// <summary>At most 8 bytes of enumerations.</summary>
+    public static bool RangeImageEnumerations(ReadOnlySpan<byte> v) => v.Length <= 8;
 
     /// <summary>x0, y0, x1, y1 bytes, optionally followed by four 4-byte signed mapped coordinates.</summary>
-    private static bool ImageHorizonPack(ReadOnlySpan<byte> v) => v.Length is 4 or 20;
+    public static bool ImageHorizonPack(ReadOnlySpan<byte> v) => v.Length is 4 or 20;
 
     /// <summary>Version OID, usage byte, then 16 bytes for each id the usage byte announces, nothing after.</summary>
-    private static bool MiisCoreIdentifier(ReadOnlySpan<byte> v)
+    public static bool MiisCoreIdentifier(ReadOnlySpan<byte> v)
     {
         var n = Ber.TryReadOid(v, out _);
         if (n <= 0 || n >= v.Length)
@@ -67,7 +41,7 @@ internal static class KlvPackValidators
         return v.Length - n - 1 == 16 * ids;
     }
 
-    private static bool OidList(ReadOnlySpan<byte> v)
+    public static bool OidList(ReadOnlySpan<byte> v)
     {
         var pos = 0;
         while (pos < v.Length)
@@ -85,7 +59,7 @@ internal static class KlvPackValidators
     }
 
     /// <summary>Numerator OID and an optional denominator OID.</summary>
-    private static bool FrameRatePack(ReadOnlySpan<byte> v)
+    public static bool FrameRatePack(ReadOnlySpan<byte> v)
     {
         var n = Ber.TryReadOid(v, out _);
         if (n <= 0)
@@ -103,20 +77,20 @@ internal static class KlvPackValidators
     }
 
     /// <summary>Local id OID and an optional 16-byte universal id.</summary>
-    private static bool MetadataSubstreamId(ReadOnlySpan<byte> v)
+    public static bool MetadataSubstreamId(ReadOnlySpan<byte> v)
     {
         var n = Ber.TryReadOid(v, out _);
         return n > 0 && (v.Length - n is 0 or 16);
     }
 
     /// <summary>Latitude, longitude (4 bytes each) and height (2), then optionally 6 bytes of sigmas and 6 of correlations.</summary>
-    private static bool Location0903(ReadOnlySpan<byte> v) => v.Length is 10 or 16 or 22;
+    public static bool Location0903(ReadOnlySpan<byte> v) => v.Length is 10 or 16 or 22;
 
     /// <summary>East, north, up (2 bytes each), then optionally 6 bytes of sigmas and 6 of correlations.</summary>
-    private static bool VelocityPack(ReadOnlySpan<byte> v) => v.Length is 6 or 12 or 18;
+    public static bool VelocityPack(ReadOnlySpan<byte> v) => v.Length is 6 or 12 or 18;
 
     /// <summary>BER-length-prefixed location packs.</summary>
-    private static bool LocationSeries(ReadOnlySpan<byte> v)
+    public static bool LocationSeries(ReadOnlySpan<byte> v)
     {
         var pos = 0;
         while (pos < v.Length)
@@ -134,7 +108,7 @@ internal static class KlvPackValidators
     }
 
     /// <summary>Row and column OIDs, nothing after.</summary>
-    private static bool FpaIndexPack(ReadOnlySpan<byte> v)
+    public static bool FpaIndexPack(ReadOnlySpan<byte> v)
     {
         var r = Ber.TryReadOid(v, out _);
         if (r <= 0)
@@ -174,14 +148,14 @@ internal static class KlvPackValidators
     private static bool Location0601(ReadOnlySpan<byte> v) => v.Length is 8 or 11;
 
     /// <summary>Command id, prefixed text, then an optional timestamp of at most 8 bytes.</summary>
-    private static bool ControlCommand(ReadOnlySpan<byte> v)
+    public static bool ControlCommand(ReadOnlySpan<byte> v)
     {
         var pos = 0;
         return Oid(v, ref pos) && Prefixed(v, ref pos, out _) && v.Length - pos <= 8;
     }
 
     /// <summary>Prefixed coding method (starting with an OID), then up to three prefixed country texts.</summary>
-    private static bool CountryCodes(ReadOnlySpan<byte> v)
+    public static bool CountryCodes(ReadOnlySpan<byte> v)
     {
         var pos = 0;
         if (!Prefixed(v, ref pos, out var method))
@@ -207,7 +181,7 @@ internal static class KlvPackValidators
     }
 
     /// <summary>Prefixed elements: id OID, two 4-byte IMAPB bounds, then a name (the rest).</summary>
-    private static bool WavelengthsList(ReadOnlySpan<byte> v)
+    public static bool WavelengthsList(ReadOnlySpan<byte> v)
     {
         var pos = 0;
         while (pos < v.Length)
@@ -223,7 +197,7 @@ internal static class KlvPackValidators
     }
 
     /// <summary>Prefixed take-off location and optional prefixed recovery location (each empty or a location).</summary>
-    private static bool AirbaseLocations(ReadOnlySpan<byte> v)
+    public static bool AirbaseLocations(ReadOnlySpan<byte> v)
     {
         var pos = 0;
         if (!Prefixed(v, ref pos, out var takeOff) || !(takeOff.IsEmpty || Location0601(takeOff)))
@@ -240,7 +214,7 @@ internal static class KlvPackValidators
     }
 
     /// <summary>Payload count OID, then that many prefixed (id OID, type OID, prefixed name) elements.</summary>
-    private static bool PayloadList(ReadOnlySpan<byte> v)
+    public static bool PayloadList(ReadOnlySpan<byte> v)
     {
         var n = Ber.TryReadOid(v, out var count);
         if (n <= 0)
@@ -265,7 +239,7 @@ internal static class KlvPackValidators
     }
 
     /// <summary>Prefixed elements: five OIDs (station, hardpoint, carriage, store, status) and a prefixed weapon type.</summary>
-    private static bool WeaponsStores(ReadOnlySpan<byte> v)
+    public static bool WeaponsStores(ReadOnlySpan<byte> v)
     {
         var pos = 0;
         while (pos < v.Length)
@@ -294,7 +268,7 @@ internal static class KlvPackValidators
     }
 
     /// <summary>Prefixed elements: id OID, 2-byte order, info OID, then nothing or a location.</summary>
-    private static bool WaypointList(ReadOnlySpan<byte> v)
+    public static bool WaypointList(ReadOnlySpan<byte> v)
     {
         var pos = 0;
         while (pos < v.Length)
@@ -316,7 +290,7 @@ internal static class KlvPackValidators
     }
 
     /// <summary>Up to three prefixed intervals, each empty or an even number of bytes up to 16.</summary>
-    private static bool ViewDomain(ReadOnlySpan<byte> v)
+    public static bool ViewDomain(ReadOnlySpan<byte> v)
     {
         var pos = 0;
         for (var i = 0; i < 3 && pos < v.Length; i++)

@@ -27,7 +27,8 @@ public sealed class KlvTagTraits
         Func<KlvSchema>? nested = null,
         KlvCustomDecoder? custom = null,
         string? note = null,
-        KlvCustomEncoder? customEncoder = null)
+        KlvCustomEncoder? customEncoder = null,
+        KlvPackValidator? validator = null)
     {
         Tag = tag;
         Name = name;
@@ -40,7 +41,7 @@ public sealed class KlvTagTraits
         Labels = labels;
         _nestedFactory = nested;
         Custom = custom;
-        Validator = custom is null ? null : KlvPackValidators.For(custom);
+        Validator = validator;
         CustomEncoder = customEncoder;
         Note = note;
 

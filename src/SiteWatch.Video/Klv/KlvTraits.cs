@@ -66,7 +66,7 @@ public static class KlvTraits
     public static KlvTagTraits Custom(int tag, string name, KlvCustomDecoder decoder, string? units = null) =>
         new(tag, name, KlvFormat.Custom, units, custom: decoder);
 
-    /// <summary>A structured tag with both directions: <paramref name="encoder"/> takes what <paramref name="decoder"/> produces.</summary>
-    public static KlvTagTraits Custom(int tag, string name, KlvCustomDecoder decoder, KlvCustomEncoder encoder, string? units = null) =>
-        new(tag, name, KlvFormat.Custom, units, custom: decoder, customEncoder: encoder);
+    /// <summary>A structured tag in one of the <see cref="KlvPackFormats"/>: read, written and checked as the format says.</summary>
+    internal static KlvTagTraits Custom(int tag, string name, KlvPack pack, string? units = null) =>
+        new(tag, name, KlvFormat.Custom, units, custom: pack.Read, customEncoder: pack.Write, validator: pack.Check);
 }

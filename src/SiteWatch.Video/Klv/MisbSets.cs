@@ -46,7 +46,7 @@ public static class MisbSets
     [
         Timestamp(1, "Precision Time Stamp"),
         UInt(11, "Document Version", 1, maxLength: 2),
-        Custom(12, "Range Image Enumerations", KlvPacks.RangeImageEnumerations, KlvPackEncoders.RangeImageEnumerations),
+        Custom(12, "Range Image Enumerations", KlvPackFormats.RangeImageEnumerations),
         Float(13, "Range Measurement", "m"),
         Float(14, "Range Measurement Uncertainty", "m"),
         Float(15, "Range Measurement Row Coordinate", "pixels"),

@@ -36,7 +36,7 @@ public static class St0806
 
     public static KlvSchema UserDefined { get; } = new("RVT User Defined Local Set", null, KlvChecksumKind.None,
     [
-        Custom(1, "Numeric ID and Data Type", KlvPacks.UserDefinedId, KlvPackEncoders.UserDefinedId),
+        Custom(1, "Numeric ID and Data Type", KlvPackFormats.UserDefinedId),
         Bytes(2, "User Data"),
     ]);
 

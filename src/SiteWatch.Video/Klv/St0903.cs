@@ -32,7 +32,7 @@ public static class St0903
         Text(10, "VMTI Source Sensor", 127),
         Imapb(11, "VMTI Horizontal Field of View", "deg", 0, 180, 2),
         Imapb(12, "VMTI Vertical Field of View", "deg", 0, 180, 2),
-        Custom(13, "MIIS ID", KlvPacks.MiisCoreIdentifier, KlvPackEncoders.MiisCoreIdentifier),
+        Custom(13, "MIIS ID", KlvPackFormats.MiisCoreIdentifier),
         IdSeries(VTargetSeries, "VTarget Series", () => VTarget!),
         Series(AlgorithmSeries, "Algorithm Series", () => Algorithm!),
         Series(OntologySeries, "Ontology Series", () => Ontology!),
@@ -60,11 +60,11 @@ public static class St0903
         Imapb(14, "Boundary Top Left Longitude Offset", "deg", -19.2, 19.2, 3),
         Imapb(15, "Boundary Bottom Right Latitude Offset", "deg", -19.2, 19.2, 3),
         Imapb(16, "Boundary Bottom Right Longitude Offset", "deg", -19.2, 19.2, 3),
-        Custom(17, "Target Location", KlvPacks.Location0903, KlvPackEncoders.Location0903),
-        Custom(18, "Target Boundary Series", KlvPacks.LocationSeries, KlvPackEncoders.LocationSeries),
+        Custom(17, "Target Location", KlvPackFormats.Location0903),
+        Custom(18, "Target Boundary Series", KlvPackFormats.LocationSeries),
         UInt(19, "Centroid Pixel Row", 4, "pixels", 4),
         UInt(20, "Centroid Pixel Column", 4, "pixels", 4),
-        Custom(21, "FPA Index Pack", KlvPacks.FpaIndexPack, KlvPackEncoders.FpaIndexPack),
+        Custom(21, "FPA Index Pack", KlvPackFormats.FpaIndex),
         Oid(22, "Algorithm ID"),
         Set(101, "VMask", () => VMask!),
         Set(102, "VObject", () => VObject!),
@@ -77,8 +77,8 @@ public static class St0903
 
     public static KlvSchema VMask { get; } = new("VMask Local Set", null, KlvChecksumKind.None,
     [
-        Custom(1, "Polygon", KlvPacks.PixelList, KlvPackEncoders.PixelList),
-        Custom(2, "Bitmask Series", KlvPacks.PixelRunSeries, KlvPackEncoders.PixelRunSeries),
+        Custom(1, "Polygon", KlvPackFormats.PixelList),
+        Custom(2, "Bitmask Series", KlvPackFormats.PixelRunSeries),
     ]);
 
     public static KlvSchema VObject { get; } = new("VObject Local Set", null, KlvChecksumKind.None,
@@ -101,13 +101,13 @@ public static class St0903
         Enum(2, "Detection Status", (0, "Inactive"), (1, "Active"), (2, "Dropped")),
         Timestamp(3, "Start Time"),
         Timestamp(4, "End Time"),
-        Custom(5, "Boundary Series", KlvPacks.LocationSeries, KlvPackEncoders.LocationSeries),
+        Custom(5, "Boundary Series", KlvPackFormats.LocationSeries),
         Text(6, "Algorithm"),
         UInt(7, "Confidence Level", 1, "%", 1),
         UInt(8, "Number of Track Points", 2, maxLength: 2),
-        Custom(9, "Track History Series", KlvPacks.LocationSeries, KlvPackEncoders.LocationSeries),
-        Custom(10, "Velocity", KlvPacks.VelocityPack, KlvPackEncoders.VelocityPack, "m/s"),
-        Custom(11, "Acceleration", KlvPacks.VelocityPack, KlvPackEncoders.VelocityPack, "m/s^2"),
+        Custom(9, "Track History Series", KlvPackFormats.LocationSeries),
+        Custom(10, "Velocity", KlvPackFormats.Velocity, "m/s"),
+        Custom(11, "Acceleration", KlvPackFormats.Velocity, "m/s^2"),
         Oid(12, "Algorithm ID"),
     ]);
 
