@@ -475,24 +475,7 @@ public sealed class DeliveryFaultTests
             raw.Open();
             using var downgrade = raw.CreateCommand();
             // Back to what schema 4 wrote: deliveries in alert_deliveries, without claim columns, no outbox table.
-            downgrade.CommandText = """
-                CREATE TABLE alert_deliveries (
-                    id INTEGER PRIMARY KEY,
-                    alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
-                    target_url TEXT NOT NULL,
-                    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    max_attempts INTEGER NOT NULL,
-                    next_attempt_utc TEXT NOT NULL,
-                    last_error TEXT,
-                    delivered_utc TEXT,
-                    UNIQUE (alert_id, target_url)
-                );
-                INSERT INTO alert_deliveries (id, alert_id, target_url, state, attempts, max_attempts, next_attempt_utc, last_error, delivered_utc)
-                    SELECT id, alert_id, target, state, attempts, max_attempts, next_attempt_utc, last_error, delivered_utc FROM outbox;
-                DROP TABLE outbox;
-                PRAGMA user_version = 4;
-                """;
+            downgrade.CommandText = Catalog.LegacyDeliveries.FromOutbox(withClaims: false) + "PRAGMA user_version = 4;";
             downgrade.ExecuteNonQuery();
         }
 

@@ -165,25 +165,7 @@ public sealed class StableIdTests
             }
             Execute(raw, "DROP TABLE site_notes; DROP TABLE recordings; DROP TABLE site_watch_zones; DROP TABLE drone_feeds; ALTER TABLE users DROP COLUMN security_stamp; ALTER TABLE api_keys DROP COLUMN expires_utc; ALTER TABLE api_keys DROP COLUMN revoked_utc;", tx);
             // Deliveries as schema 5 kept them, in alert_deliveries with its claim columns.
-            Execute(raw, """
-                CREATE TABLE alert_deliveries (
-                    id INTEGER PRIMARY KEY,
-                    alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
-                    target_url TEXT NOT NULL,
-                    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    max_attempts INTEGER NOT NULL,
-                    next_attempt_utc TEXT NOT NULL,
-                    last_error TEXT,
-                    delivered_utc TEXT,
-                    claimed_by TEXT,
-                    lease_until_utc TEXT,
-                    UNIQUE (alert_id, target_url)
-                );
-                INSERT INTO alert_deliveries (id, alert_id, target_url, state, attempts, max_attempts, next_attempt_utc, last_error, delivered_utc)
-                    SELECT id, alert_id, target, state, attempts, max_attempts, next_attempt_utc, last_error, delivered_utc FROM outbox;
-                DROP TABLE outbox;
-                """, tx);
+            Execute(raw, LegacyDeliveries.FromOutbox(withClaims: true), tx);
             Execute(raw, "DELETE FROM sqlite_sequence; PRAGMA user_version = 6;", tx);
             tx.Commit();
         }
