@@ -33,9 +33,8 @@ public sealed class FeedGrain(SiloContext context, IGrainFactory grains, ILogger
 
     public async Task EnsureWatched()
     {
-        if (await this.GetReminder(Heartbeat) is null)
+        if (await Reminders.EnsureAsync(this, Heartbeat, context.Heartbeat))
         {
-            await this.RegisterOrUpdateReminder(Heartbeat, TimeSpan.FromSeconds(1), context.Heartbeat);
             log.LogInformation("feed {Feed}: watch scheduled (heartbeat {Heartbeat})", this.GetPrimaryKeyLong(), context.Heartbeat);
         }
         await TickAsync();

@@ -27,9 +27,8 @@ public sealed class SiteGrain(SiloContext context, IGrainFactory grains, ILogger
 
     public async Task EnsureScheduled()
     {
-        if (await this.GetReminder(Heartbeat) is null)
+        if (await Reminders.EnsureAsync(this, Heartbeat, context.Heartbeat))
         {
-            await this.RegisterOrUpdateReminder(Heartbeat, TimeSpan.FromSeconds(1), context.Heartbeat);
             log.LogInformation("site {Site}: monitoring scheduled (heartbeat {Heartbeat})", this.GetPrimaryKeyLong(), context.Heartbeat);
         }
     }

@@ -38,9 +38,13 @@ public sealed class WorkScheduler(IGrainFactory grains, SiloContext context, ILo
                     seenFeeds[feed.Id] = feed.UpdatedUtc;
                 }
             }
-            catch (Exception e) when (e is SiteWatchException or OrleansException or TimeoutException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                log.LogWarning("standing work: {Error}; tried again in {Heartbeat}", e.Message, context.Heartbeat);
+                // Whatever one pass met (the catalog or the reminder table restarting, a grain call that failed in a
+                // way Orleans cannot even carry back), the next heartbeat tries again: a background service that
+                // throws stops its silo.
+                log.LogWarning("standing work: {Error}; tried again in {Heartbeat}", e is SiteWatchException or OrleansException or TimeoutException
+                    ? e.Message : $"{e.GetType().Name}: {e.Message}", context.Heartbeat);
             }
             try
             {
