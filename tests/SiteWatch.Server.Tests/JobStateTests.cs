@@ -39,4 +39,26 @@ public sealed class JobStateTests(ServerFixture server) : IClassFixture<ServerFi
         Assert.Contains("the work failed", job.Error);
         Assert.NotNull(job.FinishedUtc);
     }
+
+    [Fact]
+    public async Task A_progress_report_that_arrives_after_the_work_returned_leaves_a_succeeded_job_at_one()
+    {
+        var queue = server.Services.GetRequiredService<JobQueue>();
+        IProgress<double>? late = null;
+        var job = queue.Enqueue("test", server.SiteId, "ana", (_, progress, _) =>
+        {
+            progress.Report(0.5);
+            late = progress;
+            return null;
+        });
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (job.State != JobStates.Succeeded && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        Assert.Equal(JobStates.Succeeded, job.State);
+        // What System.Progress does: the work's helper delivers a report on the thread pool after the work returned.
+        late!.Report(0.9);
+        Assert.Equal(1.0, job.Progress);
+    }
 }

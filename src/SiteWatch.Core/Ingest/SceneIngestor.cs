@@ -110,7 +110,9 @@ public sealed class SceneIngestor(Workspace workspace)
                     warped.SetBandDescription(b, metadata.Bands[b - 1].Name);
                 }
                 warped.SetMetadataItem("ACQUISITIONDATETIME", SiteCatalog.Iso(acquired), "IMAGERY");
-                warped.CopyToCog(staged, new CogOptions(), new Progress<double>(p => progress?.Report(0.9 * p)), cancel);
+                // Reported in order on this thread: System.Progress would post each report to the thread pool, and a late 0.9
+                // could land after the caller had reported the ingest finished.
+                warped.CopyToCog(staged, new CogOptions(), new SyncProgress<double>(p => progress?.Report(0.9 * p)), cancel);
             }
             if (metadata.CloudMaskPath is { } maskPath)
             {

@@ -76,7 +76,29 @@ public sealed class Job
         }
     }
 
-    internal void Report(double fraction) => Volatile.Write(ref _progress, Math.Clamp(fraction, 0, 1));
+    /// <summary>
+    /// Progress from the work; ignored once the work has returned (<see cref="Complete"/>), so a report the work's
+    /// own helpers deliver late never shows a finished job as less than done.
+    /// </summary>
+    internal void Report(double fraction)
+    {
+        if (!Volatile.Read(ref _completed))
+        {
+            Volatile.Write(ref _progress, Math.Clamp(fraction, 0, 1));
+        }
+    }
+
+    /// <summary>The work returned: progress stays where it is now (1 when it succeeded).</summary>
+    internal void Complete(bool succeeded)
+    {
+        if (succeeded)
+        {
+            Volatile.Write(ref _progress, 1);
+        }
+        Volatile.Write(ref _completed, true);
+    }
+
+    private bool _completed;
 
     public object View() => new
     {
@@ -225,7 +247,7 @@ internal sealed class JobWorker(JobQueue queue, WorkspaceHost host, Live.JobEven
                 job.Report(p);
                 events.Changed(job, progressOnly: true);
             }), stop);
-            job.Report(1);
+            job.Complete(succeeded: true);
             state = JobStates.Succeeded;
         }
         catch (OperationCanceledException)
