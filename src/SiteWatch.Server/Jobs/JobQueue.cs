@@ -77,28 +77,33 @@ public sealed class Job
     }
 
     /// <summary>
-    /// Progress from the work; ignored once the work has returned (<see cref="Complete"/>), so a report the work's
-    /// own helpers deliver late never shows a finished job as less than done.
+    /// Progress from the work; ignored once the work has succeeded (<see cref="Succeed"/>), so a report the work's
+    /// own helpers deliver late never shows a finished job as less than done. Under a lock: a late report must not
+    /// pass the check and then write after <see cref="Succeed"/>.
     /// </summary>
     internal void Report(double fraction)
     {
-        if (!Volatile.Read(ref _completed))
+        lock (_progressGate)
         {
-            Volatile.Write(ref _progress, Math.Clamp(fraction, 0, 1));
+            if (!_succeeded)
+            {
+                Volatile.Write(ref _progress, Math.Clamp(fraction, 0, 1));
+            }
         }
     }
 
-    /// <summary>The work returned: progress stays where it is now (1 when it succeeded).</summary>
-    internal void Complete(bool succeeded)
+    /// <summary>The work returned: progress is 1 from now on.</summary>
+    internal void Succeed()
     {
-        if (succeeded)
+        lock (_progressGate)
         {
+            _succeeded = true;
             Volatile.Write(ref _progress, 1);
         }
-        Volatile.Write(ref _completed, true);
     }
 
-    private bool _completed;
+    private readonly Lock _progressGate = new();
+    private bool _succeeded;
 
     public object View() => new
     {
@@ -247,7 +252,7 @@ internal sealed class JobWorker(JobQueue queue, WorkspaceHost host, Live.JobEven
                 job.Report(p);
                 events.Changed(job, progressOnly: true);
             }), stop);
-            job.Complete(succeeded: true);
+            job.Succeed();
             state = JobStates.Succeeded;
         }
         catch (OperationCanceledException)
