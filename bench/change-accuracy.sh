@@ -2,7 +2,8 @@
 # Accuracy of every change method on every labelled pair SiteWatch has, through the CLI as a user runs it, in one
 # table: the Taizhou Landsat pair (changed/unchanged references) and the demo's consecutive pairs plus first-to-last
 # (truth masks rasterised from the generator's ground truth; pooled over the pairs by summing their confusion
-# matrices). Learned models: pass MODEL.onnx files as extra arguments (none ships yet).
+# matrices). The learned default (method model, the shipped sitewatch-change.onnx) runs with the others; other learned
+# models: pass MODEL.onnx files as extra arguments.
 #   bench/change-accuracy.sh [SEED] [MODEL.onnx ...]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,15 +35,16 @@ figures() {
           printf "%.3f | %.3f | %.3f | %.3f", (po - pe) / (1 - pe), f, p, r }'
 }
 
-SPECS=("irmad auto" "mad chi2" "cva otsu" "pcakmeans auto" "deepcva otsu")
+SPECS=("irmad auto" "mad chi2" "cva otsu" "pcakmeans auto" "deepcva otsu" "model model")
 for m in "${MODELS[@]}"; do SPECS+=("model:$m model"); done
 echo "| method | threshold | Taizhou kappa | F1 | precision | recall | demo seed $SEED pooled kappa | F1 | precision | recall | demo pairs |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for spec in "${SPECS[@]}"; do
   set -- $spec
-  method="$1"; threshold="$2"; extra=()
-  if [[ "$method" == model:* ]]; then extra=(--model "${method#model:}"); method=model; fi
-  name="$method-$threshold"
+  method="$1"; threshold="$2"; extra=(); label="$method"
+  [ "$method" = model ] && label="model (default)"
+  if [[ "$method" == model:* ]]; then extra=(--model "${method#model:}"); label="$(basename "${method#model:}")"; method=model; fi
+  name="$(echo "$label-$threshold" | tr -c 'A-Za-z0-9.\n-' _)"
   taizhou="- | - | - | -"
   if [ -f "$TAIZHOU/2000TM" ]; then
     "$SW" change detect "$TAIZHOU/2000TM" "$TAIZHOU/2003TM" --out "$OUT/tz-$name" --method "$method" --threshold "$threshold" "${extra[@]}" --json >/dev/null
@@ -55,5 +57,5 @@ for spec in "${SPECS[@]}"; do
       | python3 -c 'import json,sys; d=json.load(sys.stdin); print((d[0] if isinstance(d, list) else d)["directory"])')
     "$SW" eval change --predicted "$dir/change_mask.tif" --reference "$OUT/demo/truth/change_truth_$1_$2.tif" --json | counts >> "$OUT/demo-$name.txt"
   done
-  echo "| $method | $threshold | $taizhou | $(figures < "$OUT/demo-$name.txt") | ${#PAIRS[@]} |"
+  echo "| $label | $threshold | $taizhou | $(figures < "$OUT/demo-$name.txt") | ${#PAIRS[@]} |"
 done

@@ -2,6 +2,8 @@ using System.Globalization;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using SiteWatch.Demo.Models;
+using SiteWatch.Training;
+using static SiteWatch.Training.OnnxLayers;
 
 namespace SiteWatch.TrainDetector;
 
@@ -26,7 +28,7 @@ internal static class OnnxExport
         string c8 = ConvBnRelu(g, net.S5, x);
         x = ConvBnRelu(g, net.S6, c8);
         string c16 = ConvBnRelu(g, net.S7, x);
-        g.AddInitializer("up_scales", [4], [1f, 1f, 2f, 2f]);
+        AddUpsampleScales(g);
         string p8 = ConvBnRelu(g, net.U1, ConcatUpsampled(g, c16, c8, "u1"));
         string p4 = ConvBnRelu(g, net.U2, ConcatUpsampled(g, p8, c4, "u2"));
         string h = ConvBnRelu(g, net.Head, p4);
@@ -77,59 +79,7 @@ internal static class OnnxExport
 
     private static string ConcatUpsampled(OnnxGraphBuilder g, string coarse, string fine, string name)
     {
-        g.AddNode("Resize", [coarse, "", "up_scales"], [name + "_up"],
-            OnnxAttribute.String("mode", "nearest"),
-            OnnxAttribute.String("coordinate_transformation_mode", "asymmetric"),
-            OnnxAttribute.String("nearest_mode", "floor"));
-        g.AddNode("Concat", [name + "_up", fine], [name + "_in"], OnnxAttribute.Int("axis", 1));
+        g.AddNode("Concat", [Upsample(g, coarse, name + "_up"), fine], [name + "_in"], OnnxAttribute.Int("axis", 1));
         return name + "_in";
     }
-
-    private static string ConvBnRelu(OnnxGraphBuilder g, ConvBn block, string input)
-    {
-        string name = block.GetName();
-        var (weight, bias) = FoldBatchNorm(block.Conv, block.Norm);
-        long outC = block.Conv.weight!.shape[0], inC = block.Conv.weight.shape[1];
-        g.AddInitializer(name + ".w", [outC, inC, 3, 3], weight);
-        g.AddInitializer(name + ".b", [outC], bias);
-        long d = block.Dilation;
-        g.AddNode("Conv", [input, name + ".w", name + ".b"], [name + "_conv"],
-            OnnxAttribute.Ints("kernel_shape", 3, 3),
-            OnnxAttribute.Ints("strides", block.Stride, block.Stride),
-            OnnxAttribute.Ints("pads", d, d, d, d),
-            OnnxAttribute.Ints("dilations", d, d));
-        g.AddNode("Relu", [name + "_conv"], [name]);
-        return name;
-    }
-
-    private static void Conv1x1(OnnxGraphBuilder g, Conv2d conv, string input, string output)
-    {
-        long outC = conv.weight!.shape[0], inC = conv.weight.shape[1];
-        g.AddInitializer(output + ".w", [outC, inC, 1, 1], Floats(conv.weight));
-        g.AddInitializer(output + ".b", [outC], Floats(conv.bias!));
-        g.AddNode("Conv", [input, output + ".w", output + ".b"], [output], OnnxAttribute.Ints("kernel_shape", 1, 1));
-    }
-
-    private static (float[] Weight, float[] Bias) FoldBatchNorm(Conv2d conv, BatchNorm2d norm)
-    {
-        var w = Floats(conv.weight!);
-        var gamma = Floats(norm.weight!);
-        var beta = Floats(norm.bias!);
-        var mean = Floats(norm.running_mean!);
-        var variance = Floats(norm.running_var!);
-        int outC = gamma.Length, per = w.Length / outC;
-        var bias = new float[outC];
-        for (int o = 0; o < outC; o++)
-        {
-            float scale = gamma[o] / MathF.Sqrt(variance[o] + 1e-5f);
-            for (int k = 0; k < per; k++)
-            {
-                w[o * per + k] *= scale;
-            }
-            bias[o] = beta[o] - mean[o] * scale;
-        }
-        return (w, bias);
-    }
-
-    private static float[] Floats(Tensor t) => t.detach().cpu().contiguous().data<float>().ToArray();
 }

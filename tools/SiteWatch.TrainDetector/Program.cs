@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using SiteWatch.TrainDetector;
-using TorchSharp;
+using SiteWatch.Training;
 
 // Usage (see tools/SiteWatch.TrainDetector/README.md):
 //   train  --out DIR [--seeds 1,2,3] [--steps 1200] [--batch 8] [--tile 256]
 //   export --weights DIR/weights.dat --out MODEL.onnx [--score 0.35]
-var options = ParseOptions(args.Skip(1));
+var options = new ToolOptions(args.Skip(1));
 string command = args.Length > 0 ? args[0] : "help";
 if (command is "help" or "--help" or "-h")
 {
@@ -15,21 +15,19 @@ if (command is "help" or "--help" or "-h")
     return 0;
 }
 
-LibTorchSharpLoader.PrepareNativeLibraries();
-torch.set_num_threads(int.Parse(Get(options, "threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture));
-torch.manual_seed(1);
+TorchRuntime.Start(options);
 
 switch (command)
 {
     case "train":
     {
-        string outDir = Required(options, "out");
+        string outDir = options.Required("out");
         Directory.CreateDirectory(outDir);
-        int[] seeds = Get(options, "seeds", "1,2,3").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        int[] seeds = options.Ints("seeds", "1,2,3");
         var training = new TrainingOptions(
-            Tile: int.Parse(Get(options, "tile", "256"), CultureInfo.InvariantCulture),
-            Batch: int.Parse(Get(options, "batch", "8"), CultureInfo.InvariantCulture),
-            Steps: int.Parse(Get(options, "steps", "1200"), CultureInfo.InvariantCulture));
+            Tile: options.Int("tile", 256),
+            Batch: options.Int("batch", 8),
+            Steps: options.Int("steps", 1200));
         var clock = Stopwatch.StartNew();
         var scenes = seeds.SelectMany(seed => TrainingScenes.Render(seed)).ToList();
         Console.WriteLine($"rendered {scenes.Count} scenes ({scenes.Sum(s => s.Boxes.Count)} labels) from seeds {string.Join(",", seeds)} in {clock.Elapsed.TotalSeconds:F0} s");
@@ -47,12 +45,12 @@ switch (command)
     case "export":
     {
         var net = new DetectorNet(TrainingScenes.ClassNames.Length);
-        net.load(Required(options, "weights"));
+        net.load(options.Required("weights"));
         net.eval();
-        string output = Required(options, "out");
-        int tile = int.Parse(Get(options, "tile", "256"), CultureInfo.InvariantCulture);
+        string output = options.Required("out");
+        int tile = options.Int("tile", 256);
         var metadata = new Dictionary<string, string>();
-        if (options.TryGetValue("score", out var score))
+        if (options.Optional("score") is { } score)
         {
             metadata["score_threshold"] = score; // chosen on held-out scenes (bench/detector-eval.sh)
         }
@@ -71,28 +69,3 @@ switch (command)
         Console.Error.WriteLine($"unknown command '{command}'; try --help");
         return 2;
 }
-
-static Dictionary<string, string> ParseOptions(IEnumerable<string> args)
-{
-    var result = new Dictionary<string, string>(StringComparer.Ordinal);
-    string? key = null;
-    foreach (var a in args)
-    {
-        if (a.StartsWith("--", StringComparison.Ordinal))
-        {
-            key = a[2..];
-            result[key] = "true";
-        }
-        else if (key is not null)
-        {
-            result[key] = a;
-            key = null;
-        }
-    }
-    return result;
-}
-
-static string Get(Dictionary<string, string> o, string key, string fallback) => o.TryGetValue(key, out var v) ? v : fallback;
-
-static string Required(Dictionary<string, string> o, string key) =>
-    o.TryGetValue(key, out var v) ? v : throw new ArgumentException($"--{key} is required");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TorchSharp;
 using static TorchSharp.torch;
+using SiteWatch.Training;
 
 namespace SiteWatch.TrainDetector;
 
@@ -73,7 +74,7 @@ internal sealed class Trainer(DetectorNet net, IReadOnlyList<LabelledScene> scen
                 {
                     for (int x = 0; x < tile; x++)
                     {
-                        var (sx, sy) = Inverse(transform, x, y, tile);
+                        var (sx, sy) = Dihedral.Inverse(transform, x, y, tile);
                         image[c * tile * tile + y * tile + x] = Math.Clamp(src[(y0 + sy) * scene.Width + x0 + sx] * gain + bias, 0f, 1f);
                     }
                 }
@@ -106,24 +107,6 @@ internal sealed class Trainer(DetectorNet net, IReadOnlyList<LabelledScene> scen
             return (Math.Clamp(cx - tile / 2, 0, scene.Width - tile), Math.Clamp(cy - tile / 2, 0, scene.Height - tile));
         }
         return (_rng.Next(scene.Width - tile + 1), _rng.Next(scene.Height - tile + 1));
-    }
-
-    /// <summary>Source pixel of destination pixel (x, y) under dihedral transform t (bit 0: flip x, 1: flip y, 2: transpose).</summary>
-    private static (int X, int Y) Inverse(int t, int x, int y, int tile)
-    {
-        if ((t & 4) != 0)
-        {
-            (x, y) = (y, x);
-        }
-        if ((t & 2) != 0)
-        {
-            y = tile - 1 - y;
-        }
-        if ((t & 1) != 0)
-        {
-            x = tile - 1 - x;
-        }
-        return (x, y);
     }
 
     private static LabelledBox Forward(int t, LabelledBox b, int tile)

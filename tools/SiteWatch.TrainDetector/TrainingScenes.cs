@@ -1,4 +1,5 @@
 using SiteWatch.Demo.Plant;
+using SiteWatch.Training;
 
 namespace SiteWatch.TrainDetector;
 
@@ -94,43 +95,8 @@ internal static class TrainingScenes
         int[] bands = [2, 1, 0]; // demo band order is blue, green, red, NIR
         for (int c = 0; c < 3; c++)
         {
-            var plane = scene.Bands[bands[c]];
-            var (low, high) = Percentiles(plane, 0.02, 0.98);
-            float scale = high > low ? 1f / (high - low) : 0f;
-            var dst = rgb.AsSpan(c * n, n);
-            for (int i = 0; i < n; i++)
-            {
-                dst[i] = Math.Clamp((plane[i] - low) * scale, 0f, 1f);
-            }
+            Stretch.Plane(scene.Bands[bands[c]], rgb.AsSpan(c * n, n));
         }
         return rgb;
-    }
-
-    private static (float Low, float High) Percentiles(ushort[] values, double low, double high)
-    {
-        var histogram = new long[65536];
-        foreach (var v in values)
-        {
-            histogram[v]++;
-        }
-        long total = values.Length, lowRank = (long)(low * total), highRank = (long)(high * total);
-        long seen = 0;
-        int lo = 0, hi = 65535;
-        bool loFound = false;
-        for (int v = 0; v < histogram.Length; v++)
-        {
-            seen += histogram[v];
-            if (!loFound && seen > lowRank)
-            {
-                lo = v;
-                loFound = true;
-            }
-            if (seen > highRank)
-            {
-                hi = v;
-                break;
-            }
-        }
-        return (lo, hi);
     }
 }

@@ -7,7 +7,7 @@ namespace SiteWatch.Cli.Commands;
 public class ChangeMethodSettings : CommandSettings
 {
     [CommandOption("-m|--method <NAME>")]
-    [Description("irmad (default), mad, cva, pcakmeans, deepcva; model with --model.")]
+    [Description("irmad (default), mad, cva, pcakmeans, deepcva, model (the shipped learned change model, or --model).")]
     public string Method { get; init; } = "irmad";
 
     [CommandOption("--model <ONNX>")]
@@ -68,10 +68,6 @@ public class ChangeMethodSettings : CommandSettings
         if (Model is not null && method is not (ChangeMethodKind.IrMad or ChangeMethodKind.Model))
         {
             return ValidationResult.Error($"--model runs the learned model; it excludes --method {Method}");
-        }
-        if (Model is null && method == ChangeMethodKind.Model)
-        {
-            return ValidationResult.Error("--method model needs --model FILE.onnx");
         }
         if (Model is not null && !File.Exists(Model))
         {

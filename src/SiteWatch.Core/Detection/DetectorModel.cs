@@ -87,16 +87,7 @@ public sealed partial class DetectorModel : IDisposable
     /// The detector shipped with SiteWatch (models/sitewatch-objects.onnx beside the application, or
     /// $SITEWATCH_DETECTOR_ONNX when set), or null when this build has none.
     /// </summary>
-    public static string? DefaultModelPath
-    {
-        get
-        {
-            var path = Environment.GetEnvironmentVariable("SITEWATCH_DETECTOR_ONNX") is { Length: > 0 } env
-                ? env
-                : Path.Combine(AppContext.BaseDirectory, "models", DefaultModelFileName);
-            return File.Exists(path) ? path : null;
-        }
-    }
+    public static string? DefaultModelPath => ShippedModel.Find("SITEWATCH_DETECTOR_ONNX", DefaultModelFileName);
 
     public string ModelPath { get; }
     public string InputName { get; }

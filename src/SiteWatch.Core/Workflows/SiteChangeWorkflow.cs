@@ -7,6 +7,7 @@ using SiteWatch.Core.Change;
 using SiteWatch.Core.Ingest;
 using SiteWatch.Core.Registration;
 using SiteWatch.Gdal;
+using SiteWatch.Core.Change.Learned;
 using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Core.Workflows;
@@ -116,11 +117,11 @@ public static class SiteChangeWorkflow
     public static SiteChangeResult RunPair(Workspace workspace, Site site, Scene before, Scene after, SiteChangeOptions options,
         IProgress<double>? progress = null, CancellationToken cancel = default)
     {
-        // A change model is only loaded when it runs; its file must be named now.
+        // A change model is only loaded when it runs; its file (given, else the shipped default) must be known now.
         var method = ChangeChoices.Name(options.Detection.Method);
-        if (options.Detection.Method == ChangeMethodKind.Model && options.Detection.ModelPath is null)
+        if (options.Detection.Method == ChangeMethodKind.Model)
         {
-            throw SiteWatchException.About("model", "the model change method needs a change model file (ONNX, see ChangeModel)");
+            options = options with { Detection = options.Detection with { ModelPath = ChangeModel.Resolve(options.Detection.ModelPath) } };
         }
         // A learned model is known by its bytes and side-car, not its path: another file of the same name is another run.
         var model = method == "model" ? ModelFileHash(options.Detection.ModelPath!) : null;

@@ -49,6 +49,18 @@ public sealed class ChangeModel : IDisposable
         }
     }
 
+    public const string DefaultModelFileName = "sitewatch-change.onnx";
+
+    /// <summary>
+    /// The change model shipped with SiteWatch (models/sitewatch-change.onnx beside the application, or
+    /// $SITEWATCH_CHANGE_ONNX when set), or null when this build has none.
+    /// </summary>
+    public static string? DefaultModelPath => ShippedModel.Find("SITEWATCH_CHANGE_ONNX", DefaultModelFileName);
+
+    /// <summary>The model file method "model" runs: the one given, else the shipped default.</summary>
+    public static string Resolve(string? modelPath) => modelPath ?? DefaultModelPath
+        ?? throw SiteWatchException.About("model", $"the model change method needs a change model file (ONNX, see ChangeModel); this build has no default {DefaultModelFileName}");
+
     public string ModelPath { get; }
     public IReadOnlyList<string> Bands { get; }
     public InputScaling Scaling { get; }

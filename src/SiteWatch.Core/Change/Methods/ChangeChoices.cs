@@ -13,7 +13,7 @@ public enum ChangeMethodKind
     PcaKMeans,
     /// <summary>Change vectors of ResNet18 features.</summary>
     DeepCva,
-    /// <summary>A learned bi-temporal ONNX model (<see cref="ChangeDetectionOptions.ModelPath"/>).</summary>
+    /// <summary>A learned bi-temporal ONNX model (<see cref="ChangeDetectionOptions.ModelPath"/>, else the shipped default).</summary>
     Model,
 }
 

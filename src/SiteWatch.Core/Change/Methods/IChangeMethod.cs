@@ -46,10 +46,10 @@ public interface IChangeMethod
 /// <summary>The change methods, by the name the command line uses.</summary>
 public static class ChangeMethods
 {
-    /// <summary>The method of that kind; <see cref="ChangeMethodKind.Model"/> runs <see cref="ChangeDetectionOptions.ModelPath"/>.</summary>
+    /// <summary>The method of that kind; <see cref="ChangeMethodKind.Model"/> runs <see cref="ChangeDetectionOptions.ModelPath"/>, else the shipped default.</summary>
     public static IChangeMethod Create(ChangeMethodKind kind, ChangeDetectionOptions? options = null) => kind switch
     {
-        ChangeMethodKind.Model => new Learned.ChangeModelMethod(options?.ModelPath ?? throw SiteWatchException.About("model", "the model change method needs a change model file (ONNX, see ChangeModel)")),
+        ChangeMethodKind.Model => new Learned.ChangeModelMethod(Learned.ChangeModel.Resolve(options?.ModelPath)),
         ChangeMethodKind.IrMad => new MadMethod(iterative: true),
         ChangeMethodKind.Mad => new MadMethod(iterative: false),
         ChangeMethodKind.Cva => new CvaMethod(),
