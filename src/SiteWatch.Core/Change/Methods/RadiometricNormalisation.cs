@@ -160,6 +160,9 @@ public static class RadiometricNormalisation
                 GeoTransform = target.GeoTransform,
                 Crs = target.CrsWkt,
                 NoData = double.NaN,
+                // Band names travel with the values: methods that pick bands by name (a change model's red, green,
+                // blue) read them from the normalised file.
+                BandDescriptions = [.. bands.Select(b => target.BandDescription(b) ?? "")],
             };
             using (var output = RasterDataset.Create(temp, profile))
             {

@@ -2,6 +2,9 @@ using System.Text.Json;
 using NetTopologySuite.Algorithm.Locate;
 using NetTopologySuite.Geometries;
 using SiteWatch.Core.Change.Learned;
+using SiteWatch.Core.Change.Methods;
+using SiteWatch.Core.Workflows;
+using SiteWatch.Tests.Change;
 using SiteWatch.Demo.Plant;
 using SiteWatch.Gdal;
 using SiteWatch.Tests.Demo;
@@ -55,9 +58,27 @@ public class DefaultChangeModelTests
         Assert.True(elsewhere <= MostFalseAlarms, $"{elsewhere:P1} of the unchanged ground marked changed");
     }
 
-    // Measured on this pair when the model was exported (see its model card); the bounds leave room for rounding.
-    private const double ExpectedRoofFound = 0.7;
-    private const double MostFalseAlarms = 0.05;
+    [Fact]
+    public void A_site_runs_the_shipped_model_on_its_registered_and_normalised_scenes_and_records_which_model()
+    {
+        using var dir = new TempDir();
+        var (workspace, site) = SiteChangeTests.Ingested(dir);
+        using var _ = workspace;
+        var options = new SiteChangeOptions { Detection = new ChangeDetectionOptions { Method = ChangeMethodKind.Model } };
+        var run = SiteChangeWorkflow.Run(workspace, site.Name, "2024-03-14", "2024-10-15", options);
+        Assert.Equal("model", run.Summary.GetProperty("method").GetString());
+        // The model picked its bands by name from the normalised AFTER, which must have kept them.
+        Assert.Equal(4, run.Summary.GetProperty("normalisation").GetArrayLength());
+        Assert.Contains(run.Summary.GetProperty("notes").EnumerateArray(), n => n.GetString()!.StartsWith("change model sitewatch-change.onnx", StringComparison.Ordinal));
+        Assert.True(File.Exists(Path.Combine(run.Directory, "change_mask.tif")));
+        // The same run again is the stored one: the default model is known by its bytes.
+        Assert.True(SiteChangeWorkflow.Run(workspace, site.Name, "2024-03-14", "2024-10-15", options).Reused);
+    }
+
+    // Loose bounds: they fail when the shipped model stops finding structures or starts marking the fields, not when a
+    // retrained model moves by a few percent (its model card has the measured figures).
+    private const double ExpectedRoofFound = 0.5;
+    private const double MostFalseAlarms = 0.01;
 
     private static string WriteScene(TempDir dir, int index)
     {

@@ -31,11 +31,21 @@ public class NormalisationTests
         // P(no change) > 0.95 keeps the most invariant 5 % of the unchanged pixels when Z follows chi2(N), as it does here.
         Assert.InRange(fit.NoChangePixels / (double)fit.ValidPixels, 0.03, 0.08);
 
+        string[] names = ["blue", "green", "red", "nir"];
+        using (var named = RasterDataset.Open(t2, update: true))
+        {
+            for (var b = 0; b < 4; b++)
+            {
+                named.SetBandDescription(b + 1, names[b]);
+            }
+        }
         using var target = RasterDataset.Open(t2);
         RadiometricNormalisation.Apply(target, fit, dir.File("norm/t2_normalised.tif"), blockSize: 64);
         using var normalised = RasterDataset.Open(dir.File("norm/t2_normalised.tif"));
         Assert.Equal((RasterDataType.Float32, 4), (normalised.DataType, normalised.BandCount));
         Assert.Equal(target.GeoTransform, normalised.GeoTransform);
+        // The band names come along: a change model after normalisation finds its red, green and blue by name.
+        Assert.Equal(names, Enumerable.Range(1, 4).Select(normalised.BandDescription));
         // On unchanged pixels the normalised target now matches the reference up to the noise.
         var (before, _) = scene.Generate();
         var n = scene.Width * scene.Height;
