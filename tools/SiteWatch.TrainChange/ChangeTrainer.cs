@@ -21,23 +21,14 @@ internal sealed class ChangeTrainer(ChangeNet net, IReadOnlyList<IPairSource> so
 
     public void Run(TextWriter log, Action<int>? checkpoint = null)
     {
-        var optimizer = optim.AdamW(net.parameters(), options.LearningRate, weight_decay: 1e-4);
+        var schedule = new Schedule(optim.AdamW(net.parameters(), options.LearningRate, weight_decay: 1e-4), net, options.LearningRate, options.Steps);
         net.train();
         var clock = Stopwatch.StartNew();
-        double smoothed = double.NaN;
         var samples = Enumerable.Range(0, options.Batch).Select(_ => new PairSample(options.Tile)).ToArray();
         for (int step = 0; step < options.Steps; step++)
         {
             using var scope = NewDisposeScope();
-            double lr = options.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * step / options.Steps));
-            if (step < 50)
-            {
-                lr *= (step + 1) / 50.0;
-            }
-            foreach (var g in optimizer.ParamGroups)
-            {
-                g.LearningRate = lr;
-            }
+            double lr = schedule.Begin(step);
             for (int b = 0; b < samples.Length; b++)
             {
                 sources[(step * options.Batch + b) % sources.Count].Draw(_rng, samples[b]);
@@ -47,15 +38,10 @@ internal sealed class ChangeTrainer(ChangeNet net, IReadOnlyList<IPairSource> so
             var logits = net.forward(input);
             var (bce, dice) = Loss(logits, label, weight);
             var loss = bce + dice;
-            optimizer.zero_grad();
-            loss.backward();
-            nn.utils.clip_grad_norm_(net.parameters(), 10.0);
-            optimizer.step();
-            double value = loss.item<float>();
-            smoothed = double.IsNaN(smoothed) ? value : 0.95 * smoothed + 0.05 * value;
+            schedule.Step(loss);
             if (step % 25 == 0 || step == options.Steps - 1)
             {
-                log.WriteLine($"step {step,5}/{options.Steps}  loss {smoothed:F4}  (bce {bce.item<float>():F4}, dice {dice.item<float>():F4})  lr {lr:E2}  {clock.Elapsed.TotalMinutes:F1} min");
+                log.WriteLine($"step {step,5}/{options.Steps}  loss {schedule.SmoothedLoss:F4}  (bce {bce.item<float>():F4}, dice {dice.item<float>():F4})  lr {lr:E2}  {clock.Elapsed.TotalMinutes:F1} min");
             }
             if (checkpoint is not null && (step + 1) % options.CheckpointEvery == 0 && step + 1 < options.Steps)
             {

@@ -19,35 +19,21 @@ internal sealed class Trainer(DetectorNet net, IReadOnlyList<LabelledScene> scen
 
     public void Run(TextWriter log)
     {
-        var optimizer = optim.AdamW(net.parameters(), options.LearningRate, weight_decay: 1e-4);
+        var schedule = new Schedule(optim.AdamW(net.parameters(), options.LearningRate, weight_decay: 1e-4), net, options.LearningRate, options.Steps);
         net.train();
         var clock = Stopwatch.StartNew();
-        double smoothed = double.NaN;
         for (int step = 0; step < options.Steps; step++)
         {
             using var scope = NewDisposeScope();
-            double lr = options.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * step / options.Steps));
-            if (step < 50)
-            {
-                lr *= (step + 1) / 50.0; // warm-up: BatchNorm statistics settle before large steps
-            }
-            foreach (var g in optimizer.ParamGroups)
-            {
-                g.LearningRate = lr;
-            }
+            double lr = schedule.Begin(step);
             var (images, clsTarget, boxTarget, positive) = MakeBatch();
             var (logits, logDist) = net.forward(images);
             var (focal, giou) = Loss(logits, logDist, clsTarget, boxTarget, positive);
             var loss = focal + 2 * giou;
-            optimizer.zero_grad();
-            loss.backward();
-            nn.utils.clip_grad_norm_(net.parameters(), 10.0);
-            optimizer.step();
-            double value = loss.item<float>();
-            smoothed = double.IsNaN(smoothed) ? value : 0.95 * smoothed + 0.05 * value;
+            schedule.Step(loss);
             if (step % 25 == 0 || step == options.Steps - 1)
             {
-                log.WriteLine($"step {step,5}/{options.Steps}  loss {smoothed:F4}  (focal {focal.item<float>():F4}, giou {giou.item<float>():F4})  lr {lr:E2}  {clock.Elapsed.TotalMinutes:F1} min");
+                log.WriteLine($"step {step,5}/{options.Steps}  loss {schedule.SmoothedLoss:F4}  (focal {focal.item<float>():F4}, giou {giou.item<float>():F4})  lr {lr:E2}  {clock.Elapsed.TotalMinutes:F1} min");
             }
         }
         net.eval();
