@@ -15,7 +15,10 @@ internal static class ExportCheck
         {
             for (int y = 0; y < tile; y++)
             {
-                scene.Rgb.AsSpan(c * n + y * scene.Width, tile).CopyTo(input.AsSpan(c * tile * tile + y * tile, tile));
+                for (int x = 0; x < tile; x++)
+                {
+                    input[c * tile * tile + y * tile + x] = scene[c * n + y * scene.Width + x];
+                }
             }
         }
         using var session = new InferenceSession(onnxPath);

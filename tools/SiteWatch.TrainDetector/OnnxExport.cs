@@ -14,11 +14,30 @@ namespace SiteWatch.TrainDetector;
 /// Batch normalisation is folded into the convolutions; the box decoding (exp of log distances, cell centres,
 /// edges to centre and size) is part of the graph.
 /// </summary>
+/// <summary>Which detector a run trains: its classes, channel widths, graph name and metadata.</summary>
+internal sealed record DetectorKind(string Name, string[] ClassNames, int[] Widths, string GraphName, string Description, double? Gsd)
+{
+    public static readonly DetectorKind Objects = new("objects", TrainingScenes.ClassNames, DetectorNet.Standard, "sitewatch-objects",
+        "SiteWatch default object detector, trained on synthetic demo scenes only (see its model card).", null);
+
+    public static readonly DetectorKind Drone = new("drone", DroneFrames.ClassNames, DetectorNet.Small, "sitewatch-drone",
+        "SiteWatch default drone-frame detector, trained on simulated border flights only (see its model card).", DroneFrames.ModelGsd);
+
+    public static DetectorKind Parse(string name) => name switch
+    {
+        "objects" => Objects,
+        "drone" => Drone,
+        _ => throw new ArgumentException($"--kind {name}: use objects or drone"),
+    };
+
+    public DetectorNet NewNet() => new(ClassNames.Length, Widths);
+}
+
 internal static class OnnxExport
 {
-    public static void Write(DetectorNet net, int tile, string path, IReadOnlyDictionary<string, string>? extraMetadata = null)
+    public static void Write(DetectorNet net, int tile, string path, DetectorKind kind, IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
-        var g = new OnnxGraphBuilder("sitewatch-objects");
+        var g = new OnnxGraphBuilder(kind.GraphName);
         g.AddInput("images", [1, 3, tile, tile]);
         string x = "images";
         x = ConvBnRelu(g, net.S1, x);
@@ -61,15 +80,19 @@ internal static class OnnxExport
         g.AddNode("Concat", ["xywh", "cls"], ["output0"], OnnxAttribute.Int("axis", 1));
         g.AddOutput("output0", [1, 4 + classes, cells]);
 
-        var names = string.Join(", ", TrainingScenes.ClassNames.Select((n, i) => $"{i}: '{n}'"));
+        var names = string.Join(", ", kind.ClassNames.Select((n, i) => $"{i}: '{n}'"));
         var metadata = new Dictionary<string, string>
         {
             ["names"] = "{" + names + "}",
             ["imgsz"] = $"[{tile}, {tile}]",
             ["task"] = "detect",
             ["stride"] = DetectorNet.OutputStride.ToString(CultureInfo.InvariantCulture),
-            ["description"] = "SiteWatch default object detector, trained on synthetic demo scenes only (see its model card).",
+            ["description"] = kind.Description,
         };
+        if (kind.Gsd is { } gsd)
+        {
+            metadata["gsd"] = gsd.ToString(CultureInfo.InvariantCulture);
+        }
         foreach (var (k, v) in extraMetadata ?? new Dictionary<string, string>())
         {
             metadata[k] = v;

@@ -4,18 +4,22 @@ using SiteWatch.TrainDetector;
 using SiteWatch.Training;
 
 // Usage (see tools/SiteWatch.TrainDetector/README.md):
-//   train  --out DIR [--seeds 1,2,3] [--steps 1200] [--batch 8] [--tile 256]
-//   export --weights DIR/weights.dat --out MODEL.onnx [--score 0.35]
+//   train  --out DIR [--kind objects|drone] [--seeds 1,2,3] [--steps 1200] [--batch 8] [--tile 256]
+//          drone only: [--seconds 20] [--fps 2] (simulated flights per seed, kept under DIR/flights)
+//   export --weights DIR/weights.dat --out MODEL.onnx [--kind objects|drone] [--score 0.35]
 var options = new ToolOptions(args.Skip(1));
 string command = args.Length > 0 ? args[0] : "help";
 if (command is "help" or "--help" or "-h")
 {
-    Console.WriteLine("sitewatch-train-detector train --out DIR [--seeds 1,2,3] [--steps 1200] [--batch 8] [--tile 256]");
-    Console.WriteLine("sitewatch-train-detector export --weights DIR/weights.dat --out MODEL.onnx [--score THRESHOLD]");
+    Console.WriteLine("sitewatch-train-detector train --out DIR [--kind objects|drone] [--seeds 1,2,3] [--steps 1200] [--batch 8] [--tile 256] [--seconds 20] [--fps 2]");
+    Console.WriteLine("sitewatch-train-detector export --weights DIR/weights.dat --out MODEL.onnx [--kind objects|drone] [--score THRESHOLD]");
+    Console.WriteLine("  --kind objects: the scene detector, trained on demo plant scenes (seeds of the demo generator)");
+    Console.WriteLine("  --kind drone: the drone-frame detector, trained on simulated border flights (seeds of the flight simulator)");
     return 0;
 }
 
 TorchRuntime.Start(options);
+var kind = DetectorKind.Parse(options.Get("kind", "objects"));
 
 switch (command)
 {
@@ -29,13 +33,17 @@ switch (command)
             Batch: options.Int("batch", 8),
             Steps: options.Int("steps", 1200));
         var clock = Stopwatch.StartNew();
-        var scenes = seeds.SelectMany(seed => TrainingScenes.Render(seed)).ToList();
-        Console.WriteLine($"rendered {scenes.Count} scenes ({scenes.Sum(s => s.Boxes.Count)} labels) from seeds {string.Join(",", seeds)} in {clock.Elapsed.TotalSeconds:F0} s");
-        foreach (var (name, id) in TrainingScenes.ClassNames.Select((n, i) => (n, i)))
+        var scenes = kind == DetectorKind.Drone
+            ? seeds.SelectMany(seed => DroneFrames.Simulate(seed, Path.Combine(outDir, "flights"),
+                double.Parse(options.Get("seconds", "20"), CultureInfo.InvariantCulture),
+                double.Parse(options.Get("fps", "2"), CultureInfo.InvariantCulture), Console.Out)).ToList()
+            : seeds.SelectMany(seed => TrainingScenes.Render(seed)).ToList();
+        Console.WriteLine($"rendered {scenes.Count} images ({scenes.Sum(s => s.Boxes.Count)} labels) from seeds {string.Join(",", seeds)} in {clock.Elapsed.TotalSeconds:F0} s");
+        foreach (var (name, id) in kind.ClassNames.Select((n, i) => (n, i)))
         {
             Console.WriteLine($"  {name}: {scenes.Sum(s => s.Boxes.Count(b => b.ClassId == id))}");
         }
-        var net = new DetectorNet(TrainingScenes.ClassNames.Length);
+        var net = kind.NewNet();
         new Trainer(net, scenes, training).Run(Console.Out);
         string weights = Path.Combine(outDir, "weights.dat");
         net.save(weights);
@@ -44,7 +52,7 @@ switch (command)
     }
     case "export":
     {
-        var net = new DetectorNet(TrainingScenes.ClassNames.Length);
+        var net = kind.NewNet();
         net.load(options.Required("weights"));
         net.eval();
         string output = options.Required("out");
@@ -52,10 +60,12 @@ switch (command)
         var metadata = new Dictionary<string, string>();
         if (options.Optional("score") is { } score)
         {
-            metadata["score_threshold"] = score; // chosen on held-out scenes (bench/detector-eval.sh)
+            metadata["score_threshold"] = score; // chosen on held-out data (bench/detector-eval.sh, bench/drone-eval.sh)
         }
-        OnnxExport.Write(net, tile, output, metadata);
-        var probe = TrainingScenes.Render(42, [0]).First();
+        OnnxExport.Write(net, tile, output, kind, metadata);
+        var probe = kind == DetectorKind.Drone
+            ? DroneFrames.Simulate(999, Path.Combine(Path.GetTempPath(), "sitewatch-export-probe"), 1, 1, TextWriter.Null).First()
+            : TrainingScenes.Render(42, [0]).First();
         double diff = ExportCheck.MaxDifference(net, output, probe, tile);
         Console.WriteLine($"wrote {output}; ONNX Runtime vs TorchSharp on one tile: max difference {diff:E2}");
         if (diff > 1e-3)

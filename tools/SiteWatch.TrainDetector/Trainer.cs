@@ -30,6 +30,12 @@ internal sealed class Trainer(DetectorNet net, IReadOnlyList<LabelledScene> scen
             var (logits, logDist) = net.forward(images);
             var (focal, giou) = Loss(logits, logDist, clsTarget, boxTarget, positive);
             var loss = focal + 2 * giou;
+            if (float.IsNaN(loss.item<float>()))
+            {
+                // Seen with some channel widths on this LibTorch build (finite inputs and weights, NaN logits): stop
+                // rather than train on garbage.
+                throw new InvalidOperationException($"the loss became NaN at step {step}; try other --tile or channel widths");
+            }
             schedule.Step(loss);
             if (step % 25 == 0 || step == options.Steps - 1)
             {
@@ -55,13 +61,13 @@ internal sealed class Trainer(DetectorNet net, IReadOnlyList<LabelledScene> scen
             var image = images.AsSpan(b * 3 * tile * tile, 3 * tile * tile);
             for (int c = 0; c < 3; c++)
             {
-                var src = scene.Rgb.AsSpan(c * scene.Width * scene.Height);
+                int plane = c * scene.Width * scene.Height;
                 for (int y = 0; y < tile; y++)
                 {
                     for (int x = 0; x < tile; x++)
                     {
                         var (sx, sy) = Dihedral.Inverse(transform, x, y, tile);
-                        image[c * tile * tile + y * tile + x] = Math.Clamp(src[(y0 + sy) * scene.Width + x0 + sx] * gain + bias, 0f, 1f);
+                        image[c * tile * tile + y * tile + x] = Math.Clamp(scene[plane + (y0 + sy) * scene.Width + x0 + sx] * gain + bias, 0f, 1f);
                     }
                 }
             }

@@ -10,16 +10,38 @@ internal readonly record struct LabelledBox(int ClassId, float X0, float Y0, flo
     public float Height => Y1 - Y0;
 }
 
-/// <summary>One rendered demo scene as the detector sees it: red, green, blue planes stretched to 0..1, and its labels.</summary>
-internal sealed class LabelledScene(string name, int width, int height, float[] rgb, IReadOnlyList<LabelledBox> boxes, byte[]? cloudMask)
+/// <summary>
+/// One labelled image as the detector sees it: red, green, blue planes in 0..1 (floats, or bytes over 255 where many
+/// frames are held at once), and its labels.
+/// </summary>
+internal sealed class LabelledScene
 {
-    public string Name { get; } = name;
-    public int Width { get; } = width;
-    public int Height { get; } = height;
-    /// <summary>Three planes (R, G, B) of Width*Height values in 0..1.</summary>
-    public float[] Rgb { get; } = rgb;
-    public IReadOnlyList<LabelledBox> Boxes { get; } = boxes;
-    public byte[]? CloudMask { get; } = cloudMask;
+    private readonly float[]? _rgb;
+    private readonly byte[]? _rgb8;
+
+    public LabelledScene(string name, int width, int height, float[] rgb, IReadOnlyList<LabelledBox> boxes, byte[]? cloudMask)
+        : this(name, width, height, boxes, cloudMask) => _rgb = rgb;
+
+    public LabelledScene(string name, int width, int height, byte[] rgb8, IReadOnlyList<LabelledBox> boxes)
+        : this(name, width, height, boxes, null) => _rgb8 = rgb8;
+
+    private LabelledScene(string name, int width, int height, IReadOnlyList<LabelledBox> boxes, byte[]? cloudMask)
+    {
+        Name = name;
+        Width = width;
+        Height = height;
+        Boxes = boxes;
+        CloudMask = cloudMask;
+    }
+
+    public string Name { get; }
+    public int Width { get; }
+    public int Height { get; }
+    public IReadOnlyList<LabelledBox> Boxes { get; }
+    public byte[]? CloudMask { get; }
+
+    /// <summary>Value at an index into the three planes (R, G, B) of Width*Height values, in 0..1.</summary>
+    public float this[int index] => _rgb is not null ? _rgb[index] : _rgb8![index] / 255f;
 }
 
 /// <summary>

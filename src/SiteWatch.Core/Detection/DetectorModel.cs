@@ -19,6 +19,9 @@ public sealed partial class DetectorModel : IDisposable
     /// <summary>File name of the default model in the application's models/ folder.</summary>
     public const string DefaultModelFileName = "sitewatch-objects.onnx";
 
+    /// <summary>The shipped detector for drone video frames (vehicles and people seen from a few hundred metres).</summary>
+    public const string DroneModelFileName = "sitewatch-drone.onnx";
+
     private readonly Dictionary<string, InferenceSession> _sessions = new(StringComparer.Ordinal);
     private readonly Lock _sessionLock = new();
     private readonly int _channels;
@@ -88,6 +91,9 @@ public sealed partial class DetectorModel : IDisposable
     /// $SITEWATCH_DETECTOR_ONNX when set), or null when this build has none.
     /// </summary>
     public static string? DefaultModelPath => ShippedModel.Find("SITEWATCH_DETECTOR_ONNX", DefaultModelFileName);
+
+    /// <summary>The default drone-frame detector: $SITEWATCH_DRONE_ONNX, else models/ beside the program; null when neither exists.</summary>
+    public static string? DroneModelPath => ShippedModel.Find("SITEWATCH_DRONE_ONNX", DroneModelFileName);
 
     public string ModelPath { get; }
     public string InputName { get; }

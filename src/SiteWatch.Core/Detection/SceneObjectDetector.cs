@@ -193,7 +193,7 @@ public static class SceneObjectDetector
     /// Scene pixels per model pixel: the model's GSD over the scene's when the model states one, resampling is on and
     /// the two differ by more than the tolerance; else 1.
     /// </summary>
-    internal static double ResampleScale(double? modelGsd, double? sceneGsd, SceneDetectionOptions options)
+    public static double ResampleScale(double? modelGsd, double? sceneGsd, SceneDetectionOptions options)
     {
         if (!options.ResampleToModelGsd || modelGsd is not { } m || sceneGsd is not { } s || s <= 0)
         {
@@ -359,7 +359,7 @@ public static class SceneObjectDetector
     internal readonly record struct SeamCandidate(PixelDetection Detection, bool CutByEdge);
 
     /// <summary>Whether a detection in a tile's model pixels touches an edge of the tile that lies inside the raster.</summary>
-    private static bool CutByTileEdge(PixelDetection d, DetectionTile tile, int rasterWidth, int rasterHeight)
+    internal static bool CutByTileEdge(PixelDetection d, DetectionTile tile, int rasterWidth, int rasterHeight)
     {
         var (minX, minY, maxX, maxY) = d.Extent();
         var t = tile.Source;

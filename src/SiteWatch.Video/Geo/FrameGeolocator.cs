@@ -193,6 +193,26 @@ public sealed class FrameGeolocator
     public RayHit PixelToGround(double column, double row) =>
         RayCaster.Cast(Camera.PositionEcef, Camera.RayDirection(column, row), Terrain, _options.RayCast);
 
+    /// <summary>
+    /// Ground metres per pixel around a pixel position: the geometric mean of the ground distances spanned by
+    /// <paramref name="step"/> pixels across and down, over the step (an oblique view's pixels are longer down the
+    /// line of sight than across it); null when a ray misses the ground.
+    /// </summary>
+    public double? GroundSampleDistance(double column, double row, double step = 8)
+    {
+        var left = PixelToGround(column - step / 2, row);
+        var right = PixelToGround(column + step / 2, row);
+        var top = PixelToGround(column, row - step / 2);
+        var bottom = PixelToGround(column, row + step / 2);
+        if (!(left.IsHit && right.IsHit && top.IsHit && bottom.IsHit))
+        {
+            return null;
+        }
+        var across = (right.Ecef - left.Ecef).Length;
+        var down = (bottom.Ecef - top.Ecef).Length;
+        return Math.Sqrt(across * down) / step;
+    }
+
     /// <summary>The pixel position of a 3-D point (no terrain, no visibility test); null behind the camera.</summary>
     public (double Column, double Row)? Project(GeoPoint point) =>
         Camera.TryProject(point, out var column, out var row) ? (column, row) : null;

@@ -241,12 +241,13 @@ public sealed class DroneWatch : IAsyncDisposable
         {
             return new VmtiFrameDetector();
         }
-        var path = request.ModelPath ?? DetectorModel.DefaultModelPath;
+        // Video frames get the drone model: the default scene detector learned 0.9 m satellite views.
+        var path = request.ModelPath ?? DetectorModel.DroneModelPath;
         if (path is null)
         {
             if (request.Detector == FrameDetectorKind.Model)
             {
-                throw new SiteWatchException($"no model given and this build has no default detector (models/{DetectorModel.DefaultModelFileName}); give a model or use the VMTI detector");
+                throw new SiteWatchException($"no model given and this build has no default drone detector (models/{DetectorModel.DroneModelFileName}); give a model or use the VMTI detector");
             }
             return new VmtiFrameDetector();
         }

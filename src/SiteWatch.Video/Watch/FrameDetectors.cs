@@ -12,7 +12,11 @@ public interface IFrameDetector : IDisposable
     /// <summary>True when detection costs next to nothing (reading telemetry), so it runs in the frame loop itself.</summary>
     bool IsCheap { get; }
 
-    IReadOnlyList<BoxDetection> Detect(VideoFrame frame);
+    /// <summary>
+    /// Objects in <paramref name="frame"/>, whose pixels near its centre are <paramref name="groundSampleDistance"/>
+    /// metres on the ground (from the telemetry and terrain; null when unknown).
+    /// </summary>
+    IReadOnlyList<BoxDetection> Detect(VideoFrame frame, double? groundSampleDistance);
 }
 
 /// <summary>
@@ -26,7 +30,7 @@ public sealed class VmtiFrameDetector(bool useReportedLocations = true) : IFrame
 
     public bool IsCheap => true;
 
-    public IReadOnlyList<BoxDetection> Detect(VideoFrame frame)
+    public IReadOnlyList<BoxDetection> Detect(VideoFrame frame, double? groundSampleDistance)
     {
         if (frame.Telemetry is not { } telemetry)
         {

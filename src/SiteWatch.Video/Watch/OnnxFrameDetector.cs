@@ -4,25 +4,35 @@ using SiteWatch.Video.Tracking;
 
 namespace SiteWatch.Video.Watch;
 
-/// <summary>The ONNX object detector (the default model or --model) on whole video frames.</summary>
+/// <summary>
+/// The ONNX object detector (the default drone model or --model) on video frames: each frame is brought to the
+/// model's ground sample distance (from the frame's telemetry on the terrain) and run in tiles of the model's input
+/// size (<see cref="ImageObjectDetector"/>).
+/// </summary>
 public sealed class OnnxFrameDetector : IFrameDetector
 {
-    private readonly DetectorModel _model;
-    private readonly DetectorOptions _options;
+    private readonly ImageObjectDetector _detector;
     private float[] _chw = [];
 
     public OnnxFrameDetector(DetectorModel model, DetectorOptions? options = null)
     {
-        _model = model;
         // Low-score detections feed ByteTrack's second association pass, so the model's cut-off sits below its own.
-        _options = options ?? new DetectorOptions { ScoreThreshold = 0.1f };
+        // Tiles overlap by an eighth: objects on the ground are a few dozen pixels at most, whole in one tile or the other.
+        _detector = new ImageObjectDetector(model, new SceneDetectionOptions
+        {
+            Detector = options ?? new DetectorOptions { ScoreThreshold = 0.1f },
+            TileOverlap = 0.125,
+        });
     }
 
-    public string Name => Path.GetFileName(_model.ModelPath);
+    public string Name => Path.GetFileName(_detector.Model.ModelPath);
 
     public bool IsCheap => false;
 
-    public IReadOnlyList<BoxDetection> Detect(VideoFrame frame)
+    /// <summary>Frame pixels per model pixel in the last detection (1: the frame's own resolution).</summary>
+    public double LastScale => _detector.LastScale;
+
+    public IReadOnlyList<BoxDetection> Detect(VideoFrame frame, double? groundSampleDistance)
     {
         var plane = frame.Width * frame.Height;
         if (_chw.Length != 3 * plane)
@@ -39,7 +49,7 @@ public sealed class OnnxFrameDetector : IFrameDetector
             _chw[2 * plane + i] = bgr[3 * i] / 255f;
         }
 
-        return _model.Detect(_chw, frame.Width, frame.Height, _options).Select(d =>
+        return _detector.Detect(_chw, frame.Width, frame.Height, groundSampleDistance).Select(d =>
         {
             // Oriented boxes are tracked by their upright bounds.
             var corners = d.Corners();
@@ -49,5 +59,9 @@ public sealed class OnnxFrameDetector : IFrameDetector
         }).ToList();
     }
 
-    public void Dispose() => _model.Dispose();
+    public void Dispose()
+    {
+        _detector.Dispose();
+        _detector.Model.Dispose();
+    }
 }

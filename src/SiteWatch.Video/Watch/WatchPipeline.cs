@@ -285,11 +285,13 @@ public sealed class WatchPipeline : IAsyncDisposable
             return result;
         }
 
+        // Read here, in the frame loop: the geolocator moves on with the next frame.
+        var gsd = _detector.IsCheap ? null : _geolocator?.GroundSampleDistance(frame.Width / 2.0, frame.Height / 2.0);
         if (_detector.IsCheap || _options.WaitForDetections)
         {
             _detectionFrames++;
             var clock = Stopwatch.StartNew();
-            var detections = _detector.Detect(frame);
+            var detections = _detector.Detect(frame, gsd);
             _detectionElapsed += clock.Elapsed;
             _detections += detections.Count;
             return detections;
@@ -306,7 +308,7 @@ public sealed class WatchPipeline : IAsyncDisposable
         _pendingDetection = Task.Run(() =>
         {
             var clock = Stopwatch.StartNew();
-            var detections = _detector.Detect(frame);
+            var detections = _detector.Detect(frame, gsd);
             Interlocked.Add(ref _detections, detections.Count);
             return (frame.Index, detections, clock.Elapsed);
         });

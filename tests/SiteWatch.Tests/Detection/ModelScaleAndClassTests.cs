@@ -172,4 +172,56 @@ public class ModelScaleAndClassTests
         File.WriteAllText(DetectorModel.SideCarPath(path), """{ "class_map": ["vehicle"] }""");
         Assert.Contains("class_map", Assert.Throws<SiteWatchException>(() => DetectorModel.Load(path)).Message);
     }
+
+    /// <summary>3 planes of a black image but for a white square of <paramref name="side"/> pixels with its top left at (x, y).</summary>
+    private static float[] SquareFrame(int width, int height, int x, int y, int side)
+    {
+        var chw = new float[3 * width * height];
+        for (var c = 0; c < 3; c++)
+        {
+            for (var r = y; r < y + side; r++)
+            {
+                chw.AsSpan(c * width * height + r * width + x, side).Fill(1f);
+            }
+        }
+        return chw;
+    }
+
+    [Fact]
+    public void A_finer_frame_is_brought_to_the_models_gsd_and_boxes_come_back_in_frame_pixels()
+    {
+        using var dir = new TempDir();
+        using var model = DetectorModel.Load(SquareSideModel(dir, gsd: 1.0));
+        using var detector = new ImageObjectDetector(model);
+        // A 0.5 m frame of 256 pixels is the model's 128: one tile, the 40-pixel square 20 to the model.
+        var found = detector.Detect(SquareFrame(256, 256, 40, 40, 40), 256, 256, groundSampleDistance: 0.5);
+        Assert.Equal(2, detector.LastScale, 9);
+        var d = Assert.Single(found);
+        Assert.Equal(40, d.Width, 1); // 20 model pixels seen (the resampler keeps the square's area), 40 frame pixels reported
+        Assert.Equal(20, d.Height, 3);
+        Assert.Equal((128, 128), (d.CentreX, d.CentreY));
+
+        // The same frame with no GSD known is run at its own resolution in 128-pixel tiles, not squeezed into one.
+        using var tiled = new ImageObjectDetector(model, new SceneDetectionOptions { TileOverlap = 0 });
+        var native = tiled.Detect(SquareFrame(256, 256, 40, 40, 40), 256, 256, groundSampleDistance: null);
+        Assert.Equal(1, tiled.LastScale);
+        Assert.All(native, x => Assert.True(x.CentreX is 64 or 192 && x.CentreY is 64 or 192, $"({x.CentreX}, {x.CentreY}) is not a tile centre"));
+        var first = Assert.Single(native, x => x.CentreX == 64 && x.CentreY == 64);
+        Assert.Equal(40, first.Width, 3); // the tile at (0, 0) holds the whole square at full size
+    }
+
+    [Fact]
+    public void A_frame_smaller_than_the_input_is_one_padded_tile_not_enlarged()
+    {
+        using var dir = new TempDir();
+        using var model = DetectorModel.Load(SquareSideModel(dir, gsd: 1.0));
+        using var detector = new ImageObjectDetector(model);
+        // 100 x 90 pixels at 1.1 m (within the 20 % tolerance of 1 m): read as it is into the top left of the input.
+        var d = Assert.Single(detector.Detect(SquareFrame(100, 90, 10, 10, 30), 100, 90, groundSampleDistance: 1.1));
+        Assert.Equal(1, detector.LastScale);
+        // The square sits on grey padding, so its side is not what the model reports; the box's place and height are
+        // in frame pixels as the model gave them (an enlarged letterbox would map them back to about (50, 45) and 7.8).
+        Assert.Equal((64, 64), (d.CentreX, d.CentreY));
+        Assert.Equal(10, d.Height, 3);
+    }
 }

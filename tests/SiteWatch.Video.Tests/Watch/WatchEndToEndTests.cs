@@ -77,4 +77,53 @@ public sealed class WatchEndToEndTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(result.Truth.Objects.Sum(o => o.BorderCrossings.Count + o.ZoneEntries.Count), result.Comparison.Events.Count);
         Assert.True(result.Comparison.MaxFootprintCornerErrorMetres < 10);
     }
+
+    [Fact]
+    public async Task The_detector_is_told_each_frames_ground_sample_distance_from_its_telemetry()
+    {
+        var options = new FlightSimulationOptions { Seconds = 1, Fps = 6, Width = 320, Height = 180, Seed = 2 };
+        var tsPath = Path.Combine(_dir, "gsd.ts");
+        FlightTruth truth;
+        double acrossTrack;
+        using (var simulator = FlightSimulator.Create(options, _dir))
+        {
+            await using var file = File.Create(tsPath);
+            truth = await simulator.WriteTsAsync(file);
+            acrossTrack = simulator.GroundSampleDistance;
+        }
+
+        using var dem = DemTerrain.Open(truth.Dem);
+        var detector = new RecordingDetector();
+        await using (var pipeline = new WatchPipeline([], detector,
+            new WatchOptions { OutputDirectory = Path.Combine(_dir, "gsd-watch"), DetectEvery = 2, Dem = dem, WaitForDetections = true }))
+        {
+            await using var source = VideoSource.Open(tsPath);
+            await pipeline.RunAsync(source.ReadFramesAsync());
+        }
+
+        Assert.Equal(3, detector.Seen.Count);
+        // The simulator's figure is across the line of sight; down it, pixels stretch by 1 / sin(depression) (about 58
+        // degrees down here), and the detector gets the geometric mean of the two.
+        Assert.All(detector.Seen, gsd => Assert.InRange(gsd!.Value / acrossTrack, 1.0, 1.2));
+    }
+
+    /// <summary>Finds nothing; keeps the ground sample distance it was given with each frame.</summary>
+    private sealed class RecordingDetector : IFrameDetector
+    {
+        public List<double?> Seen { get; } = [];
+
+        public string Name => "recording";
+
+        public bool IsCheap => false;
+
+        public IReadOnlyList<SiteWatch.Video.Tracking.BoxDetection> Detect(VideoFrame frame, double? groundSampleDistance)
+        {
+            Seen.Add(groundSampleDistance);
+            return [];
+        }
+
+        public void Dispose()
+        {
+        }
+    }
 }

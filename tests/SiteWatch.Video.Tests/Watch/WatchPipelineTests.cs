@@ -164,7 +164,7 @@ public sealed class WatchPipelineTests : IDisposable
 
         public bool IsCheap => false;
 
-        public IReadOnlyList<SiteWatch.Video.Tracking.BoxDetection> Detect(VideoFrame frame)
+        public IReadOnlyList<SiteWatch.Video.Tracking.BoxDetection> Detect(VideoFrame frame, double? groundSampleDistance)
         {
             Interlocked.Increment(ref Calls);
             Gate.Wait(TimeSpan.FromSeconds(30));

@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Globalization;
+using SiteWatch.Core.Detection;
+using SiteWatch.Demo.Flight;
+using SiteWatch.Video.Frames;
+using SiteWatch.Video.Geo;
+using SiteWatch.Video.Tracking;
+using SiteWatch.Video.Watch;
+
+// Drone detector accuracy on simulated border flights never used for training (the drone model was trained on
+// flight seeds 101-124): each flight is simulated once (with VMTI targets in the stream, for the peer run), then
+// watched twice with the simulator's zones and DEM: with the ONNX drone detector and no VMTI, and with the stream's
+// VMTI boxes placed by our own ray casting (the peer: what the same tracker and rules do with perfect boxes).
+// Detection waits for the detector on every Nth frame, so the figures do not depend on the machine's speed
+// (bench/watch-latency.sh measures the live run). Prints, per flight and in total: the truth events that must be
+// seen and how many raised their alert, false alerts (alerts answering no event), false alerts per 10 minutes, and the
+// detector's per-class precision and recall on its detection frames (a detection matches a truth object of its class
+// whose box centre lies within max(4 px, half the box's diagonal) of its own).
+//   dotnet run --project bench/DroneEval -c Release -- [--seeds 1,2,3] [--seconds 20] [--fps 30] [--size 1280x720]
+//       [--every 3] [--model M.onnx] [--out DIR]
+var opts = Args(args);
+int[] seeds = opts.GetValueOrDefault("seeds", "1,2,3").Split(',').Select(int.Parse).ToArray();
+double seconds = double.Parse(opts.GetValueOrDefault("seconds", "20"), CultureInfo.InvariantCulture);
+double fps = double.Parse(opts.GetValueOrDefault("fps", "30"), CultureInfo.InvariantCulture);
+var size = opts.GetValueOrDefault("size", "1280x720").Split('x').Select(int.Parse).ToArray();
+int every = int.Parse(opts.GetValueOrDefault("every", "3"), CultureInfo.InvariantCulture);
+string outDir = Path.GetFullPath(opts.GetValueOrDefault("out", "bench/results/drone-eval"));
+string modelPath = opts.GetValueOrDefault("model") ?? DetectorModel.DroneModelPath
+    ?? throw new InvalidOperationException($"no drone model: build SiteWatch.Core (models/{DetectorModel.DroneModelFileName}) or pass --model");
+
+using var probe = DetectorModel.Load(modelPath);
+float scoreCut = probe.ScoreThreshold;
+Console.WriteLine($"model {modelPath}: classes {string.Join(", ", probe.ClassNames)}, gsd {probe.GroundSampleDistance?.ToString("0.##", CultureInfo.InvariantCulture) ?? "-"} m, "
+    + $"score threshold {scoreCut:0.##}; flights {seeds.Length} x {seconds:0} s at {size[0]}x{size[1]}, {fps:0} fps, detection every {every} frames");
+Console.WriteLine();
+Console.WriteLine($"{"flight",-8} {"detector",-10} {"must see",8} {"alerted",8} {"missed",7} {"false",6} {"frames",7} {"s/det",6}  detection precision / recall (model only)");
+
+var totals = new Dictionary<string, (int Must, int Alerted, int False, double Video, double DetSeconds, long DetFrames)>();
+var matches = new Dictionary<string, (int Tp, int Fp, int Fn)>();
+foreach (var seed in seeds)
+{
+    var dir = Path.Combine(outDir, $"flight-{seed}-{size[0]}x{size[1]}-{seconds:0}s");
+    var ts = Path.Combine(dir, "flight.ts");
+    var zonesPath = Path.Combine(dir, "zones.geojson");
+    var truthPath = Path.Combine(dir, "truth.json");
+    if (!File.Exists(truthPath))
+    {
+        var clock = Stopwatch.StartNew();
+        using var simulator = FlightSimulator.Create(new FlightSimulationOptions
+        {
+            Seconds = seconds, Fps = fps, Width = size[0], Height = size[1], Seed = seed, Vmti = true,
+        }, dir);
+        await using (var file = File.Create(ts))
+        {
+            var simulated = await simulator.WriteTsAsync(file);
+            simulated.Save(truthPath);
+        }
+        simulator.WriteZones(zonesPath);
+        Console.Error.WriteLine($"simulated flight {seed} in {clock.Elapsed.TotalSeconds:F0} s ({simulator.GroundSampleDistance:0.00} m per pixel across the centre)");
+    }
+    var truth = FlightTruth.Load(truthPath);
+    var zones = WatchZoneFile.Load(zonesPath);
+    foreach (var kind in new[] { "model", "vmti" })
+    {
+        using var dem = DemTerrain.Open(truth.Dem);
+        IFrameDetector inner = kind == "model"
+            ? new OnnxFrameDetector(DetectorModel.Load(modelPath), new DetectorOptions { ScoreThreshold = 0.1f })
+            : new VmtiFrameDetector(useReportedLocations: false);
+        var recording = new Recording(inner);
+        var watchDir = Path.Combine(dir, $"watch-{kind}");
+        if (Directory.Exists(watchDir))
+        {
+            Directory.Delete(watchDir, true);
+        }
+        var pipeline = new WatchPipeline(zones, recording,
+            new WatchOptions { OutputDirectory = watchDir, DetectEvery = every, Dem = dem, WaitForDetections = true });
+        WatchSummary summary;
+        await using (pipeline)
+        {
+            await using var source = VideoSource.Open(ts);
+            summary = await pipeline.RunAsync(source.ReadFramesAsync());
+        }
+        var result = TruthComparison.Compare(truth, pipeline.Record, zones);
+        int must = result.Events.Count(e => e.MustBeSeen), alerted = result.Events.Count(e => e.MustBeSeen && e.Alert is not null);
+        int falseAlerts = result.UnansweredAlerts.Count;
+        string pr = "";
+        if (kind == "model")
+        {
+            var perClass = Score(recording.Frames, truth, scoreCut);
+            foreach (var (cls, m) in perClass)
+            {
+                var t = matches.GetValueOrDefault(cls);
+                matches[cls] = (t.Tp + m.Tp, t.Fp + m.Fp, t.Fn + m.Fn);
+            }
+            pr = string.Join("; ", perClass.Select(kv => $"{kv.Key} {Ratio(kv.Value.Tp, kv.Value.Tp + kv.Value.Fp)} / {Ratio(kv.Value.Tp, kv.Value.Tp + kv.Value.Fn)}"));
+        }
+        double perDetection = summary.DetectionFrames == 0 ? 0 : summary.DetectionSecondsPerVideoSecond * summary.VideoSeconds / summary.DetectionFrames;
+        Console.WriteLine($"{seed,-8} {kind,-10} {must,8} {alerted,8} {must - alerted,7} {falseAlerts,6} {summary.DetectionFrames,7} {perDetection,6:0.000}  {pr}");
+        foreach (var e in result.Events.Where(e => e.MustBeSeen && e.Alert is null))
+        {
+            Console.WriteLine($"{"",8}   missed: {e.ObjectClass} {e.ObjectId} {e.Zone} at {e.TruthSeconds:0.0} s");
+        }
+        foreach (var a in result.UnansweredAlerts)
+        {
+            Console.WriteLine($"{"",8}   false alert: {a.Kind} {a.Track?.Zone} at {a.Track?.VideoSeconds:0.0} s (track {a.Track?.TrackId}, {a.Track?.ClassName})");
+        }
+        var tot = totals.GetValueOrDefault(kind);
+        totals[kind] = (tot.Must + must, tot.Alerted + alerted, tot.False + falseAlerts, tot.Video + summary.VideoSeconds,
+            tot.DetSeconds + summary.DetectionSecondsPerVideoSecond * summary.VideoSeconds, tot.DetFrames + summary.DetectionFrames);
+    }
+}
+
+Console.WriteLine();
+foreach (var (kind, t) in totals)
+{
+    Console.WriteLine($"{kind}: {t.Alerted} of {t.Must} events that must be seen alerted; {t.False} false alerts in {t.Video:0} s of video "
+        + $"({t.False * 600 / Math.Max(1, t.Video):0.0} per 10 min); detector {t.DetSeconds / Math.Max(1, t.DetFrames):0.000} s per detection frame");
+}
+Console.WriteLine("model detections at score >= " + scoreCut.ToString("0.##", CultureInfo.InvariantCulture) + ": "
+    + string.Join("; ", matches.Select(kv => $"{kv.Key} precision {Ratio(kv.Value.Tp, kv.Value.Tp + kv.Value.Fp)}, recall {Ratio(kv.Value.Tp, kv.Value.Tp + kv.Value.Fn)} ({kv.Value.Tp + kv.Value.Fn} in view)")));
+return 0;
+
+static string Ratio(int a, int b) => b == 0 ? "-" : (a / (double)b).ToString("0.00", CultureInfo.InvariantCulture);
+
+// Greedy matching per frame and class, best score first.
+static SortedDictionary<string, (int Tp, int Fp, int Fn)> Score(IReadOnlyDictionary<long, IReadOnlyList<BoxDetection>> frames, FlightTruth truth, float scoreCut)
+{
+    var result = new SortedDictionary<string, (int Tp, int Fp, int Fn)>();
+    foreach (var (index, detections) in frames)
+    {
+        if (index >= truth.Frames.Count)
+        {
+            continue;
+        }
+        var objects = truth.Frames[(int)index].Objects.Where(o => o.Box is not null).ToList();
+        foreach (var cls in objects.Select(o => o.Class).Concat(detections.Select(d => d.ClassName)).Distinct())
+        {
+            var open = objects.Where(o => o.Class == cls).ToList();
+            int tp = 0, fp = 0;
+            foreach (var d in detections.Where(d => d.ClassName == cls && d.Score >= scoreCut).OrderByDescending(d => d.Score))
+            {
+                var hit = open.FirstOrDefault(o =>
+                {
+                    var b = o.Box!;
+                    double cx = (b[0] + b[2]) / 2, cy = (b[1] + b[3]) / 2, diag = Math.Sqrt(Math.Pow(b[2] - b[0], 2) + Math.Pow(b[3] - b[1], 2));
+                    return Math.Sqrt(Math.Pow(d.Box.CentreX - cx, 2) + Math.Pow(d.Box.CentreY - cy, 2)) <= Math.Max(4, diag / 2);
+                });
+                if (hit is null)
+                {
+                    fp++;
+                }
+                else
+                {
+                    tp++;
+                    open.Remove(hit);
+                }
+            }
+            var t = result.GetValueOrDefault(cls);
+            result[cls] = (t.Tp + tp, t.Fp + fp, t.Fn + open.Count);
+        }
+    }
+    return result;
+}
+
+static Dictionary<string, string> Args(string[] args)
+{
+    var map = new Dictionary<string, string>();
+    for (int i = 0; i + 1 < args.Length; i += 2)
+    {
+        map[args[i].TrimStart('-')] = args[i + 1];
+    }
+    return map;
+}
+
+/// <summary>Passes frames to a detector and keeps what it found per frame (for precision and recall).</summary>
+internal sealed class Recording(IFrameDetector inner) : IFrameDetector
+{
+    private readonly Dictionary<long, IReadOnlyList<BoxDetection>> _frames = [];
+
+    public IReadOnlyDictionary<long, IReadOnlyList<BoxDetection>> Frames => _frames;
+
+    public string Name => inner.Name;
+
+    public bool IsCheap => inner.IsCheap;
+
+    public IReadOnlyList<BoxDetection> Detect(VideoFrame frame, double? groundSampleDistance)
+    {
+        var found = inner.Detect(frame, groundSampleDistance);
+        lock (_frames)
+        {
+            _frames[frame.Index] = found;
+        }
+        return found;
+    }
+
+    public void Dispose() => inner.Dispose();
+}

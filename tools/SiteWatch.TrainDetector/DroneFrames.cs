@@ -1,0 +1,111 @@
+using SiteWatch.Core.Detection;
+using SiteWatch.Demo.Flight;
+using SiteWatch.Video.Frames;
+using SiteWatch.Video.Geo;
+
+namespace SiteWatch.TrainDetector;
+
+/// <summary>
+/// Training frames for the drone detector: simulated border flights (SiteWatch's flight simulator, each seed its own
+/// mountains, road, border, palette and ground texture) with the camera's altitude, orbit, field of view and speed
+/// drawn at random per flight, encoded to H.264 and decoded again through the product's video reader (so the model
+/// learns the codec's blur and blocks), then brought to the model's ground sample distance the way the watch
+/// pipeline brings frames to it: the frame-centre GSD from the frame's own KLV on the DEM, the product's resampler.
+/// Labels are the simulator's truth boxes.
+/// </summary>
+internal static class DroneFrames
+{
+    public static readonly string[] ClassNames = ["vehicle", "person"];
+
+    /// <summary>Metres per pixel the drone model is trained at (written to its metadata as gsd).</summary>
+    public const double ModelGsd = 0.4;
+
+    public static IEnumerable<LabelledScene> Simulate(int seed, string workDirectory, double seconds, double fps, TextWriter log)
+    {
+        var random = new Random(seed * 7919 + 1);
+        var options = new FlightSimulationOptions
+        {
+            Seconds = seconds,
+            Fps = fps,
+            Width = 1280,
+            Height = 720,
+            Seed = seed,
+            AltitudeAboveGround = 250 + 350 * random.NextDouble(),
+            OrbitRadius = 150 + 250 * random.NextDouble(),
+            HorizontalFov = 40 + 30 * random.NextDouble(),
+            AirSpeed = 18 + 12 * random.NextDouble(),
+        };
+        var directory = Path.Combine(workDirectory, $"flight-{seed}");
+        var ts = Path.Combine(directory, "flight.ts");
+        FlightTruth truth;
+        using (var simulator = FlightSimulator.Create(options, directory))
+        {
+            using var file = File.Create(ts);
+            truth = simulator.WriteTsAsync(file).GetAwaiter().GetResult();
+            log.WriteLine($"flight {seed}: {options.AltitudeAboveGround:F0} m above the crossing, orbit {options.OrbitRadius:F0} m, "
+                + $"field of view {options.HorizontalFov:F0} deg, {simulator.GroundSampleDistance:F2} m per pixel at the centre");
+        }
+
+        using var dem = DemTerrain.Open(truth.Dem);
+        var source = VideoSource.Open(ts);
+        try
+        {
+            foreach (var frame in source.ReadFramesAsync().ToBlockingEnumerable())
+            {
+                if (frame.Index >= truth.Frames.Count || frame.Telemetry is null
+                    || !CameraPose.TryFromKlv(frame.Telemetry, frame.Width, frame.Height, out var pose, out _))
+                {
+                    continue;
+                }
+                var gsd = FrameGeolocator.ForFrame(pose, dem).GroundSampleDistance(frame.Width / 2.0, frame.Height / 2.0);
+                yield return Label(frame, truth.Frames[(int)frame.Index], gsd, seed);
+            }
+        }
+        finally
+        {
+            source.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    private static LabelledScene Label(VideoFrame frame, FrameTruth truth, double? gsd, int seed)
+    {
+        int w = frame.Width, h = frame.Height, plane = w * h;
+        var rgb = new float[3 * plane];
+        var bgr = frame.Bgr24;
+        for (int i = 0; i < plane; i++)
+        {
+            rgb[i] = bgr[3 * i + 2] / 255f;
+            rgb[plane + i] = bgr[3 * i + 1] / 255f;
+            rgb[2 * plane + i] = bgr[3 * i] / 255f;
+        }
+        // The product's rule: resample only beyond its tolerance, so training sees the scales inference will see.
+        double scale = SceneObjectDetector.ResampleScale(ModelGsd, gsd, new SceneDetectionOptions());
+        int nw = Math.Max(1, (int)Math.Round(w / scale)), nh = Math.Max(1, (int)Math.Round(h / scale));
+        var resampled = rgb;
+        if (scale != 1)
+        {
+            resampled = new float[3 * nw * nh];
+            PlaneResampler.Resize(rgb, w, h, 3, resampled, nw, nh);
+        }
+        var bytes = new byte[resampled.Length];
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            bytes[i] = (byte)Math.Clamp((int)MathF.Round(resampled[i] * 255), 0, 255);
+        }
+        float fx = nw / (float)w, fy = nh / (float)h;
+        var boxes = new List<LabelledBox>();
+        foreach (var o in truth.Objects)
+        {
+            if (o.Box is not [var x0, var y0, var x1, var y1])
+            {
+                continue;
+            }
+            int cls = Array.IndexOf(ClassNames, o.Class);
+            if (cls >= 0)
+            {
+                boxes.Add(new LabelledBox(cls, (float)x0 * fx, (float)y0 * fy, (float)x1 * fx, (float)y1 * fy));
+            }
+        }
+        return new LabelledScene($"flight{seed}-frame{frame.Index}", nw, nh, bytes, boxes);
+    }
+}
