@@ -17,6 +17,7 @@ declare -A TINY=(
   [raster-io]="256 1"
   [taizhou-eval]=""
   [detector-eval]="--quick 42"
+  [drone-eval]="1 2 320x180 3"
   [tiles]="2 18"
   [fuzz]="2"
   [web]="1"

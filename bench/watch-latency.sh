@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: the live watch pipeline on a simulated border flight (30 fps, VMTI in the stream) with detection every
-# 6th frame, run with both detectors in the same run: the stream's VMTI targets (what the README's latency figures
-# were measured with) and the default ONNX detector (when this build has it; it may raise no alert on the simulated
-# flight, which is printed as "no alerts").
+# 6th frame, run with both detectors in the same run: the stream's VMTI targets and the default ONNX drone detector
+# (when this build has it; a run without alerts prints "no alerts").
 # Reports, per detector, processing seconds per second of video and the frame-arrival -> alert latency (median, p95) of
 #   - a live run: the TS file replayed over UDP to 127.0.0.1 at its real-time rate (sitewatch watch udp://...),
 #   - a file run: the same file read as fast as it decodes,
@@ -27,10 +26,10 @@ if [ ! -f "$FLIGHT/flight.ts" ]; then
 fi
 
 DETECTORS=(vmti)
-if [ -f "$(dirname "$SW")/models/sitewatch-objects.onnx" ] || [ -n "${SITEWATCH_DETECTOR_ONNX:-}" ]; then
+if [ -f "$(dirname "$SW")/models/sitewatch-drone.onnx" ] || [ -n "${SITEWATCH_DRONE_ONNX:-}" ]; then
   DETECTORS+=(model)
 else
-  echo "note: this build has no default ONNX detector; only the VMTI run is made"
+  echo "note: this build has no default drone detector; only the VMTI run is made"
 fi
 COMMON=(--zones "$FLIGHT/zones.geojson" --dem "$FLIGHT/dem.tif" --json)
 
@@ -84,7 +83,7 @@ done
 python3 - "$WORK" "$decode_s" "$FLIGHT/flight.ts" "$SIZE" "${DETECTORS[@]}" <<'PY'
 import json, sys
 work, decode_s, flight, size, detectors = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:]
-names = {"vmti": "VMTI targets from the stream", "model": "the default ONNX detector"}
+names = {"vmti": "VMTI targets from the stream", "model": "the default ONNX drone detector"}
 labels = {"live": "live UDP, detection every 6th frame", "file": "file, detection every 6th frame", "off": "file, detection off (baseline)"}
 
 def ms(summary, key):

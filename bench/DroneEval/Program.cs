@@ -16,12 +16,12 @@ using SiteWatch.Video.Watch;
 // seen and how many raised their alert, false alerts (alerts answering no event), false alerts per 10 minutes, and the
 // detector's per-class precision and recall on its detection frames (a detection matches a truth object of its class
 // whose box centre lies within max(4 px, half the box's diagonal) of its own).
-//   dotnet run --project bench/DroneEval -c Release -- [--seeds 1,2,3] [--seconds 20] [--fps 30] [--size 1280x720]
+//   dotnet run --project bench/DroneEval -c Release -- [--seeds 1,2,3] [--seconds 20] [--fps 15] [--size 1280x720]
 //       [--every 3] [--model M.onnx] [--out DIR]
 var opts = Args(args);
 int[] seeds = opts.GetValueOrDefault("seeds", "1,2,3").Split(',').Select(int.Parse).ToArray();
 double seconds = double.Parse(opts.GetValueOrDefault("seconds", "20"), CultureInfo.InvariantCulture);
-double fps = double.Parse(opts.GetValueOrDefault("fps", "30"), CultureInfo.InvariantCulture);
+double fps = double.Parse(opts.GetValueOrDefault("fps", "15"), CultureInfo.InvariantCulture);
 var size = opts.GetValueOrDefault("size", "1280x720").Split('x').Select(int.Parse).ToArray();
 int every = int.Parse(opts.GetValueOrDefault("every", "3"), CultureInfo.InvariantCulture);
 string outDir = Path.GetFullPath(opts.GetValueOrDefault("out", "bench/results/drone-eval"));
@@ -39,7 +39,7 @@ var totals = new Dictionary<string, (int Must, int Alerted, int False, double Vi
 var matches = new Dictionary<string, (int Tp, int Fp, int Fn)>();
 foreach (var seed in seeds)
 {
-    var dir = Path.Combine(outDir, $"flight-{seed}-{size[0]}x{size[1]}-{seconds:0}s");
+    var dir = Path.Combine(outDir, $"flight-{seed}-{size[0]}x{size[1]}-{seconds:0}s-{fps:0}fps");
     var ts = Path.Combine(dir, "flight.ts");
     var zonesPath = Path.Combine(dir, "zones.geojson");
     var truthPath = Path.Combine(dir, "truth.json");

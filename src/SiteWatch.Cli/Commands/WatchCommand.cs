@@ -23,7 +23,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         public string? Dem { get; init; }
 
         [CommandOption("--model <FILE>")]
-        [Description("ONNX object detector (YOLO layout). Default: the detector shipped with SiteWatch.")]
+        [Description("ONNX object detector (YOLO layout; with metadata gsd, frames are resampled to it). Default: the drone detector shipped with SiteWatch (models/sitewatch-drone.onnx, vehicles and people).")]
         public string? Model { get; init; }
 
         [CommandOption("--detector <KIND>")]
