@@ -37,6 +37,8 @@ Console.WriteLine($"{"flight",-8} {"detector",-10} {"must see",8} {"alerted",8} 
 
 var totals = new Dictionary<string, (int Must, int Alerted, int False, double Video, double DetSeconds, long DetFrames)>();
 var matches = new Dictionary<string, (int Tp, int Fp, int Fn)>();
+var allScores = new Dictionary<string, List<(double Score, bool True)>>();
+var inView = new Dictionary<string, int>();
 foreach (var seed in seeds)
 {
     var dir = Path.Combine(outDir, $"flight-{seed}-{size[0]}x{size[1]}-{seconds:0}s-{fps:0}fps");
@@ -62,7 +64,9 @@ foreach (var seed in seeds)
     var zones = WatchZoneFile.Load(zonesPath);
     foreach (var kind in new[] { "model", "vmti" })
     {
-        using var dem = DemTerrain.Open(truth.Dem);
+        // The flight's own folder first: truth.json names the DEM by the path it was written to.
+        var demPath = Path.Combine(dir, "dem.tif");
+        using var dem = DemTerrain.Open(File.Exists(demPath) ? demPath : truth.Dem);
         IFrameDetector inner = kind == "model"
             ? new OnnxFrameDetector(DetectorModel.Load(modelPath), new DetectorOptions { ScoreThreshold = 0.1f })
             : new VmtiFrameDetector(useReportedLocations: false);
@@ -87,6 +91,10 @@ foreach (var seed in seeds)
         if (kind == "model")
         {
             var perClass = Score(recording.Frames, truth, scoreCut);
+            foreach (var (cls, m) in Score(recording.Frames, truth, 0.1f, allScores))
+            {
+                inView[cls] = inView.GetValueOrDefault(cls) + m.Tp + m.Fn;
+            }
             foreach (var (cls, m) in perClass)
             {
                 var t = matches.GetValueOrDefault(cls);
@@ -118,12 +126,28 @@ foreach (var (kind, t) in totals)
 }
 Console.WriteLine("model detections at score >= " + scoreCut.ToString("0.##", CultureInfo.InvariantCulture) + ": "
     + string.Join("; ", matches.Select(kv => $"{kv.Key} precision {Ratio(kv.Value.Tp, kv.Value.Tp + kv.Value.Fp)}, recall {Ratio(kv.Value.Tp, kv.Value.Tp + kv.Value.Fn)} ({kv.Value.Tp + kv.Value.Fn} in view)")));
+// Scores of the detections the tracker sees (>= 0.1), true and false, against its thresholds (new track 0.6, high 0.5).
+foreach (var (cls, list) in allScores.OrderBy(kv => kv.Key))
+{
+    static string Quantiles(List<double> v) => v.Count == 0 ? "-" : string.Join(" / ", new[] { 0.1, 0.5, 0.9 }.Select(q => v.Order().ElementAt((int)(q * (v.Count - 1))).ToString("0.00", CultureInfo.InvariantCulture)));
+    var right = list.Where(x => x.True).Select(x => x.Score).ToList();
+    var wrong = list.Where(x => !x.True).Select(x => x.Score).ToList();
+    // The threshold of best F1 on these flights (pick the model's operating point on flights kept out of the test).
+    var best = Enumerable.Range(3, 15).Select(k => k * 0.05).Select(t =>
+    {
+        int tp = right.Count(x => x >= t), fp = wrong.Count(x => x >= t), all = inView.GetValueOrDefault(cls);
+        return (T: t, F1: tp == 0 ? 0 : 2.0 * tp / (2 * tp + fp + (all - tp)));
+    }).MaxBy(x => x.F1);
+    Console.WriteLine($"{cls} scores (p10 / median / p90): true {Quantiles(right)} ({right.Count}), false {Quantiles(wrong)} ({wrong.Count}); "
+        + $"best F1 {best.F1:0.00} at score {best.T:0.00}");
+}
 return 0;
 
 static string Ratio(int a, int b) => b == 0 ? "-" : (a / (double)b).ToString("0.00", CultureInfo.InvariantCulture);
 
 // Greedy matching per frame and class, best score first.
-static SortedDictionary<string, (int Tp, int Fp, int Fn)> Score(IReadOnlyDictionary<long, IReadOnlyList<BoxDetection>> frames, FlightTruth truth, float scoreCut)
+static SortedDictionary<string, (int Tp, int Fp, int Fn)> Score(IReadOnlyDictionary<long, IReadOnlyList<BoxDetection>> frames, FlightTruth truth, float scoreCut,
+    Dictionary<string, List<(double Score, bool True)>>? scores = null)
 {
     var result = new SortedDictionary<string, (int Tp, int Fp, int Fn)>();
     foreach (var (index, detections) in frames)
@@ -153,6 +177,10 @@ static SortedDictionary<string, (int Tp, int Fp, int Fn)> Score(IReadOnlyDiction
                 {
                     tp++;
                     open.Remove(hit);
+                }
+                if (scores is not null)
+                {
+                    (scores.TryGetValue(cls, out var list) ? list : scores[cls] = []).Add((d.Score, hit is not null));
                 }
             }
             var t = result.GetValueOrDefault(cls);

@@ -26,7 +26,9 @@ public sealed record TruthComparisonResult(
 /// from half a second before it until it is hysteresis metres past the line plus <see cref="PositionSlackMetres"/>
 /// (what the position error can delay), the video lasts that long, and, for an area zone, the object gets at least
 /// that slack deep inside within that time (a path that only grazes a corner may be placed outside). An alert answers
-/// an event of the object its track follows, in the same zone, within that window.
+/// an event of the object its track follows, in the same zone, within that window; it may also come up to the slack's
+/// worth of travel early, as a position error can put a track over the line before the object's centre is (a
+/// detector's box edge leads the body it bounds).
 /// </summary>
 public static class TruthComparison
 {
@@ -71,8 +73,9 @@ public static class TruthComparison
         foreach (var (obj, zone, time) in raw)
         {
             var window = (hysteresisMetres + PositionSlackMetres) / Math.Max(0.5, obj.SpeedMps) + 0.5;
+            var early = PositionSlackMetres / Math.Max(0.5, obj.SpeedMps);
             var alert = unanswered.FirstOrDefault(a => a.Track!.Zone == zone && follows.GetValueOrDefault(a.Track.TrackId, -1) == obj.Id
-                && a.Track.VideoSeconds >= time && a.Track.VideoSeconds <= time + window);
+                && a.Track.VideoSeconds >= time - early && a.Track.VideoSeconds <= time + window);
             if (alert is not null)
             {
                 unanswered.Remove(alert);
