@@ -194,9 +194,11 @@ public sealed class FrameGeolocator
         RayCaster.Cast(Camera.PositionEcef, Camera.RayDirection(column, row), Terrain, _options.RayCast);
 
     /// <summary>
-    /// Ground metres per pixel around a pixel position: the geometric mean of the ground distances spanned by
-    /// <paramref name="step"/> pixels across and down, over the step (an oblique view's pixels are longer down the
-    /// line of sight than across it); null when a ray misses the ground.
+    /// Ground metres per pixel around a pixel position: the finer of the ground distances spanned by
+    /// <paramref name="step"/> pixels across and down, over the step; null when a ray misses the ground. An oblique
+    /// view's pixels are longer down the line of sight than across it, and on a slope facing away from the camera many
+    /// times longer; the finer spacing is the detail the sensor has there, so bringing it to a model's GSD never
+    /// enlarges a frame for the sake of a hillside's foreshortening.
     /// </summary>
     public double? GroundSampleDistance(double column, double row, double step = 8)
     {
@@ -210,7 +212,7 @@ public sealed class FrameGeolocator
         }
         var across = (right.Ecef - left.Ecef).Length;
         var down = (bottom.Ecef - top.Ecef).Length;
-        return Math.Sqrt(across * down) / step;
+        return Math.Min(across, down) / step;
     }
 
     /// <summary>The pixel position of a 3-D point (no terrain, no visibility test); null behind the camera.</summary>

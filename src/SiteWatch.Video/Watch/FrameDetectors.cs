@@ -13,12 +13,6 @@ public interface IFrameDetector : IDisposable
     bool IsCheap { get; }
 
     /// <summary>
-    /// The score from which the detector itself calls a detection an object (a model's own score threshold, chosen on
-    /// held-out data): the tracker starts tracks there. Null: the tracker's defaults.
-    /// </summary>
-    double? OperatingScore => null;
-
-    /// <summary>
     /// Objects in <paramref name="frame"/>, whose pixels near its centre are <paramref name="groundSampleDistance"/>
     /// metres on the ground (from the telemetry and terrain; null when unknown).
     /// </summary>

@@ -29,9 +29,6 @@ public sealed class OnnxFrameDetector : IFrameDetector
 
     public bool IsCheap => false;
 
-    /// <summary>The model's own score threshold (metadata score_threshold, else Ultralytics' 0.25).</summary>
-    public double? OperatingScore => _detector.Model.ScoreThreshold;
-
     /// <summary>Frame pixels per model pixel in the last detection (1: the frame's own resolution).</summary>
     public double LastScale => _detector.LastScale;
 

@@ -138,7 +138,7 @@ public sealed class WatchPipeline : IAsyncDisposable
 
         _detector = detector;
         _options = options;
-        _tracker = new ByteTracker(options.Tracker ?? DefaultTracker(detector, options.DetectEvery));
+        _tracker = new ByteTracker(options.Tracker ?? new TrackerOptions { MaxAge = Math.Max(30, 5 * options.DetectEvery) });
         _rules = new ZoneRuleEngine(zones);
         Record = new FlightRecord { Zones = zones };
         Directory.CreateDirectory(options.OutputDirectory);
@@ -234,20 +234,6 @@ public sealed class WatchPipeline : IAsyncDisposable
             _lastStatus = frame.Time;
             OnStatus(Status());
         }
-    }
-
-    /// <summary>
-    /// Tracker defaults for a detector: tracks live at least five detection intervals; a detector with its own
-    /// operating score starts and feeds tracks from that score (as Ultralytics' ByteTrack settings follow its models'
-    /// 0.25), since ByteTrack's 0.5 / 0.6 were tuned for another detector's scores and would drop a model whose true
-    /// detections score 0.3-0.6 (the drone model's people).
-    /// </summary>
-    private static TrackerOptions DefaultTracker(IFrameDetector detector, int detectEvery)
-    {
-        var options = new TrackerOptions { MaxAge = Math.Max(30, 5 * detectEvery) };
-        return detector.OperatingScore is { } score and > 0 and < 1
-            ? options with { HighScore = score, NewTrackScore = score, LowScore = Math.Min(options.LowScore, score / 2) }
-            : options;
     }
 
     private void UpdateGeolocator(VideoFrame frame)

@@ -138,40 +138,6 @@ public sealed class WatchPipelineTests : IDisposable
         Assert.Contains("crossed border", System.Text.Encoding.UTF8.GetString((await listener.ReceiveAsync(timeout.Token)).Buffer));
     }
 
-    [Theory]
-    [InlineData(0.3, 2)]
-    [InlineData(null, 0)]
-    public async Task Tracks_start_at_the_detectors_own_operating_score(double? operatingScore, int alerts)
-    {
-        // The vehicle scored 0.35 every time: a model whose operating point is 0.3 is tracked; without one, ByteTrack's
-        // own thresholds (0.5 to associate first, 0.6 to start a track) never start a track.
-        var zones = Zones(NorthLine(0, -200, 200, """{"name":"border"}"""), Square(20, -30, 50, 30, """{"name":"yard"}"""));
-        var pipeline = new WatchPipeline(zones, new FaintDetector(operatingScore), new WatchOptions { OutputDirectory = _dir, DetectEvery = 3, WaitForDetections = true });
-        await using (pipeline)
-        {
-            await pipeline.RunAsync(Frames(240));
-        }
-
-        Assert.Equal(alerts, pipeline.Record.Alerts.Count);
-    }
-
-    /// <summary>The VMTI boxes at score 0.35, with an operating score of its own (or none).</summary>
-    private sealed class FaintDetector(double? operatingScore) : IFrameDetector
-    {
-        private readonly VmtiFrameDetector _vmti = new();
-
-        public string Name => "faint";
-
-        public bool IsCheap => false;
-
-        public double? OperatingScore => operatingScore;
-
-        public IReadOnlyList<SiteWatch.Video.Tracking.BoxDetection> Detect(VideoFrame frame, double? groundSampleDistance) =>
-            _vmti.Detect(frame, groundSampleDistance).Select(d => d with { Score = 0.35 }).ToList();
-
-        public void Dispose() => _vmti.Dispose();
-    }
-
     [Fact]
     public async Task A_run_into_an_existing_folder_keeps_earlier_alerts()
     {
