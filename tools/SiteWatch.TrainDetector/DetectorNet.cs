@@ -9,8 +9,9 @@ namespace SiteWatch.TrainDetector;
 /// A small anchor-free detector (FCOS-style) for 0.5-1 m imagery: a stride-16 encoder with a dilated last stage,
 /// a two-step top-down path back to stride 4 (vehicles are 5 px long), one shared 3x3 layer, and two 1x1 heads:
 /// class logits and log distances (left, top, right, bottom, in stride units) from each cell centre to the box edges.
-/// About 0.5 GMAC per 256x256 tile; the drone variant (<see cref="Small"/>) has about two thirds of the channels and
-/// half the cost, as a 1280 x 720 frame is 18 tiles every few frames on two cores.
+/// About 0.5 GMAC per 256x256 tile; the drone variant (<see cref="Small"/>) keeps the first stages and has two thirds
+/// of the later channels, about 0.3 GMAC, as a 1280 x 720 frame is 24 tiles, several times a second on two cores.
+/// (Stages 24 channels wide gave NaN logits from finite inputs on this LibTorch build; 32 train.)
 /// </summary>
 internal sealed class DetectorNet : nn.Module<Tensor, (Tensor Logits, Tensor LogDistances)>
 {
