@@ -285,13 +285,11 @@ public sealed class WatchPipeline : IAsyncDisposable
             return result;
         }
 
-        // Read here, in the frame loop: the geolocator moves on with the next frame.
-        var gsd = _detector.IsCheap ? null : _geolocator?.GroundSampleDistance(frame.Width / 2.0, frame.Height / 2.0);
         if (_detector.IsCheap || _options.WaitForDetections)
         {
             _detectionFrames++;
             var clock = Stopwatch.StartNew();
-            var detections = _detector.Detect(frame, gsd);
+            var detections = _detector.Detect(frame, FrameGsd(frame));
             _detectionElapsed += clock.Elapsed;
             _detections += detections.Count;
             return detections;
@@ -305,6 +303,7 @@ public sealed class WatchPipeline : IAsyncDisposable
         }
 
         _detectionFrames++;
+        var gsd = FrameGsd(frame); // read here, in the frame loop: the geolocator moves on with the next frame
         _pendingDetection = Task.Run(() =>
         {
             var clock = Stopwatch.StartNew();
@@ -314,6 +313,10 @@ public sealed class WatchPipeline : IAsyncDisposable
         });
         return result;
     }
+
+    /// <summary>Ground metres per pixel at the frame centre for a detector that resamples to it; null for a cheap one (VMTI).</summary>
+    private double? FrameGsd(VideoFrame frame) =>
+        _detector.IsCheap ? null : _geolocator?.GroundSampleDistance(frame.Width / 2.0, frame.Height / 2.0);
 
     private GeoPoint? Place(Track track, VideoFrame frame)
     {
