@@ -54,8 +54,8 @@ public sealed class RasterPair : IDisposable
         RasterDataset? after = null;
         try
         {
-            before = RasterDataset.Open(beforePath);
-            after = RasterDataset.Open(afterPath);
+            before = RasterDataset.OpenForStreaming(beforePath);
+            after = RasterDataset.OpenForStreaming(afterPath);
             return new RasterPair(before, after, beforeBands, afterBands, ownsRasters: true);
         }
         catch (GdalException e)
@@ -138,11 +138,8 @@ public sealed class RasterPair : IDisposable
     {
         var n = (int)window.PixelCount;
         valid[..n].Fill(1);
-        for (var b = 0; b < BandCount; b++)
-        {
-            Before.ReadMasked(_beforeBands[b], window, before.Slice(b * n, n), valid);
-            After.ReadMasked(_afterBands[b], window, after.Slice(b * n, n), valid);
-        }
+        Before.ReadMasked(_beforeBands, window, before, valid);
+        After.ReadMasked(_afterBands, window, after, valid);
         ExclusionMask?.ExcludeMasked(1, window, valid[..n]);
     }
 

@@ -118,6 +118,10 @@ internal static unsafe partial class GdalNative
     [LibraryImport(Lib)]
     internal static partial CplErr GDALRasterIO(BandHandle band, GdalRWFlag rwFlag, int xOff, int yOff, int xSize, int ySize,
         void* data, int bufXSize, int bufYSize, RasterDataType bufType, int pixelSpace, int lineSpace);
+    [LibraryImport(Lib)] internal static partial CplErr GDALWriteBlock(BandHandle band, int xBlock, int yBlock, void* data);
+    [LibraryImport(Lib)]
+    internal static partial CplErr GDALDatasetRasterIO(DatasetHandle dataset, GdalRWFlag rwFlag, int xOff, int yOff, int xSize, int ySize,
+        void* data, int bufXSize, int bufYSize, RasterDataType bufType, int bandCount, int* bandMap, int pixelSpace, int lineSpace, int bandSpace);
     [LibraryImport(Lib)]
     internal static partial CplErr GDALRasterIOEx(BandHandle band, GdalRWFlag rwFlag, int xOff, int yOff, int xSize, int ySize,
         void* data, int bufXSize, int bufYSize, RasterDataType bufType, long pixelSpace, long lineSpace, RasterIOExtraArg* extra);

@@ -87,6 +87,74 @@ public class RasterIoTests
         }
     }
 
+    [Theory]
+    [InlineData("COMPRESS=NONE", "INTERLEAVE=PIXEL")]
+    [InlineData("COMPRESS=NONE", "INTERLEAVE=BAND")]
+    [InlineData("COMPRESS=DEFLATE", "INTERLEAVE=PIXEL")]
+    public void Several_bands_read_in_one_call_match_band_by_band_reads_also_when_streamed_past_the_cache(string compress, string interleave)
+    {
+        using var dir = new TempDir();
+        var path = dir.File("multi.tif");
+        const int width = 700, height = 530;
+        var profile = new RasterProfile(width, height, 3, RasterDataType.UInt16) { GeoTransform = GeoTransform.NorthUp(500_000, 4_400_000, 2), Crs = "EPSG:32652", NoData = 7 };
+        using (var raster = RasterDataset.Create(path, profile, creationOptions: ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", compress, interleave]))
+        {
+            var all = new RasterWindow(0, 0, width, height);
+            for (var b = 1; b <= 3; b++)
+            {
+                var values = Pattern(all, b, RasterDataType.UInt16).Select(v => (ushort)v).ToArray();
+                values[b * 1000] = 7; // nodata in a different pixel of each band
+                raster.Write<ushort>(b, all, values);
+            }
+        }
+        var window = new RasterWindow(450, 300, 250, 230); // straddles tiles, ends at the edge blocks
+        var n = (int)window.PixelCount;
+        using var cached = RasterDataset.Open(path);
+        using var streamed = RasterDataset.OpenForStreaming(path);
+        int[] bands = [3, 1]; // a subset, out of order
+        var expected = bands.SelectMany(b => cached.Read<float>(b, window)).ToArray();
+        foreach (var raster in new[] { cached, streamed })
+        {
+            var values = new float[2 * n + 5];
+            var valid = Enumerable.Repeat((byte)1, n).ToArray();
+            raster.ReadMasked(bands, window, values, valid);
+            Assert.Equal(expected, values[..(2 * n)]);
+            Assert.Equal(Enumerable.Range(0, n).Where(i => expected[i] == 7 || expected[n + i] == 7), Enumerable.Range(0, n).Where(i => valid[i] == 0));
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => streamed.Read<float>([1, 4], window, new float[2 * n]));
+        Assert.Throws<ArgumentException>(() => streamed.Read<float>([1, 2], window, new float[2 * n - 1]));
+    }
+
+    [Fact]
+    public void Whole_blocks_written_past_the_cache_read_back_exactly_and_other_windows_are_refused()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("blocks.tif");
+        const int width = 700, height = 530; // edge blocks are partial and get padded
+        var profile = new RasterProfile(width, height, 2, RasterDataType.Float32) { GeoTransform = GeoTransform.NorthUp(500_000, 4_400_000, 2), Crs = "EPSG:32652" };
+        using (var raster = RasterDataset.Create(path, profile))
+        {
+            var pad = new float[512 * 512];
+            foreach (var w in raster.BlockWindows())
+            {
+                for (var b = 1; b <= 2; b++)
+                {
+                    raster.WriteBlock<float>(b, w, Pattern(w, b, RasterDataType.Float32).Select(v => (float)v).ToArray(), pad);
+                }
+            }
+            var data = new float[512 * 512];
+            Assert.Throws<ArgumentException>(() => raster.WriteBlock<float>(1, new RasterWindow(1, 0, 511, 512), data, pad));
+            Assert.Throws<ArgumentException>(() => raster.WriteBlock<float>(1, new RasterWindow(512, 0, 100, 512), data, pad));
+            Assert.Throws<ArgumentException>(() => raster.WriteBlock<double>(1, new RasterWindow(0, 0, 512, 512), new double[512 * 512], new double[512 * 512]));
+        }
+        using var reopened = RasterDataset.Open(path);
+        var window = new RasterWindow(450, 300, 250, 230);
+        for (var b = 1; b <= 2; b++)
+        {
+            Assert.Equal(Pattern(window, b, RasterDataType.Float32), ReadAs(reopened, b, window, RasterDataType.Float32));
+        }
+    }
+
     private static double[] ReadAs(RasterDataset r, int band, RasterWindow w, RasterDataType type) => type switch
     {
         RasterDataType.Byte => r.Read<byte>(band, w).Select(v => (double)v).ToArray(),

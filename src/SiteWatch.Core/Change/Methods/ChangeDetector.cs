@@ -51,50 +51,62 @@ public static class ChangeDetector
             maskTemp = TempPathBeside(maskPath);
             var bandCount = options.ExtraBands ? method.OutputBands.Count : 1;
             var bandNames = method.OutputBands.Take(bandCount).ToArray();
-            using var magnitude = RasterDataset.Create(magnitudeTemp, pair.Profile(bandCount, RasterDataType.Float32, double.NaN) with { BandDescriptions = bandNames });
-            var stats = WriteMagnitude(pair, method, magnitude, bandCount, options, new ProgressSlice(progress, 0.6, 0.2), cancel);
-            RequireValidPixels(stats.Count, 1, pair);
+            // Change statistics are as noisy as the pixels they come from: no floating-point predictor (see DefaultGeoTiffOptions).
+            var magnitudeProfile = pair.Profile(bandCount, RasterDataType.Float32, double.NaN) with { BandDescriptions = bandNames };
+            using var magnitude = RasterDataset.Create(magnitudeTemp, magnitudeProfile, creationOptions: RasterDataset.DefaultGeoTiffOptions(magnitudeProfile, floatPredictor: false));
+            using var mask = RasterDataset.Create(maskTemp, pair.Profile(1, RasterDataType.Byte, MaskNoData) with { BandDescriptions = ["change"] });
 
             double threshold;
             string reason;
             var inv = CultureInfo.InvariantCulture;
-            if (resolved == ThresholdRule.OtsuChiSquare)
-            {
-                var critical = method.NativeThreshold(ThresholdRule.ChiSquare, options)!.Value;
-                var otsu = HistogramThreshold(ThresholdRule.Otsu, method, magnitude, pair, stats, options, new ProgressSlice(progress, 0.8, 0.1), cancel);
-                threshold = Math.Max(critical, otsu);
-                reason = otsu >= critical
-                    ? string.Create(inv, $"Otsu's cut of the chi-square, {otsu:G5}, is above its critical value {critical:G5} at significance {options.Significance:G3}: pixels in the high class are also significant change")
-                    : string.Create(inv, $"Otsu's cut of the chi-square, {otsu:G5}, is below its critical value {critical:G5} at significance {options.Significance:G3}: the critical value is used, so nothing that could be noise is called change");
-            }
-            else if (method.NativeThreshold(resolved, options) is { } native)
+            MagnitudeStats stats;
+            MaskWriter maskWriter;
+            // A threshold that does not depend on the magnitude's histogram (the chi-square test, a model's own) is known
+            // before the transform: the mask is then made in the same pass, from the values in memory, instead of
+            // reading band 1 back from the file in a pass of its own.
+            if (resolved != ThresholdRule.OtsuChiSquare && method.NativeThreshold(resolved, options) is { } native)
             {
                 threshold = native;
                 reason = resolved == ThresholdRule.ChiSquare
                     ? string.Create(inv, $"the chi-square critical value {native:G5} at significance {options.Significance:G3}")
                     : string.Create(inv, $"the model's own threshold {native:G5} on its change probability");
+                maskWriter = new MaskWriter(pair, mask, threshold, options);
+                stats = WriteMagnitude(pair, method, magnitude, bandCount, options, new MaskStrip(pair, maskWriter, options.BlockSize), new ProgressSlice(progress, 0.6, 0.4), cancel);
+                RequireValidPixels(stats.Count, 1, pair);
             }
             else
             {
-                threshold = HistogramThreshold(resolved, method, magnitude, pair, stats, options, new ProgressSlice(progress, 0.8, 0.1), cancel);
-                reason = resolved == ThresholdRule.KMeans
-                    ? string.Create(inv, $"the midpoint {threshold:G5} of the two k-means centres of the {method.OutputBands[0]} histogram")
-                    : string.Create(inv, $"Otsu's cut {threshold:G5} of the {method.OutputBands[0]} histogram (the split with the largest between-class variance)");
+                stats = WriteMagnitude(pair, method, magnitude, bandCount, options, null, new ProgressSlice(progress, 0.6, 0.2), cancel);
+                RequireValidPixels(stats.Count, 1, pair);
+                if (resolved == ThresholdRule.OtsuChiSquare)
+                {
+                    var critical = method.NativeThreshold(ThresholdRule.ChiSquare, options)!.Value;
+                    var otsu = HistogramThreshold(ThresholdRule.Otsu, method, magnitude, pair, stats, options, new ProgressSlice(progress, 0.8, 0.1), cancel);
+                    threshold = Math.Max(critical, otsu);
+                    reason = otsu >= critical
+                        ? string.Create(inv, $"Otsu's cut of the chi-square, {otsu:G5}, is above its critical value {critical:G5} at significance {options.Significance:G3}: pixels in the high class are also significant change")
+                        : string.Create(inv, $"Otsu's cut of the chi-square, {otsu:G5}, is below its critical value {critical:G5} at significance {options.Significance:G3}: the critical value is used, so nothing that could be noise is called change");
+                }
+                else
+                {
+                    threshold = HistogramThreshold(resolved, method, magnitude, pair, stats, options, new ProgressSlice(progress, 0.8, 0.1), cancel);
+                    reason = resolved == ThresholdRule.KMeans
+                        ? string.Create(inv, $"the midpoint {threshold:G5} of the two k-means centres of the {method.OutputBands[0]} histogram")
+                        : string.Create(inv, $"Otsu's cut {threshold:G5} of the {method.OutputBands[0]} histogram (the split with the largest between-class variance)");
+                }
+                maskWriter = new MaskWriter(pair, mask, threshold, options);
+                WriteMask(pair, magnitude, maskWriter, options, new ProgressSlice(progress, 0.9, 0.1), cancel);
             }
             if (options.Threshold == ThresholdRule.Auto)
             {
                 reason = $"{resolvedName} is {method.Name}'s default; " + reason;
             }
-
-            long changed, changedRaw;
-            using (var mask = RasterDataset.Create(maskTemp, pair.Profile(1, RasterDataType.Byte, MaskNoData) with { BandDescriptions = ["change"] }))
-            {
-                (changed, changedRaw) = WriteMask(pair, magnitude, mask, threshold, options, new ProgressSlice(progress, 0.9, 0.1), cancel);
-                mask.SetMetadataItem("CHANGE_METHOD", method.Name);
-                mask.SetMetadataItem("CHANGE_THRESHOLD", threshold.ToString("R", CultureInfo.InvariantCulture));
-                mask.SetMetadataItem("CHANGE_THRESHOLD_METHOD", resolvedName);
-                mask.Flush();
-            }
+            var (changed, changedRaw) = (maskWriter.Changed, maskWriter.ChangedRaw);
+            mask.SetMetadataItem("CHANGE_METHOD", method.Name);
+            mask.SetMetadataItem("CHANGE_THRESHOLD", threshold.ToString("R", CultureInfo.InvariantCulture));
+            mask.SetMetadataItem("CHANGE_THRESHOLD_METHOD", resolvedName);
+            mask.Flush();
+            mask.Dispose();
 
             var result = method.Describe(new ChangeDetectionResult
             {
@@ -180,10 +192,13 @@ public static class ChangeDetector
 
     private readonly record struct MagnitudeStats(long Count, double Min, double Max, double Sum);
 
-    private static MagnitudeStats WriteMagnitude(RasterPair pair, IChangeMethod method, RasterDataset magnitude, int bandCount, ChangeDetectionOptions options, ProgressSlice progress, CancellationToken cancel)
+    private static MagnitudeStats WriteMagnitude(RasterPair pair, IChangeMethod method, RasterDataset magnitude, int bandCount, ChangeDetectionOptions options, MaskStrip? mask, ProgressSlice progress, CancellationToken cancel)
     {
         var side = Math.Min(options.BlockSize, Math.Max(pair.Width, pair.Height));
         var output = new float[method.OutputBands.Count * side * side];
+        // When the windows are the raster's own blocks they are handed straight to the driver, past the block cache.
+        var direct = magnitude.BlockSize == (options.BlockSize, options.BlockSize);
+        var pad = direct ? new float[options.BlockSize * options.BlockSize] : [];
         long count = 0;
         double min = double.PositiveInfinity, max = double.NegativeInfinity, sum = 0;
         foreach (var block in PairBlocks.Read(pair, options.BlockSize, method.Halo, progress.Callback, cancel))
@@ -192,8 +207,16 @@ public static class ChangeDetector
             method.Transform(block, output);
             for (var b = 0; b < bandCount; b++)
             {
-                magnitude.Write<float>(b + 1, block.Core, output.AsSpan(b * n, n));
+                if (direct)
+                {
+                    magnitude.WriteBlock<float>(b + 1, block.Core, output.AsSpan(b * n, n), pad);
+                }
+                else
+                {
+                    magnitude.Write<float>(b + 1, block.Core, output.AsSpan(b * n, n));
+                }
             }
+            mask?.Add(block.Core, output.AsSpan(0, n));
             foreach (var v in output.AsSpan(0, n))
             {
                 if (float.IsFinite(v))
@@ -205,6 +228,7 @@ public static class ChangeDetector
                 }
             }
         }
+        mask?.Complete();
         return new MagnitudeStats(count, min, max, sum);
     }
 
@@ -261,68 +285,214 @@ public static class ChangeDetector
         return histogram;
     }
 
-    private static (long Changed, long ChangedRaw) WriteMask(RasterPair pair, RasterDataset magnitude, RasterDataset mask, double threshold, ChangeDetectionOptions options, ProgressSlice progress, CancellationToken cancel)
+    /// <summary>The mask from band 1 of the magnitude raster read back window by window (a threshold from its histogram).</summary>
+    private static void WriteMask(RasterPair pair, RasterDataset magnitude, MaskWriter writer, ChangeDetectionOptions options, ProgressSlice progress, CancellationToken cancel)
     {
-        var halo = options.Morphology switch
-        {
-            MaskCleanup.OpenClose => BinaryMorphology.HaloOpenClose,
-            MaskCleanup.Area => BinaryMorphology.HaloArea(options.MinRegionPixels),
-            _ => 0,
-        };
-        var side = Math.Min(options.BlockSize, Math.Max(pair.Width, pair.Height)) + 2 * halo;
-        var values = new float[side * side];
-        var binary = new byte[side * side];
-        var valid = new byte[side * side];
-        var scratch = new byte[side * side];
-        var queue = options.Morphology == MaskCleanup.Area ? new int[side * side] : [];
-        var output = new byte[side * side];
-        long changed = 0, changedRaw = 0;
         var total = PairBlocks.WindowCount(pair, options.BlockSize);
         var done = 0;
         foreach (var core in pair.Windows(options.BlockSize))
         {
             cancel.ThrowIfCancellationRequested();
-            var c0 = Math.Max(0, core.Column - halo);
-            var r0 = Math.Max(0, core.Row - halo);
-            var padded = new RasterWindow(c0, r0, Math.Min(pair.Width, core.Column + core.Width + halo) - c0, Math.Min(pair.Height, core.Row + core.Height + halo) - r0);
-            var n = (int)padded.PixelCount;
-            magnitude.Read<float>(1, padded, values.AsSpan(0, n));
-            for (var i = 0; i < n; i++)
+            var padded = writer.Padded(core);
+            var values = writer.Values((int)padded.PixelCount);
+            magnitude.Read<float>(1, padded, values);
+            writer.Classify(values);
+            writer.Write(core, padded);
+            progress.Report(++done / (double)total);
+        }
+    }
+
+    /// <summary>
+    /// Thresholds band 1 and cleans the decision up window by window: each core window is decided on a window grown by
+    /// the clean-up's halo (clamped to the scene), so the mask does not depend on where the windows fall.
+    /// </summary>
+    private sealed class MaskWriter
+    {
+        private readonly RasterPair _pair;
+        private readonly RasterDataset _mask;
+        private readonly ChangeDetectionOptions _options;
+        private readonly double _threshold;
+        private readonly float[] _values;
+        private readonly byte[] _binary;
+        private readonly byte[] _valid;
+        private readonly byte[] _scratch;
+        private readonly int[] _queue;
+        private readonly byte[] _output;
+
+        public MaskWriter(RasterPair pair, RasterDataset mask, double threshold, ChangeDetectionOptions options)
+        {
+            _pair = pair;
+            _mask = mask;
+            _options = options;
+            _threshold = threshold;
+            Halo = options.Morphology switch
             {
-                var v = values[i];
-                valid[i] = float.IsFinite(v) ? (byte)1 : (byte)0;
-                binary[i] = valid[i] == 1 && v > threshold ? (byte)1 : (byte)0;
+                MaskCleanup.OpenClose => BinaryMorphology.HaloOpenClose,
+                MaskCleanup.Area => BinaryMorphology.HaloArea(options.MinRegionPixels),
+                _ => 0,
+            };
+            var side = Math.Min(options.BlockSize, Math.Max(pair.Width, pair.Height)) + 2 * Halo;
+            _values = new float[side * side];
+            _binary = new byte[side * side];
+            _valid = new byte[side * side];
+            _scratch = new byte[side * side];
+            _queue = options.Morphology == MaskCleanup.Area ? new int[side * side] : [];
+            _output = new byte[side * side];
+        }
+
+        public int Halo { get; }
+        public long Changed { get; private set; }
+        /// <summary>Changed pixels before the clean-up.</summary>
+        public long ChangedRaw { get; private set; }
+
+        public RasterWindow Padded(RasterWindow core)
+        {
+            var c0 = Math.Max(0, core.Column - Halo);
+            var r0 = Math.Max(0, core.Row - Halo);
+            return new RasterWindow(c0, r0, Math.Min(_pair.Width, core.Column + core.Width + Halo) - c0, Math.Min(_pair.Height, core.Row + core.Height + Halo) - r0);
+        }
+
+        public Span<float> Values(int n) => _values.AsSpan(0, n);
+
+        /// <summary>The decision for one value of band 1: 0 unchanged, 1 changed, 2 no data.</summary>
+        public byte Decide(float v) => !float.IsFinite(v) ? (byte)2 : v > _threshold ? (byte)1 : (byte)0;
+
+        /// <summary>Decides every value of the padded window.</summary>
+        public void Classify(ReadOnlySpan<float> values)
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                Set(i, Decide(values[i]));
             }
+        }
+
+        /// <summary>Sets pixel i of the padded window from a decision of <see cref="Decide"/>.</summary>
+        public void Set(int i, byte decision)
+        {
+            _valid[i] = decision == 2 ? (byte)0 : (byte)1;
+            _binary[i] = decision == 1 ? (byte)1 : (byte)0;
+        }
+
+        /// <summary>Cleans up the decided padded window and writes its core to the mask.</summary>
+        public void Write(RasterWindow core, RasterWindow padded)
+        {
+            var n = (int)padded.PixelCount;
+            var binary = _binary;
+            var valid = _valid;
             // Count the raw decision over the core only, before clean-up.
             var dr = core.Row - padded.Row;
             var dc = core.Column - padded.Column;
             for (var r = 0; r < core.Height; r++)
             {
                 var start = (r + dr) * padded.Width + dc;
-                changedRaw += core.Width - binary.AsSpan(start, core.Width).Count((byte)0);
+                ChangedRaw += core.Width - binary.AsSpan(start, core.Width).Count((byte)0);
             }
-            if (options.Morphology == MaskCleanup.OpenClose)
+            if (_options.Morphology == MaskCleanup.OpenClose)
             {
-                BinaryMorphology.OpenClose(binary.AsSpan(0, n), valid.AsSpan(0, n), padded.Width, padded.Height, scratch);
+                BinaryMorphology.OpenClose(binary.AsSpan(0, n), valid.AsSpan(0, n), padded.Width, padded.Height, _scratch);
             }
-            else if (options.Morphology == MaskCleanup.Area)
+            else if (_options.Morphology == MaskCleanup.Area)
             {
-                BinaryMorphology.AreaOpenClose(binary.AsSpan(0, n), valid.AsSpan(0, n), padded.Width, padded.Height, options.MinRegionPixels, queue, scratch);
+                BinaryMorphology.AreaOpenClose(binary.AsSpan(0, n), valid.AsSpan(0, n), padded.Width, padded.Height, _options.MinRegionPixels, _queue, _scratch);
             }
+            long changed = 0;
             for (var r = 0; r < core.Height; r++)
             {
                 for (var c = 0; c < core.Width; c++)
                 {
                     var i = (r + dr) * padded.Width + c + dc;
                     var o = r * core.Width + c;
-                    output[o] = valid[i] == 0 ? MaskNoData : binary[i];
-                    changed += output[o] == MaskChanged ? 1 : 0;
+                    _output[o] = valid[i] == 0 ? MaskNoData : binary[i];
+                    changed += _output[o] == MaskChanged ? 1 : 0;
                 }
             }
-            mask.Write<byte>(1, core, output.AsSpan(0, (int)core.PixelCount));
-            progress.Report(++done / (double)total);
+            Changed += changed;
+            _mask.Write<byte>(1, core, _output.AsSpan(0, (int)core.PixelCount));
         }
-        return (changed, changedRaw);
+    }
+
+    /// <summary>
+    /// The mask made during the transform pass: the decisions of the rows of windows received so far are kept in a
+    /// strip of whole scene rows (one byte a pixel), and a row of windows is cleaned up and written as soon as the rows
+    /// its halo reaches have arrived. The strip holds (ceil(halo / block) + 1) block rows plus the halo, whatever the
+    /// scene's height. Windows must arrive in <see cref="RasterPair.Windows"/> order (row by row).
+    /// </summary>
+    private sealed class MaskStrip
+    {
+        private readonly RasterPair _pair;
+        private readonly MaskWriter _writer;
+        private readonly int _block;
+        private readonly int _capacity;
+        private readonly byte[] _decisions;
+        private int _nextBlockRow;
+        private RasterWindow? _expectedAfter;
+
+        public MaskStrip(RasterPair pair, MaskWriter writer, int blockSize)
+        {
+            _pair = pair;
+            _writer = writer;
+            _block = blockSize;
+            var haloRows = (writer.Halo + blockSize - 1) / blockSize;
+            _capacity = Math.Min(pair.Height, (haloRows + 1) * blockSize + writer.Halo);
+            _decisions = new byte[(long)_capacity * pair.Width is var size && size <= Array.MaxLength ? (int)size
+                : throw new SiteWatchException($"{pair.After.Path}: the scene is too wide ({pair.Width} pixels) to clean up its change mask in one pass")];
+        }
+
+        public void Add(RasterWindow core, ReadOnlySpan<float> values)
+        {
+            if (_expectedAfter is { } last && !(core.Row == last.Row && core.Column == last.Column + last.Width || core.Column == 0 && core.Row == last.Row + last.Height && last.Column + last.Width == _pair.Width))
+            {
+                throw new InvalidOperationException($"Window {core} arrived out of order after {last}.");
+            }
+            _expectedAfter = core;
+            for (var r = 0; r < core.Height; r++)
+            {
+                var row = _decisions.AsSpan((core.Row + r) % _capacity * _pair.Width + core.Column, core.Width);
+                var source = values.Slice(r * core.Width, core.Width);
+                for (var c = 0; c < row.Length; c++)
+                {
+                    row[c] = _writer.Decide(source[c]);
+                }
+            }
+            if (core.Column + core.Width == _pair.Width)
+            {
+                // Rows [0, received) are in: write every row of windows whose halo ends there.
+                var received = core.Row + core.Height;
+                while (_nextBlockRow * _block < _pair.Height && Math.Min(_pair.Height, (_nextBlockRow + 1) * _block + _writer.Halo) <= received)
+                {
+                    WriteBlockRow(_nextBlockRow++);
+                }
+            }
+        }
+
+        public void Complete()
+        {
+            while (_nextBlockRow * _block < _pair.Height)
+            {
+                WriteBlockRow(_nextBlockRow++);
+            }
+        }
+
+        private void WriteBlockRow(int blockRow)
+        {
+            var top = blockRow * _block;
+            var height = Math.Min(_block, _pair.Height - top);
+            for (var left = 0; left < _pair.Width; left += _block)
+            {
+                var core = new RasterWindow(left, top, Math.Min(_block, _pair.Width - left), height);
+                var padded = _writer.Padded(core);
+                var i = 0;
+                for (var r = padded.Row; r < padded.Row + padded.Height; r++)
+                {
+                    var row = _decisions.AsSpan(r % _capacity * _pair.Width + padded.Column, padded.Width);
+                    foreach (var d in row)
+                    {
+                        _writer.Set(i++, d);
+                    }
+                }
+                _writer.Write(core, padded);
+            }
+        }
     }
 
     internal static string TempPathBeside(string path)

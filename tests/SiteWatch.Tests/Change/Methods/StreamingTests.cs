@@ -9,6 +9,7 @@ public class StreamingTests
     [Theory]
     [InlineData("irmad", "auto", "area")]
     [InlineData("mad", "chi2", "openclose")]
+    [InlineData("mad", "chi2", "area")]
     [InlineData("cva", "otsu", "area")]
     [InlineData("cva", "kmeans", "none")]
     [InlineData("pcakmeans", "auto", "area")]
@@ -37,6 +38,25 @@ public class StreamingTests
         // Only pixels sitting exactly on the threshold could flip; there are none here.
         Assert.Equal(SyntheticPair.ReadMask(dir.File("mask512.tif")), SyntheticPair.ReadMask(dir.File("mask64.tif")));
         Assert.Equal(large.ChangedPixels, small.ChangedPixels);
+    }
+
+    [Fact]
+    public void A_mask_made_in_the_transform_pass_is_the_same_when_its_halo_spans_several_rows_of_windows()
+    {
+        // The chi-square threshold is known before the transform, so the mask is cleaned up from a strip of rows kept in
+        // memory; with 20-pixel regions the area clean-up's halo (41 px) reaches three rows of 16-pixel windows.
+        using var dir = new TempDir();
+        var scene = new SyntheticPair { Seed = 9 };
+        var (t1, t2) = scene.Write(dir.Path);
+        using var pair = RasterPair.Open(t1, t2);
+        var options = new ChangeDetectionOptions { Method = ChangeMethodKind.Mad, Threshold = ThresholdRule.ChiSquare, Morphology = MaskCleanup.Area, MinRegionPixels = 20 };
+        var whole = ChangeDetector.Detect(pair, options with { BlockSize = 512 }, dir.File("mag512.tif"), dir.File("mask512.tif"));
+        var strip = ChangeDetector.Detect(pair, options with { BlockSize = 16 }, dir.File("mag16.tif"), dir.File("mask16.tif"));
+
+        Assert.True(whole.ChangedPixelsBeforeMorphology > whole.ChangedPixels, "the clean-up removed something");
+        Assert.Equal(SyntheticPair.ReadMask(dir.File("mask512.tif")), SyntheticPair.ReadMask(dir.File("mask16.tif")));
+        Assert.Equal(whole.ChangedPixelsBeforeMorphology, strip.ChangedPixelsBeforeMorphology);
+        Assert.Equal(whole.ChangedPixels, strip.ChangedPixels);
     }
 
     [Fact]
