@@ -189,14 +189,9 @@ public sealed unsafe class RasterDataset : IDisposable
     /// a pixel-interleaved block would decompress every band to read one (a third of MAD's run time went there).
     /// Blocks are compressed on GDAL's worker threads (NUM_THREADS) while the caller computes the next ones.
     /// </summary>
-    /// <param name="floatPredictor">
-    /// The floating-point predictor (PREDICTOR=3) for Float32/64: it pays on smooth fields (reflectance, elevation), not
-    /// on statistics of noisy pixels: on MAD's outputs it saved 1.3 % of the size for 4.5 times ZSTD's compression time.
-    /// </param>
-    public static IReadOnlyCollection<string> DefaultGeoTiffOptions(RasterProfile profile, bool floatPredictor = true) =>
+    public static IReadOnlyCollection<string> DefaultGeoTiffOptions(RasterProfile profile) =>
         profile.DataType is RasterDataType.Float32 or RasterDataType.Float64
-            ? ["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=ZSTD", "ZSTD_LEVEL=1", floatPredictor ? "PREDICTOR=3" : "PREDICTOR=1",
-               "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND", "NUM_THREADS=ALL_CPUS"]
+            ? ["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=ZSTD", "ZSTD_LEVEL=1", "PREDICTOR=3", "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND", "NUM_THREADS=ALL_CPUS"]
             : ["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=DEFLATE", "PREDICTOR=2", "BIGTIFF=IF_SAFER",
                profile.BandCount > 1 ? "INTERLEAVE=PIXEL" : "INTERLEAVE=BAND", "NUM_THREADS=ALL_CPUS"];
 
