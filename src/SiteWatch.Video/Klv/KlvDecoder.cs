@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace SiteWatch.Video.Klv;
 
@@ -147,103 +148,279 @@ public static class KlvDecoder
 
     internal static string ChecksumMessage(ushort received, ushort computed) => $"Checksum 0x{received:X4} in packet, 0x{computed:X4} computed";
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void DecodeItems(KlvLocalSet set, KlvSchema schema, ReadOnlyMemory<byte> memory, int baseOffset, ref List<KlvProblem>? problems, int depth, bool oneByteTags)
     {
         var span = memory.Span;
+        var table = schema.FastTable;
+        // Items count their offsets from their set's (KlvItem); every caller passes the set's own offset, which the
+        // run loop relies on (it writes the item's position in the set as its offset).
+        var runs = baseOffset == set.Offset;
         var pos = 0;
-        while (pos < span.Length)
+        while (true)
         {
-            var start = pos;
-            ulong tag;
-            int length;
-            // Fast path: one-byte tag and one-byte length, which is nearly every item in practice.
-            if (pos + 1 < span.Length && (span[pos] < 0x80 || oneByteTags) && span[pos + 1] < 0x80)
+            // Runs of common items are decoded by a loop without calls, so its state stays in registers; each item it
+            // stops at goes through the general path, one at a time.
+            if (runs)
             {
-                tag = span[pos];
-                length = span[pos + 1];
-                pos += 2;
-            }
-            else
-            {
-                var header = ReadItemHeader(span, pos, oneByteTags);
-                if (header.Next < 0)
-                {
-                    ReportBadHeader(set, span.Length, start, baseOffset, header, ref problems);
-                    return;
-                }
-
-                (tag, length, pos) = (header.Tag, header.Length, header.Next);
+                pos = DecodeRun(set, schema.RunTable, span, pos);
             }
 
-            if (length > span.Length - pos)
+            if (pos >= span.Length)
             {
-                AddTruncated(set, span.Length, start, pos, (int)tag, length, baseOffset, ref problems);
                 return;
             }
 
-            var traits = schema[tag];
-            ref var slot = ref set.AddSlot();
-            if (traits is null)
+            pos = DecodeItem(set, table, span, pos, baseOffset, ref problems, depth, oneByteTags);
+            if (pos < 0)
             {
-                KlvItem.Write(ref slot, set, (int)tag, KlvValueKind.Unknown, baseOffset + start, pos - start, pos, length, 0);
+                return; // the rest of the set was unreadable and is kept raw
             }
-            else if (TryDecodeCommon(traits, span, pos, length, out var kind, out var bits))
-            {
-                KlvItem.Write(ref slot, set, traits.Tag, kind, baseOffset + start, pos - start, pos, length, bits);
-            }
-            else
-            {
-                DecodeValue(set, traits, span.Slice(pos, length), pos, baseOffset + start, pos - start, ref problems, depth, ref slot);
-            }
-
-            pos += length;
         }
     }
 
     /// <summary>
-    /// The numbers and texts of nearly every item, at the lengths the standard gives them, decoded in the item loop
-    /// itself (no call, no stack frame); false sends the item to <see cref="DecodeValue"/>, which handles everything.
+    /// Decodes items from <paramref name="pos"/> while they have a one-byte tag and length and a value the tag's row
+    /// decodes without a call: numbers, texts and bytes at the lengths the standard gives them (see
+    /// <see cref="KlvFastTrait"/>); returns where it stopped, the end of the set or the first item left to
+    /// <see cref="DecodeItem"/>, which decodes it the same way or reports why not. Nothing in the loop calls out, so
+    /// its state stays in registers, and the byte reads are checked once per item (the header against the set's end,
+    /// the value by its length) rather than per access.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int DecodeRun(KlvLocalSet set, KlvRunRow[] table, ReadOnlySpan<byte> span, int pos)
+    {
+        var items = set.ItemArray;
+        var count = set.Count;
+        var capacity = items.Length;
+        ref var first = ref MemoryMarshal.GetArrayDataReference(items);
+        ref var rows = ref MemoryMarshal.GetArrayDataReference(table); // 128 rows (KlvSchema.RunTable)
+        ref var bytes = ref MemoryMarshal.GetReference(span);
+        var end = span.Length;
+        while (pos + 1 < end && count < capacity)
+        {
+            var tag = (uint)Unsafe.Add(ref bytes, pos);
+            var length = (int)Unsafe.Add(ref bytes, pos + 1);
+            if (((tag | (uint)length) & 0x80) != 0 || length > end - pos - 2)
+            {
+                break; // a multi-byte tag or length, or a value past the set's end
+            }
+
+            ref readonly var row = ref Unsafe.Add(ref rows, (nint)tag);
+            if ((uint)(length - row.MinLength) > row.LengthRange)
+            {
+                break; // a value the general path decodes (or reports)
+            }
+
+            var at = pos + 2;
+            var kind = row.Kind;
+            long bits;
+            switch (row.Op)
+            {
+                case KlvFastOp.UIntMapped:
+                    bits = BitConverter.DoubleToInt64Bits(ReadUIntAt(ref bytes, end, at, length) * row.Scale + row.Offset);
+                    break;
+                case KlvFastOp.IntMapped:
+                    var raw = ReadIntAt(ref bytes, end, at, length);
+                    // The most negative value is the "out of range / error" sentinel.
+                    kind = raw == long.MinValue >> (64 - 8 * length) ? KlvValueKind.OutOfRange : KlvValueKind.Double;
+                    bits = BitConverter.DoubleToInt64Bits(raw * row.Scale);
+                    break;
+                case KlvFastOp.UInt:
+                    bits = (long)ReadUIntAt(ref bytes, end, at, length);
+                    break;
+                case KlvFastOp.Int:
+                    bits = ReadIntAt(ref bytes, end, at, length);
+                    break;
+                case KlvFastOp.Imapb:
+                    var unsigned = ReadUIntAt(ref bytes, end, at, length);
+                    if ((unsigned >> (8 * length - 1)) != 0)
+                    {
+                        goto Stop; // an ST 1201 special value
+                    }
+
+                    // Imapb.Decode's arithmetic, ScaleReverse * (raw - ZOffset) + Min, at the standard's length (the row's).
+                    bits = BitConverter.DoubleToInt64Bits(row.Scale * (unsigned - row.ZOffset) + row.Offset);
+                    break;
+                case KlvFastOp.Text:
+                    bits = 0;
+                    break;
+                case KlvFastOp.Float when length == 4:
+                    bits = BitConverter.DoubleToInt64Bits(BitConverter.Int32BitsToSingle(
+                        BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref bytes, at)))));
+                    break;
+                case KlvFastOp.Float when length == 8:
+                    bits = BitConverter.DoubleToInt64Bits(BitConverter.Int64BitsToDouble(
+                        BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref bytes, at)))));
+                    break;
+                case KlvFastOp.ShortOid when Unsafe.Add(ref bytes, at) < 0x80:
+                    bits = Unsafe.Add(ref bytes, at);
+                    break;
+                default:
+                    goto Stop;
+            }
+
+            KlvItem.WriteRelative(ref Unsafe.Add(ref first, count), set, (int)tag, kind, pos, 2, at, length, bits);
+            count++;
+            pos = at + length;
+        }
+
+    Stop:
+        set.SetCount(count);
+        return pos;
+    }
+
+    /// <summary>
+    /// The 1-8 byte big-endian unsigned value at <paramref name="at"/> of <paramref name="bytes"/>, whose last
+    /// <paramref name="length"/> bytes the caller has checked are before <paramref name="end"/>: one 8-byte load and a
+    /// shift when 8 bytes remain before the end, else byte by byte.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryDecodeCommon(KlvTagTraits t, ReadOnlySpan<byte> span, int pos, int len, out KlvValueKind kind, out long bits)
+    private static ulong ReadUIntAt(ref byte bytes, int end, int at, int length)
     {
+        if (end - at >= 8)
+        {
+            return BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref bytes, at))) >> (64 - 8 * length);
+        }
+
+        ulong v = 0;
+        for (var i = 0; i < length; i++)
+        {
+            v = (v << 8) | Unsafe.Add(ref bytes, at + i);
+        }
+
+        return v;
+    }
+
+    /// <summary>The 1-8 byte big-endian two's complement value at <paramref name="at"/> (see <see cref="ReadUIntAt"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long ReadIntAt(ref byte bytes, int end, int at, int length)
+    {
+        var shift = 64 - 8 * length;
+        if (end - at >= 8)
+        {
+            return (long)BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref bytes, at))) >> shift;
+        }
+
+        ulong v = 0;
+        for (var i = 0; i < length; i++)
+        {
+            v = (v << 8) | Unsafe.Add(ref bytes, at + i);
+        }
+
+        return (long)(v << shift) >> shift;
+    }
+
+    /// <summary>
+    /// Decodes the one item at <paramref name="start"/>, whatever its header and value; returns where the next item
+    /// starts, or -1 when the header is unreadable or the value runs past the set (the rest is kept raw, a problem
+    /// recorded).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int DecodeItem(KlvLocalSet set, KlvFastTrait[] table, ReadOnlySpan<byte> span, int start, int baseOffset, ref List<KlvProblem>? problems, int depth, bool oneByteTags)
+    {
+        var pos = start;
+        ulong tag;
+        int length;
+        if (pos + 1 < span.Length && (span[pos] < 0x80 || oneByteTags) && span[pos + 1] < 0x80)
+        {
+            tag = span[pos];
+            length = span[pos + 1];
+            pos += 2;
+        }
+        else
+        {
+            var header = ReadItemHeader(span, pos, oneByteTags);
+            if (header.Next < 0)
+            {
+                ReportBadHeader(set, span.Length, start, baseOffset, header, ref problems);
+                return -1;
+            }
+
+            (tag, length, pos) = (header.Tag, header.Length, header.Next);
+        }
+
+        if (length > span.Length - pos)
+        {
+            AddTruncated(set, span.Length, start, pos, (int)tag, length, baseOffset, ref problems);
+            return -1;
+        }
+
+        ref var slot = ref set.AddSlot();
+        if (tag < (ulong)table.Length)
+        {
+            ref readonly var row = ref table[(int)tag];
+            if (TryDecodeFast(in row, span, pos, length, true, out var kind, out var bits))
+            {
+                KlvItem.Write(ref slot, set, (int)tag, kind, baseOffset + start, pos - start, pos, length, bits);
+                return pos + length;
+            }
+
+            if (row.Traits is { } traits)
+            {
+                DecodeValue(set, traits, span.Slice(pos, length), pos, baseOffset + start, pos - start, ref problems, depth, ref slot);
+                return pos + length;
+            }
+        }
+
+        KlvItem.Write(ref slot, set, (int)tag, KlvValueKind.Unknown, baseOffset + start, pos - start, pos, length, 0);
+        return pos + length;
+    }
+
+    /// <summary>
+    /// The numbers and texts of nearly every item, at the lengths the standard gives them, decoded in the item loop
+    /// itself (no call, no stack frame) from the tag's row; false sends the item to <see cref="DecodeValue"/>, which
+    /// handles everything and reports problems.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryDecodeFast(ref readonly KlvFastTrait row, ReadOnlySpan<byte> span, int pos, int len, bool specials, out KlvValueKind kind, out long bits)
+    {
+        kind = row.Kind;
         bits = 0;
-        kind = KlvValueKind.Double;
-        if (len == 0)
+        if ((uint)(len - row.MinLength) > row.LengthRange)
         {
             return false;
         }
 
-        switch (t.Format)
+        switch (row.Op)
         {
-            case KlvFormat.UIntMapped when len == t.Length && len <= 8:
-                bits = BitConverter.DoubleToInt64Bits(ReadUInt(span, pos, len) * t.Scale + t.Offset);
+            case KlvFastOp.UIntMapped:
+                bits = BitConverter.DoubleToInt64Bits(ReadUInt(span, pos, len) * row.Scale + row.Offset);
                 return true;
-            case KlvFormat.IntMapped when len == t.Length && len <= 8:
+            case KlvFastOp.IntMapped:
                 var raw = ReadInt(span, pos, len);
                 // The most negative value is the "out of range / error" sentinel.
                 kind = raw == long.MinValue >> (64 - 8 * len) ? KlvValueKind.OutOfRange : KlvValueKind.Double;
-                bits = BitConverter.DoubleToInt64Bits(raw * t.Scale);
+                bits = BitConverter.DoubleToInt64Bits(raw * row.Scale);
                 return true;
-            case KlvFormat.UInt or KlvFormat.Enum or KlvFormat.Flags or KlvFormat.Timestamp when len <= t.MaxLength && len <= 8:
+            case KlvFastOp.UInt:
                 bits = (long)ReadUInt(span, pos, len);
-                kind = t.IntegerKind;
                 return true;
-            case KlvFormat.Int when len <= t.MaxLength && len <= 8:
+            case KlvFastOp.Int:
                 bits = ReadInt(span, pos, len);
-                kind = KlvValueKind.Int64;
                 return true;
-            case KlvFormat.Imapb when len <= 8:
-                var value = t.GetImapb(len).Decode(ReadUInt(span, pos, len), out var special);
+            case KlvFastOp.Imapb:
+                var rawImapb = ReadUInt(span, pos, len);
+                if (!specials && (rawImapb >> (8 * len - 1)) != 0)
+                {
+                    return false; // an ST 1201 special value: decoded out of the loop (a call)
+                }
+
+                var value = row.ImapbByLength![len].Decode(rawImapb, out var special);
                 (kind, bits) = special == ImapbSpecial.None
                     ? (KlvValueKind.Double, BitConverter.DoubleToInt64Bits(value))
                     : (KlvValueKind.Special, (long)special);
                 return true;
-            case KlvFormat.Utf8 when t.MaxLength == 0 || len <= t.MaxLength:
-                kind = KlvValueKind.String;
+            case KlvFastOp.Text:
                 return true;
-            case KlvFormat.Bytes:
-                kind = KlvValueKind.Bytes;
+            case KlvFastOp.Float when len == 4:
+                bits = BitConverter.DoubleToInt64Bits(BinaryPrimitives.ReadSingleBigEndian(span.Slice(pos, 4)));
+                return true;
+            case KlvFastOp.Float when len == 8:
+                bits = BitConverter.DoubleToInt64Bits(BinaryPrimitives.ReadDoubleBigEndian(span.Slice(pos, 8)));
+                return true;
+            case KlvFastOp.ShortOid when span[pos] < 0x80:
+                bits = span[pos];
                 return true;
             default:
                 return false;
@@ -305,7 +482,7 @@ public static class KlvDecoder
             {
                 slot = new KlvItem(set, 0, KlvValueKind.Unknown, baseOffset + start, pos - start, pos, length, 0);
             }
-            else if (TryDecodeCommon(traits, span, pos, length, out var kind, out var bits))
+            else if (TryDecodeFast(in schema.FastTable[traits.Tag], span, pos, length, true, out var kind, out var bits))
             {
                 KlvItem.Write(ref slot, set, traits.Tag, kind, baseOffset + start, pos - start, pos, length, bits);
             }
@@ -378,10 +555,11 @@ public static class KlvDecoder
     }
 
     /// <summary>
-    /// Decodes one value that <see cref="TryDecodeCommon"/> left (empty values, nested sets and series, packs, and
+    /// Decodes one value that <see cref="TryDecodeFast"/> left (empty values, nested sets and series, packs, and
     /// formats or lengths off the common path) into <paramref name="slot"/>. Kept small: a large stack frame here
     /// costs more than the decode of these items.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void DecodeValue(KlvLocalSet set, KlvTagTraits t, ReadOnlySpan<byte> v, int pos, int offset, int header, ref List<KlvProblem>? problems, int depth, ref KlvItem slot)
     {
         if (v.IsEmpty)

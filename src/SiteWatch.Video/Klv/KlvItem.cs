@@ -53,6 +53,24 @@ public readonly struct KlvItem
         Unsafe.AsRef(in slot._headerLength) = (byte)Math.Min(headerLength, 255);
     }
 
+    /// <summary>As <see cref="Write"/>, with <paramref name="relativeOffset"/> already counted from the owner's offset.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void WriteRelative(ref KlvItem slot, KlvLocalSet owner, int tag, KlvValueKind kind, int relativeOffset, int headerLength, int valueStart, int length, long bits)
+    {
+        if (!ReferenceEquals(slot._owner, owner))
+        {
+            Unsafe.AsRef(in slot._owner) = owner;
+        }
+
+        Unsafe.AsRef(in slot._bits) = bits;
+        Unsafe.AsRef(in slot._tag) = tag;
+        Unsafe.AsRef(in slot._offset) = relativeOffset;
+        Unsafe.AsRef(in slot._valueStart) = valueStart;
+        Unsafe.AsRef(in slot._length) = length;
+        Unsafe.AsRef(in slot._kind) = kind;
+        Unsafe.AsRef(in slot._headerLength) = (byte)Math.Min(headerLength, 255);
+    }
+
     internal static KlvItem Number(KlvLocalSet owner, int tag, KlvValueKind kind, int offset, int headerLength, int valueStart, int length, double value) =>
         new(owner, tag, kind, offset, headerLength, valueStart, length, BitConverter.DoubleToInt64Bits(value));
 

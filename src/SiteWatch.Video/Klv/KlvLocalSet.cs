@@ -115,6 +115,18 @@ public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
 
     internal void Add(in KlvItem item) => AddSlot() = item;
 
+    /// <summary>The item storage, for the decoder's loop, which keeps the count itself and writes it back with <see cref="SetCount"/>.</summary>
+    internal KlvItem[] ItemArray => _items;
+
+    internal void SetCount(int count) => _count = count;
+
+    /// <summary>Doubles the item storage (its first <see cref="Count"/> items kept) and returns it.</summary>
+    internal KlvItem[] Grow()
+    {
+        Array.Resize(ref _items, _items.Length * 2);
+        return _items;
+    }
+
     /// <summary>Reserves the next item and returns it by reference, so decoders write items in place.</summary>
     internal ref KlvItem AddSlot()
     {

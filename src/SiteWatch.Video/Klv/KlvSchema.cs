@@ -4,6 +4,8 @@ namespace SiteWatch.Video.Klv;
 public sealed class KlvSchema
 {
     private readonly KlvTagTraits?[] _byTag;
+    private readonly KlvFastTrait[] _fast;
+    private readonly KlvRunRow[] _run;
     private readonly KlvTagTraits[] _tags;
 
     private readonly Dictionary<(ulong, ulong), KlvTagTraits>? _byItemKey;
@@ -32,7 +34,27 @@ public sealed class KlvSchema
 
             _byTag[t.Tag] = t;
         }
+
+        _fast = new KlvFastTrait[_byTag.Length];
+        Array.Fill(_fast, KlvFastTrait.None);
+        // 128 rows: the decoder's run loop indexes it by any one-byte tag without a bounds check.
+        _run = new KlvRunRow[128];
+        Array.Fill(_run, KlvRunRow.None);
+        foreach (var t in _tags)
+        {
+            _fast[t.Tag] = t.ToFast();
+            if (t.Tag < _run.Length)
+            {
+                _run[t.Tag] = t.ToRun();
+            }
+        }
     }
+
+    /// <summary>The rows of the one-byte tags (0-127) as the decoder's run loop reads them.</summary>
+    internal KlvRunRow[] RunTable => _run;
+
+    /// <summary>The table flattened for the decoder's item loop, indexed by tag; rows of undefined tags have no traits.</summary>
+    internal KlvFastTrait[] FastTable => _fast;
 
     /// <summary>
     /// A universal set (SMPTE 336 "US"): every item is a 16-byte key, a BER length and a value. Each row of

@@ -166,4 +166,124 @@ public sealed class KlvTagTraits
     }
 
     public override string ToString() => $"{Tag} {Name} ({Format})";
+
+    /// <summary>This row as the decoder's run loop reads it (see <see cref="KlvRunRow"/>).</summary>
+    internal KlvRunRow ToRun()
+    {
+        var fast = ToFast();
+        var run = KlvRunRow.None;
+        if (fast.Op == KlvFastOp.None || fast.MinLength > 127)
+        {
+            return run;
+        }
+
+        var max = (int)Math.Min(fast.MinLength + (long)fast.LengthRange, 127);
+        (run.Op, run.Kind, run.MinLength, run.LengthRange, run.Scale, run.Offset) =
+            (fast.Op, fast.Kind, (byte)fast.MinLength, (byte)(max - fast.MinLength), Scale, Offset);
+        if (Format == KlvFormat.Imapb)
+        {
+            if (Length is not (> 0 and <= 8))
+            {
+                return KlvRunRow.None;
+            }
+
+            // The mapping at the standard's length only (IMAPB values seldom come shorter; those take the general path).
+            ref readonly var imapb = ref _imapbByLength![Length];
+            (run.MinLength, run.LengthRange, run.Scale, run.ZOffset, run.Offset) = ((byte)Length, 0, imapb.ScaleReverse, imapb.ZOffset, imapb.Min);
+        }
+
+        return run;
+    }
+
+    /// <summary>This row as the decoder's item loop reads it (see <see cref="KlvFastTrait"/>).</summary>
+    internal KlvFastTrait ToFast()
+    {
+        var fast = new KlvFastTrait { Traits = this, Scale = Scale, Offset = Offset, ImapbByLength = _imapbByLength };
+        (fast.Op, var min, var max) = Format switch
+        {
+            KlvFormat.UIntMapped when Length is > 0 and <= 8 => (KlvFastOp.UIntMapped, Length, Length),
+            KlvFormat.IntMapped when Length is > 0 and <= 8 => (KlvFastOp.IntMapped, Length, Length),
+            KlvFormat.UInt or KlvFormat.Enum or KlvFormat.Flags or KlvFormat.Timestamp => (KlvFastOp.UInt, 1, Math.Min(MaxLength, 8)),
+            KlvFormat.Int => (KlvFastOp.Int, 1, Math.Min(MaxLength, 8)),
+            KlvFormat.Imapb => (KlvFastOp.Imapb, 1, 8),
+            KlvFormat.Float => (KlvFastOp.Float, 4, 8),
+            KlvFormat.Utf8 => (KlvFastOp.Text, 1, MaxLength == 0 ? int.MaxValue : MaxLength),
+            KlvFormat.Bytes => (KlvFastOp.Text, 1, int.MaxValue),
+            KlvFormat.Uuid => (KlvFastOp.Text, 16, 16),
+            KlvFormat.BerOid => (KlvFastOp.ShortOid, 1, 1),
+            _ => (KlvFastOp.None, int.MaxValue, 0),
+        };
+        fast.Kind = Format switch
+        {
+            KlvFormat.UInt or KlvFormat.Enum or KlvFormat.Flags or KlvFormat.Timestamp => IntegerKind,
+            KlvFormat.Int => KlvValueKind.Int64,
+            KlvFormat.Utf8 => KlvValueKind.String,
+            KlvFormat.Bytes or KlvFormat.Uuid => KlvValueKind.Bytes,
+            KlvFormat.BerOid => KlvValueKind.UInt64,
+            _ => KlvValueKind.Double,
+        };
+        (fast.MinLength, fast.LengthRange) = max >= min ? (min, (uint)(max - min)) : (int.MaxValue, 0u);
+        return fast;
+    }
+}
+
+/// <summary>How the item loop decodes a value (see <see cref="KlvFastTrait"/>); <see cref="None"/> sends it to the general decode.</summary>
+internal enum KlvFastOp : byte
+{
+    None,
+    UIntMapped,
+    IntMapped,
+    /// <summary>Unsigned integer, enum, flags, timestamp (the row's kind says which).</summary>
+    UInt,
+    Int,
+    /// <summary>IMAPB at any length of 1-8 bytes, special values included.</summary>
+    Imapb,
+    Float,
+    /// <summary>Text, bytes or a UUID: the value is its bytes (the row's kind says which).</summary>
+    Text,
+    /// <summary>A one-byte BER-OID value (below 0x80).</summary>
+    ShortOid,
+}
+
+/// <summary>
+/// One tag's row flattened for the decoder's item loop (<see cref="KlvSchema"/> builds one per tag of its table), so an
+/// item costs one indexed load of a small struct instead of a chase through the traits object, and one unsigned
+/// compare checks the length for every format: a value of <see cref="MinLength"/> .. MinLength +
+/// <see cref="LengthRange"/> bytes is decoded in the loop by <see cref="Op"/>; any other length (empty included), and
+/// the formats without an op, take the general decode, which reports problems.
+/// </summary>
+internal struct KlvFastTrait
+{
+    /// <summary>The row of a tag the table lacks: every item of it takes the general path.</summary>
+    public static readonly KlvFastTrait None = new() { MinLength = int.MaxValue };
+
+    public KlvTagTraits? Traits;
+    public double Scale;
+    public double Offset;
+    public Imapb[]? ImapbByLength;
+    public int MinLength;
+    public uint LengthRange;
+    public KlvFastOp Op;
+    public KlvValueKind Kind;
+}
+
+/// <summary>
+/// One tag's row as the decoder's run loop reads it: 32 bytes, so the rows of the tags a packet uses stay in the
+/// first-level cache beside the items being written. A value of <see cref="MinLength"/> .. MinLength +
+/// <see cref="LengthRange"/> bytes (at most 127) is decoded by <see cref="Op"/>; everything else leaves the run for the
+/// general path. <see cref="Scale"/> and <see cref="Offset"/> are a mapped format's multiplier and value added, or
+/// IMAPB's ScaleReverse and Min at the standard's length, with its <see cref="ZOffset"/>.
+/// </summary>
+internal struct KlvRunRow
+{
+    /// <summary>The row of a tag without a run decode: every item of it leaves the run.</summary>
+    public static readonly KlvRunRow None = new() { MinLength = 255 };
+
+    public double Scale;
+    public double Offset;
+    public double ZOffset;
+    public byte MinLength;
+    public byte LengthRange;
+    public KlvFastOp Op;
+    public KlvValueKind Kind;
 }
