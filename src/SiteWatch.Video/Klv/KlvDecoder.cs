@@ -328,6 +328,13 @@ public static class KlvDecoder
             length = span[pos + 1];
             pos += 2;
         }
+        else if (pos + 2 < span.Length && (span[pos] < 0x80 || oneByteTags) && span[pos + 1] == 0x81)
+        {
+            // A one-byte tag and a two-byte BER length (128-255 bytes: most nested sets), without the call.
+            tag = span[pos];
+            length = span[pos + 2];
+            pos += 3;
+        }
         else
         {
             var header = ReadItemHeader(span, pos, oneByteTags);
@@ -559,7 +566,7 @@ public static class KlvDecoder
     /// formats or lengths off the common path) into <paramref name="slot"/>. Kept small: a large stack frame here
     /// costs more than the decode of these items.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void DecodeValue(KlvLocalSet set, KlvTagTraits t, ReadOnlySpan<byte> v, int pos, int offset, int header, ref List<KlvProblem>? problems, int depth, ref KlvItem slot)
     {
         if (v.IsEmpty)

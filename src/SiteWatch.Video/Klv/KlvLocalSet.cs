@@ -1,4 +1,6 @@
 using System.Collections;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace SiteWatch.Video.Klv;
 
@@ -10,7 +12,8 @@ public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
 {
     private KlvItem[] _items;
     private int _count;
-    private List<object?>? _objects;
+    private object?[] _objects = [];
+    private int _objectCount;
 
     internal KlvLocalSet(KlvSchema schema, int capacity = 16)
     {
@@ -44,7 +47,12 @@ public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
         // Items refer only to this set; the nested sets, packs and texts they point at live in _objects,
         // so clearing that list is enough to let the previous packet's objects go.
         _count = 0;
-        _objects?.Clear();
+        if (_objectCount > 0)
+        {
+            Array.Clear(_objects, 0, _objectCount);
+            _objectCount = 0;
+        }
+
         Problems = [];
     }
 
@@ -57,13 +65,9 @@ public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
     {
         Offset += delta;
         Bytes = rootBytes.Slice(Offset - rootOffset, Bytes.Length);
-        if (_objects is null)
+        for (var k = 0; k < _objectCount; k++)
         {
-            return;
-        }
-
-        foreach (var o in _objects)
-        {
+            var o = _objects[k];
             if (o is KlvLocalSet set)
             {
                 set.Rebase(rootBytes, rootOffset, delta);
@@ -81,12 +85,17 @@ public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
     /// <summary>Keeps a nested set, series, struct or problem text for an item; returns its index.</summary>
     internal int AddObject(object? value)
     {
-        _objects ??= new List<object?>(4);
-        _objects.Add(value);
-        return _objects.Count - 1;
+        // An array and a count rather than a List: no version bump, and the store needs no covariance check.
+        if (_objectCount == _objects.Length)
+        {
+            Array.Resize(ref _objects, Math.Max(4, 2 * _objects.Length));
+        }
+
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_objects), _objectCount) = value;
+        return _objectCount++;
     }
 
-    internal object? GetObject(int index) => _objects is not null && (uint)index < (uint)_objects.Count ? _objects[index] : null;
+    internal object? GetObject(int index) => (uint)index < (uint)_objectCount ? _objects[index] : null;
 
     /// <summary>Stands in the object list for a validated pack whose struct has not been built yet.</summary>
     internal static readonly object PackNotBuilt = new();
@@ -97,14 +106,14 @@ public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
         // Readers of a decoded packet may be on several threads: building (and the pool's pack cache) is serialised.
         lock ((object?)Pool ?? this)
         {
-            if (_objects is not null && (uint)index < (uint)_objects.Count && !ReferenceEquals(_objects[index], PackNotBuilt))
+            if ((uint)index < (uint)_objectCount && !ReferenceEquals(_objects[index], PackNotBuilt))
             {
                 return _objects[index]; // built by another reader meanwhile
             }
 
             // A reused packet's pool hands back the object built for the same bytes in an earlier packet.
             var built = traits?.Custom is null ? null : Pool is { } pool ? pool.DecodePack(traits, value, out _) : KlvDecodePool.Decode(traits, value, out _);
-            if (_objects is not null && (uint)index < (uint)_objects.Count)
+            if ((uint)index < (uint)_objectCount)
             {
                 _objects[index] = built;
             }
