@@ -171,7 +171,7 @@ public static class KlvDecoder
                 return;
             }
 
-            pos = DecodeItem(set, table, span, pos, baseOffset, ref problems, depth, oneByteTags);
+            pos = DecodeItems(set, table, runs ? schema.RunTable : null, span, pos, baseOffset, ref problems, depth, oneByteTags);
             if (pos < 0)
             {
                 return; // the rest of the set was unreadable and is kept raw
@@ -312,32 +312,57 @@ public static class KlvDecoder
     }
 
     /// <summary>
+    /// Decodes the items from <paramref name="pos"/> one at a time, whatever their headers and values, up to the next
+    /// item that starts a run (<paramref name="runTable"/>; null: to the end), so that neighbouring nested sets and
+    /// packs cost one call; returns where it stopped, or -1 when a header is unreadable or a value runs past the set
+    /// (the rest is kept raw, a problem recorded).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int DecodeItems(KlvLocalSet set, KlvFastTrait[] table, KlvRunRow[]? runTable, ReadOnlySpan<byte> span, int pos, int baseOffset, ref List<KlvProblem>? problems, int depth, bool oneByteTags)
+    {
+        do
+        {
+            pos = DecodeItem(set, table, span, pos, baseOffset, ref problems, depth, oneByteTags);
+        }
+        while ((uint)pos < (uint)span.Length && !(runTable is not null && StartsRun(runTable, span, pos)));
+
+        return pos;
+    }
+
+    /// <summary>Whether the item at <paramref name="pos"/> is one <see cref="DecodeRun"/> decodes (its first test).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool StartsRun(KlvRunRow[] runTable, ReadOnlySpan<byte> span, int pos)
+    {
+        if (pos + 1 >= span.Length)
+        {
+            return false;
+        }
+
+        var tag = (uint)span[pos];
+        var length = (int)span[pos + 1];
+        if (((tag | (uint)length) & 0x80) != 0 || length > span.Length - pos - 2)
+        {
+            return false;
+        }
+
+        ref readonly var row = ref runTable[tag];
+        return (uint)(length - row.MinLength) <= row.LengthRange;
+    }
+
+    /// <summary>
     /// Decodes the one item at <paramref name="start"/>, whatever its header and value; returns where the next item
     /// starts, or -1 when the header is unreadable or the value runs past the set (the rest is kept raw, a problem
     /// recorded).
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int DecodeItem(KlvLocalSet set, KlvFastTrait[] table, ReadOnlySpan<byte> span, int start, int baseOffset, ref List<KlvProblem>? problems, int depth, bool oneByteTags)
     {
         var pos = start;
         ulong tag;
         int length;
-        if (pos + 1 < span.Length && (span[pos] < 0x80 || oneByteTags) && span[pos + 1] < 0x80)
+        if (!TryReadShortHeader(span, ref pos, oneByteTags, out tag, out length))
         {
-            tag = span[pos];
-            length = span[pos + 1];
-            pos += 2;
-        }
-        else if (pos + 2 < span.Length && (span[pos] < 0x80 || oneByteTags) && span[pos + 1] == 0x81)
-        {
-            // A one-byte tag and a two-byte BER length (128-255 bytes: most nested sets), without the call.
-            tag = span[pos];
-            length = span[pos + 2];
-            pos += 3;
-        }
-        else
-        {
-            var header = ReadItemHeader(span, pos, oneByteTags);
+            var header = ReadItemHeader(span, start, oneByteTags);
             if (header.Next < 0)
             {
                 ReportBadHeader(set, span.Length, start, baseOffset, header, ref problems);
@@ -365,13 +390,85 @@ public static class KlvDecoder
 
             if (row.Traits is { } traits)
             {
-                DecodeValue(set, traits, span.Slice(pos, length), pos, baseOffset + start, pos - start, ref problems, depth, ref slot);
+                var value = span.Slice(pos, length);
+                if (row.Validator is { } valid && length > 0 && valid(value))
+                {
+                    // A well-formed pack (validator and format from the row, not the traits object): the struct is
+                    // built when first asked for (KlvItem.AsStructured), so nothing is allocated here.
+                    KlvItem.Write(ref slot, set, (int)tag, KlvValueKind.Struct, baseOffset + start, pos - start, pos, length, set.AddObject(KlvLocalSet.PackNotBuilt));
+                    return pos + length;
+                }
+
+                DecodeValue(set, traits, value, pos, baseOffset + start, pos - start, ref problems, depth, ref slot);
                 return pos + length;
             }
         }
 
         KlvItem.Write(ref slot, set, (int)tag, KlvValueKind.Unknown, baseOffset + start, pos - start, pos, length, 0);
         return pos + length;
+    }
+
+    /// <summary>
+    /// The item header at <paramref name="pos"/> in its common forms, without a call: a one-byte tag (or a two-byte
+    /// BER-OID tag, ST 0601's tags above 127) and a BER length of one to three bytes (nested sets up to 64 KiB).
+    /// False for anything else, which <see cref="ReadItemHeader"/> reads (or reports) from the start.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryReadShortHeader(ReadOnlySpan<byte> span, ref int pos, bool oneByteTags, out ulong tag, out int length)
+    {
+        var p = pos;
+        length = 0;
+        tag = 0;
+        if (p + 1 >= span.Length)
+        {
+            return false;
+        }
+
+        uint first = span[p];
+        if (first < 0x80 || oneByteTags)
+        {
+            tag = first;
+            p++;
+        }
+        else if (span[p + 1] < 0x80)
+        {
+            // Ber.TryReadOid's two-byte form: seven bits from each byte.
+            tag = ((first & 0x7F) << 7) | span[p + 1];
+            p += 2;
+        }
+        else
+        {
+            return false;
+        }
+
+        if (p >= span.Length)
+        {
+            return false;
+        }
+
+        uint l0 = span[p];
+        if (l0 < 0x80)
+        {
+            length = (int)l0;
+            p++;
+        }
+        else if (l0 == 0x81 && p + 1 < span.Length)
+        {
+            length = span[p + 1];
+            p += 2;
+        }
+        else if (l0 == 0x82 && p + 2 < span.Length)
+        {
+            length = (span[p + 1] << 8) | span[p + 2];
+            p += 3;
+        }
+        else
+        {
+            return false;
+        }
+
+        pos = p;
+        return true;
     }
 
     /// <summary>

@@ -198,7 +198,7 @@ public sealed class KlvTagTraits
     /// <summary>This row as the decoder's item loop reads it (see <see cref="KlvFastTrait"/>).</summary>
     internal KlvFastTrait ToFast()
     {
-        var fast = new KlvFastTrait { Traits = this, Scale = Scale, Offset = Offset, ImapbByLength = _imapbByLength };
+        var fast = new KlvFastTrait { Traits = this, Scale = Scale, Offset = Offset, ImapbByLength = _imapbByLength, Validator = Format == KlvFormat.Custom ? Validator : null };
         (fast.Op, var min, var max) = Format switch
         {
             KlvFormat.UIntMapped when Length is > 0 and <= 8 => (KlvFastOp.UIntMapped, Length, Length),
@@ -261,6 +261,9 @@ internal struct KlvFastTrait
     public double Scale;
     public double Offset;
     public Imapb[]? ImapbByLength;
+
+    /// <summary>A structured (pack) tag's allocation-free check, so a well-formed pack is accepted from the row.</summary>
+    public KlvPackValidator? Validator;
     public int MinLength;
     public uint LengthRange;
     public KlvFastOp Op;
