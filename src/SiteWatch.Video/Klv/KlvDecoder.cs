@@ -803,28 +803,37 @@ public static class KlvDecoder
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void DecodeNestedItem(KlvLocalSet set, KlvTagTraits t, int pos, int len, int offset, int header, ref List<KlvProblem>? problems, int depth, ref KlvItem slot)
     {
-        var memory = set.Bytes.Slice(pos, len);
         if (depth == 0 && set.Pool is { } pool)
         {
-            // A set or series in the packet's own set: a reused packet moves the previous packet's decode into place
-            // when the bytes are the same and decoded without a problem (security, RVT, SAR ... sets seldom change).
-            var entry = pool.FindNested(t, memory.Span, out var reusable);
-            if (reusable)
-            {
-                var placed = entry.Place(memory, offset + header);
-                KlvItem.Write(ref slot, set, t.Tag, placed is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, set.AddObject(placed));
-                return;
-            }
-
-            var before = problems?.Count ?? 0;
-            var decoded = DecodeNested(t, memory, offset + header, entry.Pool, ref problems, depth, out var failure);
-            entry.Store(t, memory.Span, decoded, offset + header, (problems?.Count ?? 0) == before);
-            WriteNested(set, t, pos, len, offset, header, decoded, failure, ref problems, ref slot);
+            DecodeTopNestedItem(set, pool, t, pos, len, offset, header, ref problems, ref slot);
             return;
         }
 
-        var nested = DecodeNested(t, memory, offset + header, set.Pool, ref problems, depth, out var error);
+        var nested = DecodeNested(t, set.Bytes.Slice(pos, len), offset + header, set.Pool, ref problems, depth, out var error);
         WriteNested(set, t, pos, len, offset, header, nested, error, ref problems, ref slot);
+    }
+
+    /// <summary>
+    /// A set or series in a reused packet's own set: the previous packet's decode is moved into place when the bytes
+    /// are the same and decoded without a problem (security, RVT, SAR ... sets seldom change). Apart from
+    /// <see cref="DecodeNestedItem"/>, whose frame every deeper nested set pays for.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void DecodeTopNestedItem(KlvLocalSet set, KlvDecodePool pool, KlvTagTraits t, int pos, int len, int offset, int header, ref List<KlvProblem>? problems, ref KlvItem slot)
+    {
+        var memory = set.Bytes.Slice(pos, len);
+        var entry = pool.FindNested(t, memory.Span, out var reusable);
+        if (reusable)
+        {
+            var placed = entry.Place(memory, offset + header);
+            KlvItem.Write(ref slot, set, t.Tag, placed is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, set.AddObject(placed));
+            return;
+        }
+
+        var before = problems?.Count ?? 0;
+        var decoded = DecodeNested(t, memory, offset + header, entry.Pool, ref problems, 0, out var failure);
+        entry.Store(t, memory.Span, decoded, offset + header, (problems?.Count ?? 0) == before);
+        WriteNested(set, t, pos, len, offset, header, decoded, failure, ref problems, ref slot);
     }
 
     private static void WriteNested(KlvLocalSet set, KlvTagTraits t, int pos, int len, int offset, int header, object? nested, string? error, ref List<KlvProblem>? problems, ref KlvItem slot)
@@ -876,6 +885,18 @@ public static class KlvDecoder
             DecodeItems(set, schema, memory, valueOffset, ref problems, depth + 1, false);
             return set;
         }
+
+        return DecodeSeries(t, schema, memory, valueOffset, pool, ref problems, depth, out error);
+    }
+
+    /// <summary>
+    /// The series part of <see cref="DecodeNested"/>, kept apart: its locals (spans, the series, ids) would make every
+    /// nested set's frame larger, zeroed on each call.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static KlvSeries? DecodeSeries(KlvTagTraits t, KlvSchema schema, ReadOnlyMemory<byte> memory, int valueOffset, KlvDecodePool? pool, ref List<KlvProblem>? problems, int depth, out string? error)
+    {
+        error = null;
 
         // Series: each element is a BER length followed by (for IdSeries) a BER-OID id, then a local set.
         var series = pool?.RentSeries() ?? new KlvSeries();

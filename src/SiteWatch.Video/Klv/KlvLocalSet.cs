@@ -47,11 +47,13 @@ public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
         // Items refer only to this set; the nested sets, packs and texts they point at live in _objects,
         // so clearing that list is enough to let the previous packet's objects go.
         _count = 0;
-        if (_objectCount > 0)
+        // A few slots at most: cleared one by one (Array.Clear's checks of the array's type cost more).
+        for (var i = 0; i < _objectCount; i++)
         {
-            Array.Clear(_objects, 0, _objectCount);
-            _objectCount = 0;
+            _objects[i] = null;
         }
+
+        _objectCount = 0;
 
         Problems = [];
     }
