@@ -168,15 +168,17 @@ public static class KlvDecoder
 
             if (pos >= span.Length)
             {
-                return;
+                break;
             }
 
             pos = DecodeItems(set, table, runs ? schema.RunTable : null, span, pos, baseOffset, ref problems, depth, oneByteTags);
             if (pos < 0)
             {
-                return; // the rest of the set was unreadable and is kept raw
+                break; // the rest of the set was unreadable and is kept raw
             }
         }
+
+        set.TrimObjects();
     }
 
     /// <summary>
@@ -569,6 +571,7 @@ public static class KlvDecoder
                 var reason = ln == 0 ? "Item key or length runs past the end of the set" : "Unreadable item length";
                 Report(ref problems, ln == 0 ? KlvProblemKind.Truncated : KlvProblemKind.BadLength, baseOffset + start, 0, reason + "; rest of set kept raw");
                 set.AddSlot() = KlvItem.WithObject(set, 0, KlvValueKind.Invalid, baseOffset + start, 0, start, span.Length - start, reason);
+                set.TrimObjects();
                 return;
             }
 
@@ -576,6 +579,7 @@ public static class KlvDecoder
             if (length > span.Length - pos)
             {
                 AddTruncated(set, span.Length, start, pos, 0, length, baseOffset, ref problems);
+                set.TrimObjects();
                 return;
             }
 
@@ -597,6 +601,8 @@ public static class KlvDecoder
 
             pos += length;
         }
+
+        set.TrimObjects();
     }
 
     private readonly record struct ItemHeader(ulong Tag, int Length, int Next, KlvProblemKind Problem);

@@ -14,6 +14,7 @@ public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
     private int _count;
     private object?[] _objects = [];
     private int _objectCount;
+    private int _staleObjects; // slots of an earlier decode not yet cleared (Reset, TrimObjects)
 
     internal KlvLocalSet(KlvSchema schema, int capacity = 16)
     {
@@ -33,7 +34,7 @@ public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
     public int Offset { get; private set; }
 
     /// <summary>Problems found while decoding this set on its own (<see cref="KlvDecoder.DecodeSet"/>); a packet's problems are on <see cref="KlvPacket.Problems"/>.</summary>
-    public IReadOnlyList<KlvProblem> Problems { get; internal set; } = [];
+    public IReadOnlyList<KlvProblem> Problems { get; internal set; } = NoProblems;
 
     public int Count => _count;
 
@@ -41,21 +42,39 @@ public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
 
     internal void Reset(KlvSchema schema, ReadOnlyMemory<byte> bytes, int offset)
     {
-        Schema = schema;
+        // A pooled set is reset for the same schema packet after packet: a reference is stored only when it changes
+        // (each reference store into a long-lived object is a GC write barrier).
+        if (!ReferenceEquals(Schema, schema))
+        {
+            Schema = schema;
+        }
+
         Bytes = bytes;
         Offset = offset;
-        // Items refer only to this set; the nested sets, packs and texts they point at live in _objects,
-        // so clearing that list is enough to let the previous packet's objects go.
         _count = 0;
-        // A few slots at most: cleared one by one (Array.Clear's checks of the array's type cost more).
-        for (var i = 0; i < _objectCount; i++)
+        // Items refer only to this set; the nested sets, packs and texts they point at live in _objects. The slots are
+        // kept while the set is decoded again, so a slot that gets the same object (a pooled nested set, the
+        // unbuilt-pack marker) is not stored again; TrimObjects clears what the new decode did not reuse, which lets
+        // the previous packet's objects go.
+        _staleObjects = Math.Max(_staleObjects, _objectCount);
+        _objectCount = 0;
+        if (!ReferenceEquals(Problems, NoProblems))
+        {
+            Problems = NoProblems;
+        }
+    }
+
+    private static readonly KlvProblem[] NoProblems = [];
+
+    /// <summary>Clears the object slots of the previous decode beyond this one's (see <see cref="Reset"/>).</summary>
+    internal void TrimObjects()
+    {
+        for (var i = _objectCount; i < _staleObjects; i++)
         {
             _objects[i] = null;
         }
 
-        _objectCount = 0;
-
-        Problems = [];
+        _staleObjects = 0;
     }
 
     /// <summary>
@@ -93,7 +112,12 @@ public sealed class KlvLocalSet : IReadOnlyList<KlvItem>
             Array.Resize(ref _objects, Math.Max(4, 2 * _objects.Length));
         }
 
-        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_objects), _objectCount) = value;
+        ref var slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_objects), _objectCount);
+        if (!ReferenceEquals(slot, value))
+        {
+            slot = value; // the same object as the previous decode's at this slot is left as it is (no write barrier)
+        }
+
         return _objectCount++;
     }
 
