@@ -258,6 +258,16 @@ public static class KlvDecoder
                 case KlvFastOp.ShortOid when Unsafe.Add(ref bytes, at) < 0x80:
                     bits = Unsafe.Add(ref bytes, at);
                     break;
+                case KlvFastOp.Pack:
+                    // The one call in the loop, out of line: packs sit among the numbers, and leaving the run for
+                    // each costs more than the call.
+                    bits = CheckPack(set, tag, MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref bytes, at), length));
+                    if (bits < 0)
+                    {
+                        goto Stop; // malformed: the general path decodes it now and reports why
+                    }
+
+                    break;
                 default:
                     goto Stop;
             }
@@ -271,6 +281,14 @@ public static class KlvDecoder
         set.SetCount(count);
         return pos;
     }
+
+    /// <summary>
+    /// A pack in a run: the object index of a well-formed pack (its struct built when first asked for, so nothing is
+    /// allocated here), or -1 when its validator rejects it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static long CheckPack(KlvLocalSet set, uint tag, ReadOnlySpan<byte> value) =>
+        set.Schema.FastTable[tag].Validator is { } valid && valid(value) ? set.AddObject(KlvLocalSet.PackNotBuilt) : -1;
 
     /// <summary>
     /// The 1-8 byte big-endian unsigned value at <paramref name="at"/> of <paramref name="bytes"/>, whose last

@@ -172,6 +172,13 @@ public sealed class KlvTagTraits
     {
         var fast = ToFast();
         var run = KlvRunRow.None;
+        if (fast.Validator is not null)
+        {
+            // A pack with an allocation-free check: checked in the run (a call), built on first access.
+            (run.Op, run.Kind, run.MinLength, run.LengthRange) = (KlvFastOp.Pack, KlvValueKind.Struct, 1, 126);
+            return run;
+        }
+
         if (fast.Op == KlvFastOp.None || fast.MinLength > 127)
         {
             return run;
@@ -243,6 +250,9 @@ internal enum KlvFastOp : byte
     Text,
     /// <summary>A one-byte BER-OID value (below 0x80).</summary>
     ShortOid,
+
+    /// <summary>A pack its row's validator accepts (run rows only; see <see cref="KlvTagTraits.ToRun"/>).</summary>
+    Pack,
 }
 
 /// <summary>
