@@ -186,8 +186,10 @@ public static class KlvDecoder
     /// decodes without a call: numbers, texts and bytes at the lengths the standard gives them (see
     /// <see cref="KlvFastTrait"/>); returns where it stopped, the end of the set or the first item left to
     /// <see cref="DecodeItem"/>, which decodes it the same way or reports why not. Nothing in the loop calls out, so
-    /// its state stays in registers, and the byte reads are checked once per item (the header against the set's end,
-    /// the value by its length) rather than per access.
+    /// its state stays in registers (packs are checked after it, <see cref="CheckPacks"/>, and a slot that names
+    /// another set gets its owner there too, <see cref="SetOwners"/>: the GC write barrier is a call), and the byte
+    /// reads are checked once per item (the header against the set's end, the value by its length) rather than per
+    /// access.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static int DecodeRun(KlvLocalSet set, KlvRunRow[] table, ReadOnlySpan<byte> span, int pos)
@@ -199,6 +201,10 @@ public static class KlvDecoder
         ref var rows = ref MemoryMarshal.GetArrayDataReference(table); // 128 rows (KlvSchema.RunTable)
         ref var bytes = ref MemoryMarshal.GetReference(span);
         var end = span.Length;
+        var firstPack = -1; // the first and last pack items of the run, checked after the loop (CheckPacks)
+        var lastPack = 0;
+        var start = count;
+        var owned = true; // every slot written already names the set (else SetOwners after the loop)
         while (pos + 1 < end && count < capacity)
         {
             var tag = (uint)Unsafe.Add(ref bytes, pos);
@@ -259,36 +265,84 @@ public static class KlvDecoder
                     bits = Unsafe.Add(ref bytes, at);
                     break;
                 case KlvFastOp.Pack:
-                    // The one call in the loop, out of line: packs sit among the numbers, and leaving the run for
-                    // each costs more than the call.
-                    bits = CheckPack(set, tag, MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref bytes, at), length));
-                    if (bits < 0)
+                    // Written as it stands and checked after the loop (CheckPacks): packs sit among the numbers, and
+                    // leaving the run for each costs more than their check, while a call here would make the loop
+                    // keep its state on the stack (a call clobbers most registers).
+                    if (firstPack < 0)
                     {
-                        goto Stop; // malformed: the general path decodes it now and reports why
+                        firstPack = count;
                     }
 
+                    lastPack = count;
+                    bits = 0;
                     break;
                 default:
                     goto Stop;
             }
 
-            KlvItem.WriteRelative(ref Unsafe.Add(ref first, count), set, (int)tag, kind, pos, 2, at, length, bits);
+            if (!KlvItem.WriteRelative(ref Unsafe.Add(ref first, count), set, (int)tag, kind, pos, 2, at, length, bits))
+            {
+                owned = false;
+            }
+
             count++;
             pos = at + length;
         }
 
     Stop:
         set.SetCount(count);
-        return pos;
+        if (!owned)
+        {
+            SetOwners(set, start, count);
+        }
+
+        return firstPack < 0 ? pos : CheckPacks(set, span, firstPack, lastPack, pos);
+    }
+
+    /// <summary>Stores the set in the slots from <paramref name="start"/> to <paramref name="end"/> that name another owner.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void SetOwners(KlvLocalSet set, int start, int end)
+    {
+        var items = set.ItemArray;
+        for (var i = start; i < end; i++)
+        {
+            KlvItem.SetOwner(ref items[i], set);
+        }
     }
 
     /// <summary>
-    /// A pack in a run: the object index of a well-formed pack (its struct built when first asked for, so nothing is
-    /// allocated here), or -1 when its validator rejects it.
+    /// The packs <see cref="DecodeRun"/> wrote from item <paramref name="from"/> to <paramref name="last"/>, in order:
+    /// a well-formed pack gets its object index (its struct built when first asked for, so nothing is allocated here);
+    /// at the first one its validator rejects, the run ends (the items from it on are dropped) and that pack's
+    /// position is returned, for the general path to decode it and report why; else <paramref name="pos"/>, where the
+    /// run stopped. The items are the same as when each pack was checked in the loop, and the objects in the same
+    /// order.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static long CheckPack(KlvLocalSet set, uint tag, ReadOnlySpan<byte> value) =>
-        set.Schema.FastTable[tag].Validator is { } valid && valid(value) ? set.AddObject(KlvLocalSet.PackNotBuilt) : -1;
+    private static int CheckPacks(KlvLocalSet set, ReadOnlySpan<byte> span, int from, int last, int pos)
+    {
+        var items = set.ItemArray;
+        var table = set.Schema.FastTable;
+        for (var i = from; i <= last; i++)
+        {
+            ref var item = ref items[i];
+            if (item.Kind != KlvValueKind.Struct)
+            {
+                continue;
+            }
+
+            if (table[item.Tag].Validator is { } valid && valid(span.Slice(item.ValueStart, item.Length)))
+            {
+                KlvItem.SetBits(ref item, set.AddObject(KlvLocalSet.PackNotBuilt));
+                continue;
+            }
+
+            set.SetCount(i);
+            return item.RelativeOffset;
+        }
+
+        return pos;
+    }
 
     /// <summary>
     /// The 1-8 byte big-endian unsigned value at <paramref name="at"/> of <paramref name="bytes"/>, whose last

@@ -53,15 +53,15 @@ public readonly struct KlvItem
         Unsafe.AsRef(in slot._headerLength) = (byte)Math.Min(headerLength, 255);
     }
 
-    /// <summary>As <see cref="Write"/>, with <paramref name="relativeOffset"/> already counted from the owner's offset.</summary>
+    /// <summary>
+    /// As <see cref="Write"/>, with <paramref name="relativeOffset"/> already counted from the owner's offset, but the
+    /// owner left as it is: false when the slot names another owner, which the caller then stores with
+    /// <see cref="SetOwner"/> after its loop (the store's GC write barrier is a call, and a call in the run loop makes
+    /// it keep its state on the stack).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void WriteRelative(ref KlvItem slot, KlvLocalSet owner, int tag, KlvValueKind kind, int relativeOffset, int headerLength, int valueStart, int length, long bits)
+    internal static bool WriteRelative(ref KlvItem slot, KlvLocalSet owner, int tag, KlvValueKind kind, int relativeOffset, int headerLength, int valueStart, int length, long bits)
     {
-        if (!ReferenceEquals(slot._owner, owner))
-        {
-            Unsafe.AsRef(in slot._owner) = owner;
-        }
-
         Unsafe.AsRef(in slot._bits) = bits;
         Unsafe.AsRef(in slot._tag) = tag;
         Unsafe.AsRef(in slot._offset) = relativeOffset;
@@ -69,7 +69,26 @@ public readonly struct KlvItem
         Unsafe.AsRef(in slot._length) = length;
         Unsafe.AsRef(in slot._kind) = kind;
         Unsafe.AsRef(in slot._headerLength) = (byte)Math.Min(headerLength, 255);
+        return ReferenceEquals(slot._owner, owner);
     }
+
+    /// <summary>Stores <paramref name="owner"/> in a slot <see cref="WriteRelative"/> wrote, when it names another.</summary>
+    internal static void SetOwner(ref KlvItem slot, KlvLocalSet owner)
+    {
+        if (!ReferenceEquals(slot._owner, owner))
+        {
+            Unsafe.AsRef(in slot._owner) = owner;
+        }
+    }
+
+    /// <summary>Sets the value bits (an object index) of an item the run loop wrote.</summary>
+    internal static void SetBits(ref KlvItem slot, long bits) => Unsafe.AsRef(in slot._bits) = bits;
+
+    /// <summary>Where the value starts in the owner's bytes.</summary>
+    internal int ValueStart => _valueStart;
+
+    /// <summary>The offset from the owner's.</summary>
+    internal int RelativeOffset => _offset;
 
     internal static KlvItem Number(KlvLocalSet owner, int tag, KlvValueKind kind, int offset, int headerLength, int valueStart, int length, double value) =>
         new(owner, tag, kind, offset, headerLength, valueStart, length, BitConverter.DoubleToInt64Bits(value));
