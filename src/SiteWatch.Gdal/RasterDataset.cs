@@ -660,7 +660,6 @@ public sealed unsafe class RasterDataset : IDisposable
         }
     }
 
-    /// <summary>Writes a window of one band from a buffer of window.Width * window.Height pixels, converting from T.</summary>
     /// <summary>
     /// Writes one whole block of a band in its own data type straight to the driver (GDALWriteBlock): no copy into
     /// the block cache and no flush of it later, which for a raster written once, block by block, is most of the cost
@@ -702,6 +701,7 @@ public sealed unsafe class RasterDataset : IDisposable
         }
     }
 
+    /// <summary>Writes a window of one band from a buffer of window.Width * window.Height pixels, converting from T.</summary>
     public void Write<T>(int band, RasterWindow window, ReadOnlySpan<T> data) where T : unmanaged
     {
         CheckWindow(window);

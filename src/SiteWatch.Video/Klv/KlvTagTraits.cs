@@ -174,7 +174,7 @@ public sealed class KlvTagTraits
         var run = KlvRunRow.None;
         if (fast.Validator is not null)
         {
-            // A pack with an allocation-free check: checked in the run (a call), built on first access.
+            // A pack with an allocation-free check: checked right after the run (CheckPacks), built on first access.
             (run.Op, run.Kind, run.MinLength, run.LengthRange) = (KlvFastOp.Pack, KlvValueKind.Struct, 1, 126);
             return run;
         }
