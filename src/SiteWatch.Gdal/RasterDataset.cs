@@ -679,9 +679,13 @@ public sealed unsafe class RasterDataset : IDisposable
         {
             throw new ArgumentException($"{Path} band {band} holds {DataTypeOf(band)}, not {typeof(T).Name}.");
         }
-        if (data.Length < window.PixelCount || scratch.Length < bw * bh)
+        if (data.Length < window.PixelCount)
         {
             throw new ArgumentException($"Buffer of {data.Length} pixels is smaller than window {window}.");
+        }
+        if (scratch.Length < bw * bh)
+        {
+            throw new ArgumentException($"Scratch of {scratch.Length} values is smaller than one block ({bw} x {bh}).");
         }
         var block = data;
         if (window.Width != bw || window.Height != bh)

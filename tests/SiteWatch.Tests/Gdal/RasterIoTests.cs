@@ -146,6 +146,8 @@ public class RasterIoTests
             Assert.Throws<ArgumentException>(() => raster.WriteBlock<float>(1, new RasterWindow(1, 0, 511, 512), data, pad));
             Assert.Throws<ArgumentException>(() => raster.WriteBlock<float>(1, new RasterWindow(512, 0, 100, 512), data, pad));
             Assert.Throws<ArgumentException>(() => raster.WriteBlock<double>(1, new RasterWindow(0, 0, 512, 512), new double[512 * 512], new double[512 * 512]));
+            // An edge block is padded through the scratch, which must hold a whole block.
+            Assert.Throws<ArgumentException>(() => raster.WriteBlock<float>(1, new RasterWindow(512, 512, 188, 18), data, new float[188 * 18]));
         }
         using var reopened = RasterDataset.Open(path);
         var window = new RasterWindow(450, 300, 250, 230);

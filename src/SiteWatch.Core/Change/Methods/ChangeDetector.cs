@@ -556,9 +556,12 @@ public static class ChangeDetector
 
         public void Add(RasterWindow core, ReadOnlySpan<float> values)
         {
-            if (_expectedAfter is { } last && !(core.Row == last.Row && core.Column == last.Column + last.Width || core.Column == 0 && core.Row == last.Row + last.Height && last.Column + last.Width == _pair.Width))
+            var inOrder = _expectedAfter is { } last
+                ? core.Row == last.Row && core.Column == last.Column + last.Width || core.Column == 0 && core.Row == last.Row + last.Height && last.Column + last.Width == _pair.Width
+                : core.Column == 0 && core.Row == 0;
+            if (!inOrder)
             {
-                throw new InvalidOperationException($"Window {core} arrived out of order after {last}.");
+                throw new InvalidOperationException($"Window {core} arrived out of order after {(_expectedAfter is { } previous ? previous.ToString() : "none")}.");
             }
             _expectedAfter = core;
             for (var r = 0; r < core.Height; r++)

@@ -54,6 +54,13 @@ public class StreamingTests
         var strip = ChangeDetector.Detect(pair, options with { BlockSize = 16 }, dir.File("mag16.tif"), dir.File("mask16.tif"));
 
         Assert.True(whole.ChangedPixelsBeforeMorphology > whole.ChangedPixels, "the clean-up removed something");
+        // Reference made independently: band 1 as written, thresholded and cleaned up as one window (no halo at all).
+        var values = SyntheticPair.ReadBand(dir.File("mag16.tif"));
+        var valid = values.Select(v => float.IsFinite(v) ? (byte)1 : (byte)0).ToArray();
+        var binary = values.Select((v, i) => valid[i] == 1 && v > strip.Threshold ? (byte)1 : (byte)0).ToArray();
+        BinaryMorphology.AreaOpenClose(binary, valid, scene.Width, scene.Height, 20, new int[values.Length], new byte[values.Length]);
+        var expected = binary.Select((b, i) => valid[i] == 0 ? ChangeDetector.MaskNoData : b).ToArray();
+        Assert.Equal(expected, SyntheticPair.ReadMask(dir.File("mask16.tif")));
         Assert.Equal(SyntheticPair.ReadMask(dir.File("mask512.tif")), SyntheticPair.ReadMask(dir.File("mask16.tif")));
         Assert.Equal(whole.ChangedPixelsBeforeMorphology, strip.ChangedPixelsBeforeMorphology);
         Assert.Equal(whole.ChangedPixels, strip.ChangedPixels);
