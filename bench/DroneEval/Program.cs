@@ -17,7 +17,8 @@ using SiteWatch.Video.Watch;
 // detector's per-class precision and recall on its detection frames (a detection matches a truth object of its class
 // whose box centre lies within max(4 px, half the box's diagonal) of its own).
 //   dotnet run --project bench/DroneEval -c Release -- [--seeds 1,2,3] [--seconds 20] [--fps 15] [--size 1280x720]
-//       [--every 3] [--model M.onnx] [--out DIR]
+//       [--every 3] [--model M.onnx] [--out DIR] [--dump-frames 96,102]
+// --dump-frames prints, for the listed frames, the truth boxes and the model's detections scoring 0.3 or more.
 var opts = Args(args);
 int[] seeds = opts.GetValueOrDefault("seeds", "1,2,3").Split(',').Select(int.Parse).ToArray();
 double seconds = double.Parse(opts.GetValueOrDefault("seconds", "20"), CultureInfo.InvariantCulture);
@@ -85,6 +86,22 @@ foreach (var seed in seeds)
             summary = await pipeline.RunAsync(source.ReadFramesAsync());
         }
         var result = TruthComparison.Compare(truth, pipeline.Record, zones);
+        if (kind == "model" && opts.GetValueOrDefault("dump-frames") is { } dumpFrames)
+        {
+            foreach (var f in dumpFrames.Split(',').Select(long.Parse))
+            {
+                if (!recording.Frames.TryGetValue(f, out var ds) || f >= truth.Frames.Count)
+                {
+                    Console.WriteLine($"frame {f}: not a detection frame");
+                    continue;
+                }
+                Console.WriteLine($"frame {f}: truth " + string.Join(" ", truth.Frames[(int)f].Objects.Where(o => o.Box is not null).Select(o => $"{o.Class}[{string.Join(",", o.Box!.Select(v => v.ToString("0")))}]")));
+                foreach (var d in ds.Where(d => d.Score >= 0.3))
+                {
+                    Console.WriteLine($"   {d.ClassName} {d.Score:0.00} c=({d.Box.CentreX:0.0},{d.Box.CentreY:0.0}) {d.Box.Width:0.0}x{d.Box.Height:0.0}");
+                }
+            }
+        }
         int must = result.Events.Count(e => e.MustBeSeen), alerted = result.Events.Count(e => e.MustBeSeen && e.Alert is not null);
         int falseAlerts = result.UnansweredAlerts.Count;
         string pr = "";

@@ -81,7 +81,7 @@ public sealed class ImageObjectDetector : IDisposable
                     SceneObjectDetector.CutByTileEdge(d, tile, w, h)));
             }
         }
-        var found = SceneObjectDetector.MergeAcrossSeams(candidates, _options.Detector.IouThreshold, _options.SeamOverlap);
+        var found = SceneObjectDetector.MergeAcrossSeams(candidates, _options.Detector.IouThreshold, _options.SeamOverlap, _options.DuplicateOverlap);
         if (sx == 1 && sy == 1)
         {
             return found;

@@ -113,6 +113,25 @@ public class SceneObjectDetectorTests
     }
 
     [Fact]
+    public void Duplicate_overlap_removes_a_small_object_boxed_twice_and_keeps_neighbours()
+    {
+        PixelDetection Box(double cx, double cy, double w, double h, float score, int cls = 0) => new(cls, "vehicle", score, cx, cy, w, h, 0);
+        // An 8-pixel vehicle boxed twice, two pixels apart (as the drone model does on enlarged frames): IoU 0.39, so NMS
+        // at 0.45 keeps both, while the smaller lies 0.67 inside the larger.
+        var best = Box(685.2, 377.5, 8.9, 9.2, 0.88f);
+        var twice = Box(683.8, 374.8, 8.0, 7.3, 0.80f);
+        Assert.InRange(BoxOverlap.IoU(best, twice), 0.35, 0.45);
+        Assert.Equal(2, SceneObjectDetector.MergeAcrossSeams([new(best, false), new(twice, false)], 0.45, 0.5).Count);
+        Assert.Equal([best], SceneObjectDetector.MergeAcrossSeams([new(twice, false), new(best, false)], 0.45, 0.5, duplicateOverlap: 0.3));
+
+        // Two vehicles side by side whose loose boxes overlap by a pixel stay two; so do two classes on one spot.
+        var left = Box(100, 100, 9, 8, 0.9f);
+        var right = Box(108, 100, 9, 8, 0.8f);
+        Assert.Equal(2, SceneObjectDetector.MergeAcrossSeams([new(left, false), new(right, false)], 0.45, 0.5, duplicateOverlap: 0.3).Count);
+        Assert.Equal(2, SceneObjectDetector.MergeAcrossSeams([new(best, false), new(twice with { ClassId = 1 }, false)], 0.45, 0.5, duplicateOverlap: 0.3).Count);
+    }
+
+    [Fact]
     public void Seam_merge_keeps_the_uncut_detection_and_joins_two_cut_halves()
     {
         PixelDetection Box(double cx, double w, float score) => new(0, "car", score, cx, 50, w, 10, 0);
