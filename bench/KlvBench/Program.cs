@@ -13,9 +13,12 @@ using SiteWatch.Video.Ts;
 //   extract FILE OUT     writes FILE's KLV packets (demuxed from a .ts) back to back: the klvdata peer's input
 //   vary FILE OUT        FILE's packets with a number in each nested set changed from packet to packet
 //   profile FILE         which items of FILE's packets are nested, packs, and which change from packet to packet
+//   dump OUT FILE...     every item (offset, kind, value, problem, nested sets, packs) of the FILEs' packets and of
+//                        corrupted copies of them, decoded into one reused packet and afresh: two builds' decoders
+//                        agree when their dumps are the same bytes
 if (args.Length < 2)
 {
-    Console.Error.WriteLine("usage: KlvBench loop IN OUT N | demux FILE | decode SECONDS FILE [both|ours|naive] | extract FILE OUT | profile FILE");
+    Console.Error.WriteLine("usage: KlvBench loop IN OUT N | demux FILE | decode SECONDS FILE [both|ours|naive] | extract FILE OUT | profile FILE | dump OUT FILE...");
     return 2;
 }
 
@@ -38,6 +41,9 @@ switch (args[0])
         return 0;
     case "profile":
         Profile(args[1]);
+        return 0;
+    case "dump":
+        Dump(args[1], args[2..]);
         return 0;
     default:
         Console.Error.WriteLine($"unknown command {args[0]}");
@@ -202,6 +208,148 @@ static void Profile(string path)
     foreach (var (k, v) in counts.OrderBy(k => k.Key))
     {
         Console.WriteLine($"{v.N / (double)packets.Length,6:0.0}/packet changed {v.Changed,4} {k}");
+    }
+}
+
+/// <summary>
+/// Writes everything a reader can see of each packet of <paramref name="paths"/>, then of corrupted copies (a byte
+/// changed, a byte set above 0x7F where lengths and tags turn long, the packet cut short, a byte dropped), decoded in
+/// order into one reused packet (nested sets and packs from its pool) and each also afresh.
+/// </summary>
+static void Dump(string output, string[] paths)
+{
+    var packets = paths.SelectMany(ReadPackets).Select(p => p.ToArray()).ToList();
+    // Each nested security set also as an ST 0102 packet of its own, whose key says tags are one byte, and once more
+    // with an item of tag 0x81 in front (a one-byte tag there, the lead of a two-byte tag in ST 0601).
+    var security = packets
+        .SelectMany(p => KlvDecoder.Decode(p).Set?.Where(i => i.Tag == St0601.SecurityLocalSet && i.Length < 120) ?? [])
+        .Select(i => i.Value.ToArray())
+        .ToList();
+    foreach (var value in security)
+    {
+        byte[] withLead = [0x81, 0x02, 0x01, 0x02, .. value];
+        packets.Add([.. Convert.FromHexString(St0102.Key.ToString()), (byte)value.Length, .. value]);
+        packets.Add([.. Convert.FromHexString(St0102.Key.ToString()), (byte)withLead.Length, .. withLead]);
+    }
+
+    var random = new Random(16);
+    var corrupted = new List<byte[]>();
+    foreach (var p in packets)
+    {
+        for (var i = 0; i < 12; i++)
+        {
+            var copy = (byte[])p.Clone();
+            var at = random.Next(16, copy.Length);
+            switch (i % 4)
+            {
+                case 0:
+                    copy[at] ^= (byte)random.Next(1, 256);
+                    break;
+                case 1:
+                    copy[at] |= 0x80;
+                    break;
+                case 2:
+                    copy = copy[..at];
+                    break;
+                default:
+                    copy = [.. copy[..at], .. copy[(at + 1)..]];
+                    break;
+            }
+
+            corrupted.Add(copy);
+        }
+    }
+
+    using var file = new StreamWriter(output);
+    var reused = new KlvPacket();
+    var text = new System.Text.StringBuilder();
+    var count = 0;
+    foreach (var bytes in packets.Concat(corrupted).Concat(packets))
+    {
+        KlvDecoder.Decode(bytes, reused);
+        text.Clear();
+        RenderPacket(text, reused);
+        file.Write(text);
+        text.Clear();
+        RenderPacket(text, KlvDecoder.Decode(bytes));
+        file.Write(text);
+        count++;
+    }
+
+    Console.WriteLine($"{count} packets ({packets.Count} as read, {corrupted.Count} corrupted) dumped to {output}");
+}
+
+static void RenderPacket(System.Text.StringBuilder text, KlvPacket packet)
+{
+    var c = CultureInfo.InvariantCulture;
+    text.Append(c, $"packet {packet.Name} {packet.Bytes.Length} {packet.ValueOffset} {packet.DeclaredLength} {packet.ChecksumStatus} {packet.ReceivedChecksum} {packet.ComputedChecksum}\n");
+    foreach (var p in packet.Problems)
+    {
+        text.Append(c, $"problem {p.Kind} {p.Offset} {p.Tag} {p.Message}\n");
+    }
+
+    if (packet.Set is { } set)
+    {
+        RenderSet(text, set, "");
+    }
+}
+
+static void RenderSet(System.Text.StringBuilder text, KlvLocalSet set, string indent)
+{
+    var c = CultureInfo.InvariantCulture;
+    text.Append(c, $"{indent}set {set.Schema.Name} @{set.Offset}+{set.Bytes.Length} {set.Problems.Count}\n");
+    foreach (var item in set)
+    {
+        text.Append(c, $"{indent}{item.Tag} {item.Kind} @{item.Offset} v{item.ValueOffset}+{item.Length} {BitConverter.DoubleToInt64Bits(item.AsDouble()):X} {item.AsInt64()} {item.Special} {item.AsString()} {item.InvalidReason} {Convert.ToHexString(item.Value.Span)} ");
+        RenderValue(text, item.AsStructured());
+        text.Append('\n');
+        if (item.AsSet() is { } nested)
+        {
+            RenderSet(text, nested, indent + "  ");
+        }
+
+        if (item.AsSeries() is { } series)
+        {
+            foreach (var entry in series)
+            {
+                text.Append(c, $"{indent}  - {entry.Id}\n");
+                RenderSet(text, entry.Set, indent + "    ");
+            }
+        }
+    }
+}
+
+static void RenderValue(System.Text.StringBuilder text, object? value)
+{
+    switch (value)
+    {
+        case KlvStruct s:
+            text.Append('{');
+            foreach (var f in s)
+            {
+                text.Append(f.Name).Append('=');
+                RenderValue(text, f.Value);
+                text.Append(f.Units).Append(';');
+            }
+
+            text.Append('}');
+            break;
+        case System.Collections.IEnumerable list and not string:
+            text.Append('[');
+            foreach (var e in list)
+            {
+                RenderValue(text, e);
+                text.Append(',');
+            }
+
+            text.Append(']');
+            break;
+        case double d:
+            text.Append(BitConverter.DoubleToInt64Bits(d).ToString("X", CultureInfo.InvariantCulture));
+            break;
+        default:
+            text.Append(Convert.ToString(value, CultureInfo.InvariantCulture));
+            break;
     }
 }
 
