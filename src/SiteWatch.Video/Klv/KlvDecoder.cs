@@ -195,17 +195,17 @@ public static class KlvDecoder
     private static int DecodeRun(KlvLocalSet set, KlvRunRow[] table, ReadOnlySpan<byte> span, int pos)
     {
         var items = set.ItemArray;
-        var count = set.Count;
-        var capacity = items.Length;
-        ref var first = ref MemoryMarshal.GetArrayDataReference(items);
+        var start = set.Count;
+        // The next item is written through a reference that moves on to the storage's end: no index to keep and scale.
+        ref var slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(items), start);
+        ref var slotsEnd = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(items), items.Length);
         ref var rows = ref MemoryMarshal.GetArrayDataReference(table); // 128 rows (KlvSchema.RunTable)
         ref var bytes = ref MemoryMarshal.GetReference(span);
         var end = span.Length;
         var firstPack = -1; // the first and last pack items of the run, checked after the loop (CheckPacks)
         var lastPack = 0;
-        var start = count;
         var owned = true; // every slot written already names the set (else SetOwners after the loop)
-        while (pos + 1 < end && count < capacity)
+        while (pos + 1 < end && Unsafe.IsAddressLessThan(ref slot, ref slotsEnd))
         {
             var tag = (uint)Unsafe.Add(ref bytes, pos);
             var length = (int)Unsafe.Add(ref bytes, pos + 1);
@@ -268,28 +268,29 @@ public static class KlvDecoder
                     // Written as it stands and checked after the loop (CheckPacks): packs sit among the numbers, and
                     // leaving the run for each costs more than their check, while a call here would make the loop
                     // keep its state on the stack (a call clobbers most registers).
+                    lastPack = ItemIndex(set, ref slot);
                     if (firstPack < 0)
                     {
-                        firstPack = count;
+                        firstPack = lastPack;
                     }
 
-                    lastPack = count;
                     bits = 0;
                     break;
                 default:
                     goto Stop;
             }
 
-            if (!KlvItem.WriteRelative(ref Unsafe.Add(ref first, count), set, (int)tag, kind, pos, 2, at, length, bits))
+            if (!KlvItem.WriteRelative(ref slot, set, (int)tag, kind, pos, 2, at, length, bits))
             {
                 owned = false;
             }
 
-            count++;
+            slot = ref Unsafe.Add(ref slot, 1);
             pos = at + length;
         }
 
     Stop:
+        var count = ItemIndex(set, ref slot);
         set.SetCount(count);
         if (!owned)
         {
@@ -298,6 +299,11 @@ public static class KlvDecoder
 
         return firstPack < 0 ? pos : CheckPacks(set, span, firstPack, lastPack, pos);
     }
+
+    /// <summary>The index of <paramref name="slot"/> in <paramref name="set"/>'s item storage.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ItemIndex(KlvLocalSet set, ref KlvItem slot) =>
+        (int)((nuint)Unsafe.ByteOffset(ref MemoryMarshal.GetArrayDataReference(set.ItemArray), ref slot) / (nuint)Unsafe.SizeOf<KlvItem>());
 
     /// <summary>Stores the set in the slots from <paramref name="start"/> to <paramref name="end"/> that name another owner.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
