@@ -17,8 +17,10 @@ using SiteWatch.Video.Watch;
 // detector's per-class precision and recall on its detection frames (a detection matches a truth object of its class
 // whose box centre lies within max(4 px, half the box's diagonal) of its own).
 //   dotnet run --project bench/DroneEval -c Release -- [--seeds 1,2,3] [--seconds 20] [--fps 15] [--size 1280x720]
-//       [--every 3] [--model M.onnx] [--out DIR] [--dump-frames 96,102]
+//       [--every 3] [--model M.onnx] [--out DIR] [--dump-frames 96,102] [--track-high 0.5 --track-new 0.6]
 // --dump-frames prints, for the listed frames, the truth boxes and the model's detections scoring 0.3 or more.
+// --track-high and --track-new set the tracker's high-score and new-track thresholds for the model's run (both
+// together; default: the tracker's own, as `watch` runs).
 var opts = Args(args);
 int[] seeds = opts.GetValueOrDefault("seeds", "1,2,3").Split(',').Select(int.Parse).ToArray();
 double seconds = double.Parse(opts.GetValueOrDefault("seconds", "20"), CultureInfo.InvariantCulture);
@@ -77,8 +79,11 @@ foreach (var seed in seeds)
         {
             Directory.Delete(watchDir, true);
         }
+        var tracker = opts.GetValueOrDefault("track-high") is { } high
+            ? new TrackerOptions { HighScore = double.Parse(high, CultureInfo.InvariantCulture), NewTrackScore = double.Parse(opts["track-new"], CultureInfo.InvariantCulture), MaxAge = Math.Max(30, 5 * every) }
+            : null;
         var pipeline = new WatchPipeline(zones, recording,
-            new WatchOptions { OutputDirectory = watchDir, DetectEvery = every, Dem = dem, WaitForDetections = true });
+            new WatchOptions { OutputDirectory = watchDir, DetectEvery = every, Dem = dem, WaitForDetections = true, Tracker = kind == "model" ? tracker : null });
         WatchSummary summary;
         await using (pipeline)
         {
