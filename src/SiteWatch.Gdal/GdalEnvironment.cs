@@ -34,6 +34,7 @@ public static class GdalEnvironment
             {
                 GdalNative.CPLSetConfigOption("GDAL_CACHEMAX", "256");
             }
+            BlockMemory.KeepFreedBlocks();
             GdalNative.GDALAllRegister();
             Volatile.Write(ref s_ready, true);
         }
