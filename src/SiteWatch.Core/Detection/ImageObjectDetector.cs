@@ -24,11 +24,7 @@ public sealed class ImageObjectDetector : IDisposable
     {
         _model = model;
         _options = options ?? new SceneDetectionOptions();
-        _options.Detector.Validate();
-        if (!(_options.TileOverlap is >= 0 and <= 0.9))
-        {
-            throw new SiteWatchException($"tile overlap {_options.TileOverlap} must lie between 0 and 0.9");
-        }
+        _options.Validate();
         _tile = new float[3 * model.InputWidth * model.InputHeight];
         _input = model.CreateInput(_tile);
     }

@@ -44,6 +44,19 @@ public sealed record SceneDetectionOptions
     /// +-50 % (Ultralytics' default), so they hold small differences, and resampling costs a blur for nothing.
     /// </summary>
     public double GsdTolerance { get; init; } = 0.2;
+
+    public void Validate()
+    {
+        Detector.Validate();
+        if (!(TileOverlap is >= 0 and <= 0.9))
+        {
+            throw new SiteWatchException($"tile overlap {TileOverlap} must lie between 0 and 0.9");
+        }
+        if (DuplicateOverlap is { } d && !(d is >= 0 and <= 1))
+        {
+            throw new SiteWatchException($"duplicate overlap {d} must lie between 0 and 1");
+        }
+    }
 }
 
 /// <summary>
@@ -58,11 +71,7 @@ public static class SceneObjectDetector
 
     public static SceneDetections Detect(string rasterPath, DetectorModel model, SceneDetectionOptions options, IProgress<double>? progress = null, CancellationToken ct = default)
     {
-        options.Detector.Validate();
-        if (!(options.TileOverlap is >= 0 and <= 0.9))
-        {
-            throw new SiteWatchException($"tile overlap {options.TileOverlap} must lie between 0 and 0.9");
-        }
+        options.Validate();
         var total = Stopwatch.StartNew();
         if (!File.Exists(rasterPath))
         {

@@ -129,6 +129,9 @@ public class SceneObjectDetectorTests
         var right = Box(108, 100, 9, 8, 0.8f);
         Assert.Equal(2, SceneObjectDetector.MergeAcrossSeams([new(left, false), new(right, false)], 0.45, 0.5, duplicateOverlap: 0.3).Count);
         Assert.Equal(2, SceneObjectDetector.MergeAcrossSeams([new(best, false), new(twice with { ClassId = 1 }, false)], 0.45, 0.5, duplicateOverlap: 0.3).Count);
+
+        Assert.Contains("duplicate overlap 1.5 must lie between 0 and 1", Assert.Throws<SiteWatchException>(() => new SceneDetectionOptions { DuplicateOverlap = 1.5 }.Validate()).Message);
+        Assert.Contains("tile overlap 0.95", Assert.Throws<SiteWatchException>(() => new SceneDetectionOptions { TileOverlap = 0.95 }.Validate()).Message);
     }
 
     [Fact]
