@@ -6,9 +6,9 @@ namespace SiteWatch.Gdal.Native;
 /// Keeps the memory of freed raster blocks in the process for the next dataset. glibc's malloc maps allocations of
 /// 128 KB and more (every block GDAL caches from a 512-pixel tile) straight from the kernel, or, once it adapts, trims
 /// them off the top of its heap when they are freed: each dataset then gets its blocks as fresh pages, and the first
-/// write to every page is a fault. On this project's machine the faults were a fifth of a tiled detection's reading
-/// time (bench/detect-throughput.sh: overhead ratio 1.43-1.50 with glibc's defaults, 1.31-1.39 without the faults,
-/// alternated). Allocations up to 32 MB therefore come from the heap, and the heap is given back to the system only
+/// write to every page is a fault (bench/detect-throughput.sh, alternated: overhead ratio 1.35-1.44 with glibc's
+/// defaults and 1.33-1.36 with this on a quiet machine, 1.43-1.50 and 1.31-1.39 on a loaded one). Allocations up to
+/// 32 MB therefore come from the heap, and the heap is given back to the system only
 /// above 256 MB free, GDAL's cache size. Settings a user makes with glibc's MALLOC_ variables are left alone.
 /// </summary>
 internal static class BlockMemory
