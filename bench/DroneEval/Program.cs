@@ -80,7 +80,7 @@ foreach (var seed in seeds)
             Directory.Delete(watchDir, true);
         }
         var tracker = opts.GetValueOrDefault("track-high") is { } high
-            ? new TrackerOptions { HighScore = double.Parse(high, CultureInfo.InvariantCulture), NewTrackScore = double.Parse(opts["track-new"], CultureInfo.InvariantCulture), MaxAge = Math.Max(30, 5 * every) }
+            ? new TrackerOptions { HighScore = double.Parse(high, CultureInfo.InvariantCulture), NewTrackScore = double.Parse(opts.GetValueOrDefault("track-new") ?? throw new ArgumentException("--track-high needs --track-new"), CultureInfo.InvariantCulture), MaxAge = Math.Max(30, 5 * every) }
             : null;
         var pipeline = new WatchPipeline(zones, recording,
             new WatchOptions { OutputDirectory = watchDir, DetectEvery = every, Dem = dem, WaitForDetections = true, Tracker = kind == "model" ? tracker : null });

@@ -8,8 +8,8 @@ namespace SiteWatch.Gdal.Native;
 /// them off the top of its heap when they are freed: each dataset then gets its blocks as fresh pages, and the first
 /// write to every page is a fault (bench/detect-throughput.sh, alternated: overhead ratio 1.35-1.44 with glibc's
 /// defaults and 1.33-1.36 with this on a quiet machine, 1.43-1.50 and 1.31-1.39 on a loaded one). Allocations up to
-/// 32 MB therefore come from the heap, and the heap is given back to the system only
-/// above 256 MB free, GDAL's cache size. Settings a user makes with glibc's MALLOC_ variables are left alone.
+/// 32 MB therefore come from the heap, and the heap is given back to the system only above 256 MB free, GDAL's cache
+/// size. Settings a user makes with glibc's MALLOC_ variables are left alone.
 /// </summary>
 internal static class BlockMemory
 {
