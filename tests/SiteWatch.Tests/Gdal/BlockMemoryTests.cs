@@ -14,7 +14,7 @@ public class BlockMemoryTests
     public void Blocks_freed_by_one_dataset_are_reused_by_the_next_without_page_faults()
     {
         GdalEnvironment.EnsureInitialized();
-        const int Blocks = 12, BlockBytes = 6 << 20;
+        const int Blocks = 8, BlockBytes = 4 << 20;
         var ones = new byte[BlockBytes];
         Array.Fill(ones, (byte)1);
         var blocks = new nint[Blocks];
@@ -33,14 +33,21 @@ public class BlockMemoryTests
                 Marshal.FreeHGlobal(blocks[i]);
             }
         }
-        AllocateAndWrite();
-        Free();
-        var before = MinorFaultsOfThisThread();
-        AllocateAndWrite();
-        var faults = MinorFaultsOfThisThread() - before;
-        Free();
+        // A thread's arena other than the main one is a chain of heaps of at most 64 MB, and glibc unmaps a heap that
+        // became wholly free whatever the trim threshold: blocks that spilled into a new heap (other tests share the
+        // arenas) fault again. A few rounds let the blocks settle in one heap; with glibc's defaults every round faults.
         var pages = (long)Blocks * BlockBytes / Environment.SystemPageSize;
-        Assert.True(faults < pages / 4, $"{faults} page faults writing {pages} pages of blocks into memory freed just before");
+        var rounds = new List<long>();
+        for (var round = 0; round < 4; round++)
+        {
+            AllocateAndWrite();
+            Free();
+            var before = MinorFaultsOfThisThread();
+            AllocateAndWrite();
+            rounds.Add(MinorFaultsOfThisThread() - before);
+            Free();
+        }
+        Assert.True(rounds.Min() < pages / 4, $"{string.Join(", ", rounds)} page faults writing {pages} pages of blocks into memory freed just before");
     }
 
     private static long MinorFaultsOfThisThread()

@@ -170,7 +170,7 @@ public class FlightSimulatorTests(SimulatedFlightFixture flight, ITestOutputHelp
         {
             var port = VideoSourceTests.FreeUdpPort();
             using var simulator = FlightSimulator.Create(SimulatedFlightFixture.Options with { Seconds = 1, Width = 160, Height = 96 }, dir);
-            await using var source = VideoSource.Open($"udp://127.0.0.1:{port}", new VideoSourceOptions { UdpIdleTimeout = TimeSpan.FromSeconds(1) });
+            await using var source = VideoSource.Open($"udp://127.0.0.1:{port}", new VideoSourceOptions { UdpIdleTimeout = TimeSpan.FromSeconds(4) });
             var reading = Task.Run(async () =>
             {
                 var frames = new List<VideoFrame>();

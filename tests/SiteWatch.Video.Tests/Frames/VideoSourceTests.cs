@@ -239,7 +239,7 @@ public class VideoSourceTests(ITestOutputHelper output)
             await TsMuxerTests.WriteGreyRampAsync(path, 10, KlvTransport.Async);
             var bytes = await File.ReadAllBytesAsync(path);
             var port = FreeUdpPort();
-            await using var source = VideoSource.Open($"udp://127.0.0.1:{port}", new VideoSourceOptions { UdpIdleTimeout = TimeSpan.FromSeconds(1) });
+            await using var source = VideoSource.Open($"udp://127.0.0.1:{port}", new VideoSourceOptions { UdpIdleTimeout = TimeSpan.FromSeconds(4) });
             var reading = ReadAllAsync(source);
             using (var sender = new UdpClient())
             {
@@ -272,7 +272,7 @@ public class VideoSourceTests(ITestOutputHelper output)
             var bytes = await File.ReadAllBytesAsync(path);
             var port = FreeUdpPort();
             // Only 127.0.0.1 may send; a stranger (127.0.0.2) sends the same stream first.
-            await using var source = VideoSource.Open($"udp://127.0.0.1:{port}?from=127.0.0.1", new VideoSourceOptions { UdpIdleTimeout = TimeSpan.FromSeconds(1) });
+            await using var source = VideoSource.Open($"udp://127.0.0.1:{port}?from=127.0.0.1", new VideoSourceOptions { UdpIdleTimeout = TimeSpan.FromSeconds(4) });
             var reading = ReadAllAsync(source);
             var strangerDatagrams = 0;
             using (var stranger = new UdpClient(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0)))
