@@ -35,7 +35,7 @@ figures() {
           printf "%.3f | %.3f | %.3f | %.3f", (po - pe) / (1 - pe), f, p, r }'
 }
 
-SPECS=("irmad auto" "mad chi2" "cva otsu" "pcakmeans auto" "deepcva otsu" "model model")
+SPECS=("irmad auto" "mad chi2" "cva otsu" "pcakmeans auto" "deepcva otsu" "objects auto" "model model")
 for m in "${MODELS[@]}"; do SPECS+=("model:$m model"); done
 echo "| method | threshold | Taizhou kappa | F1 | precision | recall | demo seed $SEED pooled kappa | F1 | precision | recall | demo pairs |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"

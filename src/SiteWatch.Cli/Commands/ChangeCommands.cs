@@ -7,7 +7,7 @@ namespace SiteWatch.Cli.Commands;
 public class ChangeMethodSettings : CommandSettings
 {
     [CommandOption("-m|--method <NAME>")]
-    [Description("irmad (default), mad, cva, pcakmeans, deepcva, model (the shipped learned change model, or --model).")]
+    [Description("irmad (default), mad, cva, pcakmeans, deepcva, objects (segments of true-colour pairs: very-high-resolution RGB), model (the shipped learned change model, or --model).")]
     public string Method { get; init; } = "irmad";
 
     [CommandOption("--model <ONNX>")]
@@ -15,12 +15,16 @@ public class ChangeMethodSettings : CommandSettings
     public string? Model { get; init; }
 
     [CommandOption("--threshold <NAME>")]
-    [Description("auto (per method), otsu, kmeans, chi2, otsu-chi2 (MAD, IR-MAD), model (a change model's own).")]
+    [Description("auto (per method), otsu, kmeans, chi2, otsu-chi2 (MAD, IR-MAD, objects), model (a change model's own).")]
     public string Threshold { get; init; } = "auto";
 
     [CommandOption("--significance <P>")]
-    [Description("Significance level of the chi-square test (MAD, IR-MAD). Default 0.01.")]
+    [Description("Significance level of the chi-square test (MAD, IR-MAD, objects). Default 0.01.")]
     public double Significance { get; init; } = 0.01;
+
+    [CommandOption("--segment-size <METRES>")]
+    [Description("Method objects: the side of its segments on the ground, in metres. Default 8.")]
+    public double SegmentSize { get; init; } = 8;
 
     [CommandOption("--min-area <M2>")]
     [Description("Drop change objects smaller than this many square metres (default: 4 pixels).")]
@@ -41,6 +45,7 @@ public class ChangeMethodSettings : CommandSettings
         ModelPath = Model is null ? null : Path.GetFullPath(Model),
         Threshold = ChangeChoices.ParseThreshold(Threshold),
         Significance = Significance,
+        SegmentMetres = SegmentSize,
         Morphology = ChangeChoices.ParseCleanup(Morphology),
     };
 
@@ -49,6 +54,10 @@ public class ChangeMethodSettings : CommandSettings
         if (!(Significance > 0 && Significance < 1))
         {
             return ValidationResult.Error("--significance must lie between 0 and 1");
+        }
+        if (!(SegmentSize is > 0 and < 10_000))
+        {
+            return ValidationResult.Error("--segment-size must be a positive number of metres");
         }
         if (MinArea is { } a && !(a >= 0))
         {

@@ -1,3 +1,6 @@
+using SiteWatch.Core.Ingest;
+using SiteWatch.Gdal;
+
 namespace SiteWatch.Core.Change;
 
 /// <summary>
@@ -22,6 +25,42 @@ public sealed record SpectralBands(int? Blue, int? Green, int? Red, int? Nir, in
     public (int R, int G, int B) TrueColour =>
         Red is { } r && Green is { } g && Blue is { } b ? (r, g, b)
         : BandCount >= 3 ? (Math.Min(2, BandCount - 1), 1, 0) : (0, 0, 0);
+
+    /// <summary>
+    /// A pair's red, green, blue positions for a method that works on true colour: from band names or wavelengths of
+    /// BEFORE, else the first three bands; notes for the run say which.
+    /// </summary>
+    public static int[] ChooseTrueColour(RasterPair pair, List<string> notes, string method)
+    {
+        var names = new string?[pair.BandCount];
+        var wavelengths = new double?[pair.BandCount];
+        try
+        {
+            var bands = SceneMetadataReader.Read(pair.Before, pair.Before.Path).Bands;
+            for (var p = 0; p < pair.BandCount; p++)
+            {
+                var b = pair.BeforeBand(p);
+                if (b <= bands.Count)
+                {
+                    names[p] = bands[b - 1].Name;
+                    wavelengths[p] = bands[b - 1].WavelengthMicrometres;
+                }
+            }
+        }
+        catch (Exception e) when (e is GdalException or IOException or FormatException or System.Text.Json.JsonException)
+        {
+            notes.Add($"band metadata unreadable ({e.Message}); using the first bands as red, green, blue");
+        }
+        var spectral = Identify(names, wavelengths);
+        if (spectral is { Red: { } r, Green: { } g, Blue: { } b2 })
+        {
+            notes.Add($"{method} input: true colour from bands {pair.BeforeBand(r)}, {pair.BeforeBand(g)}, {pair.BeforeBand(b2)} (red, green, blue)");
+            return [r, g, b2];
+        }
+        int[] rgb = pair.BandCount >= 3 ? [0, 1, 2] : pair.BandCount == 2 ? [0, 1, 1] : [0, 0, 0];
+        notes.Add($"{method} input: red, green, blue not identified; bands {string.Join(", ", rgb.Select(p => pair.BeforeBand(p)))} fed as red, green, blue");
+        return rgb;
+    }
 
     public static SpectralBands Identify(IReadOnlyList<string?> names, IReadOnlyList<double?> wavelengthsMicrometres)
     {

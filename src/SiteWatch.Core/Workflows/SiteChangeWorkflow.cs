@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using SiteWatch.Core.Catalog;
 using SiteWatch.Core.Change;
 using SiteWatch.Core.Ingest;
@@ -126,7 +127,7 @@ public static class SiteChangeWorkflow
         // A learned model is known by its bytes and side-car, not its path: another file of the same name is another run.
         var model = method == "model" ? ModelFileHash(options.Detection.ModelPath!) : null;
         var normalise = options.Normalise && method is not ("mad" or "irmad");
-        var parameters = JsonSerializer.Serialize(new
+        var parameterNode = JsonSerializer.SerializeToNode(new
         {
             pipeline = PipelineVersion,
             method,
@@ -138,7 +139,13 @@ public static class SiteChangeWorkflow
             coregister = options.CoRegister,
             normalise,
             model,
-        });
+        })!.AsObject();
+        // Only the method that reads it names the segment size, so the runs of every other method keep their keys.
+        if (method == "objects")
+        {
+            parameterNode["segment_metres"] = options.Detection.SegmentMetres;
+        }
+        var parameters = parameterNode.ToJsonString();
         var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(parameters)));
         if (FindComplete(workspace, before, after, sha) is { } existing)
         {

@@ -124,7 +124,7 @@ public sealed class DeepCvaMethod : IChangeMethod
         _layers = ResolveLayers(_options.Layers);
         (_alignment, _context) = Geometry(_layers);
         _extractor = ResNetFeatureExtractor.Get(_layers, _options.IntraOpThreads, _options.ModelPath);
-        _rgb = ChooseBands(pair, _notes);
+        _rgb = SpectralBands.ChooseTrueColour(pair, _notes, "deep CVA");
 
         var candidates = CandidateWindows(pair);
         var progressStretch = new ProgressSlice(progress, 0, 0.1);
@@ -206,39 +206,6 @@ public sealed class DeepCvaMethod : IChangeMethod
         {
             throw new SiteWatchException("deep CVA needs a tile of at least 32 pixels, at least one feature per layer and a positive sample");
         }
-    }
-
-    /// <summary>Red, green, blue positions: from band names or wavelengths of BEFORE, else the first three bands.</summary>
-    private static int[] ChooseBands(RasterPair pair, List<string> notes)
-    {
-        var names = new string?[pair.BandCount];
-        var wavelengths = new double?[pair.BandCount];
-        try
-        {
-            var bands = SceneMetadataReader.Read(pair.Before, pair.Before.Path).Bands;
-            for (var p = 0; p < pair.BandCount; p++)
-            {
-                var b = pair.BeforeBand(p);
-                if (b <= bands.Count)
-                {
-                    names[p] = bands[b - 1].Name;
-                    wavelengths[p] = bands[b - 1].WavelengthMicrometres;
-                }
-            }
-        }
-        catch (Exception e) when (e is GdalException or IOException or FormatException or System.Text.Json.JsonException)
-        {
-            notes.Add($"band metadata unreadable ({e.Message}); using the first bands as red, green, blue");
-        }
-        var spectral = SpectralBands.Identify(names, wavelengths);
-        if (spectral is { Red: { } r, Green: { } g, Blue: { } b2 })
-        {
-            notes.Add($"deep CVA input: true colour from bands {pair.BeforeBand(r)}, {pair.BeforeBand(g)}, {pair.BeforeBand(b2)} (red, green, blue)");
-            return [r, g, b2];
-        }
-        int[] rgb = pair.BandCount >= 3 ? [0, 1, 2] : pair.BandCount == 2 ? [0, 1, 1] : [0, 0, 0];
-        notes.Add($"deep CVA input: red, green, blue not identified; bands {string.Join(", ", rgb.Select(p => pair.BeforeBand(p)))} fed as red, green, blue");
-        return rgb;
     }
 
     /// <summary>The scene's tiles in the order the fitting sample draws them: a fixed pseudo-random spread over the scene.</summary>

@@ -13,6 +13,8 @@ public enum ChangeMethodKind
     PcaKMeans,
     /// <summary>Change vectors of ResNet18 features.</summary>
     DeepCva,
+    /// <summary>Object-based change of true-colour segments, for very-high-resolution RGB pairs.</summary>
+    Objects,
     /// <summary>A learned bi-temporal ONNX model (<see cref="ChangeDetectionOptions.ModelPath"/>, else the shipped default).</summary>
     Model,
 }
@@ -24,9 +26,9 @@ public enum ThresholdRule
     Auto,
     Otsu,
     KMeans,
-    /// <summary>The chi-square test at the significance level (MAD, IR-MAD).</summary>
+    /// <summary>The chi-square test at the significance level (MAD, IR-MAD, objects).</summary>
     ChiSquare,
-    /// <summary>Otsu's cut, never below the chi-square critical value (MAD, IR-MAD).</summary>
+    /// <summary>Otsu's cut, never below the chi-square critical value (MAD, IR-MAD, objects).</summary>
     OtsuChiSquare,
     /// <summary>A learned model's own threshold.</summary>
     Model,
@@ -66,6 +68,7 @@ public static class ChangeChoices
         (ChangeMethodKind.Cva, "cva", []),
         (ChangeMethodKind.PcaKMeans, "pcakmeans", ["pca-kmeans"]),
         (ChangeMethodKind.DeepCva, "deepcva", ["deep-cva"]),
+        (ChangeMethodKind.Objects, "objects", ["obcd", "segments"]),
         (ChangeMethodKind.Model, "model", []),
     ];
 

@@ -61,6 +61,12 @@ public sealed record ChangeDetectionOptions
     /// </summary>
     public PcaDifferenceImage PcaDifference { get; init; } = PcaDifferenceImage.Standardised;
 
+    /// <summary>
+    /// Object change: the side of its segments on the ground, in metres (8: a small building, a truck and its
+    /// surroundings; the segment side in pixels is this over the pixel size, 4 to 64).
+    /// </summary>
+    public double SegmentMetres { get; init; } = 8;
+
     /// <summary>PCA-KMeans: most pixels (chosen by a fixed spatial hash) the k-means is fitted on; the rest are assigned.</summary>
     public int KMeansSampleSize { get; init; } = 250_000;
 }

@@ -39,9 +39,9 @@ public static class ChangeDetector
         {
             throw SiteWatchException.About("threshold", $"model is a learned model's own; use it with a change model, not {method.Name}");
         }
-        if (resolved is ThresholdRule.ChiSquare or ThresholdRule.OtsuChiSquare && method is not MadMethod)
+        if (resolved is ThresholdRule.ChiSquare or ThresholdRule.OtsuChiSquare && !method.MagnitudeIsSquared)
         {
-            throw SiteWatchException.About("threshold", $"{resolvedName} needs a chi-square statistic; use it with the mad or irmad method, not {method.Name}");
+            throw SiteWatchException.About("threshold", $"{resolvedName} needs a chi-square statistic; use it with the mad, irmad or objects method, not {method.Name}");
         }
 
         string? magnitudeTemp = null, maskTemp = null;
@@ -171,6 +171,10 @@ public static class ChangeDetector
         if (options.MinRegionPixels is < 1 or > 1000)
         {
             throw new SiteWatchException($"the smallest region must be 1 to 1000 pixels, not {options.MinRegionPixels}");
+        }
+        if (!(options.SegmentMetres is > 0 and < 10_000))
+        {
+            throw new SiteWatchException($"the segment size must be a positive number of metres, not {options.SegmentMetres.ToString(CultureInfo.InvariantCulture)}");
         }
         if (options.KMeansSampleSize < 100)
         {

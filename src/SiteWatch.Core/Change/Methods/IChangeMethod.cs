@@ -55,6 +55,7 @@ public static class ChangeMethods
         ChangeMethodKind.Cva => new CvaMethod(),
         ChangeMethodKind.PcaKMeans => new PcaKMeansMethod(),
         ChangeMethodKind.DeepCva => new DeepCvaMethod(),
+        ChangeMethodKind.Objects => new ObjectChangeMethod(),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 }
