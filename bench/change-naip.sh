@@ -20,7 +20,7 @@ for f in "${FILES[@]}"; do
   gdalwarp -q -overwrite -te 488885 5205635 490565 5209240 -tr 5 5 -r near -of VRT "$f" "$OUT/cut.vrt"
   gdal_translate -q -colorinterp red,green,blue,undefined -co COMPRESS=DEFLATE "$OUT/cut.vrt" "$OUT/$(basename "$f")"
 done
-SPECS=("irmad auto" "cva otsu" "model model")
+SPECS=("irmad auto" "cva otsu" "objects auto" "model model")
 for m in "$@"; do SPECS+=("model:$m model"); done
 echo "| pair | $(for s in "${SPECS[@]}"; do set -- $s; printf '%s | ' "${1#model:}"; done)"
 echo "| --- | $(for s in "${SPECS[@]}"; do printf -- '--- | '; done)"
