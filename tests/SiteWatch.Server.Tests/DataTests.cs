@@ -248,6 +248,13 @@ public sealed class DataTests(ServerFixture server) : IClassFixture<ServerFixtur
         var activity = await client.GetFromJsonAsync<JsonElement>($"/api/sites/{server.SiteId}/activity");
         Assert.Equal(runId, activity.GetProperty("dates")[1].GetProperty("change_run_id").GetInt64());
 
+        // A segment size that is not a size is a 400 naming the field; the object method runs with a good one.
+        var badSize = await client.PostAsJsonAsync($"/api/sites/{server.SiteId}/change", new { before = "2024-03-14", after = "2024-10-15", method = "objects", segment_metres = -3 });
+        Assert.Equal(HttpStatusCode.BadRequest, badSize.StatusCode);
+        Assert.Contains("segment_metres", await badSize.Content.ReadAsStringAsync());
+        var objectRun = await Finish(client, await client.PostAsJsonAsync($"/api/sites/{server.SiteId}/change", new { before = "2024-03-14", after = "2024-10-15", method = "objects", segment_metres = 12 }));
+        Assert.Equal("succeeded", objectRun.GetProperty("state").GetString());
+
         // A bad date fails the job with Core's message, and stores nothing.
         var bad = await Finish(client, await client.PostAsJsonAsync($"/api/sites/{server.SiteId}/change", new { before = "2024-05-01", after = "2024-10-15" }));
         Assert.Equal("failed", bad.GetProperty("state").GetString());

@@ -87,8 +87,14 @@ internal static class RunEndpoints
             var after = Body.String(body, "after", required: true, maxLength: 40)!;
             // Parsed here, so a bad name is a 400 naming the field rather than a failed job.
             var method = Body.String(body, "method", maxLength: 40) is { } name ? ChangeChoices.ParseMethod(name) : new ChangeDetectionOptions().Method;
+            var segment = Body.Number(body, "segment_metres");
+            if (segment is { } m && !(m is > 0 and < 10_000))
+            {
+                throw HttpProblem.BadRequest("field 'segment_metres': must be a positive number of metres (the object method's segment side)");
+            }
             var site = host.Use(w => SiteEndpoints.RequireSite(w, id));
-            var options = new SiteChangeOptions { Detection = new ChangeDetectionOptions { Method = method } };
+            var detection = new ChangeDetectionOptions { Method = method };
+            var options = new SiteChangeOptions { Detection = segment is { } metres ? detection with { SegmentMetres = metres } : detection };
             var job = jobs.Enqueue("change", site.Id, user.Identity?.Name ?? "?", (workspace, progress, stop) =>
             {
                 var result = SiteChangeWorkflow.Run(workspace, site.Name, before, after, options, progress, stop);
