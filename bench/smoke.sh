@@ -22,6 +22,8 @@ declare -A TINY=(
   [fuzz]="2"
   [web]="1"
   [change-accuracy]="42"
+  [change-naip]=""
+  [gli-vs-ndvi]="42"
   [cluster]="200 2000 200 2 300"
 )
 

@@ -33,6 +33,8 @@ public static class ChangeGeoJson
                     ["brightness_after"] = Math.Round(o.BrightnessAfter, 2),
                     ["ndvi_before"] = o.NdviBefore is { } nb ? Math.Round(nb, 3) : null,
                     ["ndvi_after"] = o.NdviAfter is { } na ? Math.Round(na, 3) : null,
+                    ["gli_before"] = o.GreenLeafIndexBefore is { } gb ? Math.Round(gb, 3) : null,
+                    ["gli_after"] = o.GreenLeafIndexAfter is { } ga ? Math.Round(ga, 3) : null,
                     ["contrast_before"] = Math.Round(o.ContrastBefore, 3),
                     ["contrast_after"] = Math.Round(o.ContrastAfter, 3),
                 },

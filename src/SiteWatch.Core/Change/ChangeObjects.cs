@@ -48,6 +48,12 @@ public sealed record ChangeObject
     public required double BrightnessAfter { get; init; }
     public double? NdviBefore { get; init; }
     public double? NdviAfter { get; init; }
+    /// <summary>
+    /// Mean green leaf index (2G - R - B) / (2G + R + B) inside (Louhaichi, Borman and Johnson, Geocarto International
+    /// 16(1), 2001), before and after: greenness from visible bands alone, where a scene has no NIR band.
+    /// </summary>
+    public double? GreenLeafIndexBefore { get; init; }
+    public double? GreenLeafIndexAfter { get; init; }
     /// <summary>How much the inside stands out from a ring around it (relative brightness difference + NDVI difference).</summary>
     public required double ContrastBefore { get; init; }
     public required double ContrastAfter { get; init; }
@@ -153,6 +159,8 @@ public static class ChangeObjectExtractor
                 BrightnessAfter = evidence.BrightnessAfter,
                 NdviBefore = evidence.NdviBefore,
                 NdviAfter = evidence.NdviAfter,
+                GreenLeafIndexBefore = evidence.GliBefore,
+                GreenLeafIndexAfter = evidence.GliAfter,
                 ContrastBefore = evidence.ContrastBefore,
                 ContrastAfter = evidence.ContrastAfter,
             });
@@ -161,7 +169,7 @@ public static class ChangeObjectExtractor
     }
 
     private sealed record Evidence(int Pixels, double MeanMagnitude, double BrightnessBefore, double BrightnessAfter, double RingBrightnessBefore,
-        double RingBrightnessAfter, double? NdviBefore, double? NdviAfter, double ContrastBefore, double ContrastAfter);
+        double RingBrightnessAfter, double? NdviBefore, double? NdviAfter, double ContrastBefore, double ContrastAfter, double? GliBefore, double? GliAfter);
 
     /// <summary>Statistics of the pixels inside the footprint and in a ring around it, read from a window around the object.</summary>
     private static Evidence Measure(RasterPair pair, RasterDataset magnitude, Geometry footprint, GeoTransform gt, SpectralBands bands, int ringPixels)
@@ -224,14 +232,15 @@ public static class ChangeObjectExtractor
         return new Evidence(inner.Count, inner.Count > 0 ? magnitudeSum / inner.Count : 0,
             inner.Brightness(0), inner.Brightness(1), ring.Brightness(0), ring.Brightness(1), inner.Ndvi(0), inner.Ndvi(1),
             Contrast(inner.Brightness(0), ring.Brightness(0), inner.Ndvi(0), ring.Ndvi(0)),
-            Contrast(inner.Brightness(1), ring.Brightness(1), inner.Ndvi(1), ring.Ndvi(1)));
+            Contrast(inner.Brightness(1), ring.Brightness(1), inner.Ndvi(1), ring.Ndvi(1)),
+            inner.GreenLeafIndex(0), inner.GreenLeafIndex(1));
     }
 
     /// <summary>Sums of brightness and NDVI for one group of pixels, per date (0 = before, 1 = after).</summary>
     private struct Accumulator
     {
-        private double _brightness0, _brightness1, _ndvi0, _ndvi1;
-        private int _ndviCount;
+        private double _brightness0, _brightness1, _ndvi0, _ndvi1, _gli0, _gli1;
+        private int _ndviCount, _gliCount;
         public int Count;
 
         public void Add(float[] before, float[] after, int i, int n, SpectralBands bands)
@@ -252,12 +261,23 @@ public static class ChangeObjectExtractor
                 _ndvi1 += Ndvi(after[red * n + i], after[nir * n + i]);
                 _ndviCount++;
             }
+            if (bands is { Red: { } r, Green: { } g, Blue: { } b2 })
+            {
+                _gli0 += Gli(before[r * n + i], before[g * n + i], before[b2 * n + i]);
+                _gli1 += Gli(after[r * n + i], after[g * n + i], after[b2 * n + i]);
+                _gliCount++;
+            }
         }
+
+        private static double Gli(float red, float green, float blue) =>
+            2 * green + red + blue > 0 ? (2 * green - red - blue) / (2 * green + red + blue) : 0;
 
         private static double Ndvi(float red, float nir) => nir + red > 0 ? (nir - red) / (nir + red) : 0;
 
         public readonly double Brightness(int date) => Count == 0 ? 0 : (date == 0 ? _brightness0 : _brightness1) / Count;
 
         public readonly double? Ndvi(int date) => _ndviCount == 0 ? null : (date == 0 ? _ndvi0 : _ndvi1) / _ndviCount;
+
+        public readonly double? GreenLeafIndex(int date) => _gliCount == 0 ? null : (date == 0 ? _gli0 : _gli1) / _gliCount;
     }
 }

@@ -71,6 +71,15 @@ public static partial class SceneMetadataReader
         return new SceneMetadata(acquired, from, string.IsNullOrWhiteSpace(sensor) ? null : sensor.Trim(), ReadBands(raster, stac, envi), cloud, stac?.CloudMask);
     }
 
+    private static string? SpectralColour(string interpretation) => interpretation switch
+    {
+        "Red" => "red",
+        "Green" => "green",
+        "Blue" => "blue",
+        "NIR" => "nir",
+        _ => null,
+    };
+
     private static IReadOnlyList<SceneBand> ReadBands(RasterDataset raster, StacInfo? stac, IReadOnlyDictionary<string, string> envi)
     {
         var enviWavelengths = envi.TryGetValue("wavelength", out var list) ? ParseNumberList(list) : [];
@@ -79,7 +88,9 @@ public static partial class SceneMetadataReader
         for (var b = 1; b <= raster.BandCount; b++)
         {
             var stacBand = stac?.Bands is { } sb && b <= sb.Count ? sb[b - 1] : null;
-            var name = stacBand?.Name ?? raster.BandDescription(b) ?? $"band{b}";
+            // Orthophotos and drone mosaics seldom describe their bands but mark them red, green, blue (and, from
+            // GDAL 3.10, NIR) as TIFF photometric colour: that is as good a name.
+            var name = stacBand?.Name ?? raster.BandDescription(b) ?? SpectralColour(raster.ColourInterpretation(b)) ?? $"band{b}";
             double? wavelength = stacBand?.Wavelength;
             if (wavelength is null && double.TryParse(raster.GetMetadataItem("CENTRAL_WAVELENGTH_UM", "IMAGERY", b), NumberStyles.Float, CultureInfo.InvariantCulture, out var w))
             {

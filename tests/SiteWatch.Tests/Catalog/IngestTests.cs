@@ -1,5 +1,6 @@
 using SiteWatch.Core;
 using SiteWatch.Core.Catalog;
+using SiteWatch.Core.Geo;
 using SiteWatch.Core.Ingest;
 using SiteWatch.Core.Workflows;
 using SiteWatch.Gdal;
@@ -52,6 +53,27 @@ public class IngestTests
         var expected = src.Read<ushort>(3, new RasterWindow((int)Math.Round(col), (int)Math.Round(row), 40, 30));
         Assert.Equal(expected, stored.Read<ushort>(3, new RasterWindow(0, 0, 40, 30)));
         Assert.Equal(1.0, scene.ValidFraction, 3);
+    }
+
+    [Fact]
+    public void An_orthophoto_that_marks_its_bands_only_as_rgb_colours_gets_red_green_blue_names()
+    {
+        using var dir = new TempDir();
+        var profile = new RasterProfile(32, 32, 3, RasterDataType.Byte) { GeoTransform = GeoTransform.NorthUp(543_000, 4_420_000, 0.1), Crs = "EPSG:32652" };
+        var rgb = dir.File("ortho.tif");
+        RasterDataset.Create(rgb, profile, creationOptions: ["PHOTOMETRIC=RGB"]).Dispose();
+        var plain = dir.File("plain.tif");
+        // GDAL writes three Byte bands as RGB unless told otherwise.
+        RasterDataset.Create(plain, profile, creationOptions: ["PHOTOMETRIC=MINISBLACK"]).Dispose();
+        using (var raster = RasterDataset.Open(rgb))
+        {
+            Assert.Equal(["red", "green", "blue"], SceneMetadataReader.Read(raster, rgb).Bands.Select(b => b.Name));
+        }
+        using (var raster = RasterDataset.Open(plain))
+        {
+            // Without colours or descriptions nothing says which band is which.
+            Assert.Equal(["band1", "band2", "band3"], SceneMetadataReader.Read(raster, plain).Bands.Select(b => b.Name));
+        }
     }
 
     [Fact]
