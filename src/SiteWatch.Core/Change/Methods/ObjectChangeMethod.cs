@@ -23,10 +23,11 @@ namespace SiteWatch.Core.Change.Methods;
 /// change vector of a segment is the difference of its features between the dates.
 /// </para>
 /// <para>
-/// Illumination: a pixel went into shade when, beyond the scene's own change of light, it lost more than half its
-/// brightness while its blue rose against its red (shade is lit by the blue sky alone), and out of shade the other way
-/// round. Such pixels tell of the sun, not the surface: a segment is compared on its other pixels, and a segment most
-/// of whose pixels changed shade carries no evidence of change (band "shadow_change" marks it).
+/// Illumination: shade is lit by the blue sky alone. A pixel changed shade when it is in shade on one date only (darker
+/// than half the date's median brightness and bluer than the date's median ln(B/G)), or when, beyond the scene's own
+/// change of light, it lost more than half its brightness while its blue rose against its red (or the reverse). Such
+/// pixels tell of the sun, not the surface: a segment is compared on its other pixels, and a segment most of whose
+/// pixels changed shade carries no evidence of change (band "shadow_change" marks it).
 /// </para>
 /// <para>
 /// Statistics: the no-change mean and covariance of the change vectors are fitted the way IR-MAD fits its variates,
@@ -51,7 +52,7 @@ public sealed class ObjectChangeMethod : IChangeMethod
     private readonly List<string> _notes = [];
     private int[] _rgb = [0, 1, 2];
     private int _regionSize = 8;
-    /// <summary>Per date: the offset added to each band before its logarithm (1 % of the band's median), ln of half the median brightness, the median ln(B/G).</summary>
+    /// <summary>Per date and band (R, G, B before, then after): the offset added before the logarithm, 1 % of the band's median.</summary>
     private readonly double[] _epsilon = new double[6];
     /// <summary>The scene-wide change of ln L and of ln(B/R) between the dates (medians): the day's light and the sensor.</summary>
     private double _brightnessOffset;
@@ -257,10 +258,10 @@ public sealed class ObjectChangeMethod : IChangeMethod
                 _stack[6 * i + 3 * date + 2] = bg;
             }
         }
-        // Shade that came or went: beyond the day's own change of light, the pixel lost (or gained) more than half its
-        // brightness while its blue grew (or fell) against its red by more than a fifth. Shade is lit by the sky alone,
-        // whose light is bluer than the sun's (about 1.5 times the blue-to-red ratio); a surface that changed seldom
-        // darkens that way, and a shaded surface keeps its texture.
+        // Shade that came or went. Shade is lit by the sky alone, whose light is bluer than the sun's (about 1.5 times
+        // the blue-to-red ratio): in shade on one date only (dark and bluish against that date's medians), or, beyond
+        // the day's own change of light, more than half the brightness lost (or gained) while blue grew (or fell)
+        // against red by more than a fifth.
         for (var i = 0; i < n; i++)
         {
             byte flip = 0;
