@@ -12,7 +12,7 @@ OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
 echo "| method | threshold | OA | kappa | precision | recall | F1 | IoU |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
-for spec in "irmad auto" "irmad chi2" "mad chi2" "mad otsu" "cva otsu" "pcakmeans auto" "deepcva otsu"; do
+for spec in "irmad auto" "irmad chi2" "mad chi2" "mad otsu" "cva otsu" "pcakmeans auto" "deepcva otsu" "objects auto" "objects chi2"; do
   set -- $spec
   "$SW" change detect "$DATA/2000TM" "$DATA/2003TM" --out "$OUT/$1-$2" --method "$1" --threshold "$2" --json >/dev/null
   "$SW" eval change --predicted "$OUT/$1-$2/change_mask.tif" --reference "$DATA/change.bmp" --unchanged "$DATA/unchanged.bmp" --json \
