@@ -74,6 +74,8 @@ public sealed class ObjectChangeMethod : IChangeMethod
     private float[] _z = [];
     private float[] _p = [];
     private float[] _standard = [];
+    /// <summary>Superpixels of the fitting sample's windows (at most the sample's pixels), taken by the output pass.</summary>
+    private readonly Dictionary<RasterWindow, (int[] Labels, int Count)> _segmentations = [];
 
     public string Name => "objects";
     public ThresholdRule DefaultThreshold => ThresholdRule.OtsuChiSquare;
@@ -97,6 +99,7 @@ public sealed class ObjectChangeMethod : IChangeMethod
     public void Fit(RasterPair pair, ChangeDetectionOptions options, IProgress<double>? progress, CancellationToken cancel)
     {
         _notes.Clear();
+        _segmentations.Clear();
         _rgb = SpectralBands.ChooseTrueColour(pair, _notes, "object change");
         var gsd = GroundSampleDistance(pair);
         _regionSize = Math.Clamp((int)Math.Round(gsd is { } g ? options.SegmentMetres / g : 8), 4, 64);
@@ -148,13 +151,14 @@ public sealed class ObjectChangeMethod : IChangeMethod
 
         // Pass 2: change vectors of the sample's segments. Only segments whose centre lies in the tile's core count,
         // so a segment is counted once.
+        var sameWindows = Math.Min(options.BlockSize, Math.Max(pair.Width, pair.Height)) == side;
         var segments = new List<(double[] Raw, double Area)>();
         var tileProgress = new ProgressSlice(progress, 0, 0.9);
         for (var t = 0; t < chosen.Count; t++)
         {
             cancel.ThrowIfCancellationRequested();
             block.Load(pair, chosen[t], Halo);
-            Segment(block);
+            Segment(block, keep: sameWindows);
             _sums.Collect(segments, block);
             tileProgress.Report((t + 1.0) / chosen.Count);
         }
@@ -226,8 +230,8 @@ public sealed class ObjectChangeMethod : IChangeMethod
     private static (double LogBrightness, double LogBlueRed) Light(double r, double g, double b) =>
         (Math.Log(Math.Max((r + g + b) / 3, 1e-12)), Math.Log(Math.Max(b, 1e-12) / Math.Max(r, 1e-12)));
 
-    /// <summary>Segments the padded window and sums each segment's features.</summary>
-    private void Segment(PairBlock block)
+    /// <summary>Segments the padded window and sums each segment's features; keep: hold the superpixels for the output pass.</summary>
+    private void Segment(PairBlock block, bool keep = false)
     {
         var n = block.PixelCount;
         var (w, h) = (block.Padded.Width, block.Padded.Height);
@@ -277,18 +281,23 @@ public sealed class ObjectChangeMethod : IChangeMethod
             _shadow[i] = flip;
         }
 
-        int[] labels;
-        int count;
-        using (var image = Mat.FromPixelData(h, w, MatType.CV_32FC(6), _stack))
-        using (var slic = SuperpixelSLIC.Create(image, SLICType.SLICO, _regionSize))
-        using (var labelMat = new Mat())
+        if (!_segmentations.Remove(block.Padded, out var segmentation))
         {
+            using var image = Mat.FromPixelData(h, w, MatType.CV_32FC(6), _stack);
+            using var slic = SuperpixelSLIC.Create(image, SLICType.SLICO, _regionSize);
+            using var labelMat = new Mat();
             slic.Iterate(10);
             slic.EnforceLabelConnectivity(25);
-            count = slic.GetNumberOfSuperpixels();
             slic.GetLabels(labelMat);
-            labelMat.GetArray(out labels);
+            labelMat.GetArray(out int[] segmentLabels);
+            segmentation = (segmentLabels, slic.GetNumberOfSuperpixels());
+            if (keep)
+            {
+                // The fitting sample's windows are the output's windows: their superpixels are made once.
+                _segmentations[block.Padded] = segmentation;
+            }
         }
+        var (labels, count) = segmentation;
         if (_sums.Capacity < count)
         {
             _sums = new SegmentSums(count + count / 2);
