@@ -331,6 +331,11 @@ public sealed class ObjectChangeMethod : IChangeMethod
                     mean[k] += weights[s] * vectors[s].D[k];
                 }
             }
+            if (!(total > 0))
+            {
+                // Every segment of the sample weighed nothing: no no-change population to fit.
+                throw new SiteWatchException("object change: no segment of the scenes looks unchanged, so there is no no-change statistic to measure change against");
+            }
             for (var k = 0; k < Features; k++)
             {
                 mean[k] /= total;
