@@ -13,21 +13,17 @@ dotnet build "$ROOT/src/SiteWatch.Cli" -c Release --verbosity quiet -nologo >/de
 SW="$ROOT/src/SiteWatch.Cli/bin/Release/net10.0/linux-x64/sitewatch"
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
-mapfile -t FILES < <(ls "$NAIP"/*.tif | sort)
-for f in "${FILES[@]}"; do
-  # The held-out columns on one common grid (the deliveries differ by a row and a few metres), bands named as NAIP
-  # delivers them (red, green, blue, NIR) so every method finds its bands.
-  gdalwarp -q -overwrite -te 488885 5205635 490565 5209240 -tr 5 5 -r near -of VRT "$f" "$OUT/cut.vrt"
-  gdal_translate -q -colorinterp red,green,blue,undefined -co COMPRESS=DEFLATE "$OUT/cut.vrt" "$OUT/$(basename "$f")"
-done
+source "$ROOT/bench/lib/naip.sh"
+naip_held_out "$NAIP" "$OUT/cut"
+FILES=("${NAIP_CUTS[@]}")
 SPECS=("irmad auto" "cva otsu" "objects auto" "model model")
 for m in "$@"; do SPECS+=("model:$m model"); done
 echo "| pair | $(for s in "${SPECS[@]}"; do set -- $s; printf '%s | ' "${1#model:}"; done)"
 echo "| --- | $(for s in "${SPECS[@]}"; do printf -- '--- | '; done)"
 declare -A SUM
 for ((i = 1; i < ${#FILES[@]}; i++)); do
-  a="$OUT/$(basename "${FILES[i-1]}")"; b="$OUT/$(basename "${FILES[i]}")"
-  row="| $(basename "$a" .tif | sed 's/.*_//') to $(basename "$b" .tif | sed 's/.*_//') |"
+  a="${FILES[i-1]}"; b="${FILES[i]}"
+  row="| $(basename "$a" .vrt | sed 's/.*_//') to $(basename "$b" .vrt | sed 's/.*_//') |"
   for spec in "${SPECS[@]}"; do
     set -- $spec
     method="$1"; extra=()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # How well the green leaf index (visible bands only) tells vegetated change objects from the rest, against NDVI > 0.3,
 # on the change objects of IR-MAD and CVA runs: the demo's consecutive pairs (seed as argument) and the real NAIP series
-# (its red, green, blue and NIR bands named through a VRT). Prints, per cut of the index, the area-weighted balanced
+# (bench/lib/naip.sh: the held-out columns, bands named). Prints, per cut of the index, the area-weighted balanced
 # accuracy on each set.
 #   bench/gli-vs-ndvi.sh [SEED]
 set -euo pipefail
@@ -25,19 +25,9 @@ for m in irmad cva; do
 done
 
 echo "==> NAIP series" >&2
-mkdir -p "$OUT/naip"
-mapfile -t FILES < <(ls "$NAIP"/*.tif | sort)
-VRTS=()
-for f in "${FILES[@]}"; do
-  # The columns bench/change-naip.sh uses, on one common grid (the deliveries differ by a row and a few metres).
-  cut="$OUT/naip/$(basename "$f")"
-  v="${cut%.tif}.vrt"
-  gdalwarp -q -overwrite -te 488885 5205635 490565 5209240 -tr 5 5 -r near "$f" "$cut"
-  gdal_translate -q -of VRT -colorinterp red,green,blue,undefined "$cut" "$v"
-  # Band 4 is NIR: name it, as --band-names does on ingest.
-  sed -i '0,/band="4"[^>]*>/s//&\n    <Description>nir<\/Description>/' "$v"
-  VRTS+=("$v")
-done
+source "$ROOT/bench/lib/naip.sh"
+naip_held_out "$NAIP" "$OUT/naip"
+VRTS=("${NAIP_CUTS[@]}")
 for m in irmad cva; do
   for ((i = 1; i < ${#VRTS[@]}; i++)); do
     "$SW" change detect "${VRTS[i-1]}" "${VRTS[i]}" --out "$OUT/naip/run-$m-$i" --method $m --json > /dev/null

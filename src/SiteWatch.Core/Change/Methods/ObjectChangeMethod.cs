@@ -471,9 +471,10 @@ public sealed class ObjectChangeMethod : IChangeMethod
     /// <summary>Per-segment sums of the stacked features, and the label of every pixel of the window.</summary>
     private sealed class SegmentSums(int capacity)
     {
-        // Per segment: valid pixels lit alike on both dates, then for each date over those pixels sum l, sum l^2,
-        // sum rg, sum bg (and one unused slot); then the valid pixels whose shade changed.
-        private const int Stride = 12;
+        // Per segment: the valid pixels lit alike on both dates, then for each date over those pixels the sums of
+        // l, l^2, rg and bg, then the valid pixels whose shade changed.
+        private const int Pixels = 0, Date0 = 1, Date1 = 5, ShadeChanged = 9, Stride = 10;
+        private const int SumL = 0, SumL2 = 1, SumRg = 2, SumBg = 3;
         private readonly double[] _sums = new double[capacity * Stride];
         private readonly double[] _spread = new double[capacity * 2];
         private int[] _labels = [];
@@ -496,18 +497,18 @@ public sealed class ObjectChangeMethod : IChangeMethod
             if (shadeChanged[i] != 0)
             {
                 // Lit on one date and in shade on the other: its values tell of the sun, not the surface.
-                _sums[o + 11]++;
+                _sums[o + ShadeChanged]++;
                 return;
             }
-            _sums[o]++;
+            _sums[o + Pixels]++;
             for (var date = 0; date < 2; date++)
             {
                 var l = (double)stack[6 * i + 3 * date];
-                var q = o + 1 + 5 * date;
-                _sums[q] += l;
-                _sums[q + 1] += l * l;
-                _sums[q + 2] += stack[6 * i + 3 * date + 1];
-                _sums[q + 3] += stack[6 * i + 3 * date + 2];
+                var q = o + (date == 0 ? Date0 : Date1);
+                _sums[q + SumL] += l;
+                _sums[q + SumL2] += l * l;
+                _sums[q + SumRg] += stack[6 * i + 3 * date + 1];
+                _sums[q + SumBg] += stack[6 * i + 3 * date + 2];
             }
         }
 
@@ -517,27 +518,36 @@ public sealed class ObjectChangeMethod : IChangeMethod
             for (var s = 0; s < Count; s++)
             {
                 var o = s * Stride;
-                var m = _sums[o];
+                var m = _sums[o + Pixels];
                 for (var date = 0; date < 2; date++)
                 {
-                    var q = o + 1 + 5 * date;
-                    _spread[2 * s + date] = m < 2 ? double.NaN : Math.Sqrt(Math.Max(0, _sums[q + 1] / m - (_sums[q] / m) * (_sums[q] / m)));
+                    var q = o + (date == 0 ? Date0 : Date1);
+                    _spread[2 * s + date] = m < 2 ? double.NaN : Math.Sqrt(Math.Max(0, _sums[q + SumL2] / m - (_sums[q + SumL] / m) * (_sums[q + SumL] / m)));
                 }
             }
+        }
+
+        /// <summary>Too few valid pixels lit alike on both dates to say anything about the segment.</summary>
+        private bool TooSmall(int s) => _sums[s * Stride + Pixels] < 2;
+
+        /// <summary>The change of mean brightness, red/green and blue/green between the dates.</summary>
+        private void ColourChange(int s, Span<double> d)
+        {
+            var o = s * Stride;
+            var m = _sums[o + Pixels];
+            d[0] = (_sums[o + Date1 + SumL] - _sums[o + Date0 + SumL]) / m;
+            d[1] = (_sums[o + Date1 + SumRg] - _sums[o + Date0 + SumRg]) / m;
+            d[2] = (_sums[o + Date1 + SumBg] - _sums[o + Date0 + SumBg]) / m;
         }
 
         /// <summary>The segment's change vector; false when it has too few valid pixels to say anything.</summary>
         public bool Vector(int s, Span<double> d, double tau)
         {
-            var o = s * Stride;
-            var m = _sums[o];
-            if (m < 2)
+            if (TooSmall(s))
             {
                 return false;
             }
-            d[0] = (_sums[o + 6] - _sums[o + 1]) / m;
-            d[1] = (_sums[o + 8] - _sums[o + 3]) / m;
-            d[2] = (_sums[o + 9] - _sums[o + 4]) / m;
+            ColourChange(s, d);
             d[3] = Math.Log(_spread[2 * s + 1] + tau) - Math.Log(_spread[2 * s] + tau);
             return true;
         }
@@ -546,7 +556,7 @@ public sealed class ObjectChangeMethod : IChangeMethod
         public bool ShadowChanged(int s)
         {
             var o = s * Stride;
-            return _sums[o + 11] > _sums[o];
+            return _sums[o + ShadeChanged] > _sums[o + Pixels];
         }
 
         /// <summary>
@@ -582,10 +592,12 @@ public sealed class ObjectChangeMethod : IChangeMethod
                 {
                     continue;
                 }
-                var d = new double[Features];
-                if (Vector(s, d, 0))
+                if (!TooSmall(s))
                 {
-                    segments.Add(([d[0], d[1], d[2], _spread[2 * s], _spread[2 * s + 1]], _sums[s * Stride]));
+                    var raw = new double[5];
+                    ColourChange(s, raw);
+                    (raw[3], raw[4]) = (_spread[2 * s], _spread[2 * s + 1]);
+                    segments.Add((raw, _sums[s * Stride + Pixels]));
                 }
             }
         }
