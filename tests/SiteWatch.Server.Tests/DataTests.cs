@@ -252,8 +252,23 @@ public sealed class DataTests(ServerFixture server) : IClassFixture<ServerFixtur
         var badSize = await client.PostAsJsonAsync($"/api/sites/{server.SiteId}/change", new { before = "2024-03-14", after = "2024-10-15", method = "objects", segment_metres = -3 });
         Assert.Equal(HttpStatusCode.BadRequest, badSize.StatusCode);
         Assert.Contains("segment_metres", await badSize.Content.ReadAsStringAsync());
-        var objectRun = await Finish(client, await client.PostAsJsonAsync($"/api/sites/{server.SiteId}/change", new { before = "2024-03-14", after = "2024-10-15", method = "objects", segment_metres = 12 }));
+        var objectRun = await Finish(client, await client.PostAsJsonAsync($"/api/sites/{server.SiteId}/change", new { before = "2024-03-14", after = "2024-10-15", method = "objects", segment_metres = 12, threshold = "chi2" }));
         Assert.Equal("succeeded", objectRun.GetProperty("state").GetString());
+        var objectRunId = objectRun.GetProperty("result").GetProperty("change_run_id").GetInt64();
+        var objectRecord = await client.GetFromJsonAsync<JsonElement>($"/api/changes/{objectRunId}");
+        Assert.Equal("objects", objectRecord.GetProperty("method").GetString());
+        Assert.Equal("chi2", objectRecord.GetProperty("parameters").GetProperty("threshold").GetString());
+
+        // The methods on offer say which thresholds each takes; a pairing that cannot work is a 400 before any job.
+        var methods = await client.GetFromJsonAsync<JsonElement>("/api/change/methods");
+        Assert.Equal("irmad", methods.GetProperty("default_method").GetString());
+        var offered = methods.GetProperty("methods").EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!,
+            m => m.GetProperty("thresholds").EnumerateArray().Select(t => t.GetString()).ToList());
+        Assert.Contains("chi2", offered["objects"]);
+        Assert.DoesNotContain("chi2", offered["cva"]);
+        var badPairing = await client.PostAsJsonAsync($"/api/sites/{server.SiteId}/change", new { before = "2024-03-14", after = "2024-10-15", method = "cva", threshold = "chi2" });
+        Assert.Equal(HttpStatusCode.BadRequest, badPairing.StatusCode);
+        Assert.Contains("chi-square", await badPairing.Content.ReadAsStringAsync());
 
         // A bad date fails the job with Core's message, and stores nothing.
         var bad = await Finish(client, await client.PostAsJsonAsync($"/api/sites/{server.SiteId}/change", new { before = "2024-05-01", after = "2024-10-15" }));

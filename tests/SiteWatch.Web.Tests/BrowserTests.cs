@@ -227,13 +227,29 @@ public sealed class BrowserTests(WebFixture server) : IClassFixture<WebFixture>
         var page = await server.SignIn("ana");
         await server.OpenSite(page, $"?a={WebFixture.LastDate}&b={WebFixture.FirstDate}");
         var before = (await Api($"/api/sites/{server.SiteId}/changes")).GetProperty("total").GetInt32();
+        // The method picker offers the server's methods, each with only the thresholds it takes.
+        async Task<string[]> Thresholds() => (await page.Locator("select[name=change-threshold] option").AllInnerTextsAsync()).Select(t => t.Trim()).ToArray();
+        Assert.Equal("irmad", await page.InputValueAsync("select[name=change-method]"));
+        Assert.Contains("chi2", await Thresholds());
+        await page.SelectOptionAsync("select[name=change-method]", "cva");
+        Assert.DoesNotContain("chi2", await Thresholds());
+        Assert.Equal(0, await page.Locator("input[name=segment-metres]").CountAsync());
+        await page.SelectOptionAsync("select[name=change-method]", "objects");
+        Assert.Contains("RGB", await page.InnerTextAsync("[data-testid=method-description]"));
+        await page.SelectOptionAsync("select[name=change-threshold]", "chi2");
+        await page.FillAsync("input[name=segment-metres]", "12");
+        await page.DispatchEventAsync("input[name=segment-metres]", "change");
         await page.ClickAsync("button[data-run=change]");
         var job = await page.WaitForSelectorAsync(".job[data-state=succeeded]", new PageWaitForSelectorOptions { Timeout = 120_000 });
         Assert.Contains("succeeded", await job!.InnerTextAsync());
+        Assert.Contains("(objects)", await job.InnerTextAsync());
         Assert.Equal("live", await page.GetAttributeAsync(".live-state", "data-live"));
         var runs = await Api($"/api/sites/{server.SiteId}/changes");
         Assert.Equal(before + 1, runs.GetProperty("total").GetInt32());
         var newest = runs.GetProperty("items").EnumerateArray().Last();
+        Assert.Equal("objects", newest.GetProperty("method").GetString());
+        Assert.Equal("chi2", newest.GetProperty("parameters").GetProperty("threshold").GetString());
+        Assert.Equal(12, newest.GetProperty("parameters").GetProperty("segment_metres").GetDouble());
         await WebFixture.MapReady(page);
         // The map now shows the run just made (the exact pair of dates).
         Assert.Equal(newest.GetProperty("id").GetInt32(), await Eval<int>(page, "() => window.sitewatch.changeRunId"));

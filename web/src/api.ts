@@ -90,6 +90,27 @@ export interface Legend {
   note?: string;
 }
 
+/** A change method the server runs, with the threshold rules it takes (GET /api/change/methods). */
+export interface ChangeMethod {
+  name: string;
+  description: string;
+  thresholds: string[];
+  takes_segment_metres: boolean;
+}
+
+export interface ChangeMethods {
+  default_method: string;
+  default_segment_metres: number;
+  methods: ChangeMethod[];
+}
+
+/** What a change run is asked for beyond its dates; unset fields take the server's defaults. */
+export interface ChangeChoice {
+  method?: string;
+  threshold?: string;
+  segment_metres?: number;
+}
+
 export interface DetectionRun {
   id: number;
   site_id: number;
@@ -245,7 +266,9 @@ export const api = {
   changeObjects: (run: ChangeRun) => request<GeoJSON.FeatureCollection>("GET", run.objects),
   detections: (run: DetectionRun) => request<GeoJSON.FeatureCollection>("GET", run.features),
   job: (id: string) => request<Job>("GET", `/api/jobs/${id}`),
-  startChange: (siteId: number, before: string, after: string) => request<Job>("POST", `/api/sites/${siteId}/change`, { before, after }),
+  changeMethods: () => request<ChangeMethods>("GET", "/api/change/methods"),
+  startChange: (siteId: number, before: string, after: string, choice: ChangeChoice = {}) =>
+    request<Job>("POST", `/api/sites/${siteId}/change`, { before, after, ...choice }),
   startDetection: (siteId: number) => request<Job>("POST", `/api/sites/${siteId}/detect`, {}),
   createSite: (name: string, aoi: GeoJSON.Geometry, gsd?: number) => request<Site>("POST", "/api/sites", { name, aoi, gsd }),
   notes: (siteId: number) => request<Note[]>("GET", `/api/sites/${siteId}/notes`),

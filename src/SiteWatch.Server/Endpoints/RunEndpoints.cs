@@ -80,6 +80,20 @@ internal static class RunEndpoints
             return StoredFile(file, "image/png", $"alert {id}");
         });
 
+        // What a change run may be asked for, so a client offers only what the server accepts.
+        app.MapGet("/api/change/methods", () => Results.Json(new
+        {
+            default_method = ChangeChoices.Name(new ChangeDetectionOptions().Method),
+            default_segment_metres = new ChangeDetectionOptions().SegmentMetres,
+            methods = ChangeChoices.MethodKinds.Select(kind => new
+            {
+                name = ChangeChoices.Name(kind),
+                description = ChangeChoices.Describe(kind),
+                thresholds = ChangeChoices.ThresholdsFor(kind).Select(ChangeChoices.Name).ToArray(),
+                takes_segment_metres = kind == ChangeMethodKind.Objects,
+            }).ToArray(),
+        })).WithTags("changes");
+
         app.MapPost("/api/sites/{id:long}/change", async (long id, HttpRequest request, WorkspaceHost host, JobQueue jobs, ClaimsPrincipal user, CancellationToken cancel) =>
         {
             var body = await Body.ReadObjectAsync(request, cancel);
@@ -87,13 +101,15 @@ internal static class RunEndpoints
             var after = Body.String(body, "after", required: true, maxLength: 40)!;
             // Parsed here, so a bad name is a 400 naming the field rather than a failed job.
             var method = Body.String(body, "method", maxLength: 40) is { } name ? ChangeChoices.ParseMethod(name) : new ChangeDetectionOptions().Method;
+            var threshold = Body.String(body, "threshold", maxLength: 40) is { } rule ? ChangeChoices.ParseThreshold(rule) : ThresholdRule.Auto;
+            ChangeChoices.RequireThreshold(method, threshold);
             var segment = Body.Number(body, "segment_metres");
             if (segment is { } m && !(m is > 0 and < 10_000))
             {
                 throw HttpProblem.BadRequest("field 'segment_metres': must be a positive number of metres (the object method's segment side)");
             }
             var site = host.Use(w => SiteEndpoints.RequireSite(w, id));
-            var detection = new ChangeDetectionOptions { Method = method };
+            var detection = new ChangeDetectionOptions { Method = method, Threshold = threshold };
             var options = new SiteChangeOptions { Detection = segment is { } metres ? detection with { SegmentMetres = metres } : detection };
             var job = jobs.Enqueue("change", site.Id, user.Identity?.Name ?? "?", (workspace, progress, stop) =>
             {

@@ -4,7 +4,7 @@
 import Compare from "@maplibre/maplibre-gl-compare";
 import "@maplibre/maplibre-gl-compare/style.css";
 import syncMaps from "@mapbox/mapbox-gl-sync-move";
-import { api, mayWrite, type Activity, type Alert, type ChangeRun, type DetectionRun, type Job, type Me, type Scene, type Site } from "../api";
+import { api, mayWrite, type Activity, type Alert, type ChangeChoice, type ChangeMethods, type ChangeRun, type DetectionRun, type Job, type Me, type Scene, type Site } from "../api";
 import { ActivityChart } from "../chart";
 import { day, escapeHtml, percent, squareMetres } from "../format";
 import type { LiveEvents } from "../live";
@@ -24,6 +24,8 @@ interface Loaded {
   detectionRuns: DetectionRun[];
   alerts: Alert[];
   activity?: Activity;
+  /** The change methods the server offers (analysts only). */
+  methods?: ChangeMethods;
 }
 
 const LAYER_LABELS: Record<Layer, string> = {
@@ -52,6 +54,8 @@ export class SiteView {
   private secondaryLoaded?: Promise<void>;
   private changeRun?: ChangeRun;
   private changeObjects: GeoJSON.FeatureCollection = emptyCollection();
+  /** The method, threshold and segment size the next change run is asked for; kept while the dates change. */
+  private changeChoice: ChangeChoice = {};
   private detectionRun?: DetectionRun;
   private popup?: maplibregl.Popup;
   private applying = 0;
@@ -97,15 +101,17 @@ export class SiteView {
 
   private async load(): Promise<Loaded> {
     const id = this.state.siteId;
-    const [site, scenes, changeRuns, detectionRuns, alerts, activity] = await Promise.all([
+    const [site, scenes, changeRuns, detectionRuns, alerts, activity, methods] = await Promise.all([
       api.site(id),
       api.scenes(id),
       api.changeRuns(id),
       api.detectionRuns(id),
       api.alerts(id),
       api.activity(id).catch(() => undefined),
+      mayWrite(this.me) ? api.changeMethods().catch(() => undefined) : Promise.resolve(undefined),
     ]);
-    return { site, scenes: scenes.items, changeRuns: changeRuns.items, detectionRuns: detectionRuns.items, alerts: alerts.items, activity };
+    if (methods) this.changeChoice = { method: methods.default_method, threshold: "auto", segment_metres: methods.default_segment_metres };
+    return { site, scenes: scenes.items, changeRuns: changeRuns.items, detectionRuns: detectionRuns.items, alerts: alerts.items, activity, methods };
   }
 
   private async reloadRuns(): Promise<void> {
@@ -236,6 +242,19 @@ export class SiteView {
     this.el.analysis.addEventListener("click", (e) => {
       const b = (e.target as HTMLElement).closest<HTMLButtonElement>("button[data-run]");
       if (b) void this.runAnalysis(b.dataset.run as "change" | "detect");
+    });
+    this.el.analysis.addEventListener("change", (e) => {
+      const t = e.target as HTMLInputElement | HTMLSelectElement;
+      if (t.name === "change-method") {
+        // A threshold the new method does not take falls back to the method's own default.
+        const offered = this.data.methods?.methods.find((m) => m.name === t.value)?.thresholds ?? [];
+        this.changeChoice = { ...this.changeChoice, method: t.value, threshold: offered.includes(this.changeChoice.threshold ?? "") ? this.changeChoice.threshold : "auto" };
+        this.renderAnalysisPanel();
+      }
+      if (t.name === "change-threshold") this.changeChoice = { ...this.changeChoice, threshold: t.value };
+      if (t.name === "segment-metres" && t instanceof HTMLInputElement && t.validity.valid && t.valueAsNumber > 0) {
+        this.changeChoice = { ...this.changeChoice, segment_metres: t.valueAsNumber };
+      }
     });
     this.el.alerts.addEventListener("click", (e) => {
       const item = (e.target as HTMLElement).closest<HTMLElement>("[data-alert]");
@@ -667,14 +686,31 @@ export class SiteView {
       return;
     }
     const exact = this.changeRun && this.changeRun.before_scene_id === this.sceneOn(this.state.before)?.id;
+    const jobs = this.el.analysis.querySelector(".jobs");
+    const methods = this.data.methods?.methods ?? [];
+    const chosen = methods.find((m) => m.name === this.changeChoice.method);
+    const option = (value: string, selected: boolean, title = "") =>
+      `<option value="${escapeHtml(value)}" ${selected ? "selected" : ""} ${title ? `title="${escapeHtml(title)}"` : ""}>${escapeHtml(value)}</option>`;
+    // Without the server's list (an older server) the button still runs its default method.
+    const choice = chosen
+      ? `<div class="change-choice">
+          <label>Method <select name="change-method">${methods.map((m) => option(m.name, m === chosen, m.description)).join("")}</select></label>
+          <label>Threshold <select name="change-threshold">${chosen.thresholds.map((t) => option(t, t === this.changeChoice.threshold)).join("")}</select></label>
+          ${chosen.takes_segment_metres ? `<label>Segment <input type="number" name="segment-metres" min="0.5" max="1000" step="0.5" value="${this.changeChoice.segment_metres ?? ""}"> m</label>` : ""}
+          <p class="hint" data-testid="method-description">${escapeHtml(chosen.description)}</p>
+        </div>`
+      : "";
     this.el.analysis.innerHTML = `
       <h3>Analysis</h3>
+      ${choice}
       <div class="buttons">
-        <button type="button" data-run="change" title="IR-MAD change detection between the two dates">Detect changes ${this.state.before} → ${this.state.after}</button>
+        <button type="button" data-run="change" title="${escapeHtml(chosen?.description ?? "Change detection between the two dates")}">Detect changes ${this.state.before} → ${this.state.after}</button>
         <button type="button" data-run="detect" title="Count objects on every scene with the default detector">Count objects on all scenes</button>
       </div>
-      ${exact ? `<p class="hint">These dates were compared already (run #${this.changeRun!.id}); running again reuses it.</p>` : ""}
+      ${exact ? `<p class="hint">These dates were compared already (run #${this.changeRun!.id}, ${escapeHtml(this.changeRun!.method)}); the same choices again reuse it.</p>` : ""}
       <div class="jobs"></div>`;
+    // The jobs started here stay listed when the panel is drawn again (a new method, new dates).
+    if (jobs) this.el.analysis.querySelector(".jobs")!.replaceWith(jobs);
   }
 
   private renderAlerts(): void {
@@ -738,11 +774,12 @@ export class SiteView {
     const jobs = this.el.analysis.querySelector<HTMLElement>(".jobs")!;
     const row = document.createElement("div");
     row.className = "job";
-    const label = kind === "change" ? `Change ${this.state.before} → ${this.state.after}` : "Counting objects";
+    const choice = this.changeSent();
+    const label = kind === "change" ? `Change ${this.state.before} → ${this.state.after}${choice.method ? ` (${choice.method})` : ""}` : "Counting objects";
     row.innerHTML = `<span class="job-label">${escapeHtml(label)}</span><progress max="1" value="0"></progress><span class="job-state">queued</span>`;
     jobs.appendChild(row);
     try {
-      const job = kind === "change" ? await api.startChange(this.state.siteId, this.state.before!, this.state.after!) : await api.startDetection(this.state.siteId);
+      const job = kind === "change" ? await api.startChange(this.state.siteId, this.state.before!, this.state.after!, choice) : await api.startDetection(this.state.siteId);
       row.dataset.job = job.id;
       const done = await this.followJob(job, (j) => {
         row.querySelector("progress")!.value = j.progress;
@@ -750,9 +787,7 @@ export class SiteView {
       });
       row.dataset.state = done.state;
       if (done.state === "succeeded") {
-        // Keep this row across the panel's re-render: jobs are part of the record of what was done here.
         await this.reloadRuns();
-        this.el.analysis.querySelector(".jobs")?.appendChild(row);
       } else {
         row.querySelector(".job-state")!.textContent = `${done.state}: ${done.error ?? ""}`;
       }
@@ -760,6 +795,13 @@ export class SiteView {
       row.dataset.state = "failed";
       row.querySelector(".job-state")!.textContent = (e as Error).message;
     }
+  }
+
+  /** The choice as sent: the segment size only to the method that reads it. */
+  private changeSent(): ChangeChoice {
+    const { method, threshold, segment_metres } = this.changeChoice;
+    const takesSegment = this.data.methods?.methods.find((m) => m.name === method)?.takes_segment_metres ?? false;
+    return { method, threshold, ...(takesSegment ? { segment_metres } : {}) };
   }
 
   /** Follows a job over the live connection, with a slow poll as a fallback (a missed event never hangs the page). */

@@ -72,6 +72,18 @@ public static class ChangeChoices
         (ChangeMethodKind.Model, "model", []),
     ];
 
+    /// <summary>What each method suits, in the words a host shows beside its name (the web UI's method picker).</summary>
+    private static readonly Dictionary<ChangeMethodKind, string> Descriptions = new()
+    {
+        [ChangeMethodKind.IrMad] = "IR-MAD, the default: multispectral pairs; a change of light or haze between the dates is not change",
+        [ChangeMethodKind.Mad] = "MAD: IR-MAD's variates without the reweighting, one fitting pass",
+        [ChangeMethodKind.Cva] = "Change vector analysis of the bands standardised per date",
+        [ChangeMethodKind.PcaKMeans] = "PCA-KMeans: differences of small neighbourhoods split in two clusters",
+        [ChangeMethodKind.DeepCva] = "Deep CVA: change of ResNet18 features of the true-colour bands",
+        [ChangeMethodKind.Objects] = "Objects: segments of both dates, for very-high-resolution RGB pairs; shade that moved is not change",
+        [ChangeMethodKind.Model] = "Learned model: the bi-temporal ONNX change model (the shipped default)",
+    };
+
     private static readonly (ThresholdRule Rule, string Name, string[] Aliases)[] Thresholds =
     [
         (ThresholdRule.Auto, "auto", []),
@@ -102,6 +114,32 @@ public static class ChangeChoices
     public static IReadOnlyList<string> DifferenceNames { get; } = Differences.Select(d => d.Name).ToArray();
 
     public static string Name(ChangeMethodKind kind) => Methods.First(m => m.Kind == kind).Name;
+    public static string Describe(ChangeMethodKind kind) => Descriptions[kind];
+    public static IReadOnlyList<ChangeMethodKind> MethodKinds { get; } = Methods.Select(m => m.Kind).ToArray();
+
+    /// <summary>Whether band 1 of the method is a chi-square statistic (what the chi2 and otsu-chi2 thresholds test).</summary>
+    public static bool GivesChiSquare(ChangeMethodKind kind) => kind is ChangeMethodKind.IrMad or ChangeMethodKind.Mad or ChangeMethodKind.Objects;
+
+    /// <summary>The threshold rules a method takes, auto (its own default) first.</summary>
+    public static IReadOnlyList<ThresholdRule> ThresholdsFor(ChangeMethodKind kind) =>
+        Thresholds.Select(t => t.Rule).Where(rule => Why(kind, rule) is null).ToArray();
+
+    /// <summary>Refuses a threshold rule the method cannot use, naming the methods that can.</summary>
+    public static void RequireThreshold(ChangeMethodKind kind, ThresholdRule rule)
+    {
+        if (Why(kind, rule) is { } why)
+        {
+            throw SiteWatchException.About("threshold", why);
+        }
+    }
+
+    private static string? Why(ChangeMethodKind kind, ThresholdRule rule) => rule switch
+    {
+        ThresholdRule.Model when kind != ChangeMethodKind.Model => $"model is a learned model's own; use it with a change model, not {Name(kind)}",
+        ThresholdRule.ChiSquare or ThresholdRule.OtsuChiSquare when !GivesChiSquare(kind) =>
+            $"{Name(rule)} needs a chi-square statistic; use it with the mad, irmad or objects method, not {Name(kind)}",
+        _ => null,
+    };
     public static string Name(ThresholdRule rule) => Thresholds.First(t => t.Rule == rule).Name;
     public static string Name(MaskCleanup cleanup) => Cleanups.First(c => c.Cleanup == cleanup).Name;
     public static string Name(PcaDifferenceImage image) => Differences.First(d => d.Image == image).Name;

@@ -35,14 +35,7 @@ public static class ChangeDetector
         using var owned = method as IDisposable;
         var resolved = options.Threshold == ThresholdRule.Auto ? method.DefaultThreshold : options.Threshold;
         var resolvedName = ChangeChoices.Name(resolved);
-        if (resolved == ThresholdRule.Model && method is not Learned.ChangeModelMethod)
-        {
-            throw SiteWatchException.About("threshold", $"model is a learned model's own; use it with a change model, not {method.Name}");
-        }
-        if (resolved is ThresholdRule.ChiSquare or ThresholdRule.OtsuChiSquare && !method.MagnitudeIsSquared)
-        {
-            throw SiteWatchException.About("threshold", $"{resolvedName} needs a chi-square statistic; use it with the mad, irmad or objects method, not {method.Name}");
-        }
+        ChangeChoices.RequireThreshold(options.Method, resolved);
 
         string? magnitudeTemp = null, maskTemp = null;
         var moved = new List<string>();

@@ -1,6 +1,7 @@
 using SiteWatch.Core;
 using SiteWatch.Core.Change;
 using SiteWatch.Gdal;
+using SiteWatch.Core.Change.Learned;
 using SiteWatch.Core.Change.Methods;
 
 namespace SiteWatch.Tests.Change.Methods;
@@ -116,5 +117,37 @@ public class EvaluatorAndBadInputTests
         Assert.Throws<SiteWatchException>(() => ChangeDetector.Detect(pair, new ChangeDetectionOptions { Regularisation = 1 }, dir.File("m.tif"), dir.File("k.tif")));
         Assert.Throws<SiteWatchException>(() => ChangeDetector.Detect(pair, new ChangeDetectionOptions(), dir.File("same.tif"), dir.File("same.tif")));
         Assert.False(File.Exists(dir.File("m.tif")));
+    }
+
+    /// <summary>
+    /// Hosts offer and refuse thresholds from the table in ChangeChoices without building the method (a learned model
+    /// loads its network): the table must agree with what each method's band 1 is.
+    /// </summary>
+    [Fact]
+    public void The_threshold_table_agrees_with_each_methods_own_statistic()
+    {
+        foreach (var kind in ChangeChoices.MethodKinds)
+        {
+            if (kind == ChangeMethodKind.Model && ChangeModel.DefaultModelPath is null)
+            {
+                continue;
+            }
+            var method = ChangeMethods.Create(kind, new ChangeDetectionOptions());
+            try
+            {
+                Assert.Equal(method.MagnitudeIsSquared, ChangeChoices.GivesChiSquare(kind));
+                var offered = ChangeChoices.ThresholdsFor(kind);
+                Assert.Equal(ThresholdRule.Auto, offered[0]);
+                Assert.Contains(method.DefaultThreshold, offered);
+                Assert.Equal(method.MagnitudeIsSquared, offered.Contains(ThresholdRule.ChiSquare));
+                Assert.Equal(kind == ChangeMethodKind.Model, offered.Contains(ThresholdRule.Model));
+                Assert.False(string.IsNullOrWhiteSpace(ChangeChoices.Describe(kind)));
+            }
+            finally
+            {
+                (method as IDisposable)?.Dispose();
+            }
+        }
+        Assert.Equal("threshold", Assert.Throws<SiteWatchException>(() => ChangeChoices.RequireThreshold(ChangeMethodKind.DeepCva, ThresholdRule.Model)).Parameter);
     }
 }
