@@ -307,6 +307,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         directory = drone.Directory,
         flight = drone.TsPath,
         zones = drone.ZonesPath,
+        detector = drone.Watch.Detector,
         summary = drone.Summary,
         events = drone.Comparison.Events.Select(e => new
         {
@@ -316,43 +317,80 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
             truth_s = e.TruthSeconds,
             must_be_seen = e.MustBeSeen,
             alert = e.Alert?.Track is { } a ? new { id = a.AlertId, rule = e.Alert.Kind, track_id = a.TrackId, video_s = a.VideoSeconds, a.Latitude, a.Longitude } : null,
+            peer_alert_s = drone.Peer is { } p ? PeerEvent(p, e)?.Alert?.Track?.VideoSeconds : null,
         }),
+        must_be_seen = drone.Comparison.Events.Count(e => e.MustBeSeen),
+        must_be_seen_alerted = drone.Comparison.Events.Count(e => e.MustBeSeen && e.Alert is not null),
         unanswered_alerts = drone.Comparison.UnansweredAlerts.Select(a => a.Track!.AlertId),
         alerts_match_truth = drone.Comparison.AlertsMatchTruth,
         position_error_median_m = Math.Round(drone.Comparison.MedianPositionErrorMetres, 2),
         position_error_p95_m = Math.Round(drone.Comparison.P95PositionErrorMetres, 2),
         footprint_corner_error_max_m = Math.Round(drone.Comparison.MaxFootprintCornerErrorMetres, 2),
+        peer = drone.Peer is { } peer ? new
+        {
+            detector = peer.Detector,
+            summary = peer.Summary,
+            must_be_seen_alerted = peer.Comparison.Events.Count(e => e.MustBeSeen && e.Alert is not null),
+            unanswered_alerts = peer.Comparison.UnansweredAlerts.Select(a => a.Track!.AlertId),
+            alerts_match_truth = peer.Comparison.AlertsMatchTruth,
+        } : null,
     };
+
+    /// <summary>The peer's reading of the same truth event (both comparisons list the truth's events).</summary>
+    private static TruthEvent? PeerEvent(DroneDemoWatch peer, TruthEvent e) =>
+        peer.Comparison.Events.FirstOrDefault(p => p.ObjectId == e.ObjectId && p.Zone == e.Zone && p.TruthSeconds == e.TruthSeconds);
 
     private static void PrintDrone(DroneDemoResult drone)
     {
         var inv = CultureInfo.InvariantCulture;
         var s = drone.Summary;
+        var peer = drone.Peer;
         AnsiConsole.WriteLine();
         AnsiConsole.Write(new Rule("[bold]Drone part[/]: a simulated border flight, watched").LeftJustified());
+        var finder = peer is null ? "the stream's VMTI boxes" : $"the drone detector {s.Detector} (no VMTI)";
+        var every = s.DetectEvery == 1 ? "every frame" : string.Create(inv, $"one frame in {s.DetectEvery}");
         AnsiConsole.MarkupLine(Markup.Escape(string.Create(inv,
-            $"{s.Frames} frames ({s.VideoSeconds:0.0} s) watched in {s.WallSeconds:0.0} s; {s.ConfirmedTracks} tracks; ground positions on the DEM (VMTI boxes, our own ray casting)")));
+            $"{s.Frames} frames ({s.VideoSeconds:0.0} s, {drone.Truth.Width} x {drone.Truth.Height}) watched in {s.WallSeconds:0.0} s; objects found on {every} by {finder}; {s.ConfirmedTracks} tracks; ground positions on the DEM (our own ray casting)")));
         var table = new Table().Title("Truth events next to the alerts").AddColumns("Truth (s)", "Object", "Zone", "Must be seen", "Alert (s)", "Delay (s)", "Track");
+        if (peer is not null)
+        {
+            table.AddColumn("VMTI peer (s)");
+        }
+        string Cell(TruthEvent e) => e.Alert?.Track?.VideoSeconds.ToString("0.00", inv) ?? (e.MustBeSeen ? "[red]missed[/]" : "-");
         foreach (var e in drone.Comparison.Events)
         {
-            table.AddRow(
+            var row = new List<string>
+            {
                 e.TruthSeconds.ToString("0.00", inv), $"{e.ObjectClass} {e.ObjectId}", Markup.Escape(e.Zone), e.MustBeSeen ? "yes" : "no (leaves the view or grazes)",
-                e.Alert?.Track?.VideoSeconds.ToString("0.00", inv) ?? (e.MustBeSeen ? "[red]missed[/]" : "-"),
-                e.Alert?.Track is { } a ? (a.VideoSeconds - e.TruthSeconds).ToString("+0.00", inv) : "",
-                e.Alert?.Track?.TrackId.ToString(inv) ?? "");
+                Cell(e), e.Alert?.Track is { } a ? (a.VideoSeconds - e.TruthSeconds).ToString("+0.00", inv) : "", e.Alert?.Track?.TrackId.ToString(inv) ?? "",
+            };
+            if (peer is not null)
+            {
+                row.Add(PeerEvent(peer, e) is { } p ? Cell(p) : "-");
+            }
+            table.AddRow(row.ToArray());
         }
 
         foreach (var a in drone.Comparison.UnansweredAlerts.Select(u => u.Track!))
         {
-            table.AddRow("-", "-", Markup.Escape(a.Zone), "-", $"[yellow]{a.VideoSeconds.ToString("0.00", inv)}[/]", "false alert", a.TrackId.ToString(inv));
+            table.AddRow(new[] { "-", "-", Markup.Escape(a.Zone), "-", $"[yellow]{a.VideoSeconds.ToString("0.00", inv)}[/]", "false alert", a.TrackId.ToString(inv) }
+                .Concat(peer is null ? [] : ["-"]).ToArray());
         }
 
         AnsiConsole.Write(table);
         var c = drone.Comparison;
+        int Alerted(TruthComparisonResult r) => r.Events.Count(e => e.MustBeSeen && e.Alert is not null);
+        var must = c.Events.Count(e => e.MustBeSeen);
+        var peerText = peer is null ? "" : string.Create(inv, $" (the VMTI peer on the same video: {Alerted(peer.Comparison)} of {must}, {peer.Comparison.UnansweredAlerts.Count} false)");
+        AnsiConsole.MarkupLine(Markup.Escape(string.Create(inv, $"Must-see events alerted: {Alerted(c)} of {must}, {c.UnansweredAlerts.Count} false alerts{peerText}.")));
         AnsiConsole.MarkupLine(Markup.Escape(string.Create(inv,
-            $"Alerts {(c.AlertsMatchTruth ? "match" : "do not match")} the truth. Track positions vs truth: median {c.MedianPositionErrorMetres:0.0} m, p95 {c.P95PositionErrorMetres:0.0} m (box bottom centre vs object centre); footprint corners within {c.MaxFootprintCornerErrorMetres:0.0} m; latency median {s.MedianLatencyMs:0} ms.")));
+            $"Track positions vs truth: median {c.MedianPositionErrorMetres:0.0} m, p95 {c.P95PositionErrorMetres:0.0} m (box bottom centre vs object centre); footprint corners within {c.MaxFootprintCornerErrorMetres:0.0} m; latency median {s.MedianLatencyMs:0} ms.")));
         AnsiConsole.MarkupLineInterpolated($"  flight, truth, DEM   {drone.Directory}  (flight.ts, truth.json, dem.tif, zones.geojson)");
         AnsiConsole.MarkupLineInterpolated($"  watch output         {s.OutputDirectory}  (alerts.jsonl, snapshots/, flight.geojson, flight.kml)");
+        if (peer is not null)
+        {
+            AnsiConsole.MarkupLineInterpolated($"  VMTI peer's watch    {peer.Summary.OutputDirectory}");
+        }
     }
 
     private static void PrintChange(DemoChangeReport change)

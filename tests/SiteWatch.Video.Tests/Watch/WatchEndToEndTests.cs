@@ -1,3 +1,4 @@
+using SiteWatch.Core.Monitoring;
 using SiteWatch.Video.Frames;
 using SiteWatch.Video.Geo;
 using SiteWatch.Demo.Flight;
@@ -67,7 +68,7 @@ public sealed class WatchEndToEndTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Drone_demo_writes_the_flight_the_watch_and_the_comparison()
     {
-        var result = await DroneDemo.RunAsync(new DroneDemoOptions(Path.Combine(_dir, "drone")) { Seconds = 3, Fps = 10, Width = 160, Height = 96 });
+        var result = await DroneDemo.RunAsync(new DroneDemoOptions(Path.Combine(_dir, "drone")) { Seconds = 3, Fps = 10, Width = 160, Height = 96, DetectEvery = 1, Detector = FrameDetectorKind.Vmti });
         Assert.Equal(30, result.Summary.Frames);
         foreach (var file in new[] { "flight.ts", "truth.json", "zones.geojson", "watch/flight.geojson", "watch/flight.kml", "watch/alerts.jsonl" })
         {
