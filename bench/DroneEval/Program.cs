@@ -132,7 +132,20 @@ foreach (var seed in seeds)
         }
         foreach (var a in result.UnansweredAlerts)
         {
-            Console.WriteLine($"{"",8}   false alert: {a.Kind} {a.Track?.Zone} at {a.Track?.VideoSeconds:0.0} s (track {a.Track?.TrackId}, {a.Track?.ClassName})");
+            // Who the track was on when it alerted: in a group, the object a track follows most often may be a neighbour.
+            var near = "";
+            if (pipeline.Record.Tracks.FirstOrDefault(t => t.Id == a.Track?.TrackId) is { Path.Count: > 0 } alertTrack)
+            {
+                var at = alertTrack.Path.MinBy(p => Math.Abs(p.Time.TotalSeconds - a.Track!.VideoSeconds));
+                if (at.FrameIndex < truth.Frames.Count)
+                {
+                    near = "; at the alert: " + string.Join(", ", truth.Frames[(int)at.FrameIndex].Objects
+                        .Select(o => (o, d: Wgs84.Distance(o.Latitude, o.Longitude, at.Position.Latitude, at.Position.Longitude)))
+                        .OrderBy(x => x.d).Take(3).Select(x => $"{x.o.Class} {x.o.Id} {x.d:0.0} m"));
+                }
+            }
+            var follows = result.TrackFollows.TryGetValue(a.Track?.TrackId ?? -1, out var id) ? $"follows {id}" : "follows nothing";
+            Console.WriteLine($"{"",8}   false alert: {a.Kind} {a.Track?.Zone} at {a.Track?.VideoSeconds:0.0} s (track {a.Track?.TrackId}, {a.Track?.ClassName}, {follows}{near})");
         }
         var tot = totals.GetValueOrDefault(kind);
         totals[kind] = (tot.Must + must, tot.Alerted + alerted, tot.False + falseAlerts, tot.Video + summary.VideoSeconds,
