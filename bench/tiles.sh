@@ -21,7 +21,7 @@ KEY="$("$SW" user list -w "$WS" --json | python3 -c 'import json,sys; print("yes
 [ -n "$KEY" ] || "$SW" user add bench --role viewer -w "$WS" --json >/dev/null
 KEY="$("$SW" user key bench -w "$WS" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')"
 SCENE="$("$SW" scene list --site hamhung-plant -w "$WS" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')"
-BBOX="$("$SW" site show hamhung-plant -w "$WS" --json | python3 -c 'import json,sys; print(*json.load(sys.stdin)["aoi_bbox"])')"
+BBOX="$("$SW" site show hamhung-plant -w "$WS" --json | python3 -c 'import json,sys; print(*json.load(sys.stdin)["bbox"])')"
 
 # The tiles covering the site at each zoom (Web Mercator XYZ).
 python3 - "$BBOX" "$ZOOMS" > "$WORK/tiles.txt" <<'PY'

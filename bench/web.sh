@@ -35,7 +35,7 @@ done
 PASSWORD="$(cat "$WORK/bench-web.password")"
 SITE="$("$SW" site show hamhung-plant -w "$WS" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
 SCENE="$("$SW" scene list --site hamhung-plant -w "$WS" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')"
-BBOX="$("$SW" site show hamhung-plant -w "$WS" --json | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["aoi_bbox"]))')"
+BBOX="$("$SW" site show hamhung-plant -w "$WS" --json | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["bbox"]))')"
 
 # The web root: the built UI plus the peer page and MapLibre's own files (same origin, same CSP).
 ROOTDIR="$WORK/webroot"
