@@ -21,6 +21,7 @@ using SiteWatch.Video.Watch;
 // --dump-frames prints, for the listed frames, the truth boxes and the model's detections scoring 0.3 or more.
 // --track-high and --track-new set the tracker's high-score and new-track thresholds for the model's run (both
 // together; default: the tracker's own, as `watch` runs).
+// --trace-people 1 prints each person track of the model's run: the truth person nearest it, in runs of frames, and its alerts.
 var opts = Args(args);
 int[] seeds = opts.GetValueOrDefault("seeds", "1,2,3").Split(',').Select(int.Parse).ToArray();
 double seconds = double.Parse(opts.GetValueOrDefault("seconds", "20"), CultureInfo.InvariantCulture);
@@ -105,6 +106,30 @@ foreach (var seed in seeds)
                 {
                     Console.WriteLine($"   {d.ClassName} {d.Score:0.00} c=({d.Box.CentreX:0.0},{d.Box.CentreY:0.0}) {d.Box.Width:0.0}x{d.Box.Height:0.0}");
                 }
+            }
+        }
+        if (kind == "model" && opts.ContainsKey("trace-people"))
+        {
+            // Each person track's life: which truth person is nearest, in runs of frames, and where it alerted.
+            foreach (var t in pipeline.Record.Tracks.Where(t => t.ClassName == "person" && t.Path.Count > 0))
+            {
+                var runs = new List<string>();
+                int last = -2, from = 0, count = 0;
+                foreach (var p in t.Path.Where(p => p.FrameIndex < truth.Frames.Count))
+                {
+                    var objects = truth.Frames[(int)p.FrameIndex].Objects;
+                    var (id, d) = objects.Count == 0 ? (-1, double.NaN)
+                        : objects.Select(o => (o.Id, D: Wgs84.Distance(o.Latitude, o.Longitude, p.Position.Latitude, p.Position.Longitude))).MinBy(o => o.D);
+                    if (id != last)
+                    {
+                        if (count > 0) runs.Add($"{last}x{count}@{from / fps:0.0}s");
+                        (last, from, count) = (id, (int)p.FrameIndex, 0);
+                    }
+                    count++;
+                }
+                runs.Add($"{last}x{count}@{from / fps:0.0}s");
+                var alerts = pipeline.Record.Alerts.Where(a => a.Track?.TrackId == t.Id).Select(a => $"{a.Kind} {a.Track!.Zone} {a.Track.VideoSeconds:0.0}s");
+                Console.WriteLine($"{"",8}   person track {t.Id}: {string.Join(" ", runs)}  {string.Join(", ", alerts)}");
             }
         }
         int must = result.Events.Count(e => e.MustBeSeen), alerted = result.Events.Count(e => e.MustBeSeen && e.Alert is not null);
