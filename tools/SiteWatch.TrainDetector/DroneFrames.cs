@@ -15,7 +15,15 @@ namespace SiteWatch.TrainDetector;
 /// </summary>
 internal static class DroneFrames
 {
-    public static readonly string[] ClassNames = ["vehicle", "person"];
+    /// <summary>
+    /// The classes it learns. A person's shadow is a dark dot of a person's size two metres away, which a model taught
+    /// only people boxes as a second person; taught as a class of its own, it is told apart, and the exported model
+    /// maps it to nothing (metadata class_map), so it is never reported.
+    /// </summary>
+    public static readonly string[] ClassNames = ["vehicle", "person", "shadow"];
+
+    /// <summary>Classes learned only to be told apart from the others, dropped by the exported model's class_map.</summary>
+    public static readonly string[] DroppedClasses = ["shadow"];
 
     /// <summary>Metres per pixel the drone model is trained at (written to its metadata as gsd).</summary>
     public const double ModelGsd = 0.4;
@@ -104,6 +112,13 @@ internal static class DroneFrames
             if (cls >= 0)
             {
                 boxes.Add(new LabelledBox(cls, (float)x0 * fx, (float)y0 * fy, (float)x1 * fx, (float)y1 * fy));
+            }
+        }
+        foreach (var o in truth.Objects)
+        {
+            if (o.Shadow is [var x0, var y0, var x1, var y1])
+            {
+                boxes.Add(new LabelledBox(Array.IndexOf(ClassNames, "shadow"), (float)x0 * fx, (float)y0 * fy, (float)x1 * fx, (float)y1 * fy));
             }
         }
         return new LabelledScene($"flight{seed}-frame{frame.Index}", nw, nh, bytes, boxes);

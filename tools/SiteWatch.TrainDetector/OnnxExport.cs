@@ -17,11 +17,17 @@ namespace SiteWatch.TrainDetector;
 /// <summary>Which detector a run trains: its classes, channel widths, graph name and metadata.</summary>
 internal sealed record DetectorKind(string Name, string[] ClassNames, int[] Widths, string GraphName, string Description, double? Gsd)
 {
+    /// <summary>Classes trained only to be told apart from the rest: the metadata's class_map drops them.</summary>
+    public string[] DroppedClasses { get; init; } = [];
+
     public static readonly DetectorKind Objects = new("objects", TrainingScenes.ClassNames, DetectorNet.Standard, "sitewatch-objects",
         "SiteWatch default object detector, trained on synthetic demo scenes only (see its model card).", null);
 
     public static readonly DetectorKind Drone = new("drone", DroneFrames.ClassNames, DetectorNet.Small, "sitewatch-drone",
-        "SiteWatch default drone-frame detector, trained on simulated border flights only (see its model card).", DroneFrames.ModelGsd);
+        "SiteWatch default drone-frame detector, trained on simulated border flights only (see its model card).", DroneFrames.ModelGsd)
+    {
+        DroppedClasses = DroneFrames.DroppedClasses,
+    };
 
     public static DetectorKind Parse(string name) => name switch
     {
@@ -92,6 +98,10 @@ internal static class OnnxExport
         if (kind.Gsd is { } gsd)
         {
             metadata["gsd"] = gsd.ToString(CultureInfo.InvariantCulture);
+        }
+        if (kind.DroppedClasses.Length > 0)
+        {
+            metadata["class_map"] = System.Text.Json.JsonSerializer.Serialize(kind.DroppedClasses.ToDictionary(c => c, _ => ""));
         }
         foreach (var (k, v) in extraMetadata ?? new Dictionary<string, string>())
         {

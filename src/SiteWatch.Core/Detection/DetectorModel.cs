@@ -385,7 +385,8 @@ public sealed partial class DetectorModel : IDisposable
         {
             ScoreThreshold = score,
             GroundSampleDistance = gsd,
-            ClassMap = sideCar?.ClassMap ?? new Dictionary<string, string>(),
+            // A side-car's map wins over the one the model was exported with, as its other fields do.
+            ClassMap = sideCar?.ClassMap ?? (metadata.TryGetValue("class_map", out var cm) ? ParseClassMap(cm, path) : new Dictionary<string, string>()),
         };
     }
 
@@ -468,26 +469,42 @@ public sealed partial class DetectorModel : IDisposable
                 ? v
                 : throw new SiteWatchException($"{path}: gsd must be the training imagery's metres per pixel (a positive number)");
         }
-        Dictionary<string, string>? classMap = null;
-        if (root.TryGetProperty("class_map", out var cm))
-        {
-            if (cm.ValueKind != JsonValueKind.Object)
-            {
-                throw new SiteWatchException($"{path}: class_map must be an object of model class -> reported class (\"\" or null drops the class)");
-            }
-            classMap = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var p in cm.EnumerateObject())
-            {
-                classMap[p.Name] = p.Value.ValueKind switch
-                {
-                    JsonValueKind.Null => "",
-                    JsonValueKind.String => p.Value.GetString()!.Trim(),
-                    _ => throw new SiteWatchException($"{path}: class_map.{p.Name} must be a class name, \"\" or null"),
-                };
-            }
-        }
+        var classMap = root.TryGetProperty("class_map", out var cm) ? ReadClassMap(cm, path) : null;
         return new SideCar(names, size, task, bands, scaling) { GroundSampleDistance = gsd, ClassMap = classMap };
     });
+
+    /// <summary>A class_map (side-car member or metadata value): model class -> reported class, "" or null dropping it.</summary>
+    private static Dictionary<string, string> ReadClassMap(JsonElement cm, string path)
+    {
+        if (cm.ValueKind != JsonValueKind.Object)
+        {
+            throw new SiteWatchException($"{path}: class_map must be an object of model class -> reported class (\"\" or null drops the class)");
+        }
+        var classMap = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in cm.EnumerateObject())
+        {
+            classMap[p.Name] = p.Value.ValueKind switch
+            {
+                JsonValueKind.Null => "",
+                JsonValueKind.String => p.Value.GetString()!.Trim(),
+                _ => throw new SiteWatchException($"{path}: class_map.{p.Name} must be a class name, \"\" or null"),
+            };
+        }
+        return classMap;
+    }
+
+    private static Dictionary<string, string> ParseClassMap(string json, string path)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            return ReadClassMap(doc.RootElement, path);
+        }
+        catch (JsonException e)
+        {
+            throw new SiteWatchException($"{path}: metadata class_map '{Truncate(json)}' is not a JSON object: {e.Message}", e);
+        }
+    }
 
     internal static List<string> ReadStrings(JsonElement e, string path, string what)
     {

@@ -377,20 +377,19 @@ public sealed class FlightSimulator : IDisposable
             var (sin, cos) = Math.SinCos(heading);
             // Sun in the north-west: shadows fall to the south-east, longer for people (taller than wide).
             var shadow = o.Class == SimulatedObjectClass.Vehicle ? 0.9 : 1.4;
+            double[]? shadowBox = null;
             if (Project(camera, x + shadow, y - shadow, z, o.Length, o.Width, sin, cos, -0.5, 0.5, xs, ys))
             {
                 FillQuad(bgr, w, h, xs, ys, 20, 25, 25, 0.55);
+                // A person's shadow (2 m from a 0.6 m body) is a dark dot of its own; a vehicle's overlaps its body.
+                shadowBox = o.Class == SimulatedObjectClass.Vehicle ? null : PixelBox(xs, ys, w, h);
             }
 
             double[]? box = null;
             if (Project(camera, x, y, z, o.Length, o.Width, sin, cos, -0.5, 0.5, xs, ys))
             {
                 FillQuad(bgr, w, h, xs, ys, o.R, o.G, o.B, 1.0);
-                double x0 = Math.Max(0, Min(xs)), x1 = Math.Min(w, Max(xs)), y0 = Math.Max(0, Min(ys)), y1 = Math.Min(h, Max(ys));
-                if (x1 > x0 && y1 > y0)
-                {
-                    box = [Math.Round(x0, 2), Math.Round(y0, 2), Math.Round(x1, 2), Math.Round(y1, 2)];
-                }
+                box = PixelBox(xs, ys, w, h);
 
                 if (o.Class == SimulatedObjectClass.Vehicle && Project(camera, x, y, z, o.Length, o.Width * 0.9, sin, cos, 0.12, 0.3, xs, ys))
                 {
@@ -398,10 +397,17 @@ public sealed class FlightSimulator : IDisposable
                 }
             }
 
-            result.Add(new FrameObjectTruth(o.Id, o.ClassName, lat, lon, z, box));
+            result.Add(new FrameObjectTruth(o.Id, o.ClassName, lat, lon, z, box, shadowBox));
         }
 
         return result;
+    }
+
+    /// <summary>The pixel bounds of a projected quad clipped to the frame; null when nothing of it is inside.</summary>
+    private static double[]? PixelBox(ReadOnlySpan<double> xs, ReadOnlySpan<double> ys, int w, int h)
+    {
+        double x0 = Math.Max(0, Min(xs)), x1 = Math.Min(w, Max(xs)), y0 = Math.Max(0, Min(ys)), y1 = Math.Min(h, Max(ys));
+        return x1 > x0 && y1 > y0 ? [Math.Round(x0, 2), Math.Round(y0, 2), Math.Round(x1, 2), Math.Round(y1, 2)] : null;
     }
 
     private static double Min(ReadOnlySpan<double> v) => Math.Min(Math.Min(v[0], v[1]), Math.Min(v[2], v[3]));

@@ -59,8 +59,12 @@ public sealed record CrossingTruth(double Time, string ToSide, double Latitude, 
 public sealed record CameraTruth(double Latitude, double Longitude, double HeightAboveEllipsoid, double Heading, double Pitch, double Roll,
     double SensorAzimuth, double SensorElevation, double SensorRoll, double HorizontalFov, double VerticalFov);
 
-/// <summary>An object in one frame: its ground position and, when in view, its pixel box [x0, y0, x1, y1].</summary>
-public sealed record FrameObjectTruth(int Id, string Class, double Latitude, double Longitude, double HeightAboveEllipsoid, double[]? Box);
+/// <summary>
+/// An object in one frame: its ground position and, when in view, its pixel box [x0, y0, x1, y1], and the pixel box of
+/// its shadow when that lies apart from the object (people's; a vehicle's shadow joins its body).
+/// </summary>
+public sealed record FrameObjectTruth(int Id, string Class, double Latitude, double Longitude, double HeightAboveEllipsoid, double[]? Box,
+    double[]? Shadow = null);
 
 /// <summary>
 /// One frame: time (s), PTS, camera, where the frame centre and corners land on the DEM ([longitude, latitude, HAE];

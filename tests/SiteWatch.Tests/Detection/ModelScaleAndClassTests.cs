@@ -173,6 +173,34 @@ public class ModelScaleAndClassTests
         Assert.Contains("class_map", Assert.Throws<SiteWatchException>(() => DetectorModel.Load(path)).Message);
     }
 
+    /// <summary>
+    /// A model may carry its class_map in its own metadata (the default drone detector learns people's shadows as a class
+    /// only to tell them apart, and drops it there); a side-car's map wins, and a bad map names the metadata.
+    /// </summary>
+    [Fact]
+    public void The_models_own_metadata_can_drop_a_class_and_a_side_car_overrides_it()
+    {
+        using var dir = new TempDir();
+        var metadata = TestModels.Metadata("{0: 'person', 1: 'shadow'}", "detect", 128);
+        metadata["class_map"] = """{"shadow": ""}""";
+        var path = TestModels.Write(dir.File("m.onnx"), TestModels.Constant(
+            [[64, 64, 4, 4, 0.8f, 0.1f], [70, 70, 4, 4, 0.1f, 0.9f]], inputSize: 128, metadata: metadata));
+        using (var model = DetectorModel.Load(path))
+        {
+            Assert.Equal(["person"], model.Classes(new DetectorOptions()).Names);
+            Assert.Equal("person", Assert.Single(model.Detect(new float[3 * 128 * 128], 128, 128, new DetectorOptions())).ClassName);
+        }
+        File.WriteAllText(DetectorModel.SideCarPath(path), """{ "class_map": { "shadow": "shade" } }""");
+        using (var model = DetectorModel.Load(path))
+        {
+            Assert.Equal(2, model.Detect(new float[3 * 128 * 128], 128, 128, new DetectorOptions()).Count);
+        }
+        File.Delete(DetectorModel.SideCarPath(path));
+        metadata["class_map"] = "[shadow";
+        var bad = TestModels.Write(dir.File("bad.onnx"), TestModels.Constant([[64, 64, 4, 4, 0.8f, 0.1f]], inputSize: 128, metadata: metadata));
+        Assert.Contains("metadata class_map", Assert.Throws<SiteWatchException>(() => DetectorModel.Load(bad)).Message);
+    }
+
     /// <summary>3 planes of a black image but for a white square of <paramref name="side"/> pixels with its top left at (x, y).</summary>
     private static float[] SquareFrame(int width, int height, int x, int y, int side)
     {
