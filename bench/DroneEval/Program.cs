@@ -271,6 +271,8 @@ internal sealed class Recording(IFrameDetector inner) : IFrameDetector
 
     public bool IsCheap => inner.IsCheap;
 
+    public (double High, double NewTrack)? TrackerGates => inner.TrackerGates;
+
     public IReadOnlyList<BoxDetection> Detect(VideoFrame frame, double? groundSampleDistance)
     {
         var found = inner.Detect(frame, groundSampleDistance);

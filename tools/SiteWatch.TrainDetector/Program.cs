@@ -6,13 +6,13 @@ using SiteWatch.Training;
 // Usage (see tools/SiteWatch.TrainDetector/README.md):
 //   train  --out DIR [--kind objects|drone] [--seeds 1,2,3] [--steps 1200] [--batch 8] [--tile 256]
 //          drone only: [--seconds 20] [--fps 2] (simulated flights per seed, kept under DIR/flights)
-//   export --weights DIR/weights.dat --out MODEL.onnx [--kind objects|drone] [--score 0.35]
+//   export --weights DIR/weights.dat --out MODEL.onnx [--kind objects|drone] [--score 0.35] [--track-high 0.35 --track-new 0.45]
 var options = new ToolOptions(args.Skip(1));
 string command = args.Length > 0 ? args[0] : "help";
 if (command is "help" or "--help" or "-h")
 {
     Console.WriteLine("sitewatch-train-detector train --out DIR [--kind objects|drone] [--seeds 1,2,3] [--steps 1200] [--batch 8] [--tile 256] [--seconds 20] [--fps 2]");
-    Console.WriteLine("sitewatch-train-detector export --weights DIR/weights.dat --out MODEL.onnx [--kind objects|drone] [--score THRESHOLD]");
+    Console.WriteLine("sitewatch-train-detector export --weights DIR/weights.dat --out MODEL.onnx [--kind objects|drone] [--score THRESHOLD] [--track-high SCORE] [--track-new SCORE]");
     Console.WriteLine("  --kind objects: the scene detector, trained on demo plant scenes (seeds of the demo generator)");
     Console.WriteLine("  --kind drone: the drone-frame detector, trained on simulated border flights (seeds of the flight simulator)");
     return 0;
@@ -61,6 +61,15 @@ switch (command)
         if (options.Optional("score") is { } score)
         {
             metadata["score_threshold"] = score; // chosen on held-out data (bench/detector-eval.sh, bench/drone-eval.sh)
+        }
+        // The tracker's gates for this model's scores (bench/DroneEval --track-high/--track-new on validation flights).
+        if (options.Optional("track-high") is { } high)
+        {
+            metadata["track_high_thresh"] = high;
+        }
+        if (options.Optional("track-new") is { } fresh)
+        {
+            metadata["new_track_thresh"] = fresh;
         }
         OnnxExport.Write(net, tile, output, kind, metadata);
         var probe = kind == DetectorKind.Drone

@@ -41,6 +41,8 @@ public sealed partial class DetectorModel : IDisposable
         Scaling = description.Scaling;
         NamesFrom = description.NamesFrom;
         ScoreThreshold = description.ScoreThreshold ?? new DetectorOptions().ScoreThreshold;
+        TrackHighScore = description.TrackHighScore;
+        NewTrackScore = description.NewTrackScore;
         GroundSampleDistance = description.GroundSampleDistance;
         ModelClassMap = description.ClassMap;
         _defaultMapping = ClassMapping.Build(ClassNames, ModelClassMap, null, path);
@@ -85,6 +87,16 @@ public sealed partial class DetectorModel : IDisposable
     /// chose it on held-out data), else 0.25 as Ultralytics uses.
     /// </summary>
     public float ScoreThreshold { get; }
+
+    /// <summary>
+    /// The score from which a tracker associates this model's detections first (metadata `track_high_thresh`, the name
+    /// Ultralytics' ByteTrack settings use), or null for the tracker's own. A model's scores are its own scale: gates
+    /// set for one detector's confidences start no track on a model that is rightly less sure of small objects.
+    /// </summary>
+    public double? TrackHighScore { get; }
+
+    /// <summary>The score from which an unmatched detection starts a track (metadata `new_track_thresh`), or null.</summary>
+    public double? NewTrackScore { get; }
 
     /// <summary>
     /// The detector shipped with SiteWatch (models/sitewatch-objects.onnx beside the application, or
@@ -294,6 +306,8 @@ public sealed partial class DetectorModel : IDisposable
     private sealed record ModelDescription(IReadOnlyList<string> Names, string NamesFrom, DetectorTask Task, int Height, int Width, IReadOnlyList<string> Bands, InputScaling Scaling)
     {
         public float? ScoreThreshold { get; init; }
+        public double? TrackHighScore { get; init; }
+        public double? NewTrackScore { get; init; }
         public double? GroundSampleDistance { get; init; }
         public IReadOnlyDictionary<string, string> ClassMap { get; init; } = new Dictionary<string, string>();
     }
@@ -381,9 +395,20 @@ public sealed partial class DetectorModel : IDisposable
                 ? v
                 : throw new SiteWatchException($"{path}: metadata gsd '{Truncate(g)}' is not a ground sample distance in metres");
         }
+        double? Gate(string key) => !metadata.TryGetValue(key, out var text) ? null
+            : double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v is > 0 and < 1
+                ? v
+                : throw new SiteWatchException($"{path}: metadata {key} '{Truncate(text)}' is not a score between 0 and 1");
+        var (trackHigh, newTrack) = (Gate("track_high_thresh"), Gate("new_track_thresh"));
+        if (trackHigh > newTrack)
+        {
+            throw new SiteWatchException($"{path}: metadata new_track_thresh {newTrack} is below track_high_thresh {trackHigh} (a track starts only from a detection matched first)");
+        }
         return new ModelDescription(names, namesFrom, task ?? DetectorTask.Detect, size[0], size[1], bands, scaling)
         {
             ScoreThreshold = score,
+            TrackHighScore = trackHigh,
+            NewTrackScore = newTrack,
             GroundSampleDistance = gsd,
             // A side-car's map wins over the one the model was exported with, as its other fields do.
             ClassMap = sideCar?.ClassMap ?? (metadata.TryGetValue("class_map", out var cm) ? ParseClassMap(cm, path) : new Dictionary<string, string>()),

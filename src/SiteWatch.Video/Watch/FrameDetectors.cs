@@ -17,6 +17,9 @@ public interface IFrameDetector : IDisposable
     /// metres on the ground (from the telemetry and terrain; null when unknown).
     /// </summary>
     IReadOnlyList<BoxDetection> Detect(VideoFrame frame, double? groundSampleDistance);
+
+    /// <summary>The tracker's score gates this detector's scores call for (its model's metadata), or null for the tracker's defaults.</summary>
+    (double High, double NewTrack)? TrackerGates { get; }
 }
 
 /// <summary>
@@ -29,6 +32,9 @@ public sealed class VmtiFrameDetector(bool useReportedLocations = true) : IFrame
     public string Name => useReportedLocations ? "vmti" : "vmti (boxes only, placed by ray casting)";
 
     public bool IsCheap => true;
+
+    /// <summary>VMTI targets carry the sender's confidence (1 without one): the tracker's own gates.</summary>
+    public (double High, double NewTrack)? TrackerGates => null;
 
     public IReadOnlyList<BoxDetection> Detect(VideoFrame frame, double? groundSampleDistance)
     {

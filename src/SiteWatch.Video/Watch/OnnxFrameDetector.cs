@@ -33,6 +33,18 @@ public sealed class OnnxFrameDetector : IFrameDetector
 
     public bool IsCheap => false;
 
+    public (double High, double NewTrack)? TrackerGates
+    {
+        get
+        {
+            var model = _detector.Model;
+            var defaults = new TrackerOptions();
+            return model.TrackHighScore is null && model.NewTrackScore is null
+                ? null
+                : (model.TrackHighScore ?? defaults.HighScore, model.NewTrackScore ?? Math.Max(defaults.NewTrackScore, model.TrackHighScore!.Value));
+        }
+    }
+
     /// <summary>Frame pixels per model pixel in the last detection (1: the frame's own resolution).</summary>
     public double LastScale => _detector.LastScale;
 

@@ -138,7 +138,12 @@ public sealed class WatchPipeline : IAsyncDisposable
 
         _detector = detector;
         _options = options;
-        _tracker = new ByteTracker(options.Tracker ?? new TrackerOptions { MaxAge = Math.Max(30, 5 * options.DetectEvery) });
+        var tracker = new TrackerOptions { MaxAge = Math.Max(30, 5 * options.DetectEvery) };
+        if (detector.TrackerGates is { } gates)
+        {
+            tracker = tracker with { HighScore = gates.High, NewTrackScore = gates.NewTrack };
+        }
+        _tracker = new ByteTracker(options.Tracker ?? tracker);
         _rules = new ZoneRuleEngine(zones);
         Record = new FlightRecord { Zones = zones };
         Directory.CreateDirectory(options.OutputDirectory);

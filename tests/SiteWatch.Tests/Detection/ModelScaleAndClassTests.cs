@@ -201,6 +201,32 @@ public class ModelScaleAndClassTests
         Assert.Contains("metadata class_map", Assert.Throws<SiteWatchException>(() => DetectorModel.Load(bad)).Message);
     }
 
+    [Fact]
+    public void A_model_states_the_tracker_gates_for_its_scores_and_bad_gates_are_refused()
+    {
+        using var dir = new TempDir();
+        TestModels.Write(dir.File("plain.onnx"), TestModels.Constant([[64, 64, 4, 4, 0.8f]], inputSize: 128, metadata: TestModels.Metadata("{0: 'person'}", "detect", 128)));
+        using (var plain = DetectorModel.Load(dir.File("plain.onnx")))
+        {
+            Assert.Null(plain.TrackHighScore);
+            Assert.Null(plain.NewTrackScore);
+        }
+        string Write(string name, string high, string fresh)
+        {
+            var metadata = TestModels.Metadata("{0: 'person'}", "detect", 128);
+            metadata["track_high_thresh"] = high;
+            metadata["new_track_thresh"] = fresh;
+            return TestModels.Write(dir.File(name), TestModels.Constant([[64, 64, 4, 4, 0.8f]], inputSize: 128, metadata: metadata));
+        }
+        using (var gated = DetectorModel.Load(Write("gated.onnx", "0.35", "0.45")))
+        {
+            Assert.Equal(0.35, gated.TrackHighScore);
+            Assert.Equal(0.45, gated.NewTrackScore);
+        }
+        Assert.Contains("track_high_thresh", Assert.Throws<SiteWatchException>(() => DetectorModel.Load(Write("bad.onnx", "1.5", "0.45"))).Message);
+        Assert.Contains("below track_high_thresh", Assert.Throws<SiteWatchException>(() => DetectorModel.Load(Write("inverted.onnx", "0.6", "0.4"))).Message);
+    }
+
     /// <summary>3 planes of a black image but for a white square of <paramref name="side"/> pixels with its top left at (x, y).</summary>
     private static float[] SquareFrame(int width, int height, int x, int y, int side)
     {

@@ -117,6 +117,8 @@ public sealed class WatchEndToEndTests(ITestOutputHelper output) : IDisposable
 
         public bool IsCheap => false;
 
+        public (double High, double NewTrack)? TrackerGates => null;
+
         public IReadOnlyList<SiteWatch.Video.Tracking.BoxDetection> Detect(VideoFrame frame, double? groundSampleDistance)
         {
             Seen.Add(groundSampleDistance);

@@ -164,6 +164,8 @@ public sealed class WatchPipelineTests : IDisposable
 
         public bool IsCheap => false;
 
+        public (double High, double NewTrack)? TrackerGates => null;
+
         public IReadOnlyList<SiteWatch.Video.Tracking.BoxDetection> Detect(VideoFrame frame, double? groundSampleDistance)
         {
             Interlocked.Increment(ref Calls);
