@@ -55,7 +55,7 @@ public sealed partial class DetectorModel : IDisposable
     /// </summary>
     public double? GroundSampleDistance { get; }
 
-    /// <summary>The side-car's `class_map` (model class -> reported class; empty drops the class), or empty.</summary>
+    /// <summary>The model's own `class_map` (side-car, else metadata: model class -> reported class; empty drops the class), or empty.</summary>
     public IReadOnlyDictionary<string, string> ModelClassMap { get; }
 
     private readonly ClassMapping _defaultMapping;
