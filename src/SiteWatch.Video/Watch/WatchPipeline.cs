@@ -76,6 +76,13 @@ public sealed record WatchSummary
 
     public required long DetectionFrames { get; init; }
     public required long DetectionFramesDropped { get; init; }
+
+    /// <summary>The tracker's gates: detections from this score are associated first, and from the other start tracks.</summary>
+    public required double TrackHighScore { get; init; }
+    public required double NewTrackScore { get; init; }
+
+    /// <summary>Where the gates came from: the detector's model, the caller, or the tracker's defaults.</summary>
+    public required string TrackGatesFrom { get; init; }
     public required long Detections { get; init; }
     public required int ConfirmedTracks { get; init; }
     public required int Alerts { get; init; }
@@ -102,6 +109,7 @@ public sealed record WatchSummary
 public sealed class WatchPipeline : IAsyncDisposable
 {
     private readonly IFrameDetector _detector;
+    private readonly string _gatesFrom;
     private readonly WatchOptions _options;
     private readonly ByteTracker _tracker;
     private readonly ZoneRuleEngine _rules;
@@ -139,9 +147,11 @@ public sealed class WatchPipeline : IAsyncDisposable
         _detector = detector;
         _options = options;
         var tracker = new TrackerOptions { MaxAge = Math.Max(30, 5 * options.DetectEvery) };
-        if (detector.TrackerGates is { } gates)
+        _gatesFrom = options.Tracker is not null ? "the caller's tracker settings" : "ByteTrack's defaults";
+        if (options.Tracker is null && detector.TrackerGates is { } gates)
         {
             tracker = tracker with { HighScore = gates.High, NewTrackScore = gates.NewTrack };
+            _gatesFrom = "the detector's model";
         }
         _tracker = new ByteTracker(options.Tracker ?? tracker);
         _rules = new ZoneRuleEngine(zones);
@@ -547,6 +557,9 @@ public sealed class WatchPipeline : IAsyncDisposable
             DetectionSecondsPerVideoSecond = videoSeconds > 0 ? Math.Round(_detectionElapsed.TotalSeconds / videoSeconds, 3) : 0,
             DetectionFrames = _detectionFrames,
             DetectionFramesDropped = _detectionDrops,
+            TrackHighScore = _tracker.Options.HighScore,
+            NewTrackScore = _tracker.Options.NewTrackScore,
+            TrackGatesFrom = _gatesFrom,
             Detections = _detections,
             ConfirmedTracks = _tracker.ConfirmedCount,
             Alerts = _alertCount,

@@ -44,6 +44,7 @@ public sealed class WatchEndToEndTests(ITestOutputHelper output) : IDisposable
         }
 
         Assert.Equal(truth.Frames.Count, summary.Frames);
+        Assert.Equal((0.5, 0.6, "ByteTrack's defaults"), (summary.TrackHighScore, summary.NewTrackScore, summary.TrackGatesFrom)); // VMTI states none
         var result = TruthComparison.Compare(truth, pipeline.Record, zones);
         output.WriteLine($"track positions: error median {result.MedianPositionErrorMetres:0.00} m, p95 {result.P95PositionErrorMetres:0.00} m; " +
             $"footprint corners: error max {result.MaxFootprintCornerErrorMetres:0.00} m ({pipeline.Record.Footprints.Count} footprints)");
@@ -95,14 +96,17 @@ public sealed class WatchEndToEndTests(ITestOutputHelper output) : IDisposable
 
         using var dem = DemTerrain.Open(truth.Dem);
         var detector = new RecordingDetector();
+        WatchSummary summary;
         await using (var pipeline = new WatchPipeline([], detector,
             new WatchOptions { OutputDirectory = Path.Combine(_dir, "gsd-watch"), DetectEvery = 2, Dem = dem, WaitForDetections = true }))
         {
             await using var source = VideoSource.Open(tsPath);
-            await pipeline.RunAsync(source.ReadFramesAsync());
+            summary = await pipeline.RunAsync(source.ReadFramesAsync());
         }
 
         Assert.Equal(3, detector.Seen.Count);
+        // The tracker takes the gates the detector states for its scores, and says so.
+        Assert.Equal((0.3, 0.4, "the detector's model"), (summary.TrackHighScore, summary.NewTrackScore, summary.TrackGatesFrom));
         // The simulator's figure is across the line of sight at the frame centre; down it, pixels stretch by
         // 1 / sin(depression) (about 58 degrees down here), so the finer spacing the detector gets is the one across.
         Assert.All(detector.Seen, gsd => Assert.InRange(gsd!.Value / acrossTrack, 0.95, 1.05));
@@ -117,7 +121,7 @@ public sealed class WatchEndToEndTests(ITestOutputHelper output) : IDisposable
 
         public bool IsCheap => false;
 
-        public (double High, double NewTrack)? TrackerGates => null;
+        public (double High, double NewTrack)? TrackerGates => (0.3, 0.4);
 
         public IReadOnlyList<SiteWatch.Video.Tracking.BoxDetection> Detect(VideoFrame frame, double? groundSampleDistance)
         {
