@@ -141,7 +141,7 @@ public static class SiteChangeWorkflow
             model,
         })!.AsObject();
         // Only the method that reads it names the segment size, so the runs of every other method keep their keys.
-        if (method == "objects")
+        if (ChangeChoices.TakesSegmentSize(options.Detection.Method))
         {
             parameterNode["segment_metres"] = options.Detection.SegmentMetres;
         }

@@ -90,7 +90,7 @@ internal static class RunEndpoints
                 name = ChangeChoices.Name(kind),
                 description = ChangeChoices.Describe(kind),
                 thresholds = ChangeChoices.ThresholdsFor(kind).Select(ChangeChoices.Name).ToArray(),
-                takes_segment_metres = kind == ChangeMethodKind.Objects,
+                takes_segment_metres = ChangeChoices.TakesSegmentSize(kind),
             }).ToArray(),
         })).WithTags("changes");
 

@@ -37,11 +37,12 @@ public sealed class OnnxFrameDetector : IFrameDetector
     {
         get
         {
-            var model = _detector.Model;
+            // A model stating one gate gets the tracker's default for the other, kept on the right side of it.
+            var (high, fresh) = (_detector.Model.TrackHighScore, _detector.Model.NewTrackScore);
             var defaults = new TrackerOptions();
-            return model.TrackHighScore is null && model.NewTrackScore is null
+            return high is null && fresh is null
                 ? null
-                : (model.TrackHighScore ?? defaults.HighScore, model.NewTrackScore ?? Math.Max(defaults.NewTrackScore, model.TrackHighScore!.Value));
+                : (high ?? Math.Min(defaults.HighScore, fresh!.Value), fresh ?? Math.Max(defaults.NewTrackScore, high!.Value));
         }
     }
 

@@ -114,6 +114,10 @@ public static class ChangeChoices
     public static IReadOnlyList<string> DifferenceNames { get; } = Differences.Select(d => d.Name).ToArray();
 
     public static string Name(ChangeMethodKind kind) => Methods.First(m => m.Kind == kind).Name;
+    public static string Name(ThresholdRule rule) => Thresholds.First(t => t.Rule == rule).Name;
+    public static string Name(MaskCleanup cleanup) => Cleanups.First(c => c.Cleanup == cleanup).Name;
+    public static string Name(PcaDifferenceImage image) => Differences.First(d => d.Image == image).Name;
+
     public static string Describe(ChangeMethodKind kind) => Descriptions[kind];
     public static IReadOnlyList<ChangeMethodKind> MethodKinds { get; } = Methods.Select(m => m.Kind).ToArray();
 
@@ -140,9 +144,9 @@ public static class ChangeChoices
             $"{Name(rule)} needs a chi-square statistic; use it with the mad, irmad or objects method, not {Name(kind)}",
         _ => null,
     };
-    public static string Name(ThresholdRule rule) => Thresholds.First(t => t.Rule == rule).Name;
-    public static string Name(MaskCleanup cleanup) => Cleanups.First(c => c.Cleanup == cleanup).Name;
-    public static string Name(PcaDifferenceImage image) => Differences.First(d => d.Image == image).Name;
+
+    /// <summary>Whether the method reads <see cref="ChangeDetectionOptions.SegmentMetres"/> (only then is it part of a run's parameters).</summary>
+    public static bool TakesSegmentSize(ChangeMethodKind kind) => kind == ChangeMethodKind.Objects;
 
     public static ChangeMethodKind ParseMethod(string text, string parameter = "method") =>
         Parse(Methods, text, parameter, "change method").Kind;
