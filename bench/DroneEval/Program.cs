@@ -21,6 +21,9 @@ using SiteWatch.Video.Watch;
 // --dump-frames prints, for the listed frames, the truth boxes and the model's detections scoring 0.3 or more.
 // --track-high and --track-new set the tracker's high-score and new-track thresholds for the model's run (both
 // together; default: the tracker's own, as `watch` runs).
+// --cache-detections 1 keeps the model's detections per flight (detections-MODEL-everyN.tsv) and replays them in
+// later runs, so tracker and rule changes are measured in seconds on the same detections (--kinds model skips VMTI).
+// --no-camera-motion 1 leaves tracks at their pixel positions between frames (the watch's behaviour before it moved them with the camera).
 // --trace-people 1 prints each person track of the model's run: the truth person nearest it, in runs of frames, and its alerts.
 var opts = Args(args);
 int[] seeds = opts.GetValueOrDefault("seeds", "1,2,3").Split(',').Select(int.Parse).ToArray();
@@ -40,6 +43,7 @@ Console.WriteLine();
 Console.WriteLine($"{"flight",-8} {"detector",-10} {"must see",8} {"alerted",8} {"missed",7} {"false",6} {"frames",7} {"s/det",6}  detection precision / recall (model only)");
 
 var totals = new Dictionary<string, (int Must, int Alerted, int False, double Video, double DetSeconds, long DetFrames)>();
+var seconds2 = new Dictionary<string, int>(); // false alerts that are a second alert for a crossing already alerted
 var matches = new Dictionary<string, (int Tp, int Fp, int Fn)>();
 var allScores = new Dictionary<string, List<(double Score, bool True)>>();
 var inView = new Dictionary<string, int>();
@@ -66,14 +70,18 @@ foreach (var seed in seeds)
     }
     var truth = FlightTruth.Load(truthPath);
     var zones = WatchZoneFile.Load(zonesPath);
-    foreach (var kind in new[] { "model", "vmti" })
+    foreach (var kind in opts.GetValueOrDefault("kinds", "model,vmti").Split(','))
     {
         // The flight's own folder first: truth.json names the DEM by the path it was written to.
         var demPath = Path.Combine(dir, "dem.tif");
         using var dem = DemTerrain.Open(File.Exists(demPath) ? demPath : truth.Dem);
-        IFrameDetector inner = kind == "model"
-            ? new OnnxFrameDetector(DetectorModel.Load(modelPath), new DetectorOptions { ScoreThreshold = 0.1f })
-            : new VmtiFrameDetector(useReportedLocations: false);
+        var keepShadows = opts.ContainsKey("keep-shadows");
+        var cachePath = Path.Combine(dir, $"detections-{Path.GetFileNameWithoutExtension(modelPath)}-every{every}{(keepShadows ? "-shadows" : "")}.tsv");
+        var replay = kind == "model" && opts.ContainsKey("cache-detections") && File.Exists(cachePath);
+        IFrameDetector inner = kind != "model" ? new VmtiFrameDetector(useReportedLocations: false)
+            : replay ? new ReplayDetector(new OnnxFrameDetector(DetectorModel.Load(modelPath)), cachePath)
+            : new OnnxFrameDetector(DetectorModel.Load(modelPath), new DetectorOptions { ScoreThreshold = 0.1f,
+                ClassMap = keepShadows ? new Dictionary<string, string> { ["shadow"] = "shadow" } : null });
         var recording = new Recording(inner);
         var watchDir = Path.Combine(dir, $"watch-{kind}");
         if (Directory.Exists(watchDir))
@@ -83,8 +91,29 @@ foreach (var seed in seeds)
         var tracker = opts.GetValueOrDefault("track-high") is { } high
             ? new TrackerOptions { HighScore = double.Parse(high, CultureInfo.InvariantCulture), NewTrackScore = double.Parse(opts.GetValueOrDefault("track-new") ?? throw new ArgumentException("--track-high needs --track-new"), CultureInfo.InvariantCulture), MaxAge = Math.Max(30, 5 * every) }
             : null;
+        // --trace-frames A-B: per frame, the truth people, the person detections and the person tracks (debugging groups).
+        var traceFrames = opts.GetValueOrDefault("trace-frames")?.Split('-').Select(long.Parse).ToArray();
+        Action<FrameReport>? onFrame = null;
+        if (kind == "model" && traceFrames is not null)
+        {
+            onFrame = report =>
+            {
+                var f = report.Frame.Index;
+                if (f < traceFrames[0] || f > traceFrames[1] || f >= truth.Frames.Count)
+                {
+                    return;
+                }
+                var people = truth.Frames[(int)f].Objects.Where(o => o.Class == "person" && o.Box is not null)
+                    .Select(o => $"{o.Id}({(o.Box![0] + o.Box[2]) / 2:0.0},{(o.Box[1] + o.Box[3]) / 2:0.0})");
+                var found = recording.Frames.TryGetValue(f, out var ds) ? ds.Where(d => d.ClassName == "person" && d.Score >= 0.2)
+                    .Select(d => $"{d.Score:0.00}({d.Box.CentreX:0.0},{d.Box.CentreY:0.0} {d.Box.Width:0.0}x{d.Box.Height:0.0})") : ["-"];
+                var tracks = report.Tracks.Where(t => t.ClassName == "person").Select(t => $"{t.Id}{(t.Confirmed ? "" : "?")}({t.Box.CentreX:0.0},{t.Box.CentreY:0.0})");
+                Console.WriteLine($"  f{f}: truth {string.Join(" ", people)} | det {string.Join(" ", found)} | tracks {string.Join(" ", tracks)}");
+            };
+        }
         var pipeline = new WatchPipeline(zones, recording,
-            new WatchOptions { OutputDirectory = watchDir, DetectEvery = every, Dem = dem, WaitForDetections = true, Tracker = kind == "model" ? tracker : null });
+            new WatchOptions { OutputDirectory = watchDir, DetectEvery = every, Dem = dem, WaitForDetections = true, Tracker = kind == "model" ? tracker : null,
+                CompensateCameraMotion = !opts.ContainsKey("no-camera-motion") }) { OnFrame = onFrame };
         WatchSummary summary;
         await using (pipeline)
         {
@@ -92,6 +121,10 @@ foreach (var seed in seeds)
             summary = await pipeline.RunAsync(source.ReadFramesAsync());
         }
         var result = TruthComparison.Compare(truth, pipeline.Record, zones);
+        if (kind == "model" && opts.ContainsKey("cache-detections") && !replay)
+        {
+            ReplayDetector.Save(cachePath, recording.Frames);
+        }
         if (kind == "model" && opts.GetValueOrDefault("dump-frames") is { } dumpFrames)
         {
             foreach (var f in dumpFrames.Split(',').Select(long.Parse))
@@ -134,6 +167,7 @@ foreach (var seed in seeds)
         }
         int must = result.Events.Count(e => e.MustBeSeen), alerted = result.Events.Count(e => e.MustBeSeen && e.Alert is not null);
         int falseAlerts = result.UnansweredAlerts.Count;
+        seconds2[kind] = seconds2.GetValueOrDefault(kind) + result.UnansweredAlerts.Count(a => result.Events.Any(e => IsTwin(e, a)));
         string pr = "";
         if (kind == "model")
         {
@@ -170,6 +204,13 @@ foreach (var seed in seeds)
                 }
             }
             var follows = result.TrackFollows.TryGetValue(a.Track?.TrackId ?? -1, out var id) ? $"follows {id}" : "follows nothing";
+            // A second alert in the same zone close to an answered event (a group member or its shadow tracked twice)
+            // is told apart from an alert where nothing crossed.
+            var twin = result.Events.Where(e => IsTwin(e, a)).MinBy(e => Math.Abs(e.TruthSeconds - a.Track!.VideoSeconds));
+            if (twin is not null)
+            {
+                follows += $"; {twin.ObjectClass} {twin.ObjectId} crossed {Math.Abs(twin.TruthSeconds - a.Track!.VideoSeconds):0.0} s from it and was alerted: a second alert for a crossing";
+            }
             Console.WriteLine($"{"",8}   false alert: {a.Kind} {a.Track?.Zone} at {a.Track?.VideoSeconds:0.0} s (track {a.Track?.TrackId}, {a.Track?.ClassName}, {follows}{near})");
         }
         var tot = totals.GetValueOrDefault(kind);
@@ -182,7 +223,7 @@ Console.WriteLine();
 foreach (var (kind, t) in totals)
 {
     Console.WriteLine($"{kind}: {t.Alerted} of {t.Must} events that must be seen alerted; {t.False} false alerts in {t.Video:0} s of video "
-        + $"({t.False * 600 / Math.Max(1, t.Video):0.0} per 10 min); detector {t.DetSeconds / Math.Max(1, t.DetFrames):0.000} s per detection frame");
+        + $"({t.False * 600 / Math.Max(1, t.Video):0.0} per 10 min; {seconds2.GetValueOrDefault(kind)} of them a second alert for a crossing already alerted); detector {t.DetSeconds / Math.Max(1, t.DetFrames):0.000} s per detection frame");
 }
 Console.WriteLine("model detections at score >= " + scoreCut.ToString("0.##", CultureInfo.InvariantCulture) + ": "
     + string.Join("; ", matches.Select(kv => $"{kv.Key} precision {Ratio(kv.Value.Tp, kv.Value.Tp + kv.Value.Fp)}, recall {Ratio(kv.Value.Tp, kv.Value.Tp + kv.Value.Fn)} ({kv.Value.Tp + kv.Value.Fn} in view)")));
@@ -202,6 +243,10 @@ foreach (var (cls, list) in allScores.OrderBy(kv => kv.Key))
         + $"best F1 {best.F1:0.00} at score {best.T:0.00}");
 }
 return 0;
+
+// An alerted crossing of the same class and zone within 3 s of an unanswered alert: that alert is a second one for it.
+static bool IsTwin(TruthEvent e, SiteWatch.Core.Catalog.AlertRecord a) =>
+    e.Alert is not null && e.Zone == a.Track?.Zone && e.ObjectClass == a.Track.ClassName && Math.Abs(e.TruthSeconds - a.Track.VideoSeconds) <= 3;
 
 static string Ratio(int a, int b) => b == 0 ? "-" : (a / (double)b).ToString("0.00", CultureInfo.InvariantCulture);
 
@@ -284,4 +329,59 @@ internal sealed class Recording(IFrameDetector inner) : IFrameDetector
     }
 
     public void Dispose() => inner.Dispose();
+}
+
+/// <summary>Replays detections saved by an earlier run of the same model on the same flight (tracker experiments).</summary>
+internal sealed class ReplayDetector : IFrameDetector
+{
+    private readonly IFrameDetector _model;
+    private readonly Dictionary<long, List<BoxDetection>> _frames = [];
+
+    public ReplayDetector(IFrameDetector model, string path)
+    {
+        _model = model;
+        foreach (var line in File.ReadLines(path))
+        {
+            var f = line.Split('\t');
+            var frame = long.Parse(f[0], CultureInfo.InvariantCulture);
+            if (!_frames.TryGetValue(frame, out var list))
+            {
+                _frames[frame] = list = [];
+            }
+            if (f.Length > 1)
+            {
+                double V(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);
+                list.Add(new BoxDetection(new PixelBox(V(1), V(2), V(3), V(4)), V(5), f[6]));
+            }
+        }
+    }
+
+    public static void Save(string path, IReadOnlyDictionary<long, IReadOnlyList<BoxDetection>> frames)
+    {
+        using var writer = new StreamWriter(path);
+        foreach (var (frame, detections) in frames.OrderBy(kv => kv.Key))
+        {
+            if (detections.Count == 0)
+            {
+                writer.WriteLine(frame.ToString(CultureInfo.InvariantCulture));
+            }
+            foreach (var d in detections)
+            {
+                writer.WriteLine(string.Join('\t', frame.ToString(CultureInfo.InvariantCulture), d.Box.CentreX.ToString("R", CultureInfo.InvariantCulture),
+                    d.Box.CentreY.ToString("R", CultureInfo.InvariantCulture), d.Box.Width.ToString("R", CultureInfo.InvariantCulture),
+                    d.Box.Height.ToString("R", CultureInfo.InvariantCulture), d.Score.ToString("R", CultureInfo.InvariantCulture), d.ClassName));
+            }
+        }
+    }
+
+    public string Name => _model.Name;
+
+    public bool IsCheap => true;
+
+    public (double High, double NewTrack)? TrackerGates => _model.TrackerGates;
+
+    public IReadOnlyList<BoxDetection> Detect(VideoFrame frame, double? groundSampleDistance) =>
+        _frames.TryGetValue(frame.Index, out var list) ? list : throw new InvalidOperationException($"frame {frame.Index} was not a detection frame when the cache was saved");
+
+    public void Dispose() => _model.Dispose();
 }

@@ -70,6 +70,10 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         [Description("Never skip a detection frame, even when the detector falls behind the stream (reproducible runs on files).")]
         public bool WaitForDetections { get; init; }
 
+        [CommandOption("--no-camera-motion")]
+        [Description("Leave tracks at their pixel positions between frames instead of moving them with the camera (from the telemetry: each frame's pose casts a pixel onto the terrain and the next projects it back). Only for telemetry too poor to follow the camera; a drone's orbit then reads as the objects' own motion.")]
+        public bool NoCameraMotion { get; init; }
+
         [CommandOption("--json")]
         [Description("Write the summary and alerts as JSON to stdout.")]
         public bool Json { get; init; }
@@ -126,6 +130,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
             Webhooks = settings.Webhooks.Select(WebhookUrl.Parse).ToList(),
             Delivery = WatchDeliveryOptions.FromEnvironment() with { ShutdownGrace = TimeSpan.FromSeconds(settings.DeliveryGrace) },
             WaitForDetections = settings.WaitForDetections,
+            CompensateCameraMotion = !settings.NoCameraMotion,
         };
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -273,7 +278,8 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         Row("processing", string.Create(inv, $"{s.ProcessingSecondsPerVideoSecond:0.000} s per video second (detection {s.DetectionSecondsPerVideoSecond:0.000} s)"));
         Row("detection", string.Create(inv, $"{s.Detector} every {s.DetectEvery}: {s.DetectionFrames} frames, {s.Detections} detections, {s.DetectionFramesDropped} dropped (detector busy)"));
         Row("ground", s.Terrain);
-        Row("tracks", string.Create(inv, $"{s.ConfirmedTracks} confirmed; detections associated from score {s.TrackHighScore:0.##}, tracks started from {s.NewTrackScore:0.##} ({s.TrackGatesFrom})"));
+        Row("tracks", string.Create(inv, $"{s.ConfirmedTracks} confirmed; detections associated from score {s.TrackHighScore:0.##}, tracks started from {s.NewTrackScore:0.##} ({s.TrackGatesFrom}); "
+            + (s.CameraMotionCompensated ? "moved with the camera between frames" : "not moved with the camera (--no-camera-motion)")));
         Row("alerts", $"{s.Alerts} ({s.AlertsSuppressedByCooldown} held back by cooldown, {s.AlertsHeldBackByFilters} by filters)");
         Row("latency", s.MedianLatencyMs is { } m ? string.Create(inv, $"median {m:0} ms, p95 {s.P95LatencyMs:0} ms (frame arrival -> alert)") : "no alerts");
         foreach (var sink in s.Sinks)

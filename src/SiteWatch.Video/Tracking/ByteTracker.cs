@@ -32,6 +32,9 @@ public sealed record TrackerOptions
     public int MaxAge { get; init; } = 30;
 }
 
+/// <summary>Where a pixel position of one frame appears in a later frame (null where it cannot be said).</summary>
+public delegate (double Column, double Row)? ImageMotion(double column, double row);
+
 /// <summary>
 /// ByteTrack-style multi-object tracker: Kalman-predicted boxes are matched to high-score detections by IoU, then the
 /// remaining confirmed tracks to low-score detections, then tentative tracks; unmatched high-score detections start
@@ -66,9 +69,12 @@ public sealed class ByteTracker
 
     /// <summary>
     /// Advances to <paramref name="frameIndex"/> (predicting every track) and, when <paramref name="detections"/> is not
-    /// null, associates them. Returns the active (tentative and confirmed) tracks.
+    /// null, associates them. Returns the active (tentative and confirmed) tracks. <paramref name="cameraMotion"/>, when
+    /// given, maps a pixel position of the previous step's frame to where the same ground point appears in this one:
+    /// every track is first moved with the camera, so a drone's orbit or pan does not read as the objects' own motion
+    /// (a new track has no velocity yet, and a small object's association gate is a few pixels).
     /// </summary>
-    public IReadOnlyList<Track> Step(long frameIndex, IReadOnlyList<BoxDetection>? detections)
+    public IReadOnlyList<Track> Step(long frameIndex, IReadOnlyList<BoxDetection>? detections, ImageMotion? cameraMotion = null)
     {
         var frames = _lastFrame < 0 ? 0 : frameIndex - _lastFrame;
         if (frames < 0)
@@ -77,6 +83,18 @@ public sealed class ByteTracker
         }
 
         _lastFrame = frameIndex;
+        if (cameraMotion is not null)
+        {
+            foreach (var track in _tracks)
+            {
+                var box = track.Box;
+                if (cameraMotion(box.CentreX, box.CentreY) is { } moved)
+                {
+                    track.Shift(moved.Column - box.CentreX, moved.Row - box.CentreY);
+                }
+            }
+        }
+
         if (frames > 0)
         {
             foreach (var track in _tracks)

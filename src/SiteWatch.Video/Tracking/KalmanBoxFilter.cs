@@ -61,6 +61,16 @@ public sealed class KalmanBoxFilter
         _value[3] = Math.Max(1, _value[3]);
     }
 
+    /// <summary>
+    /// Moves the box by the camera's own motion between two frames (the picture of a still ground point moved by
+    /// (dx, dy)), so the velocity keeps only the object's motion over the ground.
+    /// </summary>
+    public void Shift(double dx, double dy)
+    {
+        _value[0] += dx;
+        _value[1] += dy;
+    }
+
     /// <summary>Corrects the state with a measured box.</summary>
     public void Update(PixelBox box)
     {

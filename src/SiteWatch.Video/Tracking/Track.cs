@@ -85,6 +85,8 @@ public sealed class Track
 
     internal void Predict(double frames) => _filter.Predict(frames);
 
+    internal void Shift(double dx, double dy) => _filter.Shift(dx, dy);
+
     internal void Update(BoxDetection detection, long frameIndex)
     {
         _filter.Update(detection.Box);

@@ -55,6 +55,9 @@ public sealed record DroneWatchRequest
 
     /// <summary>Never skip a detection frame, even when the detector falls behind (reproducible runs on files).</summary>
     public bool WaitForDetections { get; init; }
+
+    /// <summary>Move tracks with the camera from frame to frame (<see cref="WatchOptions.CompensateCameraMotion"/>).</summary>
+    public bool CompensateCameraMotion { get; init; } = true;
 }
 
 /// <summary>What a watch did: the pipeline's summary, the stream's figures and the recording it kept.</summary>
@@ -197,6 +200,7 @@ public sealed class DroneWatch : IAsyncDisposable
                     DetectEvery = Every,
                     Dem = _dem,
                     WaitForDetections = _request.WaitForDetections,
+                    CompensateCameraMotion = _request.CompensateCameraMotion,
                     RecordingId = recording,
                     Source = SourceName(_request.Source),
                 };

@@ -37,6 +37,13 @@ public sealed record WatchOptions
     /// </summary>
     public bool WaitForDetections { get; init; }
 
+    /// <summary>
+    /// Move tracks with the camera between frames, from each frame's telemetry (a pixel of the previous frame is cast
+    /// onto the terrain and projected into the next), and bring detections that finished frames late to the frame they
+    /// are applied in. Off: tracks keep their pixel positions and the camera's motion reads as the objects' own.
+    /// </summary>
+    public bool CompensateCameraMotion { get; init; } = true;
+
     /// <summary>Stream problems listed in the summary (the rest are only counted).</summary>
     public int MaxListedProblems { get; init; } = 50;
 
@@ -83,6 +90,9 @@ public sealed record WatchSummary
 
     /// <summary>Where the gates came from: the detector's model, the caller, or the tracker's defaults.</summary>
     public required string TrackGatesFrom { get; init; }
+
+    /// <summary>Tracks were moved with the camera between frames (<see cref="WatchOptions.CompensateCameraMotion"/>).</summary>
+    public required bool CameraMotionCompensated { get; init; }
     public required long Detections { get; init; }
     public required int ConfirmedTracks { get; init; }
     public required int Alerts { get; init; }
@@ -125,7 +135,9 @@ public sealed class WatchPipeline : IAsyncDisposable
     private readonly Stopwatch _busy = new();
 
     private Task<(long Frame, IReadOnlyList<BoxDetection> Detections, TimeSpan Elapsed)>? _pendingDetection;
+    private FrameGeolocator? _pendingPose;
     private FrameGeolocator? _geolocator;
+    private FrameGeolocator? _trackedWith;
     private TimeSpan _geolocatorTime;
     private TimeSpan _lastFootprint = TimeSpan.MinValue;
     private TimeSpan _videoTime;
@@ -209,7 +221,8 @@ public sealed class WatchPipeline : IAsyncDisposable
 
         UpdateGeolocator(frame);
         var detections = await DetectAsync(frame).ConfigureAwait(false);
-        var active = _tracker.Step(frame.Index, detections);
+        var active = _tracker.Step(frame.Index, detections, CameraMotion(_trackedWith, _geolocator));
+        _trackedWith = _geolocator;
         var observations = new List<TrackObservation>(active.Count);
         foreach (var track in active)
         {
@@ -283,16 +296,32 @@ public sealed class WatchPipeline : IAsyncDisposable
         }
     }
 
+    /// <summary>Where a ground point seen at a pixel of one frame's pose appears under another's; null when either is unknown or they are the same.</summary>
+    private ImageMotion? CameraMotion(FrameGeolocator? from, FrameGeolocator? to)
+    {
+        if (!_options.CompensateCameraMotion || from is null || to is null || ReferenceEquals(from, to))
+        {
+            return null;
+        }
+
+        return (column, row) =>
+        {
+            var hit = from.PixelToGround(column, row);
+            return hit.IsHit ? to.Project(hit.Point) : null;
+        };
+    }
+
     private async Task<IReadOnlyList<BoxDetection>?> DetectAsync(VideoFrame frame)
     {
         IReadOnlyList<BoxDetection>? result = null;
         if (_pendingDetection is { IsCompleted: true } done)
         {
-            // A detection that ran beside the loop: applied at the frame where it is ready.
+            // A detection that ran beside the loop: applied at the frame where it is ready, its boxes moved with the
+            // camera from the frame they were found in.
             var (_, detections, elapsed) = await done.ConfigureAwait(false);
             _pendingDetection = null;
             _detectionElapsed += elapsed;
-            result = detections;
+            result = CameraMotion(_pendingPose, _geolocator) is { } motion ? detections.Select(d => Moved(d, motion)).ToList() : detections;
         }
 
         if (frame.Index % _options.DetectEvery != 0)
@@ -319,6 +348,7 @@ public sealed class WatchPipeline : IAsyncDisposable
 
         _detectionFrames++;
         var gsd = FrameGsd(frame); // read here, in the frame loop: the geolocator moves on with the next frame
+        _pendingPose = _geolocator;
         _pendingDetection = Task.Run(() =>
         {
             var clock = Stopwatch.StartNew();
@@ -327,6 +357,14 @@ public sealed class WatchPipeline : IAsyncDisposable
             return (frame.Index, detections, clock.Elapsed);
         });
         return result;
+    }
+
+    private static BoxDetection Moved(BoxDetection detection, ImageMotion motion)
+    {
+        var box = detection.Box;
+        return motion(box.CentreX, box.CentreY) is { } moved
+            ? detection with { Box = box with { CentreX = moved.Column, CentreY = moved.Row } }
+            : detection;
     }
 
     /// <summary>Ground metres per pixel at the frame centre for a detector that resamples to it; null for a cheap one (VMTI).</summary>
@@ -560,6 +598,7 @@ public sealed class WatchPipeline : IAsyncDisposable
             TrackHighScore = _tracker.Options.HighScore,
             NewTrackScore = _tracker.Options.NewTrackScore,
             TrackGatesFrom = _gatesFrom,
+            CameraMotionCompensated = _options.CompensateCameraMotion,
             Detections = _detections,
             ConfirmedTracks = _tracker.ConfirmedCount,
             Alerts = _alertCount,

@@ -49,6 +49,34 @@ public class ByteTrackerTests
     }
 
     [Fact]
+    public void Tracks_move_with_the_camera_so_small_objects_keep_their_ids_while_the_view_pans()
+    {
+        // Two people 3 px tall, 20 px apart, standing still on the ground while the camera pans 8 px a detection frame
+        // (detection every 3rd frame): more than a 3-px box's association gate, so without the camera's motion each
+        // detection frame finds no track where it looked and starts over.
+        static BoxDetection Person(double x, double y) => new(new PixelBox(x, y, 2, 3), 0.9, "person");
+        IReadOnlyList<BoxDetection>? Seen(long f) => f % 3 == 0 ? [Person(200 + 8 * f / 3.0, 300), Person(220 + 8 * f / 3.0, 300)] : null;
+        ImageMotion pan = (column, row) => (column + 8 / 3.0, row);
+
+        var still = new ByteTracker();
+        var moving = new ByteTracker();
+        for (var f = 0; f <= 60; f++)
+        {
+            still.Step(f, Seen(f));
+            moving.Step(f, Seen(f), f == 0 ? null : pan);
+        }
+
+        Assert.Equal(2, moving.ConfirmedCount);
+        Assert.Equal(2, moving.Tracks.Count(t => t.State == TrackState.Confirmed && t.Hits == 21));
+        Assert.Equal(0, still.ConfirmedCount); // each track missed its second detection and was dropped as noise
+
+        // The camera's motion is not the object's: one frame on, the track has moved with the camera only (had its
+        // velocity taken the pan in, it would move twice as far).
+        moving.Step(61, null, pan);
+        Assert.InRange(moving.Tracks.Min(t => t.Box.CentreX), 360 + 8 / 3.0 - 0.5, 360 + 8 / 3.0 + 0.5);
+    }
+
+    [Fact]
     public void Missed_detections_are_bridged_by_prediction()
     {
         var tracker = new ByteTracker();

@@ -112,6 +112,62 @@ public sealed class WatchEndToEndTests(ITestOutputHelper output) : IDisposable
         Assert.All(detector.Seen, gsd => Assert.InRange(gsd!.Value / acrossTrack, 0.95, 1.05));
     }
 
+    [Fact]
+    public async Task Between_detections_a_parked_vehicles_track_stays_on_it_while_the_drone_orbits()
+    {
+        // The drone orbits and its camera turns, so the parked vehicle (object 4) moves across the picture. Detection
+        // on one frame in 30 (one every 2 s): in between, the track is where the camera's motion from the telemetry
+        // puts it, or, without that, where the tracker's velocity (the camera's motion, learnt late) guesses.
+        var options = new FlightSimulationOptions { Seconds = 12, Fps = 15, Width = 640, Height = 360, Seed = 1, Vmti = true };
+        var tsPath = Path.Combine(_dir, "orbit.ts");
+        FlightTruth truth;
+        using (var simulator = FlightSimulator.Create(options, _dir))
+        {
+            await using var file = File.Create(tsPath);
+            truth = await simulator.WriteTsAsync(file);
+        }
+
+        using var dem = DemTerrain.Open(truth.Dem);
+        async Task<List<double>> Errors(bool compensate)
+        {
+            var errors = new List<double>();
+            var pipeline = new WatchPipeline([], new VmtiFrameDetector(useReportedLocations: false),
+                new WatchOptions { OutputDirectory = Path.Combine(_dir, $"orbit-{compensate}"), DetectEvery = 30, Dem = dem, WaitForDetections = true, CompensateCameraMotion = compensate })
+            {
+                OnFrame = report =>
+                {
+                    var truthBox = truth.Frames[(int)report.Frame.Index].Objects.Single(o => o.Id == 4).Box;
+                    if (report.Frame.Index % 30 == 0 || truthBox is null)
+                    {
+                        return;
+                    }
+
+                    // The track nearest the vehicle's box (the other objects drive far from it).
+                    double cx = (truthBox[0] + truthBox[2]) / 2, cy = (truthBox[1] + truthBox[3]) / 2;
+                    errors.AddRange(report.Tracks.Select(t => Math.Sqrt(Math.Pow(t.Box.CentreX - cx, 2) + Math.Pow(t.Box.CentreY - cy, 2))).Order().Take(1));
+                },
+            };
+            await using (pipeline)
+            {
+                await using var source = VideoSource.Open(tsPath);
+                var summary = await pipeline.RunAsync(source.ReadFramesAsync());
+                Assert.Equal(compensate, summary.CameraMotionCompensated);
+            }
+
+            errors.Sort();
+            return errors;
+        }
+
+        var moved = await Errors(true);
+        var still = await Errors(false);
+        static double P90(List<double> e) => e[(int)(0.9 * (e.Count - 1))];
+        output.WriteLine($"parked vehicle, frames between detections: track p90 {P90(moved):0.0} px from it moved with the camera " +
+            $"(max {moved[^1]:0.0}), p90 {P90(still):0.0} px without (max {still[^1]:0.0}); {moved.Count} and {still.Count} frames");
+        Assert.True(moved.Count > 150, $"{moved.Count} frames between detections with the vehicle tracked");
+        Assert.True(P90(moved) < 1.5, $"p90 {P90(moved):0.00} px moved with the camera");
+        Assert.True(P90(still) > 3 * P90(moved), $"without the camera's motion the track is {P90(still):0.00} px off (p90), with it {P90(moved):0.00} px");
+    }
+
     /// <summary>Finds nothing; keeps the ground sample distance it was given with each frame.</summary>
     private sealed class RecordingDetector : IFrameDetector
     {
