@@ -278,8 +278,8 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         Row("processing", string.Create(inv, $"{s.ProcessingSecondsPerVideoSecond:0.000} s per video second (detection {s.DetectionSecondsPerVideoSecond:0.000} s)"));
         Row("detection", string.Create(inv, $"{s.Detector} every {s.DetectEvery}: {s.DetectionFrames} frames, {s.Detections} detections, {s.DetectionFramesDropped} dropped (detector busy)"));
         Row("ground", s.Terrain);
-        Row("tracks", string.Create(inv, $"{s.ConfirmedTracks} confirmed; detections associated from score {s.TrackHighScore:0.##}, tracks started from {s.NewTrackScore:0.##} ({s.TrackGatesFrom}); "
-            + (s.CameraMotionCompensated ? "moved with the camera between frames" : "not moved with the camera (--no-camera-motion)")));
+        var camera = s.CameraMotionCompensated ? "moved with the camera between frames" : "not moved with the camera (--no-camera-motion)";
+        Row("tracks", string.Create(inv, $"{s.ConfirmedTracks} confirmed; detections associated from score {s.TrackHighScore:0.##}, tracks started from {s.NewTrackScore:0.##} ({s.TrackGatesFrom}); {camera}"));
         Row("alerts", $"{s.Alerts} ({s.AlertsSuppressedByCooldown} held back by cooldown, {s.AlertsHeldBackByFilters} by filters)");
         Row("latency", s.MedianLatencyMs is { } m ? string.Create(inv, $"median {m:0} ms, p95 {s.P95LatencyMs:0} ms (frame arrival -> alert)") : "no alerts");
         foreach (var sink in s.Sinks)
