@@ -24,6 +24,7 @@ using SiteWatch.Video.Watch;
 // --cache-detections 1 keeps the model's detections per flight (detections-MODEL-everyN.tsv) and replays them in
 // later runs, so tracker and rule changes are measured in seconds on the same detections (--kinds model skips VMTI).
 // --no-camera-motion 1 leaves tracks at their pixel positions between frames (the watch's behaviour before it moved them with the camera).
+// --trace-frames A-B prints, for frames A to B, the truth people, the person detections (score >= 0.2) and the person tracks.
 // --trace-people 1 prints each person track of the model's run: the truth person nearest it, in runs of frames, and its alerts.
 var opts = Args(args);
 int[] seeds = opts.GetValueOrDefault("seeds", "1,2,3").Split(',').Select(int.Parse).ToArray();
@@ -75,13 +76,11 @@ foreach (var seed in seeds)
         // The flight's own folder first: truth.json names the DEM by the path it was written to.
         var demPath = Path.Combine(dir, "dem.tif");
         using var dem = DemTerrain.Open(File.Exists(demPath) ? demPath : truth.Dem);
-        var keepShadows = opts.ContainsKey("keep-shadows");
-        var cachePath = Path.Combine(dir, $"detections-{Path.GetFileNameWithoutExtension(modelPath)}-every{every}{(keepShadows ? "-shadows" : "")}.tsv");
+        var cachePath = Path.Combine(dir, $"detections-{Path.GetFileNameWithoutExtension(modelPath)}-every{every}.tsv");
         var replay = kind == "model" && opts.ContainsKey("cache-detections") && File.Exists(cachePath);
         IFrameDetector inner = kind != "model" ? new VmtiFrameDetector(useReportedLocations: false)
             : replay ? new ReplayDetector(new OnnxFrameDetector(DetectorModel.Load(modelPath)), cachePath)
-            : new OnnxFrameDetector(DetectorModel.Load(modelPath), new DetectorOptions { ScoreThreshold = 0.1f,
-                ClassMap = keepShadows ? new Dictionary<string, string> { ["shadow"] = "shadow" } : null });
+            : new OnnxFrameDetector(DetectorModel.Load(modelPath), new DetectorOptions { ScoreThreshold = 0.1f });
         var recording = new Recording(inner);
         var watchDir = Path.Combine(dir, $"watch-{kind}");
         if (Directory.Exists(watchDir))
@@ -91,7 +90,6 @@ foreach (var seed in seeds)
         var tracker = opts.GetValueOrDefault("track-high") is { } high
             ? new TrackerOptions { HighScore = double.Parse(high, CultureInfo.InvariantCulture), NewTrackScore = double.Parse(opts.GetValueOrDefault("track-new") ?? throw new ArgumentException("--track-high needs --track-new"), CultureInfo.InvariantCulture), MaxAge = Math.Max(30, 5 * every) }
             : null;
-        // --trace-frames A-B: per frame, the truth people, the person detections and the person tracks (debugging groups).
         var traceFrames = opts.GetValueOrDefault("trace-frames")?.Split('-').Select(long.Parse).ToArray();
         Action<FrameReport>? onFrame = null;
         if (kind == "model" && traceFrames is not null)
