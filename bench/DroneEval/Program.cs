@@ -44,7 +44,7 @@ Console.WriteLine();
 Console.WriteLine($"{"flight",-8} {"detector",-10} {"must see",8} {"alerted",8} {"missed",7} {"false",6} {"frames",7} {"s/det",6}  detection precision / recall (model only)");
 
 var totals = new Dictionary<string, (int Must, int Alerted, int False, double Video, double DetSeconds, long DetFrames)>();
-var seconds2 = new Dictionary<string, int>(); // false alerts that are a second alert for a crossing already alerted
+var secondAlerts = new Dictionary<string, int>(); // false alerts that are a second alert for a crossing already alerted
 var matches = new Dictionary<string, (int Tp, int Fp, int Fn)>();
 var allScores = new Dictionary<string, List<(double Score, bool True)>>();
 var inView = new Dictionary<string, int>();
@@ -77,7 +77,7 @@ foreach (var seed in seeds)
         var demPath = Path.Combine(dir, "dem.tif");
         using var dem = DemTerrain.Open(File.Exists(demPath) ? demPath : truth.Dem);
         var cachePath = Path.Combine(dir, $"detections-{Path.GetFileNameWithoutExtension(modelPath)}-every{every}.tsv");
-        var replay = kind == "model" && opts.ContainsKey("cache-detections") && File.Exists(cachePath);
+        var replay = kind == "model" && opts.ContainsKey("cache-detections") && ReplayDetector.IsFor(cachePath, modelPath);
         IFrameDetector inner = kind != "model" ? new VmtiFrameDetector(useReportedLocations: false)
             : replay ? new ReplayDetector(new OnnxFrameDetector(DetectorModel.Load(modelPath)), cachePath)
             : new OnnxFrameDetector(DetectorModel.Load(modelPath), new DetectorOptions { ScoreThreshold = 0.1f });
@@ -121,7 +121,7 @@ foreach (var seed in seeds)
         var result = TruthComparison.Compare(truth, pipeline.Record, zones);
         if (kind == "model" && opts.ContainsKey("cache-detections") && !replay)
         {
-            ReplayDetector.Save(cachePath, recording.Frames);
+            ReplayDetector.Save(cachePath, modelPath, recording.Frames);
         }
         if (kind == "model" && opts.GetValueOrDefault("dump-frames") is { } dumpFrames)
         {
@@ -165,7 +165,7 @@ foreach (var seed in seeds)
         }
         int must = result.Events.Count(e => e.MustBeSeen), alerted = result.Events.Count(e => e.MustBeSeen && e.Alert is not null);
         int falseAlerts = result.UnansweredAlerts.Count;
-        seconds2[kind] = seconds2.GetValueOrDefault(kind) + result.UnansweredAlerts.Count(a => result.Events.Any(e => IsTwin(e, a)));
+        secondAlerts[kind] = secondAlerts.GetValueOrDefault(kind) + result.UnansweredAlerts.Count(a => result.Events.Any(e => IsTwin(e, a)));
         string pr = "";
         if (kind == "model")
         {
@@ -221,7 +221,7 @@ Console.WriteLine();
 foreach (var (kind, t) in totals)
 {
     Console.WriteLine($"{kind}: {t.Alerted} of {t.Must} events that must be seen alerted; {t.False} false alerts in {t.Video:0} s of video "
-        + $"({t.False * 600 / Math.Max(1, t.Video):0.0} per 10 min; {seconds2.GetValueOrDefault(kind)} of them a second alert for a crossing already alerted); detector {t.DetSeconds / Math.Max(1, t.DetFrames):0.000} s per detection frame");
+        + $"({t.False * 600 / Math.Max(1, t.Video):0.0} per 10 min; {secondAlerts.GetValueOrDefault(kind)} of them a second alert for a crossing already alerted); detector {t.DetSeconds / Math.Max(1, t.DetFrames):0.000} s per detection frame");
 }
 Console.WriteLine("model detections at score >= " + scoreCut.ToString("0.##", CultureInfo.InvariantCulture) + ": "
     + string.Join("; ", matches.Select(kv => $"{kv.Key} precision {Ratio(kv.Value.Tp, kv.Value.Tp + kv.Value.Fp)}, recall {Ratio(kv.Value.Tp, kv.Value.Tp + kv.Value.Fn)} ({kv.Value.Tp + kv.Value.Fn} in view)")));
@@ -329,16 +329,28 @@ internal sealed class Recording(IFrameDetector inner) : IFrameDetector
     public void Dispose() => inner.Dispose();
 }
 
-/// <summary>Replays detections saved by an earlier run of the same model on the same flight (tracker experiments).</summary>
+/// <summary>
+/// Replays detections saved by an earlier run of the same model on the same flight (tracker experiments). The file's
+/// first line names the model's SHA-256, so a retrained model under the same name runs afresh instead of replaying.
+/// </summary>
 internal sealed class ReplayDetector : IFrameDetector
 {
+    public static bool IsFor(string path, string modelPath) =>
+        File.Exists(path) && File.ReadLines(path).FirstOrDefault() == Header(modelPath);
+
+    private static string Header(string modelPath)
+    {
+        using var model = File.OpenRead(modelPath);
+        return "# model sha256 " + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(model));
+    }
+
     private readonly IFrameDetector _model;
     private readonly Dictionary<long, List<BoxDetection>> _frames = [];
 
     public ReplayDetector(IFrameDetector model, string path)
     {
         _model = model;
-        foreach (var line in File.ReadLines(path))
+        foreach (var line in File.ReadLines(path).Skip(1))
         {
             var f = line.Split('\t');
             var frame = long.Parse(f[0], CultureInfo.InvariantCulture);
@@ -354,22 +366,29 @@ internal sealed class ReplayDetector : IFrameDetector
         }
     }
 
-    public static void Save(string path, IReadOnlyDictionary<long, IReadOnlyList<BoxDetection>> frames)
+    public static void Save(string path, string modelPath, IReadOnlyDictionary<long, IReadOnlyList<BoxDetection>> frames)
     {
-        using var writer = new StreamWriter(path);
-        foreach (var (frame, detections) in frames.OrderBy(kv => kv.Key))
+        // Written aside and moved into place: a run killed half-way leaves no partial cache to replay.
+        var partial = path + ".partial";
+        using (var writer = new StreamWriter(partial))
         {
-            if (detections.Count == 0)
+            writer.WriteLine(Header(modelPath));
+            foreach (var (frame, detections) in frames.OrderBy(kv => kv.Key))
             {
-                writer.WriteLine(frame.ToString(CultureInfo.InvariantCulture));
-            }
-            foreach (var d in detections)
-            {
-                writer.WriteLine(string.Join('\t', frame.ToString(CultureInfo.InvariantCulture), d.Box.CentreX.ToString("R", CultureInfo.InvariantCulture),
-                    d.Box.CentreY.ToString("R", CultureInfo.InvariantCulture), d.Box.Width.ToString("R", CultureInfo.InvariantCulture),
-                    d.Box.Height.ToString("R", CultureInfo.InvariantCulture), d.Score.ToString("R", CultureInfo.InvariantCulture), d.ClassName));
+                var at = frame.ToString(CultureInfo.InvariantCulture);
+                if (detections.Count == 0)
+                {
+                    writer.WriteLine(at); // a detection frame that found nothing
+                }
+                foreach (var d in detections)
+                {
+                    writer.WriteLine(string.Join('\t', at, R(d.Box.CentreX), R(d.Box.CentreY), R(d.Box.Width), R(d.Box.Height), R(d.Score), d.ClassName));
+                }
             }
         }
+        File.Move(partial, path, overwrite: true);
+
+        static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
     }
 
     public string Name => _model.Name;
