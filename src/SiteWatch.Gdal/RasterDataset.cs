@@ -270,6 +270,73 @@ public sealed unsafe class RasterDataset : IDisposable
         }
     }
 
+    /// <summary>Reads a whole overview level of a band (level 0 is the largest overview), converting to T.</summary>
+    public T[] ReadOverview<T>(int band, int level) where T : unmanaged
+    {
+        if (band < 1 || band > BandCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(band), $"{Path}: band {band} does not exist (the raster has {BandCount})");
+        }
+        using var overview = BandHandle.OverviewOf(Handle, band, level)
+            ?? throw new ArgumentOutOfRangeException(nameof(level), $"{Path}: has {OverviewCount} overview levels, not a level {level}");
+        var width = GdalNative.GDALGetRasterBandXSize(overview);
+        var height = GdalNative.GDALGetRasterBandYSize(overview);
+        var values = new T[(long)width * height];
+        GdalException.Reset();
+        fixed (T* p = values)
+        {
+            var err = GdalNative.GDALRasterIO(overview, GdalRWFlag.Read, 0, 0, width, height, p, width, height, RasterDataTypes.Of<T>(), 0, 0);
+            GdalException.ThrowIfFailed(err, $"{Path}: could not read band {band} overview {level}");
+        }
+        return values;
+    }
+
+    /// <summary>The size of an overview level (level 0 is the largest overview).</summary>
+    public (int Width, int Height) OverviewSize(int level)
+    {
+        using var overview = BandHandle.OverviewOf(Handle, 1, level)
+            ?? throw new ArgumentOutOfRangeException(nameof(level), $"{Path}: has {OverviewCount} overview levels, not a level {level}");
+        return (GdalNative.GDALGetRasterBandXSize(overview), GdalNative.GDALGetRasterBandYSize(overview));
+    }
+
+    /// <summary>GDAL's mask flags for a band (GMF_ALL_VALID 1, GMF_PER_DATASET 2, GMF_ALPHA 4, GMF_NODATA 8).</summary>
+    internal int MaskFlagsOf(int band)
+    {
+        using var bandHandle = Band(band);
+        return GdalNative.GDALGetMaskFlags(bandHandle);
+    }
+
+    internal bool HasColorTable(int band)
+    {
+        using var bandHandle = Band(band);
+        return GdalNative.GDALGetRasterColorTable(bandHandle) != 0;
+    }
+
+    /// <summary>GDAL's VRT description of this raster: every band read from this dataset's file, with its georeference and metadata.</summary>
+    internal string ToVrtXml()
+    {
+        var driver = GdalNative.GDALGetDriverByName("VRT");
+        GdalException.Reset();
+        var raw = GdalNative.GDALCreateCopy(driver, "", Handle, 0, 0, 0, 0);
+        if (raw == 0)
+        {
+            throw GdalException.FromLastError($"{Path}: could not describe as VRT");
+        }
+        using var vrt = new RasterDataset(new DatasetHandle(raw), "");
+        var xml = GdalNative.ReadStringList(GdalNative.GDALGetMetadata(vrt.Handle, "xml:VRT"));
+        return xml.Count == 1 ? xml[0] : throw new GdalException($"{Path}: GDAL gave no VRT description");
+    }
+
+    /// <summary>Opens a VRT from its XML text (one SiteWatch wrote itself: a user's VRT is opened as a file, with the driver list the caller allows).</summary>
+    internal static RasterDataset OpenVrtXml(string xml)
+    {
+        GdalEnvironment.EnsureInitialized();
+        using var drivers = new Utf8StringArray(["VRT"]);
+        GdalException.Reset();
+        var raw = GdalNative.GDALOpenEx(xml, GdalOpenFlags.Raster | GdalOpenFlags.VerboseError | GdalOpenFlags.ReadOnly, drivers.Pointer, 0, 0);
+        return raw == 0 ? throw GdalException.FromLastError("virtual raster") : new RasterDataset(new DatasetHandle(raw), "virtual raster");
+    }
+
     public int OverviewCount
     {
         get
@@ -720,6 +787,36 @@ public sealed unsafe class RasterDataset : IDisposable
             var err = GdalNative.GDALRasterIO(bandHandle, GdalRWFlag.Write, window.Column, window.Row, window.Width, window.Height, p,
                 window.Width, window.Height, RasterDataTypes.Of<T>(), 0, 0);
             GdalException.ThrowIfFailed(err, $"{Path}: could not write band {band} window {window}");
+        }
+    }
+
+    /// <summary>
+    /// Writes a window of several bands in one call from <paramref name="data"/> laid out as <see cref="Read{T}(ReadOnlySpan{int}, RasterWindow, Span{T})"/>
+    /// reads it (band after band): a pixel-interleaved block is then written once for all bands.
+    /// </summary>
+    public void Write<T>(ReadOnlySpan<int> bands, RasterWindow window, ReadOnlySpan<T> data) where T : unmanaged
+    {
+        CheckWindow(window);
+        var n = window.PixelCount;
+        if (data.Length < n * bands.Length)
+        {
+            throw new ArgumentException($"Buffer of {data.Length} values is smaller than {bands.Length} bands of window {window}.");
+        }
+        foreach (var band in bands)
+        {
+            if (band < 1 || band > BandCount)
+            {
+                throw new ArgumentOutOfRangeException(nameof(bands), $"{Path} has bands 1 to {BandCount}, not {band}.");
+            }
+        }
+        GdalException.Reset();
+        fixed (T* p = data)
+        fixed (int* map = bands)
+        {
+            var size = sizeof(T);
+            var err = GdalNative.GDALDatasetRasterIO(Handle, GdalRWFlag.Write, window.Column, window.Row, window.Width, window.Height, p,
+                window.Width, window.Height, RasterDataTypes.Of<T>(), bands.Length, map, size, size * window.Width, checked((int)(size * n)));
+            GdalException.ThrowIfFailed(err, $"{Path}: could not write bands {string.Join(", ", bands.ToArray())} window {window}");
         }
     }
 

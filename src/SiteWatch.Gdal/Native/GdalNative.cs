@@ -115,6 +115,11 @@ internal static unsafe partial class GdalNative
     [LibraryImport(Lib)] internal static partial double GDALGetRasterNoDataValue(BandHandle band, int* hasValue);
     [LibraryImport(Lib)] internal static partial CplErr GDALSetRasterNoDataValue(BandHandle band, double value);
     [LibraryImport(Lib)] internal static partial int GDALGetOverviewCount(BandHandle band);
+    [LibraryImport(Lib)] internal static partial int GDALGetMaskFlags(BandHandle band);
+    [LibraryImport(Lib)] internal static partial nint GDALGetOverview(nint band, int index);
+    [LibraryImport(Lib)] internal static partial int GDALGetRasterBandXSize(BandHandle band);
+    [LibraryImport(Lib)] internal static partial int GDALGetRasterBandYSize(BandHandle band);
+    [LibraryImport(Lib)] internal static partial nint GDALGetRasterColorTable(BandHandle band);
     [LibraryImport(Lib)]
     internal static partial CplErr GDALRasterIO(BandHandle band, GdalRWFlag rwFlag, int xOff, int yOff, int xSize, int ySize,
         void* data, int bufXSize, int bufYSize, RasterDataType bufType, int pixelSpace, int lineSpace);

@@ -46,6 +46,21 @@ internal sealed class BandHandle : SafeHandleZeroOrMinusOneIsInvalid
         return new BandHandle(dataset, band);
     }
 
+    /// <summary>Overview <paramref name="level"/> (0 = largest) of a dataset's band; null when GDAL has no such overview.</summary>
+    internal static BandHandle? OverviewOf(DatasetHandle dataset, int number, int level)
+    {
+        var added = false;
+        dataset.DangerousAddRef(ref added);
+        var band = GdalNative.GDALGetRasterBand(dataset, number);
+        var overview = band == 0 ? 0 : GdalNative.GDALGetOverview(band, level);
+        if (overview == 0)
+        {
+            dataset.DangerousRelease();
+            return null;
+        }
+        return new BandHandle(dataset, overview);
+    }
+
     protected override bool ReleaseHandle()
     {
         _dataset?.DangerousRelease();

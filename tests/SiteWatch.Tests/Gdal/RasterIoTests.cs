@@ -216,6 +216,127 @@ public class RasterIoTests
         Assert.Single(Directory.GetFiles(dir.Path)); // no staging or partial files left behind
     }
 
+    // Sizes that halve evenly (widths that leave a few outputs past the SIMD steps), odd sizes (fractional edge weights), a strip (levels 1 pixel high) and a column whose
+    // width stops shrinking (GDAL then takes the full resolution as the source); with and without nodata, near the top
+    // of the type (a mean on nodata moves down), and around a nodata value means land on (moved up).
+    [Theory]
+    [InlineData(RasterDataType.Byte, 1301, 1099, null)]
+    [InlineData(RasterDataType.Byte, 2080, 1024, null)]
+    [InlineData(RasterDataType.Byte, 1024, 2048, 0.0)]
+    [InlineData(RasterDataType.Byte, 2064, 1024, 254.0)]
+    [InlineData(RasterDataType.UInt16, 2056, 1024, null)]
+    [InlineData(RasterDataType.UInt16, 2056, 1536, 100.0)]
+    [InlineData(RasterDataType.Byte, 1301, 1099, 255.0)]
+    [InlineData(RasterDataType.UInt16, 1537, 1031, null)]
+    [InlineData(RasterDataType.UInt16, 1301, 1099, 100.0)]
+    [InlineData(RasterDataType.UInt16, 3000, 5, 65535.0)]
+    [InlineData(RasterDataType.UInt16, 7, 2100, 0.0)]
+    public void Overviews_a_staged_cog_computes_itself_are_gdals_to_the_bit(RasterDataType type, int width, int height, double? noData)
+    {
+        using var dir = new TempDir();
+        var profile = new RasterProfile(width, height, 3, type) { GeoTransform = GeoTransform.NorthUp(543_000, 4_420_000, 0.5), Crs = "EPSG:32652", NoData = noData };
+        var random = new Random(width * 31 + height);
+        var max = type == RasterDataType.Byte ? 255 : 65535;
+        var centre = (int)(noData ?? 100);
+        var bands = Enumerable.Range(0, 3).Select(b => Enumerable.Range(0, width * height).Select(i =>
+        {
+            var row = i / width;
+            return (row % 97) switch
+            {
+                < 10 => centre,                                                   // runs of nodata (a plain value without)
+                < 40 => Math.Clamp(centre + random.Next(-2, 3), 0, max),          // means that land on nodata
+                _ => random.Next(0, max + 1),
+            };
+        }).ToArray()).ToArray();
+
+        var ours = dir.File("ours.tif");
+        using (var writer = new CogWriter(ours, profile, inMemoryLimitBytes: 0)) // staged on disk: overviews computed by SiteWatch
+        {
+            Fill(writer.Raster);
+            Assert.Null(CogOverviewsWhyNot(writer.Raster));
+            writer.Commit();
+        }
+        var staged = dir.File("staged.tif");
+        using (var raster = RasterDataset.Create(staged, profile))
+        {
+            Fill(raster);
+        }
+        var gdals = dir.File("gdal.tif");
+        using (var raster = RasterDataset.Open(staged))
+        {
+            raster.CopyToCog(gdals); // GDAL's COG driver computes the overviews
+        }
+
+        using var expected = RasterDataset.Open(gdals);
+        using var actual = RasterDataset.Open(ours);
+        Assert.Equal("COG", actual.GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE"));
+        Assert.True(expected.OverviewCount > 0);
+        Assert.Equal(expected.OverviewCount, actual.OverviewCount);
+        Assert.Equal(noData, actual.NoData);
+        Assert.Equal(expected.GeoTransform, actual.GeoTransform);
+        Assert.Equal(expected.CrsWkt, actual.CrsWkt);
+        for (var b = 1; b <= 3; b++)
+        {
+            Assert.Equal(expected.Read<ushort>(b, new RasterWindow(0, 0, width, height)), actual.Read<ushort>(b, new RasterWindow(0, 0, width, height)));
+            for (var level = 0; level < expected.OverviewCount; level++)
+            {
+                Assert.Equal(expected.OverviewSize(level), actual.OverviewSize(level));
+                var want = expected.ReadOverview<ushort>(b, level);
+                var got = actual.ReadOverview<ushort>(b, level);
+                var differ = Enumerable.Range(0, want.Length).Count(i => want[i] != got[i]);
+                Assert.True(differ == 0, $"band {b} overview {level} {expected.OverviewSize(level)}: {differ} of {want.Length} pixels differ from GDAL's");
+            }
+        }
+        Assert.Equal(3, Directory.GetFiles(dir.Path).Length); // ours, GDAL's and the GeoTIFF it copied: no level or staging file left
+
+        void Fill(RasterDataset raster)
+        {
+            for (var b = 1; b <= 3; b++)
+            {
+                raster.Write<int>(b, new RasterWindow(0, 0, width, height), bands[b - 1]);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_staged_cog_keeps_band_names_and_metadata_when_it_computes_its_own_overviews()
+    {
+        using var dir = new TempDir();
+        var profile = new RasterProfile(1200, 700, 2, RasterDataType.Byte)
+        {
+            GeoTransform = GeoTransform.NorthUp(543_000, 4_420_000, 0.5), Crs = "EPSG:32652", NoData = 0, BandDescriptions = ["red", "nir"],
+        };
+        var path = dir.File("named.tif");
+        using (var writer = new CogWriter(path, profile, inMemoryLimitBytes: 0))
+        {
+            writer.Raster.Write<byte>(1, new RasterWindow(0, 0, 1200, 700), Enumerable.Range(0, 1200 * 700).Select(i => (byte)(i % 251)).ToArray());
+            writer.Raster.SetMetadataItem("ACQUIRED", "2026-06-01");
+            writer.Raster.SetMetadataItem("SENSOR", "test", band: 2);
+            var progress = new List<double>();
+            writer.Commit(new SyncProgressList(progress));
+            Assert.NotEmpty(progress);
+            Assert.True(progress.Zip(progress.Skip(1)).All(p => p.Second >= p.First - 1e-9), "progress never goes back");
+            Assert.InRange(progress[^1], 0.99, 1.0);
+        }
+        using var cog = RasterDataset.Open(path);
+        Assert.Equal("red", cog.BandDescription(1));
+        Assert.Equal("nir", cog.BandDescription(2));
+        Assert.Equal("2026-06-01", cog.GetMetadataItem("ACQUIRED"));
+        Assert.Equal("test", cog.GetMetadataItem("SENSOR", band: 2));
+        Assert.Equal(0, cog.NoData);
+        Assert.Equal(2, cog.OverviewCount); // halved until a level fits one 512 block
+        Assert.Equal((600, 350), cog.OverviewSize(0));
+        Assert.Equal((300, 175), cog.OverviewSize(1));
+        Assert.Single(Directory.GetFiles(dir.Path));
+    }
+
+    private sealed class SyncProgressList(List<double> values) : IProgress<double>
+    {
+        public void Report(double value) => values.Add(value);
+    }
+
+    private static string? CogOverviewsWhyNot(RasterDataset raster) => CogOverviews.WhyNot(raster, new CogOptions());
+
     [Fact]
     public void Geotiff_gets_internal_overviews_at_the_requested_factors()
     {
