@@ -109,7 +109,8 @@ public sealed class SceneIngestor(Workspace workspace)
                 {
                     warped.SetBandDescription(b, metadata.Bands[b - 1].Name);
                 }
-                warped.SetMetadataItem("ACQUISITIONDATETIME", SiteCatalog.Iso(acquired), "IMAGERY");
+                // In the default domain: the COG driver writes no other domain (an IMAGERY item was silently dropped).
+                warped.SetMetadataItem("ACQUISITIONDATETIME", SiteCatalog.Iso(acquired));
                 // Reported in order on this thread: System.Progress would post each report to the thread pool, and a late 0.9
                 // could land after the caller had reported the ingest finished.
                 warped.CopyToCog(staged, new CogOptions(), new SyncProgress<double>(p => progress?.Report(0.9 * p)), cancel);

@@ -27,6 +27,10 @@ public static partial class SceneMetadataReader
         {
             (acquired, from) = (imagery, "GDAL IMAGERY metadata");
         }
+        if (acquired is null && TryTime(raster.GetMetadataItem("ACQUISITIONDATETIME"), out var stored))
+        {
+            (acquired, from) = (stored, "ACQUISITIONDATETIME"); // a scene SiteWatch stored
+        }
         if (acquired is null && TryTiffTime(raster.GetMetadataItem("TIFFTAG_DATETIME"), out var tiff))
         {
             (acquired, from) = (tiff, "TIFFTAG_DATETIME");

@@ -43,6 +43,9 @@ public class IngestTests
         using var stored = RasterDataset.Open(Path.Combine(ws.Root, scene.File));
         Assert.Equal("COG", stored.GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE"));
         Assert.Equal(32652, stored.OpenCrs()!.Epsg);
+        // The stored scene names its own acquisition time (the COG driver keeps only the default metadata domain).
+        var reread = SceneMetadataReader.Read(stored, Path.Combine(ws.Root, scene.File));
+        Assert.Equal((scene.AcquiredUtc, "ACQUISITIONDATETIME"), (reread.AcquiredUtc, reread.AcquiredFrom));
         var grid = SiteGrid.For(ws.Catalog.GetSite("plant"), 1.0, 0, 0);
         Assert.Equal(grid.GeoTransform, stored.GeoTransform);
         Assert.Equal((grid.Width, grid.Height), (stored.Width, stored.Height));
