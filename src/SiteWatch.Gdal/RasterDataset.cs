@@ -542,27 +542,9 @@ public sealed unsafe class RasterDataset : IDisposable
     /// </summary>
     public void Read<T>(ReadOnlySpan<int> bands, RasterWindow window, Span<T> buffer) where T : unmanaged
     {
-        CheckWindow(window);
-        var n = window.PixelCount;
-        if (buffer.Length < n * bands.Length)
-        {
-            throw new ArgumentException($"Buffer of {buffer.Length} values is smaller than {bands.Length} bands of window {window}.");
-        }
-        foreach (var band in bands)
-        {
-            if (band < 1 || band > BandCount)
-            {
-                throw new ArgumentOutOfRangeException(nameof(bands), $"{Path} has bands 1 to {BandCount}, not {band}.");
-            }
-        }
-        GdalException.Reset();
         fixed (T* p = buffer)
-        fixed (int* map = bands)
         {
-            var size = sizeof(T);
-            var err = GdalNative.GDALDatasetRasterIO(Handle, GdalRWFlag.Read, window.Column, window.Row, window.Width, window.Height, p,
-                window.Width, window.Height, RasterDataTypes.Of<T>(), bands.Length, map, size, size * window.Width, checked((int)(size * n)));
-            GdalException.ThrowIfFailed(err, $"{Path}: could not read bands {string.Join(", ", bands.ToArray())} window {window}");
+            DatasetIO(GdalRWFlag.Read, bands, window, p, buffer.Length, RasterDataTypes.Of<T>(), sizeof(T));
         }
     }
 
@@ -796,11 +778,20 @@ public sealed unsafe class RasterDataset : IDisposable
     /// </summary>
     public void Write<T>(ReadOnlySpan<int> bands, RasterWindow window, ReadOnlySpan<T> data) where T : unmanaged
     {
+        fixed (T* p = data)
+        {
+            DatasetIO(GdalRWFlag.Write, bands, window, p, data.Length, RasterDataTypes.Of<T>(), sizeof(T));
+        }
+    }
+
+    // Several bands of a window in one dataset-level call, laid out band after band in the buffer.
+    private void DatasetIO(GdalRWFlag direction, ReadOnlySpan<int> bands, RasterWindow window, void* buffer, int length, RasterDataType type, int size)
+    {
         CheckWindow(window);
         var n = window.PixelCount;
-        if (data.Length < n * bands.Length)
+        if (length < n * bands.Length)
         {
-            throw new ArgumentException($"Buffer of {data.Length} values is smaller than {bands.Length} bands of window {window}.");
+            throw new ArgumentException($"Buffer of {length} values is smaller than {bands.Length} bands of window {window}.");
         }
         foreach (var band in bands)
         {
@@ -810,13 +801,12 @@ public sealed unsafe class RasterDataset : IDisposable
             }
         }
         GdalException.Reset();
-        fixed (T* p = data)
         fixed (int* map = bands)
         {
-            var size = sizeof(T);
-            var err = GdalNative.GDALDatasetRasterIO(Handle, GdalRWFlag.Write, window.Column, window.Row, window.Width, window.Height, p,
-                window.Width, window.Height, RasterDataTypes.Of<T>(), bands.Length, map, size, size * window.Width, checked((int)(size * n)));
-            GdalException.ThrowIfFailed(err, $"{Path}: could not write bands {string.Join(", ", bands.ToArray())} window {window}");
+            var err = GdalNative.GDALDatasetRasterIO(Handle, direction, window.Column, window.Row, window.Width, window.Height, buffer,
+                window.Width, window.Height, type, bands.Length, map, size, size * window.Width, checked((int)(size * n)));
+            var verb = direction == GdalRWFlag.Read ? "read" : "write";
+            GdalException.ThrowIfFailed(err, $"{Path}: could not {verb} bands {string.Join(", ", bands.ToArray())} window {window}");
         }
     }
 
