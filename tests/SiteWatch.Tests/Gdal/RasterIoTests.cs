@@ -330,9 +330,34 @@ public class RasterIoTests
         Assert.Single(Directory.GetFiles(dir.Path));
     }
 
-    private sealed class SyncProgressList(List<double> values) : IProgress<double>
+    [Fact]
+    public void A_commit_cancelled_while_it_computes_overviews_leaves_no_target_and_no_level_files()
     {
-        public void Report(double value) => values.Add(value);
+        using var dir = new TempDir();
+        var path = dir.File("cancelled.tif");
+        var profile = new RasterProfile(2048, 2048, 2, RasterDataType.UInt16) { GeoTransform = GeoTransform.NorthUp(543_000, 4_420_000, 0.5), Crs = "EPSG:32652", NoData = 0 };
+        using var cancel = new CancellationTokenSource();
+        var reported = new List<double>();
+        using (var writer = new CogWriter(path, profile, inMemoryLimitBytes: 0))
+        {
+            writer.Raster.Write<ushort>(1, new RasterWindow(0, 0, 2048, 2048), Enumerable.Range(0, 2048 * 2048).Select(i => (ushort)(i % 4001)).ToArray());
+            // The overviews are the first 15 % of the commit: cancel inside them.
+            var progress = new SyncProgressList(reported, value => { if (value > 0.01) cancel.Cancel(); });
+            Assert.ThrowsAny<OperationCanceledException>(() => writer.Commit(progress, cancel.Token));
+            Assert.InRange(reported.Max(), 0.01, 0.15);
+            Assert.False(File.Exists(path));
+            Assert.Single(Directory.GetFiles(dir.Path)); // only the staging raster, which the writer still holds
+        }
+        Assert.Empty(Directory.GetFiles(dir.Path));
+    }
+
+    private sealed class SyncProgressList(List<double> values, Action<double>? then = null) : IProgress<double>
+    {
+        public void Report(double value)
+        {
+            values.Add(value);
+            then?.Invoke(value);
+        }
     }
 
     private static string? CogOverviewsWhyNot(RasterDataset raster) => CogOverviews.WhyNot(raster, new CogOptions());
