@@ -92,6 +92,13 @@ public readonly record struct GeoTransform(double OriginX, double PixelWidth, do
     public (double X, double Y) PixelToMap(double column, double row) =>
         (OriginX + column * PixelWidth + row * RowRotation, OriginY + column * ColumnRotation + row * PixelHeight);
 
+    /// <summary>The geotransform of a window of this raster taken as a raster of its own.</summary>
+    public GeoTransform ForWindow(RasterWindow window)
+    {
+        var (x, y) = PixelToMap(window.Column, window.Row);
+        return this with { OriginX = x, OriginY = y };
+    }
+
     /// <summary>Fractional pixel position of map coordinates.</summary>
     public (double Column, double Row) MapToPixel(double x, double y)
     {

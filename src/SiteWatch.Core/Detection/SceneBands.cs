@@ -17,11 +17,18 @@ public sealed record SceneBands(IReadOnlyList<int> BandNumbers, IReadOnlyList<(d
     public const int StatisticsSide = 1024;
 
     /// <summary>
-    /// Picks the bands named in <paramref name="wanted"/> (red, green, blue, nir by band description, GDAL colour
-    /// interpretation, STAC / ENVI names or wavelengths; any other name by exact description; or 1-based numbers) and
-    /// computes their scaling once for the whole scene.
+    /// Picks the bands named in <paramref name="wanted"/> (see <see cref="Identify"/>) and computes their scaling once
+    /// for the whole scene.
     /// </summary>
-    public static SceneBands Select(RasterDataset raster, IReadOnlyList<string> wanted, InputScaling scaling)
+    public static SceneBands Select(RasterDataset raster, IReadOnlyList<string> wanted, InputScaling scaling) =>
+        Measure(raster, Identify(raster, wanted), scaling);
+
+    /// <summary>
+    /// The scene's band numbers for the channels named in <paramref name="wanted"/> (red, green, blue, nir by band
+    /// description, GDAL colour interpretation, STAC / ENVI names or wavelengths; any other name by exact description;
+    /// or 1-based numbers).
+    /// </summary>
+    public static int[] Identify(RasterDataset raster, IReadOnlyList<string> wanted)
     {
         if (raster.BandCount < wanted.Count)
         {
@@ -73,8 +80,12 @@ public sealed record SceneBands(IReadOnlyList<int> BandNumbers, IReadOnlyList<(d
                     + "name the bands (description or colour interpretation) or give band numbers in the model's side-car \"bands\"");
             }
         }
-        return new SceneBands(numbers, [.. numbers.Select(b => Range(raster, b, scaling))]);
+        return numbers;
     }
+
+    /// <summary>The scaling of bands <paramref name="bandNumbers"/> of <paramref name="raster"/>, computed once for the whole raster.</summary>
+    public static SceneBands Measure(RasterDataset raster, IReadOnlyList<int> bandNumbers, InputScaling scaling) =>
+        new(bandNumbers, [.. bandNumbers.Select(b => Range(raster, b, scaling))]);
 
     /// <summary>Scales raw values of channel <paramref name="channel"/> in place to 0..1; nodata and NaN become 0.</summary>
     public void Scale(int channel, Span<float> values, double? noData)
@@ -128,14 +139,23 @@ public sealed record SceneBands(IReadOnlyList<int> BandNumbers, IReadOnlyList<(d
         var factor = Math.Max(1.0, Math.Max(raster.Width, raster.Height) / (double)StatisticsSide);
         var w = Math.Max(1, (int)(raster.Width / factor));
         var h = Math.Max(1, (int)(raster.Height / factor));
-        var sample = new float[w * h];
-        raster.ReadDecimated(band, new RasterWindow(0, 0, raster.Width, raster.Height), w, h, sample.AsSpan());
         var noData = raster.NoDataOf(band);
-        var type = raster.DataTypeOf(band);
-        var (low, high) = type is RasterDataType.Byte or RasterDataType.UInt16 or RasterDataType.Int16
-            ? PercentilesOfIntegers(sample, type == RasterDataType.Int16 ? short.MinValue : 0, noData, scaling, raster.Path, band)
-            : PercentilesBySorting(sample, noData, scaling, raster.Path, band);
+        // Integer bands are sampled in their own type: GDAL then copies the picked values instead of converting each.
+        var (low, high) = raster.DataTypeOf(band) switch
+        {
+            RasterDataType.Byte => PercentilesOfIntegers(Sample<byte>(raster, band, w, h), 0, noData, scaling, raster.Path, band),
+            RasterDataType.UInt16 => PercentilesOfIntegers(Sample<ushort>(raster, band, w, h), 0, noData, scaling, raster.Path, band),
+            RasterDataType.Int16 => PercentilesOfIntegers(Sample<short>(raster, band, w, h), short.MinValue, noData, scaling, raster.Path, band),
+            _ => PercentilesBySorting(Sample<float>(raster, band, w, h), noData, scaling, raster.Path, band),
+        };
         return high > low ? (low, high) : (low, low + 1); // a flat band maps to 0
+    }
+
+    private static T[] Sample<T>(RasterDataset raster, int band, int width, int height) where T : unmanaged
+    {
+        var sample = new T[width * height];
+        raster.ReadDecimated(band, new RasterWindow(0, 0, raster.Width, raster.Height), width, height, sample.AsSpan());
+        return sample;
     }
 
     /// <summary>The value at rank round(p / 100 * (n - 1)) of the sorted valid values.</summary>
@@ -153,15 +173,16 @@ public sealed record SceneBands(IReadOnlyList<int> BandNumbers, IReadOnlyList<(d
     }
 
     /// <summary>
-    /// The same ranks as <see cref="PercentilesBySorting"/> from a histogram, for bands of 8- and 16-bit integers
-    /// (their values are exact in float): one pass instead of sorting a million values per band.
+    /// The same ranks as <see cref="PercentilesBySorting"/> would give (the values are exact in float) from a histogram,
+    /// for bands of 8- and 16-bit integers: one pass instead of sorting a million values per band.
     /// </summary>
-    private static (double Low, double High) PercentilesOfIntegers(float[] sample, int minimum, double? noData, InputScaling scaling, string path, int band)
+    private static (double Low, double High) PercentilesOfIntegers<T>(T[] sample, int minimum, double? noData, InputScaling scaling, string path, int band)
+        where T : unmanaged, IBinaryInteger<T>
     {
         var counts = new int[65536];
         foreach (var x in sample)
         {
-            counts[(int)x - minimum]++;
+            counts[int.CreateTruncating(x) - minimum]++;
         }
         // Nodata is compared as the sorting path compares it: as a float against each value.
         if (noData is { } nd)

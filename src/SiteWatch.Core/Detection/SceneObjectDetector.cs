@@ -81,7 +81,7 @@ public static class SceneObjectDetector
         var transform = raster.GeoTransform ?? throw new SiteWatchException($"{rasterPath}: has no geotransform; detections cannot be placed on the ground");
         using var crs = raster.OpenCrs() ?? throw new SiteWatchException($"{rasterPath}: has no coordinate reference system; detections cannot be placed on the ground");
         model.Prepare(options.Detector.Device);
-        var bands = SceneBands.Select(raster, model.Bands, model.Scaling);
+        var bandNumbers = SceneBands.Identify(raster, model.Bands);
 
         var srid = crs.Epsg ?? 0;
         var factory = new GeometryFactory(new PrecisionModel(), srid);
@@ -97,9 +97,14 @@ public static class SceneObjectDetector
             .ToList();
         var allTiles = Tiles(raster.Width, raster.Height, windowW, windowH, options.TileOverlap).Count();
 
+        using var pixels = ReadIntoMemory(raster, bandNumbers, tiles, scale, ct);
+        var bands = Scaling(raster, bandNumbers, model.Scaling, pixels);
+        var source = pixels?.Raster ?? raster;
+        var origin = pixels?.Window ?? new RasterWindow(0, 0, raster.Width, raster.Height);
+
         var found = new List<SeamCandidate>();
         double inference = 0;
-        var noData = bands.BandNumbers.Select(raster.NoDataOf).ToArray();
+        var noData = bands.BandNumbers.Select(source.NoDataOf).ToArray();
         // Two stages overlap: a reader thread reads, scales and lays out tile i + 1 (GDAL window reads into reused
         // input tensors) while this thread runs the model on tile i and decodes it. The raster is only touched by the
         // reader until it has finished (GDAL datasets are single-threaded).
@@ -115,7 +120,7 @@ public static class SceneObjectDetector
                 inputs[k] = new TileInput(model, tileW, tileH);
                 free.Writer.TryWrite(inputs[k]);
             }
-            reader = Task.Run(() => ReadTiles(raster, bands, noData, tiles, tileW, tileH, free.Reader, ready.Writer, stop.Token), stop.Token);
+            reader = Task.Run(() => ReadTiles(source, origin, bands, noData, tiles, tileW, tileH, free.Reader, ready.Writer, stop.Token), stop.Token);
             using var runOptions = new RunOptions();
             for (var i = 0; i < tiles.Count; i++)
             {
@@ -199,6 +204,67 @@ public static class SceneObjectDetector
         };
     }
 
+    /// <summary>Most bytes of scene pixels <see cref="ReadIntoMemory"/> copies into memory.</summary>
+    internal const long InMemoryLimitBytes = 256L << 20;
+
+    /// <summary>The scene's pixels under the tiles, in memory: <see cref="Window"/> of the scene, the model's bands numbered as in the copy.</summary>
+    private sealed record ScenePixels(RasterDataset Raster, RasterWindow Window, int[] BandNumbers) : IDisposable
+    {
+        public void Dispose() => Raster.Dispose();
+    }
+
+    /// <summary>
+    /// A compressed GeoTIFF's pixels under the tiles, decompressed on every core into memory before the model runs,
+    /// when the model's bands fit in <see cref="InMemoryLimitBytes"/>; else null. Without it each block is decompressed
+    /// on one core, first for the percentile stretch and then, beside ONNX Runtime on the same two cores, for the tiles
+    /// (again for every overlapping tile once the block cache has let the block go).
+    /// </summary>
+    private static ScenePixels? ReadIntoMemory(RasterDataset raster, int[] bandNumbers, List<DetectionTile> tiles, double scale, CancellationToken ct)
+    {
+        if (tiles.Count == 0 || raster.Driver != "GTiff" || raster.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE") is null)
+        {
+            return null;
+        }
+        // A shrinking read of a file with overviews is served from them; the copy has none, and the tiles would differ.
+        if (scale > 1 && raster.OverviewCount > 0)
+        {
+            return null;
+        }
+        var distinct = bandNumbers.Distinct().ToArray();
+        var type = raster.DataTypeOf(distinct[0]);
+        if (distinct.Any(b => raster.DataTypeOf(b) != type))
+        {
+            return null;
+        }
+        var (left, top) = (tiles.Min(t => t.Source.Column), tiles.Min(t => t.Source.Row));
+        var (right, bottom) = (tiles.Max(t => t.Source.Column + t.Source.Width), tiles.Max(t => t.Source.Row + t.Source.Height));
+        var window = new RasterWindow(left, top, right - left, bottom - top);
+        if (window.PixelCount * distinct.Length * type.SizeInBytes() > InMemoryLimitBytes)
+        {
+            return null;
+        }
+        var copy = raster.ReadIntoMemory(distinct, window, ct);
+        return new ScenePixels(copy, window, [.. bandNumbers.Select(b => Array.IndexOf(distinct, b) + 1)]);
+    }
+
+    /// <summary>
+    /// The bands' scaling, numbered as the tiles are read: measured on the copy in memory when it is the whole scene
+    /// and the file has no overviews (GDAL samples both the same way, and the copy is already decompressed), else on the
+    /// file (its overviews make the sample cheap).
+    /// </summary>
+    private static SceneBands Scaling(RasterDataset raster, int[] bandNumbers, InputScaling scaling, ScenePixels? pixels)
+    {
+        if (pixels is null)
+        {
+            return SceneBands.Measure(raster, bandNumbers, scaling);
+        }
+        if (pixels.Window == new RasterWindow(0, 0, raster.Width, raster.Height) && raster.OverviewCount == 0)
+        {
+            return SceneBands.Measure(pixels.Raster, pixels.BandNumbers, scaling);
+        }
+        return SceneBands.Measure(raster, bandNumbers, scaling) with { BandNumbers = pixels.BandNumbers };
+    }
+
     /// <summary>A tile: its window of scene pixels and the model-input pixels it is read into (top left of the input).</summary>
     internal readonly record struct DetectionTile(RasterWindow Source, int BufferWidth, int BufferHeight);
 
@@ -265,7 +331,7 @@ public static class SceneObjectDetector
     /// The reader stage: each tile's three bands read, scaled to 0..1 and laid out as the model's input (a tile
     /// smaller than the input, at a raster smaller than a tile, sits top left on the letterbox grey).
     /// </summary>
-    private static void ReadTiles(RasterDataset raster, SceneBands bands, double?[] noData, List<DetectionTile> tiles, int tileW, int tileH,
+    private static void ReadTiles(RasterDataset raster, RasterWindow origin, SceneBands bands, double?[] noData, List<DetectionTile> tiles, int tileW, int tileH,
         ChannelReader<TileInput> free, ChannelWriter<(int, TileInput)> ready, CancellationToken stop)
     {
         Exception? failure = null;
@@ -280,6 +346,7 @@ public static class SceneObjectDetector
                     input = free.ReadAsync(stop).AsTask().GetAwaiter().GetResult();
                 }
                 var (t, bw, bh) = tiles[i];
+                t = t with { Column = t.Column - origin.Column, Row = t.Row - origin.Row };
                 var resampled = bw != t.Width || bh != t.Height;
                 var tile = input.Buffer.AsSpan();
                 var full = bw == tileW && bh == tileH;

@@ -83,6 +83,7 @@ internal static unsafe partial class GdalNative
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial nint GDALCreateCopy(nint driver, string path, DatasetHandle source, int strict, nint options, nint progress, nint progressArg);
     [LibraryImport(Lib)] internal static partial void GDALClose(nint dataset);
+    [LibraryImport(Lib)] internal static partial CplErr GDALAddBand(nint dataset, RasterDataType type, nint options);
     [LibraryImport(Lib)] internal static partial void GDALFlushCache(DatasetHandle dataset);
     [LibraryImport(Lib)] internal static partial int GDALGetRasterXSize(DatasetHandle dataset);
     [LibraryImport(Lib)] internal static partial int GDALGetRasterYSize(DatasetHandle dataset);

@@ -1,16 +1,22 @@
+using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace SiteWatch.Gdal.Native;
 
 /// <summary>A GDALDatasetH; closing it flushes pending writes.</summary>
-internal sealed class DatasetHandle : SafeHandleZeroOrMinusOneIsInvalid
+internal sealed unsafe class DatasetHandle : SafeHandleZeroOrMinusOneIsInvalid
 {
+    // Native memory the dataset's bands live in (an in-memory raster over our buffer), freed once GDAL has closed it.
+    private readonly void* _pixels;
+
     public DatasetHandle() : base(true) { }
     internal DatasetHandle(nint handle) : base(true) => SetHandle(handle);
+    internal DatasetHandle(nint handle, void* pixels) : this(handle) => _pixels = pixels;
 
     protected override bool ReleaseHandle()
     {
         GdalNative.GDALClose(handle);
+        NativeMemory.Free(_pixels);
         return true;
     }
 }

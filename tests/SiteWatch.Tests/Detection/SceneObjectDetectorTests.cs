@@ -1,6 +1,7 @@
 using NetTopologySuite.Geometries;
 using SiteWatch.Core;
 using SiteWatch.Core.Detection;
+using SiteWatch.Demo.Models;
 using SiteWatch.Gdal;
 
 namespace SiteWatch.Tests.Detection;
@@ -78,6 +79,86 @@ public class SceneObjectDetectorTests
         Assert.Equal(2, result.Detections.Count);
         Assert.All(result.Detections, d => Assert.Equal(64, d.Pixel.CentreX, 9));
         Assert.Equal(120 * 200 / 1e6, result.ScannedSquareKilometres, 9);
+    }
+
+    /// <summary>
+    /// A 128-pixel model that reports one box at (64, 64) whose width is 100 times the sum of the input's three channel
+    /// means: any change to a tile's scaled values changes it. Each mean is summed on one thread (a whole-tensor
+    /// ReduceSum is split across ONNX Runtime's threads in an order that varies from run to run, and with it the last bits).
+    /// </summary>
+    private static string MeanValueModel(TempDir dir, double? gsd)
+    {
+        var b = new OnnxGraphBuilder("mean-value");
+        b.AddInput("images", [1, 3, 128, 128]);
+        b.AddOutput("output0", [1, 5, 1]);
+        b.AddInitializer("hundred", [1], [100f]);
+        b.AddInitializer("shape", [3], [1L, 1, 1]);
+        b.AddInitializer("cx", [1, 1, 1], [64f]);
+        b.AddInitializer("cy", [1, 1, 1], [64f]);
+        b.AddInitializer("h", [1, 1, 1], [10f]);
+        b.AddInitializer("score", [1, 1, 1], [0.9f]);
+        b.AddNode("GlobalAveragePool", ["images"], ["means"]);
+        b.AddNode("ReduceSum", ["means"], ["sum"], OnnxAttribute.Int("keepdims", 0));
+        b.AddNode("Mul", ["sum", "hundred"], ["width"]);
+        b.AddNode("Reshape", ["width", "shape"], ["w"]);
+        b.AddNode("Concat", ["cx", "cy", "w", "h", "score"], ["output0"], OnnxAttribute.Int("axis", 1));
+        var metadata = TestModels.Metadata("{0: 'building'}", "detect", 128);
+        if (gsd is { } g)
+        {
+            metadata["gsd"] = g.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return TestModels.Write(dir.File("mean.onnx"), b.ToModelBytes(metadata: metadata));
+    }
+
+    /// <summary>A 4-band uint16 scene of random values, so that a percentile stretch depends on which pixels it samples.</summary>
+    private static string NoiseScene(string path, int width, int height, double gsd, params string[] options)
+    {
+        var profile = new RasterProfile(width, height, 4, RasterDataType.UInt16)
+        {
+            GeoTransform = GeoTransform.NorthUp(OriginX, OriginY, gsd),
+            Crs = "EPSG:32652",
+            NoData = 0,
+            BandDescriptions = ["blue", "green", "red", "nir"],
+        };
+        using var raster = RasterDataset.Create(path, profile, creationOptions: ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "INTERLEAVE=PIXEL", .. options]);
+        var rng = new Random(11);
+        var data = new ushort[width * height];
+        for (var b = 1; b <= 4; b++)
+        {
+            foreach (ref var v in data.AsSpan())
+            {
+                v = (ushort)rng.Next(0, 20_000); // some nodata (0) too
+            }
+            raster.Write<ushort>(b, new RasterWindow(0, 0, width, height), data);
+        }
+        return path;
+    }
+
+    [Theory]
+    [InlineData(2048, 1100, null)] // the stretch samples every other pixel (an integer step)
+    [InlineData(1300, 1250, null)] // a fractional step
+    [InlineData(1300, 1250, 2.0)]  // tiles shrunk to the model's GSD
+    public void A_compressed_scene_read_into_memory_gives_the_same_detections_as_the_same_pixels_read_from_file(int width, int height, double? modelGsd)
+    {
+        // A compressed GeoTIFF is decompressed into memory before the tiles run, and its stretch is sampled there; an
+        // uncompressed one is read tile by tile from the file. Same pixels: the same stretch, tiles and boxes to the bit.
+        using var dir = new TempDir();
+        var compressed = NoiseScene(dir.File("deflate.tif"), width, height, 1.0, "COMPRESS=DEFLATE");
+        var plain = NoiseScene(dir.File("plain.tif"), width, height, 1.0, "COMPRESS=NONE");
+        using var model = DetectorModel.Load(MeanValueModel(dir, modelGsd));
+        var f = new GeometryFactory(new PrecisionModel(), 32652);
+        var aoi = f.CreatePolygon([new(OriginX + 300, OriginY - 200), new(OriginX + 900, OriginY - 200), new(OriginX + 900, OriginY - 700), new(OriginX + 300, OriginY - 200)]);
+        foreach (var options in new[] { new SceneDetectionOptions(), new SceneDetectionOptions { Aoi = aoi } })
+        {
+            var fromMemory = SceneObjectDetector.Detect(compressed, model, options);
+            var fromFile = SceneObjectDetector.Detect(plain, model, options);
+            Assert.True(fromFile.TilesRun > 10);
+            Assert.Equal(fromFile.TilesRun, fromMemory.TilesRun);
+            Assert.Equal(Boxes(fromFile), Boxes(fromMemory));
+        }
+
+        static string[] Boxes(SceneDetections r) =>
+            [.. r.Detections.Select(d => FormattableString.Invariant($"{d.Score:R} {d.Pixel.CentreX:R} {d.Pixel.CentreY:R} {d.Pixel.Width:R} {d.Pixel.Height:R}")).Order()];
     }
 
     [Fact]

@@ -125,6 +125,70 @@ public class RasterIoTests
         Assert.Throws<ArgumentException>(() => streamed.Read<float>([1, 2], window, new float[2 * n - 1]));
     }
 
+    [Theory]
+    [InlineData("COMPRESS=DEFLATE", "INTERLEAVE=PIXEL", "TILED=YES")]  // decompressed on GDAL's threads
+    [InlineData("COMPRESS=ZSTD", "INTERLEAVE=PIXEL", "TILED=NO")]     // strips, on GDAL's threads
+    [InlineData("COMPRESS=DEFLATE", "INTERLEAVE=BAND", "TILED=YES")]   // band-separate: read on the calling thread
+    [InlineData("COMPRESS=NONE", "INTERLEAVE=PIXEL", "TILED=YES")]
+    public void A_window_read_into_memory_holds_the_same_pixels_georeference_and_nodata(string compress, string interleave, string tiled)
+    {
+        using var dir = new TempDir();
+        var path = dir.File("scene.tif");
+        const int width = 700, height = 530;
+        var profile = new RasterProfile(width, height, 4, RasterDataType.UInt16)
+        {
+            GeoTransform = GeoTransform.NorthUp(500_000, 4_400_000, 2), Crs = "EPSG:32652", NoData = 7, BandDescriptions = ["blue", "green", "red", "nir"],
+        };
+        using (var raster = RasterDataset.Create(path, profile, creationOptions: [tiled, "BLOCKXSIZE=256", "BLOCKYSIZE=256", "ROWSPERSTRIP=64", compress, interleave]))
+        {
+            var all = new RasterWindow(0, 0, width, height);
+            for (var b = 1; b <= 4; b++)
+            {
+                raster.Write<ushort>(b, all, Pattern(all, b, RasterDataType.UInt16).Select(v => (ushort)v).ToArray());
+            }
+        }
+        using var source = RasterDataset.Open(path);
+        int[] bands = [3, 1, 4]; // a subset, out of order
+        foreach (var window in new[] { new RasterWindow(0, 0, width, height), new RasterWindow(130, 70, 555, 460) })
+        {
+            using var copy = source.ReadIntoMemory(bands, window);
+            Assert.Equal((window.Width, window.Height, 3), (copy.Width, copy.Height, copy.BandCount));
+            Assert.Equal("MEM", copy.Driver);
+            for (var i = 0; i < bands.Length; i++)
+            {
+                Assert.Equal(source.Read<ushort>(bands[i], window), copy.Read<ushort>(i + 1, new RasterWindow(0, 0, window.Width, window.Height)));
+                Assert.Equal(7, copy.NoDataOf(i + 1));
+                Assert.Equal(source.BandDescription(bands[i]), copy.BandDescription(i + 1));
+            }
+            Assert.Equal(source.GeoTransform!.Value.PixelToMap(window.Column + 3, window.Row + 5), copy.GeoTransform!.Value.PixelToMap(3, 5));
+            using var crs = copy.OpenCrs()!;
+            Assert.Equal(32652, crs.Epsg);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => source.ReadIntoMemory([1, 5], new RasterWindow(0, 0, 10, 10)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => source.ReadIntoMemory([1], new RasterWindow(600, 0, 101, 10)));
+        Assert.Throws<OperationCanceledException>(() => source.ReadIntoMemory([1], new RasterWindow(0, 0, width, height), new CancellationToken(canceled: true)));
+    }
+
+    [Fact]
+    public void Bands_of_different_pixel_types_are_not_copied_into_one_in_memory_raster()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("mixed.vrt");
+        var tif = Rasters.WriteUtmScene(dir.File("scene.tif"), 40, 30);
+        // A VRT whose second band declares Float32 over the same source.
+        File.WriteAllText(path, $"""
+            <VRTDataset rasterXSize="40" rasterYSize="30">
+              <VRTRasterBand dataType="UInt16" band="1"><SimpleSource><SourceFilename>{tif}</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand>
+              <VRTRasterBand dataType="Float32" band="2"><SimpleSource><SourceFilename>{tif}</SourceFilename><SourceBand>2</SourceBand></SimpleSource></VRTRasterBand>
+            </VRTDataset>
+            """);
+        using var raster = RasterDataset.Open(path);
+        Assert.Contains("not all of one pixel type", Assert.Throws<ArgumentException>(() => raster.ReadIntoMemory([1, 2], new RasterWindow(0, 0, 40, 30))).Message);
+        using var one = raster.ReadIntoMemory([2], new RasterWindow(0, 0, 40, 30));
+        Assert.Equal(RasterDataType.Float32, one.DataType);
+        Assert.Equal(raster.Read<float>(2, new RasterWindow(0, 0, 40, 30)), one.Read<float>(1, new RasterWindow(0, 0, 40, 30)));
+    }
+
     [Fact]
     public void Whole_blocks_written_past_the_cache_read_back_exactly_and_other_windows_are_refused()
     {
