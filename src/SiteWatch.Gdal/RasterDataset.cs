@@ -796,6 +796,11 @@ public sealed unsafe class RasterDataset : IDisposable
         {
             throw new ArgumentException($"Buffer of {buffer.Length} pixels cannot hold {bufferWidth} x {bufferHeight}.");
         }
+        if (_pixels is not null && bufferWidth <= window.Width && bufferHeight <= window.Height && RasterDataTypes.Of<T>() == DataTypeOf(band))
+        {
+            DecimateInMemory(band, window, bufferWidth, bufferHeight, buffer);
+            return;
+        }
         using var bandHandle = Band(band);
         GdalException.Reset();
         fixed (T* p = buffer)
@@ -803,6 +808,44 @@ public sealed unsafe class RasterDataset : IDisposable
             var err = GdalNative.GDALRasterIO(bandHandle, GdalRWFlag.Read, window.Column, window.Row, window.Width, window.Height, p,
                 bufferWidth, bufferHeight, RasterDataTypes.Of<T>(), 0, 0);
             GdalException.ThrowIfFailed(err, $"{Path}: could not read band {band} window {window}");
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ReadDecimated"/> on an in-memory copy, picked straight from its memory: the pixels GDAL's nearest
+    /// neighbour subsampling picks (GDALRasterBand::IRasterIO: the source row and column of output pixel i at
+    /// (i + 0.5) x step + 1e-10, truncated, the columns stepped by whole pixels when the step is whole and by repeated
+    /// addition when not), without GDAL's per-line block lookups (a 1024-pixel sample of a 2048-pixel band: 5-8 ms).
+    /// </summary>
+    private void DecimateInMemory<T>(int band, RasterWindow window, int bufferWidth, int bufferHeight, Span<T> buffer) where T : unmanaged
+    {
+        const double Eps = 1e-10;
+        var plane = (T*)(_pixels + (long)(band - 1) * Width * Height * sizeof(T));
+        var stepX = window.Width / (double)bufferWidth;
+        var stepY = window.Height / (double)bufferHeight;
+        var startX = 0.5 * stepX + window.Column + Eps;
+        var wholeStep = (int)stepX;
+        for (var j = 0; j < bufferHeight; j++)
+        {
+            var y = (int)Math.Min(Math.Max(0.0, (j + 0.5) * stepY + window.Row + Eps), Height - 1);
+            var row = plane + (long)y * Width;
+            var output = buffer.Slice(j * bufferWidth, bufferWidth);
+            if (wholeStep == stepX)
+            {
+                var x = (int)startX;
+                for (var i = 0; i < output.Length; i++, x += wholeStep)
+                {
+                    output[i] = row[x];
+                }
+            }
+            else
+            {
+                var sourceX = startX;
+                for (var i = 0; i < output.Length; i++, sourceX += stepX)
+                {
+                    output[i] = row[(int)Math.Min(Math.Max(0.0, sourceX), Width - 1)];
+                }
+            }
         }
     }
 

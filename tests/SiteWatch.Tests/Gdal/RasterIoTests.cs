@@ -163,6 +163,19 @@ public class RasterIoTests
             Assert.Equal(source.GeoTransform!.Value.PixelToMap(window.Column + 3, window.Row + 5), copy.GeoTransform!.Value.PixelToMap(3, 5));
             using var crs = copy.OpenCrs()!;
             Assert.Equal(32652, crs.Epsg);
+            // Subsampled reads of the copy pick GDAL's pixels (the copy picks them from its memory itself).
+            foreach (var (bw, bh) in new[] { (window.Width / 2, window.Height / 2), (window.Width / 3, 100), (97, 61), (window.Width, window.Height / 4), (1, 1) })
+            {
+                var inner = new RasterWindow(5, 9, window.Width - 11, window.Height - 12);
+                foreach (var (of, at) in new[] { (window with { Column = 0, Row = 0 }, window), (inner, inner with { Column = window.Column + 5, Row = window.Row + 9 }) })
+                {
+                    var picked = new ushort[bw * bh];
+                    var expected = new ushort[bw * bh];
+                    copy.ReadDecimated<ushort>(2, of, bw, bh, picked);
+                    source.ReadDecimated<ushort>(bands[1], at, bw, bh, expected);
+                    Assert.Equal(expected, picked);
+                }
+            }
         }
         Assert.Throws<ArgumentOutOfRangeException>(() => source.ReadIntoMemory([1, 5], new RasterWindow(0, 0, 10, 10)));
         Assert.Throws<ArgumentOutOfRangeException>(() => source.ReadIntoMemory([1], new RasterWindow(600, 0, 101, 10)));
