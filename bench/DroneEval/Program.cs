@@ -24,7 +24,9 @@ using SiteWatch.Video.Watch;
 // --cache-detections 1 keeps the model's detections per flight (detections-MODEL-everyN.tsv) and replays them in
 // later runs, so tracker and rule changes are measured in seconds on the same detections (--kinds model skips VMTI).
 // --no-camera-motion 1 leaves tracks at their pixel positions between frames (the watch's behaviour before it moved them with the camera).
-// --trace-frames A-B prints, for frames A to B, the truth people, the person detections (score >= 0.2) and the person tracks.
+// --trace-frames A-B prints, for frames A to B, the truth people, the person (and shadow, S) detections (score >= 0.2) and the person tracks.
+// --keep-shadows 1 keeps the drone model's shadow class (its side-car drops it) in the detections, the trace and a cache
+// of its own (detections-MODEL-everyN-shadows.tsv): to see where shadows are boxed, not how `watch` runs.
 // --trace-people 1 prints each person track of the model's run: the truth person nearest it, in runs of frames, and its alerts.
 var opts = Args(args);
 int[] seeds = opts.GetValueOrDefault("seeds", "1,2,3").Split(',').Select(int.Parse).ToArray();
@@ -76,11 +78,13 @@ foreach (var seed in seeds)
         // The flight's own folder first: truth.json names the DEM by the path it was written to.
         var demPath = Path.Combine(dir, "dem.tif");
         using var dem = DemTerrain.Open(File.Exists(demPath) ? demPath : truth.Dem);
-        var cachePath = Path.Combine(dir, $"detections-{Path.GetFileNameWithoutExtension(modelPath)}-every{every}.tsv");
+        var keepShadows = opts.ContainsKey("keep-shadows");
+        var cachePath = Path.Combine(dir, $"detections-{Path.GetFileNameWithoutExtension(modelPath)}-every{every}{(keepShadows ? "-shadows" : "")}.tsv");
         var replay = kind == "model" && opts.ContainsKey("cache-detections") && ReplayDetector.IsFor(cachePath, modelPath);
         IFrameDetector inner = kind != "model" ? new VmtiFrameDetector(useReportedLocations: false)
             : replay ? new ReplayDetector(new OnnxFrameDetector(DetectorModel.Load(modelPath)), cachePath)
-            : new OnnxFrameDetector(DetectorModel.Load(modelPath), new DetectorOptions { ScoreThreshold = 0.1f });
+            : new OnnxFrameDetector(DetectorModel.Load(modelPath), new DetectorOptions { ScoreThreshold = 0.1f,
+                ClassMap = keepShadows ? new Dictionary<string, string> { ["shadow"] = "shadow" } : null });
         var recording = new Recording(inner);
         var watchDir = Path.Combine(dir, $"watch-{kind}");
         if (Directory.Exists(watchDir))
@@ -103,8 +107,8 @@ foreach (var seed in seeds)
                 }
                 var people = truth.Frames[(int)f].Objects.Where(o => o.Class == "person" && o.Box is not null)
                     .Select(o => $"{o.Id}({(o.Box![0] + o.Box[2]) / 2:0.0},{(o.Box[1] + o.Box[3]) / 2:0.0})");
-                var found = recording.Frames.TryGetValue(f, out var ds) ? ds.Where(d => d.ClassName == "person" && d.Score >= 0.2)
-                    .Select(d => $"{d.Score:0.00}({d.Box.CentreX:0.0},{d.Box.CentreY:0.0} {d.Box.Width:0.0}x{d.Box.Height:0.0})") : ["-"];
+                var found = recording.Frames.TryGetValue(f, out var ds) ? ds.Where(d => d.ClassName is "person" or "shadow" && d.Score >= 0.2)
+                    .Select(d => $"{(d.ClassName == "shadow" ? "S" : "")}{d.Score:0.00}({d.Box.CentreX:0.0},{d.Box.CentreY:0.0} {d.Box.Width:0.0}x{d.Box.Height:0.0})") : ["-"];
                 var tracks = report.Tracks.Where(t => t.ClassName == "person").Select(t => $"{t.Id}{(t.Confirmed ? "" : "?")}({t.Box.CentreX:0.0},{t.Box.CentreY:0.0})");
                 Console.WriteLine($"  f{f}: truth {string.Join(" ", people)} | det {string.Join(" ", found)} | tracks {string.Join(" ", tracks)}");
             };
