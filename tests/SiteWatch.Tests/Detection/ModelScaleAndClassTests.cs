@@ -12,29 +12,14 @@ public class ModelScaleAndClassTests
     /// A 128-pixel model that reports one box at (64, 64), 10 pixels high, as wide as the side of the bright square it
     /// sees (the square root of the input's mean channel sum): what the model saw, in its own pixels.
     /// </summary>
-    private static string SquareSideModel(TempDir dir, double? gsd)
-    {
-        var b = new OnnxGraphBuilder("square-side");
-        b.AddInput("images", [1, 3, 128, 128]);
-        b.AddOutput("output0", [1, 5, 1]);
-        b.AddInitializer("three", [1], [3f]);
-        b.AddInitializer("shape", [3], [1L, 1, 1]);
-        b.AddInitializer("cx", [1, 1, 1], [64f]);
-        b.AddInitializer("cy", [1, 1, 1], [64f]);
-        b.AddInitializer("h", [1, 1, 1], [10f]);
-        b.AddInitializer("score", [1, 1, 1], [0.9f]);
-        b.AddNode("ReduceSum", ["images"], ["sum"], OnnxAttribute.Int("keepdims", 0));
-        b.AddNode("Div", ["sum", "three"], ["area"]);
-        b.AddNode("Sqrt", ["area"], ["side"]);
-        b.AddNode("Reshape", ["side", "shape"], ["w"]);
-        b.AddNode("Concat", ["cx", "cy", "w", "h", "score"], ["output0"], OnnxAttribute.Int("axis", 1));
-        var metadata = TestModels.Metadata("{0: 'building'}", "detect", 128);
-        if (gsd is { } g)
+    private static string SquareSideModel(TempDir dir, double? gsd) =>
+        TestModels.OneBox(dir.File("square.onnx"), gsd, b =>
         {
-            metadata["gsd"] = g.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-        return TestModels.Write(dir.File("square.onnx"), b.ToModelBytes(metadata: metadata));
-    }
+            b.AddInitializer("three", [1], [3f]);
+            b.AddNode("ReduceSum", ["images"], ["sum"], OnnxAttribute.Int("keepdims", 0));
+            b.AddNode("Div", ["sum", "three"], ["area"]);
+            b.AddNode("Sqrt", ["area"], ["width"]);
+        });
 
     /// <summary>An 8-bit RGB scene, black but for a white square of <paramref name="side"/> pixels at the top left + 40.</summary>
     private static string SquareScene(string path, int size, double gsd, int side)

@@ -86,29 +86,14 @@ public class SceneObjectDetectorTests
     /// means: any change to a tile's scaled values changes it. Each mean is summed on one thread (a whole-tensor
     /// ReduceSum is split across ONNX Runtime's threads in an order that varies from run to run, and with it the last bits).
     /// </summary>
-    private static string MeanValueModel(TempDir dir, double? gsd)
-    {
-        var b = new OnnxGraphBuilder("mean-value");
-        b.AddInput("images", [1, 3, 128, 128]);
-        b.AddOutput("output0", [1, 5, 1]);
-        b.AddInitializer("hundred", [1], [100f]);
-        b.AddInitializer("shape", [3], [1L, 1, 1]);
-        b.AddInitializer("cx", [1, 1, 1], [64f]);
-        b.AddInitializer("cy", [1, 1, 1], [64f]);
-        b.AddInitializer("h", [1, 1, 1], [10f]);
-        b.AddInitializer("score", [1, 1, 1], [0.9f]);
-        b.AddNode("GlobalAveragePool", ["images"], ["means"]);
-        b.AddNode("ReduceSum", ["means"], ["sum"], OnnxAttribute.Int("keepdims", 0));
-        b.AddNode("Mul", ["sum", "hundred"], ["width"]);
-        b.AddNode("Reshape", ["width", "shape"], ["w"]);
-        b.AddNode("Concat", ["cx", "cy", "w", "h", "score"], ["output0"], OnnxAttribute.Int("axis", 1));
-        var metadata = TestModels.Metadata("{0: 'building'}", "detect", 128);
-        if (gsd is { } g)
+    private static string MeanValueModel(TempDir dir, double? gsd) =>
+        TestModels.OneBox(dir.File("mean.onnx"), gsd, b =>
         {
-            metadata["gsd"] = g.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-        return TestModels.Write(dir.File("mean.onnx"), b.ToModelBytes(metadata: metadata));
-    }
+            b.AddInitializer("hundred", [1], [100f]);
+            b.AddNode("GlobalAveragePool", ["images"], ["means"]);
+            b.AddNode("ReduceSum", ["means"], ["sum"], OnnxAttribute.Int("keepdims", 0));
+            b.AddNode("Mul", ["sum", "hundred"], ["width"]);
+        });
 
     /// <summary>A 4-band uint16 scene of random values, so that a percentile stretch depends on which pixels it samples.</summary>
     private static string NoiseScene(string path, int width, int height, double gsd, params string[] options)

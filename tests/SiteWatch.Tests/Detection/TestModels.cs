@@ -30,6 +30,31 @@ internal static class TestModels
         return b.ToModelBytes(metadata: metadata);
     }
 
+    /// <summary>
+    /// A 128-pixel model that reports one box at (64, 64), 10 pixels high, as wide as the scalar "width" that the nodes
+    /// <paramref name="width"/> adds compute from "images"; <paramref name="gsd"/> goes into its metadata.
+    /// </summary>
+    public static string OneBox(string path, double? gsd, Action<OnnxGraphBuilder> width)
+    {
+        var b = new OnnxGraphBuilder(Path.GetFileNameWithoutExtension(path));
+        b.AddInput("images", [1, 3, 128, 128]);
+        b.AddOutput("output0", [1, 5, 1]);
+        b.AddInitializer("shape", [3], [1L, 1, 1]);
+        b.AddInitializer("cx", [1, 1, 1], [64f]);
+        b.AddInitializer("cy", [1, 1, 1], [64f]);
+        b.AddInitializer("h", [1, 1, 1], [10f]);
+        b.AddInitializer("score", [1, 1, 1], [0.9f]);
+        width(b);
+        b.AddNode("Reshape", ["width", "shape"], ["w"]);
+        b.AddNode("Concat", ["cx", "cy", "w", "h", "score"], ["output0"], OnnxAttribute.Int("axis", 1));
+        var metadata = Metadata("{0: 'building'}", "detect", 128);
+        if (gsd is { } g)
+        {
+            metadata["gsd"] = g.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return Write(path, b.ToModelBytes(metadata: metadata));
+    }
+
     public static string Write(string path, byte[] model)
     {
         File.WriteAllBytes(path, model);
