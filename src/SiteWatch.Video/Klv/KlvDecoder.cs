@@ -280,7 +280,7 @@ public static class KlvDecoder
                     goto Stop;
             }
 
-            if (!KlvItem.WriteRelative(ref slot, set, (int)tag, kind, pos, 2, at, length, bits))
+            if (!KlvItem.WriteRelative(ref slot, set, (int)tag, kind, pos, 2, length, bits))
             {
                 owned = false;
             }
@@ -464,7 +464,7 @@ public static class KlvDecoder
             ref readonly var row = ref table[(int)tag];
             if (TryDecodeFast(in row, span, pos, length, true, out var kind, out var bits))
             {
-                KlvItem.Write(ref slot, set, (int)tag, kind, baseOffset + start, pos - start, pos, length, bits);
+                KlvItem.Write(ref slot, set, (int)tag, kind, baseOffset + start, pos - start, length, bits);
                 return pos + length;
             }
 
@@ -475,7 +475,7 @@ public static class KlvDecoder
                 {
                     // A well-formed pack (validator and format from the row, not the traits object): the struct is
                     // built when first asked for (KlvItem.AsStructured), so nothing is allocated here.
-                    KlvItem.Write(ref slot, set, (int)tag, KlvValueKind.Struct, baseOffset + start, pos - start, pos, length, set.AddObject(KlvLocalSet.PackNotBuilt));
+                    KlvItem.Write(ref slot, set, (int)tag, KlvValueKind.Struct, baseOffset + start, pos - start, length, set.AddObject(KlvLocalSet.PackNotBuilt));
                     return pos + length;
                 }
 
@@ -484,7 +484,7 @@ public static class KlvDecoder
             }
         }
 
-        KlvItem.Write(ref slot, set, (int)tag, KlvValueKind.Unknown, baseOffset + start, pos - start, pos, length, 0);
+        KlvItem.Write(ref slot, set, (int)tag, KlvValueKind.Unknown, baseOffset + start, pos - start, length, 0);
         return pos + length;
     }
 
@@ -648,7 +648,7 @@ public static class KlvDecoder
             {
                 var reason = ln == 0 ? "Item key or length runs past the end of the set" : "Unreadable item length";
                 Report(ref problems, ln == 0 ? KlvProblemKind.Truncated : KlvProblemKind.BadLength, baseOffset + start, 0, reason + "; rest of set kept raw");
-                set.AddSlot() = KlvItem.WithObject(set, 0, KlvValueKind.Invalid, baseOffset + start, 0, start, span.Length - start, reason);
+                set.AddSlot() = KlvItem.WithObject(set, 0, KlvValueKind.Invalid, baseOffset + start, 0, span.Length - start, reason);
                 set.TrimObjects();
                 return;
             }
@@ -666,11 +666,11 @@ public static class KlvDecoder
             ref var slot = ref set.AddSlot();
             if (traits is null)
             {
-                slot = new KlvItem(set, 0, KlvValueKind.Unknown, baseOffset + start, pos - start, pos, length, 0);
+                slot = new KlvItem(set, 0, KlvValueKind.Unknown, baseOffset + start, pos - start, length, 0);
             }
             else if (TryDecodeFast(in schema.FastTable[traits.Tag], span, pos, length, true, out var kind, out var bits))
             {
-                KlvItem.Write(ref slot, set, traits.Tag, kind, baseOffset + start, pos - start, pos, length, bits);
+                KlvItem.Write(ref slot, set, traits.Tag, kind, baseOffset + start, pos - start, length, bits);
             }
             else
             {
@@ -731,7 +731,7 @@ public static class KlvDecoder
         }
 
         // Keep the undecodable rest (tag 0 = not an item of the standard) rather than dropping it.
-        set.AddSlot() = KlvItem.WithObject(set, 0, KlvValueKind.Invalid, baseOffset + start, 0, start, setLength - start, reason);
+        set.AddSlot() = KlvItem.WithObject(set, 0, KlvValueKind.Invalid, baseOffset + start, 0, setLength - start, reason);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -739,7 +739,7 @@ public static class KlvDecoder
     {
         Report(ref problems, KlvProblemKind.Truncated, baseOffset + pos, tag,
             $"Item length {length} runs {length - (setLength - pos)} bytes past the end of its set");
-        set.AddSlot() = KlvItem.WithObject(set, tag, KlvValueKind.Invalid, baseOffset + start, pos - start, pos, setLength - pos, "Truncated");
+        set.AddSlot() = KlvItem.WithObject(set, tag, KlvValueKind.Invalid, baseOffset + start, pos - start, setLength - pos, "Truncated");
     }
 
     /// <summary>
@@ -752,7 +752,7 @@ public static class KlvDecoder
     {
         if (v.IsEmpty)
         {
-            KlvItem.Write(ref slot, set, t.Tag, KlvValueKind.Empty, offset, header, pos, 0, 0);
+            KlvItem.Write(ref slot, set, t.Tag, KlvValueKind.Empty, offset, header, 0, 0);
             return;
         }
 
@@ -763,7 +763,7 @@ public static class KlvDecoder
                 return;
             case KlvFormat.Custom when t.Validator is { } valid && valid(v):
                 // Well formed: the struct is built when first asked for (KlvItem.AsStructured), so nothing is allocated here.
-                KlvItem.Write(ref slot, set, t.Tag, KlvValueKind.Struct, offset, header, pos, v.Length, set.AddObject(KlvLocalSet.PackNotBuilt));
+                KlvItem.Write(ref slot, set, t.Tag, KlvValueKind.Struct, offset, header, v.Length, set.AddObject(KlvLocalSet.PackNotBuilt));
                 return;
             case KlvFormat.Custom:
                 slot = DecodePackItem(set, t, v, pos, offset, header, ref problems);
@@ -779,8 +779,8 @@ public static class KlvDecoder
     private static KlvItem DecodeValueSlow(KlvLocalSet set, KlvTagTraits t, ReadOnlySpan<byte> v, int pos, int offset, int header, ref List<KlvProblem>? problems, int depth)
     {
         var len = v.Length;
-        KlvItem Make(KlvValueKind kind, long bits = 0) => new(set, t.Tag, kind, offset, header, pos, len, bits);
-        KlvItem Real(double d) => KlvItem.Number(set, t.Tag, KlvValueKind.Double, offset, header, pos, len, d);
+        KlvItem Make(KlvValueKind kind, long bits = 0) => new(set, t.Tag, kind, offset, header, len, bits);
+        KlvItem Real(double d) => KlvItem.Number(set, t.Tag, KlvValueKind.Double, offset, header, len, d);
         KlvItem Invalid(string reason, ref List<KlvProblem>? problems) => InvalidItem(set, t, pos, len, offset, header, reason, ref problems);
 
         if (len == 0)
@@ -809,7 +809,7 @@ public static class KlvDecoder
                 LengthMismatch(t, len, offset, ref problems);
                 var raw = KlvPrimitives.ReadInt(v);
                 return raw == long.MinValue >> (64 - 8 * len)
-                    ? KlvItem.Number(set, t.Tag, KlvValueKind.OutOfRange, offset, header, pos, len, double.NaN)
+                    ? KlvItem.Number(set, t.Tag, KlvValueKind.OutOfRange, offset, header, len, double.NaN)
                     : Real(raw * (t.Max / (Math.Pow(2, 8 * len - 1) - 1)));
             }
 
@@ -910,7 +910,7 @@ public static class KlvDecoder
         if (reusable)
         {
             var placed = entry.Place(memory, offset + header);
-            KlvItem.Write(ref slot, set, t.Tag, placed is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, set.AddObject(placed));
+            KlvItem.Write(ref slot, set, t.Tag, placed is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, len, set.AddObject(placed));
             return;
         }
 
@@ -928,7 +928,7 @@ public static class KlvDecoder
             return;
         }
 
-        KlvItem.Write(ref slot, set, t.Tag, nested is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, pos, len, set.AddObject(nested));
+        KlvItem.Write(ref slot, set, t.Tag, nested is KlvLocalSet ? KlvValueKind.Set : KlvValueKind.Series, offset, header, len, set.AddObject(nested));
     }
 
     /// <summary>
@@ -941,12 +941,12 @@ public static class KlvDecoder
         if (t.Validator is { } valid && valid(v))
         {
             // Well formed: the struct is built when first asked for (KlvItem.AsStructured), so nothing is allocated here.
-            return KlvItem.WithObject(set, t.Tag, KlvValueKind.Struct, offset, header, pos, v.Length, KlvLocalSet.PackNotBuilt);
+            return KlvItem.WithObject(set, t.Tag, KlvValueKind.Struct, offset, header, v.Length, KlvLocalSet.PackNotBuilt);
         }
 
         var decoded = set.Pool is { } pool ? pool.DecodePack(t, v, out var error) : KlvDecodePool.Decode(t, v, out error);
         return error is null
-            ? KlvItem.WithObject(set, t.Tag, KlvValueKind.Struct, offset, header, pos, v.Length, decoded)
+            ? KlvItem.WithObject(set, t.Tag, KlvValueKind.Struct, offset, header, v.Length, decoded)
             : InvalidItem(set, t, pos, v.Length, offset, header, error, ref problems);
     }
 
@@ -954,7 +954,7 @@ public static class KlvDecoder
     private static KlvItem InvalidItem(KlvLocalSet set, KlvTagTraits t, int pos, int len, int offset, int header, string reason, ref List<KlvProblem>? problems)
     {
         Report(ref problems, KlvProblemKind.BadValue, offset, t.Tag, $"{t.Name}: {reason}; kept raw");
-        return KlvItem.WithObject(set, t.Tag, KlvValueKind.Invalid, offset, header, pos, len, reason);
+        return KlvItem.WithObject(set, t.Tag, KlvValueKind.Invalid, offset, header, len, reason);
     }
 
     /// <summary>Decodes a nested set or series; null (with <paramref name="error"/>) when a series element is unreadable.</summary>

@@ -15,19 +15,17 @@ public readonly struct KlvItem
     private readonly long _bits; // integer value, IEEE bits of a double, ST 1201 special kind, or object index
     private readonly int _tag;
     private readonly int _offset; // from the owner's Offset, so a reused nested set can move within the packet
-    private readonly int _valueStart;
     private readonly int _length;
     private readonly KlvValueKind _kind;
-    private readonly byte _headerLength;
+    private readonly byte _headerLength; // at most 26 (a 16-byte key and a 9-byte BER length): the value starts at _offset + _headerLength
 
-    internal KlvItem(KlvLocalSet owner, int tag, KlvValueKind kind, int offset, int headerLength, int valueStart, int length, long bits)
+    internal KlvItem(KlvLocalSet owner, int tag, KlvValueKind kind, int offset, int headerLength, int length, long bits)
     {
         _owner = owner;
         _tag = tag;
         _kind = kind;
         _offset = offset - owner.Offset;
         _headerLength = (byte)Math.Min(headerLength, 255);
-        _valueStart = valueStart;
         _length = length;
         _bits = bits;
     }
@@ -37,7 +35,7 @@ public readonly struct KlvItem
     /// stored (with the GC's write barrier) only when it differs: the numbers of a steady stream are plain stores.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Write(ref KlvItem slot, KlvLocalSet owner, int tag, KlvValueKind kind, int offset, int headerLength, int valueStart, int length, long bits)
+    internal static void Write(ref KlvItem slot, KlvLocalSet owner, int tag, KlvValueKind kind, int offset, int headerLength, int length, long bits)
     {
         if (!ReferenceEquals(slot._owner, owner))
         {
@@ -47,7 +45,6 @@ public readonly struct KlvItem
         Unsafe.AsRef(in slot._bits) = bits;
         Unsafe.AsRef(in slot._tag) = tag;
         Unsafe.AsRef(in slot._offset) = offset - owner.Offset;
-        Unsafe.AsRef(in slot._valueStart) = valueStart;
         Unsafe.AsRef(in slot._length) = length;
         Unsafe.AsRef(in slot._kind) = kind;
         Unsafe.AsRef(in slot._headerLength) = (byte)Math.Min(headerLength, 255);
@@ -60,12 +57,11 @@ public readonly struct KlvItem
     /// it keep its state on the stack).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool WriteRelative(ref KlvItem slot, KlvLocalSet owner, int tag, KlvValueKind kind, int relativeOffset, int headerLength, int valueStart, int length, long bits)
+    internal static bool WriteRelative(ref KlvItem slot, KlvLocalSet owner, int tag, KlvValueKind kind, int relativeOffset, int headerLength, int length, long bits)
     {
         Unsafe.AsRef(in slot._bits) = bits;
         Unsafe.AsRef(in slot._tag) = tag;
         Unsafe.AsRef(in slot._offset) = relativeOffset;
-        Unsafe.AsRef(in slot._valueStart) = valueStart;
         Unsafe.AsRef(in slot._length) = length;
         Unsafe.AsRef(in slot._kind) = kind;
         Unsafe.AsRef(in slot._headerLength) = (byte)Math.Min(headerLength, 255);
@@ -85,16 +81,16 @@ public readonly struct KlvItem
     internal static void SetBits(ref KlvItem slot, long bits) => Unsafe.AsRef(in slot._bits) = bits;
 
     /// <summary>Where the value starts in the owner's bytes.</summary>
-    internal int ValueStart => _valueStart;
+    internal int ValueStart => _offset + _headerLength;
 
     /// <summary>The offset from the owner's.</summary>
     internal int RelativeOffset => _offset;
 
-    internal static KlvItem Number(KlvLocalSet owner, int tag, KlvValueKind kind, int offset, int headerLength, int valueStart, int length, double value) =>
-        new(owner, tag, kind, offset, headerLength, valueStart, length, BitConverter.DoubleToInt64Bits(value));
+    internal static KlvItem Number(KlvLocalSet owner, int tag, KlvValueKind kind, int offset, int headerLength, int length, double value) =>
+        new(owner, tag, kind, offset, headerLength, length, BitConverter.DoubleToInt64Bits(value));
 
-    internal static KlvItem WithObject(KlvLocalSet owner, int tag, KlvValueKind kind, int offset, int headerLength, int valueStart, int length, object? value) =>
-        new(owner, tag, kind, offset, headerLength, valueStart, length, owner.AddObject(value));
+    internal static KlvItem WithObject(KlvLocalSet owner, int tag, KlvValueKind kind, int offset, int headerLength, int length, object? value) =>
+        new(owner, tag, kind, offset, headerLength, length, owner.AddObject(value));
 
     public int Tag => _tag;
 
@@ -104,8 +100,8 @@ public readonly struct KlvItem
     public KlvValueKind Kind => _kind;
 
     /// <summary>The item's 16-byte key when it belongs to a universal set (known or not); null for local-set items.</summary>
-    public KlvKey? UniversalKey => _owner is { Schema.IsUniversal: true } owner && _headerLength > 16 && _valueStart >= _headerLength
-        ? KlvKey.Read(owner.Bytes.Span[(_valueStart - _headerLength)..])
+    public KlvKey? UniversalKey => _owner is { Schema.IsUniversal: true } owner && _headerLength > 16 && _offset >= 0
+        ? KlvKey.Read(owner.Bytes.Span[_offset..])
         : null;
 
     /// <summary>Offset of the item's tag byte from the first byte of the packet.</summary>
@@ -115,7 +111,7 @@ public readonly struct KlvItem
     public int ValueOffset => Offset + _headerLength;
 
     /// <summary>The value bytes as they were received.</summary>
-    public ReadOnlyMemory<byte> Value => _owner is null ? default : _owner.Bytes.Slice(_valueStart, _length);
+    public ReadOnlyMemory<byte> Value => _owner is null ? default : _owner.Bytes.Slice(_offset + _headerLength, _length);
 
     public int Length => _length;
 
