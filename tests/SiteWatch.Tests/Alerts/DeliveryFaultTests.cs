@@ -105,16 +105,7 @@ public sealed class DeliveryFaultTests
 
         public void Dispose()
         {
-            try
-            {
-                _listener.Stop();
-                _listener.Close();
-            }
-            catch (HttpListenerException)
-            {
-                // The managed listener looks its port up again to unregister, and can collide with another test's
-                // listener there ("Address already in use"); the receiver is done either way.
-            }
+            _listener.Close(); // stops it too; Stop and then Close unregister the port twice (see StacFixtures)
             _serving.Wait(TimeSpan.FromSeconds(30));
         }
     }

@@ -179,7 +179,9 @@ public static class StacFixtures
 
         public void Dispose()
         {
-            _listener.Stop();
+            // Close alone: it stops the listener too. Stop and then Close unregister the port twice, and .NET's managed
+            // listener answers the second by binding the port again to look it up, which fails ("address already in
+            // use") when a test running beside this one has taken the port since.
             _listener.Close();
             _loop.Wait(TimeSpan.FromSeconds(5));
         }

@@ -132,8 +132,7 @@ public sealed class OutboxDeliveryTests : IDisposable
         finally
         {
             cot.Stop();
-            http.Stop();
-            http.Close();
+            http.Close(); // stops it too; Stop and then Close unregister the port twice (see StacFixtures)
             await serving;
         }
     }
@@ -164,8 +163,7 @@ public sealed class OutboxDeliveryTests : IDisposable
         }
         finally
         {
-            http.Stop();
-            http.Close();
+            http.Close(); // stops it too; Stop and then Close unregister the port twice (see StacFixtures)
             await serving;
         }
     }
@@ -207,8 +205,7 @@ public sealed class OutboxDeliveryTests : IDisposable
         }
         finally
         {
-            http.Stop();
-            http.Close();
+            http.Close(); // stops it too; Stop and then Close unregister the port twice (see StacFixtures)
             await serving;
         }
     }
@@ -251,8 +248,7 @@ public sealed class OutboxDeliveryTests : IDisposable
         }
         finally
         {
-            http.Stop();
-            http.Close();
+            http.Close(); // stops it too; Stop and then Close unregister the port twice (see StacFixtures)
             await serving;
         }
     }
