@@ -58,7 +58,7 @@ public static class StacFixtures
     /// <summary>A STAC API on 127.0.0.1: landing page, POST /search one item per page (next links with a POST body), GET /assets/NAME.</summary>
     public sealed class StacApi : IDisposable
     {
-        private readonly HttpListener _listener = new();
+        private HttpListener _listener = new();
         private readonly Task _loop;
         public readonly List<JsonObject> Items = [];
         public readonly Dictionary<string, string> Assets = [];
@@ -70,9 +70,21 @@ public static class StacFixtures
 
         public StacApi()
         {
-            Url = $"http://127.0.0.1:{TestPorts.Free()}/";
-            _listener.Prefixes.Add(Url);
-            _listener.Start();
+            // A port free when asked can be taken by a test beside this one before it is bound: then another.
+            for (var attempt = 1; ; attempt++)
+            {
+                Url = $"http://127.0.0.1:{TestPorts.Free()}/";
+                _listener.Prefixes.Add(Url);
+                try
+                {
+                    _listener.Start();
+                    break;
+                }
+                catch (HttpListenerException) when (attempt < 5)
+                {
+                    _listener = new HttpListener(); // the failed one holds nothing (and closing it would bind the port again)
+                }
+            }
             _loop = Task.Run(Serve);
         }
 
