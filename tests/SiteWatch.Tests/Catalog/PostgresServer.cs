@@ -27,12 +27,23 @@ public sealed class PostgresServer : IDisposable
         {
             Run("chown", "postgres", _root);
         }
-        Port = TestPorts.Free();
         RunAsServerUser(Path.Combine(_bin, "initdb"), "-D", _data, "-U", "sitewatch", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync");
-        Start();
+        // The port is taken just before the start, and another one if a test beside this one took it first.
+        for (var attempt = 1; ; attempt++)
+        {
+            Port = TestPorts.Free();
+            try
+            {
+                Start();
+                break;
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+            }
+        }
     }
 
-    public int Port { get; }
+    public int Port { get; private set; }
 
     /// <summary>The connection string of a database on this server (without a password: trust on loopback).</summary>
     public string ConnectionString(string database) => $"Host=127.0.0.1;Port={Port};Database={database};Username=sitewatch;Timeout=15";
