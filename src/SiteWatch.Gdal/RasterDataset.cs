@@ -633,8 +633,17 @@ public sealed unsafe class RasterDataset : IDisposable
                     cancel.ThrowIfCancellationRequested();
                     var height = Math.Min(rows, window.Height - r);
                     // Band i's rows go to its own plane of the copy's memory: band space is a whole plane.
+                    var target = (byte*)copy._pixels + (long)r * window.Width * size;
                     var err = GdalNative.GDALDatasetRasterIO(from.Handle, GdalRWFlag.Read, window.Column, window.Row + r, window.Width, height,
-                        (byte*)copy._pixels + (long)r * window.Width * size, window.Width, height, type, map.Length, bandMap, size, size * window.Width, (int)plane);
+                        target, window.Width, height, type, map.Length, bandMap, size, size * window.Width, (int)plane);
+                    if (err >= CplErr.Failure && threaded is not null)
+                    {
+                        // GDAL reports a block its threads could not decode on those threads, not this one: read the
+                        // strip again here, so the error (if it stays) carries GDAL's own message.
+                        GdalException.Reset();
+                        err = GdalNative.GDALDatasetRasterIO(Handle, GdalRWFlag.Read, window.Column, window.Row + r, window.Width, height,
+                            target, window.Width, height, type, map.Length, bandMap, size, size * window.Width, (int)plane);
+                    }
                     GdalException.ThrowIfFailed(err, $"{Path}: could not read bands {string.Join(", ", map)} window {window}");
                 }
             }

@@ -182,6 +182,34 @@ public class RasterIoTests
         Assert.Throws<OperationCanceledException>(() => source.ReadIntoMemory([1], new RasterWindow(0, 0, width, height), new CancellationToken(canceled: true)));
     }
 
+    [Theory]
+    [InlineData("INTERLEAVE=PIXEL")] // decompressed on GDAL's threads
+    [InlineData("INTERLEAVE=BAND")]  // on the calling thread
+    public void A_corrupt_block_fails_the_copy_into_memory_with_gdals_message_and_the_file(string interleave)
+    {
+        using var dir = new TempDir();
+        var path = dir.File("corrupt.tif");
+        const int width = 700, height = 530;
+        var profile = new RasterProfile(width, height, 3, RasterDataType.UInt16) { GeoTransform = GeoTransform.NorthUp(500_000, 4_400_000, 2), Crs = "EPSG:32652" };
+        using (var raster = RasterDataset.Create(path, profile, creationOptions: ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", interleave]))
+        {
+            var all = new RasterWindow(0, 0, width, height);
+            for (var b = 1; b <= 3; b++)
+            {
+                raster.Write<ushort>(b, all, Pattern(all, b, RasterDataType.UInt16).Select(v => (ushort)v).ToArray());
+            }
+        }
+        // Tile data, past the header: DEFLATE streams that no longer inflate.
+        var bytes = File.ReadAllBytes(path);
+        bytes.AsSpan(bytes.Length / 3, bytes.Length / 3).Fill(0xA5);
+        File.WriteAllBytes(path, bytes);
+
+        using var source = RasterDataset.Open(path);
+        var e = Assert.Throws<GdalException>(() => source.ReadIntoMemory([1, 2, 3], new RasterWindow(0, 0, width, height)));
+        Assert.Contains(path, e.Message);
+        Assert.False(string.IsNullOrWhiteSpace(e.GdalMessage));
+    }
+
     [Fact]
     public void Bands_of_different_pixel_types_are_not_copied_into_one_in_memory_raster()
     {
