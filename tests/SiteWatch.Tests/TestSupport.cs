@@ -119,20 +119,3 @@ public static class Rasters
         return (p.ExitCode, stdout.Result + stderr);
     }
 }
-
-/// <summary>A loopback TCP port free at the time of asking (for servers the tests start).</summary>
-public static class TestPorts
-{
-    public static int Free()
-    {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
-    public static int FreeUdp()
-    {
-        using var probe = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
-        return ((System.Net.IPEndPoint)probe.Client.LocalEndPoint!).Port;
-    }
-}

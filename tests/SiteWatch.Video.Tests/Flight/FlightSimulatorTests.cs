@@ -143,6 +143,77 @@ public class FlightSimulatorTests(SimulatedFlightFixture flight, ITestOutputHelp
     }
 
     [Fact]
+    public void Extra_people_walk_near_the_crossing_and_leave_the_scenarios_own_objects_as_they_were()
+    {
+        var scenario = new FlightWorld(3, 20);
+        var crowded = new FlightWorld(3, 20, extraPeople: 25);
+        Assert.Equal(7, scenario.Objects.Count);
+        Assert.Equal(scenario.Objects.Count + 25, crowded.Objects.Count);
+        foreach (var time in new[] { 0.0, 9.0, 20.0 })
+        {
+            Assert.All(scenario.Objects.Zip(crowded.Objects), pair =>
+            {
+                Assert.Equal(pair.First.Id, pair.Second.Id);
+                Assert.Equal(pair.First.At(time), pair.Second.At(time));
+            });
+        }
+
+        var (cx, cy, _) = crowded.Road.At(crowded.Road.FirstCrossing(crowded.BorderPoint, crowded.BorderDirection)!.Value);
+        var extra = crowded.Objects.Skip(scenario.Objects.Count).ToList();
+        Assert.All(extra, o =>
+        {
+            Assert.Equal(SimulatedObjectClass.Person, o.Class);
+            Assert.InRange(o.Speed, 0.8, 1.8);
+            var (x, y, _) = o.At(10);
+            Assert.InRange(Math.Sqrt((x - cx) * (x - cx) + (y - cy) * (y - cy)), 0, 120 + 4 * 2.5 + 1);
+        });
+        // Walkers move: each is elsewhere a second later, by its speed.
+        Assert.All(extra, o =>
+        {
+            var (x0, y0, _) = o.At(5);
+            var (x1, y1, _) = o.At(6);
+            Assert.Equal(o.Speed, Math.Sqrt((x1 - x0) * (x1 - x0) + (y1 - y0) * (y1 - y0)), 6);
+        });
+        Assert.Equal(extra.Select(o => o.At(0)), new FlightWorld(3, 20, extraPeople: 25).Objects.Skip(7).Select(o => o.At(0)));
+    }
+
+    [Fact]
+    public void Shadows_fall_where_the_options_point_them()
+    {
+        // A person's shadow box against its body box, in pixels, for the people of one frame seen in full.
+        Dictionary<int, (double X, double Y)> Offsets(FlightSimulationOptions options)
+        {
+            var dir = Path.Combine(Path.GetTempPath(), $"sitewatch-shadow-{Guid.NewGuid():N}");
+            try
+            {
+                using var simulator = FlightSimulator.Create(options, dir);
+                return simulator.RenderFrame(9).Objects
+                    .Where(o => o.Class == "person" && o.Box is not null && o.Shadow is not null)
+                    .ToDictionary(o => o.Id, o => ((o.Shadow![0] + o.Shadow[2] - o.Box![0] - o.Box[2]) / 2, (o.Shadow[1] + o.Shadow[3] - o.Box[1] - o.Box[3]) / 2));
+            }
+            finally
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+
+        var options = SimulatedFlightFixture.Options with { Seconds = 20, Width = 1280, Height = 720, Vmti = false };
+        var southEast = Offsets(options);
+        var northWest = Offsets(options with { ShadowBearing = 315 });
+        var longer = Offsets(options with { ShadowLength = 2 });
+        Assert.Equal(3, southEast.Count);
+        foreach (var (id, (x, y)) in southEast)
+        {
+            output.WriteLine($"person {id}: shadow {x:0.00}, {y:0.00} px from the body; to the north-west {northWest[id]}; twice as long {longer[id]}");
+            Assert.InRange(Math.Sqrt(x * x + y * y), 2, 10); // 2 m at about 0.43 m a pixel
+            Assert.Equal(-x, northWest[id].X, 0.5);
+            Assert.Equal(-y, northWest[id].Y, 0.5);
+            Assert.Equal(2 * x, longer[id].X, 0.5);
+            Assert.Equal(2 * y, longer[id].Y, 0.5);
+        }
+    }
+
+    [Fact]
     public void A_given_DEM_is_flown_over_its_centre()
     {
         var dir = Path.Combine(Path.GetTempPath(), $"sitewatch-dem-{Guid.NewGuid():N}");

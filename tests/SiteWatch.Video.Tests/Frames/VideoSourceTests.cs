@@ -323,9 +323,5 @@ public class VideoSourceTests(ITestOutputHelper output)
         Assert.Contains("allowed sender 'nope'", Assert.Throws<VideoException>(() => VideoSource.ParseSenders("udp://:1", ["nope"])).Message);
     }
 
-    internal static int FreeUdpPort()
-    {
-        using var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
-    }
+    internal static int FreeUdpPort() => SiteWatch.Tests.TestPorts.FreeUdp();
 }

@@ -33,14 +33,7 @@ public sealed class OutboxDeliveryTests : IDisposable
     private static AlertRecord Alert(int n, string run = "run") =>
         AlertDeliveryTests.Alert(AlertDeliveryTests.Track($"{run}-{n:0000}") with { AlertUid = AlertIdentity.Uid("video", $"k{n}") }, $"sha256:abc|zone|cross|track {n}|pts {n * 3000}");
 
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
+    private static int FreePort() => SiteWatch.Tests.TestPorts.Free();
 
     private static (HttpListener Listener, ConcurrentQueue<(string Body, string? Key, string? Signature)> Bodies, Task Serving) Receiver(int port)
     {
