@@ -28,9 +28,20 @@ internal static class DroneFrames
     /// <summary>Metres per pixel the drone model is trained at (written to its metadata as gsd).</summary>
     public const double ModelGsd = 0.4;
 
-    public static IEnumerable<LabelledScene> Simulate(int seed, string workDirectory, double seconds, double fps, TextWriter log)
+    /// <summary>
+    /// Labelled frames of flight <paramref name="seed"/>. <paramref name="extraPeople"/> adds people walking near the
+    /// crossing (more people and shadows in more arrangements than the scenario's one group); <paramref name="randomSun"/>
+    /// draws the shadows' bearing (any) and length (a sun 23-60 degrees high) per flight instead of the simulator's
+    /// sun in the north-west.
+    /// </summary>
+    public static IEnumerable<LabelledScene> Simulate(int seed, string workDirectory, double seconds, double fps, TextWriter log,
+        int extraPeople = 0, bool randomSun = false)
     {
         var random = new Random(seed * 7919 + 1);
+        // Its own generator, so the camera drawn for a seed stays the same; the seed is scrambled because the first
+        // draws of .NET's seeded Random step almost evenly from one seed to the next (the cameras above do: flights
+        // 101-105 are 380, 410, 440, 470 and 500 m up).
+        var sun = new Random((int)(((uint)seed * 2654435761u) >> 1));
         var options = new FlightSimulationOptions
         {
             Seconds = seconds,
@@ -42,7 +53,12 @@ internal static class DroneFrames
             OrbitRadius = 150 + 250 * random.NextDouble(),
             HorizontalFov = 40 + 30 * random.NextDouble(),
             AirSpeed = 18 + 12 * random.NextDouble(),
+            ExtraPeople = extraPeople,
         };
+        if (randomSun)
+        {
+            options = options with { ShadowBearing = 360 * sun.NextDouble(), ShadowLength = 0.5 + 1.5 * sun.NextDouble() };
+        }
         var directory = Path.Combine(workDirectory, $"flight-{seed}");
         var ts = Path.Combine(directory, "flight.ts");
         FlightTruth truth;
@@ -51,7 +67,8 @@ internal static class DroneFrames
             using var file = File.Create(ts);
             truth = simulator.WriteTsAsync(file).GetAwaiter().GetResult();
             log.WriteLine($"flight {seed}: {options.AltitudeAboveGround:F0} m above the crossing, orbit {options.OrbitRadius:F0} m, "
-                + $"field of view {options.HorizontalFov:F0} deg, {simulator.GroundSampleDistance:F2} m per pixel at the centre");
+                + $"field of view {options.HorizontalFov:F0} deg, {simulator.GroundSampleDistance:F2} m per pixel at the centre, "
+                + $"{simulator.World.Objects.Count} objects, shadows towards {options.ShadowBearing:F0} deg x {options.ShadowLength:F2}");
         }
 
         using var dem = DemTerrain.Open(truth.Dem);

@@ -4,14 +4,16 @@ using SiteWatch.TrainDetector;
 using SiteWatch.Training;
 
 // Usage (see tools/SiteWatch.TrainDetector/README.md):
-//   train  --out DIR [--kind objects|drone] [--seeds 1,2,3] [--steps 1200] [--batch 8] [--tile 256]
+//   train  --out DIR [--kind objects|drone] [--seeds 1,2,3] [--steps 1200] [--batch 8] [--tile 256] [--balance-classes 1]
 //          drone only: [--seconds 20] [--fps 2] (simulated flights per seed, kept under DIR/flights)
+//                      [--extra-people N] (people walking near the crossing besides the scenario's group)
+//                      [--random-sun 1] (shadows' bearing and length drawn per flight)
 //   export --weights DIR/weights.dat --out MODEL.onnx [--kind objects|drone] [--score 0.35] [--track-high 0.35 --track-new 0.45]
 var options = new ToolOptions(args.Skip(1));
 string command = args.Length > 0 ? args[0] : "help";
 if (command is "help" or "--help" or "-h")
 {
-    Console.WriteLine("sitewatch-train-detector train --out DIR [--kind objects|drone] [--seeds 1,2,3] [--steps 1200] [--batch 8] [--tile 256] [--seconds 20] [--fps 2]");
+    Console.WriteLine("sitewatch-train-detector train --out DIR [--kind objects|drone] [--seeds 1,2,3] [--steps 1200] [--batch 8] [--tile 256] [--balance-classes 1] [--seconds 20] [--fps 2] [--extra-people N] [--random-sun 1]");
     Console.WriteLine("sitewatch-train-detector export --weights DIR/weights.dat --out MODEL.onnx [--kind objects|drone] [--score THRESHOLD] [--track-high SCORE] [--track-new SCORE]");
     Console.WriteLine("  --kind objects: the scene detector, trained on demo plant scenes (seeds of the demo generator)");
     Console.WriteLine("  --kind drone: the drone-frame detector, trained on simulated border flights (seeds of the flight simulator)");
@@ -31,12 +33,14 @@ switch (command)
         var training = new TrainingOptions(
             Tile: options.Int("tile", 256),
             Batch: options.Int("batch", 8),
-            Steps: options.Int("steps", 1200));
+            Steps: options.Int("steps", 1200),
+            BalanceClasses: options.Int("balance-classes", 0) != 0);
         var clock = Stopwatch.StartNew();
         var scenes = kind == DetectorKind.Drone
             ? seeds.SelectMany(seed => DroneFrames.Simulate(seed, Path.Combine(outDir, "flights"),
                 double.Parse(options.Get("seconds", "20"), CultureInfo.InvariantCulture),
-                double.Parse(options.Get("fps", "2"), CultureInfo.InvariantCulture), Console.Out)).ToList()
+                double.Parse(options.Get("fps", "2"), CultureInfo.InvariantCulture), Console.Out,
+                options.Int("extra-people", 0), options.Int("random-sun", 0) != 0)).ToList()
             : seeds.SelectMany(seed => TrainingScenes.Render(seed)).ToList();
         Console.WriteLine($"rendered {scenes.Count} images ({scenes.Sum(s => s.Boxes.Count)} labels) from seeds {string.Join(",", seeds)} in {clock.Elapsed.TotalSeconds:F0} s");
         foreach (var (name, id) in kind.ClassNames.Select((n, i) => (n, i)))

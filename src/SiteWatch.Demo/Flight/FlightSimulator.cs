@@ -31,6 +31,22 @@ public sealed record FlightSimulationOptions
     public double AirSpeed { get; init; } = 25;
     public double HorizontalFov { get; init; } = 60;
 
+    /// <summary>
+    /// People added beside the scenario's own, as training data for the drone detector: files of one to four walking in
+    /// random directions near the crossing, in dark to mid-toned clothing. They come from a random generator of their
+    /// own, so the scenario's objects are the same with or without them.
+    /// </summary>
+    public int ExtraPeople { get; init; }
+
+    /// <summary>Where shadows point, degrees clockwise from north (the sun stands opposite); 135: to the south-east.</summary>
+    public double ShadowBearing { get; init; } = 135;
+
+    /// <summary>
+    /// Shadow length against the default (a person's shadow 2 m from its body, a vehicle's 1.3 m, as under a sun about
+    /// 40 degrees high); it scales as 1 / tan(sun elevation).
+    /// </summary>
+    public double ShadowLength { get; init; } = 1;
+
     /// <summary>Add an ST 0903 VMTI set (tag 74) with the truth targets in view to every KLV packet.</summary>
     public bool Vmti { get; init; }
 
@@ -50,6 +66,16 @@ public sealed record FlightSimulationOptions
         if (!(Fps >= 1 && Fps <= 120))
         {
             throw new VideoException($"--fps {Fps.ToString(CultureInfo.InvariantCulture)}: give a frame rate between 1 and 120");
+        }
+
+        if (ExtraPeople is < 0 or > 1000)
+        {
+            throw new VideoException($"extra people {ExtraPeople}: give 0 to 1000");
+        }
+
+        if (!(ShadowLength >= 0 && ShadowLength <= 10) || !double.IsFinite(ShadowBearing))
+        {
+            throw new VideoException($"shadow length {ShadowLength.ToString(CultureInfo.InvariantCulture)} towards {ShadowBearing.ToString(CultureInfo.InvariantCulture)} degrees: give a length from 0 to 10 and a finite bearing");
         }
 
         if (Width is < 64 or > 3840 || Height is < 64 or > 2160 || Width % 2 != 0 || Height % 2 != 0)
@@ -83,6 +109,8 @@ public sealed class FlightSimulator : IDisposable
     private readonly double _targetHeight;
     private readonly double _flightHeight;
     private readonly int _gridStep;
+    private readonly (double X, double Y) _vehicleShadow; // metres east and north of the body
+    private readonly (double X, double Y) _personShadow;
     private readonly object _terrainGate = new();
 
     private FlightSimulator(FlightSimulationOptions options, string demPath, DemTerrain dem, LocalFrame frame)
@@ -91,7 +119,21 @@ public sealed class FlightSimulator : IDisposable
         DemPath = demPath;
         _dem = dem;
         Frame = frame;
-        World = new FlightWorld(options.Seed, options.Seconds);
+        World = new FlightWorld(options.Seed, options.Seconds, options.ExtraPeople);
+        // The sun of the first scenarios stood in the north-west, so their offsets are kept exactly as they were.
+        if (options.ShadowBearing == 135 && options.ShadowLength == 1)
+        {
+            _vehicleShadow = (0.9, -0.9);
+            _personShadow = (1.4, -1.4);
+        }
+        else
+        {
+            var (sin, cos) = Math.SinCos(options.ShadowBearing * Deg);
+            var scale = Math.Sqrt(2) * options.ShadowLength;
+            _vehicleShadow = (0.9 * scale * sin, 0.9 * scale * cos);
+            _personShadow = (1.4 * scale * sin, 1.4 * scale * cos);
+        }
+
         var roadCross = World.Road.At(World.Road.FirstCrossing(World.BorderPoint, World.BorderDirection)!.Value);
         _orbitCentre = (roadCross.X, roadCross.Y);
         var centreSample = dem.Sample(frame.OriginLatitude, frame.OriginLongitude);
@@ -375,10 +417,10 @@ public sealed class FlightSimulator : IDisposable
             var z = HeightAt(x, y);
             var (lat, lon) = Frame.ToLatLon(x, y);
             var (sin, cos) = Math.SinCos(heading);
-            // Sun in the north-west: shadows fall to the south-east, longer for people (taller than wide).
-            var shadow = o.Class == SimulatedObjectClass.Vehicle ? 0.9 : 1.4;
+            // Shadows fall away from the sun (by default to the south-east), longer for people (taller than wide).
+            var shadow = o.Class == SimulatedObjectClass.Vehicle ? _vehicleShadow : _personShadow;
             double[]? shadowBox = null;
-            if (Project(camera, x + shadow, y - shadow, z, o.Length, o.Width, sin, cos, -0.5, 0.5, xs, ys))
+            if (Project(camera, x + shadow.X, y + shadow.Y, z, o.Length, o.Width, sin, cos, -0.5, 0.5, xs, ys))
             {
                 FillQuad(bgr, w, h, xs, ys, 20, 25, 25, 0.55);
                 // A person's shadow (2 m from a 0.6 m body) is a dark dot of its own; a vehicle's overlaps its body.

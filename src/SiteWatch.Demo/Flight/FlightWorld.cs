@@ -138,7 +138,7 @@ public sealed record SimulatedObject(int Id, SimulatedObjectClass Class, LocalPa
 /// </summary>
 public sealed class FlightWorld
 {
-    public FlightWorld(int seed, double seconds)
+    public FlightWorld(int seed, double seconds, int extraPeople = 0)
     {
         var random = new Random(seed);
         // Border bearing 95-115 degrees: roughly east-west across the north-south road.
@@ -189,7 +189,48 @@ public sealed class FlightWorld
                 0.6, 0.6, shade, (byte)(shade / 2 + 20), (byte)(shade / 3)));
         }
 
+        var (cx, cy, _) = Road.At(roadCross);
+        // A generator of their own (the scenario's draws stay the same); its seed scrambled, as the first draws of .NET's
+        // seeded Random step almost evenly from one seed to the next.
+        AddWalkers(objects, ref id, new Random((int)(((uint)seed * 2654435761u) >> 1) ^ 0x5bd1e995), cx, cy, seconds, extraPeople);
         Objects = objects;
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> people in files of one to four, each file on a straight line through a random point
+    /// within 120 m of (<paramref name="cx"/>, <paramref name="cy"/>), where it is at mid-flight, in a random
+    /// direction at 0.8-1.8 m/s, members 1.2-2.5 m apart with a sideways step of up to 0.8 m, in dark to mid-toned
+    /// clothing.
+    /// </summary>
+    private static void AddWalkers(List<SimulatedObject> objects, ref int id, Random random, double cx, double cy, double seconds, int count)
+    {
+        // Dark to mid tones: the ground's stones are light dots of a person's size, and at one or two pixels (the
+        // codec halves colour resolution) a light-clad person cannot be told from one, so such people would teach a
+        // detector to call every stone a person.
+        (byte, byte, byte)[] clothing =
+        [
+            (30, 30, 35), (60, 50, 20), (90, 65, 30), (120, 80, 40), (60, 70, 45), (40, 55, 90), (150, 35, 30), (100, 100, 105),
+        ];
+        while (count > 0)
+        {
+            var members = Math.Min(count, 1 + random.Next(4));
+            count -= members;
+            var distance = 120 * Math.Sqrt(random.NextDouble());
+            var angle = random.NextDouble() * 2 * Math.PI;
+            var (mx, my) = (cx + distance * Math.Sin(angle), cy + distance * Math.Cos(angle));
+            var (ds, dc) = Math.SinCos(random.NextDouble() * 2 * Math.PI);
+            var speed = 0.8 + random.NextDouble();
+            var spacing = 1.2 + 1.3 * random.NextDouble();
+            var half = speed * seconds / 2 + 4 * spacing + 1;
+            var line = new LocalPath([(mx - half * ds, my - half * dc), (mx + half * ds, my + half * dc)]);
+            for (var k = 0; k < members; k++)
+            {
+                var (r, g, b) = clothing[random.Next(clothing.Length)];
+                var size = 0.5 + 0.2 * random.NextDouble();
+                objects.Add(new SimulatedObject(id++, SimulatedObjectClass.Person, line, half - speed * seconds / 2 - spacing * k, speed,
+                    (random.NextDouble() * 2 - 1) * 0.8, size, size, r, g, b));
+            }
+        }
     }
 
     public (double X, double Y) BorderPoint { get; }
