@@ -38,10 +38,9 @@ internal static class DroneFrames
         int extraPeople = 0, bool randomSun = false)
     {
         var random = new Random(seed * 7919 + 1);
-        // Its own generator, so the camera drawn for a seed stays the same; the seed is scrambled because the first
-        // draws of .NET's seeded Random step almost evenly from one seed to the next (the cameras above do: flights
-        // 101-105 are 380, 410, 440, 470 and 500 m up).
-        var sun = new Random((int)(((uint)seed * 2654435761u) >> 1));
+        // Its own generator, so the camera drawn for a seed stays the same, and a scrambled one (the cameras' draws step
+        // evenly with the seed: flights 101-105 are 380, 410, 440, 470 and 500 m up).
+        var sun = FlightWorld.ScrambledRandom(seed, 0);
         var options = new FlightSimulationOptions
         {
             Seconds = seconds,

@@ -96,7 +96,7 @@ internal sealed class Trainer(DetectorNet net, IReadOnlyList<LabelledScene> scen
     {
         if (scene.Boxes.Count > 0 && _rng.NextDouble() < 0.7)
         {
-            var box = scene.Boxes[_rng.Next(scene.Boxes.Count)];
+            var box = scene.Boxes[_rng.Next(scene.Boxes.Count)]; // drawn either way: unbalanced runs keep their random stream
             if (options.BalanceClasses)
             {
                 var classes = scene.Boxes.Select(b => b.ClassId).Distinct().Order().ToArray();

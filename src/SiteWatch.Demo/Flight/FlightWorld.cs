@@ -190,11 +190,18 @@ public sealed class FlightWorld
         }
 
         var (cx, cy, _) = Road.At(roadCross);
-        // A generator of their own (the scenario's draws stay the same); its seed scrambled, as the first draws of .NET's
-        // seeded Random step almost evenly from one seed to the next.
-        AddWalkers(objects, ref id, new Random((int)(((uint)seed * 2654435761u) >> 1) ^ 0x5bd1e995), cx, cy, seconds, extraPeople);
+        // A generator of their own, so the scenario's draws stay the same.
+        AddWalkers(objects, ref id, ScrambledRandom(seed, 0x5bd1e995), cx, cy, seconds, extraPeople);
         Objects = objects;
     }
+
+    /// <summary>
+    /// A generator for draws that must not follow the seed: the first draws of .NET's seeded Random step almost evenly
+    /// from one seed to the next (a sweep, not a sample, over consecutive seeds), so the seed is scrambled first
+    /// (Knuth's multiplicative hash); a different <paramref name="salt"/> (0 to int.MaxValue) gives one seed another
+    /// generator.
+    /// </summary>
+    public static Random ScrambledRandom(int seed, int salt) => new((int)(((uint)seed * 2654435761u) >> 1) ^ salt);
 
     /// <summary>
     /// <paramref name="count"/> people in files of one to four, each file on a straight line through a random point

@@ -175,6 +175,14 @@ public class FlightSimulatorTests(SimulatedFlightFixture flight, ITestOutputHelp
             Assert.Equal(o.Speed, Math.Sqrt((x1 - x0) * (x1 - x0) + (y1 - y0) * (y1 - y0)), 6);
         });
         Assert.Equal(extra.Select(o => o.At(0)), new FlightWorld(3, 20, extraPeople: 25).Objects.Skip(7).Select(o => o.At(0)));
+        // Another seed, other walkers (the scrambled generator does not step evenly with the seed).
+        Assert.NotEqual(extra.Select(o => o.At(0)), new FlightWorld(4, 20, extraPeople: 25).Objects.Skip(7).Select(o => o.At(0)));
+
+        var dir = Path.Combine(Path.GetTempPath(), $"sitewatch-walkers-{Guid.NewGuid():N}");
+        Assert.Contains("extra people -1", Assert.Throws<VideoException>(() => FlightSimulator.Create(SimulatedFlightFixture.Options with { ExtraPeople = -1 }, dir)).Message);
+        Assert.Contains("shadow length", Assert.Throws<VideoException>(() => FlightSimulator.Create(SimulatedFlightFixture.Options with { ShadowLength = double.NaN }, dir)).Message);
+        Assert.Contains("finite bearing", Assert.Throws<VideoException>(() => FlightSimulator.Create(SimulatedFlightFixture.Options with { ShadowBearing = double.PositiveInfinity }, dir)).Message);
+        Assert.False(Directory.Exists(dir)); // refused before anything is written
     }
 
     [Fact]
