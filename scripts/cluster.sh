@@ -79,7 +79,7 @@ start() {
   if [ ! -f "$RUN/flight/zones.geojson" ]; then
     "$SW" simulate flight --out "$RUN/flight" --seconds 2 --size 320x180 --vmti >/dev/null
   fi
-  echo '{"type":"Polygon","coordinates":[[[1.5,42.5],[1.7,42.5],[1.7,42.6],[1.5,42.6],[1.5,42.5]]]}' > "$RUN/border.geojson"
+  echo '{"type":"Polygon","coordinates":[[[-64.6,-22.55],[-64.4,-22.55],[-64.4,-22.45],[-64.6,-22.45],[-64.6,-22.55]]]}' > "$RUN/border.geojson"
   "$SW" site add border --aoi "$RUN/border.geojson" -w "$RUN/ws" >/dev/null
   local feed_port
   feed_port="$(free_port 5600)"

@@ -25,6 +25,7 @@ using SiteWatch.Video.Watch;
 // together; default: the tracker's own, as `watch` runs).
 // --cache-detections 1 keeps the model's detections per flight (detections-MODEL-everyN.tsv) and replays them in
 // later runs, so tracker and rule changes are measured in seconds on the same detections (--kinds model skips VMTI).
+// --no-shadow-filter 1 tracks person detections lying on another person's shadow too (watch --no-shadow-filter).
 // --no-camera-motion 1 leaves tracks at their pixel positions between frames (the watch's behaviour before it moved them with the camera).
 // --trace-frames A-B prints, for frames A to B, the truth people, the person (and shadow, S) detections (score >= 0.2) and the person tracks.
 // --keep-shadows 1 keeps the drone model's shadow class (its side-car drops it) in the detections, the trace and a cache
@@ -118,7 +119,7 @@ foreach (var seed in seeds)
         }
         var pipeline = new WatchPipeline(zones, recording,
             new WatchOptions { OutputDirectory = watchDir, DetectEvery = every, Dem = dem, WaitForDetections = true, Tracker = kind == "model" ? tracker : null,
-                CompensateCameraMotion = !opts.ContainsKey("no-camera-motion") }) { OnFrame = onFrame };
+                CompensateCameraMotion = !opts.ContainsKey("no-camera-motion"), ShadowFilter = !opts.ContainsKey("no-shadow-filter") }) { OnFrame = onFrame };
         WatchSummary summary;
         await using (pipeline)
         {

@@ -74,6 +74,10 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         [Description("Leave tracks at their pixel positions between frames instead of moving them with the camera (from the telemetry: each frame's pose casts a pixel onto the terrain and the next projects it back). Only for telemetry too poor to follow the camera; a drone's orbit then reads as the objects' own motion.")]
         public bool NoCameraMotion { get; init; }
 
+        [CommandOption("--no-shadow-filter")]
+        [Description("Track every person detection, even one lying where another person's shadow falls. By default such a detection is dropped: the sun's place comes from the KLV time and position, and a person's shadow, a dot like the person from a drone, would otherwise be tracked as a second person and raise a second alert.")]
+        public bool NoShadowFilter { get; init; }
+
         [CommandOption("--json")]
         [Description("Write the summary and alerts as JSON to stdout.")]
         public bool Json { get; init; }
@@ -131,6 +135,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
             Delivery = WatchDeliveryOptions.FromEnvironment() with { ShutdownGrace = TimeSpan.FromSeconds(settings.DeliveryGrace) },
             WaitForDetections = settings.WaitForDetections,
             CompensateCameraMotion = !settings.NoCameraMotion,
+            ShadowFilter = !settings.NoShadowFilter,
         };
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -280,6 +285,9 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         Row("ground", s.Terrain);
         var camera = s.CameraMotionCompensated ? "moved with the camera between frames" : "not moved with the camera (--no-camera-motion)";
         Row("tracks", string.Create(inv, $"{s.ConfirmedTracks} confirmed; detections associated from score {s.TrackHighScore:0.##}, tracks started from {s.NewTrackScore:0.##} ({s.TrackGatesFrom}); {camera}"));
+        Row("shadows", s.ShadowsDropped is { } dropped
+            ? string.Create(inv, $"{dropped} person detections dropped as another person's shadow; {s.ShadowFilterNote}")
+            : "not filtered (--no-shadow-filter)");
         Row("alerts", $"{s.Alerts} ({s.AlertsSuppressedByCooldown} held back by cooldown, {s.AlertsHeldBackByFilters} by filters)");
         Row("latency", s.MedianLatencyMs is { } m ? string.Create(inv, $"median {m:0} ms, p95 {s.P95LatencyMs:0} ms (frame arrival -> alert)") : "no alerts");
         foreach (var sink in s.Sinks)

@@ -22,9 +22,13 @@ public sealed record FlightSimulationOptions
     /// <summary>Any GDAL DEM (heights MSL); null generates a mountainous one around the origin and writes it as dem.tif.</summary>
     public string? DemPath { get; init; }
 
-    /// <summary>Origin of a generated DEM (the Pyrenees by default); with a DEM given its centre is used.</summary>
-    public double OriginLatitude { get; init; } = 42.55;
-    public double OriginLongitude { get; init; } = 1.60;
+    /// <summary>
+    /// Origin of a generated DEM (by default near the Bolivia-Argentina border, where the sub-Andean ranges rise 1-2 km:
+    /// a place and <see cref="StartTime"/> where the real sun stands where the drawn shadows say); with a DEM given its
+    /// centre is used.
+    /// </summary>
+    public double OriginLatitude { get; init; } = -22.5;
+    public double OriginLongitude { get; init; } = -64.5;
 
     public double AltitudeAboveGround { get; init; } = 400;
     public double OrbitRadius { get; init; } = 250;
@@ -38,12 +42,16 @@ public sealed record FlightSimulationOptions
     /// </summary>
     public int ExtraPeople { get; init; }
 
-    /// <summary>Where shadows point, degrees clockwise from north (the sun stands opposite); 135: to the south-east.</summary>
+    /// <summary>
+    /// Where shadows point, degrees clockwise from north (the sun stands opposite); 135: to the south-east, where the sun
+    /// of the default place and time casts them. Another value (training data) no longer agrees with the KLV's time and
+    /// place unless <see cref="StartTime"/> and the origin are moved with it.
+    /// </summary>
     public double ShadowBearing { get; init; } = 135;
 
     /// <summary>
-    /// Shadow length against the default (a person's shadow 2 m from its body, a vehicle's 1.3 m, as under a sun about
-    /// 40 degrees high); it scales as 1 / tan(sun elevation).
+    /// Shadow length against the default (a person's shadow 2 m from its body, a vehicle's 1.3 m, as under the default
+    /// sun 40.6 degrees high, for a person 1.7 m tall); it scales as 1 / tan(sun elevation).
     /// </summary>
     public double ShadowLength { get; init; } = 1;
 
@@ -53,8 +61,12 @@ public sealed record FlightSimulationOptions
     public KlvTransport KlvTransport { get; init; } = KlvTransport.Sync;
     public string FfmpegPath { get; init; } = "ffmpeg";
 
-    /// <summary>First frame's time (precision time stamp, tag 2).</summary>
-    public DateTimeOffset StartTime { get; init; } = new(2025, 6, 1, 6, 0, 0, TimeSpan.Zero);
+    /// <summary>
+    /// First frame's time (precision time stamp, tag 2). At the default origin the sun then stands in the north-west,
+    /// 40.6 degrees high (14:30 local time in late April), where the drawn shadows and the terrain's shading put it, so
+    /// what the KLV says and what the frames show agree (<see cref="SunPosition"/>).
+    /// </summary>
+    public DateTimeOffset StartTime { get; init; } = new(2025, 4, 29, 18, 30, 0, TimeSpan.Zero);
 
     internal void Validate()
     {
@@ -120,7 +132,7 @@ public sealed class FlightSimulator : IDisposable
         _dem = dem;
         Frame = frame;
         World = new FlightWorld(options.Seed, options.Seconds, options.ExtraPeople);
-        // The sun of the first scenarios stood in the north-west, so their offsets are kept exactly as they were.
+        // The default sun's offsets are kept exactly as the first scenarios drew them (the drone model learnt them).
         if (options.ShadowBearing == 135 && options.ShadowLength == 1)
         {
             _vehicleShadow = (0.9, -0.9);

@@ -73,7 +73,7 @@ public sealed class GroundTexture
         }
 
         var range = Math.Max(1, max - min);
-        // Sun from the north-west, 45 degrees up.
+        // Shaded for a sun in the north-west, 45 degrees up (the simulator's default sun stands at 315 degrees, 40.6 up).
         double sx = -0.5, sy = 0.5, sz = Math.Sqrt(0.5);
         Parallel.For(0, _size, row =>
         {

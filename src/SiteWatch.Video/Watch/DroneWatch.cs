@@ -58,6 +58,9 @@ public sealed record DroneWatchRequest
 
     /// <summary>Move tracks with the camera from frame to frame (<see cref="WatchOptions.CompensateCameraMotion"/>).</summary>
     public bool CompensateCameraMotion { get; init; } = true;
+
+    /// <summary>Drop person detections lying on another person's shadow (<see cref="WatchOptions.ShadowFilter"/>).</summary>
+    public bool ShadowFilter { get; init; } = true;
 }
 
 /// <summary>What a watch did: the pipeline's summary, the stream's figures and the recording it kept.</summary>
@@ -201,6 +204,7 @@ public sealed class DroneWatch : IAsyncDisposable
                     Dem = _dem,
                     WaitForDetections = _request.WaitForDetections,
                     CompensateCameraMotion = _request.CompensateCameraMotion,
+                    ShadowFilter = _request.ShadowFilter,
                     RecordingId = recording,
                     Source = SourceName(_request.Source),
                 };

@@ -44,6 +44,12 @@ public sealed record WatchOptions
     /// </summary>
     public bool CompensateCameraMotion { get; init; } = true;
 
+    /// <summary>
+    /// Drop person detections lying where another person's shadow falls, by the sun of the KLV's time and place
+    /// (<see cref="Watch.ShadowFilter"/>). Off: a person's shadow boxed as a second person is tracked like one.
+    /// </summary>
+    public bool ShadowFilter { get; init; } = true;
+
     /// <summary>Stream problems listed in the summary (the rest are only counted).</summary>
     public int MaxListedProblems { get; init; } = 50;
 
@@ -93,6 +99,12 @@ public sealed record WatchSummary
 
     /// <summary>Tracks were moved with the camera between frames (<see cref="WatchOptions.CompensateCameraMotion"/>).</summary>
     public required bool CameraMotionCompensated { get; init; }
+
+    /// <summary>Person detections dropped as another person's shadow (<see cref="WatchOptions.ShadowFilter"/>); null when the filter was off.</summary>
+    public long? ShadowsDropped { get; init; }
+
+    /// <summary>What the shadow filter saw: the sun of the last frame it knew it for, or why it could not work; null when off.</summary>
+    public string? ShadowFilterNote { get; init; }
     public required long Detections { get; init; }
     public required int ConfirmedTracks { get; init; }
     public required int Alerts { get; init; }
@@ -122,6 +134,7 @@ public sealed class WatchPipeline : IAsyncDisposable
     private readonly string _gatesFrom;
     private readonly WatchOptions _options;
     private readonly ByteTracker _tracker;
+    private readonly ShadowFilter? _shadows;
     private readonly ZoneRuleEngine _rules;
     private readonly AlertDispatcher _dispatcher;
     private readonly WatchDelivery? _delivery;
@@ -166,6 +179,7 @@ public sealed class WatchPipeline : IAsyncDisposable
             _gatesFrom = "the detector's model";
         }
         _tracker = new ByteTracker(options.Tracker ?? tracker);
+        _shadows = options.ShadowFilter ? new ShadowFilter() : null;
         _rules = new ZoneRuleEngine(zones);
         Record = new FlightRecord { Zones = zones };
         Directory.CreateDirectory(options.OutputDirectory);
@@ -221,6 +235,11 @@ public sealed class WatchPipeline : IAsyncDisposable
 
         UpdateGeolocator(frame);
         var detections = await DetectAsync(frame).ConfigureAwait(false);
+        if (detections is not null && _shadows is not null)
+        {
+            detections = _shadows.Apply(detections, ShadowFilter.KlvTime(frame.Telemetry), _geolocator, frame.Width, frame.Height);
+        }
+
         var active = _tracker.Step(frame.Index, detections, CameraMotion(_trackedWith, _geolocator));
         _trackedWith = _geolocator;
         var observations = new List<TrackObservation>(active.Count);
@@ -599,6 +618,8 @@ public sealed class WatchPipeline : IAsyncDisposable
             NewTrackScore = _tracker.Options.NewTrackScore,
             TrackGatesFrom = _gatesFrom,
             CameraMotionCompensated = _options.CompensateCameraMotion,
+            ShadowsDropped = _shadows?.Dropped,
+            ShadowFilterNote = _shadows is null ? null : ShadowNote(_shadows),
             Detections = _detections,
             ConfirmedTracks = _tracker.ConfirmedCount,
             Alerts = _alertCount,
@@ -615,6 +636,18 @@ public sealed class WatchPipeline : IAsyncDisposable
             Sinks = sinks,
             OutputDirectory = _options.OutputDirectory,
         };
+    }
+
+    private static string ShadowNote(ShadowFilter filter)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sun = filter.LastSun is { } s
+            ? string.Create(inv, $"sun at azimuth {s.AzimuthDeg:0}, {s.ElevationDeg:0} degrees high (KLV time and place)")
+            : "sun unknown";
+        return filter.FramesFiltered > 0
+            ? string.Create(inv, $"{sun}; {filter.FramesFiltered} detection frames with two or more people searched for shadows")
+              + (filter.NotFilteredBecause is { } why ? $"; others not ({why})" : "")
+            : $"{sun}; no frame searched for shadows" + (filter.NotFilteredBecause is { } reason ? $" ({reason})" : " (never two people in one frame)");
     }
 
     public async ValueTask DisposeAsync()

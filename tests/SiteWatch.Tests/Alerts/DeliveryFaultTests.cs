@@ -45,7 +45,7 @@ public sealed class DeliveryFaultTests
     private static (Workspace Workspace, Site Site, WebhookConfig Hook) Stored(TempDir dir, int port, int alerts, int maxAttempts = 5)
     {
         var aoi = dir.File("aoi.geojson");
-        File.WriteAllText(aoi, """{"type":"Polygon","coordinates":[[[1.59,42.54],[1.61,42.54],[1.61,42.56],[1.59,42.56],[1.59,42.54]]]}""");
+        File.WriteAllText(aoi, """{"type":"Polygon","coordinates":[[[-64.51,-22.51],[-64.49,-22.51],[-64.49,-22.49],[-64.51,-22.49],[-64.51,-22.51]]]}""");
         var workspace = Workspace.Init(dir.File("ws"));
         var site = SiteSetup.AddSite(workspace, "border", aoi, 1.0, null, [], null);
         var hook = new WebhookConfig($"http://127.0.0.1:{port}/hook", "s3cret", maxAttempts);
@@ -537,7 +537,7 @@ public sealed class DeliveryFaultTests
         using var dir = new TempDir();
         var ws = dir.File("ws");
         Assert.Equal(0, CliTests.Run(null, "init", ws).Code);
-        File.WriteAllText(dir.File("aoi.geojson"), """{"type":"Polygon","coordinates":[[[1.59,42.54],[1.61,42.54],[1.61,42.56],[1.59,42.56],[1.59,42.54]]]}""");
+        File.WriteAllText(dir.File("aoi.geojson"), """{"type":"Polygon","coordinates":[[[-64.51,-22.51],[-64.49,-22.51],[-64.49,-22.49],[-64.51,-22.49],[-64.51,-22.51]]]}""");
         Assert.Equal(0, CliTests.Run(ws, "site", "add", "border", "--aoi", dir.File("aoi.geojson"), "--gsd", "1").Code);
         File.WriteAllText(dir.File("rules.json"), """
             {"rules": [{"name": "more vehicles", "kind": "count_above_baseline", "class": "vehicle"}],

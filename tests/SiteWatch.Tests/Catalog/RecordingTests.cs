@@ -12,7 +12,7 @@ namespace SiteWatch.Tests.Catalog;
 /// <summary>`watch --site` keeps the flight in the workspace: HLS by ffmpeg, the frames log and a catalog row.</summary>
 public class RecordingTests
 {
-    private const string Aoi = """{"type":"Polygon","coordinates":[[[1.5,42.5],[1.7,42.5],[1.7,42.6],[1.5,42.6],[1.5,42.5]]]}""";
+    private const string Aoi = """{"type":"Polygon","coordinates":[[[-64.6,-22.55],[-64.4,-22.55],[-64.4,-22.45],[-64.6,-22.45],[-64.6,-22.55]]]}""";
 
     private static string NewWorkspace(TempDir dir)
     {
@@ -88,7 +88,7 @@ public class RecordingTests
         using var dir = new TempDir();
         var ws = NewWorkspace(dir);
         var port = TestPorts.FreeUdp();
-        File.WriteAllText(dir.File("zones.geojson"), """{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"z"},"geometry":{"type":"Polygon","coordinates":[[[1.5,42.5],[1.6,42.5],[1.6,42.6],[1.5,42.5]]]}}]}""");
+        File.WriteAllText(dir.File("zones.geojson"), """{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"z"},"geometry":{"type":"Polygon","coordinates":[[[-64.6,-22.55],[-64.5,-22.55],[-64.5,-22.45],[-64.6,-22.55]]]}}]}""");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "sitewatch.dll"), "watch", $"udp://127.0.0.1:{port}", "--zones", dir.File("zones.geojson"),
                      "--detector", "vmti", "--site", "border", "-w", ws, "--out", dir.File("out") })

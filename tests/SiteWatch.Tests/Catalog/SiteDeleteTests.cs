@@ -10,7 +10,7 @@ namespace SiteWatch.Tests.Catalog;
 /// <summary>Deleting a site moves its own folders aside (never deletes them) and touches nothing else; orphans are found by path.</summary>
 public sealed class SiteDeleteTests
 {
-    private const string Aoi = """{"type":"Polygon","coordinates":[[[1.59,42.54],[1.61,42.54],[1.61,42.56],[1.59,42.56],[1.59,42.54]]]}""";
+    private const string Aoi = """{"type":"Polygon","coordinates":[[[-64.51,-22.51],[-64.49,-22.51],[-64.49,-22.49],[-64.51,-22.49],[-64.51,-22.51]]]}""";
 
     private static (Workspace Workspace, Site Plant, SiteChangeResult Change) PlantWithChangeRun(TempDir dir)
     {

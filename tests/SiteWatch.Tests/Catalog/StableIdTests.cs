@@ -18,7 +18,7 @@ namespace SiteWatch.Tests.Catalog;
 public sealed class StableIdTests
 {
     private static readonly DateTime T0 = new(2024, 11, 1, 12, 0, 0, DateTimeKind.Utc);
-    private const string Aoi = """{"type":"Polygon","coordinates":[[[1.59,42.54],[1.61,42.54],[1.61,42.56],[1.59,42.56],[1.59,42.54]]]}""";
+    private const string Aoi = """{"type":"Polygon","coordinates":[[[-64.51,-22.51],[-64.49,-22.51],[-64.49,-22.49],[-64.51,-22.49],[-64.51,-22.51]]]}""";
 
     private static Site AddSite(Workspace workspace, TempDir dir, string name)
     {

@@ -11,7 +11,7 @@ public sealed class FeedCliTests
         using var dir = new TempDir();
         var ws = dir.File("ws");
         Assert.Equal(0, CliTests.Run(null, "init", ws).Code);
-        File.WriteAllText(dir.File("aoi.geojson"), """{"type":"Polygon","coordinates":[[[1.5,42.5],[1.7,42.5],[1.7,42.6],[1.5,42.6],[1.5,42.5]]]}""");
+        File.WriteAllText(dir.File("aoi.geojson"), """{"type":"Polygon","coordinates":[[[-64.6,-22.55],[-64.4,-22.55],[-64.4,-22.45],[-64.6,-22.45],[-64.6,-22.55]]]}""");
         Assert.Equal(0, CliTests.Run(ws, "site", "add", "border", "--aoi", dir.File("aoi.geojson")).Code);
 
         // A file is not a feed; a bad CoT endpoint and a missing model are named; a site without zones is refused.
@@ -30,7 +30,7 @@ public sealed class FeedCliTests
         Assert.NotEqual(0, bad.Code);
         Assert.Contains("bad.geojson", bad.Err);
         File.WriteAllText(dir.File("zones.geojson"),
-            """{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"z","rules":["enter"]},"geometry":{"type":"Polygon","coordinates":[[[1.55,42.52],[1.6,42.52],[1.6,42.55],[1.55,42.52]]]}}]}""");
+            """{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"z","rules":["enter"]},"geometry":{"type":"Polygon","coordinates":[[[-64.55,-22.53],[-64.5,-22.53],[-64.5,-22.5],[-64.55,-22.53]]]}}]}""");
         var model = CliTests.Run(ws, "feed", "add", "ridge", "udp://127.0.0.1:5600", "--site", "border", "--zones", dir.File("zones.geojson"), "--model", dir.File("none.onnx"));
         Assert.NotEqual(0, model.Code);
         Assert.Contains("none.onnx: file not found", model.Err);

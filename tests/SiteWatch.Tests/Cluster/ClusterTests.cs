@@ -308,7 +308,7 @@ public sealed class ClusterTests(PostgresServer server, Xunit.Abstractions.ITest
         var port = TestPorts.FreeUdp();
         var workspace = dir.File("ws");
         using var ws = Workspace.Init(workspace, server.CreateDatabase());
-        File.WriteAllText(dir.File("aoi.geojson"), """{"type":"Polygon","coordinates":[[[1.5,42.5],[1.7,42.5],[1.7,42.6],[1.5,42.6],[1.5,42.5]]]}""");
+        File.WriteAllText(dir.File("aoi.geojson"), """{"type":"Polygon","coordinates":[[[-64.6,-22.55],[-64.4,-22.55],[-64.4,-22.45],[-64.6,-22.45],[-64.6,-22.55]]]}""");
         var site = SiteSetup.AddSite(ws, "border", dir.File("aoi.geojson"), null, null, [], null);
         ws.Catalog.SaveWatchZones(site.Id, File.ReadAllText(dir.File("flight/zones.geojson")), "test");
         var feed = ws.Catalog.SaveFeed(site.Id, "ridge", $"udp://127.0.0.1:{port}", new FeedOptions { Detector = FrameDetectorKind.Vmti });

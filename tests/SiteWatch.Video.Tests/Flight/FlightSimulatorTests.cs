@@ -222,6 +222,29 @@ public class FlightSimulatorTests(SimulatedFlightFixture flight, ITestOutputHelp
     }
 
     [Fact]
+    public async Task The_KLV_time_and_place_put_the_sun_where_the_shadows_are_drawn()
+    {
+        // What `watch` reads of the sun (the first packet's time and the sensor's place) against what the frames show:
+        // the default person's shadow 1.98 m to the south-east of its body, for a person 1.7 m tall.
+        VideoFrame? first = null;
+        await using (var source = VideoSource.Open(flight.TsPath))
+        {
+            await foreach (var frame in source.ReadFramesAsync())
+            {
+                first ??= frame;
+            }
+        }
+
+        var set = first!.Telemetry!;
+        Assert.True(set.TryGetItem(St0601.PrecisionTimeStamp, out var stamp));
+        var sun = SunPosition.At(new DateTimeOffset(stamp.AsDateTime()!.Value, TimeSpan.Zero), set.GetDouble(St0601.SensorLatitude), set.GetDouble(St0601.SensorLongitude));
+        output.WriteLine($"sun at azimuth {sun.AzimuthDeg:0.00}, elevation {sun.ElevationDeg:0.00}; a 1.7 m person's shadow {sun.ShadowLength(1.7):0.00} m towards {sun.ShadowBearingDeg:0.0}");
+        var defaults = new FlightSimulationOptions();
+        Assert.InRange(Math.Abs((sun.ShadowBearingDeg - defaults.ShadowBearing + 540) % 360 - 180), 0, 2);
+        Assert.InRange(sun.ShadowLength(1.7), Math.Sqrt(2) * 1.4 - 0.1, Math.Sqrt(2) * 1.4 + 0.1);
+    }
+
+    [Fact]
     public void A_given_DEM_is_flown_over_its_centre()
     {
         var dir = Path.Combine(Path.GetTempPath(), $"sitewatch-dem-{Guid.NewGuid():N}");

@@ -15,14 +15,14 @@ public sealed class CatalogAlertSinkTests
         try
         {
             var aoi = Path.Combine(dir.FullName, "aoi.geojson");
-            await File.WriteAllTextAsync(aoi, """{"type":"Polygon","coordinates":[[[1.59,42.54],[1.61,42.54],[1.61,42.56],[1.59,42.56],[1.59,42.54]]]}""");
+            await File.WriteAllTextAsync(aoi, """{"type":"Polygon","coordinates":[[[-64.51,-22.51],[-64.49,-22.51],[-64.49,-22.49],[-64.51,-22.49],[-64.51,-22.51]]]}""");
             using var workspace = Workspace.Init(Path.Combine(dir.FullName, "ws"));
             SiteSetup.AddSite(workspace, "border", aoi, 1.0, null, [], null);
             var sink = new CatalogAlertSink(workspace, "border");
             var alert = new TrackEvidence
             {
                 Video = "/data/flight.ts", AlertId = "alert-0001", AlertUid = "sw-test", Zone = "border line", TrackId = 7, ClassName = "vehicle", Score = 0.9,
-                Latitude = 42.55, Longitude = 1.6, HeightAboveEllipsoid = 1900, SpeedMps = 8.5, HeadingDeg = 92,
+                Latitude = -22.5, Longitude = -64.5, HeightAboveEllipsoid = 1900, SpeedMps = 8.5, HeadingDeg = 92,
                 FrameIndex = 120, VideoSeconds = 4.0, LatencyMs = 150, Box = [10, 20, 30, 15], ChipPng = [0x89, 0x50, 0x4E, 0x47],
             }.ToAlert(0, "cross", new DateTimeOffset(2026, 11, 29, 6, 0, 0, TimeSpan.Zero), "sha256:abc|border line|cross|track 7|pts 360000");
 

@@ -208,7 +208,7 @@ public sealed class OutboxDeliveryTests : IDisposable
     {
         var port = FreePort();
         var aoi = Path.Combine(_dir.FullName, "aoi.geojson");
-        await File.WriteAllTextAsync(aoi, """{"type":"Polygon","coordinates":[[[1.59,42.54],[1.61,42.54],[1.61,42.56],[1.59,42.56],[1.59,42.54]]]}""");
+        await File.WriteAllTextAsync(aoi, """{"type":"Polygon","coordinates":[[[-64.51,-22.51],[-64.49,-22.51],[-64.49,-22.49],[-64.51,-22.49],[-64.51,-22.51]]]}""");
         using var workspace = Workspace.Init(Path.Combine(_dir.FullName, "ws"));
         SiteSetup.AddSite(workspace, "border", aoi, 1.0, null, [], null);
         var rules = Path.Combine(_dir.FullName, "rules.json");
