@@ -25,12 +25,13 @@ using SiteWatch.Video.Watch;
 // together; default: the tracker's own, as `watch` runs).
 // --cache-detections 1 keeps the model's detections per flight (detections-MODEL-everyN.tsv) and replays them in
 // later runs, so tracker and rule changes are measured in seconds on the same detections (--kinds model skips VMTI).
-// --no-shadow-filter 1 tracks person detections lying on another person's shadow too (watch --no-shadow-filter).
+// --shadow-filter 1 drops person detections lying on another person's shadow before tracking (watch --shadow-filter).
 // --no-camera-motion 1 leaves tracks at their pixel positions between frames (the watch's behaviour before it moved them with the camera).
 // --trace-frames A-B prints, for frames A to B, the truth people, the person (and shadow, S) detections (score >= 0.2) and the person tracks.
 // --keep-shadows 1 keeps the drone model's shadow class (its side-car drops it) in the detections, the trace and a cache
 // of its own (detections-MODEL-everyN-shadows.tsv): to see where shadows are boxed, not how `watch` runs.
-// --trace-people 1 prints each person track of the model's run: the truth person nearest it, in runs of frames, and its alerts.
+// --trace-people 1 prints each person track of the model's run: the truth object nearest it, in runs of frames, and its alerts
+// (--trace-people vehicle: each vehicle track).
 var opts = Args(args);
 int[] seeds = opts.GetValueOrDefault("seeds", "1,2,3").Split(',').Select(int.Parse).ToArray();
 double seconds = double.Parse(opts.GetValueOrDefault("seconds", "20"), CultureInfo.InvariantCulture);
@@ -119,7 +120,7 @@ foreach (var seed in seeds)
         }
         var pipeline = new WatchPipeline(zones, recording,
             new WatchOptions { OutputDirectory = watchDir, DetectEvery = every, Dem = dem, WaitForDetections = true, Tracker = kind == "model" ? tracker : null,
-                CompensateCameraMotion = !opts.ContainsKey("no-camera-motion"), ShadowFilter = !opts.ContainsKey("no-shadow-filter") }) { OnFrame = onFrame };
+                CompensateCameraMotion = !opts.ContainsKey("no-camera-motion"), ShadowFilter = opts.ContainsKey("shadow-filter") }) { OnFrame = onFrame };
         WatchSummary summary;
         await using (pipeline)
         {
@@ -148,10 +149,10 @@ foreach (var seed in seeds)
                 }
             }
         }
-        if (kind == "model" && opts.ContainsKey("trace-people"))
+        if (kind == "model" && opts.GetValueOrDefault("trace-people") is { } traceClass)
         {
-            // Each person track's life: which truth person is nearest, in runs of frames, and where it alerted.
-            foreach (var t in pipeline.Record.Tracks.Where(t => t.ClassName == "person" && t.Path.Count > 0))
+            // Each track's life: which truth object is nearest, in runs of frames, and where it alerted.
+            foreach (var t in pipeline.Record.Tracks.Where(t => t.ClassName == (traceClass == "1" ? "person" : traceClass) && t.Path.Count > 0))
             {
                 var runs = new List<string>();
                 int last = -2, from = 0, count = 0;
@@ -169,7 +170,7 @@ foreach (var seed in seeds)
                 }
                 runs.Add($"{last}x{count}@{from / fps:0.0}s");
                 var alerts = pipeline.Record.Alerts.Where(a => a.Track?.TrackId == t.Id).Select(a => $"{a.Kind} {a.Track!.Zone} {a.Track.VideoSeconds:0.0}s");
-                Console.WriteLine($"{"",8}   person track {t.Id}: {string.Join(" ", runs)}  {string.Join(", ", alerts)}");
+                Console.WriteLine($"{"",8}   {t.ClassName} track {t.Id}: {string.Join(" ", runs)}  {string.Join(", ", alerts)}");
             }
         }
         int must = result.Events.Count(e => e.MustBeSeen), alerted = result.Events.Count(e => e.MustBeSeen && e.Alert is not null);

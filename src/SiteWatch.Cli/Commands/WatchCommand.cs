@@ -74,9 +74,9 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         [Description("Leave tracks at their pixel positions between frames instead of moving them with the camera (from the telemetry: each frame's pose casts a pixel onto the terrain and the next projects it back). Only for telemetry too poor to follow the camera; a drone's orbit then reads as the objects' own motion.")]
         public bool NoCameraMotion { get; init; }
 
-        [CommandOption("--no-shadow-filter")]
-        [Description("Track every person detection, even one lying where another person's shadow falls. By default such a detection is dropped: the sun's place comes from the KLV time and position, and a person's shadow, a dot like the person from a drone, would otherwise be tracked as a second person and raise a second alert.")]
-        public bool NoShadowFilter { get; init; }
+        [CommandOption("--shadow-filter")]
+        [Description("Drop person detections lying where another person's shadow falls, by the sun of the KLV's time and position: from a drone a person's shadow is a dot like the person, and tracked as a second person it raises a second alert. Off by default: it can also take a person walking in file just beside the shadow of the one before for that shadow (README).")]
+        public bool ShadowFilter { get; init; }
 
         [CommandOption("--json")]
         [Description("Write the summary and alerts as JSON to stdout.")]
@@ -135,7 +135,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
             Delivery = WatchDeliveryOptions.FromEnvironment() with { ShutdownGrace = TimeSpan.FromSeconds(settings.DeliveryGrace) },
             WaitForDetections = settings.WaitForDetections,
             CompensateCameraMotion = !settings.NoCameraMotion,
-            ShadowFilter = !settings.NoShadowFilter,
+            ShadowFilter = settings.ShadowFilter,
         };
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -287,7 +287,7 @@ public sealed class WatchCommand : Command<WatchCommand.Settings>
         Row("tracks", string.Create(inv, $"{s.ConfirmedTracks} confirmed; detections associated from score {s.TrackHighScore:0.##}, tracks started from {s.NewTrackScore:0.##} ({s.TrackGatesFrom}); {camera}"));
         Row("shadows", s.ShadowsDropped is { } dropped
             ? string.Create(inv, $"{dropped} person detections dropped as another person's shadow; {s.ShadowFilterNote}")
-            : "not filtered (--no-shadow-filter)");
+            : "every person detection tracked (--shadow-filter drops those lying on another person's shadow)");
         Row("alerts", $"{s.Alerts} ({s.AlertsSuppressedByCooldown} held back by cooldown, {s.AlertsHeldBackByFilters} by filters)");
         Row("latency", s.MedianLatencyMs is { } m ? string.Create(inv, $"median {m:0} ms, p95 {s.P95LatencyMs:0} ms (frame arrival -> alert)") : "no alerts");
         foreach (var sink in s.Sinks)

@@ -60,7 +60,7 @@ public sealed record DroneWatchRequest
     public bool CompensateCameraMotion { get; init; } = true;
 
     /// <summary>Drop person detections lying on another person's shadow (<see cref="WatchOptions.ShadowFilter"/>).</summary>
-    public bool ShadowFilter { get; init; } = true;
+    public bool ShadowFilter { get; init; }
 }
 
 /// <summary>What a watch did: the pipeline's summary, the stream's figures and the recording it kept.</summary>

@@ -35,6 +35,17 @@ public sealed class ShadowFilter
     /// <summary>A sun lower than this casts shadows too long to pair; one higher puts them under the body.</summary>
     public const double LowestSun = 10, HighestSun = 80;
 
+    /// <summary>
+    /// Only a detection scoring at least this may cast a shadow: the tracker's high gate, below which a detection is
+    /// as often clutter (a stone, a shrub) as a person, and clutter must not take a real person for its shadow.
+    /// </summary>
+    public double BodyScore { get; }
+
+    public ShadowFilter(double bodyScore)
+    {
+        BodyScore = bodyScore;
+    }
+
     /// <summary>Detections dropped as shadows so far.</summary>
     public long Dropped { get; private set; }
 
@@ -59,26 +70,12 @@ public sealed class ShadowFilter
             return detections;
         }
 
-        if (time is null || geolocator is null)
+        if (SunOver(time, geolocator, frameWidth, frameHeight) is not { } over)
         {
-            NotFilteredBecause = time is null ? "no KLV time" : "no camera pose";
             return detections;
         }
 
-        var centre = geolocator.PixelToGround(frameWidth / 2.0, frameHeight / 2.0);
-        if (!centre.IsHit)
-        {
-            NotFilteredBecause = "the frame centre is off the ground";
-            return detections;
-        }
-
-        var sun = SunPosition.At(time.Value, centre.Point.Latitude, centre.Point.Longitude);
-        LastSun = sun;
-        if (sun.ElevationDeg is < LowestSun or > HighestSun)
-        {
-            NotFilteredBecause = $"the sun {sun.ElevationDeg:0} degrees high";
-            return detections;
-        }
+        var (sun, centre) = over;
 
         FramesFiltered++;
         var (east, north) = Math.SinCos(sun.ShadowBearingDeg * Math.PI / 180);
@@ -89,10 +86,10 @@ public sealed class ShadowFilter
         var placed = new List<(BoxDetection Detection, double Along, double Across)>(people.Count);
         foreach (var person in people)
         {
-            var hit = geolocator.PixelToGround(person.Box.CentreX, person.Box.CentreY);
+            var hit = geolocator!.PixelToGround(person.Box.CentreX, person.Box.CentreY);
             if (hit.IsHit)
             {
-                var enu = Wgs84.ToEnu(centre.Point, hit.Point);
+                var enu = Wgs84.ToEnu(centre, hit.Point);
                 placed.Add((person, enu.X * east + enu.Y * north, -enu.X * north + enu.Y * east));
             }
         }
@@ -105,7 +102,7 @@ public sealed class ShadowFilter
             // A body casts one shadow: of the detections in its shadow's window, the one nearest where a person of
             // typical height casts it (a neighbour standing beside the shadow is left alone).
             var body = placed[j];
-            if (shadows.Contains(body.Detection))
+            if (shadows.Contains(body.Detection) || body.Detection.Score < BodyScore)
             {
                 continue;
             }
@@ -139,6 +136,33 @@ public sealed class ShadowFilter
 
         Dropped += shadows.Count;
         return detections.Where(d => !shadows.Contains(d)).ToList();
+    }
+
+    /// <summary>The sun over the frame centre's ground point, or null (with the reason kept) where it is unknown or out of the range the test holds for.</summary>
+    private (SunPosition Sun, GeoPoint Centre)? SunOver(DateTimeOffset? time, FrameGeolocator? geolocator, int frameWidth, int frameHeight)
+    {
+        if (time is null || geolocator is null)
+        {
+            NotFilteredBecause = time is null ? "no KLV time" : "no camera pose";
+            return null;
+        }
+
+        var centre = geolocator.PixelToGround(frameWidth / 2.0, frameHeight / 2.0);
+        if (!centre.IsHit)
+        {
+            NotFilteredBecause = "the frame centre is off the ground";
+            return null;
+        }
+
+        var sun = SunPosition.At(time.Value, centre.Point.Latitude, centre.Point.Longitude);
+        LastSun = sun;
+        if (sun.ElevationDeg is < LowestSun or > HighestSun)
+        {
+            NotFilteredBecause = $"the sun {sun.ElevationDeg:0} degrees high";
+            return null;
+        }
+
+        return (sun, centre.Point);
     }
 
     /// <summary>The KLV precision time stamp of a frame's telemetry, if it has one.</summary>

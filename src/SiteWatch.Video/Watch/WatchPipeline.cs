@@ -46,9 +46,10 @@ public sealed record WatchOptions
 
     /// <summary>
     /// Drop person detections lying where another person's shadow falls, by the sun of the KLV's time and place
-    /// (<see cref="Watch.ShadowFilter"/>). Off: a person's shadow boxed as a second person is tracked like one.
+    /// (<see cref="Watch.ShadowFilter"/>). Off by default: on simulated flights it removed nearly every second alert
+    /// for a group, but cost a group member's own alert now and then (README, "Drone detector on flights it never saw").
     /// </summary>
-    public bool ShadowFilter { get; init; } = true;
+    public bool ShadowFilter { get; init; }
 
     /// <summary>Stream problems listed in the summary (the rest are only counted).</summary>
     public int MaxListedProblems { get; init; } = 50;
@@ -179,7 +180,7 @@ public sealed class WatchPipeline : IAsyncDisposable
             _gatesFrom = "the detector's model";
         }
         _tracker = new ByteTracker(options.Tracker ?? tracker);
-        _shadows = options.ShadowFilter ? new ShadowFilter() : null;
+        _shadows = options.ShadowFilter ? new ShadowFilter(_tracker.Options.HighScore) : null;
         _rules = new ZoneRuleEngine(zones);
         Record = new FlightRecord { Zones = zones };
         Directory.CreateDirectory(options.OutputDirectory);

@@ -1,7 +1,10 @@
+using SiteWatch.Demo.Flight;
+using SiteWatch.Video.Frames;
 using SiteWatch.Video.Geo;
 using SiteWatch.Video.Tests.Geo;
 using SiteWatch.Video.Tracking;
 using SiteWatch.Video.Watch;
+using Xunit.Abstractions;
 
 namespace SiteWatch.Video.Tests.Watch;
 
@@ -39,7 +42,7 @@ public class ShadowFilterTests
         var abreast = At(0, 1.6);
         var behindAndAside = At(shadowLength, 0.8); // the next in a file walking at an angle to the shadows
         var vehicleOnShadow = At(shadowLength, 1.6, className: "vehicle"); // on the neighbour's shadow: vehicles are never shadows
-        var filter = new ShadowFilter();
+        var filter = new ShadowFilter(0.5);
 
         var kept = filter.Apply([body, shadow, abreast, behindAndAside, vehicleOnShadow], Morning, _camera, 1280, 720);
 
@@ -57,7 +60,7 @@ public class ShadowFilterTests
     {
         var step = _sun.ShadowLength(1.7);
         var file = Enumerable.Range(0, 4).Select(k => At(k * step, 0)).ToList();
-        var kept = new ShadowFilter().Apply(file, Morning, _camera, 1280, 720);
+        var kept = new ShadowFilter(0.5).Apply(file, Morning, _camera, 1280, 720);
         // Shadows cast no shadows: the second is taken for the first one's shadow, the third is a person again.
         Assert.Equal([file[0], file[2]], kept);
     }
@@ -66,7 +69,7 @@ public class ShadowFilterTests
     public void Nothing_is_dropped_without_a_time_at_night_or_with_one_person()
     {
         var pair = new[] { At(0, 0), At(_sun.ShadowLength(1.7), 0) };
-        var filter = new ShadowFilter();
+        var filter = new ShadowFilter(0.5);
         Assert.Equal(2, filter.Apply(pair, null, _camera, 1280, 720).Count);
         Assert.Equal("no KLV time", filter.NotFilteredBecause);
         Assert.Equal(2, filter.Apply(pair, new DateTimeOffset(2025, 6, 21, 15, 0, 0, TimeSpan.Zero), _camera, 1280, 720).Count); // midnight there
@@ -74,5 +77,76 @@ public class ShadowFilterTests
         Assert.Single(filter.Apply([pair[1]], Morning, _camera, 1280, 720));
         Assert.Equal(0, filter.Dropped);
         Assert.Equal(0, filter.FramesFiltered);
+    }
+}
+
+/// <summary>
+/// The filter inside `watch`: a simulated flight whose KLV time and place put the sun where the simulator draws the
+/// shadows, and a detector that boxes each truth person and, as the drone model sometimes does, its shadow as a second
+/// person. With the filter the shadows are dropped before tracking by the sun the pipeline reckons from the KLV.
+/// </summary>
+public sealed class ShadowFilterWatchTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sitewatch-shadows-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private sealed class PeopleAndTheirShadows(FlightTruth truth) : IFrameDetector
+    {
+        public string Name => "truth people, shadows boxed as people";
+
+        public bool IsCheap => true;
+
+        public (double High, double NewTrack)? TrackerGates => null;
+
+        public IReadOnlyList<BoxDetection> Detect(VideoFrame frame, double? groundSampleDistance) =>
+            truth.Frames[(int)frame.Index].Objects.Where(o => o.Class == "person" && o.Box is not null)
+                .SelectMany(o => o.Shadow is { } shadow ? [Box(o.Box!, 0.9), Box(shadow, 0.7)] : new[] { Box(o.Box!, 0.9) })
+                .ToList();
+
+        private static BoxDetection Box(double[] b, double score) => new(PixelBox.FromCorners(b[0], b[1], b[2], b[3]), score, "person");
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
+    public async Task Watch_drops_the_shadows_a_detector_boxes_as_people_by_the_sun_of_the_KLV()
+    {
+        // Seed 8's group of three walks through the view from about 7 s.
+        var options = new FlightSimulationOptions { Seconds = 12, Fps = 5, Width = 1280, Height = 720, Seed = 8 };
+        var tsPath = Path.Combine(_dir, "flight.ts");
+        FlightTruth truth;
+        using (var simulator = FlightSimulator.Create(options, _dir))
+        {
+            await using var file = File.Create(tsPath);
+            truth = await simulator.WriteTsAsync(file);
+        }
+
+        var shadowsBoxed = truth.Frames.Sum(f => f.Objects.Count(o => o.Class == "person" && o.Box is not null && o.Shadow is not null));
+        using var dem = DemTerrain.Open(truth.Dem);
+        async Task<(WatchSummary Summary, int PersonTracks)> Watch(bool filter)
+        {
+            var pipeline = new WatchPipeline([], new PeopleAndTheirShadows(truth),
+                new WatchOptions { OutputDirectory = Path.Combine(_dir, $"watch-{filter}"), DetectEvery = 1, Dem = dem, WaitForDetections = true, ShadowFilter = filter });
+            await using (pipeline)
+            {
+                await using var source = VideoSource.Open(tsPath);
+                var summary = await pipeline.RunAsync(source.ReadFramesAsync());
+                return (summary, pipeline.Record.Tracks.Count(t => t.ClassName == "person"));
+            }
+        }
+
+        var (kept, keptTracks) = await Watch(false);
+        var (filtered, filteredTracks) = await Watch(true);
+        output.WriteLine($"{shadowsBoxed} shadows boxed as people; dropped {filtered.ShadowsDropped}; person tracks {keptTracks} without the filter, {filteredTracks} with it; {filtered.ShadowFilterNote}");
+
+        Assert.True(shadowsBoxed >= 20, $"only {shadowsBoxed} shadows in view");
+        Assert.Null(kept.ShadowsDropped);
+        Assert.InRange(filtered.ShadowsDropped!.Value, (long)(0.9 * shadowsBoxed), shadowsBoxed);
+        Assert.Contains("sun at azimuth 315, 41 degrees high", filtered.ShadowFilterNote);
+        Assert.Equal(3, filteredTracks); // the three people, their shadows never tracked
+        Assert.True(keptTracks >= 6, $"{keptTracks} person tracks without the filter");
     }
 }
