@@ -1,3 +1,4 @@
+using System.Globalization;
 using SiteWatch.Video.Geo;
 using SiteWatch.Video.Klv;
 using SiteWatch.Video.Tracking;
@@ -9,7 +10,7 @@ namespace SiteWatch.Video.Watch;
 /// is a dot of one or two pixels and so is the shadow beside it, which a detector takes for a second person; tracked,
 /// that shadow walks with the person and crosses a watched line a moment after it, raising a second alert. The KLV's
 /// time and place give the sun (<see cref="SunPosition"/>), so where each person's shadow lies on the ground is known:
-/// a detection there, of a person no taller than people are, is the shadow. Shadows cast no shadows, so detections
+/// a person detection there is the shadow. Shadows cast no shadows, so detections
 /// are taken from the sun's side onwards and only a detection kept as a person can claim a shadow: people walking in
 /// file straight away from the sun, each on the shadow of the one before, lose every second member, not all but one.
 /// Vehicles are left alone: their shadows join their bodies. Box centres are cast onto the terrain; on an oblique view
@@ -55,7 +56,7 @@ public sealed class ShadowFilter
     /// <summary>The sun of the latest frame it was known for.</summary>
     public SunPosition? LastSun { get; private set; }
 
-    /// <summary>Why frames were not filtered (no KLV time, the sun too low or too high), latest first.</summary>
+    /// <summary>Why the latest frame left as it was could not be searched (no KLV time, the sun too low or too high).</summary>
     public string? NotFilteredBecause { get; private set; }
 
     /// <summary>
@@ -158,7 +159,7 @@ public sealed class ShadowFilter
         LastSun = sun;
         if (sun.ElevationDeg is < LowestSun or > HighestSun)
         {
-            NotFilteredBecause = $"the sun {sun.ElevationDeg:0} degrees high";
+            NotFilteredBecause = string.Create(CultureInfo.InvariantCulture, $"the sun {sun.ElevationDeg:0} degrees high");
             return null;
         }
 

@@ -2,6 +2,7 @@ using SiteWatch.Core.Detection;
 using SiteWatch.Demo.Flight;
 using SiteWatch.Video.Frames;
 using SiteWatch.Video.Geo;
+using SiteWatch.Video.Tests.Flight;
 using SiteWatch.Video.Watch;
 using Xunit.Abstractions;
 
@@ -22,13 +23,7 @@ public sealed class DroneModelTests(ITestOutputHelper output) : IDisposable
     {
         Assert.True(DetectorModel.DroneModelPath is not null, $"models/{DetectorModel.DroneModelFileName} is not beside the tests; the build copies it from Core");
         var options = new FlightSimulationOptions { Seconds = 2, Fps = 3, Width = 1280, Height = 720, Seed = 7 };
-        var tsPath = Path.Combine(_dir, "flight.ts");
-        FlightTruth truth;
-        using (var simulator = FlightSimulator.Create(options, _dir))
-        {
-            await using var file = File.Create(tsPath);
-            truth = await simulator.WriteTsAsync(file);
-        }
+        var (tsPath, truth) = await SimulatedFlights.WriteAsync(options, _dir);
 
         using var model = DetectorModel.Load(DetectorModel.DroneModelPath!);
         Assert.Equal(["vehicle", "person"], model.Classes(new DetectorOptions()).Names); // what it reports (a class learned only to be told apart is dropped)

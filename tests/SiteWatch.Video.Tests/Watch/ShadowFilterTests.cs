@@ -1,6 +1,7 @@
 using SiteWatch.Demo.Flight;
 using SiteWatch.Video.Frames;
 using SiteWatch.Video.Geo;
+using SiteWatch.Video.Tests.Flight;
 using SiteWatch.Video.Tests.Geo;
 using SiteWatch.Video.Tracking;
 using SiteWatch.Video.Watch;
@@ -116,13 +117,7 @@ public sealed class ShadowFilterWatchTests(ITestOutputHelper output) : IDisposab
     {
         // Seed 8's group of three walks through the view from about 7 s.
         var options = new FlightSimulationOptions { Seconds = 12, Fps = 5, Width = 1280, Height = 720, Seed = 8 };
-        var tsPath = Path.Combine(_dir, "flight.ts");
-        FlightTruth truth;
-        using (var simulator = FlightSimulator.Create(options, _dir))
-        {
-            await using var file = File.Create(tsPath);
-            truth = await simulator.WriteTsAsync(file);
-        }
+        var (tsPath, truth) = await SimulatedFlights.WriteAsync(options, _dir);
 
         var shadowsBoxed = truth.Frames.Sum(f => f.Objects.Count(o => o.Class == "person" && o.Box is not null && o.Shadow is not null));
         using var dem = DemTerrain.Open(truth.Dem);

@@ -1,6 +1,7 @@
 using SiteWatch.Core.Monitoring;
 using SiteWatch.Video.Frames;
 using SiteWatch.Video.Geo;
+using SiteWatch.Video.Tests.Flight;
 using SiteWatch.Demo.Flight;
 using SiteWatch.Video.Watch;
 using Xunit.Abstractions;
@@ -22,15 +23,8 @@ public sealed class WatchEndToEndTests(ITestOutputHelper output) : IDisposable
     public async Task Alerts_follow_the_truth_crossings_and_positions_are_metres_accurate()
     {
         var options = new FlightSimulationOptions { Seconds = 12, Fps = 15, Width = 320, Height = 180, Seed = 1, Vmti = true };
-        var tsPath = Path.Combine(_dir, "flight.ts");
         var zonesPath = Path.Combine(_dir, "zones.geojson");
-        FlightTruth truth;
-        using (var simulator = FlightSimulator.Create(options, _dir))
-        {
-            await using var file = File.Create(tsPath);
-            truth = await simulator.WriteTsAsync(file);
-            simulator.WriteZones(zonesPath);
-        }
+        var (tsPath, truth) = await SimulatedFlights.WriteAsync(options, _dir, zonesPath: zonesPath);
 
         var zones = WatchZoneFile.Load(zonesPath);
         using var dem = DemTerrain.Open(truth.Dem);
@@ -119,13 +113,7 @@ public sealed class WatchEndToEndTests(ITestOutputHelper output) : IDisposable
         // on one frame in 30 (one every 2 s): in between, the track is where the camera's motion from the telemetry
         // puts it, or, without that, where the tracker's velocity (the camera's motion, learnt late) guesses.
         var options = new FlightSimulationOptions { Seconds = 12, Fps = 15, Width = 640, Height = 360, Seed = 1, Vmti = true };
-        var tsPath = Path.Combine(_dir, "orbit.ts");
-        FlightTruth truth;
-        using (var simulator = FlightSimulator.Create(options, _dir))
-        {
-            await using var file = File.Create(tsPath);
-            truth = await simulator.WriteTsAsync(file);
-        }
+        var (tsPath, truth) = await SimulatedFlights.WriteAsync(options, _dir, "orbit.ts");
 
         using var dem = DemTerrain.Open(truth.Dem);
         async Task<List<double>> Errors(bool compensate)
