@@ -262,13 +262,16 @@ return 0;
 
 // An alerted crossing of the same class and zone within 3 s of an unanswered alert: that alert is a second one for it.
 // Scoring beside TruthComparison's, printed with it: an alert may answer an event of any truth object of its track's
-// class (any class for a class the truth lacks, VMTI's "target") that the track lay within the position slack of at the alert (TruthComparison takes only the object the track
+// class (any class for a class the truth lacks, VMTI's "target") that the track lay within the position slack (plus half a vehicle) of at the alert (TruthComparison takes only the object the track
 // followed most often), in the event's zone and time window, each alert and event used once (a maximum bipartite
 // matching; events that must be seen are matched first, so as many of them as possible are answered). In a file of
 // people 1.6 m apart two tracks can follow the same person: TruthComparison then counts a miss and two false alerts
 // where three people raised four alerts, this counts one false alert.
 static (int Alerted, int False) OneToOne(FlightTruth truth, FlightRecord record, IReadOnlyList<WatchZone> zones, TruthComparisonResult result)
 {
+    // A track is placed at its box's bottom centre, the object's near edge: up to half a vehicle (4.5 m long) from the
+    // truth's centre, beyond the position slack (the VMTI peer's vehicles on the 600 s hillside flight lay 5-7 m off).
+    const double HalfVehicle = 2.25;
     var hysteresis = zones.FirstOrDefault(z => z.Name == "border")?.Settings.HysteresisMetres ?? 0;
     var alerts = record.Alerts.Where(a => a.Track is not null).ToList();
     var events = result.Events.OrderBy(e => e.MustBeSeen ? 0 : 1).ToList();
@@ -286,7 +289,7 @@ static (int Alerted, int False) OneToOne(FlightTruth truth, FlightRecord record,
         var at = track.Path.MinBy(p => Math.Abs(p.Time.TotalSeconds - a.Track!.VideoSeconds));
         return at.FrameIndex < truth.Frames.Count
             ? truth.Frames[(int)at.FrameIndex].Objects.Where(o => (o.Class == a.Track!.ClassName || !classes.Contains(a.Track.ClassName))
-                && Wgs84.Distance(o.Latitude, o.Longitude, at.Position.Latitude, at.Position.Longitude) <= TruthComparison.PositionSlackMetres)
+                && Wgs84.Distance(o.Latitude, o.Longitude, at.Position.Latitude, at.Position.Longitude) <= TruthComparison.PositionSlackMetres + HalfVehicle)
                 .Select(o => o.Id).ToHashSet()
             : [];
     }).ToList();
