@@ -101,6 +101,7 @@ foreach (var seed in seeds)
             : null;
         var traceFrames = opts.GetValueOrDefault("trace-frames")?.Split('-').Select(long.Parse).ToArray();
         Action<FrameReport>? onFrame = null;
+        var traceClass = opts.GetValueOrDefault("trace-people") is { } tc && tc != "1" ? tc : "person";
         if (kind == "model" && traceFrames is not null)
         {
             onFrame = report =>
@@ -110,11 +111,11 @@ foreach (var seed in seeds)
                 {
                     return;
                 }
-                var people = truth.Frames[(int)f].Objects.Where(o => o.Class == "person" && o.Box is not null)
+                var people = truth.Frames[(int)f].Objects.Where(o => o.Class == traceClass && o.Box is not null)
                     .Select(o => $"{o.Id}({(o.Box![0] + o.Box[2]) / 2:0.0},{(o.Box[1] + o.Box[3]) / 2:0.0})");
-                var found = recording.Frames.TryGetValue(f, out var ds) ? ds.Where(d => d.ClassName is "person" or "shadow" && d.Score >= 0.2)
+                var found = recording.Frames.TryGetValue(f, out var ds) ? ds.Where(d => (d.ClassName == traceClass || (traceClass == "person" && d.ClassName == "shadow")) && d.Score >= 0.2)
                     .Select(d => $"{(d.ClassName == "shadow" ? "S" : "")}{d.Score:0.00}({d.Box.CentreX:0.0},{d.Box.CentreY:0.0} {d.Box.Width:0.0}x{d.Box.Height:0.0})") : ["-"];
-                var tracks = report.Tracks.Where(t => t.ClassName == "person").Select(t => $"{t.Id}{(t.Confirmed ? "" : "?")}({t.Box.CentreX:0.0},{t.Box.CentreY:0.0})");
+                var tracks = report.Tracks.Where(t => t.ClassName == traceClass).Select(t => $"{t.Id}{(t.Confirmed ? "" : "?")}({t.Box.CentreX:0.0},{t.Box.CentreY:0.0})");
                 Console.WriteLine($"  f{f}: truth {string.Join(" ", people)} | det {string.Join(" ", found)} | tracks {string.Join(" ", tracks)}");
             };
         }
@@ -143,16 +144,16 @@ foreach (var seed in seeds)
                     continue;
                 }
                 Console.WriteLine($"frame {f}: truth " + string.Join(" ", truth.Frames[(int)f].Objects.Where(o => o.Box is not null).Select(o => $"{o.Class}[{string.Join(",", o.Box!.Select(v => v.ToString("0")))}]")));
-                foreach (var d in ds.Where(d => d.Score >= 0.3))
+                foreach (var d in ds.Where(d => d.Score >= (opts.ContainsKey("dump-all") ? 0.05 : 0.3)))
                 {
                     Console.WriteLine($"   {d.ClassName} {d.Score:0.00} c=({d.Box.CentreX:0.0},{d.Box.CentreY:0.0}) {d.Box.Width:0.0}x{d.Box.Height:0.0}");
                 }
             }
         }
-        if (kind == "model" && opts.GetValueOrDefault("trace-people") is { } traceClass)
+        if (kind == "model" && opts.ContainsKey("trace-people"))
         {
             // Each track's life: which truth object is nearest, in runs of frames, and where it alerted.
-            foreach (var t in pipeline.Record.Tracks.Where(t => t.ClassName == (traceClass == "1" ? "person" : traceClass) && t.Path.Count > 0))
+            foreach (var t in pipeline.Record.Tracks.Where(t => t.ClassName == traceClass && t.Path.Count > 0))
             {
                 var runs = new List<string>();
                 int last = -2, from = 0, count = 0;

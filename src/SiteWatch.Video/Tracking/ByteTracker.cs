@@ -15,7 +15,7 @@ public sealed record TrackerOptions
     /// <summary>Minimum IoU between a predicted box and a detection in the first pass.</summary>
     public double MatchIoU { get; init; } = 0.2;
 
-    /// <summary>Minimum IoU in the low-score pass.</summary>
+    /// <summary>Minimum IoU in the low-score pass (which, unlike the others, never matches by centre distance).</summary>
     public double LowMatchIoU { get; init; } = 0.5;
 
     /// <summary>
@@ -145,7 +145,9 @@ public sealed class ByteTracker
         var pool = _tracks.Where(t => t.State is TrackState.Confirmed or TrackState.Lost && !matched.Contains(t)).ToList();
         var leftHigh = Match(pool, high, Options.MatchIoU, frameIndex, matched);
         var tracked = _tracks.Where(t => t.State == TrackState.Confirmed && !matched.Contains(t)).ToList();
-        Match(tracked, low, Options.LowMatchIoU, frameIndex, matched);
+        // A low-score detection is evidence only where it overlaps the prediction (occlusion, blur): matched by centre
+        // distance, ground clutter beside a vehicle hidden by another drags its track off, and the two tracks swap.
+        Match(tracked, low, Options.LowMatchIoU, frameIndex, matched, nearCentres: false);
         var tentative = _tracks.Where(t => t.State == TrackState.Tentative && !matched.Contains(t)).ToList();
         leftHigh = Match(tentative, leftHigh, Options.MatchIoU, frameIndex, matched);
 
@@ -167,7 +169,7 @@ public sealed class ByteTracker
         }
     }
 
-    private List<BoxDetection> Match(List<Track> tracks, List<BoxDetection> detections, double minIoU, long frameIndex, HashSet<Track> matched)
+    private List<BoxDetection> Match(List<Track> tracks, List<BoxDetection> detections, double minIoU, long frameIndex, HashSet<Track> matched, bool nearCentres = true)
     {
         if (tracks.Count == 0 || detections.Count == 0)
         {
@@ -186,6 +188,11 @@ public sealed class ByteTracker
                 if (iou >= minIoU)
                 {
                     pairs.Add((iou, track, detection));
+                    continue;
+                }
+
+                if (!nearCentres)
+                {
                     continue;
                 }
 

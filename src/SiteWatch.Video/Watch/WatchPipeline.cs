@@ -46,7 +46,7 @@ public sealed record WatchOptions
 
     /// <summary>
     /// Drop person detections lying where another person's shadow falls, by the sun of the KLV's time and place
-    /// (<see cref="Watch.ShadowFilter"/>). Off by default: on simulated flights it removed most second alerts
+    /// (<see cref="Watch.ShadowFilter"/>). Off by default: on simulated flights it removed some second alerts
     /// for a group, but cost a group member's own alert now and then (README, "Drone detector on flights it never saw").
     /// </summary>
     public bool ShadowFilter { get; init; }

@@ -155,6 +155,37 @@ public class ByteTrackerTests
     }
 
     [Fact]
+    public void A_low_score_detection_beside_a_hidden_vehicle_does_not_take_its_track()
+    {
+        // Flight 4's swap in miniature: two 12 x 8 px vehicles pass each other 6 px apart, detected every 3rd frame.
+        // As they meet, the detector boxes only the leftward one, and ground clutter 11 px below the hidden one scores
+        // 0.15; the next two looks box only the rightward one. Matched by centre distance, the clutter pulled the hidden
+        // vehicle's track off the road, so those boxes went to the leftward vehicle's track and the two swapped.
+        static BoxDetection Vehicle(double x, double y, double score = 0.6) => new(new PixelBox(x, y, 12, 8), score, "vehicle");
+        var tracker = new ByteTracker();
+        int? leftward = null, rightward = null;
+        for (var f = 0; f <= 48; f++)
+        {
+            double left = 640 - 1.3 * f, right = 560 + 1.3 * f;
+            IReadOnlyList<BoxDetection>? seen = f % 3 != 0 ? null
+                : f == 27 ? [Vehicle(left, 346), Vehicle(right + 5, 363, 0.15)]
+                : f is 30 or 33 ? [Vehicle(right, 352)]
+                : [Vehicle(left, 346), Vehicle(right, 352)];
+            var tracks = tracker.Step(f, seen);
+            if (f == 9)
+            {
+                leftward = tracks.Single(t => t.Box.CentreX > 600).Id;
+                rightward = tracks.Single(t => t.Box.CentreX < 600).Id;
+            }
+        }
+
+        var final = tracker.Tracks.Where(t => t.State == TrackState.Confirmed).ToList();
+        Assert.Equal(2, final.Count);
+        Assert.True(final.Single(t => t.Id == leftward).Box.CentreX < 600, "the leftward vehicle kept its track");
+        Assert.True(final.Single(t => t.Id == rightward).Box.CentreX > 600, "the rightward vehicle kept its track");
+    }
+
+    [Fact]
     public void VMTI_target_ids_hold_tracks_together()
     {
         var tracker = new ByteTracker();
