@@ -159,17 +159,22 @@ foreach (var seed in seeds)
                 int last = -2, from = 0, count = 0;
                 foreach (var p in t.Path.Where(p => p.FrameIndex < truth.Frames.Count))
                 {
+                    // People's shadows count as places too (negative ids, printed "s7"): the simulator draws them
+                    // 1.4 m east and 1.4 m south of the body.
                     var objects = truth.Frames[(int)p.FrameIndex].Objects;
-                    var (id, d) = objects.Count == 0 ? (-1, double.NaN)
-                        : objects.Select(o => (o.Id, D: Wgs84.Distance(o.Latitude, o.Longitude, p.Position.Latitude, p.Position.Longitude))).MinBy(o => o.D);
+                    var places = objects.Select(o => (Id: o.Id, o.Latitude, o.Longitude)).Concat(objects.Where(o => o.Class == "person")
+                        .Select(o => Wgs84.FromEnu(new GeoPoint(o.Latitude, o.Longitude, o.HeightAboveEllipsoid), new Vec3(1.4, -1.4, 0)))
+                        .Zip(objects.Where(o => o.Class == "person"), (g, o) => (Id: -o.Id, g.Latitude, g.Longitude))).ToList();
+                    var (id, d) = places.Count == 0 ? (-1, double.NaN)
+                        : places.Select(o => (o.Id, D: Wgs84.Distance(o.Latitude, o.Longitude, p.Position.Latitude, p.Position.Longitude))).MinBy(o => o.D);
                     if (id != last)
                     {
-                        if (count > 0) runs.Add($"{last}x{count}@{from / fps:0.0}s");
+                        if (count > 0) runs.Add($"{(last < -1 ? $"s{-last}" : last)}x{count}@{from / fps:0.0}s");
                         (last, from, count) = (id, (int)p.FrameIndex, 0);
                     }
                     count++;
                 }
-                runs.Add($"{last}x{count}@{from / fps:0.0}s");
+                runs.Add($"{(last < -1 ? $"s{-last}" : last)}x{count}@{from / fps:0.0}s");
                 var alerts = pipeline.Record.Alerts.Where(a => a.Track?.TrackId == t.Id).Select(a => $"{a.Kind} {a.Track!.Zone} {a.Track.VideoSeconds:0.0}s");
                 Console.WriteLine($"{"",8}   {t.ClassName} track {t.Id}: {string.Join(" ", runs)}  {string.Join(", ", alerts)}");
             }
