@@ -35,7 +35,7 @@ internal static class DroneFrames
     /// sun in the north-west.
     /// </summary>
     public static IEnumerable<LabelledScene> Simulate(int seed, string workDirectory, double seconds, double fps, TextWriter log,
-        int extraPeople = 0, bool randomSun = false)
+        int extraPeople = 0, bool randomSun = false, double modelGsd = ModelGsd)
     {
         var random = new Random(seed * 7919 + 1);
         // Its own generator, so the camera drawn for a seed stays the same, and a scrambled one (the cameras' draws step
@@ -82,7 +82,7 @@ internal static class DroneFrames
                     continue;
                 }
                 var gsd = FrameGeolocator.ForFrame(pose, dem).GroundSampleDistance(frame.Width / 2.0, frame.Height / 2.0);
-                yield return Label(frame, truth.Frames[(int)frame.Index], gsd, seed);
+                yield return Label(frame, truth.Frames[(int)frame.Index], gsd, seed, modelGsd);
             }
         }
         finally
@@ -91,7 +91,7 @@ internal static class DroneFrames
         }
     }
 
-    private static LabelledScene Label(VideoFrame frame, FrameTruth truth, double? gsd, int seed)
+    private static LabelledScene Label(VideoFrame frame, FrameTruth truth, double? gsd, int seed, double modelGsd)
     {
         int w = frame.Width, h = frame.Height, plane = w * h;
         var rgb = new float[3 * plane];
@@ -103,7 +103,7 @@ internal static class DroneFrames
             rgb[2 * plane + i] = bgr[3 * i] / 255f;
         }
         // The product's rule: resample only beyond its tolerance, so training sees the scales inference will see.
-        double scale = SceneObjectDetector.ResampleScale(ModelGsd, gsd, new SceneDetectionOptions());
+        double scale = SceneObjectDetector.ResampleScale(modelGsd, gsd, new SceneDetectionOptions());
         int nw = Math.Max(1, (int)Math.Round(w / scale)), nh = Math.Max(1, (int)Math.Round(h / scale));
         var resampled = rgb;
         if (scale != 1)
