@@ -26,7 +26,12 @@ var kind = DetectorKind.Parse(options.Get("kind", "objects"));
 if (kind.Name == DetectorKind.Drone.Name && options.Optional("gsd") is { } gsdText)
 {
     // The drone model's pixel size: training frames are brought to it, and export writes it to the metadata.
-    kind = kind with { Gsd = double.Parse(gsdText, CultureInfo.InvariantCulture) };
+    if (!double.TryParse(gsdText, NumberStyles.Float, CultureInfo.InvariantCulture, out var modelGsd) || !(modelGsd is > 0.01 and < 100))
+    {
+        Console.Error.WriteLine($"--gsd {gsdText}: give the model's metres per pixel, e.g. 0.4");
+        return 2;
+    }
+    kind = kind with { Gsd = modelGsd };
 }
 
 switch (command)

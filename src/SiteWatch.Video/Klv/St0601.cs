@@ -204,6 +204,12 @@ public static class St0601
         Custom(143, "Metadata Substream ID Pack", KlvPackFormats.MetadataSubstreamId),
     ];
 
+    /// <summary>The precision time stamp (tag 2) of a decoded set as UTC, or null when the set has none or it is out of range.</summary>
+    public static DateTimeOffset? PrecisionTime(KlvLocalSet? set) =>
+        set?.TryGetItem(PrecisionTimeStamp, out var stamp) == true && stamp.AsDateTime() is { } utc
+            ? new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc))
+            : null;
+
     /// <summary>Top-level packet schema: keyed, with the 16-bit running-sum checksum in tag 1.</summary>
     public static KlvSchema Schema { get; } = new(Name, Key, KlvChecksumKind.Sum16, Tags);
 

@@ -149,9 +149,9 @@ public sealed class FlightRecorder : IAsyncDisposable
         _frameCount++;
         _lastTime = frame.Time.TotalSeconds;
         DateTime? sensorTime = null;
-        if (frame.Telemetry?.TryGetItem(St0601.PrecisionTimeStamp, out var stamp) == true && stamp.AsDateTime() is { } t)
+        if (St0601.PrecisionTime(frame.Telemetry) is { } t)
         {
-            sensorTime = DateTime.SpecifyKind(t, DateTimeKind.Utc);
+            sensorTime = t.UtcDateTime;
             if (!_mediaStartSet)
             {
                 _mediaStartSet = true;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using SiteWatch.Video.Geo;
-using SiteWatch.Video.Klv;
 using SiteWatch.Video.Tracking;
 
 namespace SiteWatch.Video.Watch;
@@ -27,7 +26,7 @@ public sealed class ShadowFilter
     /// tallest one's end (a detector boxes the darkest part of the streak), and at most this far to either side of the
     /// line from the body away from the sun: half a body's width and the noise of two box centres of 2-3 pixels (a
     /// quarter of a pixel, 0.1 m at 0.4 m a pixel). Wider takes people walking in file beside the shadows for
-    /// shadows: the simulator's groups walk 0.7 m off the shadow line of the one before.
+    /// shadows: on most simulated flights a group member walks 0.7 m off the shadow line of the one before.
     /// </summary>
     public const double AcrossMetres = 0.35;
 
@@ -165,10 +164,4 @@ public sealed class ShadowFilter
 
         return (sun, centre.Point);
     }
-
-    /// <summary>The KLV precision time stamp of a frame's telemetry, if it has one.</summary>
-    public static DateTimeOffset? KlvTime(KlvLocalSet? telemetry) =>
-        telemetry?.TryGetItem(St0601.PrecisionTimeStamp, out var stamp) == true && stamp.AsDateTime() is { } utc
-            ? new DateTimeOffset(utc, TimeSpan.Zero)
-            : null;
 }

@@ -229,16 +229,16 @@ public sealed class WatchPipeline : IAsyncDisposable
         _busy.Start();
         _frames++;
         _videoTime = frame.Time;
-        if (_frames == 1 && frame.Telemetry?.TryGetItem(St0601.PrecisionTimeStamp, out var stamp) == true && stamp.AsDateTime() is { } start)
+        if (_frames == 1 && St0601.PrecisionTime(frame.Telemetry) is { } start)
         {
-            Record.StartTime = new DateTimeOffset(start, TimeSpan.Zero) - frame.Time;
+            Record.StartTime = start - frame.Time;
         }
 
         UpdateGeolocator(frame);
         var detections = await DetectAsync(frame).ConfigureAwait(false);
         if (detections is not null && _shadows is not null)
         {
-            detections = _shadows.Apply(detections, ShadowFilter.KlvTime(frame.Telemetry), _geolocator, frame.Width, frame.Height);
+            detections = _shadows.Apply(detections, St0601.PrecisionTime(frame.Telemetry), _geolocator, frame.Width, frame.Height);
         }
 
         var active = _tracker.Step(frame.Index, detections, CameraMotion(_trackedWith, _geolocator));
@@ -470,8 +470,7 @@ public sealed class WatchPipeline : IAsyncDisposable
             }
         }
 
-        DateTimeOffset? sensorTime = frame.Telemetry?.TryGetItem(St0601.PrecisionTimeStamp, out var stamp) == true && stamp.AsDateTime() is { } t
-            ? new DateTimeOffset(t, TimeSpan.Zero) : Record.Absolute(frame.Time);
+        var sensorTime = St0601.PrecisionTime(frame.Telemetry) ?? Record.Absolute(frame.Time);
         var latency = (DateTimeOffset.UtcNow - frame.ArrivedAt).TotalMilliseconds;
         var key = AlertKey(hit, frame, track);
         var alert = new TrackEvidence
@@ -518,8 +517,7 @@ public sealed class WatchPipeline : IAsyncDisposable
             return $"{recording}|{what}|{media}";
         }
 
-        var klvTime = frame.Telemetry?.TryGetItem(St0601.PrecisionTimeStamp, out var stamp) == true && stamp.AsDateTime() is { } t ? t : (DateTime?)null;
-        return klvTime is { } sensor
+        return St0601.PrecisionTime(frame.Telemetry) is { } sensor
             ? string.Create(inv, $"live|{what}|{sensor:yyyy-MM-ddTHH:mm:ss.ffffffZ}")
             : string.Create(inv, $"run {_runId}|{what}|frame {frame.Index}");
     }
